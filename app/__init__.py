@@ -1,0 +1,1 @@
+"""The Gradio app: layout, map picker, event wiring and formatting. Never imports torch."""

@@ -1,0 +1,81 @@
+"""`python -m core <command>`: argument parsing and error reporting; each command lives in core/commands/.
+
+A command module defines `HELP` (one line), `add_arguments(parser)` and `run(args, settings) -> int`.
+It imports heavy libraries inside `run`, so `--help` stays fast and torch-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from core.config import Settings
+from core.errors import CancelledError, EcoMapperError
+
+# command name -> module under core.commands (one file per command)
+COMMANDS = {
+    "climate": "climate",
+    "scene": "scene",
+    "landcover": "landcover",
+    "prompt": "prompt",
+    "generate": "generate",
+    "timelapse": "timelapse",
+    "evaluate": "evaluate",
+    "train": "train",
+    "build-dataset": "build_dataset",
+    "download": "download",
+}
+
+log = logging.getLogger("core")
+
+
+def _available_commands() -> dict[str, object]:
+    modules = {}
+    for name, module_name in COMMANDS.items():
+        try:
+            modules[name] = importlib.import_module(f"core.commands.{module_name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"core.commands.{module_name}":
+                raise
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="EcoMapper Studio: real Sentinel-2 and NASA POWER data at a point, and climate-aware "
+        "satellite image generation, evaluation and fine-tuning.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("--offline", action="store_true", help="serve only from the on-disk cache")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in _available_commands().items():
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.offline:
+            settings = settings.with_(offline=True)
+        return int(args._run(args, settings) or 0)
+    except CancelledError as err:
+        print(f"cancelled: {err}", file=sys.stderr)
+        return 130
+    except EcoMapperError as err:
+        # One line, no traceback: the message already says what was wrong and what to do.
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130

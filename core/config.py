@@ -1,0 +1,118 @@
+"""Settings from `ECOMAPPER_*` environment variables, read once at start and passed explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from core.errors import BadRequestError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Public service endpoints (overridable so tests and mirrors can point elsewhere).
+EARTH_SEARCH_URL = "https://earth-search.aws.element84.com/v1"
+PLANETARY_COMPUTER_STAC_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
+PLANETARY_COMPUTER_SAS_URL = "https://planetarycomputer.microsoft.com/api/sas/v1/token"
+NASA_POWER_URL = "https://power.larc.nasa.gov/api/temporal"
+
+STAC_PROVIDERS = ("earth-search", "planetary-computer")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ecomapper"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about where EcoMapper talks to and keeps things.
+
+    Each field `name` is read from the environment variable `ECOMAPPER_<NAME>`.
+    """
+
+    # STAC API for Sentinel-2 L2A context imagery; "earth-search" needs no key.
+    stac_provider: str = "earth-search"
+    stac_url: str = EARTH_SEARCH_URL
+    # Planetary Computer: STAC API (imagery option, land cover) and its SAS token service.
+    pc_stac_url: str = PLANETARY_COMPUTER_STAC_URL
+    pc_sas_url: str = PLANETARY_COMPUTER_SAS_URL
+    # STAC API holding the land-cover product (MODIS MCD12Q1 / ESA WorldCover).
+    landcover_stac_url: str = PLANETARY_COMPUTER_STAC_URL
+    # NASA POWER temporal API root (…/monthly/point, …/daily/point are appended).
+    power_url: str = NASA_POWER_URL
+    # Hugging Face Hub endpoint; empty means huggingface_hub's own default.
+    hf_endpoint: str = ""
+    # On-disk cache of HTTP answers, scenes and look-ups.
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    # Downloaded and trained weights.
+    checkpoints_dir: Path = REPO_ROOT / "checkpoints"
+    # Serve only from the cache; never touch the network.
+    offline: bool = False
+    # HTTP behaviour.
+    timeout_s: float = 30.0
+    retries: int = 4
+    backoff_s: float = 0.5
+    # Torch device and dtype; "auto" picks CUDA bf16/fp16, then MPS, then CPU float32.
+    device: str = "auto"
+    dtype: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.stac_provider not in STAC_PROVIDERS:
+            raise BadRequestError(
+                f"Unknown STAC provider {self.stac_provider!r}.",
+                f"Set ECOMAPPER_STAC_PROVIDER to one of {', '.join(STAC_PROVIDERS)}.",
+            )
+        if self.device not in DEVICES and not self.device.startswith("cuda:"):
+            raise BadRequestError(f"Unknown device {self.device!r}.", f"Use one of {', '.join(DEVICES)} or cuda:N.")
+        if self.dtype not in DTYPES:
+            raise BadRequestError(f"Unknown dtype {self.dtype!r}.", f"Use one of {', '.join(DTYPES)}.")
+        if self.timeout_s <= 0 or self.retries < 0 or self.backoff_s < 0:
+            raise BadRequestError(
+                f"HTTP settings out of range (timeout_s={self.timeout_s}, retries={self.retries}, "
+                f"backoff_s={self.backoff_s}).",
+                "Use a positive timeout and non-negative retries and backoff.",
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `ECOMAPPER_*` variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"ECOMAPPER_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        return cls(**values)
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def _parse(name: str, kind: object, raw: str) -> object:
+    kind_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind_name == "bool":
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind_name == "int":
+            return int(raw)
+        if kind_name == "float":
+            return float(raw)
+        if kind_name == "Path":
+            return Path(raw).expanduser()
+    except ValueError as err:
+        raise BadRequestError(
+            f"ECOMAPPER_{name.upper()}={raw!r} is not a valid {kind_name}.",
+            f"Set it to a {kind_name} value or unset it.",
+        ) from err
+    return raw.rstrip("/") if name.endswith("_url") else raw

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Idempotent setup: a virtual environment in .venv with torch and the requirements.
+#   bash scripts/setup.sh          runtime only (to run the app and the commands)
+#   bash scripts/setup.sh --dev    plus test tools and Chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+python_bin="${PYTHON:-python3}"
+venv=.venv
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating $venv"
+  "$python_bin" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
+
+# torch first: the pinned CPU build installs from local disk here; with torch already present
+# (a CUDA build on a GPU machine, say) the requirements' range is satisfied and nothing changes.
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+  echo "setup: installing torch (${TORCH_SPEC:=torch==2.13.0})"
+  "${pip[@]}" "$TORCH_SPEC"
+fi
+
+files=(requirements.txt)
+[ $dev = 1 ] && files+=(requirements-dev.txt)
+stamp="$venv/.installed-$(IFS=+; echo "${files[*]}")"
+wanted=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "setup: installing ${files[*]}"
+  "${pip[@]}" $(printf -- '-r %s ' "${files[@]}")
+  echo "$wanted" > "$stamp"
+fi
+
+if [ $dev = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "setup: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped" >&2
+  fi
+fi

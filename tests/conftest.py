@@ -1,0 +1,29 @@
+"""Shared fixtures: settings with a private cache, and where the shared real fixtures live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+REAL = SHARED_FIXTURES / "real"
+ECOMAPPER_EXAMPLE = SHARED_FIXTURES / "ecomapper_example"
+
+
+def require_shared(path: Path) -> Path:
+    """Skip the test when the shared fixtures are not beside the repo."""
+    if not path.exists():
+        pytest.skip(f"shared fixture {path} is not present")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings with a fresh cache and checkpoints folder per test, and fast retries."""
+    return Settings.from_env().with_(
+        cache_dir=tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints", backoff_s=0.0, timeout_s=5.0
+    )
