@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -108,7 +109,7 @@ class HttpClient:
             raise OfflineCacheMissError(
                 f"Offline mode is on and {service} data for {method} {url} is not in the cache "
                 f"({self.settings.cache_dir}).",
-                "Unset ECOMAPPER_OFFLINE (or pass --online) and fetch it once while connected.",
+                "Unset ECOMAPPER_OFFLINE (and drop --offline) and fetch it once while connected.",
                 service=service,
                 url=url,
             )
@@ -122,18 +123,18 @@ class HttpClient:
                 headers=dict(headers or {}),
                 timeout=(min(10.0, self.settings.timeout_s), self.settings.timeout_s),
             )
-        except requests.exceptions.Timeout as err:
+        except requests.exceptions.RequestException as err:
+            if not _is_timeout(err):
+                raise UpstreamError(
+                    f"Could not reach {service} at {url}: {_short_reason(err)}.",
+                    "Check the network connection (or set ECOMAPPER_OFFLINE=1 to use cached data).",
+                    service=service,
+                    url=url,
+                ) from err
             raise UpstreamError(
                 f"{service} did not answer {url} within {self.settings.timeout_s:g} s "
                 f"(after {self.settings.retries} retries).",
                 "Try again later, or raise ECOMAPPER_TIMEOUT_S.",
-                service=service,
-                url=url,
-            ) from err
-        except requests.exceptions.RequestException as err:
-            raise UpstreamError(
-                f"Could not reach {service} at {url}: {_short_reason(err)}.",
-                "Check the network connection (or set ECOMAPPER_OFFLINE=1 to use cached data).",
                 service=service,
                 url=url,
             ) from err
@@ -164,13 +165,31 @@ class HttpClient:
     def post_json(self, url: str, body: Any, *, service: str, **kw: Any) -> Any:
         return self._json("POST", url, service=service, json_body=body, **kw)
 
-    def _json(self, method: str, url: str, *, service: str, use_cache: bool = True, **kw: Any) -> Any:
+    def _json(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        use_cache: bool = True,
+        cache_if: Callable[[Any], bool] | None = None,
+        **kw: Any,
+    ) -> Any:
+        """Decoded JSON; `cache_if(data)` False keeps a valid answer out of the cache (e.g. an empty search)."""
         # Cache only bodies that parse, so one malformed answer is not replayed forever.
         response = self.request(method, url, service=service, use_cache=use_cache, store=False, **kw)
         data = response.json(service)
-        if use_cache and not response.from_cache:
+        if use_cache and not response.from_cache and (cache_if is None or cache_if(data)):
             self.cache.put(response.cache_key, response.content, ".body")
         return data
+
+
+def _is_timeout(err: Exception) -> bool:
+    """True for a timeout, also when urllib3's retries wrapped it in a connection error."""
+    if isinstance(err, requests.exceptions.Timeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(reason, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def _short_reason(err: Exception) -> str:
