@@ -272,18 +272,15 @@ class TrainConfig:
         return config
 
     def with_overrides(self, **changes: Any) -> TrainConfig:
-        """A copy with top-level fields or `section__field` entries changed (validated again)."""
-        top: dict[str, Any] = {}
-        sections: dict[str, dict[str, Any]] = {}
+        """A copy with top-level fields or `section__field` entries changed, parsed and validated as TOML values."""
+        plain = self.to_dict()
         for key, value in changes.items():
-            if "__" in key:
-                section, name = key.split("__", 1)
-                sections.setdefault(section, {})[name] = value
-            else:
-                top[key] = value
-        for section, values in sections.items():
-            top[section] = replace(getattr(self, section), **values)
-        return replace(self, **top)
+            section, _, name = key.rpartition("__")
+            target = plain[section] if section else plain
+            if name not in target:
+                raise _fail(section, name, "is not a known setting.", "Check the override's name.")
+            target[name] = _to_plain(value)
+        return _build(TrainConfig, plain, "", None)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (TOML/JSON-safe) of every setting."""

@@ -171,10 +171,10 @@ class _Run:
             module = getattr(pipe, name, None)
             if module is not None:
                 module.requires_grad_(False)
-                module.to(device, dtype=self.weight_dtype)
+                _place(module, device, self.weight_dtype)
         # The VAE stays in float32: its latents feed the loss directly and fp16 VAEs overflow.
         pipe.vae.requires_grad_(False)
-        pipe.vae.to(device, dtype=torch.float32)
+        _place(pipe.vae, device, torch.float32)
         self.pipe = pipe
         self.schedule = training_schedule(pipe.scheduler)
         self.vae_shift = float(getattr(pipe.vae.config, "shift_factor", 0.0) or 0.0)
@@ -197,7 +197,7 @@ class _Run:
             self.controlnet = None
         else:
             controlnet = adapters.build_controlnet(transformer, config.controlnet.num_layers)
-            controlnet.to(self.accelerator.device, dtype=torch.float32)
+            _place(controlnet, self.accelerator.device, torch.float32)
             controlnet.train()
             if config.optim.gradient_checkpointing:
                 controlnet.enable_gradient_checkpointing()
@@ -499,6 +499,13 @@ class _Run:
             )
         self.accelerator.wait_for_everyone()
         return target if self.config.mode == "lora" else target / adapters.CONTROLNET_SUBDIR
+
+
+def _place(module: Any, device: Any, dtype: Any) -> None:
+    """Move a module, casting only when its dtype differs (diffusers warns on needless casts)."""
+    module.to(device)
+    if next(module.parameters()).dtype != dtype:
+        module.to(dtype=dtype)
 
 
 def load_base_pipeline(base_model: str, settings: Settings) -> Any:
