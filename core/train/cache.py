@@ -66,7 +66,8 @@ class FeatureCache:
 
 def fill_cache(
     cache: FeatureCache,
-    examples: list[Any],
+    image_examples: list[Any],
+    text_examples: list[Any],
     encode_images: Any,
     encode_texts: Any,
     data: Any,
@@ -77,7 +78,8 @@ def fill_cache(
 
     Args:
         cache: the cache.
-        examples: `TrainingExample`s.
+        image_examples: `TrainingExample`s whose latents are needed (targets and control months).
+        text_examples: `TrainingExample`s whose prompts are needed (the targets).
         encode_images: list of image paths -> latent parameters tensor (N, 2C, h, w).
         encode_texts: (spatial list, climate list) -> (prompt_embeds, pooled_prompt_embeds).
         data: the `DataConfig` (dropout probabilities give the prompt variants to encode).
@@ -89,9 +91,9 @@ def fill_cache(
     """
     from core.train.batches import prompt_variants
 
-    image_todo = [e.image_path for e in examples if not cache.latent_path(e.image_path).is_file()]
+    image_todo = [e.image_path for e in image_examples if not cache.latent_path(e.image_path).is_file()]
     pairs: dict[Path, tuple[str, str]] = {}
-    for example in examples:
+    for example in text_examples:
         for spatial, climate in prompt_variants(example.prompt_inputs, data):
             path = cache.text_path(spatial, climate)
             if path not in pairs and not path.is_file():

@@ -277,8 +277,18 @@ class _Run:
             config.resolved_cache_dir, config.base_model, config.data.resolution_px, config.data.max_sequence_length
         )
         # Only the main process writes; the others wait and then read the same files.
+        # Latents for the targets and their control months; text only for the targets.
+        needed = sorted({*self.targets, *(c for i in self.targets for c in self.examples[i].control_indices)})
         if self.accelerator.is_main_process:
-            fill_cache(cache, self.examples, self.encode_images, self.encode_texts, config.data, progress=self.progress)
+            fill_cache(
+                cache,
+                [self.examples[i] for i in needed],
+                [self.examples[i] for i in self.targets],
+                self.encode_images,
+                self.encode_texts,
+                config.data,
+                progress=self.progress,
+            )
         self.accelerator.wait_for_everyone()
         return cache
 
@@ -509,7 +519,15 @@ def _place(module: Any, device: Any, dtype: Any) -> None:
 
 
 def load_base_pipeline(base_model: str, settings: Settings) -> Any:
-    """The SD3 pipeline to fine-tune, resolved by `core.models` (tiny-random, Hub ids, local folders)."""
+    """The SD3 pipeline to fine-tune: tiny-random is built in code (seed 0, the one `core.models` loads),
+    anything else (Hub ids, local folders) comes through `core.models.load_pipeline`, in float32 on the CPU
+    (the trainer places and casts it)."""
+    from core.models.registry import resolve_model_id
+
+    if resolve_model_id(base_model).is_tiny:
+        from core.models.tiny import build_tiny_pipeline
+
+        return build_tiny_pipeline(seed=0)
     from core.models import ModelSpec, load_pipeline
 
     loaded = load_pipeline(ModelSpec(model_id=base_model, device="cpu", dtype="float32"), settings)
