@@ -137,6 +137,12 @@ class _Run:
         accelerator.register_load_state_pre_hook(self._load_hook)
         resume_from = run_files.resolve_resume(self.output_dir, config.checkpoints.resume)
         if resume_from is not None:
+            saved_mode = run_files.read_state_file(resume_from).get("mode")
+            if saved_mode != config.mode:
+                raise BadRequestError(
+                    f"Cannot resume {config.mode} training from {resume_from}: it is a {saved_mode} checkpoint.",
+                    'Use another output_dir, or set checkpoints.resume = "none" to start over.',
+                )
             accelerator.load_state(str(resume_from))
             log.info("resumed from %s at step %d", resume_from, counter.step)
         self.counter = counter

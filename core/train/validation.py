@@ -32,7 +32,7 @@ def build_validation_set(config: Any, examples: list[Any], targets: list[int], e
     count = config.validation.num_images
     chosen = [examples[i] for i in targets[:count]] or examples[:1]
     if config.validation.prompts:
-        pairs = [(text, text) for text in config.validation.prompts][:count] or [(p, p) for p in ("",)]
+        pairs = [(text, text) for text in config.validation.prompts][:count]
         labels = tuple(config.validation.prompts[:count])
     else:
         prompts = [build_prompts(example.prompt_inputs) for example in chosen]

@@ -134,3 +134,36 @@ def test_controlnet_step_saves_and_reloads_through_core_models(tmp_path, setting
     assert all(torch.equal(saved[key], state[key]) for key in saved)
     # training moved the zero-initialised input projection away from zero
     assert float(saved["pos_embed_input.proj.weight"].abs().sum()) > 0
+
+
+def test_cancel_writes_a_checkpoint_that_a_rerun_resumes(tmp_path, settings):
+    import threading
+
+    from core.errors import CancelledError
+
+    cancel = threading.Event()
+    cancel.set()  # honoured after the first optimizer step
+    config = _config(tmp_path, "cancelled", optim__max_steps=3, checkpoints__resume="latest")
+    with pytest.raises(CancelledError, match="step 1"):
+        train(config, settings.with_(device="cpu"), cancel=cancel)
+    assert [p.name for p in complete_checkpoints(config.output_dir)] == ["checkpoint-00000001"]
+    finished = train(config, settings.with_(device="cpu"))
+    assert (finished.start_step, finished.final_step) == (1, 3)
+
+
+def test_cli_runs_the_tiny_preset_end_to_end(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    require_shared(ECOMAPPER_EXAMPLE)
+    out = tmp_path / "preset"
+    command = [sys.executable, "-m", "core", "train", "--config", "assets/presets/train_lora_tiny.toml"]
+    command += ["--output-dir", str(out), "--max-steps", "4"]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "trained lora steps 0->4" in proc.stdout
+    assert f"weights: {out / 'lora'}" in proc.stdout
+    assert [step for step, _ in read_loss_log(out / "loss.csv")] == [1, 2, 3, 4]
+    assert (out / "lora" / "pytorch_lora_weights.safetensors").is_file()
