@@ -128,6 +128,7 @@ class _Run:
         if accelerator.is_main_process:
             atomic_write_json(self.output_dir / "train_config.json", config.to_dict())
 
+        resume_from = self._checkpoint_to_resume()
         self._load_models()
         self._attach_trainable()
         self._make_optimizer()
@@ -135,14 +136,7 @@ class _Run:
         accelerator.register_for_checkpointing(counter)
         accelerator.register_save_state_pre_hook(self._save_hook)
         accelerator.register_load_state_pre_hook(self._load_hook)
-        resume_from = run_files.resolve_resume(self.output_dir, config.checkpoints.resume)
         if resume_from is not None:
-            saved_mode = run_files.read_state_file(resume_from).get("mode")
-            if saved_mode != config.mode:
-                raise BadRequestError(
-                    f"Cannot resume {config.mode} training from {resume_from}: it is a {saved_mode} checkpoint.",
-                    'Use another output_dir, or set checkpoints.resume = "none" to start over.',
-                )
             accelerator.load_state(str(resume_from))
             log.info("resumed from %s at step %d", resume_from, counter.step)
         self.counter = counter
@@ -166,6 +160,19 @@ class _Run:
             validation_images=tuple(images),
             elapsed_s=time.perf_counter() - started,
         )
+
+    def _checkpoint_to_resume(self) -> Path | None:
+        """The checkpoint this run continues, checked before any model is loaded."""
+        config = self.config
+        resume_from = run_files.resolve_resume(self.output_dir, config.checkpoints.resume)
+        if resume_from is not None:
+            saved_mode = run_files.read_state_file(resume_from).get("mode")
+            if saved_mode != config.mode:
+                raise BadRequestError(
+                    f"Cannot resume {config.mode} training from {resume_from}: it is a {saved_mode} checkpoint.",
+                    'Use another output_dir, or set checkpoints.resume = "none" to start over.',
+                )
+        return resume_from
 
     def _load_models(self) -> None:
         """The base pipeline; frozen parts on the device in the compute dtype."""

@@ -11,7 +11,7 @@ import tomllib
 
 from core.errors import BadRequestError
 from core.train.config import PAPER_LORA_TARGETS, TrainConfig, load_train_config
-from tests.conftest import ECOMAPPER_EXAMPLE, REPO
+from tests.conftest import ECOMAPPER_EXAMPLE, REPO, require_shared
 
 PRESETS = REPO / "assets" / "presets"
 
@@ -136,3 +136,26 @@ def test_tiny_presets_parse_against_the_shared_samples(name, monkeypatch):
     config = load_train_config(PRESETS / name)
     assert config.base_model == "tiny-random"
     assert config.data.resolution_px % 16 == 0
+
+
+def test_importing_the_training_modules_stays_light():
+    code = (
+        "import sys, core.train, core.dataset_builder, core.commands.train, core.commands.build_dataset\n"
+        "print(sorted(m for m in ('torch', 'diffusers', 'accelerate', 'peft', 'rasterio') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_a_checkpoint_of_the_other_mode_is_refused_before_loading_a_model(tmp_path, settings):
+    from core.train import train
+    from core.train.run_files import checkpoint_dir, write_state_file
+
+    data_dir = require_shared(ECOMAPPER_EXAMPLE) / "2017-2018"
+    config = load_train_config(_write(tmp_path, _valid_toml(data_dir, tmp_path / "out")))
+    foreign = checkpoint_dir(config.output_dir, 5)
+    foreign.mkdir(parents=True)
+    write_state_file(foreign, {"step": 5, "mode": "controlnet"})
+    with pytest.raises(BadRequestError, match="it is a controlnet checkpoint"):
+        train(config, settings.with_(device="cpu"))
