@@ -35,6 +35,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         config = config.with_overrides(**overrides)
         config.check_paths()
     result = train(config, settings)
+    if not result.is_main_process:
+        return 0
     first = result.losses[:5]
     last = result.losses[-5:]
     print(f"trained {config.mode} steps {result.start_step}->{result.final_step} in {result.elapsed_s:.1f} s")

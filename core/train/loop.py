@@ -45,6 +45,8 @@ class TrainResult:
     checkpoints: tuple[Path, ...]
     validation_images: tuple[Path, ...]
     elapsed_s: float
+    # False in the other processes of a multi-GPU run (only the main process writes files and reports).
+    is_main_process: bool = True
 
 
 class _StepCounter:
@@ -159,6 +161,7 @@ class _Run:
             checkpoints=tuple(checkpoints),
             validation_images=tuple(images),
             elapsed_s=time.perf_counter() - started,
+            is_main_process=accelerator.is_main_process,
         )
 
     def _checkpoint_to_resume(self) -> Path | None:

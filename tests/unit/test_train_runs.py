@@ -167,3 +167,25 @@ def test_cli_runs_the_tiny_preset_end_to_end(tmp_path):
     assert f"weights: {out / 'lora'}" in proc.stdout
     assert [step for step, _ in read_loss_log(out / "loss.csv")] == [1, 2, 3, 4]
     assert (out / "lora" / "pytorch_lora_weights.safetensors").is_file()
+
+
+def test_two_processes_train_one_model_with_gathered_losses(tmp_path):
+    """Data-parallel training (as on several GPUs) with two CPU processes over gloo, via torchrun."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    require_shared(ECOMAPPER_EXAMPLE)
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command += ["-m", "core", "train", "--config", "assets/presets/train_lora_tiny.toml"]
+    command += ["--output-dir", str(out), "--max-steps", "2"]
+    env = {**os.environ, "ECOMAPPER_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("trained lora steps 0->2") == 1  # only the main process reports
+    assert [step for step, _ in read_loss_log(out / "loss.csv")] == [1, 2]  # one row per step, not per process
+    assert [p.name for p in complete_checkpoints(out)] == ["checkpoint-00000002"]
+    assert (out / "lora" / "pytorch_lora_weights.safetensors").is_file()
