@@ -146,6 +146,13 @@ class _Run:
 
         self.cache = self._prepare_cache() if config.cache_latents else None
         self.validation = self._prepare_validation() if config.validation.every_steps else None
+        if self.cache is not None:
+            # Every embedding is on disk and validation prompts are encoded: the text encoders
+            # (T5-XXL alone is ~9 GB in fp16) can leave the accelerator.
+            for name in ("text_encoder", "text_encoder_2", "text_encoder_3"):
+                module = getattr(self.pipe, name, None)
+                if module is not None:
+                    module.to("cpu")
         losses, checkpoints, images = self._optimise(start_step)
         weights_dir = self._save_final()
         accelerator.wait_for_everyone()
