@@ -199,3 +199,10 @@ def test_a_footprint_mostly_off_the_image_is_not_usable(replay_server, data_sett
     # centred on the west edge of the 10 m raster: half the footprint is off it, plus its nodata strip
     with pytest.raises(NoImageryError, match=r"2020-02.*more than 50%.*best cloud cover found: 4%"):
         fetch_scene(Point(24.8, -11.476), FEB_2020, data_settings)
+
+
+def test_a_429_on_the_search_post_is_retried(replay_server, data_settings):
+    replay_server.inject("/stac/v1/search", Fault("status", status=429))
+    scene = fetch_scene(SAHARA, FEB_2020, data_settings)
+    assert scene.scene_id == SAHARA_ITEM_ID
+    assert [r.status for r in replay_server.requests_to("/stac/v1/search")][:2] == [429, 200]
