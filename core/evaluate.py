@@ -140,9 +140,12 @@ class PipelineGenerator:
         from core.models import ModelSpec, load_pipeline
 
         spec = ModelSpec(config.model_id, lora=config.lora, controlnet=config.controlnet)
-        if config.controlnet_previous and config.controlnet is None:
-            spec = _with_default_controlnet(spec)
         self.engine = load_pipeline(spec, settings)
+        if config.controlnet_previous and not self.engine.has_controlnet:
+            raise BadRequestError(
+                f"--controlnet-previous needs a ControlNet, and {config.model_id} was loaded without one.",
+                "Pass --controlnet PATH_OR_HUB_ID (an SD3 ControlNet, e.g. one trained with `python -m core train`).",
+            )
         self.settings = settings
         self.config = config
         self.label = config.model_id
@@ -175,18 +178,18 @@ class PipelineGenerator:
         return result.images[0]
 
 
-def _with_default_controlnet(spec):
-    """The tiny model builds its own ControlNet; real models need one given."""
-    from dataclasses import replace
+def _use_cpu(settings: Settings) -> bool:
+    """Whether processes talk over gloo on the CPU (no CUDA, or the CPU asked for)."""
+    import torch
 
-    from core.models.registry import TINY_MODEL_ID
+    return settings.device == "cpu" or not torch.cuda.is_available()
 
-    if spec.model_id == TINY_MODEL_ID:
-        return replace(spec, controlnet=TINY_MODEL_ID)
-    raise BadRequestError(
-        f"--controlnet-previous needs a ControlNet for {spec.model_id}.",
-        "Pass --controlnet PATH_OR_HUB_ID (a trained SD3 ControlNet).",
-    )
+
+def _settings_for_process(settings: Settings, state) -> Settings:
+    """One GPU per process when several processes share a machine with GPUs."""
+    if state.num_processes > 1 and not _use_cpu(settings) and settings.device in ("auto", "cuda"):
+        return settings.with_(device=f"cuda:{state.local_process_index}")
+    return settings
 
 
 def sample_seed(base_seed: int, sample_id: str) -> int:
@@ -350,7 +353,7 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
-    state = PartialState()
+    state = PartialState(cpu=_use_cpu(settings))
     dataset = read_dataset(config.data_dir, check_pixels=True)
     pairs, no_control = select_samples(dataset, config)
     if not pairs:
@@ -370,7 +373,7 @@ def evaluate(
     generated = 0
     with state.split_between_processes(pending) as mine:
         if mine and generator is None:
-            generator = PipelineGenerator(config, settings)
+            generator = PipelineGenerator(config, _settings_for_process(settings, state))
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
