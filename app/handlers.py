@@ -1,0 +1,742 @@
+"""Event handlers: plain functions that turn widget values into core requests and core results into
+widget values. They hold no model or network code; every call goes to `core`.
+
+Core modules are imported inside the handlers: importing the app stays light (no torch), and a
+missing optional piece shows up as a clear error on use rather than at start.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from app import formatting
+from app.map_picker import map_value
+from app.state import AppConfig, CancelRegistry, EngineHolder, Observation
+from core.climate_values import ClimateValues
+from core.errors import BadRequestError, CancelledError, EcoMapperError, NoImageryError
+from core.geo import Footprint, Month, Point, month_range
+
+log = logging.getLogger(__name__)
+
+# How many months of climate the Observed chart shows (ending with the selected month).
+CHART_MONTHS = 48
+# Longest time-lapse the app accepts in one go (each month is one generation).
+MAX_TIMELAPSE_MONTHS = 36
+GENERATION_MODES = ("text", "controlnet")
+CLIMATE_SOURCES = ("observed", "scenario")
+
+
+def shown_errors(fn: Callable) -> Callable:
+    """Turn our errors into `gr.Error` (the message is shown; inputs and earlier outputs stay).
+
+    Anything unexpected is logged with its traceback and shown as a short generic message.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except CancelledError as err:
+            raise gr.Error(str(err), title="Cancelled") from err
+        except EcoMapperError as err:
+            raise gr.Error(str(err)) from err
+        except Exception as err:
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(
+                f"Unexpected error ({type(err).__name__}: {err}). The details are in the server log; "
+                "please report it with the inputs you used."
+            ) from err
+
+    return wrapper
+
+
+def _progress_bridge(progress: gr.Progress) -> Callable[[int, int, str], None]:
+    """Adapt core's `progress(step, total, message)` to Gradio's progress bar."""
+
+    def report(step: int, total: int, message: str = "") -> None:
+        progress((int(step), int(total)) if total else None, desc=message or None)
+
+    return report
+
+
+def _point(lat: float | None, lon: float | None) -> Point:
+    if lat is None or lon is None:
+        raise BadRequestError("No point is selected.", "Click the map or type a latitude and a longitude.")
+    return Point(float(lat), float(lon))
+
+
+def _month(text: str | None, what: str = "month") -> Month:
+    if not text:
+        raise BadRequestError(f"The {what} is empty.", "Write it as YYYY-MM, for example 2020-02.")
+    return Month.parse(str(text))
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "no-session"
+
+
+def _place_label(point: Point) -> tuple[str, str | None, str]:
+    """('State, Country', state, country) from the offline reverse geocoder."""
+    from core.places import reverse_geocode
+
+    place = reverse_geocode(point)
+    label = ", ".join(p for p in (place.state, place.country) if p) or place.country_code or "unknown place"
+    return label, place.state, place.country
+
+
+class Handlers:
+    """The app's event handlers, bound to one configuration, one model holder and one cancel registry."""
+
+    def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.engines = engines or EngineHolder(_load_pipeline)
+        self.cancels = CancelRegistry()
+
+    # ---- point selection -------------------------------------------------------------------
+
+    def _point_outputs(self, lat: float | None, lon: float | None, fly: bool) -> tuple:
+        point = _point(lat, lon)
+        footprint = Footprint.around(point)
+        label, _, _ = _place_label(point)
+        place_md = f"📍 **{point.label()}** — {label} · footprint 5.12 km x 5.12 km ({footprint.crs})"
+        return (
+            round(point.lat, 5),
+            round(point.lon, 5),
+            map_value(point.lat, point.lon, footprint.geojson(), fly),
+            place_md,
+        )
+
+    @shown_errors
+    def map_clicked(self, evt: gr.EventData) -> tuple:
+        """A click on the map: the point, the footprint drawn back on the map, the place name."""
+        data = getattr(evt, "_data", None) or {}
+        lat, lon = data.get("lat"), data.get("lon")
+        return self._point_outputs(lat, lon, fly=False)
+
+    @shown_errors
+    def point_typed(self, lat: float | None, lon: float | None) -> tuple:
+        """Latitude/longitude typed in the number boxes: move the map there."""
+        return self._point_outputs(lat, lon, fly=True)
+
+    @shown_errors
+    def search_place(self, query: str) -> tuple:
+        """Offline name search: fills the choices and jumps to the best match."""
+        from core.place_search import search_places
+
+        matches = search_places(query, limit=10)
+        if not matches:
+            raise BadRequestError(
+                f"No place called {query.strip()!r} is in the offline gazetteer (towns of 1000+ people).",
+                "Check the spelling, add ', country' to narrow it, or click the map.",
+            )
+        choices = [(m.label(), f"{m.lat},{m.lon}") for m in matches]
+        best = matches[0]
+        return (
+            gr.update(choices=choices, value=choices[0][1], visible=True),
+            *self._point_outputs(best.lat, best.lon, fly=True),
+        )
+
+    @shown_errors
+    def place_picked(self, choice: str | None) -> tuple:
+        """One of the search results chosen in the dropdown."""
+        if not choice:
+            raise BadRequestError("No search result is selected.", "Search for a place first.")
+        lat_text, _, lon_text = str(choice).partition(",")
+        return self._point_outputs(float(lat_text), float(lon_text), fly=True)
+
+    # ---- observe -----------------------------------------------------------------------------
+
+    @shown_errors
+    def observe(self, lat: float | None, lon: float | None, month: str, progress: gr.Progress = gr.Progress()):
+        """The real Sentinel-2 image of the month, its metadata, the climate chart and land cover.
+
+        Returns (image, info Markdown, climate figure, details dict, land-cover choice, land-cover note,
+        cloud %, observation state).
+        """
+        from core.climate import climate_for_month, fetch_climate
+        from core.imagery import fetch_scene
+        from core.landcover import lookup_land_cover
+
+        from app.charts import climate_figure
+
+        point, chosen = _point(lat, lon), _month(month).ensure_not_future()
+        started = time.perf_counter()
+        progress(0.05, desc="Searching Sentinel-2 scenes and reading the footprint")
+        scene = fetch_scene(point, chosen, self.settings)
+        progress(0.6, desc="Fetching NASA POWER climate")
+        climate_values: ClimateValues | None = None
+        figure = None
+        climate_note = ""
+        try:
+            dataset = fetch_climate(point, chosen - (CHART_MONTHS - 1), chosen, self.settings)
+            figure = climate_figure(
+                dataset, highlight=chosen.first_day, title=f"NASA POWER monthly climate at {point.label()}"
+            )
+            climate_values = climate_for_month(dataset, chosen)
+        except EcoMapperError as err:
+            # The image is still worth showing; the climate sliders stay as they were.
+            climate_note = str(err)
+            gr.Warning(f"Climate: {err}")
+        progress(0.85, desc="Looking up land cover and place")
+        lookup = lookup_land_cover(point, self.settings)
+        place_label, state, country = _place_label(point)
+        land_cover_line = (
+            f"{lookup.land_cover} ({lookup.source})"
+            if lookup.land_cover
+            else f"not found — choose one ({lookup.message})"
+        )
+        climate_line = (
+            formatting.format_climate(
+                climate_values.temp_c, climate_values.precip_mm_day, climate_values.solar_mj_m2_day
+            )
+            if climate_values
+            else None
+        )
+        info = formatting.format_observation(
+            point_label=point.label(),
+            place_label=place_label,
+            month=str(chosen),
+            acquired=scene.acquired,
+            scene_id=scene.scene_id,
+            cloud_fraction=scene.cloud_fraction,
+            nodata_fraction=scene.nodata_fraction,
+            provider=scene.provider,
+            climate_line=climate_line or (f"not available ({climate_note})" if climate_note else None),
+            land_cover_line=land_cover_line,
+        )
+        details = {
+            "point": {"lat": point.lat, "lon": point.lon},
+            "month": str(chosen),
+            "scene": scene.to_metadata(),
+            "climate": climate_values.as_dict() if climate_values else None,
+            "land_cover": {"class": lookup.land_cover, "source": lookup.source, "shares": lookup.shares},
+            "place": {"state": state, "country": country},
+            "elapsed_s": round(time.perf_counter() - started, 3),
+        }
+        observation = Observation(
+            lat=point.lat,
+            lon=point.lon,
+            month=str(chosen),
+            image=scene.image,
+            metadata=scene.to_metadata(),
+            climate=climate_values.as_dict() if climate_values else None,
+            land_cover=lookup.land_cover,
+            state=state,
+            country=country,
+        )
+        land_cover_update = gr.update(value=lookup.land_cover) if lookup.land_cover else gr.update()
+        land_cover_note = (
+            f"Looked up: **{lookup.land_cover}** ({lookup.source}); you can override it."
+            if lookup.land_cover
+            else f"⚠️ Land cover not found ({lookup.message}): choose one."
+        )
+        cloud_pct = round(100.0 * scene.cloud_fraction, 1)
+        return scene.image, info, figure, details, land_cover_update, land_cover_note, cloud_pct, observation
+
+    @staticmethod
+    def fill_observed_climate(use_observed: bool, observation: Observation | None) -> tuple:
+        """Copy the observed month's climate into the sliders when "use observed climate" is on."""
+        if not use_observed or observation is None or not observation.climate:
+            return gr.update(), gr.update(), gr.update()
+        values = observation.climate
+        return (
+            round(values["temp_c"], 1),
+            round(values["precip_mm_day"], 2),
+            round(values["solar_mj_m2_day"], 1),
+        )
+
+    @staticmethod
+    def effective_climate(
+        temp_c: float, precip_mm_day: float, solar_mj_m2_day: float, temp_delta_c: float, precip_pct: float
+    ) -> str:
+        """The climate the model will be asked for: sliders plus the scenario change."""
+        try:
+            values = _climate(temp_c, precip_mm_day, solar_mj_m2_day, temp_delta_c, precip_pct)
+        except EcoMapperError as err:
+            return f"⚠️ {err}"
+        return "Generation climate: " + formatting.format_climate(
+            values.temp_c, values.precip_mm_day, values.solar_mj_m2_day
+        )
+
+    # ---- generate ---------------------------------------------------------------------------
+
+    def _request(
+        self,
+        point: Point,
+        month: Month,
+        land_cover: str | None,
+        cloud_pct: float,
+        climate: ClimateValues,
+        mode: str,
+        control_months_before: int,
+        seed: int,
+        steps: int,
+        guidance: float,
+        size_px: int,
+        progress: gr.Progress,
+    ):
+        from core.generate import GenerationRequest
+
+        if not land_cover:
+            raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or pick one.")
+        if mode not in GENERATION_MODES:
+            raise BadRequestError(f"Unknown mode {mode!r}.", f"Use one of {', '.join(GENERATION_MODES)}.")
+        _, state, country = _place_label(point)
+        control_image = None
+        control_month = None
+        if mode == "controlnet":
+            control_month = month - int(control_months_before)
+            progress(0.02, desc=f"Fetching the control image of {control_month}")
+            try:
+                control_image = _fetch_scene(point, control_month, self.settings).image
+            except NoImageryError as err:
+                raise NoImageryError(
+                    f"ControlNet needs a real image {int(control_months_before)} month(s) earlier: {err.problem}",
+                    "Pick another 'months before' value (1 to 6) or use text-to-image.",
+                ) from err
+        return GenerationRequest(
+            point=point,
+            month=month,
+            land_cover=land_cover,
+            cloud_fraction=float(cloud_pct) / 100.0,
+            climate=climate,
+            seed=int(seed),
+            num_inference_steps=int(steps),
+            guidance_scale=float(guidance),
+            size_px=int(size_px),
+            mode=mode,
+            control_image=control_image,
+            control_month=control_month,
+            state=state,
+            country=country,
+        )
+
+    def _engine(self, model_id: str, mode: str, progress: gr.Progress):
+        from core.models import ModelSpec
+
+        spec = _model_spec(ModelSpec, model_id or self.config.model_id, mode)
+        return self.engines.get(spec, self.settings, progress=_progress_bridge(progress))
+
+    def _run(self, request: gr.Request | None, job: Callable[[Any], Any]) -> Any:
+        session = _session(request)
+        cancel = self.cancels.start(session)
+        try:
+            return job(cancel)
+        finally:
+            self.cancels.finish(session, cancel)
+
+    @shown_errors
+    def generate(
+        self,
+        lat: float | None,
+        lon: float | None,
+        month: str,
+        land_cover: str | None,
+        cloud_pct: float,
+        temp_c: float,
+        precip_mm_day: float,
+        solar_mj_m2_day: float,
+        temp_delta_c: float,
+        precip_pct: float,
+        mode: str,
+        control_months_before: int,
+        model_id: str,
+        seed: int,
+        steps: int,
+        guidance: float,
+        size_px: int,
+        observation: Observation | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ):
+        """One image for the month and climate, compared with the real image when there is one.
+
+        Returns (generated image, slider pair, metrics Markdown, prompts Markdown, PNG, GeoTIFF, recipe).
+        """
+        from core.export import write_geotiff, write_png, write_recipe
+        from core.generate import generate_images
+
+        point, chosen = _point(lat, lon), _month(month)
+        climate = _climate(temp_c, precip_mm_day, solar_mj_m2_day, temp_delta_c, precip_pct)
+        req = self._request(
+            point,
+            chosen,
+            land_cover,
+            cloud_pct,
+            climate,
+            mode,
+            control_months_before,
+            seed,
+            steps,
+            guidance,
+            size_px,
+            progress,
+        )
+        progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
+        engine = self._engine(model_id, mode, progress)
+        result = self._run(
+            request,
+            lambda cancel: generate_images(
+                req, engine, self.settings, progress=_progress_bridge(progress), cancel=cancel
+            ),
+        )
+        image = np.asarray(result.images[0], dtype=np.uint8)
+        progress(0.9, desc="Comparing with the real image and writing exports")
+        reference = self._reference(point, chosen, observation)
+        metrics_md = self._metrics(reference, image, result.prompts.spatial)
+        stem = formatting.safe_filename(
+            formatting.point_stem(point.lat, point.lon), str(chosen), f"seed{req.seed}", mode
+        )
+        folder = self._output_folder(request)
+        metadata = {
+            "model_id": result.model_id,
+            "prompts": result.prompts.as_dict(),
+            "seed": result.seed,
+            "month": str(chosen),
+            "point": {"lat": point.lat, "lon": point.lon},
+            "climate": climate.as_dict(),
+            "land_cover": req.land_cover,
+            "cloud_fraction": req.cloud_fraction,
+            "mode": mode,
+        }
+        png = write_png(image, folder / f"{stem}.png", metadata)
+        footprint = Footprint.around(point)
+        scale = footprint.size_px / image.shape[0]
+        transform = footprint.transform * _scale_affine(scale)
+        tif = write_geotiff(image, folder / f"{stem}.tif", footprint.crs, transform)
+        recipe = write_recipe(req, folder / f"{stem}.recipe.json")
+        slider = (reference, image) if reference is not None else (image, image)
+        prompts_md = (
+            f"**Spatial prompt** (CLIP): {result.prompts.spatial}\n\n"
+            f"**Climate prompt** (T5): {result.prompts.climate}\n\n"
+            f"Model `{result.model_id}`, seed {result.seed}, "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in (result.timings_s or {}).items())
+        )
+        return image, slider, metrics_md, prompts_md, str(png), str(tif), str(recipe)
+
+    def _reference(self, point: Point, month: Month, observation: Observation | None):
+        """The real image for the compare view: the observed one, or fetched (cached) if another point/month."""
+        if observation is not None and observation.matches(point.lat, point.lon, str(month)):
+            return np.asarray(observation.image, dtype=np.uint8)
+        try:
+            return _fetch_scene(point, month, self.settings).image
+        except EcoMapperError as err:
+            gr.Warning(f"No real image to compare with: {err}")
+            return None
+
+    def _metrics(self, reference: np.ndarray | None, generated: np.ndarray, spatial_prompt: str) -> str:
+        if reference is None:
+            return "No real image of this month to compare with."
+        from core import metrics
+
+        candidate = _resize_like(generated, reference)
+        values: dict[str, float | str | None] = {
+            "SSIM (higher is closer)": metrics.ssim(reference, candidate),
+            "PSNR dB (higher is closer)": metrics.psnr(reference, candidate),
+        }
+        values.update(_optional_metrics(self.settings, reference, candidate, spatial_prompt))
+        return formatting.format_metrics(values)
+
+    def _output_folder(self, request: gr.Request | None) -> Path:
+        folder = self.config.output_dir / formatting.safe_filename(_session(request))
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def cancel(self, request: gr.Request) -> str:
+        """The cancel button: ask the running job of this session to stop."""
+        if self.cancels.cancel(_session(request)):
+            gr.Info("Cancelling: the current step finishes first.")
+            return "Cancel requested."
+        return "Nothing is running."
+
+    # ---- recipes -----------------------------------------------------------------------------
+
+    @shown_errors
+    def load_recipe(self, path: str | None) -> tuple:
+        """Fill every control from a recipe JSON (the generate event chained after it regenerates)."""
+        from core.export import read_recipe
+
+        if not path:
+            raise BadRequestError("No recipe file was given.", "Upload a *.recipe.json written by this app.")
+        req = read_recipe(Path(path))
+        climate = req.climate
+        control_before = (req.month - req.control_month) if req.control_month is not None else 1
+        return (
+            req.point.lat,
+            req.point.lon,
+            str(req.month),
+            req.land_cover,
+            round(100.0 * req.cloud_fraction, 3),
+            climate.temp_c,
+            climate.precip_mm_day,
+            climate.solar_mj_m2_day,
+            0.0,
+            0.0,
+            req.mode,
+            int(control_before),
+            req.seed,
+            req.num_inference_steps,
+            req.guidance_scale,
+            req.size_px,
+            False,
+        )
+
+    # ---- time-lapse and scenario grid --------------------------------------------------------
+
+    @shown_errors
+    def timelapse(
+        self,
+        lat: float | None,
+        lon: float | None,
+        start: str,
+        end: str,
+        climate_source: str,
+        temp_delta_c: float,
+        precip_pct: float,
+        side_by_side: bool,
+        video_format: str,
+        fps: float,
+        land_cover: str | None,
+        cloud_pct: float,
+        model_id: str,
+        seed: int,
+        steps: int,
+        guidance: float,
+        size_px: int,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ):
+        """A generated image per month from `start` to `end`, written as a GIF or MP4.
+
+        Returns (GIF preview or None, MP4 preview or None, file to download, summary Markdown).
+        """
+        from core.climate import climate_for_month, fetch_climate
+        from core.generate import generate_time_series
+        from core.timelapse import write_timelapse
+
+        point = _point(lat, lon)
+        months = month_range(_month(start, "start month"), _month(end, "end month"))
+        if len(months) > MAX_TIMELAPSE_MONTHS:
+            raise BadRequestError(
+                f"{len(months)} months is too long for one time-lapse in the app.",
+                f"Pick at most {MAX_TIMELAPSE_MONTHS} months (the command line has no such limit).",
+            )
+        if climate_source not in CLIMATE_SOURCES:
+            raise BadRequestError(f"Unknown climate source {climate_source!r}.", "Use 'observed' or 'scenario'.")
+        if video_format not in ("gif", "mp4"):
+            raise BadRequestError(f"Unknown format {video_format!r}.", "Use gif or mp4.")
+        if not land_cover:
+            raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or pick one.")
+        progress(0.02, desc="Fetching NASA POWER climate for the months")
+        dataset = fetch_climate(point, months[0], months[-1], self.settings)
+        climates = []
+        for m in months:
+            observed = climate_for_month(dataset, m)
+            climates.append(
+                observed.with_scenario(temp_delta_c, 1.0 + precip_pct / 100.0)
+                if climate_source == "scenario"
+                else observed
+            )
+        _, state, country = _place_label(point)
+        progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
+        engine = self._engine(model_id, "text", progress)
+        series = self._run(
+            request,
+            lambda cancel: generate_time_series(
+                point=point,
+                months=months,
+                climates=climates,
+                land_cover=land_cover,
+                cloud_fraction=float(cloud_pct) / 100.0,
+                seed=int(seed),
+                num_inference_steps=int(steps),
+                guidance_scale=float(guidance),
+                size_px=int(size_px),
+                state=state,
+                country=country,
+                engine=engine,
+                settings=self.settings,
+                progress=_progress_bridge(progress),
+                cancel=cancel,
+            ),
+        )
+        frames = [np.asarray(r.images[0], dtype=np.uint8) for r in series]
+        captions = [
+            f"{m}  {c.temp_c:.1f} °C  {c.precip_mm_day:.1f} mm/day" for m, c in zip(months, climates, strict=True)
+        ]
+        reals = self._real_frames(point, months, frames[0].shape, progress) if side_by_side else None
+        folder = self._output_folder(request)
+        stem = formatting.safe_filename(
+            formatting.point_stem(point.lat, point.lon), f"{months[0]}_{months[-1]}", climate_source
+        )
+        path = write_timelapse(frames, captions, folder / f"{stem}.{video_format}", fps=fps, side_by_side=reals)
+        summary = (
+            f"{len(frames)} frames, {months[0]} to {months[-1]}, {climate_source} climate"
+            + (f" ({formatting.scenario_label(temp_delta_c, precip_pct)})" if climate_source == "scenario" else "")
+            + (", real | generated side by side" if reals is not None else "")
+            + f", {fps:g} frames/s."
+        )
+        gif_preview = str(path) if video_format == "gif" else None
+        mp4_preview = str(path) if video_format == "mp4" else None
+        return (
+            gr.update(value=gif_preview, visible=gif_preview is not None),
+            gr.update(value=mp4_preview, visible=mp4_preview is not None),
+            str(path),
+            summary,
+        )
+
+    def _real_frames(self, point: Point, months: list[Month], shape: tuple, progress: gr.Progress) -> list[np.ndarray]:
+        """The real image of each month for the side-by-side view; a grey frame where none exists."""
+        frames = []
+        for i, m in enumerate(months):
+            progress((i, len(months)), desc=f"Fetching the real image of {m}")
+            try:
+                frames.append(_resize_like(_fetch_scene(point, m, self.settings).image, np.zeros(shape, np.uint8)))
+            except NoImageryError:
+                frames.append(np.full(shape, 128, dtype=np.uint8))
+        return frames
+
+    @shown_errors
+    def scenario_grid(
+        self,
+        lat: float | None,
+        lon: float | None,
+        month: str,
+        land_cover: str | None,
+        cloud_pct: float,
+        temp_c: float,
+        precip_mm_day: float,
+        solar_mj_m2_day: float,
+        temp_deltas_text: str,
+        precip_pcts_text: str,
+        model_id: str,
+        seed: int,
+        steps: int,
+        guidance: float,
+        size_px: int,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ):
+        """A gallery of temperature x precipitation variants of one month, each labelled."""
+        from core.generate import generate_scenario_grid
+
+        point, chosen = _point(lat, lon), _month(month)
+        temp_deltas = _number_list(temp_deltas_text, "temperature changes (°C)")
+        precip_pcts = _number_list(precip_pcts_text, "precipitation changes (%)")
+        if len(temp_deltas) * len(precip_pcts) > 25:
+            raise BadRequestError(
+                f"{len(temp_deltas)} x {len(precip_pcts)} variants is too many.", "Use at most 25 (e.g. 5 x 5)."
+            )
+        base = ClimateValues(float(temp_c), float(precip_mm_day), float(solar_mj_m2_day))
+        req = self._request(
+            point, chosen, land_cover, cloud_pct, base, "text", 1, seed, steps, guidance, size_px, progress
+        )
+        engine = self._engine(model_id, "text", progress)
+        grid = self._run(
+            request,
+            lambda cancel: generate_scenario_grid(
+                req,
+                temp_deltas_c=temp_deltas,
+                precip_scales=[1.0 + p / 100.0 for p in precip_pcts],
+                engine=engine,
+                settings=self.settings,
+                progress=_progress_bridge(progress),
+                cancel=cancel,
+            ),
+        )
+        items = []
+        for (temp_delta, precip_scale), result in grid:
+            climate = result.request.climate
+            label = (
+                f"{formatting.scenario_label(temp_delta, 100.0 * (precip_scale - 1.0))} → "
+                f"{climate.temp_c:.1f} °C, {climate.precip_mm_day:.2f} mm/day"
+            )
+            items.append((np.asarray(result.images[0], dtype=np.uint8), label))
+        return items
+
+
+# ---- helpers used by several handlers -----------------------------------------------------------
+
+
+def _climate(temp_c, precip_mm_day, solar_mj_m2_day, temp_delta_c, precip_pct) -> ClimateValues:
+    for name, value in (
+        ("temperature", temp_c),
+        ("precipitation", precip_mm_day),
+        ("solar radiation", solar_mj_m2_day),
+    ):
+        if value is None:
+            raise BadRequestError(f"The {name} is empty.", "Set the slider or tick 'use observed climate' and observe.")
+    base = ClimateValues(float(temp_c), float(precip_mm_day), float(solar_mj_m2_day))
+    return base.with_scenario(float(temp_delta_c or 0.0), 1.0 + float(precip_pct or 0.0) / 100.0)
+
+
+def _number_list(text: str, what: str) -> list[float]:
+    parts = [p for p in str(text or "").replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise BadRequestError(f"The list of {what} is empty.", "Write numbers separated by commas, e.g. 0, 2, 4.")
+    try:
+        return [float(p) for p in parts]
+    except ValueError as err:
+        raise BadRequestError(
+            f"The list of {what} {text!r} has something that is not a number.",
+            "Write numbers separated by commas, e.g. -20, 0, 20.",
+        ) from err
+
+
+def _fetch_scene(point: Point, month: Month, settings):
+    from core.imagery import fetch_scene
+
+    return fetch_scene(point, month, settings)
+
+
+def _resize_like(image: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """`image` resized (Lanczos) to the height and width of `like` when they differ."""
+    if image.shape[:2] == like.shape[:2]:
+        return image
+    from PIL import Image
+
+    height, width = like.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
+
+
+def _scale_affine(scale: float):
+    from affine import Affine
+
+    return Affine.scale(scale, scale)
+
+
+def _optional_metrics(settings, reference: np.ndarray, candidate: np.ndarray, prompt: str) -> dict[str, float | str]:
+    """LPIPS and CLIP score when their weights are on this machine; a note saying why not otherwise."""
+    from core import metrics
+
+    values: dict[str, float | str] = {}
+    for name, build, compute in (
+        ("LPIPS (lower is closer)", lambda: metrics.LpipsMetric(settings), lambda m: m.score(reference, candidate)),
+        ("CLIP score vs prompt", lambda: metrics.ClipScoreMetric(settings), lambda m: m.score(candidate, prompt)),
+    ):
+        try:
+            values[name] = float(compute(build()))
+        except EcoMapperError as err:
+            values[name] = f"n/a — {err.problem}"
+    return values
+
+
+def _model_spec(model_spec_cls, model_id: str, mode: str):
+    return model_spec_cls(model_id=model_id, controlnet=model_id if mode == "controlnet" else None)
+
+
+def _load_pipeline(spec, settings, progress=None):
+    from core.models import load_pipeline
+
+    return load_pipeline(spec, settings, progress=progress)
