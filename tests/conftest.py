@@ -8,6 +8,9 @@ import pytest
 
 from core.config import Settings
 
+# The local replay server (`replay_server`, `data_settings`, `test_rasters`): see tests/support/README.md.
+pytest_plugins = ["tests.support.replay_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 REAL = SHARED_FIXTURES / "real"
