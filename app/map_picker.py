@@ -84,7 +84,7 @@ function start() {
   });
   watch('value', drawState);
   drawState();
-  element.ecoMap = map;
+  box.ecoMap = map;  // for scripted use (tests, benchmarks)
   box.dataset.ready = '1';
 }
 start();

@@ -7,13 +7,12 @@ from pathlib import Path
 
 from app.formatting import TINY_MODEL_ID
 from core.config import Settings
+from core.errors import EcoMapperError
 
 log = logging.getLogger(__name__)
 
 # Diffusers folders start with this file; its presence is enough to call the weights "present".
 MODEL_INDEX = "model_index.json"
-# Hub repositories of the registry's ids (the gated SD3 base model).
-HUB_REPOS = {"sd3-medium": "stabilityai/stable-diffusion-3-medium-diffusers"}
 
 
 def weights_status(model_id: str, settings: Settings) -> tuple[bool | None, str]:
@@ -21,19 +20,20 @@ def weights_status(model_id: str, settings: Settings) -> tuple[bool | None, str]
 
     Looks in the given folder, in `checkpoints/<id>`, and in the Hugging Face cache, never on the network.
     """
+    from core.models.registry import resolve_model_id
+
     if model_id == TINY_MODEL_ID:
         return None, ""
-    path = Path(model_id).expanduser()
-    if path.is_dir():
-        if (path / MODEL_INDEX).is_file():
-            return True, ""
-        return False, f"The folder {path} has no {MODEL_INDEX} (not a diffusers pipeline folder)."
-    local = settings.checkpoints_dir / model_id
+    try:
+        source = resolve_model_id(model_id)
+    except EcoMapperError as err:
+        return False, str(err)
+    if source.kind == "local":
+        return True, ""
+    local = settings.checkpoints_dir / Path(model_id).name
     if (local / MODEL_INDEX).is_file():
         return True, ""
-    repo = HUB_REPOS.get(model_id)
-    if repo is None:
-        return False, f"`{model_id}` is neither a known model id nor a folder."
+    repo = source.repo_id
     try:
         from huggingface_hub import try_to_load_from_cache
 
