@@ -109,7 +109,7 @@ class Handlers:
         point = _point(lat, lon)
         footprint = Footprint.around(point)
         label, _, _ = _place_label(point)
-        place_md = f"📍 **{point.label()}** — {label} · footprint 5.12 km x 5.12 km ({footprint.crs})"
+        place_md = f"Point **{point.label()}** — {label} · footprint 5.12 km x 5.12 km ({footprint.crs})"
         return (
             round(point.lat, 5),
             round(point.lon, 5),

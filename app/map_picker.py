@@ -53,6 +53,11 @@ function start() {
   const sat = L.tileLayer('__SATELLITE_TILES__', { maxZoom: 18, attribution: 'Imagery &copy; Esri' });
   osm.addTo(map);
   L.control.layers({ 'OpenStreetMap': osm, 'Satellite (Esri World Imagery)': sat }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  // A 10° graticule keeps the map readable when no tiles load (offline).
+  const grid = { color: '#8aa', weight: 0.6, opacity: 0.7, interactive: false };
+  for (let lat = -80; lat <= 80; lat += 10) { L.polyline([[lat, -180], [lat, 180]], grid).addTo(map); }
+  for (let lon = -180; lon <= 180; lon += 10) { L.polyline([[-85, lon], [85, lon]], grid).addTo(map); }
   let tileErrors = 0;
   osm.on('tileerror', () => {
     tileErrors += 1;
