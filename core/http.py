@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -122,18 +123,18 @@ class HttpClient:
                 headers=dict(headers or {}),
                 timeout=(min(10.0, self.settings.timeout_s), self.settings.timeout_s),
             )
-        except requests.exceptions.Timeout as err:
+        except requests.exceptions.RequestException as err:
+            if not _is_timeout(err):
+                raise UpstreamError(
+                    f"Could not reach {service} at {url}: {_short_reason(err)}.",
+                    "Check the network connection (or set ECOMAPPER_OFFLINE=1 to use cached data).",
+                    service=service,
+                    url=url,
+                ) from err
             raise UpstreamError(
                 f"{service} did not answer {url} within {self.settings.timeout_s:g} s "
                 f"(after {self.settings.retries} retries).",
                 "Try again later, or raise ECOMAPPER_TIMEOUT_S.",
-                service=service,
-                url=url,
-            ) from err
-        except requests.exceptions.RequestException as err:
-            raise UpstreamError(
-                f"Could not reach {service} at {url}: {_short_reason(err)}.",
-                "Check the network connection (or set ECOMAPPER_OFFLINE=1 to use cached data).",
                 service=service,
                 url=url,
             ) from err
@@ -171,6 +172,14 @@ class HttpClient:
         if use_cache and not response.from_cache:
             self.cache.put(response.cache_key, response.content, ".body")
         return data
+
+
+def _is_timeout(err: Exception) -> bool:
+    """True for a timeout, also when urllib3's retries wrapped it in a connection error."""
+    if isinstance(err, requests.exceptions.Timeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(reason, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def _short_reason(err: Exception) -> str:

@@ -79,5 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["DO_NOT_TRACK"] = "1"
     os.environ.setdefault("GDAL_HTTP_TIMEOUT", "20")
+    # GDAL reads rasters with libcurl, which the socket patch above cannot see: route every
+    # non-local URL to a closed local port through the proxy variables libcurl honours.
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        os.environ[name] = "http://127.0.0.1:9"
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
     os.environ["no_proxy"] = "127.0.0.1,localhost"

@@ -1,0 +1,38 @@
+"""`python -m core landcover`: the majority land-cover class over a point's footprint, and its place."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from core.commands._common import add_point_arguments, point_from
+
+HELP = "land-cover class (one of EcoMapper's 15) over a point's footprint, with state and country"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_point_arguments(parser)
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    from core.landcover import lookup_land_cover
+    from core.places import reverse_geocode
+
+    point = point_from(args)
+    place = reverse_geocode(point)
+    lookup = lookup_land_cover(point, settings)
+    print(
+        json.dumps(
+            {
+                "latitude": point.lat,
+                "longitude": point.lon,
+                **lookup.as_dict(),
+                "state": place.state,
+                "country": place.country,
+                "country_code": place.country_code,
+            },
+            indent=2,
+        )
+    )
+    # "choose one" is an answer, not a failure: exit 0 with land_cover null and the message.
+    return 0
