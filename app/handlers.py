@@ -90,7 +90,9 @@ def _place_label(point: Point) -> tuple[str, str | None, str]:
     from core.places import reverse_geocode
 
     place = reverse_geocode(point)
-    label = ", ".join(p for p in (place.state, place.country) if p) or place.country_code or "unknown place"
+    label = place.label()
+    if place.nearest_place:
+        label = f"near {place.nearest_place}, {label}"
     return label, place.state, place.country
 
 

@@ -31,7 +31,7 @@ _HTML_TEMPLATE = """
 _CSS_TEMPLATE = """
 .eco-map-wrap { position: relative; }
 .eco-map { height: 420px; width: 100%; border-radius: 8px; background: #dfe8ef; cursor: crosshair; }
-.eco-map-note { position: absolute; left: 8px; bottom: 8px; z-index: 1000; padding: 4px 8px;
+.eco-map-note { position: absolute; left: 56px; top: 10px; z-index: 1000; padding: 4px 8px;
   background: rgba(255,255,255,0.9); border-radius: 4px; font-size: 12px; color: #333; }
 """
 
@@ -83,8 +83,8 @@ function start() {
     box.dataset.lon = String(state.lon);
   }
   map.on('click', (e) => {
+    // The marker moves when Python accepts the point (a click in the sea is refused).
     const ll = e.latlng.wrap();
-    drawPoint(ll.lat, ll.lng);
     trigger('__EVENT__', { lat: ll.lat, lon: ll.lng });
   });
   watch('value', drawState);
