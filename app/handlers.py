@@ -166,11 +166,10 @@ class Handlers:
         Returns (image, info Markdown, climate figure, details dict, land-cover choice, land-cover note,
         cloud %, observation state).
         """
+        from app.charts import climate_figure
         from core.climate import climate_for_month, fetch_climate
         from core.imagery import fetch_scene
         from core.landcover import lookup_land_cover
-
-        from app.charts import climate_figure
 
         point, chosen = _point(lat, lon), _month(month).ensure_not_future()
         started = time.perf_counter()
@@ -324,10 +323,31 @@ class Handlers:
             country=country,
         )
 
-    def _engine(self, model_id: str, mode: str, progress: gr.Progress):
+    def _engine(
+        self,
+        model_id: str,
+        mode: str,
+        progress: gr.Progress,
+        controlnet: str = "",
+        lora: str = "",
+        lora_scale: float = 1.0,
+    ):
         from core.models import ModelSpec
 
-        spec = _model_spec(ModelSpec, model_id or self.config.model_id, mode)
+        chosen = (model_id or self.config.model_id).strip()
+        controlnet_id = (controlnet or "").strip() or None
+        if mode == "controlnet" and controlnet_id is None:
+            raise BadRequestError(
+                "ControlNet mode needs ControlNet weights, and none are set.",
+                "Give a ControlNet folder or Hub id under Advanced (tiny-random for the tiny test model), "
+                "or use text-to-image.",
+            )
+        spec = ModelSpec(
+            model_id=chosen,
+            controlnet=controlnet_id if mode == "controlnet" else None,
+            lora=(lora or "").strip() or None,
+            lora_scale=float(lora_scale),
+        )
         return self.engines.get(spec, self.settings, progress=_progress_bridge(progress))
 
     def _run(self, request: gr.Request | None, job: Callable[[Any], Any]) -> Any:
@@ -358,6 +378,9 @@ class Handlers:
         steps: int,
         guidance: float,
         size_px: int,
+        controlnet: str,
+        lora: str,
+        lora_scale: float,
         observation: Observation | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
@@ -386,7 +409,7 @@ class Handlers:
             progress,
         )
         progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
-        engine = self._engine(model_id, mode, progress)
+        engine = self._engine(model_id, mode, progress, controlnet, lora, lora_scale)
         result = self._run(
             request,
             lambda cancel: generate_images(
@@ -516,6 +539,8 @@ class Handlers:
         steps: int,
         guidance: float,
         size_px: int,
+        lora: str,
+        lora_scale: float,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
     ):
@@ -523,9 +548,10 @@ class Handlers:
 
         Returns (GIF preview or None, MP4 preview or None, file to download, summary Markdown).
         """
-        from core.climate import climate_for_month, fetch_climate
         from core.generate import generate_time_series
         from core.timelapse import write_timelapse
+
+        from core.climate import climate_for_month, fetch_climate
 
         point = _point(lat, lon)
         months = month_range(_month(start, "start month"), _month(end, "end month"))
@@ -552,7 +578,7 @@ class Handlers:
             )
         _, state, country = _place_label(point)
         progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
-        engine = self._engine(model_id, "text", progress)
+        engine = self._engine(model_id, "text", progress, lora=lora, lora_scale=lora_scale)
         series = self._run(
             request,
             lambda cancel: generate_time_series(
@@ -627,6 +653,8 @@ class Handlers:
         steps: int,
         guidance: float,
         size_px: int,
+        lora: str,
+        lora_scale: float,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
     ):
@@ -644,7 +672,7 @@ class Handlers:
         req = self._request(
             point, chosen, land_cover, cloud_pct, base, "text", 1, seed, steps, guidance, size_px, progress
         )
-        engine = self._engine(model_id, "text", progress)
+        engine = self._engine(model_id, "text", progress, lora=lora, lora_scale=lora_scale)
         grid = self._run(
             request,
             lambda cancel: generate_scenario_grid(
@@ -732,10 +760,6 @@ def _optional_metrics(settings, reference: np.ndarray, candidate: np.ndarray, pr
         except EcoMapperError as err:
             values[name] = f"n/a — {err.problem}"
     return values
-
-
-def _model_spec(model_spec_cls, model_id: str, mode: str):
-    return model_spec_cls(model_id=model_id, controlnet=model_id if mode == "controlnet" else None)
 
 
 def _load_pipeline(spec, settings, progress=None):

@@ -101,6 +101,14 @@ def build_blocks(
                     steps = gr.Slider(1, 100, value=28, step=1, label="Denoising steps")
                     guidance = gr.Slider(0.0, 15.0, value=7.5, step=0.5, label="Guidance scale")
                     size_px = gr.Radio([512, 1024], value=512, label="Size (px)")
+                    controlnet = gr.Textbox(
+                        label="ControlNet weights (folder or Hub id; tiny-random for the test model)",
+                        value="tiny-random" if config.model_id == "tiny-random" else "",
+                        elem_id="controlnet",
+                    )
+                    with gr.Row():
+                        lora = gr.Textbox(label="LoRA (file, folder or Hub id; optional)", value="", elem_id="lora")
+                        lora_scale = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="LoRA scale")
 
         with gr.Tabs():
             with gr.Tab("Observed", id="observed"):
@@ -220,71 +228,31 @@ def build_blocks(
             )
 
         generation = dict(concurrency_limit=1, concurrency_id=GENERATION_QUEUE)
+        # fmt: off
         generate_inputs = [
-            lat,
-            lon,
-            month,
-            land_cover,
-            cloud_pct,
-            temp_c,
-            precip,
-            solar,
-            temp_delta,
-            precip_pct,
-            mode,
-            control_before,
-            model,
-            seed,
-            steps,
-            guidance,
-            size_px,
-            observation,
+            lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, temp_delta, precip_pct,
+            mode, control_before, model, seed, steps, guidance, size_px, controlnet, lora, lora_scale, observation,
         ]
+        # fmt: on
         generate_outputs = [generated, slider, metrics_md, prompts_md, png_file, tif_file, recipe_file]
         generate_btn.click(handlers.generate, generate_inputs, generate_outputs, api_name="generate", **generation)
 
+        # fmt: off
         recipe_targets = [
-            lat,
-            lon,
-            month,
-            land_cover,
-            cloud_pct,
-            temp_c,
-            precip,
-            solar,
-            temp_delta,
-            precip_pct,
-            mode,
-            control_before,
-            seed,
-            steps,
-            guidance,
-            size_px,
-            use_observed,
+            lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, temp_delta, precip_pct,
+            mode, control_before, seed, steps, guidance, size_px, use_observed,
         ]
+        # fmt: on
         load_recipe_btn.click(handlers.load_recipe, [recipe_upload], recipe_targets, api_name="load_recipe").success(
             handlers.generate, generate_inputs, generate_outputs, api_visibility="private", **generation
         )
 
+        # fmt: off
         timelapse_inputs = [
-            lat,
-            lon,
-            tl_start,
-            tl_end,
-            tl_source,
-            temp_delta,
-            precip_pct,
-            tl_side,
-            tl_format,
-            tl_fps,
-            land_cover,
-            cloud_pct,
-            model,
-            seed,
-            steps,
-            guidance,
-            size_px,
+            lat, lon, tl_start, tl_end, tl_source, temp_delta, precip_pct, tl_side, tl_format, tl_fps,
+            land_cover, cloud_pct, model, seed, steps, guidance, size_px, lora, lora_scale,
         ]
+        # fmt: on
         tl_btn.click(
             handlers.timelapse,
             timelapse_inputs,
@@ -292,23 +260,12 @@ def build_blocks(
             api_name="timelapse",
             **generation,
         )
+        # fmt: off
         grid_inputs = [
-            lat,
-            lon,
-            month,
-            land_cover,
-            cloud_pct,
-            temp_c,
-            precip,
-            solar,
-            grid_temps,
-            grid_precips,
-            model,
-            seed,
-            steps,
-            guidance,
-            size_px,
+            lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, grid_temps, grid_precips,
+            model, seed, steps, guidance, size_px, lora, lora_scale,
         ]
+        # fmt: on
         grid_btn.click(handlers.scenario_grid, grid_inputs, [gallery], api_name="scenario_grid", **generation)
 
         # Cancelling is cooperative (core checks a threading.Event between steps) rather than
