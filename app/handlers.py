@@ -236,14 +236,13 @@ class Handlers:
             state=state,
             country=country,
         )
-        land_cover_update = gr.update(value=lookup.land_cover) if lookup.land_cover else gr.update()
         land_cover_note = (
             f"Looked up: **{lookup.land_cover}** ({lookup.source}); you can override it."
             if lookup.land_cover
             else f"⚠️ Land cover not found ({lookup.message}): choose one."
         )
         cloud_pct = round(100.0 * scene.cloud_fraction, 1)
-        return scene.image, info, figure, details, land_cover_update, land_cover_note, cloud_pct, observation
+        return scene.image, info, figure, details, lookup.land_cover, land_cover_note, cloud_pct, observation
 
     @staticmethod
     def fill_observed_climate(use_observed: bool, observation: Observation | None) -> tuple:

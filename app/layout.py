@@ -174,52 +174,41 @@ def build_blocks(
         ]
         climate_sliders = [temp_c, precip, solar]
 
-        def observe_chain(event):
-            return event.then(
-                handlers.observe,
-                observe_inputs,
-                observe_outputs,
-                api_visibility="private",
-                concurrency_limit=OBSERVE_CONCURRENCY,
-                concurrency_id="observe",
-            ).success(
-                Handlers.fill_observed_climate, [use_observed, observation], climate_sliders, api_visibility="private"
-            )
+        fill_climate = dict(
+            fn=Handlers.fill_observed_climate,
+            inputs=[use_observed, observation],
+            outputs=climate_sliders,
+            api_visibility="private",
+        )
+        observing = dict(concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe")
+        # The public endpoint is registered first so that it keeps the plain name "observe".
+        observe_btn.click(handlers.observe, observe_inputs, observe_outputs, api_name="observe", **observing).success(
+            **fill_climate
+        )
 
-        observe_chain(
-            map_html.map_click(
-                handlers.map_clicked, None, point_outputs, api_visibility="private", concurrency_limit=None
+        def observe_after(event):
+            """After a point is set (click, typed, searched): observe it and fill the climate sliders."""
+            event.success(
+                handlers.observe, observe_inputs, observe_outputs, api_visibility="private", **observing
+            ).success(**fill_climate)
+
+        # Point events are quick and never wait behind a generation or an observation.
+        pointing = dict(api_visibility="private", concurrency_limit=None)
+        observe_after(map_html.map_click(handlers.map_clicked, None, point_outputs, **pointing))
+        observe_after(
+            gr.on([go.click, lat.submit, lon.submit], handlers.point_typed, [lat, lon], point_outputs, **pointing)
+        )
+        observe_after(
+            gr.on(
+                [search.click, place_query.submit],
+                handlers.search_place,
+                [place_query],
+                [place_results, *point_outputs],
+                **pointing,
             )
         )
-        observe_chain(go.click(handlers.point_typed, [lat, lon], point_outputs, api_visibility="private"))
-        observe_chain(lat.submit(handlers.point_typed, [lat, lon], point_outputs, api_visibility="private"))
-        observe_chain(lon.submit(handlers.point_typed, [lat, lon], point_outputs, api_visibility="private"))
-        observe_chain(
-            search.click(
-                handlers.search_place, [place_query], [place_results, *point_outputs], api_visibility="private"
-            )
-        )
-        observe_chain(
-            place_query.submit(
-                handlers.search_place, [place_query], [place_results, *point_outputs], api_visibility="private"
-            )
-        )
-        observe_chain(
-            place_results.input(handlers.place_picked, [place_results], point_outputs, api_visibility="private")
-        )
-        observe_btn.click(
-            handlers.observe,
-            observe_inputs,
-            observe_outputs,
-            api_name="observe",
-            concurrency_limit=OBSERVE_CONCURRENCY,
-            concurrency_id="observe",
-        ).success(
-            Handlers.fill_observed_climate, [use_observed, observation], climate_sliders, api_visibility="private"
-        )
-        use_observed.input(
-            Handlers.fill_observed_climate, [use_observed, observation], climate_sliders, api_visibility="private"
-        )
+        observe_after(place_results.input(handlers.place_picked, [place_results], point_outputs, **pointing))
+        use_observed.input(**fill_climate)
 
         scenario_inputs = [temp_c, precip, solar, temp_delta, precip_pct]
         for widget in scenario_inputs:
