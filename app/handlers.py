@@ -104,6 +104,7 @@ class Handlers:
         self.settings = config.settings
         self.engines = engines or EngineHolder(_load_pipeline)
         self.cancels = CancelRegistry()
+        self._metric_cache: dict[str, object] = {}
 
     # ---- point selection -------------------------------------------------------------------
 
@@ -469,7 +470,7 @@ class Handlers:
             "SSIM (higher is closer)": metrics.ssim(reference, candidate),
             "PSNR dB (higher is closer)": metrics.psnr(reference, candidate),
         }
-        values.update(_optional_metrics(self.settings, reference, candidate, spatial_prompt))
+        values.update(_optional_metrics(self.settings, self._metric_cache, reference, candidate, spatial_prompt))
         return formatting.format_metrics(values)
 
     def _output_folder(self, request: gr.Request | None) -> Path:
@@ -745,19 +746,40 @@ def _scale_affine(scale: float):
     return Affine.scale(scale, scale)
 
 
-def _optional_metrics(settings, reference: np.ndarray, candidate: np.ndarray, prompt: str) -> dict[str, float | str]:
-    """LPIPS and CLIP score when their weights are on this machine; a note saying why not otherwise."""
+def _optional_metrics(
+    settings, cache: dict, reference: np.ndarray, candidate: np.ndarray, prompt: str
+) -> dict[str, float | str]:
+    """LPIPS and CLIP score when their weights are on this machine (never downloaded here); a note otherwise.
+
+    The loaded metric networks are kept in `cache` so later comparisons reuse them.
+    """
     from core import metrics
 
+    available = metrics.available_metrics(settings)
     values: dict[str, float | str] = {}
-    for name, build, compute in (
-        ("LPIPS (lower is closer)", lambda: metrics.LpipsMetric(settings), lambda m: m.score(reference, candidate)),
-        ("CLIP score vs prompt", lambda: metrics.ClipScoreMetric(settings), lambda m: m.score(candidate, prompt)),
+    for key, label, build, compute in (
+        (
+            "lpips",
+            "LPIPS (lower is closer)",
+            lambda: metrics.LpipsMetric(settings, download=False),
+            lambda m: m.score(reference[None], candidate[None])[0],
+        ),
+        (
+            "clip",
+            "CLIP score vs spatial prompt",
+            lambda: metrics.ClipScoreMetric(settings, download=False),
+            lambda m: m.score(candidate, [prompt])[0],
+        ),
     ):
+        if not available[key].available:
+            values[label] = "n/a: weights not on this machine"
+            continue
         try:
-            values[name] = float(compute(build()))
+            if key not in cache:
+                cache[key] = build()
+            values[label] = float(compute(cache[key]))
         except EcoMapperError as err:
-            values[name] = f"n/a — {err.problem}"
+            values[label] = f"n/a: {err.problem}"
     return values
 
 
