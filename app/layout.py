@@ -98,9 +98,9 @@ def build_blocks(
                     )
                     control_before = gr.Slider(1, 6, value=1, step=1, label="ControlNet: months before")
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0)
-                    steps = gr.Slider(1, 100, value=28, step=1, label="Denoising steps")
+                    steps = gr.Slider(1, 100, value=28, step=1, label="Denoising steps", elem_id="steps")
                     guidance = gr.Slider(0.0, 15.0, value=7.5, step=0.5, label="Guidance scale")
-                    size_px = gr.Radio([512, 1024], value=512, label="Size (px)")
+                    size_px = gr.Radio([512, 1024], value=512, label="Size (px)", elem_id="size")
                     controlnet = gr.Textbox(
                         label="ControlNet weights (folder or Hub id; tiny-random for the test model)",
                         value="tiny-random" if config.model_id == "tiny-random" else "",
