@@ -140,8 +140,11 @@ def test_generate_gives_an_image_a_comparison_and_three_exports(stack):
         assert dataset.crs.to_epsg() == 32629
         assert (dataset.width, dataset.height, dataset.count) == (512, 512, 3)
         assert dataset.res == pytest.approx((10.0, 10.0))
-        west, south, east, north = dataset.bounds
-    assert east - west == pytest.approx(5120.0)
+        bounds = tuple(dataset.bounds)
+    from core.geo import Footprint, Point
+
+    # georeferenced on the footprint's own 10 m UTM grid
+    assert bounds == pytest.approx(Footprint.around(Point(LAT, LON)).bounds)
     assert json.loads(Path(recipe).read_text())  # a JSON document
 
 
