@@ -180,7 +180,11 @@ def build_blocks(
             outputs=climate_sliders,
             api_visibility="private",
         )
-        observing = dict(concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe")
+        # Progress and error badges go on the result views only, never over the inputs the
+        # handler also writes (land cover, cloud), which must stay usable after an error.
+        observing = dict(
+            concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe", show_progress_on=[observed_image]
+        )
         # The public endpoint is registered first so that it keeps the plain name "observe".
         observe_btn.click(handlers.observe, observe_inputs, observe_outputs, api_name="observe", **observing).success(
             **fill_climate
@@ -217,6 +221,7 @@ def build_blocks(
             )
 
         generation = dict(concurrency_limit=1, concurrency_id=GENERATION_QUEUE)
+        generation_shown_on = dict(show_progress_on=[generated])
         # fmt: off
         generate_inputs = [
             lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, temp_delta, precip_pct,
@@ -224,7 +229,14 @@ def build_blocks(
         ]
         # fmt: on
         generate_outputs = [generated, slider, metrics_md, prompts_md, png_file, tif_file, recipe_file]
-        generate_btn.click(handlers.generate, generate_inputs, generate_outputs, api_name="generate", **generation)
+        generate_btn.click(
+            handlers.generate,
+            generate_inputs,
+            generate_outputs,
+            api_name="generate",
+            **generation,
+            **generation_shown_on,
+        )
 
         # fmt: off
         recipe_targets = [
@@ -232,8 +244,15 @@ def build_blocks(
             mode, control_before, seed, steps, guidance, size_px, use_observed,
         ]
         # fmt: on
-        load_recipe_btn.click(handlers.load_recipe, [recipe_upload], recipe_targets, api_name="load_recipe").success(
-            handlers.generate, generate_inputs, generate_outputs, api_visibility="private", **generation
+        load_recipe_btn.click(
+            handlers.load_recipe, [recipe_upload], recipe_targets, api_name="load_recipe", show_progress_on=[generated]
+        ).success(
+            handlers.generate,
+            generate_inputs,
+            generate_outputs,
+            api_visibility="private",
+            **generation,
+            **generation_shown_on,
         )
 
         # fmt: off
@@ -247,6 +266,7 @@ def build_blocks(
             timelapse_inputs,
             [tl_gif, tl_mp4, tl_file, tl_summary],
             api_name="timelapse",
+            show_progress_on=[tl_file],
             **generation,
         )
         # fmt: off
