@@ -30,6 +30,7 @@ import numpy as np
 from core.climate_values import ClimateValues
 from core.errors import BadRequestError, EcoMapperError
 from core.geo import Month, Point
+from core.land_cover_classes import LAND_COVER_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -356,9 +357,15 @@ def _default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]
     except ImportError:
         return None
 
+    cache: dict[tuple[float, float], tuple[str | None, str | None]] = {}
+
     def resolve(point: Point) -> tuple[str | None, str | None]:
-        place = reverse_geocode(point)
-        return place.state, place.country
+        # every month of a location shares one point: geocode it once
+        key = (point.lat, point.lon)
+        if key not in cache:
+            place = reverse_geocode(point)
+            cache[key] = (place.state, place.country)
+        return cache[key]
 
     return resolve
 
@@ -491,9 +498,14 @@ def _build_metadata(location_id, month, lat, lon, land_cover, cloud, climate, ad
         raise SkipSample(f"bad value: {err.problem}") from err
     if not 0.0 <= cloud <= 1.0:
         raise SkipSample(f"bad value: `cloud_coverage` is {cloud:g}, not a fraction in 0..1")
+    if land_cover not in LAND_COVER_CLASSES:
+        raise SkipSample(f"unknown land cover: {land_cover!r} is not one of the 15 EcoMapper classes")
     state, country = parse_address(address) if address else (None, None)
     if country is None and resolver is not None:
-        state, country = resolver(point)
+        try:
+            state, country = resolver(point)
+        except BadRequestError as err:
+            raise SkipSample(f"no place: {err.problem}") from err
     return SampleMetadata(
         location_id=location_id,
         month=month,

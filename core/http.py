@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ class HttpClient:
             raise OfflineCacheMissError(
                 f"Offline mode is on and {service} data for {method} {url} is not in the cache "
                 f"({self.settings.cache_dir}).",
-                "Unset ECOMAPPER_OFFLINE (or pass --online) and fetch it once while connected.",
+                "Unset ECOMAPPER_OFFLINE (and drop --offline) and fetch it once while connected.",
                 service=service,
                 url=url,
             )
@@ -165,11 +165,21 @@ class HttpClient:
     def post_json(self, url: str, body: Any, *, service: str, **kw: Any) -> Any:
         return self._json("POST", url, service=service, json_body=body, **kw)
 
-    def _json(self, method: str, url: str, *, service: str, use_cache: bool = True, **kw: Any) -> Any:
+    def _json(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        use_cache: bool = True,
+        cache_if: Callable[[Any], bool] | None = None,
+        **kw: Any,
+    ) -> Any:
+        """Decoded JSON; `cache_if(data)` False keeps a valid answer out of the cache (e.g. an empty search)."""
         # Cache only bodies that parse, so one malformed answer is not replayed forever.
         response = self.request(method, url, service=service, use_cache=use_cache, store=False, **kw)
         data = response.json(service)
-        if use_cache and not response.from_cache:
+        if use_cache and not response.from_cache and (cache_if is None or cache_if(data)):
             self.cache.put(response.cache_key, response.content, ".body")
         return data
 

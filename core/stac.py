@@ -31,6 +31,10 @@ MAX_PAGES = 20
 TOKEN_MARGIN_S = 300.0
 
 
+def _has_features(page: Any) -> bool:
+    return isinstance(page, Mapping) and bool(page.get("features"))
+
+
 def search_items(
     client: HttpClient,
     url: str,
@@ -54,10 +58,11 @@ def search_items(
     seen: set[str] = set()
     method, next_url, next_body = "POST", url, dict(body)
     for page_number in range(1, max_pages + 1):
+        # An empty page is not cached: a flaky answer or a scene not yet ingested must not stick.
         if method == "POST":
-            page = client.post_json(next_url, next_body, service=service)
+            page = client.post_json(next_url, next_body, service=service, cache_if=_has_features)
         else:
-            page = client.get_json(next_url, service=service)
+            page = client.get_json(next_url, service=service, cache_if=_has_features)
         if not isinstance(page, Mapping) or not isinstance(page.get("features"), list):
             raise UpstreamError(
                 f"{service} answered {next_url} with something that is not a STAC FeatureCollection.",

@@ -181,3 +181,31 @@ def test_wrong_path_and_empty_folder_give_clear_errors(tmp_path):
 def test_parse_address():
     assert parse_address("Thompson-Nicola, British Columbia, Canada") == ("British Columbia", "Canada")
     assert parse_address("Ethiopia") == (None, "Ethiopia")
+
+
+def test_samples_carry_the_exact_evaluation_prompts(example):
+    dataset = read_dataset(example)
+    sample = dataset.get("2021-2022/9137@2021-07")
+    # cloud 0.366 -> "partially cloudy "; climate 17.02 C, 3.46 mm, 20.84 rounded in the T5 prompt
+    assert sample.prompts.spatial == (
+        "a partially cloudy satellite image of Mixed Forests in Krasnoyarsk Krai, Russia on July 2021."
+    )
+    assert sample.prompts.climate.endswith(
+        "The average temperature over the last month was 17 C. with an average precipitation 3 mm, "
+        "and an average daily solar radiation of 21 W/m2."
+    )
+    # the test batch has no address: the offline reverse geocoder names the place
+    savanna = dataset.get("Test-Batch/4451@2017-01")
+    assert savanna.metadata.country == "Ethiopia"
+    assert savanna.prompts.climate == savanna.prompts.spatial  # no climate in the test batch
+
+
+def test_unknown_land_cover_is_skipped(example, tmp_path):
+    loc = _copy_location(example, "2021-2022/9137", tmp_path)
+    record = json.loads((loc / "9137_2021-07.json").read_text())
+    record["type"] = "Water Bodies"
+    (loc / "9137_2021-07.json").write_text(json.dumps(record))
+    dataset = read_dataset(tmp_path)
+    assert [item.reason for item in dataset.skipped] == [
+        "unknown land cover: 'Water Bodies' is not one of the 15 EcoMapper classes"
+    ]

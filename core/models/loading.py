@@ -1,0 +1,373 @@
+"""Loading a pipeline from a `ModelSpec`: weights, optional LoRA and ControlNet, device, dtype, memory options."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.errors import BadRequestError, ModelUnavailableError
+from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
+from core.models.registry import TINY_MODEL_ID, ModelSource, resolve_model_id
+from core.models.spec import ModelSpec
+
+log = logging.getLogger(__name__)
+
+LORA_ADAPTER_NAME = "user_lora"
+# From this size on, the VAE decodes in tiles (SD3's VAE at 1024 px needs several GB otherwise).
+VAE_TILING_FROM_PX = 1024
+T5_DROPPED_WARNING = (
+    "Running without the T5 text encoder: the climate prompt (temperature, precipitation, radiation) is not "
+    "used, only the spatial prompt through CLIP."
+)
+TINY_WARNING = "tiny-random is a randomly initialised test model: it produces noise, not satellite images."
+_PIPELINE_CLASSES = ("StableDiffusion3Pipeline", "StableDiffusion3ControlNetPipeline")
+
+
+@dataclass
+class LoadedPipeline:
+    """A loaded model the app and the CLI hold and reuse across requests.
+
+    Attributes:
+        pipe: the text-to-image StableDiffusion3Pipeline.
+        spec: what was asked for.
+        source: where the base model came from (see `core.models.registry`).
+        device: torch device string.
+        dtype: torch dtype of the weights.
+        warnings: things the user should know (no T5, tiny model makes noise, ...).
+        controlnet_pipe: a StableDiffusion3ControlNetPipeline sharing the same modules, or None.
+        origins: for each part (model, lora, controlnet), where its weights were found.
+    """
+
+    pipe: Any
+    spec: ModelSpec
+    source: ModelSource
+    device: str
+    dtype: Any
+    warnings: tuple[str, ...] = ()
+    controlnet_pipe: Any | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+    _offloaded: str | None = None
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.source.is_tiny
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.model_id
+
+    @property
+    def has_t5(self) -> bool:
+        return getattr(self.pipe, "text_encoder_3", None) is not None
+
+    @property
+    def has_controlnet(self) -> bool:
+        return self.controlnet_pipe is not None
+
+    def pipeline_for(self, mode: str):
+        """The pipeline for "text" or "controlnet" (with CPU offload moved onto it when switching)."""
+        if mode == "controlnet":
+            if self.controlnet_pipe is None:
+                raise BadRequestError(
+                    f"ControlNet mode was asked for, but the model {self.model_id} was loaded without a ControlNet.",
+                    "Load one with --controlnet PATH_OR_HUB_ID (e.g. one trained with `python -m core train`), "
+                    "or use text-to-image mode.",
+                )
+            target = self.controlnet_pipe
+        elif mode == "text":
+            target = self.pipe
+        else:
+            raise BadRequestError(f"Unknown generation mode {mode!r}.", "Use 'text' or 'controlnet'.")
+        if self.spec.cpu_offload and self._offloaded != mode:
+            # accelerate's hooks live on the shared modules: re-install them for the pipeline in use.
+            target.enable_model_cpu_offload(device=self.device)
+            self._offloaded = mode
+        return target
+
+    def prepare_for_size(self, size_px: int) -> None:
+        """Tile the VAE decode at 1024 px and above (memory), decode whole below (speed, no seams)."""
+        if size_px >= VAE_TILING_FROM_PX:
+            self.pipe.vae.enable_tiling()
+        else:
+            self.pipe.vae.disable_tiling()
+
+    def set_lora_scale(self, scale: float) -> None:
+        """Change the LoRA strength without reloading (0 gives the base model's output)."""
+        if self.spec.lora is None:
+            raise BadRequestError("No LoRA is loaded, so its scale cannot be set.", "Load the model with --lora.")
+        self.pipe.set_adapters([LORA_ADAPTER_NAME], adapter_weights=[float(scale)])
+        self.spec = ModelSpec(**{**self.spec.as_dict(), "lora_scale": float(scale)})
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe description for metadata and the UI."""
+        return {
+            **self.spec.as_dict(),
+            "device": self.device,
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "is_tiny": self.is_tiny,
+            "has_t5": self.has_t5,
+            "has_controlnet": self.has_controlnet,
+            "origins": dict(self.origins),
+            "warnings": list(self.warnings),
+        }
+
+
+def _report(progress: ProgressCallback | None, step: int, total: int, message: str) -> None:
+    log.info("%s", message)
+    if progress is not None:
+        progress(step, total, message)
+
+
+def _pipeline_class_name(folder: Path) -> str:
+    try:
+        name = json.loads((folder / "model_index.json").read_text()).get("_class_name", "")
+    except (OSError, json.JSONDecodeError) as err:
+        raise ModelUnavailableError(
+            f"Cannot read {folder / 'model_index.json'}: {err}", "Save the model again with save_pretrained."
+        ) from err
+    if name not in _PIPELINE_CLASSES:
+        raise ModelUnavailableError(
+            f"The model at {folder} is a {name or 'unknown'} pipeline, not Stable Diffusion 3.",
+            "Use an SD3 model in diffusers format (e.g. sd3-medium or a folder saved from one).",
+        )
+    return name
+
+
+def _load_base(folder: Path, dtype, drop_t5: bool):
+    """(text pipeline, ControlNet from the folder or None)."""
+    import diffusers
+
+    cls = getattr(diffusers, _pipeline_class_name(folder))
+    extra = {"text_encoder_3": None, "tokenizer_3": None} if drop_t5 else {}
+    try:
+        loaded = cls.from_pretrained(folder, dtype=dtype, local_files_only=True, **extra)
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        raise ModelUnavailableError(
+            f"The model at {folder} could not be loaded: {str(err).splitlines()[0]}",
+            "The folder may be incomplete or corrupt: download it again with `python -m core download` "
+            "or save it again with save_pretrained.",
+        ) from err
+    controlnet = loaded.components.get("controlnet")
+    if controlnet is None:
+        return loaded, None
+    parts = {name: module for name, module in loaded.components.items() if name != "controlnet"}
+    return diffusers.StableDiffusion3Pipeline(**parts), controlnet
+
+
+def _build_tiny(drop_t5: bool):
+    from diffusers import StableDiffusion3Pipeline
+
+    from core.models.tiny import build_tiny_pipeline
+
+    pipe = build_tiny_pipeline(seed=0, with_controlnet=True)
+    parts = {name: module for name, module in pipe.components.items() if name != "controlnet"}
+    if drop_t5:
+        parts.update(text_encoder_3=None, tokenizer_3=None)
+    return StableDiffusion3Pipeline(**parts), pipe.controlnet
+
+
+def _load_controlnet(ref: str, spec: ModelSpec, settings: Settings, dtype, progress, hf_cache_dir, pipe):
+    from diffusers import SD3ControlNetModel
+
+    if ref == TINY_MODEL_ID:
+        if spec.model_id != TINY_MODEL_ID:
+            raise BadRequestError(
+                "The tiny-random ControlNet only fits the tiny-random model.",
+                "Give a ControlNet trained for your base model.",
+            )
+        from core.models.tiny import build_controlnet_from_transformer
+
+        return build_controlnet_from_transformer(pipe.transformer), "built-in"
+    resolved = resolve_weights(
+        ref, settings, what="ControlNet", pipeline=False, progress=progress, hf_cache_dir=hf_cache_dir
+    )
+    folder = resolved.path
+    if folder.is_dir() and not (folder / "config.json").is_file() and (folder / "controlnet" / "config.json").is_file():
+        folder = folder / "controlnet"  # a whole ControlNet pipeline folder
+    try:
+        controlnet = SD3ControlNetModel.from_pretrained(folder, dtype=dtype, local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise ModelUnavailableError(
+            f"The ControlNet at {folder} could not be loaded: {str(err).splitlines()[0]}",
+            "Point --controlnet at a folder saved by SD3ControlNetModel.save_pretrained (config.json + weights).",
+        ) from err
+    return controlnet, resolved.origin
+
+
+def _check_controlnet_fits(controlnet, transformer) -> None:
+    keys = ("joint_attention_dim", "caption_projection_dim", "patch_size", "in_channels", "num_attention_heads")
+    mismatched = [k for k in keys if controlnet.config.get(k) != transformer.config.get(k)]
+    inner = controlnet.config.num_attention_heads * controlnet.config.attention_head_dim
+    if inner != transformer.config.num_attention_heads * transformer.config.attention_head_dim:
+        mismatched.append("attention width")
+    if mismatched:
+        raise ModelUnavailableError(
+            f"The ControlNet does not fit this base model (different {', '.join(mismatched)}).",
+            "Use a ControlNet made for the same base model (SD3 Medium ControlNets for sd3-medium).",
+        )
+
+
+def _apply_lora(pipe, ref: str, scale: float, settings: Settings, progress, hf_cache_dir) -> str:
+    path = Path(ref).expanduser()
+    if path.exists():
+        origin = "path"
+    else:
+        resolved: ResolvedWeights = resolve_weights(
+            ref, settings, what="LoRA", pipeline=False, progress=progress, hf_cache_dir=hf_cache_dir
+        )
+        path, origin = resolved.path, resolved.origin
+    kwargs = {"weight_name": path.name} if path.is_file() else {}
+    folder = path.parent if path.is_file() else path
+    try:
+        pipe.load_lora_weights(str(folder), adapter_name=LORA_ADAPTER_NAME, local_files_only=True, **kwargs)
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        raise ModelUnavailableError(
+            f"The LoRA {ref} could not be applied: {str(err).splitlines()[0]}",
+            "Give a .safetensors file or folder written by save_lora_weights for an SD3 model.",
+        ) from err
+    pipe.set_adapters([LORA_ADAPTER_NAME], adapter_weights=[scale])
+    return origin
+
+
+def load_pipeline(
+    spec: ModelSpec,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    hf_cache_dir: str | os.PathLike | None = None,
+) -> LoadedPipeline:
+    """Load a model as `spec` says, ready to generate.
+
+    Steps: 1. resolve the id; 2. pick device and dtype; 3. load (or build) the base pipeline;
+    4. attach a ControlNet; 5. apply a LoRA; 6. place on the device (or install CPU offload).
+
+    Args:
+        spec: model id, LoRA, ControlNet, device, dtype and memory options.
+        settings: checkpoints folder, offline mode, Hub endpoint, default device and dtype.
+        progress: `progress(step, total, message)` for loading stages and downloads.
+        hf_cache_dir: Hugging Face cache folder (default: huggingface_hub's).
+
+    Raises:
+        BadRequestError: an impossible option (unknown id, CPU offload without a GPU, ...).
+        ModelUnavailableError: weights missing, gated, offline, incomplete or incompatible.
+    """
+    from diffusers import StableDiffusion3ControlNetPipeline
+
+    from core.models.device import choose_device, choose_dtype
+
+    total = 6
+    # 1. what the id means
+    source = resolve_model_id(spec.model_id)
+    # 2. where and in which precision
+    device = choose_device(spec.device if spec.device != "auto" else settings.device)
+    dtype = choose_dtype(device, spec.dtype if spec.dtype != "auto" else settings.dtype)
+    if spec.cpu_offload and not device.startswith("cuda"):
+        raise BadRequestError(
+            f"Model CPU offload needs a CUDA GPU; the device is {device}.",
+            "Leave --cpu-offload out on this machine (everything already runs on the CPU).",
+        )
+    warnings: list[str] = []
+    origins: dict[str, str] = {}
+
+    # 3. the base pipeline
+    _report(progress, 1, total, f"loading {spec.model_id}")
+    if source.is_tiny:
+        pipe, bundled_controlnet = _build_tiny(spec.drop_t5)
+        origins["model"] = "built-in"
+        warnings.append(TINY_WARNING)
+    else:
+        skip = ("text_encoder_3", "tokenizer_3") if spec.drop_t5 else ()
+        resolved = resolve_weights(
+            spec.model_id,
+            settings,
+            what="model",
+            repo_id=source.repo_id,
+            skip_parts=skip,
+            progress=progress,
+            hf_cache_dir=hf_cache_dir,
+        )
+        origins["model"] = resolved.origin
+        pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5)
+    if spec.drop_t5:
+        warnings.append(T5_DROPPED_WARNING)
+
+    # 4. ControlNet: the one asked for, else one bundled in the model folder (or the tiny one)
+    _report(progress, 2, total, "attaching the ControlNet")
+    controlnet = bundled_controlnet
+    if spec.controlnet is not None:
+        controlnet, origins["controlnet"] = _load_controlnet(
+            spec.controlnet, spec, settings, dtype, progress, hf_cache_dir, pipe
+        )
+    elif controlnet is not None:
+        origins["controlnet"] = origins["model"]
+    controlnet_pipe = None
+    if controlnet is not None:
+        _check_controlnet_fits(controlnet, pipe.transformer)
+        controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
+
+    # 5. LoRA on the shared transformer (both pipelines see it)
+    if spec.lora is not None:
+        _report(progress, 3, total, f"applying the LoRA {spec.lora}")
+        origins["lora"] = _apply_lora(pipe, spec.lora, spec.lora_scale, settings, progress, hf_cache_dir)
+
+    # 6. device placement
+    _report(progress, 4, total, f"placing on {device} ({str(dtype).replace('torch.', '')})")
+    loaded = LoadedPipeline(
+        pipe=pipe,
+        spec=spec,
+        source=source,
+        device=device,
+        dtype=dtype,
+        warnings=tuple(warnings),
+        controlnet_pipe=controlnet_pipe,
+        origins=origins,
+    )
+    if spec.cpu_offload:
+        loaded.pipeline_for("text")
+    else:
+        # weights were loaded in `dtype` (the tiny model is built in float32): cast only what differs
+        for module in (*pipe.components.values(), controlnet):
+            if module is not None and hasattr(module, "to") and hasattr(module, "dtype"):
+                module.to(device)
+                if module.dtype != dtype:
+                    module.to(dtype=dtype)
+    for pipeline in (pipe, controlnet_pipe):
+        if pipeline is not None:
+            pipeline.set_progress_bar_config(disable=True)
+    for message in warnings:
+        log.warning("%s", message)
+    _report(progress, total, total, f"{spec.model_id} ready")
+    return loaded
+
+
+def download_model(
+    model_id: str,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    hf_cache_dir: str | os.PathLike | None = None,
+    drop_t5: bool = False,
+) -> ResolvedWeights:
+    """Make a model available locally (for `python -m core download`); returns where it is.
+
+    The tiny model needs no download; asking for it raises a BadRequestError saying so.
+    """
+    source = resolve_model_id(model_id)
+    if source.is_tiny:
+        raise BadRequestError(
+            "tiny-random is built in code and needs no download (it produces noise; it is for tests).",
+            "Use it directly with --model tiny-random, or download sd3-medium.",
+        )
+    skip = ("text_encoder_3", "tokenizer_3") if drop_t5 else ()
+    return resolve_weights(
+        model_id,
+        settings,
+        what="model",
+        repo_id=source.repo_id,
+        skip_parts=skip,
+        progress=progress,
+        hf_cache_dir=hf_cache_dir,
+    )

@@ -1,0 +1,67 @@
+"""What to load: a model id plus optional LoRA / ControlNet and device, dtype and memory options."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from core.config import DEVICES, DTYPES
+from core.errors import BadRequestError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to load.
+
+    Args:
+        model_id: "sd3-medium", "tiny-random", a local diffusers folder or a Hub repository id.
+        lora: a LoRA adapter (a .safetensors file, a folder, or a Hub repository id), or None.
+        lora_scale: strength of the LoRA; 0 gives the base model's output.
+        controlnet: an SD3 ControlNet (folder or Hub id), "tiny-random" for the in-code tiny one,
+            or None. The tiny model always carries its tiny ControlNet.
+        device: "auto" (the settings' choice), "cpu", "cuda", "cuda:N" or "mps".
+        dtype: "auto" (CUDA bf16/fp16, MPS fp16, CPU float32), "float32", "float16" or "bfloat16".
+        cpu_offload: keep sub-models on the CPU and move each to the GPU while it runs (CUDA only).
+        drop_t5: load without the T5 encoder (saves ~9 GB in fp16); the climate prompt is then lost.
+    """
+
+    model_id: str
+    lora: str | None = None
+    lora_scale: float = 1.0
+    controlnet: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    cpu_offload: bool = False
+    drop_t5: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model_id, str) or not self.model_id.strip():
+            raise BadRequestError("No model given.", "Pass a model id such as sd3-medium or tiny-random.")
+        scale = self.lora_scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
+            raise BadRequestError(f"The LoRA scale {scale!r} is not a number.", "Give a LoRA scale such as 1.0.")
+        if not -4.0 <= scale <= 4.0:
+            raise BadRequestError(
+                f"The LoRA scale {scale:g} is outside -4..4.", "Use a scale near 1 (0 turns the LoRA off)."
+            )
+        object.__setattr__(self, "lora_scale", float(scale))
+        if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
+            raise BadRequestError(f"Unknown device {self.device!r}.", f"Use one of {', '.join(DEVICES)} or cuda:N.")
+        if self.dtype not in DTYPES:
+            raise BadRequestError(f"Unknown dtype {self.dtype!r}.", f"Use one of {', '.join(DTYPES)}.")
+        for name in ("lora", "controlnet"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise BadRequestError(f"The {name} {value!r} is empty.", f"Give a path or Hub id, or leave {name} out.")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model_id": self.model_id,
+            "lora": self.lora,
+            "lora_scale": self.lora_scale,
+            "controlnet": self.controlnet,
+            "device": self.device,
+            "dtype": self.dtype,
+            "cpu_offload": self.cpu_offload,
+            "drop_t5": self.drop_t5,
+        }
