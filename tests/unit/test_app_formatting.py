@@ -68,16 +68,19 @@ def test_banner_warns_about_tiny_and_missing_weights_and_is_empty_for_a_ready_mo
     assert formatting.model_banner("sd3-medium", True) == ""
 
 
-def test_weights_status_finds_a_local_diffusers_folder_and_reports_a_missing_one(tmp_path: Path, settings):
+def test_weights_status_checks_the_folder_is_a_complete_pipeline_without_downloading(tmp_path: Path, settings):
     folder = tmp_path / "my-model"
     folder.mkdir()
-    present, _ = weights_status(str(folder), settings)
-    assert present is False  # no model_index.json yet
-    (folder / "model_index.json").write_text("{}")
+    (folder / "model_index.json").write_text(json.dumps({"vae": ["diffusers", "AutoencoderKL"]}))
+    present, detail = weights_status(str(folder), settings)
+    assert present is False and "vae" in detail  # listed but absent
+    (folder / "vae").mkdir()
+    (folder / "vae" / "diffusion_pytorch_model.safetensors").write_bytes(b"x")
     assert weights_status(str(folder), settings) == (True, "")
     assert weights_status("tiny-random", settings) == (None, "")
-    present, detail = weights_status("sd3-medium", settings.with_(checkpoints_dir=tmp_path / "none"))
-    assert present is False and "stable-diffusion-3-medium" in detail
+    # offline (the guard closes the Hub) and not in checkpoints/: missing, with the reason
+    present, detail = weights_status("sd3-medium", settings.with_(checkpoints_dir=tmp_path / "none", offline=True))
+    assert present is False and "sd3-medium" in detail
 
 
 def test_map_template_is_static_and_the_click_event_becomes_a_listener():
