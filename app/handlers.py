@@ -32,6 +32,8 @@ CHART_MONTHS = 48
 MAX_TIMELAPSE_MONTHS = 36
 GENERATION_MODES = ("text", "controlnet")
 CLIMATE_SOURCES = ("observed", "scenario")
+# "independent": every frame from the same seed; "controlnet": each frame grown from the previous one.
+TIMELAPSE_CHAINS = ("independent", "controlnet")
 
 
 def shown_errors(fn: Callable) -> Callable:
@@ -287,7 +289,7 @@ class Handlers:
         size_px: int,
         progress: gr.Progress,
     ):
-        from core.generate import GenerationRequest
+        from core.generate import GenerationRequest, fetch_control_image
 
         if not land_cover:
             raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or pick one.")
@@ -300,7 +302,7 @@ class Handlers:
             control_month = month - int(control_months_before)
             progress(0.02, desc=f"Fetching the control image of {control_month}")
             try:
-                control_image = _fetch_scene(point, control_month, self.settings).image
+                control_image, _ = fetch_control_image(point, control_month, int(size_px), self.settings)
             except NoImageryError as err:
                 raise NoImageryError(
                     f"ControlNet needs a real image {int(control_months_before)} month(s) earlier: {err.problem}",
@@ -529,6 +531,7 @@ class Handlers:
         climate_source: str,
         temp_delta_c: float,
         precip_pct: float,
+        chain: str,
         side_by_side: bool,
         video_format: str,
         fps: float,
@@ -539,6 +542,7 @@ class Handlers:
         steps: int,
         guidance: float,
         size_px: int,
+        controlnet: str,
         lora: str,
         lora_scale: float,
         request: gr.Request,
@@ -546,15 +550,14 @@ class Handlers:
     ):
         """A generated image per month from `start` to `end`, written as a GIF or MP4.
 
-        Returns (GIF preview or None, MP4 preview or None, file to download, summary Markdown).
+        Returns (GIF preview, MP4 preview, file to download, summary Markdown).
         """
-        from core.generate import generate_time_series
+        from core.generate import TimeSeriesRequest, generate_time_series
         from core.timelapse import write_timelapse
 
-        from core.climate import climate_for_month, fetch_climate
-
         point = _point(lat, lon)
-        months = month_range(_month(start, "start month"), _month(end, "end month"))
+        first, last = _month(start, "start month"), _month(end, "end month")
+        months = month_range(first, last)
         if len(months) > MAX_TIMELAPSE_MONTHS:
             raise BadRequestError(
                 f"{len(months)} months is too long for one time-lapse in the app.",
@@ -562,64 +565,50 @@ class Handlers:
             )
         if climate_source not in CLIMATE_SOURCES:
             raise BadRequestError(f"Unknown climate source {climate_source!r}.", "Use 'observed' or 'scenario'.")
+        if chain not in TIMELAPSE_CHAINS:
+            raise BadRequestError(f"Unknown frame chaining {chain!r}.", f"Use one of {', '.join(TIMELAPSE_CHAINS)}.")
         if video_format not in ("gif", "mp4"):
             raise BadRequestError(f"Unknown format {video_format!r}.", "Use gif or mp4.")
-        if not land_cover:
-            raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or pick one.")
-        progress(0.02, desc="Fetching NASA POWER climate for the months")
-        dataset = fetch_climate(point, months[0], months[-1], self.settings)
-        climates = []
-        for m in months:
-            observed = climate_for_month(dataset, m)
-            climates.append(
-                observed.with_scenario(temp_delta_c, 1.0 + precip_pct / 100.0)
-                if climate_source == "scenario"
-                else observed
-            )
-        _, state, country = _place_label(point)
+        scenario = climate_source == "scenario"
+        temp_delta = float(temp_delta_c or 0.0) if scenario else 0.0
+        precip_scale = 1.0 + float(precip_pct or 0.0) / 100.0 if scenario else 1.0
+        mode = "controlnet" if chain == "controlnet" else "text"
+        base = self._request(
+            point, first, land_cover, cloud_pct, None, "text", 1, seed, steps, guidance, size_px, progress
+        )
+        series_request = TimeSeriesRequest(
+            base=base, start=first, end=last, temp_delta_c=temp_delta, precip_scale=precip_scale, chain=chain
+        )
         progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
-        engine = self._engine(model_id, "text", progress, lora=lora, lora_scale=lora_scale)
+        engine = self._engine(model_id, mode, progress, controlnet, lora, lora_scale)
         series = self._run(
             request,
             lambda cancel: generate_time_series(
-                point=point,
-                months=months,
-                climates=climates,
-                land_cover=land_cover,
-                cloud_fraction=float(cloud_pct) / 100.0,
-                seed=int(seed),
-                num_inference_steps=int(steps),
-                guidance_scale=float(guidance),
-                size_px=int(size_px),
-                state=state,
-                country=country,
-                engine=engine,
-                settings=self.settings,
-                progress=_progress_bridge(progress),
-                cancel=cancel,
+                series_request, engine, self.settings, progress=_progress_bridge(progress), cancel=cancel
             ),
         )
-        frames = [np.asarray(r.images[0], dtype=np.uint8) for r in series]
+        frames = [np.asarray(image, dtype=np.uint8) for image in series.images]
         captions = [
-            f"{m}  {c.temp_c:.1f} °C  {c.precip_mm_day:.1f} mm/day" for m, c in zip(months, climates, strict=True)
+            f"{m}  {c.temp_c:.1f} °C  {c.precip_mm_day:.1f} mm/day"
+            for m, c in zip(series.months, series.climates, strict=True)
         ]
-        reals = self._real_frames(point, months, frames[0].shape, progress) if side_by_side else None
+        reals = self._real_frames(point, series.months, frames[0].shape, progress) if side_by_side else None
         folder = self._output_folder(request)
         stem = formatting.safe_filename(
-            formatting.point_stem(point.lat, point.lon), f"{months[0]}_{months[-1]}", climate_source
+            formatting.point_stem(point.lat, point.lon), f"{first}_{last}", climate_source, f"seed{int(seed)}"
         )
         path = write_timelapse(frames, captions, folder / f"{stem}.{video_format}", fps=fps, side_by_side=reals)
         summary = (
-            f"{len(frames)} frames, {months[0]} to {months[-1]}, {climate_source} climate"
-            + (f" ({formatting.scenario_label(temp_delta_c, precip_pct)})" if climate_source == "scenario" else "")
+            f"{len(frames)} frames, {first} to {last}, {climate_source} climate"
+            + (f" ({formatting.scenario_label(temp_delta, precip_scale * 100.0 - 100.0)})" if scenario else "")
             + (", real | generated side by side" if reals is not None else "")
+            + (", each frame grown from the previous one (ControlNet)" if chain == "controlnet" else "")
             + f", {fps:g} frames/s."
         )
-        gif_preview = str(path) if video_format == "gif" else None
-        mp4_preview = str(path) if video_format == "mp4" else None
+        is_gif = video_format == "gif"
         return (
-            gr.update(value=gif_preview, visible=gif_preview is not None),
-            gr.update(value=mp4_preview, visible=mp4_preview is not None),
+            gr.update(value=str(path) if is_gif else None, visible=is_gif),
+            gr.update(value=None if is_gif else str(path), visible=not is_gif),
             str(path),
             summary,
         )
@@ -659,40 +648,35 @@ class Handlers:
         progress: gr.Progress = gr.Progress(),
     ):
         """A gallery of temperature x precipitation variants of one month, each labelled."""
-        from core.generate import generate_scenario_grid
+        from core.generate import ScenarioGridRequest, generate_scenario_grid
 
         point, chosen = _point(lat, lon), _month(month)
         temp_deltas = _number_list(temp_deltas_text, "temperature changes (°C)")
         precip_pcts = _number_list(precip_pcts_text, "precipitation changes (%)")
-        if len(temp_deltas) * len(precip_pcts) > 25:
-            raise BadRequestError(
-                f"{len(temp_deltas)} x {len(precip_pcts)} variants is too many.", "Use at most 25 (e.g. 5 x 5)."
-            )
-        base = ClimateValues(float(temp_c), float(precip_mm_day), float(solar_mj_m2_day))
-        req = self._request(
-            point, chosen, land_cover, cloud_pct, base, "text", 1, seed, steps, guidance, size_px, progress
+        base_climate = _climate(temp_c, precip_mm_day, solar_mj_m2_day, 0.0, 0.0)
+        base = self._request(
+            point, chosen, land_cover, cloud_pct, base_climate, "text", 1, seed, steps, guidance, size_px, progress
         )
+        grid_request = ScenarioGridRequest(
+            base=base, temp_deltas_c=tuple(temp_deltas), precip_scales=tuple(1.0 + p / 100.0 for p in precip_pcts)
+        )
+        progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
         engine = self._engine(model_id, "text", progress, lora=lora, lora_scale=lora_scale)
         grid = self._run(
             request,
             lambda cancel: generate_scenario_grid(
-                req,
-                temp_deltas_c=temp_deltas,
-                precip_scales=[1.0 + p / 100.0 for p in precip_pcts],
-                engine=engine,
-                settings=self.settings,
-                progress=_progress_bridge(progress),
-                cancel=cancel,
+                grid_request, engine, self.settings, progress=_progress_bridge(progress), cancel=cancel
             ),
         )
         items = []
-        for (temp_delta, precip_scale), result in grid:
-            climate = result.request.climate
-            label = (
-                f"{formatting.scenario_label(temp_delta, 100.0 * (precip_scale - 1.0))} → "
-                f"{climate.temp_c:.1f} °C, {climate.precip_mm_day:.2f} mm/day"
-            )
-            items.append((np.asarray(result.images[0], dtype=np.uint8), label))
+        for delta, row in zip(grid.temp_deltas_c, grid.cells, strict=True):
+            for pct, cell in zip(precip_pcts, row, strict=True):
+                climate = cell.request.climate
+                label = (
+                    f"{formatting.scenario_label(delta, pct)}: "
+                    f"{climate.temp_c:.1f} °C, {climate.precip_mm_day:.2f} mm/day"
+                )
+                items.append((np.asarray(cell.image, dtype=np.uint8), label))
         return items
 
 
@@ -784,6 +768,7 @@ def _optional_metrics(
 
 
 def _load_pipeline(spec, settings, progress=None):
-    from core.models import load_pipeline
+    """A generation engine (pipeline + prompt-embedding cache) for a model spec."""
+    from core.models.engine import Engine
 
-    return load_pipeline(spec, settings, progress=progress)
+    return Engine.load(spec, settings, progress=progress)

@@ -6,7 +6,7 @@ from datetime import date
 
 import gradio as gr
 
-from app.handlers import CLIMATE_SOURCES, GENERATION_MODES, Handlers
+from app.handlers import CLIMATE_SOURCES, GENERATION_MODES, TIMELAPSE_CHAINS, Handlers
 from app.map_picker import build_map
 from core.climate_values import PRECIP_MM_DAY_RANGE, SOLAR_MJ_M2_DAY_RANGE, TEMP_C_RANGE
 from core.geo import Month
@@ -140,7 +140,14 @@ def build_blocks(
                         label="Start month", value=str(Month.parse(default_month()) - 5), elem_id="tl-start"
                     )
                     tl_end = gr.Textbox(label="End month", value=default_month(), elem_id="tl-end")
-                    tl_source = gr.Radio(list(CLIMATE_SOURCES), value="observed", label="Climate")
+                    tl_source = gr.Radio(
+                        list(CLIMATE_SOURCES), value="observed", label="Climate (scenario = observed + change)"
+                    )
+                    tl_chain = gr.Radio(
+                        list(TIMELAPSE_CHAINS),
+                        value="independent",
+                        label="Frames (controlnet: each month grown from the previous; needs ControlNet weights)",
+                    )
                 with gr.Row():
                     tl_side = gr.Checkbox(label="Real | generated side by side", value=False, elem_id="tl-side")
                     tl_format = gr.Radio(["gif", "mp4"], value="gif", label="Format", elem_id="tl-format")
@@ -257,8 +264,8 @@ def build_blocks(
 
         # fmt: off
         timelapse_inputs = [
-            lat, lon, tl_start, tl_end, tl_source, temp_delta, precip_pct, tl_side, tl_format, tl_fps,
-            land_cover, cloud_pct, model, seed, steps, guidance, size_px, lora, lora_scale,
+            lat, lon, tl_start, tl_end, tl_source, temp_delta, precip_pct, tl_chain, tl_side, tl_format, tl_fps,
+            land_cover, cloud_pct, model, seed, steps, guidance, size_px, controlnet, lora, lora_scale,
         ]
         # fmt: on
         tl_btn.click(

@@ -183,6 +183,7 @@ def test_timelapse_writes_one_gif_frame_per_month(stack):
         climate_source="scenario",
         temp_delta_c=2.0,
         precip_pct=-20.0,
+        chain="independent",
         side_by_side=False,
         video_format="gif",
         fps=2.0,
@@ -195,3 +196,27 @@ def test_timelapse_writes_one_gif_frame_per_month(stack):
     assert frames.shape[0] == 3
     assert "3 frames" in summary and "+2.0 °C" in summary
     assert Path(gif_preview).suffix == ".gif"
+
+
+def test_scenario_grid_labels_every_variant_with_its_climate(stack):
+    _, _, _, client = stack
+    gallery = client.predict(
+        lat=LAT,
+        lon=LON,
+        month=MONTH,
+        land_cover="Barren or Sparsely Vegetated",
+        cloud_pct=0.0,
+        temp_c=20.0,
+        precip_mm_day=1.0,
+        solar_mj_m2_day=20.0,
+        temp_deltas_text="0, 3",
+        precip_pcts_text="-50, 0, 50",
+        **FAST,
+        api_name="/scenario_grid",
+    )
+    captions = [item["caption"] for item in gallery]
+    assert len(captions) == 6
+    assert captions[0] == "+0.0 °C, -50 % precip: 20.0 °C, 0.50 mm/day"
+    assert captions[-1] == "+3.0 °C, +50 % precip: 23.0 °C, 1.50 mm/day"
+    first, last = (_image(item["image"]) for item in (gallery[0], gallery[-1]))
+    assert first.shape == (512, 512, 3) and not np.array_equal(first, last)
