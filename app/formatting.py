@@ -15,6 +15,11 @@ DOWNLOAD_HINT = (
     "`--model PATH`)."
 )
 
+GATED_HINT = (
+    "SD3 is gated: accept its licence on the Hugging Face Hub and log in (`huggingface-cli login` or `HF_TOKEN`) "
+    "before downloading."
+)
+
 
 def model_banner(model_id: str, weights_present: bool | None, detail: str = "") -> str:
     """The Markdown banner above the app: empty when a real model with weights is configured.
@@ -30,10 +35,10 @@ def model_banner(model_id: str, weights_present: bool | None, detail: str = "") 
             "It runs the whole pipeline in seconds but its images are **noise**, not predictions. " + DOWNLOAD_HINT
         )
     if weights_present is False:
-        extra = f" {detail}" if detail else ""
+        how = detail or DOWNLOAD_HINT
         return (
-            f"⚠️ **The weights of `{model_id}` are not on this machine**, so generating will fail until they are."
-            f"{extra} {DOWNLOAD_HINT} Observing real imagery and climate works without them."
+            f"⚠️ **The weights of `{model_id}` are not on this machine**, so generating will fail until they are. "
+            f"{how} {GATED_HINT} Observing real imagery and climate works without them."
         )
     return ""
 

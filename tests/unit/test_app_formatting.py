@@ -65,6 +65,7 @@ def test_banner_warns_about_tiny_and_missing_weights_and_is_empty_for_a_ready_mo
     assert "noise" in tiny and "python -m core download --model sd3-medium" in tiny
     missing = formatting.model_banner("sd3-medium", False, "Not in the cache.")
     assert "not on this machine" in missing and "Not in the cache." in missing and "HF_TOKEN" in missing
+    assert "python -m core download" in formatting.model_banner("sd3-medium", False)
     assert formatting.model_banner("sd3-medium", True) == ""
 
 
