@@ -113,7 +113,9 @@ def build_blocks(
         with gr.Tabs():
             with gr.Tab("Observed", id="observed"):
                 with gr.Row():
-                    observed_image = gr.Image(label="Sentinel-2 true colour", type="numpy", elem_id="observed-image")
+                    observed_image = gr.Image(
+                        label="Sentinel-2 true colour", type="numpy", format="png", elem_id="observed-image"
+                    )
                     observed_info = gr.Markdown(elem_id="observed-info")
                 climate_plot = gr.Plot(label="Climate over recent years (NASA POWER)")
                 with gr.Accordion("Details (JSON)", open=False):
@@ -122,7 +124,7 @@ def build_blocks(
                 with gr.Row():
                     generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
                     cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel")
-                generated = gr.Image(label="Generated", type="numpy", elem_id="generated-image")
+                generated = gr.Image(label="Generated", type="numpy", format="png", elem_id="generated-image")
                 prompts_md = gr.Markdown(elem_id="prompts")
                 with gr.Row():
                     png_file = gr.File(label="PNG (with metadata)", elem_id="png-file")
@@ -132,7 +134,7 @@ def build_blocks(
                     recipe_upload = gr.File(label="Load a recipe (regenerates the same image)", file_types=[".json"])
                     load_recipe_btn = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)
             with gr.Tab("Compare", id="compare"):
-                slider = gr.ImageSlider(label="Real | generated", type="numpy", elem_id="compare-slider")
+                slider = gr.ImageSlider(label="Real | generated", type="numpy", format="png", elem_id="compare-slider")
                 metrics_md = gr.Markdown(elem_id="metrics")
             with gr.Tab("Time-lapse", id="timelapse"):
                 with gr.Row():
@@ -164,7 +166,7 @@ def build_blocks(
                     grid_temps = gr.Textbox(label="Temperature changes (°C)", value="0, 2, 4")
                     grid_precips = gr.Textbox(label="Precipitation changes (%)", value="-30, 0, 30")
                     grid_btn = gr.Button("Make grid", variant="primary", elem_id="grid")
-                gallery = gr.Gallery(label="Scenario variants", columns=3, elem_id="grid-gallery")
+                gallery = gr.Gallery(label="Scenario variants", columns=3, format="png", elem_id="grid-gallery")
 
         # ---- wiring ----------------------------------------------------------------------------
         point_outputs = [lat, lon, map_html, place_line]
