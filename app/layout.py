@@ -127,11 +127,16 @@ def build_blocks(
                 generated = gr.Image(label="Generated", type="numpy", format="png", elem_id="generated-image")
                 prompts_md = gr.Markdown(elem_id="prompts")
                 with gr.Row():
-                    png_file = gr.File(label="PNG (with metadata)", elem_id="png-file")
-                    tif_file = gr.File(label="GeoTIFF", elem_id="tif-file")
-                    recipe_file = gr.File(label="Recipe JSON", elem_id="recipe-file")
+                    png_file = gr.File(label="PNG (with metadata)", elem_id="png-file", height=90)
+                    tif_file = gr.File(label="GeoTIFF", elem_id="tif-file", height=90)
+                    recipe_file = gr.File(label="Recipe JSON", elem_id="recipe-file", height=90)
                 with gr.Row():
-                    recipe_upload = gr.File(label="Load a recipe (regenerates the same image)", file_types=[".json"])
+                    recipe_upload = gr.File(
+                        label="Load a recipe (regenerates the same image)",
+                        file_types=[".json"],
+                        height=120,
+                        elem_id="recipe-upload",
+                    )
                     load_recipe_btn = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)
             with gr.Tab("Compare", id="compare"):
                 slider = gr.ImageSlider(label="Real | generated", type="numpy", format="png", elem_id="compare-slider")
@@ -159,7 +164,7 @@ def build_blocks(
                     tl_cancel = gr.Button("Cancel", variant="stop")
                 tl_gif = gr.Image(label="Preview", type="filepath", elem_id="tl-gif", visible=False)
                 tl_mp4 = gr.Video(label="Preview", elem_id="tl-mp4", visible=False)
-                tl_file = gr.File(label="Download", elem_id="tl-file")
+                tl_file = gr.File(label="Download", elem_id="tl-file", height=90)
                 tl_summary = gr.Markdown(elem_id="tl-summary")
             with gr.Tab("Scenario grid", id="grid"):
                 with gr.Row():
