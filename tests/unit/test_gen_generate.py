@@ -1,0 +1,304 @@
+"""Generation with the tiny random SD3: sizes, determinism, ControlNet, series, grids, progress, bad input."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from core.climate_values import ClimateValues
+from core.config import Settings
+from core.errors import BadRequestError, CancelledError
+from core.generate import (
+    GenerationRequest,
+    ScenarioGridRequest,
+    TimeSeriesRequest,
+    generate_images,
+    generate_scenario_grid,
+    generate_time_series,
+)
+from core.geo import Month, Point, month_range
+from core.models import ModelSpec
+from core.models.engine import Engine
+
+KENYA = Point(-1.5, 36.8)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load(ModelSpec("tiny-random"), Settings.from_env())
+
+
+def request(**changes) -> GenerationRequest:
+    base = dict(
+        point=KENYA,
+        month=Month(2021, 3),
+        land_cover="Croplands",
+        cloud_fraction=0.1,
+        climate=ClimateValues(21.4, 3.2, 19.9),
+        seed=7,
+        num_inference_steps=2,
+        size_px=64,
+        state="Nairobi",
+        country="Kenya",
+    )
+    base.update(changes)
+    return GenerationRequest(**base)
+
+
+def monthly_climates(months):
+    return tuple((m, ClimateValues(15.0 + m.month, 1.0 + m.month / 2, 12.0 + m.month / 3)) for m in months)
+
+
+def count_encoder_calls(engine: Engine) -> tuple[dict[str, int], list]:
+    counts = {"text_encoder": 0, "text_encoder_2": 0, "text_encoder_3": 0}
+    handles = []
+    for name in counts:
+
+        def hook(_module, _inputs, _output, name=name):
+            counts[name] += 1
+
+        handles.append(getattr(engine.loaded.pipe, name).register_forward_hook(hook))
+    return counts, handles
+
+
+@pytest.mark.parametrize("size_px", [64, 512])
+def test_text_to_image_size(engine, settings, size_px):
+    result = generate_images(request(size_px=size_px), engine, settings)
+    assert [img.shape for img in result.images] == [(size_px, size_px, 3)]
+    assert result.image.dtype == np.uint8 and result.image.std() > 0
+    assert result.prompts.spatial == "a satellite image of Croplands in Nairobi, Kenya on March 2021."
+    assert result.prompts.climate.endswith(
+        "was 21 C. with an average precipitation 3 mm, and an average daily solar radiation of 20 W/m2."
+    )
+    assert result.model_id == "tiny-random" and any("noise" in w for w in result.warnings)
+
+
+@pytest.mark.slow
+def test_1024_tiles_the_vae(engine, settings):
+    result = generate_images(request(size_px=1024, num_inference_steps=1), engine, settings)
+    assert result.image.shape == (1024, 1024, 3) and engine.loaded.pipe.vae.use_tiling
+    generate_images(request(), engine, settings)
+    assert not engine.loaded.pipe.vae.use_tiling
+
+
+def test_same_seed_same_pixels_other_seed_differs(engine, settings):
+    first = generate_images(request(seed=11), engine, settings).image
+    np.testing.assert_array_equal(first, generate_images(request(seed=11), engine, settings).image)
+    assert not np.array_equal(first, generate_images(request(seed=12), engine, settings).image)
+
+
+def test_cached_embeddings_give_the_pipeline_own_result(engine, settings):
+    import torch
+
+    result = generate_images(request(seed=3), engine, settings)
+    pipe = engine.loaded.pipe
+    direct = pipe(
+        prompt=result.prompts.spatial,
+        prompt_2=result.prompts.spatial,
+        prompt_3=result.prompts.climate,
+        height=64,
+        width=64,
+        num_inference_steps=2,
+        guidance_scale=7.5,
+        generator=torch.Generator().manual_seed(3),
+        output_type="np",
+        max_sequence_length=256,
+    ).images[0]
+    np.testing.assert_array_equal((np.clip(direct, 0, 1) * 255).round().astype(np.uint8), result.image)
+
+
+def test_climate_changes_the_image(engine, settings):
+    cool = generate_images(request(climate=ClimateValues(5, 3, 20)), engine, settings).image
+    hot = generate_images(request(climate=ClimateValues(35, 3, 20)), engine, settings).image
+    assert not np.array_equal(cool, hot)
+
+
+def test_controlnet_from_user_image(engine, settings):
+    rng = np.random.default_rng(0)
+    control = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    a = generate_images(request(mode="controlnet", control_image=control), engine, settings)
+    b = generate_images(request(mode="controlnet", control_image=255 - control), engine, settings)
+    assert a.image.shape == (64, 64, 3) and a.control_image is control
+    # the tiny ControlNet is zero-initialised (as from_transformer makes it): same as text mode
+    text = generate_images(request(), engine, settings)
+    np.testing.assert_array_equal(a.image, text.image)
+    np.testing.assert_array_equal(a.image, b.image)
+
+
+def test_controlnet_from_a_real_earlier_month(engine, data_settings):
+    from core.imagery import fetch_scene
+
+    sahara = Point(24.8, -11.4)
+    req = request(
+        point=sahara,
+        month=Month(2020, 3),
+        land_cover="Barren or Sparsely Vegetated",
+        mode="controlnet",
+        control_month=Month(2020, 2),
+        country="Morocco",
+        state=None,
+    )
+    result = generate_images(req, engine, data_settings)
+    assert result.image.shape == (64, 64, 3)
+    scene = fetch_scene(sahara, Month(2020, 2), data_settings)  # from the cache now
+    from PIL import Image
+
+    expected = np.asarray(Image.fromarray(scene.image).resize((64, 64), Image.Resampling.LANCZOS))
+    np.testing.assert_array_equal(result.control_image, expected)
+    assert result.model_info["control"]["scene_id"] == scene.scene_id
+    # the resolved request carries the control image: it regenerates without fetching
+    again = generate_images(result.request, engine, Settings.from_env().with_(offline=True))
+    np.testing.assert_array_equal(again.image, result.image)
+
+
+def test_twelve_month_series_encodes_each_prompt_once(engine, settings):
+    months = month_range("2020-01", "2020-12")
+    series = TimeSeriesRequest(base=request(seed=5), start=months[0], end=months[-1], climates=monthly_climates(months))
+    engine.clear_cache()
+    counts, handles = count_encoder_calls(engine)
+    try:
+        result = generate_time_series(series, engine, settings)
+        assert len(result.frames) == 12 and [f.request.month for f in result.frames] == months
+        assert len({f.prompts.climate for f in result.frames}) == 12
+        # 12 distinct prompts + the empty negative prompt (guidance 7.5), each through each encoder once
+        assert counts == {"text_encoder": 13, "text_encoder_2": 13, "text_encoder_3": 13}
+        assert result.encode_calls == 13
+        generate_time_series(series, engine, settings)
+        assert counts == {"text_encoder": 13, "text_encoder_2": 13, "text_encoder_3": 13}
+    finally:
+        for handle in handles:
+            handle.remove()
+    # frames share the seed and equal single-image generations of the same month
+    single = generate_images(result.frames[4].request, engine, settings)
+    np.testing.assert_array_equal(single.image, result.frames[4].image)
+
+
+def test_series_with_modified_climate_and_batches(engine, settings):
+    months = month_range("2021-01", "2021-04")
+    climates = monthly_climates(months)
+    series = TimeSeriesRequest(
+        base=request(), start=months[0], end=months[-1], climates=climates, temp_delta_c=2.0, precip_scale=1.5
+    )
+    result = generate_time_series(series, engine, settings)
+    observed = dict(climates)
+    assert [c.temp_c for c in result.climates] == [observed[m].temp_c + 2.0 for m in months]
+    assert [c.precip_mm_day for c in result.climates] == [observed[m].precip_mm_day * 1.5 for m in months]
+    batched = generate_time_series(TimeSeriesRequest(**{**series.__dict__, "batch_size": 4}), engine, settings)
+    for a, b in zip(result.images, batched.images, strict=True):
+        # batched matrix products round differently in the last bits; at most one 8-bit level
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_series_with_observed_climate_from_power(engine, data_settings):
+    from core.climate import climate_for_month, fetch_climate
+
+    point = Point(24.8, -11.4)
+    series = TimeSeriesRequest(
+        base=request(point=point, country="Morocco", state=None, land_cover="Barren or Sparsely Vegetated"),
+        start="2020-01",
+        end="2020-03",
+    )
+    result = generate_time_series(series, engine, data_settings)
+    dataset = fetch_climate(point, Month(2020, 1), Month(2020, 3), data_settings)
+    assert result.climates == [climate_for_month(dataset, m) for m in result.months]
+
+
+def test_controlnet_chain(engine, settings):
+    control = np.full((64, 64, 3), 90, dtype=np.uint8)
+    months = month_range("2021-01", "2021-03")
+    series = TimeSeriesRequest(
+        base=request(mode="controlnet", control_image=control),
+        start=months[0],
+        end=months[-1],
+        climates=monthly_climates(months),
+        chain="controlnet",
+    )
+    result = generate_time_series(series, engine, settings)
+    assert result.frames[0].control_image is control
+    np.testing.assert_array_equal(result.frames[1].control_image, result.frames[0].image)
+    np.testing.assert_array_equal(result.frames[2].control_image, result.frames[1].image)
+
+
+def test_scenario_grid(engine, settings):
+    grid = ScenarioGridRequest(base=request(), temp_deltas_c=(-2, 0, 2), precip_scales=(0.5, 1.0))
+    result = generate_scenario_grid(grid, engine, settings)
+    assert [len(row) for row in result.cells] == [2, 2, 2]
+    cell = result.cells[2][0]
+    assert cell.request.climate == ClimateValues(23.4, 1.6, 19.9)
+    assert "was 23 C. with an average precipitation 2 mm" in cell.prompts.climate
+    assert len({c.prompts.climate for row in result.cells for c in row}) == 6
+    assert all(c.seed == 7 for row in result.cells for c in row)
+
+
+def test_progress_and_cancel(engine, settings):
+    reports = []
+    generate_images(request(num_inference_steps=3), engine, settings, progress=lambda *a: reports.append(a))
+    assert [(done, total) for done, total, _ in reports] == [(1, 3), (2, 3), (3, 3)]
+    assert reports[-1][2] == "frame 1 of 1: step 3/3"
+    cancel = threading.Event()
+
+    def stop_after_first(done, total, message):
+        cancel.set()
+
+    with pytest.raises(CancelledError, match="cancelled at step 1 of 3"):
+        generate_images(request(num_inference_steps=3), engine, settings, progress=stop_after_first, cancel=cancel)
+    months = month_range("2021-01", "2021-03")
+    with pytest.raises(CancelledError, match="before frame 1"):
+        generate_time_series(
+            TimeSeriesRequest(base=request(), start=months[0], end=months[-1], climates=monthly_climates(months)),
+            engine,
+            settings,
+            cancel=cancel,
+        )
+
+
+@pytest.mark.slow
+def test_place_names_looked_up_when_no_country(engine, settings):
+    result = generate_images(request(country="", state=None), engine, settings)
+    assert result.request.country == "Kenya"
+    assert " in Kenya " in result.prompts.spatial or ", Kenya " in result.prompts.spatial
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"size_px": 500}, "not a multiple of 16"),
+        ({"size_px": 2048}, "between 64 and 1024"),
+        ({"num_inference_steps": 0}, "number of steps 0"),
+        ({"seed": -1}, "seed -1"),
+        ({"guidance_scale": float("nan")}, "guidance scale nan"),
+        ({"land_cover": "Jungle"}, "Unknown land cover 'Jungle'"),
+        ({"cloud_fraction": 1.5}, "cloud fraction 1.5"),
+        ({"mode": "controlnet"}, "needs a control image or a control month"),
+        ({"mode": "img2img"}, "Unknown mode"),
+        ({"control_month": Month(2021, 2)}, "text-to-image mode"),
+        ({"mode": "controlnet", "control_month": Month(2021, 5)}, "after the month to generate"),
+        ({"mode": "controlnet", "control_image": np.zeros((32, 32, 3), np.uint8)}, "32 x 32 px"),
+        ({"mode": "controlnet", "control_image": np.zeros((64, 64, 4), np.uint8)}, "4-channel"),
+        ({"mode": "controlnet", "control_image": np.zeros((64, 64), np.uint8)}, "grayscale"),
+        ({"mode": "controlnet", "control_image": np.zeros((64, 64, 3), np.float32)}, "not 8-bit"),
+    ],
+)
+def test_bad_requests(changes, message):
+    with pytest.raises(BadRequestError, match=message):
+        request(**changes)
+
+
+def test_nan_climate_is_refused():
+    with pytest.raises(BadRequestError, match="temperature value nan is missing or not a number"):
+        request(climate=ClimateValues(float("nan"), 1.0, 10.0))
+    with pytest.raises(BadRequestError, match="not a ClimateValues"):
+        request(climate={"temp_c": 20})
+
+
+def test_bad_series_and_grid():
+    with pytest.raises(BadRequestError, match="No climate given for 2021-02"):
+        TimeSeriesRequest(base=request(), start="2021-01", end="2021-02", climates=monthly_climates([Month(2021, 1)]))
+    with pytest.raises(BadRequestError, match="Unknown chain"):
+        TimeSeriesRequest(base=request(), start="2021-01", end="2021-02", chain="sideways")
+    with pytest.raises(BadRequestError, match="needs the month's climate"):
+        ScenarioGridRequest(base=request(climate=None))
+    with pytest.raises(BadRequestError, match="precipitation scale -1"):
+        ScenarioGridRequest(base=request(), precip_scales=(-1.0,))
