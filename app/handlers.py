@@ -260,6 +260,11 @@ class Handlers:
         )
 
     @staticmethod
+    def preview_for_format(video_format: str) -> tuple:
+        """Show the GIF preview (an image) or the MP4 preview (a video player), not both."""
+        return gr.update(visible=video_format == "gif"), gr.update(visible=video_format == "mp4")
+
+    @staticmethod
     def effective_climate(
         temp_c: float, precip_mm_day: float, solar_mj_m2_day: float, temp_delta_c: float, precip_pct: float
     ) -> str:
@@ -391,7 +396,7 @@ class Handlers:
 
         Returns (generated image, slider pair, metrics Markdown, prompts Markdown, PNG, GeoTIFF, recipe).
         """
-        from core.export import write_geotiff, write_png, write_recipe
+        from core.export import footprint_georeference, result_metadata, write_geotiff, write_png, write_recipe
         from core.generate import generate_images
 
         point, chosen = _point(lat, lon), _month(month)
@@ -426,23 +431,10 @@ class Handlers:
             formatting.point_stem(point.lat, point.lon), str(chosen), f"seed{req.seed}", mode
         )
         folder = self._output_folder(request)
-        metadata = {
-            "model_id": result.model_id,
-            "prompts": result.prompts.as_dict(),
-            "seed": result.seed,
-            "month": str(chosen),
-            "point": {"lat": point.lat, "lon": point.lon},
-            "climate": climate.as_dict(),
-            "land_cover": req.land_cover,
-            "cloud_fraction": req.cloud_fraction,
-            "mode": mode,
-        }
-        png = write_png(image, folder / f"{stem}.png", metadata)
-        footprint = Footprint.around(point)
-        scale = footprint.size_px / image.shape[0]
-        transform = footprint.transform * _scale_affine(scale)
-        tif = write_geotiff(image, folder / f"{stem}.tif", footprint.crs, transform)
-        recipe = write_recipe(req, folder / f"{stem}.recipe.json")
+        png = write_png(image, folder / f"{stem}.png", result_metadata(result))
+        crs, transform = footprint_georeference(point, image.shape[0])
+        tif = write_geotiff(image, folder / f"{stem}.tif", crs, transform)
+        recipe = write_recipe(result.request, folder / f"{stem}.recipe.json", model=result.model_info)
         slider = (reference, image) if reference is not None else (image, image)
         prompts_md = (
             f"**Spatial prompt** (CLIP): {result.prompts.spatial}\n\n"
@@ -491,23 +483,38 @@ class Handlers:
 
     @shown_errors
     def load_recipe(self, path: str | None) -> tuple:
-        """Fill every control from a recipe JSON (the generate event chained after it regenerates)."""
-        from core.export import read_recipe
+        """Fill every control from a recipe JSON (the generate event chained after it regenerates).
+
+        Returns the values of: lat, lon, month, land cover, cloud %, temperature, precipitation,
+        solar radiation, both scenario changes (0: the recipe holds the final climate), mode,
+        ControlNet months before, seed, steps, guidance, size, model, ControlNet, LoRA, LoRA scale,
+        and "use observed climate" (off, so the recipe's climate is kept).
+        """
+        from core.export import read_recipe, read_recipe_model
 
         if not path:
             raise BadRequestError("No recipe file was given.", "Upload a *.recipe.json written by this app.")
         req = read_recipe(Path(path))
+        spec = read_recipe_model(Path(path))
         climate = req.climate
         control_before = (req.month - req.control_month) if req.control_month is not None else 1
+        climate_values = (
+            (climate.temp_c, climate.precip_mm_day, climate.solar_mj_m2_day)
+            if climate is not None
+            else (gr.update(), gr.update(), gr.update())
+        )
+        model_values = (
+            (spec.model_id, spec.controlnet or "", spec.lora or "", spec.lora_scale)
+            if spec is not None
+            else (gr.update(), gr.update(), gr.update(), gr.update())
+        )
         return (
             req.point.lat,
             req.point.lon,
             str(req.month),
             req.land_cover,
-            round(100.0 * req.cloud_fraction, 3),
-            climate.temp_c,
-            climate.precip_mm_day,
-            climate.solar_mj_m2_day,
+            100.0 * req.cloud_fraction,
+            *climate_values,
             0.0,
             0.0,
             req.mode,
@@ -516,6 +523,7 @@ class Handlers:
             req.num_inference_steps,
             req.guidance_scale,
             req.size_px,
+            *model_values,
             False,
         )
 
@@ -606,12 +614,7 @@ class Handlers:
             + f", {fps:g} frames/s."
         )
         is_gif = video_format == "gif"
-        return (
-            gr.update(value=str(path) if is_gif else None, visible=is_gif),
-            gr.update(value=None if is_gif else str(path), visible=not is_gif),
-            str(path),
-            summary,
-        )
+        return (str(path) if is_gif else None, None if is_gif else str(path), str(path), summary)
 
     def _real_frames(self, point: Point, months: list[Month], shape: tuple, progress: gr.Progress) -> list[np.ndarray]:
         """The real image of each month for the side-by-side view; a grey frame where none exists."""
@@ -722,12 +725,6 @@ def _resize_like(image: np.ndarray, like: np.ndarray) -> np.ndarray:
 
     height, width = like.shape[:2]
     return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
-
-
-def _scale_affine(scale: float):
-    from affine import Affine
-
-    return Affine.scale(scale, scale)
 
 
 def _optional_metrics(

@@ -162,7 +162,7 @@ def build_blocks(
                 with gr.Row():
                     tl_btn = gr.Button("Make time-lapse", variant="primary", elem_id="timelapse")
                     tl_cancel = gr.Button("Cancel", variant="stop")
-                tl_gif = gr.Image(label="Preview", type="filepath", elem_id="tl-gif", visible=False)
+                tl_gif = gr.Image(label="Preview", type="filepath", elem_id="tl-gif", visible=True)
                 tl_mp4 = gr.Video(label="Preview", elem_id="tl-mp4", visible=False)
                 tl_file = gr.File(label="Download", elem_id="tl-file", height=90)
                 tl_summary = gr.Markdown(elem_id="tl-summary")
@@ -255,7 +255,7 @@ def build_blocks(
         # fmt: off
         recipe_targets = [
             lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, temp_delta, precip_pct,
-            mode, control_before, seed, steps, guidance, size_px, use_observed,
+            mode, control_before, seed, steps, guidance, size_px, model, controlnet, lora, lora_scale, use_observed,
         ]
         # fmt: on
         load_recipe_btn.click(
@@ -283,6 +283,7 @@ def build_blocks(
             show_progress_on=[tl_file],
             **generation,
         )
+        tl_format.change(Handlers.preview_for_format, [tl_format], [tl_gif, tl_mp4], api_visibility="private")
         # fmt: off
         grid_inputs = [
             lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, grid_temps, grid_precips,

@@ -155,12 +155,14 @@ def test_a_loaded_recipe_regenerates_the_same_image(stack):
 
     controls = client.predict(path=handle_file(recipe), api_name="/load_recipe")
     (lat, lon, month, land_cover, cloud, temp, precip, solar, d_temp, d_precip, mode, before, seed, steps, guidance,
-     size, _use_observed) = controls  # fmt: skip
+     size, model_id, controlnet, lora, lora_scale, use_observed) = controls  # fmt: skip
+    assert (model_id, use_observed) == ("tiny-random", False)
     assert (seed, temp) == (11, pytest.approx(31.0))
     again = _generate(
         client, lat=lat, lon=lon, month=month, land_cover=land_cover, cloud_pct=cloud, temp_c=temp,
         precip_mm_day=precip, solar_mj_m2_day=solar, temp_delta_c=d_temp, precip_pct=d_precip, mode=mode,
-        control_months_before=before, seed=seed, steps=steps, guidance=guidance, size_px=size,
+        control_months_before=before, seed=seed, steps=steps, guidance=guidance, size_px=size, model_id=model_id,
+        controlnet=controlnet, lora=lora, lora_scale=lora_scale,
     )  # fmt: skip
     assert np.array_equal(_image(again[0]), _image(first_path))
 
