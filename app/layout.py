@@ -61,6 +61,8 @@ def build_blocks(
             with gr.Column(scale=4):
                 month = gr.Textbox(label="Month (YYYY-MM)", value=default_month(), elem_id="month")
                 observe_btn = gr.Button("Observe", variant="secondary", elem_id="observe")
+                # Progress bars and error badges of observing land here, not over the results.
+                observe_status = gr.Markdown("", elem_id="observe-status", min_height=36)
                 land_cover = gr.Dropdown(
                     label="Land cover (looked up, overridable)",
                     choices=list(land_cover_classes),
@@ -124,6 +126,7 @@ def build_blocks(
                 with gr.Row():
                     generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
                     cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel")
+                generate_status = gr.Markdown("", elem_id="generate-status", min_height=36)
                 generated = gr.Image(label="Generated", type="numpy", format="png", elem_id="generated-image")
                 prompts_md = gr.Markdown(elem_id="prompts")
                 with gr.Row():
@@ -165,7 +168,7 @@ def build_blocks(
                 tl_gif = gr.Image(label="Preview", type="filepath", elem_id="tl-gif", visible=True)
                 tl_mp4 = gr.Video(label="Preview", elem_id="tl-mp4", visible=False)
                 tl_file = gr.File(label="Download", elem_id="tl-file", height=90)
-                tl_summary = gr.Markdown(elem_id="tl-summary")
+                tl_summary = gr.Markdown(elem_id="tl-summary", min_height=36)
             with gr.Tab("Scenario grid", id="grid"):
                 with gr.Row():
                     grid_temps = gr.Textbox(label="Temperature changes (°C)", value="0, 2, 4")
@@ -197,7 +200,7 @@ def build_blocks(
         # Progress and error badges go on the result views only, never over the inputs the
         # handler also writes (land cover, cloud), which must stay usable after an error.
         observing = dict(
-            concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe", show_progress_on=[observed_image]
+            concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe", show_progress_on=[observe_status]
         )
         # The public endpoint is registered first so that it keeps the plain name "observe".
         observe_btn.click(handlers.observe, observe_inputs, observe_outputs, api_name="observe", **observing).success(
@@ -235,7 +238,7 @@ def build_blocks(
             )
 
         generation = dict(concurrency_limit=1, concurrency_id=GENERATION_QUEUE)
-        generation_shown_on = dict(show_progress_on=[generated])
+        generation_shown_on = dict(show_progress_on=[generate_status])
         # fmt: off
         generate_inputs = [
             lat, lon, month, land_cover, cloud_pct, temp_c, precip, solar, temp_delta, precip_pct,
@@ -259,7 +262,11 @@ def build_blocks(
         ]
         # fmt: on
         load_recipe_btn.click(
-            handlers.load_recipe, [recipe_upload], recipe_targets, api_name="load_recipe", show_progress_on=[generated]
+            handlers.load_recipe,
+            [recipe_upload],
+            recipe_targets,
+            api_name="load_recipe",
+            show_progress_on=[generate_status],
         ).success(
             handlers.generate,
             generate_inputs,
@@ -280,7 +287,7 @@ def build_blocks(
             timelapse_inputs,
             [tl_gif, tl_mp4, tl_file, tl_summary],
             api_name="timelapse",
-            show_progress_on=[tl_file],
+            show_progress_on=[tl_summary],
             **generation,
         )
         tl_format.change(Handlers.preview_for_format, [tl_format], [tl_gif, tl_mp4], api_visibility="private")
@@ -290,7 +297,14 @@ def build_blocks(
             model, seed, steps, guidance, size_px, lora, lora_scale,
         ]
         # fmt: on
-        grid_btn.click(handlers.scenario_grid, grid_inputs, [gallery], api_name="scenario_grid", **generation)
+        grid_btn.click(
+            handlers.scenario_grid,
+            grid_inputs,
+            [gallery],
+            api_name="scenario_grid",
+            show_progress_on=[gallery],
+            **generation,
+        )
 
         # Cancelling is cooperative (core checks a threading.Event between steps) rather than
         # `cancels=`: killing the task would leave the worker thread running outside the queue slot.

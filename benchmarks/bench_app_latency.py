@@ -102,8 +102,9 @@ def main() -> int:
                 # a long generation (tiny model, 1024 px) in the background
                 page.get_by_role("tab", name="Generate").click()
                 page.get_by_text("Advanced").click()
-                page.fill("#steps input[type=number]", str(args.gen_steps))
-                page.press("#steps input[type=number]", "Enter")
+                steps_box = page.locator("#steps input[type=number]")
+                steps_box.fill(str(args.gen_steps))
+                steps_box.press("Tab")
                 page.get_by_text("1024", exact=True).click()
                 page.get_by_role("tab", name="Observed").click()
                 started = time.perf_counter()

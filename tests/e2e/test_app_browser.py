@@ -60,6 +60,17 @@ def _value(page, selector: str) -> str:
     return page.locator(f"{selector} input, {selector} textarea").first.input_value()
 
 
+def set_number(page, selector: str, value: float) -> None:
+    """Type a value into a slider's number box and commit it (Tab), then check it stuck."""
+    box = page.locator(f"{selector} input[type=number]")
+    box.fill(str(value))
+    box.press("Tab")
+    page.wait_for_function(
+        f"() => parseFloat(document.querySelector('{selector} input[type=number]').value) === {value}",
+        timeout=5_000,
+    )
+
+
 def _open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
@@ -93,14 +104,13 @@ def test_a_click_on_the_map_sets_the_point_and_shows_the_observed_image(page):
 def test_generate_fills_the_compare_slider(page):
     _open_tab(page, "Generate")
     page.get_by_text("Advanced").click()
-    steps = page.get_by_label("Denoising steps").first
-    steps.fill("2")
-    steps.press("Enter")
+    set_number(page, "#steps", 2)
     page.click("#generate")
     page.wait_for_selector("#generated-image img", timeout=TIMEOUT_MS)
     page.wait_for_function(
         "() => document.querySelector('#prompts')?.innerText.includes('satellite image')", timeout=TIMEOUT_MS
     )
+    assert "seed 0" in page.locator("#prompts").inner_text()
     page.screenshot(path=str(ARTIFACTS / "app_generated.png"), full_page=True)
     _open_tab(page, "Compare")
     page.wait_for_function("() => document.querySelectorAll('#compare-slider img').length >= 2", timeout=TIMEOUT_MS)
@@ -131,9 +141,14 @@ def test_a_month_without_scenes_shows_an_error_and_keeps_inputs_and_results(page
     assert before_src
     page.fill("#month input, #month textarea", "2021-06")
     page.click("#observe")
-    error = page.get_by_text(re.compile("2021-06")).filter(has_not=page.locator("#month")).first
-    error.wait_for(timeout=TIMEOUT_MS)
-    page.screenshot(path=str(ARTIFACTS / "app_error.png"), full_page=True)
+    toast = page.locator('[data-testid="toast-body"]').filter(has_text=re.compile("2021-06")).first
+    toast.wait_for(timeout=TIMEOUT_MS)
+    assert "Sentinel-2" in toast.inner_text()
+    page.wait_for_timeout(800)  # the toast fades in
+    page.screenshot(path=str(ARTIFACTS / "app_error_toast.png"))
+    page.screenshot(path=str(ARTIFACTS / "app_error_full.png"), full_page=True)
+    # the earlier image is still visible, not hidden behind an error overlay
+    assert page.locator("#observed-image img").first.is_visible()
     assert _value(page, "#month") == "2021-06"
     assert _value(page, "#lat") == before_lat
     assert _observed_src(page) == before_src
