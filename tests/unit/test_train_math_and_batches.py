@@ -94,3 +94,53 @@ def test_derived_seeds_differ_per_part():
     assert len(seeds) == 1000
     assert derived_seed(1, "x") == derived_seed(1, "x")
     assert 0 <= derived_seed(random.random()) < 2**63
+
+
+def test_controlnet_examples_pair_each_month_with_earlier_months_of_the_same_place():
+    from core.train.config import TrainConfig
+    from core.train.examples import load_examples, target_indices
+    from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
+
+    data_dir = require_shared(ECOMAPPER_EXAMPLE)
+    config = TrainConfig.from_dict(
+        {"mode": "controlnet", "base_model": "tiny-random", "data": {"data_dir": str(data_dir), "resolution_px": 64}}
+    )
+    examples = load_examples(config)
+    targets = target_indices(examples, "controlnet")
+    assert targets and len(targets) < len(examples)  # each place's first month has no earlier month
+    for index in targets:
+        location, month = examples[index].sample_id.split("@")
+        for control in examples[index].control_indices:
+            control_location, control_month = examples[control].sample_id.split("@")
+            assert control_location == location
+            assert 1 <= Month.parse(month) - Month.parse(control_month) <= 6
+    by_id = {example.sample_id: example for example in examples}
+    assert "2017-2018/1@2017-04" not in by_id  # the near-empty PNG is left out ...
+    may = by_id["2017-2018/1@2017-05"]
+    assert [examples[c].sample_id for c in may.control_indices] == [
+        "2017-2018/1@2017-03",  # ... so May's nearest control is March
+        "2017-2018/1@2017-02",
+        "2017-2018/1@2017-01",
+    ]
+    assert by_id["2017-2018/1@2017-01"].control_indices == ()
+
+
+@pytest.mark.slow
+def test_building_the_controlnet_leaves_the_transformer_reloadable(tmp_path):
+    from diffusers import SD3Transformer2DModel
+
+    from core.models.tiny import build_tiny_transformer
+    from core.train.adapters import build_controlnet
+
+    transformer = build_tiny_transformer(seed=4)
+    before = dict(transformer.config)
+    controlnet = build_controlnet(transformer, num_layers=1)
+    assert controlnet.config.num_layers == 1 and controlnet.config.extra_conditioning_channels == 0
+    assert dict(transformer.config) == before  # diffusers' from_transformer edits the config it is given
+    transformer.save_pretrained(tmp_path / "transformer")
+    reloaded = SD3Transformer2DModel.from_pretrained(tmp_path / "transformer")
+    assert reloaded.config.num_layers == transformer.config.num_layers
+    # the ControlNet starts from the transformer's first block and a zero input projection
+    block = "transformer_blocks.0.attn.to_q.weight"
+    assert (controlnet.state_dict()[block] == transformer.state_dict()[block]).all()
+    assert float(controlnet.pos_embed_input.proj.weight.detach().abs().sum()) == 0.0
