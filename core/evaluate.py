@@ -381,6 +381,8 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
+    if config.out_dir.exists() and not config.out_dir.is_dir():
+        raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
     state = PartialState(cpu=_use_cpu(settings))
     dataset = read_dataset(config.data_dir, check_pixels=True)
     pairs, no_control = select_samples(dataset, config)

@@ -155,6 +155,10 @@ def test_a_wrong_path_gives_one_clear_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: The dataset path") and "does not exist" in err
     assert len(err.splitlines()) == 1
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    assert main(["evaluate", "--data", str(tmp_path), "--out", str(a_file), *COMMON]) == 2
+    assert "is a file" in capsys.readouterr().err
 
 
 def test_two_processes_give_the_same_table_as_one(example, weights, tmp_path):
