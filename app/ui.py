@@ -1,15 +1,75 @@
-"""Minimal page until the full UI lands: shows that the app starts and which model is configured."""
+"""Build and launch the app: settings once, handlers bound to them, the layout, then Gradio's server."""
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from pathlib import Path
+
 import gradio as gr
 
+from app.formatting import model_banner
+from app.handlers import Handlers
+from app.layout import CSS, build_blocks
+from app.map_picker import leaflet_url
+from app.model_status import weights_status
+from app.state import AppConfig
+from core.config import Settings
 
-def build_ui(model: str) -> gr.Blocks:
-    with gr.Blocks(title="EcoMapper Studio") as demo:
-        gr.Markdown(f"# EcoMapper Studio\nModel: `{model}`. The full interface is being built.")
+log = logging.getLogger(__name__)
+
+# Gradio's queue: how many events wait at most before new ones are refused.
+MAX_QUEUE_SIZE = 64
+
+
+def default_output_dir() -> Path:
+    """Where exports go (one folder per browser session below it)."""
+    return Path(tempfile.gettempdir()) / "ecomapper-app"
+
+
+def build_ui(
+    model: str,
+    settings: Settings | None = None,
+    output_dir: Path | None = None,
+    leaflet_base_url: str | None = None,
+) -> gr.Blocks:
+    """The app's Blocks, ready to launch; nothing heavy happens here (the model loads on first use).
+
+    Args:
+        model: default model id (`sd3-medium`, `tiny-random`) or a local diffusers folder.
+        settings: endpoints and folders; `Settings.from_env()` when None.
+        output_dir: where exports are written; a folder under the system temp dir when None.
+        leaflet_base_url: Leaflet's `dist` URL; `ECOMAPPER_LEAFLET_URL` or the CDN when None.
+    """
+    from core.landcover import LAND_COVER_CLASSES
+    from core.models.registry import MODEL_IDS
+
+    resolved = settings or Settings.from_env()
+    config = AppConfig(
+        settings=resolved,
+        model_id=model,
+        output_dir=Path(output_dir or default_output_dir()),
+        leaflet_url=leaflet_base_url or leaflet_url(),
+    )
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    present, detail = weights_status(model, resolved)
+    banner = model_banner(model, present, detail)
+    if banner:
+        log.warning("%s", banner.replace("**", "").replace("`", ""))
+    choices = list(dict.fromkeys([model, *MODEL_IDS]))
+    demo = build_blocks(Handlers(config), banner, choices, tuple(LAND_COVER_CLASSES))
+    demo.queue(max_size=MAX_QUEUE_SIZE)
+    demo.ecomapper_config = config  # read by tests and benchmarks (allowed paths, output folder)
     return demo
 
 
+def launch_kwargs(demo: gr.Blocks) -> dict:
+    """The launch() arguments every start needs (CSS and the export folder Gradio may serve)."""
+    config: AppConfig = demo.ecomapper_config
+    return {"css": CSS, "allowed_paths": [str(config.output_dir)]}
+
+
 def launch(host: str, port: int, model: str, share: bool = False) -> None:
-    build_ui(model).launch(server_name=host, server_port=port, share=share)
+    """Start the server and block (the command `python app.py`)."""
+    demo = build_ui(model)
+    demo.launch(server_name=host, server_port=port, share=share, **launch_kwargs(demo))

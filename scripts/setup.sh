@@ -41,3 +41,15 @@ if [ $dev = 1 ] && [ ! -x /usr/bin/chromium ]; then
     echo "setup: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped" >&2
   fi
 fi
+
+# Leaflet for the browser tests: the app loads it from a CDN; the tests serve this local copy
+# instead (no third-party JavaScript is kept in the repo). .dev-assets/ is git-ignored.
+leaflet_version=1.9.4
+if [ $dev = 1 ] && [ ! -f .dev-assets/node_modules/leaflet/dist/leaflet.js ]; then
+  if command -v npm >/dev/null; then
+    echo "setup: installing leaflet@$leaflet_version with npm into .dev-assets/"
+    npm install --prefix .dev-assets --no-audit --no-fund --silent "leaflet@$leaflet_version" >/dev/null
+  else
+    echo "setup: npm is missing, so Leaflet cannot be installed; browser tests will be skipped" >&2
+  fi
+fi

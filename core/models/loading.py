@@ -107,8 +107,7 @@ class LoadedPipeline:
         """JSON-safe description for metadata and the UI."""
         return {
             **self.spec.as_dict(),
-            "device": self.device,
-            "dtype": str(self.dtype).replace("torch.", ""),
+            "ran_on": {"device": self.device, "dtype": str(self.dtype).replace("torch.", "")},
             "is_tiny": self.is_tiny,
             "has_t5": self.has_t5,
             "has_controlnet": self.has_controlnet,

@@ -1,0 +1,138 @@
+"""The Leaflet map picker: a gr.HTML whose clicks reach Python as `map_click` events.
+
+Leaflet is loaded from a CDN (no third-party JavaScript lives in the repo); the base URL can be
+pointed elsewhere with `ECOMAPPER_LEAFLET_URL` (a mirror, or a local copy in tests). The map's
+value is a small JSON string that Python sends back after each click or typed point: the point
+and the footprint's bounding box, which the page draws as a marker and a square.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+import gradio as gr
+
+DEFAULT_LEAFLET_URL = "https://unpkg.com/leaflet@1.9.4/dist"
+LEAFLET_URL_ENV = "ECOMAPPER_LEAFLET_URL"
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+SATELLITE_TILES = "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}"
+MAP_CLICK_EVENT = "map_click"
+
+# Static on purpose: a template with ${value} would re-render and wipe Leaflet's DOM.
+_HTML_TEMPLATE = """
+<div class="eco-map-wrap">
+  <div class="eco-map" data-testid="eco-map"></div>
+  <div class="eco-map-note" hidden></div>
+</div>
+"""
+
+_CSS_TEMPLATE = """
+.eco-map-wrap { position: relative; }
+.eco-map { height: 420px; width: 100%; border-radius: 8px; background: #dfe8ef; cursor: crosshair; }
+.eco-map-note { position: absolute; left: 56px; top: 10px; z-index: 1000; padding: 4px 8px;
+  background: rgba(255,255,255,0.9); border-radius: 4px; font-size: 12px; color: #333; }
+"""
+
+# `element`, `trigger`, `props` and `watch` are provided by gr.HTML.
+_JS_ON_LOAD = """
+const box = element.querySelector('.eco-map');
+const note = element.querySelector('.eco-map-note');
+let tries = 0;
+function showNote(text) { note.textContent = text; note.hidden = !text; }
+function start() {
+  if (!window.L) {
+    tries += 1;
+    if (tries > 100) { showNote('The map library did not load: type a latitude and longitude instead.'); return; }
+    setTimeout(start, 100);
+    return;
+  }
+  const map = L.map(box, { worldCopyJump: true, attributionControl: true }).setView([20, 0], 2);
+  const osm = L.tileLayer('__OSM_TILES__', { maxZoom: 19, attribution: '&copy; OpenStreetMap contributors' });
+  const sat = L.tileLayer('__SATELLITE_TILES__', { maxZoom: 18, attribution: 'Imagery &copy; Esri' });
+  osm.addTo(map);
+  L.control.layers({ 'OpenStreetMap': osm, 'Satellite (Esri World Imagery)': sat }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  // A 10° graticule keeps the map readable when no tiles load (offline).
+  const grid = { color: '#8aa', weight: 0.6, opacity: 0.7, interactive: false };
+  for (let lat = -80; lat <= 80; lat += 10) { L.polyline([[lat, -180], [lat, 180]], grid).addTo(map); }
+  for (let lon = -180; lon <= 180; lon += 10) { L.polyline([[-85, lon], [85, lon]], grid).addTo(map); }
+  let tileErrors = 0;
+  osm.on('tileerror', () => {
+    tileErrors += 1;
+    if (tileErrors === 3) showNote('Map tiles are offline: clicks still pick points.');
+  });
+  let marker = null;
+  let square = null;
+  function drawPoint(lat, lon) {
+    if (marker) { marker.setLatLng([lat, lon]); return; }
+    marker = L.circleMarker([lat, lon], { radius: 6, color: '#d33', weight: 2, fillOpacity: 0.8 }).addTo(map);
+  }
+  function drawState() {
+    let state = null;
+    try { state = JSON.parse(props.value || 'null'); } catch (err) { return; }
+    if (!state || typeof state.lat !== 'number') return;
+    drawPoint(state.lat, state.lon);
+    if (square) { map.removeLayer(square); square = null; }
+    if (state.footprint) {
+      square = L.geoJSON(state.footprint, { style: { color: '#ff7a00', weight: 2, fillOpacity: 0.08 } }).addTo(map);
+      if (state.fly) { map.fitBounds(square.getBounds(), { maxZoom: 13, padding: [40, 40] }); }
+    }
+    box.dataset.lat = String(state.lat);
+    box.dataset.lon = String(state.lon);
+  }
+  map.on('click', (e) => {
+    // The marker moves when Python accepts the point (a click in the sea is refused).
+    const ll = e.latlng.wrap();
+    trigger('__EVENT__', { lat: ll.lat, lon: ll.lng });
+  });
+  watch('value', drawState);
+  drawState();
+  box.ecoMap = map;  // for scripted use (tests, benchmarks)
+  box.dataset.ready = '1';
+}
+start();
+"""
+
+
+def leaflet_url(environ: Mapping[str, str] | None = None) -> str:
+    """Base URL of Leaflet's `dist` folder: `ECOMAPPER_LEAFLET_URL` or the unpkg CDN."""
+    env = os.environ if environ is None else environ
+    return (env.get(LEAFLET_URL_ENV) or DEFAULT_LEAFLET_URL).rstrip("/")
+
+
+def leaflet_head(base_url: str) -> str:
+    """The <head> tags that load Leaflet's CSS and script."""
+    return f'<link rel="stylesheet" href="{base_url}/leaflet.css">\n<script src="{base_url}/leaflet.js"></script>'
+
+
+def map_value(lat: float, lon: float, footprint_geojson: dict | None, fly: bool = False) -> str:
+    """The JSON the page draws: a marker at (lat, lon) and the footprint polygon.
+
+    Args:
+        lat: latitude in degrees.
+        lon: longitude in degrees.
+        footprint_geojson: the footprint as GeoJSON (from `core.geo.Footprint.geojson()`).
+        fly: whether the map should zoom to the footprint (typed points and searches, not clicks).
+    """
+    return json.dumps({"lat": lat, "lon": lon, "footprint": footprint_geojson, "fly": fly})
+
+
+def build_map(base_url: str) -> gr.HTML:
+    """The map component; its `map_click` listener receives `gr.EventData` with `lat` and `lon`."""
+    js = (
+        _JS_ON_LOAD.replace("__OSM_TILES__", OSM_TILES)
+        .replace("__SATELLITE_TILES__", SATELLITE_TILES)
+        .replace("__EVENT__", MAP_CLICK_EVENT)
+    )
+    return gr.HTML(
+        value="",
+        html_template=_HTML_TEMPLATE,
+        css_template=_CSS_TEMPLATE,
+        js_on_load=js,
+        head=leaflet_head(base_url),
+        elem_id="eco-map",
+        padding=False,
+        container=False,
+    )

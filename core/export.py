@@ -1,0 +1,254 @@
+"""Saving generated images: PNG with embedded metadata, GeoTIFF on the footprint's grid, recipe JSON.
+
+A recipe holds everything that decides the pixels (request, control image, model spec), so
+`read_recipe` + `generate_images` on the same model and device gives the same image again.
+Every file is written to a temporary sibling and renamed into place (core.files).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.climate_values import ClimateValues
+from core.errors import BadRequestError
+from core.files import atomic_write_bytes, atomic_write_json, temporary_sibling
+from core.geo import FOOTPRINT_M, Footprint, Month, Point
+
+RECIPE_FORMAT = "ecomapper-studio/recipe"
+RECIPE_VERSION = 1
+# PNG text keys (tEXt for ASCII values, iTXt for the rest); "ecomapper" holds the full JSON.
+PNG_METADATA_KEY = "ecomapper"
+
+
+def _check_image(image: object) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise BadRequestError(
+            f"Cannot save {type(image).__name__} {getattr(image, 'shape', '')} as an image.",
+            "Pass a uint8 H x W x 3 RGB array.",
+        )
+    return image
+
+
+def encode_png(image: np.ndarray, metadata: dict[str, Any] | None = None) -> bytes:
+    """PNG bytes of an RGB image with `metadata` as text chunks (values JSON-encoded unless str)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in (metadata or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        if text.isascii():
+            info.add_text(str(key), text)
+        else:
+            info.add_itxt(str(key), text)  # UTF-8 (° and ² in captions, place names)
+    buffer = io.BytesIO()
+    Image.fromarray(_check_image(image)).save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def write_png(image: np.ndarray, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
+    """Write a PNG whose text chunks carry `metadata` (prompt, seed, model, climate, ...)."""
+    return atomic_write_bytes(path, encode_png(image, metadata))
+
+
+def read_png_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The text chunks of a PNG (tEXt, zTXt and iTXt), as strings."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        return {str(k): str(v) for k, v in getattr(img, "text", {}).items()}
+
+
+def result_metadata(result: Any) -> dict[str, Any]:
+    """PNG metadata of a GenerationResult: prompts, seed, model, climate, and the full recipe."""
+    request = result.request
+    return {
+        "Software": "EcoMapper Studio",
+        "prompt": result.prompts.spatial,
+        "climate_prompt": result.prompts.climate,
+        "seed": str(result.seed),
+        "model": result.model_id,
+        "climate": request.climate.as_dict() if request.climate else None,
+        "place": {
+            "lat": request.point.lat,
+            "lon": request.point.lon,
+            "state": request.state,
+            "country": request.country,
+        },
+        "month": str(request.month),
+        PNG_METADATA_KEY: recipe_dict(request, result.model_info),
+    }
+
+
+def footprint_georeference(point: Point, size_px: int) -> tuple[str, Any]:
+    """(CRS, Affine) of a size_px image covering the 5.12 km EcoMapper footprint around `point`."""
+    from affine import Affine
+
+    footprint = Footprint.around(point)
+    pixel_m = FOOTPRINT_M / size_px
+    return footprint.crs, Affine(pixel_m, 0.0, footprint.min_x, 0.0, -pixel_m, footprint.max_y)
+
+
+def write_geotiff(
+    image: np.ndarray, path: str | os.PathLike, crs: str, transform: Any, tags: dict[str, str] | None = None
+) -> Path:
+    """Write an RGB GeoTIFF on the footprint's grid (CRS and affine transform of the real scene)."""
+    import rasterio
+    from rasterio.errors import CRSError
+
+    image = _check_image(image)
+    target = Path(path)
+    tmp = temporary_sibling(target)
+    try:
+        profile = dict(
+            driver="GTiff",
+            width=image.shape[1],
+            height=image.shape[0],
+            count=3,
+            dtype="uint8",
+            crs=crs,
+            transform=transform,
+            photometric="RGB",
+            compress="deflate",
+            tiled=image.shape[0] % 16 == 0 and image.shape[1] % 16 == 0,
+        )
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(np.moveaxis(image, 2, 0))
+            if tags:
+                dst.update_tags(**{k: str(v) for k, v in tags.items()})
+        os.replace(tmp, target)
+    except CRSError as err:
+        tmp.unlink(missing_ok=True)
+        raise BadRequestError(f"The CRS {crs!r} is not valid: {err}", "Give an EPSG code like 'EPSG:32629'.") from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _image_to_b64(image: np.ndarray | None) -> str | None:
+    return None if image is None else base64.b64encode(encode_png(image)).decode("ascii")
+
+
+def _image_from_b64(text: str | None) -> np.ndarray | None:
+    if text is None:
+        return None
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(text))) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON-safe recipe of a request (and the model spec it ran on)."""
+    return {
+        "format": RECIPE_FORMAT,
+        "version": RECIPE_VERSION,
+        "request": {
+            "lat": request.point.lat,
+            "lon": request.point.lon,
+            "month": str(request.month),
+            "land_cover": request.land_cover,
+            "cloud_fraction": request.cloud_fraction,
+            "climate": request.climate.as_dict() if request.climate else None,
+            "seed": request.seed,
+            "num_inference_steps": request.num_inference_steps,
+            "guidance_scale": request.guidance_scale,
+            "size_px": request.size_px,
+            "mode": request.mode,
+            "control_month": str(request.control_month) if request.control_month else None,
+            "controlnet_conditioning_scale": request.controlnet_conditioning_scale,
+            "state": request.state,
+            "country": request.country,
+            "word_mode": request.word_mode,
+            # lossless copy of the control image, so the recipe does not depend on fetching it again
+            "control_image_png_base64": _image_to_b64(request.control_image),
+        },
+        "prompts": request.prompts().as_dict() if request.country else None,
+        "model": _model_part(model),
+    }
+
+
+def _model_part(model: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not model:
+        return None
+    keys = ("model_id", "lora", "lora_scale", "controlnet", "device", "dtype", "cpu_offload", "drop_t5")
+    part = {k: model[k] for k in keys if k in model}
+    if "ran_on" in model:
+        part["ran_on"] = model["ran_on"]  # where the pixels were made (bit-exact only there)
+    return part
+
+
+def write_recipe(request: Any, path: str | os.PathLike, model: dict[str, Any] | None = None) -> Path:
+    """Write the recipe JSON of a (resolved) GenerationRequest; `model` is `LoadedPipeline.describe()`."""
+    return atomic_write_json(path, recipe_dict(request, model))
+
+
+def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise BadRequestError(f"The recipe {path} does not exist.", "Check the path.") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequestError(f"The recipe {path} is not readable JSON: {err}", "Give a recipe written by us.") from err
+    if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
+        raise BadRequestError(f"{path} is not an EcoMapper Studio recipe.", "Give a file written with --recipe-out.")
+    if data.get("version") != RECIPE_VERSION:
+        raise BadRequestError(
+            f"The recipe {path} has version {data.get('version')!r}; this version reads {RECIPE_VERSION}.",
+            "Regenerate it with this version of EcoMapper Studio.",
+        )
+    return data
+
+
+def read_recipe(path: str | os.PathLike):
+    """The GenerationRequest stored in a recipe JSON (validated like any request)."""
+    from core.generate import GenerationRequest
+
+    data = _load_recipe_json(path)
+    fields = data.get("request")
+    if not isinstance(fields, dict):
+        raise BadRequestError(f"The recipe {path} has no request.", "Give a recipe written by us.")
+    try:
+        climate = fields.get("climate")
+        return GenerationRequest(
+            point=Point(fields["lat"], fields["lon"]),
+            month=Month.parse(fields["month"]),
+            land_cover=fields["land_cover"],
+            cloud_fraction=fields["cloud_fraction"],
+            climate=None if climate is None else ClimateValues(**climate),
+            seed=fields["seed"],
+            num_inference_steps=fields["num_inference_steps"],
+            guidance_scale=fields["guidance_scale"],
+            size_px=fields["size_px"],
+            mode=fields["mode"],
+            control_image=_image_from_b64(fields.get("control_image_png_base64")),
+            control_month=Month.parse(fields["control_month"]) if fields.get("control_month") else None,
+            controlnet_conditioning_scale=fields["controlnet_conditioning_scale"],
+            state=fields.get("state"),
+            country=fields.get("country") or "",
+            word_mode=bool(fields.get("word_mode", False)),
+        )
+    except (KeyError, TypeError) as err:
+        raise BadRequestError(f"The recipe {path} lacks or mangles {err}.", "Give a recipe written by us.") from err
+
+
+def read_recipe_model(path: str | os.PathLike):
+    """The ModelSpec a recipe was made with, or None if it does not say."""
+    from core.models.spec import ModelSpec
+
+    model = _load_recipe_json(path).get("model")
+    if not model:
+        return None
+    try:
+        return ModelSpec(**{k: v for k, v in model.items() if k != "ran_on"})
+    except TypeError as err:
+        raise BadRequestError(f"The recipe {path} has a malformed model part: {err}", "Edit or regenerate it.") from err
