@@ -350,6 +350,7 @@ def _evaluate_one(
         "guidance_scale": config.guidance_scale,
         "generation_s": round(generation_s, 4),
         "has_features": features is not None,
+        "finished_at": round(time.time(), 3),  # for throughput measurements
         **values,
     }
 
