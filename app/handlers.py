@@ -447,7 +447,7 @@ class Handlers:
     def _reference(self, point: Point, month: Month, observation: Observation | None):
         """The real image for the compare view: the observed one, or fetched (cached) if another point/month."""
         if observation is not None and observation.matches(point.lat, point.lon, str(month)):
-            return np.asarray(observation.image, dtype=np.uint8)
+            return np.array(observation.image, dtype=np.uint8)  # a writable copy (torch warns on read-only)
         try:
             return _fetch_scene(point, month, self.settings).image
         except EcoMapperError as err:
