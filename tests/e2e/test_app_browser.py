@@ -124,7 +124,11 @@ def test_a_timelapse_offers_a_gif_with_one_frame_per_month(page, tmp_path):
     page.fill("#tl-end input, #tl-end textarea", "2020-04")
     page.click("#timelapse")
     link = page.locator("#tl-file a").first
-    link.wait_for(timeout=TIMEOUT_MS)
+    try:
+        link.wait_for(timeout=TIMEOUT_MS)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "app_timelapse_failed.png"), full_page=True)
+        raise
     with page.expect_download() as download_info:
         link.click()
     path = tmp_path / "timelapse.gif"
@@ -155,3 +159,18 @@ def test_a_month_without_scenes_shows_an_error_and_keeps_inputs_and_results(page
     assert SAHARA_ITEM_ID in page.locator("#observed-info").inner_text()
     _open_tab(page, "Compare")
     assert page.locator("#compare-slider img").count() >= 2
+
+
+def test_cancel_stops_a_running_generation_and_keeps_the_previous_image(page):
+    _open_tab(page, "Generate")
+    before = page.locator("#generated-image img").first.get_attribute("src")
+    set_number(page, "#steps", 100)
+    page.locator("#size").get_by_text("1024", exact=True).click()
+    page.click("#generate")
+    page.wait_for_timeout(2_000)  # denoising has started
+    page.click("#cancel")
+    toast = page.locator('[data-testid="toast-body"]').filter(has_text=re.compile("[Cc]ancel")).first
+    toast.wait_for(timeout=30_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "app_cancelled.png"))
+    assert page.locator("#generated-image img").first.get_attribute("src") == before
