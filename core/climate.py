@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from core.cache import DiskCache, request_key
 from core.climate_values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
@@ -42,6 +44,8 @@ MIN_DAILY_COVERAGE = 0.8
 SOURCE_MONTHLY = "monthly"
 SOURCE_DAILY = "daily-aggregate"
 SOURCE_NONE = "none"
+# A cached series with gaps or daily aggregates is fetched again after this long (when online).
+PROVISIONAL_MAX_AGE_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ def _request_params(point: Point, start: str, end: str) -> dict[str, str]:
 
 
 def _fetch(client: HttpClient, settings: Settings, kind: str, params: dict[str, str], point: Point) -> PowerResponse:
-    payload = client.get_json(f"{settings.power_url}/{kind}/point", service=SERVICE, params=params)
+    payload = client.get_json(f"{settings.power_url}/{kind}/point", service=SERVICE, params=params, use_cache=False)
     response = parse_power_response(payload, point)
     for message in response.messages:
         log.info("%s %s: %s", SERVICE, kind, message)
@@ -211,7 +215,9 @@ def fetch_climate(
     """Monthly T2M, PRECTOTCORR and ALLSKY_SFC_SW_DWN at a point from NASA POWER (community AG).
 
     Months the monthly product does not have yet are filled from the daily endpoint, averaged over
-    the month, and marked `source="daily-aggregate"`.
+    the month, and marked `source="daily-aggregate"`. The series is cached on disk by request: a
+    final one (every month from the monthly product) for good, a provisional one (gaps or daily
+    aggregates) for a day when online and for good offline.
 
     Args:
         point: where.
@@ -228,14 +234,31 @@ def fetch_climate(
         BadRequestError: end before start, or a month in the future.
         UpstreamError: POWER failed, or it has no value at all for the months asked for.
     """
-    import xarray as xr
-
     now = today or date.today()
     months = month_range(start, end)
     months[-1].ensure_not_future(today=now, what="climate data")
-    client = client or HttpClient(settings)
+    cache = DiskCache(settings.cache_dir, "climate")
+    key = request_key(
+        "climate-v1", settings.power_url, round(point.lat, 4), round(point.lon, 4), str(months[0]), str(months[-1])
+    )
+    stored = cache.get_json(key)
+    if stored is not None and (
+        stored.get("final") or settings.offline or time.time() - stored.get("fetched_at", 0) < PROVISIONAL_MAX_AGE_S
+    ):
+        log.info("climate series for %s %s..%s from the cache", point.label(), months[0], months[-1])
+        return _to_dataset(stored, months)
+    record = _assemble(point, months, settings, client or HttpClient(settings), now)
+    final = all(source == SOURCE_MONTHLY for source in record["sources"]) and not any(
+        math.isnan(v) for values in record["values"].values() for v in values
+    )
+    cache.put_json(key, {**record, "fetched_at": time.time(), "final": final})
+    return _to_dataset(record, months)
 
-    # 1. The monthly product for the years covering the range.
+
+def _assemble(point: Point, months: list[Month], settings: Settings, client: HttpClient, now: date) -> dict:
+    """Fetch and combine the monthly product and the daily fallback into a JSON-safe record."""
+    # 1. The monthly product for the years covering the range. Not kept in the HTTP cache: the
+    #    series cache above decides how long an answer with gaps stays valid.
     monthly = _fetch(
         client, settings, "monthly", _request_params(point, str(months[0].year), str(months[-1].year)), point
     )
@@ -287,26 +310,12 @@ def fetch_climate(
             "POWER publishes monthly values after the year ends and daily values a few days late; pick earlier months.",
             service=SERVICE,
         )
-
-    # 4. The dataset.
-    times = np.array([np.datetime64(m.first_day.isoformat(), "ns") for m in months])
-    data_vars = {}
-    for parameter, (name, unit) in PARAMETERS.items():
-        data_vars[name] = xr.DataArray(
-            np.array([table[m][parameter] for m in months], dtype="float64"),
-            dims="time",
-            attrs={
-                "units": unit,
-                "power_units": monthly.units.get(parameter, ""),
-                "long_name": monthly.long_names.get(parameter, parameter),
-                "power_parameter": parameter,
-            },
-        )
-    data_vars["source"] = xr.DataArray(np.array([sources[m] for m in months], dtype=object), dims="time")
-    return xr.Dataset(
-        data_vars,
-        coords={"time": times},
-        attrs={
+    return {
+        "values": {p: [table[m][p] for m in months] for p in PARAMETERS},
+        "sources": [sources[m] for m in months],
+        "power_units": {p: monthly.units.get(p, "") for p in PARAMETERS},
+        "long_names": {p: monthly.long_names.get(p, p) for p in PARAMETERS},
+        "attrs": {
             "latitude": point.lat,
             "longitude": point.lon,
             "power_latitude": monthly.latitude,
@@ -316,7 +325,27 @@ def fetch_climate(
             "missing_parameters": ",".join(missing_params),
             "power_messages": " | ".join(monthly.messages),
         },
-    )
+    }
+
+
+def _to_dataset(record: dict, months: list[Month]):
+    import xarray as xr
+
+    times = np.array([np.datetime64(m.first_day.isoformat(), "ns") for m in months])
+    data_vars = {}
+    for parameter, (name, unit) in PARAMETERS.items():
+        data_vars[name] = xr.DataArray(
+            np.array(record["values"][parameter], dtype="float64"),
+            dims="time",
+            attrs={
+                "units": unit,
+                "power_units": record["power_units"][parameter],
+                "long_name": record["long_names"][parameter],
+                "power_parameter": parameter,
+            },
+        )
+    data_vars["source"] = xr.DataArray(np.array(record["sources"], dtype=object), dims="time")
+    return xr.Dataset(data_vars, coords={"time": times}, attrs=dict(record["attrs"]))
 
 
 def climate_for_month(ds, month: Month | str) -> ClimateValues:

@@ -20,6 +20,7 @@ from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Footprint, Point
 from core.http import HttpClient
+from core.land_cover_classes import LAND_COVER_CLASSES
 from core.stac import PlanetaryComputerSigner, search_items
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ IGBP_CODES: dict[int, str] = {
     16: BARREN_OR_SPARSELY_VEGETATED,
     # 17 Water Bodies: not an EcoMapper class
 }
-LAND_COVER_CLASSES: tuple[str, ...] = tuple(IGBP_CODES.values())
+# The names in order live in core.land_cover_classes (so prompts need not import this module);
+# the codes above must spell the same 15 names (a test checks).
+__all__ = ["IGBP_CODES", "LAND_COVER_CLASSES", "LandCoverLookup", "check_land_cover", "lookup_land_cover"]
 
 # ESA WorldCover v100/v200 class -> IGBP code. WorldCover has fewer, broader classes, so:
 # tree cover cannot tell leaf type or phenology -> Mixed Forests; shrubland -> Open Shrublands

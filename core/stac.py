@@ -1,10 +1,12 @@
 """STAC item search with POST paging, and Planetary Computer SAS signing, all through our HttpClient.
 
-Why not pystac-client here: `Client.open` first GETs the landing page and checks its conformance
-classes, and its `StacApiIO` makes its own requests session. Going through `HttpClient` instead
-keeps one retry/timeout policy, the on-disk cache keyed by request body and the offline mode for
-every search. The paging it needs is small: follow `next` links (POST with a `body`, `merge`
-false/true, or GET), stop on a page without features (Earth Search offers a `next` link after the
+Why not pystac-client here: its paging is right (0.9's `StacApiIO.get_pages` follows POST `next`
+links and stops on an empty page), but `Client.open` first GETs the landing page and requires its
+conformance classes, and `StacApiIO` sends through its own requests session. Going through
+`HttpClient` keeps one retry/timeout policy, the on-disk cache keyed by the request body and the
+offline mode for every search, and works with endpoints that serve only `/search` (as our replay
+servers and some mirrors do). The paging itself is small: follow `next` links (POST with a `body`
+and `merge`, or GET), stop on a page without features (Earth Search offers a `next` link after the
 last non-empty page) and keep only the collection asked for (results can mix collections).
 """
 

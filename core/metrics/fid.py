@@ -148,3 +148,33 @@ def fid_from_features(real: np.ndarray, fake: np.ndarray, num_features: int | No
     metric.update_features(real, real=True)
     metric.update_features(fake, real=False)
     return metric.compute()
+
+
+def fid_from_feature_stream(pairs, batch_size: int = 256) -> float:
+    """FID from an iterable of (real, generated) feature vectors, read `batch_size` at a time.
+
+    Memory stays flat however many pairs there are (only sums and outer-product sums are kept).
+    NaN when fewer than two pairs arrive.
+    """
+    metric: FidMetric | None = None
+    real_rows: list[np.ndarray] = []
+    fake_rows: list[np.ndarray] = []
+
+    def flush() -> None:
+        if real_rows:
+            metric.update_features(np.stack(real_rows), real=True)
+            metric.update_features(np.stack(fake_rows), real=False)
+            real_rows.clear()
+            fake_rows.clear()
+
+    for real, fake in pairs:
+        if metric is None:
+            metric = FidMetric(feature_extractor=nn.Identity(), num_features=int(np.asarray(real).shape[-1]))
+        real_rows.append(np.asarray(real).reshape(-1))
+        fake_rows.append(np.asarray(fake).reshape(-1))
+        if len(real_rows) >= batch_size:
+            flush()
+    if metric is None:
+        return float("nan")
+    flush()
+    return metric.compute()

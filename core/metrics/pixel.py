@@ -75,7 +75,7 @@ def psnr_batch(real, fake):
 def _to_tensor(image: np.ndarray):
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
+    return torch.from_numpy(np.array(image, dtype=np.uint8, copy=True)).permute(2, 0, 1).unsqueeze(0)
 
 
 def ssim(real: np.ndarray, fake: np.ndarray) -> float:

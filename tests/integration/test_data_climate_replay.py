@@ -105,3 +105,18 @@ def test_a_timeout_is_our_error(replay_server, data_settings):
     replay_server.inject("/power/monthly", Fault("delay", seconds=1.5))
     with pytest.raises(UpstreamError, match="did not answer"):
         fetch_climate(SAHARA, Month(2020, 2), Month(2020, 2), data_settings.with_(timeout_s=0.3, retries=0))
+
+
+def test_a_provisional_series_is_refetched_later_and_a_final_one_is_not(replay_server, data_settings, monkeypatch):
+    import core.climate
+
+    monkeypatch.setattr(core.climate, "PROVISIONAL_MAX_AGE_S", 0.0)  # "a day later"
+    replay_server.power_monthly_published_until = (2022, 6)
+    fetch_climate(SAHARA, Month(2022, 6), Month(2022, 7), data_settings)  # July from daily values
+    fetch_climate(SAHARA, Month(2020, 1), Month(2020, 2), data_settings)  # all monthly: final
+    count = len(replay_server.requests_to("/power"))
+    replay_server.power_monthly_published_until = None  # POWER has published July since
+    again = fetch_climate(SAHARA, Month(2022, 6), Month(2022, 7), data_settings)
+    assert list(again["source"].values) == ["monthly", "monthly"]
+    fetch_climate(SAHARA, Month(2020, 1), Month(2020, 2), data_settings)
+    assert len(replay_server.requests_to("/power")) == count + 1  # only the provisional one went out

@@ -175,3 +175,34 @@ def test_gdal_cannot_reach_a_non_local_host(data_settings):
     footprint = Footprint.around(SAHARA)
     with pytest.raises(UpstreamError, match="Could not read"):
         read_footprint("https://sentinel-cogs.s3.us-west-2.amazonaws.com/x/TCI.tif", footprint, data_settings)
+
+
+def test_a_signed_href_with_a_query_string_reads(replay_server, data_settings):
+    href = replay_server.file_url("tci.tif") + "?st=2020-01-01&se=2030-01-01&sp=rl&sig=abc%3D"
+    read = read_footprint(href, Footprint.around(SAHARA, epsg=32629), data_settings, indexes=[1, 2, 3])
+    assert read.data.shape == (3, 512, 512)
+    assert all(r.query.endswith("sig=abc%3D") for r in replay_server.requests_to("/files/tci.tif"))
+
+
+def test_gdal_retries_a_503_on_a_tile(replay_server, data_settings):
+    replay_server.inject("/files/tci.tif", Fault("status", status=503))
+    scene = fetch_scene(SAHARA, FEB_2020, data_settings)
+    assert scene.image.shape == (512, 512, 3)
+    statuses = [r.status for r in replay_server.requests_to("/files/tci.tif")]
+    assert statuses[0] == 503 and 206 in statuses
+
+
+def test_a_footprint_mostly_off_the_image_is_not_usable(replay_server, data_settings):
+    items = replay_server.sahara_items(scl=None)[:1]
+    items[0]["assets"]["visual"]["href"] = replay_server.file_url("visual_10m.tif")
+    replay_server.stac = FakeStacApi(items)
+    # centred on the west edge of the 10 m raster: half the footprint is off it, plus its nodata strip
+    with pytest.raises(NoImageryError, match=r"2020-02.*more than 50%.*best cloud cover found: 4%"):
+        fetch_scene(Point(24.8, -11.476), FEB_2020, data_settings)
+
+
+def test_a_429_on_the_search_post_is_retried(replay_server, data_settings):
+    replay_server.inject("/stac/v1/search", Fault("status", status=429))
+    scene = fetch_scene(SAHARA, FEB_2020, data_settings)
+    assert scene.scene_id == SAHARA_ITEM_ID
+    assert [r.status for r in replay_server.requests_to("/stac/v1/search")][:2] == [429, 200]

@@ -200,7 +200,9 @@ class ReplayServer:
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="replay-server", daemon=True
+        )
         self._thread.start()
         self.register_file("tci.tif", self.real_dir / REAL_FILES["tci_cog"])
         self.stac = FakeStacApi(self.sahara_items())

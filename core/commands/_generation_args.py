@@ -1,0 +1,116 @@
+"""Arguments and helpers shared by the `generate` and `timelapse` commands (model, sampling, progress)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import BadRequestError
+
+DEFAULT_STEPS = 50
+DEFAULT_GUIDANCE = 7.5
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    from core.models.registry import list_models
+
+    listing = "; ".join(f"{model_id}: {text}" for model_id, text in list_models())
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", help=f"model id, local diffusers folder or Hub id ({listing}); required")
+    group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
+    group.add_argument("--lora-scale", type=float, default=1.0, help="LoRA strength (0 = base model; default 1)")
+    group.add_argument("--controlnet", help="SD3 ControlNet: folder or Hub id (tiny-random carries its own)")
+    group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    group.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
+    group.add_argument("--cpu-offload", action="store_true", help="model CPU offload (CUDA; saves GPU memory)")
+    group.add_argument("--no-t5", action="store_true", help="run without T5 (less memory; loses the climate prompt)")
+    group.add_argument("--hf-cache-dir", help="Hugging Face cache folder (default: huggingface_hub's)")
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sampling")
+    group.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    group.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"denoising steps (default {DEFAULT_STEPS})")
+    group.add_argument(
+        "--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"guidance scale (default {DEFAULT_GUIDANCE})"
+    )
+    group.add_argument("--size", type=int, default=512, help="output size in px: 512 (footprint) or 1024")
+    group.add_argument("--controlnet-scale", type=float, default=1.0, help="ControlNet strength 0..2 (default 1)")
+    group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
+
+
+def spec_from(args: argparse.Namespace):
+    from core.models.spec import ModelSpec
+
+    if not args.model:
+        raise BadRequestError("No --model given.", "Pass --model sd3-medium, tiny-random, a folder or a Hub id.")
+    return ModelSpec(
+        model_id=args.model,
+        lora=args.lora,
+        lora_scale=args.lora_scale,
+        controlnet=args.controlnet,
+        device=args.device,
+        dtype=args.dtype,
+        cpu_offload=args.cpu_offload,
+        drop_t5=args.no_t5,
+    )
+
+
+def load_engine(args: argparse.Namespace, settings, spec=None):
+    from core.models.engine import Engine
+    from core.models.loading import load_pipeline
+
+    # the loader logs its warnings (no T5, tiny model makes noise); the CLI shows WARNING and up
+    return Engine(load_pipeline(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir))
+
+
+def read_control_image(path: str, size_px: int) -> np.ndarray:
+    """A user's control image: must be an RGB image of exactly size_px x size_px (no silent conversion)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from core.generate import check_control_image
+
+    file = Path(path)
+    try:
+        with Image.open(file) as img:
+            mode, size = img.mode, img.size
+            img.load()
+            array = np.asarray(img)
+    except FileNotFoundError as err:
+        raise BadRequestError(f"The control image {file} does not exist.", "Check the path.") from err
+    except (UnidentifiedImageError, OSError) as err:
+        raise BadRequestError(f"{file} is not a readable image ({err}).", "Give a PNG or JPEG file.") from err
+    if mode != "RGB":
+        raise BadRequestError(
+            f"The control image {file.name} is in mode {mode}, not RGB.",
+            "Convert it to 8-bit RGB (e.g. PIL: Image.open(p).convert('RGB').save(p)).",
+        )
+    if size != (size_px, size_px):
+        raise BadRequestError(
+            f"The control image {file.name} is {size[0]} x {size[1]} px, but --size is {size_px}.",
+            f"Give a {size_px} x {size_px} image of the footprint, or pass --size {size[0]} if it is square.",
+        )
+    return check_control_image(array, size_px)
+
+
+class TqdmProgress:
+    """A progress(step, total, message) callback drawing one tqdm bar on stderr."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.bar = None
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        from tqdm.auto import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.description, unit="step", file=sys.stderr, leave=False)
+        self.bar.set_postfix_str(message, refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

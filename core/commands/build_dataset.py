@@ -1,0 +1,60 @@
+"""`python -m core build-dataset`: Sentinel-2 + NASA POWER + land cover + place names in the EcoMapper layout."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.config import Settings
+from core.errors import BadRequestError
+
+HELP = "build an EcoMapper-layout dataset (images + climate metadata) for given or sampled places and months"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--locations", type=Path, help="CSV with lat, lon [, location_id, land_cover]")
+    where.add_argument("--sample", type=int, metavar="N", help="sample N land points stratified by land cover")
+    parser.add_argument("--bbox", help="with --sample: min_lon,min_lat,max_lon,max_lat (default: all land 56S-72N)")
+    parser.add_argument("--seed", type=int, default=0, help="with --sample: random seed (default 0)")
+    parser.add_argument("--start", required=True, help="first month, YYYY-MM")
+    parser.add_argument("--end", required=True, help="last month, YYYY-MM")
+    parser.add_argument("--out", required=True, type=Path, help="dataset folder (existing months are skipped)")
+    parser.add_argument("--max-workers", type=int, default=4, help="parallel fetches at most (default 4)")
+    parser.add_argument("--size", type=int, default=512, help="image side in pixels (default 512, as EcoMapper)")
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError as err:
+        raise BadRequestError(
+            f"--bbox {text!r} is not four numbers.", "Write min_lon,min_lat,max_lon,max_lat."
+        ) from err
+    if len(values) != 4:
+        raise BadRequestError(f"--bbox {text!r} is not four numbers.", "Write min_lon,min_lat,max_lon,max_lat.")
+    return values  # type: ignore[return-value]
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.dataset_builder import DEFAULT_SAMPLE_BBOX, build_dataset, read_locations_csv, sample_locations
+    from core.geo import month_range
+
+    months = month_range(args.start, args.end)
+    for month in months:
+        month.ensure_not_future()
+    if args.locations is not None:
+        locations = read_locations_csv(args.locations)
+    else:
+        bbox = _parse_bbox(args.bbox) if args.bbox else DEFAULT_SAMPLE_BBOX
+        locations = sample_locations(args.sample, settings, seed=args.seed, bbox=bbox, max_workers=args.max_workers)
+    result = build_dataset(locations, months, args.out, settings, max_workers=args.max_workers, size_px=args.size)
+    print(
+        f"{len(result.written)} written, {result.skipped_existing} already there, {len(result.failures)} failed "
+        f"({len(locations)} locations x {len(months)} months) in {result.out_dir}"
+    )
+    if result.failures:
+        print(f"failures: {result.failures_path}")
+        for failure in result.failures[:5]:
+            print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
+    return 0

@@ -1,0 +1,83 @@
+"""`python -m core evaluate`: score a model on an EcoMapper dataset and write the paper's tables."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "evaluate a model on an EcoMapper dataset: FID, LPIPS, SSIM, PSNR, CLIP tables and plots"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="model id (tiny-random, sd3-medium), diffusers folder or Hub id")
+    parser.add_argument("--data", required=True, type=Path, help="EcoMapper dataset folder (or its CSV file)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (rerun with the same one to resume)")
+    parser.add_argument(
+        "--controlnet-previous",
+        action="store_true",
+        help="generate with ControlNet conditioned on the previous real month (1-6 months earlier)",
+    )
+    parser.add_argument("--controlnet", help="ControlNet weights (path or Hub id) for --controlnet-previous")
+    parser.add_argument("--lora", help="LoRA weights (path or Hub id) to load into the model")
+    parser.add_argument("--limit", type=int, help="evaluate at most N samples (round-robin over locations)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; each sample's seed derives from it")
+    parser.add_argument("--steps", type=int, default=50, help="inference steps (paper: 50)")
+    parser.add_argument("--guidance", type=float, default=7.5, help="guidance scale (paper: 7.5)")
+    parser.add_argument("--size", type=int, default=512, help="generated size in px (resized to the real image)")
+    parser.add_argument(
+        "--metrics", help="comma-separated subset of fid,lpips,ssim,psnr,clip (default: every available one)"
+    )
+    parser.add_argument("--inception-weights", type=Path, help="FID Inception file pt_inception-2015-12-05-*.pth")
+    parser.add_argument("--alexnet-weights", type=Path, help="AlexNet file alexnet-owt-7be5be79.pth (LPIPS)")
+    parser.add_argument("--lpips-heads", type=Path, help="LPIPS v0.1 alex.pth heads")
+    parser.add_argument("--clip-model", type=Path, help="folder of a CLIP model (default openai/clip-vit-base-patch16)")
+    parser.add_argument("--no-download", action="store_true", help="never download metric weights")
+    parser.add_argument("--save-images", action="store_true", help="also write the generated images")
+    parser.add_argument(
+        "--extreme-percentile", type=float, default=10.0, help="extreme climate = beyond the p / 100-p percentiles"
+    )
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    from core.evaluate import EvaluationConfig, evaluate
+
+    metrics = tuple(m.strip().lower() for m in args.metrics.split(",") if m.strip()) if args.metrics else None
+    config = EvaluationConfig(
+        model_id=args.model,
+        data_dir=args.data,
+        out_dir=args.out,
+        controlnet_previous=args.controlnet_previous,
+        limit=args.limit,
+        seed=args.seed,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        size_px=args.size,
+        metrics=metrics,
+        inception_weights=args.inception_weights,
+        alexnet_weights=args.alexnet_weights,
+        lpips_heads=args.lpips_heads,
+        clip_model=args.clip_model,
+        download_weights=not args.no_download,
+        lora=args.lora,
+        controlnet=args.controlnet,
+        save_images=args.save_images,
+        extreme_percentile=args.extreme_percentile,
+    )
+    report = evaluate(config, settings)
+    if report is None:  # a non-main process of a multi-process run
+        return 0
+    print(
+        f"evaluated {report.n_selected} samples ({report.generated} generated now, {report.reused} reused) "
+        f"on {report.num_processes} process(es) in {report.elapsed_s:.1f} s"
+    )
+    print(f"metrics: {', '.join(report.metrics_used)}")
+    for name, reason in sorted(report.metrics_unavailable.items()):
+        print(f"not computed: {name} ({reason.split('.')[0]})")
+    if report.skipped_files:
+        print(f"skipped files: {report.skipped_files}")
+    print(f"report: {report.markdown_path}")
+    for name, path in report.table_paths.items():
+        print(f"table {name}: {path}")
+    for name, path in report.plot_paths.items():
+        print(f"plot {name}: {path}")
+    return 0

@@ -1,0 +1,486 @@
+"""Batch evaluation over an EcoMapper dataset: generate, score, and write the paper's tables and plots.
+
+For each sample the model generates an image with a seed fixed by the sample (text-to-image, or
+ControlNet with the previous real month as control), and every available metric compares it with
+the real image. Results are appended per sample, so a rerun skips finished samples; with
+`accelerate launch --num_processes N` the pending samples are split between processes and the
+main process writes the tables from everyone's results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.config import Settings
+from core.data import Dataset, Sample, read_dataset
+from core.errors import BadRequestError, EcoMapperError
+from core.eval_results import ResultStore, result_key
+from core.eval_tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
+from core.files import atomic_write_json, atomic_write_text
+from core.metrics.availability import METRIC_NAMES
+
+log = logging.getLogger(__name__)
+
+MODES = ("text", "controlnet")
+TABLE_TITLES = {
+    "models": "Quantitative comparison per model",
+    "land_cover": "Per land cover",
+    "year": "Per year",
+    "extremes": "Extreme climate conditions",
+}
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """What to evaluate and how.
+
+    Args:
+        model_id: model to generate with (`tiny-random`, `sd3-medium`, a local diffusers folder, a Hub id).
+        data_dir: EcoMapper dataset folder or CSV.
+        out_dir: where results, tables and plots go (reused to resume).
+        controlnet_previous: generate with ControlNet conditioned on the previous real month
+            (1..6 months earlier); samples without one are left out and counted.
+        limit: evaluate at most this many samples, taken round-robin over locations.
+        seed: base seed; each sample's seed derives from it and the sample id.
+        num_inference_steps: sampler steps (paper: 50).
+        guidance_scale: classifier-free guidance (paper: 7.5).
+        size_px: generated image size; generated images are resized to the real image's size.
+        metrics: metrics to compute; None = every metric whose weights are available.
+        inception_weights / alexnet_weights / lpips_heads / clip_model: explicit weight locations.
+        download_weights: allow downloading missing metric weights.
+        lora / controlnet: extra weights for the model (paths or Hub ids).
+        save_images: also write each generated image as PNG.
+        extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
+    """
+
+    model_id: str
+    data_dir: Path
+    out_dir: Path
+    controlnet_previous: bool = False
+    limit: int | None = None
+    seed: int = 0
+    num_inference_steps: int = 50
+    guidance_scale: float = 7.5
+    size_px: int = 512
+    metrics: tuple[str, ...] | None = None
+    inception_weights: Path | None = None
+    alexnet_weights: Path | None = None
+    lpips_heads: Path | None = None
+    clip_model: Path | None = None
+    download_weights: bool = True
+    lora: str | None = None
+    controlnet: str | None = None
+    save_images: bool = False
+    extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
+
+    def __post_init__(self) -> None:
+        if not str(self.model_id).strip():
+            raise BadRequestError("No model given.", "Pass --model (e.g. tiny-random or sd3-medium).")
+        if self.limit is not None and self.limit < 1:
+            raise BadRequestError(f"--limit {self.limit} is not positive.", "Give 1 or more, or leave it out.")
+        if self.num_inference_steps < 1:
+            raise BadRequestError(f"--steps {self.num_inference_steps} is not positive.", "Use 1 or more steps.")
+        if self.size_px < 64 or self.size_px % 16:
+            raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
+        if not 0 < self.extreme_percentile < 50:
+            raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
+        if self.metrics is not None:
+            unknown = [m for m in self.metrics if m not in METRIC_NAMES]
+            if unknown or not self.metrics:
+                raise BadRequestError(f"Unknown metrics {unknown}.", f"Choose from {', '.join(METRIC_NAMES)}.")
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "out_dir", Path(self.out_dir))
+
+    @property
+    def mode(self) -> str:
+        return "controlnet" if self.controlnet_previous else "text"
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """What an evaluation run did and wrote."""
+
+    out_dir: Path
+    markdown_path: Path
+    table_paths: dict[str, Path]
+    plot_paths: dict[str, Path]
+    n_selected: int
+    generated: int
+    reused: int
+    metrics_used: tuple[str, ...]
+    metrics_unavailable: dict[str, str]
+    skipped_files: dict[str, int]
+    skipped_no_control: int
+    num_processes: int = 1
+    elapsed_s: float = 0.0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class SampleGenerator(Protocol):
+    """Makes one image for a sample (and its control sample in ControlNet mode)."""
+
+    label: str
+
+    def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray: ...
+
+
+class PipelineGenerator:
+    """Generates with `core.generate` from a model loaded once per process."""
+
+    def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
+        from core.models import ModelSpec, load_pipeline
+
+        spec = ModelSpec(config.model_id, lora=config.lora, controlnet=config.controlnet)
+        self.engine = load_pipeline(spec, settings)
+        if config.controlnet_previous and not self.engine.has_controlnet:
+            raise BadRequestError(
+                f"--controlnet-previous needs a ControlNet, and {config.model_id} was loaded without one.",
+                "Pass --controlnet PATH_OR_HUB_ID (an SD3 ControlNet, e.g. one trained with `python -m core train`).",
+            )
+        self.settings = settings
+        self.config = config
+        self.label = config.model_id
+        self.count = 0
+        for warning in getattr(self.engine, "warnings", ()) or ():
+            log.warning("%s", warning)
+
+    def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
+        from core.generate import GenerationRequest, generate_images
+
+        meta = sample.metadata
+        request = GenerationRequest(
+            point=meta.point,
+            month=meta.month,
+            land_cover=meta.land_cover,
+            cloud_fraction=meta.cloud_fraction,
+            climate=meta.climate,
+            seed=seed,
+            num_inference_steps=self.config.num_inference_steps,
+            guidance_scale=self.config.guidance_scale,
+            size_px=self.config.size_px,
+            mode="controlnet" if control is not None else "text",
+            control_image=control.image if control is not None else None,
+            control_month=control.month if control is not None else None,
+            state=meta.state,
+            country=meta.country,
+        )
+        result = generate_images(request, self.engine, self.settings)
+        self.count += 1
+        return result.images[0]
+
+
+def _use_cpu(settings: Settings) -> bool:
+    """Whether processes talk over gloo on the CPU (no CUDA, or the CPU asked for)."""
+    import torch
+
+    return settings.device == "cpu" or not torch.cuda.is_available()
+
+
+def _settings_for_process(settings: Settings, state) -> Settings:
+    """One GPU per process when several processes share a machine with GPUs."""
+    if state.num_processes > 1 and not _use_cpu(settings) and settings.device in ("auto", "cuda"):
+        return settings.with_(device=f"cuda:{state.local_process_index}")
+    return settings
+
+
+def sample_seed(base_seed: int, sample_id: str) -> int:
+    """A seed fixed by the sample, independent of order and of how samples are split between processes."""
+    digest = hashlib.sha256(f"{base_seed}:{sample_id}".encode()).hexdigest()
+    return int(digest[:8], 16) % (2**31 - 1)
+
+
+def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tuple[Sample, Sample | None]], int]:
+    """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control."""
+    by_location: dict[str, list[Sample]] = {}
+    for sample in dataset:
+        by_location.setdefault(sample.location_id, []).append(sample)
+    queues = [list(v) for _, v in sorted(by_location.items())]
+    ordered: list[Sample] = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                ordered.append(queue.pop(0))
+    pairs: list[tuple[Sample, Sample | None]] = []
+    no_control = 0
+    for sample in ordered:
+        control = dataset.previous_sample(sample) if config.controlnet_previous else None
+        if config.controlnet_previous and control is None:
+            no_control += 1
+            continue
+        pairs.append((sample, control))
+        if config.limit is not None and len(pairs) >= config.limit:
+            break
+    return pairs, no_control
+
+
+class _MetricSuite:
+    """The metric objects of one process, built once; unavailable ones are recorded with a reason."""
+
+    def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
+        self.unavailable: dict[str, str] = {}
+        self.fid = self.lpips = self.clip = None
+        wanted = config.metrics or METRIC_NAMES
+        download = config.download_weights and not settings.offline
+        builders = {
+            "fid": lambda: __import__("core.metrics.fid", fromlist=["FidMetric"]).FidMetric(
+                settings, config.inception_weights, download=download
+            ),
+            "lpips": lambda: __import__("core.metrics.lpips", fromlist=["LpipsMetric"]).LpipsMetric(
+                settings, config.alexnet_weights, config.lpips_heads, download=download
+            ),
+            "clip": lambda: __import__("core.metrics.clip_score", fromlist=["ClipScoreMetric"]).ClipScoreMetric(
+                settings, config.clip_model, download=download
+            ),
+        }
+        for name, build in builders.items():
+            if name not in wanted:
+                continue
+            try:
+                setattr(self, name, build())
+            except EcoMapperError as err:
+                if config.metrics is not None:  # asked for explicitly: fail loudly
+                    raise
+                self.unavailable[name] = str(err)
+                log.warning("%s is not computed: %s", name, err)
+        self.names = tuple(n for n in METRIC_NAMES if n in wanted and n not in self.unavailable)
+
+    def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
+        from core.metrics.pixel import psnr, ssim
+
+        values: dict[str, float] = {}
+        if "ssim" in self.names:
+            values["ssim"] = ssim(real, fake)
+        if "psnr" in self.names:
+            values["psnr"] = psnr(real, fake)
+        if self.lpips is not None:
+            values["lpips"] = float(self.lpips.score(real[None], fake[None])[0])
+        if self.clip is not None:
+            values["clip"] = float(self.clip.score(fake[None], [prompt])[0])
+        features = None
+        if self.fid is not None:
+            both = self.fid.features(np.stack([real, fake]))
+            features = (both[0], both[1])
+        return values, features
+
+
+def _match_size(fake: np.ndarray, real: np.ndarray) -> np.ndarray:
+    if fake.shape == real.shape:
+        return fake
+    from PIL import Image
+
+    resized = Image.fromarray(fake).resize((real.shape[1], real.shape[0]), Image.Resampling.BICUBIC)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _evaluate_one(
+    sample: Sample,
+    control: Sample | None,
+    config: EvaluationConfig,
+    generator: SampleGenerator,
+    suite: _MetricSuite,
+    store: ResultStore,
+    key: str,
+) -> dict[str, Any]:
+    seed = sample_seed(config.seed, sample.sample_id)
+    real = sample.image
+    started = time.perf_counter()
+    fake = generator.generate(sample, control, seed)
+    generation_s = time.perf_counter() - started
+    fake = _match_size(np.asarray(fake, dtype=np.uint8), real)
+    prompt = sample.prompts.spatial
+    values, features = suite.score(real, fake, prompt)
+    if features is not None:
+        store.write_features(key, *features)
+    if config.save_images:
+        from PIL import Image
+
+        from core.files import temporary_sibling
+
+        target = store.out_dir / "images" / f"{key}.png"
+        tmp = temporary_sibling(target)
+        Image.fromarray(fake).save(tmp, format="PNG")
+        tmp.replace(target)
+    return {
+        "key": key,
+        "model": generator.label,
+        "mode": config.mode,
+        **sample.metadata.as_dict(),
+        "sample_id": sample.sample_id,
+        "seed": seed,
+        "control_month": str(control.month) if control is not None else None,
+        "prompt": prompt,
+        "num_inference_steps": config.num_inference_steps,
+        "guidance_scale": config.guidance_scale,
+        "generation_s": round(generation_s, 4),
+        "has_features": features is not None,
+        **values,
+    }
+
+
+def evaluate(
+    config: EvaluationConfig,
+    settings: Settings,
+    generator: SampleGenerator | None = None,
+    progress: ProgressFn | None = None,
+) -> EvaluationReport | None:
+    """Evaluate a model on a dataset and write the tables and plots.
+
+    Run it plainly for one process, or under `accelerate launch --num_processes N` to split the
+    samples between N processes (each loads the model once); only the main process writes tables.
+
+    Args:
+        config: what to evaluate.
+        settings: paths, device and offline mode.
+        generator: the image source; default: `PipelineGenerator` for `config.model_id`.
+        progress: callback (done, total, message) on the main process.
+
+    Returns:
+        The report on the main process; None on the other processes.
+
+    Raises:
+        BadRequestError: bad dataset path or options.
+        ModelUnavailableError: the model, or a metric asked for explicitly, cannot be loaded.
+    """
+    from accelerate import PartialState
+
+    started = time.perf_counter()
+    state = PartialState(cpu=_use_cpu(settings))
+    dataset = read_dataset(config.data_dir, check_pixels=True)
+    pairs, no_control = select_samples(dataset, config)
+    if not pairs:
+        raise BadRequestError(
+            f"No sample of {config.data_dir} can be evaluated ({len(dataset)} usable, {no_control} without an "
+            "earlier month for the control image).",
+            "Use a dataset with at least two months per location for --controlnet-previous.",
+        )
+    suite = _MetricSuite(config, settings)
+    store = ResultStore(config.out_dir, rank=state.process_index)
+    label = generator.label if generator is not None else config.model_id
+    finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
+    keyed = [(result_key(label, config.mode, s.sample_id), s, c) for s, c in pairs]
+    pending = [item for item in keyed if item[0] not in finished]
+    log.info("%d samples selected, %d already done, %d to run", len(keyed), len(keyed) - len(pending), len(pending))
+
+    generated = 0
+    with state.split_between_processes(pending) as mine:
+        if mine and generator is None:
+            generator = PipelineGenerator(config, _settings_for_process(settings, state))
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
+        for done, (key, sample, control) in enumerate(mine, start=1):
+            record = _evaluate_one(sample, control, config, generator, suite, store, key)
+            store.append(record)
+            generated += 1
+            bar.update(1)
+            if progress is not None and state.is_main_process:
+                progress(done, len(mine), sample.sample_id)
+        bar.close()
+    state.wait_for_everyone()
+    from accelerate.utils import gather_object
+
+    generated_total = sum(gather_object([generated]))
+    if not state.is_main_process:
+        return None
+
+    records = store.read_all()
+    thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
+    report = write_report(
+        records,
+        thresholds,
+        config.out_dir,
+        store,
+        metrics=suite.names,
+        notes=_notes(config, dataset, suite, no_control, label),
+    )
+    summary = {
+        "model": label,
+        "mode": config.mode,
+        "selected": len(keyed),
+        "generated_this_run": generated_total,
+        "reused": len(keyed) - len(pending),
+        "num_processes": state.num_processes,
+        "metrics": list(suite.names),
+        "metrics_unavailable": suite.unavailable,
+        "skipped_files": dataset.skip_counts(),
+        "skipped_no_control": no_control,
+        "extremes": thresholds.as_dict(),
+    }
+    atomic_write_json(config.out_dir / "summary.json", summary)
+    return EvaluationReport(
+        out_dir=config.out_dir,
+        markdown_path=report["markdown"],
+        table_paths=report["tables"],
+        plot_paths=report["plots"],
+        n_selected=len(keyed),
+        generated=generated_total,
+        reused=len(keyed) - len(pending),
+        metrics_used=suite.names,
+        metrics_unavailable=dict(suite.unavailable),
+        skipped_files=dataset.skip_counts(),
+        skipped_no_control=no_control,
+        num_processes=state.num_processes,
+        elapsed_s=time.perf_counter() - started,
+        summary=summary,
+    )
+
+
+def _notes(config: EvaluationConfig, dataset: Dataset, suite: _MetricSuite, no_control: int, label: str) -> list[str]:
+    notes = []
+    if label == "tiny-random":
+        notes.append("Model `tiny-random` is a tiny randomly initialised SD3 for smoke tests: it produces noise.")
+    if dataset.skipped:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(dataset.skip_counts().items()))
+        notes.append(f"{len(dataset.skipped)} dataset file(s) skipped ({counts}); see summary.json.")
+    if no_control:
+        notes.append(f"{no_control} sample(s) had no real image 1-6 months earlier for the ControlNet control.")
+    for name, reason in sorted(suite.unavailable.items()):
+        notes.append(f"{name.upper()} not computed: {reason}")
+    notes.append(
+        f"Extreme conditions: beyond the {config.extreme_percentile:g}th / {100 - config.extreme_percentile:g}th "
+        "percentiles of the dataset's monthly climate values (samples without climate are left out)."
+    )
+    notes.append("FID is computed per row from that row's samples; with few samples it is not comparable to the paper.")
+    return notes
+
+
+def write_report(
+    records: list[dict],
+    thresholds,
+    out_dir: Path,
+    store: ResultStore,
+    metrics: tuple[str, ...],
+    notes: list[str] = (),
+) -> dict[str, Any]:
+    """Write tables/*.csv, report.md and plots/*.png from per-sample records."""
+    from core.eval_plots import plot_metrics_by_land_cover, plot_metrics_vs_climate
+
+    load = store.read_features if "fid" in metrics else None
+    tables = build_tables(records, thresholds, load, metrics=METRIC_NAMES)
+    table_paths = {}
+    for name, table in tables.items():
+        path = out_dir / "tables" / f"{name}.csv"
+        atomic_write_text(path, table.to_csv(index=False, float_format="%.6g"))
+        table_paths[name] = path
+    lines = ["# EcoMapper evaluation", ""]
+    for name, table in tables.items():
+        lines += [f"## {TABLE_TITLES[name]}", "", to_markdown(table), ""]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
+    markdown_path = atomic_write_text(out_dir / "report.md", "\n".join(lines))
+    plots = {
+        "land_cover": plot_metrics_by_land_cover(
+            tables["land_cover"], metrics, out_dir / "plots" / "metrics_by_land_cover.png"
+        ),
+        "climate": plot_metrics_vs_climate(records, metrics, out_dir / "plots" / "metrics_vs_climate.png"),
+    }
+    return {"markdown": markdown_path, "tables": table_paths, "plots": plots}

@@ -1,0 +1,57 @@
+"""A torch Dataset indexed by micro-step: decodes images (or reads cached features) in DataLoader workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.train.batches import BatchPlan, load_pixels, plan_micro_batch
+
+
+class MicroBatchDataset:
+    """Item `m` is the whole micro-batch of micro-step `m` for one process (use `batch_size=None`).
+
+    Each item is a dict with `items` (the `PlannedItem`s) and either `pixels` / `control_pixels`
+    (float tensors in [-1, 1]) or, with a cache, `latent_params` / `control_params` and
+    `prompt_embeds` / `pooled_prompt_embeds`.
+    """
+
+    def __init__(
+        self,
+        plan: BatchPlan,
+        examples: list[Any],
+        data: Any,
+        mode: str,
+        process_index: int,
+        cache: Any = None,
+    ) -> None:
+        self.plan = plan
+        self.examples = examples
+        self.data = data
+        self.mode = mode
+        self.process_index = process_index
+        self.cache = cache
+
+    def __getitem__(self, micro_step: int) -> dict[str, Any]:
+        import torch
+
+        items = plan_micro_batch(self.plan, self.examples, micro_step, self.process_index, self.data, self.mode)
+        batch: dict[str, Any] = {"micro_step": micro_step, "items": items}
+        paths = [self.examples[item.example_index].image_path for item in items]
+        control_paths = (
+            [self.examples[item.control_index].image_path for item in items] if self.mode == "controlnet" else []
+        )
+        if self.cache is None:
+            size = self.data.resolution_px
+            batch["pixels"] = torch.stack([load_pixels(p, size) for p in paths])
+            if control_paths:
+                batch["control_pixels"] = torch.stack([load_pixels(p, size) for p in control_paths])
+            return batch
+        batch["latent_params"] = torch.stack([self.cache.read(self.cache.latent_path(p))["parameters"] for p in paths])
+        if control_paths:
+            batch["control_params"] = torch.stack(
+                [self.cache.read(self.cache.latent_path(p))["parameters"] for p in control_paths]
+            )
+        texts = [self.cache.read(self.cache.text_path(i.spatial_prompt, i.climate_prompt)) for i in items]
+        batch["prompt_embeds"] = torch.stack([t["prompt_embeds"] for t in texts])
+        batch["pooled_prompt_embeds"] = torch.stack([t["pooled_prompt_embeds"] for t in texts])
+        return batch

@@ -1,0 +1,153 @@
+"""The dataset builder against the local replay servers (real STAC/POWER recordings, served COGs)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.climate import climate_for_month, fetch_climate
+from core.data import load_rgb, read_dataset
+from core.dataset_builder import (
+    FAILURES_FILE,
+    Location,
+    build_dataset,
+    pick_stratified,
+    read_locations_csv,
+    sample_locations,
+)
+from core.errors import BadRequestError
+from core.geo import Month, Point, month_range
+from core.imagery import fetch_scene
+from core.places import reverse_geocode
+from tests.conftest import REPO
+
+SAHARA = Point(24.8, -11.4)
+
+pytestmark = pytest.mark.slow
+
+
+def test_builds_a_dataset_the_reader_reads_back_and_resumes(data_settings, replay_server, tmp_path):
+    out = tmp_path / "dataset"
+    months = month_range("2020-01", "2020-02")  # the replay STAC has a scene in 2020-02 only
+    result = build_dataset([Location("sahara", SAHARA)], months, out, data_settings, max_workers=2)
+
+    assert [p.name for p in result.written] == ["sahara_2020-02.png"]
+    assert [(f.location_id, f.month, f.stage) for f in result.failures] == [("sahara", "2020-01", "scene")]
+    with (out / FAILURES_FILE).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["location_id"], r["month"], r["stage"]) for r in rows] == [("sahara", "2020-01", "scene")]
+    assert "2020-01" in rows[0]["error"]
+
+    dataset = read_dataset(out)
+    assert len(dataset) == 1 and not dataset.skipped
+    sample = dataset.samples[0]
+    meta = sample.metadata
+    scene = fetch_scene(SAHARA, Month(2020, 2), data_settings)
+    expected_climate = climate_for_month(
+        fetch_climate(SAHARA, Month(2020, 2), Month(2020, 2), data_settings), "2020-02"
+    )
+    place = reverse_geocode(SAHARA)
+    assert (meta.location_id, meta.month) == ("sahara", Month(2020, 2))
+    assert (meta.point.lat, meta.point.lon) == (SAHARA.lat, SAHARA.lon)
+    assert meta.cloud_fraction == pytest.approx(scene.cloud_fraction)
+    assert meta.land_cover == "Barren or Sparsely Vegetated"  # the majority of the served MODIS raster
+    assert (meta.state, meta.country) == (place.state, place.country)
+    assert meta.climate.temp_c == pytest.approx(expected_climate.temp_c, abs=0.005)
+    assert meta.climate.precip_mm_day == pytest.approx(expected_climate.precip_mm_day, abs=0.005)
+    assert meta.climate.solar_mj_m2_day == pytest.approx(expected_climate.solar_mj_m2_day, abs=0.005)
+    assert np.array_equal(load_rgb(sample.image_path), scene.image)
+    assert sample.prompts.spatial.startswith("a satellite image of Barren or Sparsely Vegetated in ")
+
+    # A second run skips the finished month and fetches no imagery for it.
+    files_before = len(replay_server.requests_to("/files/"))
+    again = build_dataset([Location("sahara", SAHARA)], months, out, data_settings, max_workers=2)
+    assert again.skipped_existing == 1 and again.written == ()
+    assert [f.month for f in again.failures] == ["2020-01"]
+    assert len(replay_server.requests_to("/files/")) == files_before
+
+
+def test_a_sea_point_is_a_listed_failure_not_a_crash(data_settings, tmp_path):
+    sea = Location("atlantic", Point(30.0, -40.0), land_cover="Grasslands")
+    result = build_dataset([sea], [Month(2020, 2)], tmp_path / "d", data_settings, max_workers=1)
+    assert result.written == ()
+    assert [(f.location_id, f.stage) for f in result.failures] == [("atlantic", "place")]
+    assert "open sea" in result.failures[0].error
+
+
+def test_sampling_is_stratified_seeded_and_inside_the_box(data_settings):
+    bbox = (-11.45, 24.75, -11.35, 24.85)  # inside the served land-cover rasters
+    first = sample_locations(3, data_settings, seed=5, bbox=bbox, max_workers=2)
+    again = sample_locations(3, data_settings, seed=5, bbox=bbox, max_workers=2)
+    assert first == again
+    assert [loc.location_id for loc in first] == ["1", "2", "3"]
+    for loc in first:
+        assert bbox[0] <= loc.point.lon <= bbox[2] and bbox[1] <= loc.point.lat <= bbox[3]
+        # the majority class of the served MODIS raster over a 5 km footprint
+        assert loc.land_cover == "Barren or Sparsely Vegetated"
+
+
+def test_stratified_pick_lets_the_classes_take_turns():
+    points = [Point(10.0, float(i)) for i in range(8)]
+    candidates = [
+        (points[0], "Grasslands"),
+        (points[1], "Grasslands"),
+        (points[2], None),
+        (points[3], "Grasslands"),
+        (points[4], "Urban and Built-up Lands"),
+        (points[5], "Croplands"),
+        (points[6], "Croplands"),
+        (points[7], "Grasslands"),
+    ]
+    chosen = pick_stratified(candidates, 5)
+    assert [(loc.location_id, loc.land_cover, loc.point) for loc in chosen] == [
+        ("1", "Grasslands", points[0]),
+        ("2", "Croplands", points[5]),
+        ("3", "Urban and Built-up Lands", points[4]),
+        ("4", "Grasslands", points[1]),
+        ("5", "Croplands", points[6]),
+    ]
+    assert len(pick_stratified(candidates, 50)) == 7
+
+
+def test_cli_builds_from_a_locations_csv(replay_server, tmp_path):
+    locations = tmp_path / "locations.csv"
+    locations.write_text("location_id,lat,lon\nsahara,24.8,-11.4\n", encoding="utf-8")
+    env = {**os.environ, **replay_server.env(), "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
+    command += ["--start", "2020-02", "--end", "2020-02", "--out", str(tmp_path / "out"), "--max-workers", "2"]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 written, 0 already there, 0 failed")
+    assert (tmp_path / "out" / "sahara" / "sahara_2020-02.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("latitude,longitude\n24.8,abc\n", "not numbers"),
+        ("name,x\nA,1\n", "no lat/lon columns"),
+        ("location_id,lat,lon\na,1,1\na,2,2\n", "repeats"),
+        ("location_id,lat,lon\nmy_place,1,1\n", "not usable as a folder name"),
+        ("lat,lon,land_cover\n1,1,Jungle\n", "Jungle"),
+        ("lat,lon\n95,1\n", "latitude"),
+    ],
+)
+def test_bad_locations_files_are_rejected_with_the_line(tmp_path, text, expected):
+    path = tmp_path / "locations.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BadRequestError, match=expected):
+        read_locations_csv(path)
+
+
+def test_locations_csv_defaults_ids_and_reads_land_cover(tmp_path):
+    path = tmp_path / "locations.csv"
+    path.write_text("Latitude,Longitude,land_cover\n24.8,-11.4,grasslands\n51.4,-119.5,\n", encoding="utf-8")
+    assert read_locations_csv(path) == [
+        Location("1", Point(24.8, -11.4), "Grasslands"),
+        Location("2", Point(51.4, -119.5), None),
+    ]
