@@ -123,6 +123,7 @@ def main() -> None:
         f"12-month series, tiny-random, {args.size} px, {args.steps} steps, guidance 7.5, CPU, "
         f"best of {args.repeats}, torch threads {torch.get_num_threads()}"
     )
+    print("(wall times on a shared machine vary from run to run; the text-encoder call counts do not)")
     print(f"{'':22s} {'wall s':>8s} {'ms/frame':>9s} {'T5 calls':>9s} {'time ratio':>11s} {'calls ratio':>12s}")
     for name, (elapsed, calls) in results.items():
         print(

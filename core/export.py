@@ -85,6 +85,8 @@ def result_metadata(result: Any) -> dict[str, Any]:
         },
         "month": str(request.month),
         PNG_METADATA_KEY: recipe_dict(request, result.model_info),
+        # e.g. "tiny-random ... produces noise", or "without T5 the climate prompt is not used"
+        "warnings": list(result.warnings),
     }
 
 

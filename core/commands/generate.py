@@ -89,8 +89,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if spec is None:
             raise BadRequestError(f"The recipe {args.recipe} does not name its model.", "Pass --model.")
     else:
+        spec = spec_from(args)  # a missing --model fails before any look-up
         request = _request_from_args(args, settings)
-        spec = spec_from(args)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("generating")
     try:

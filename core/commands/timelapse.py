@@ -78,6 +78,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
         raise BadRequestError(f"--out {out.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
+    from core.commands._generation_args import spec_from
+
+    spec = spec_from(args)  # a missing --model fails before any look-up
     point = point_from(args)
     months = month_range(args.start, args.end)
     state, country = resolve_place(args, point)
@@ -116,7 +119,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         batch_size=args.batch_size,
     )
     reals = _real_images(point, months, args.size, settings) if args.side_by_side else None
-    engine = load_engine(args, settings)
+    engine = load_engine(args, settings, spec)
     progress = TqdmProgress("time-lapse")
     try:
         result = generate_time_series(series, engine, settings, progress=progress)

@@ -52,6 +52,8 @@ class Engine:
         self.max_cached_prompts = max_cached_prompts
         self._embeddings: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
+        # a diffusers pipeline keeps per-run state (scheduler timesteps): one run at a time
+        self._run_lock = threading.RLock()
         self.encode_calls = 0  # how many prompt pairs went through the text encoders
 
     @classmethod
@@ -74,7 +76,16 @@ class Engine:
         import torch
 
         pipe = self.loaded.pipe
-        key = (prompts.spatial, prompts.climate, self.loaded.has_t5, str(self.loaded.device))
+        # a LoRA may carry text-encoder layers, so its identity and scale are part of the key
+        spec = self.loaded.spec
+        key = (
+            prompts.spatial,
+            prompts.climate,
+            self.loaded.has_t5,
+            str(self.loaded.device),
+            spec.lora,
+            spec.lora_scale,
+        )
         with self._lock:
             if key in self._embeddings:
                 self._embeddings.move_to_end(key)
@@ -175,7 +186,7 @@ class Engine:
             device = self.loaded.device
             noise_device = "cpu" if device == "mps" else device  # MPS generators are not reproducible
             generators = [torch.Generator(device=noise_device).manual_seed(job.seed) for job in batch]
-            with torch.inference_mode():
+            with self._run_lock, torch.inference_mode():
                 output = pipe(
                     height=size_px,
                     width=size_px,

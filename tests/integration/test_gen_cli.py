@@ -219,3 +219,27 @@ def test_timelapse_side_by_side_with_replay(env, capsys, replay_server, monkeypa
     assert frames.shape[0] == 2 and frames.shape[2] == 128
     # February has a real scene on the left; March has none (a black tile)
     assert frames[0, :64, :64, :3].std() > 0 and frames[1, :64, :64, :3].max() < 5
+
+
+@pytest.mark.slow
+def test_generate_with_a_local_model_folder_and_lora(env, capsys):
+    from tests.support.gen_tiny_weights import save_tiny_lora, save_tiny_pipeline
+
+    model = save_tiny_pipeline(env / "my-sd3")
+    lora = save_tiny_lora(env / "my-lora")
+    common = ["--offline", "generate", *OFFLINE_CONTEXT, "--month", "2021-03", "--steps", "2", "--size", "64"]
+    code, _, stderr = run_cli(capsys, *common, "--model", model, "--out", env / "base.png")
+    assert code == 0, stderr
+    code, _, stderr = run_cli(
+        capsys, *common, "--model", model, "--lora", lora, "--lora-scale", "1.0", "--out", env / "lora.png"
+    )
+    assert code == 0, stderr
+    code, _, stderr = run_cli(
+        capsys, *common, "--model", model, "--lora", lora, "--lora-scale", "0", "--out", env / "off.png"
+    )
+    assert code == 0, stderr
+    base, with_lora, off = (np.asarray(Image.open(env / f"{n}.png")) for n in ("base", "lora", "off"))
+    assert not np.array_equal(base, with_lora)
+    np.testing.assert_array_equal(base, off)
+    recipe = json.loads((env / "lora.recipe.json").read_text())
+    assert recipe["model"]["lora"] == str(lora) and recipe["model"]["model_id"] == str(model)

@@ -302,3 +302,14 @@ def test_bad_series_and_grid():
         ScenarioGridRequest(base=request(climate=None))
     with pytest.raises(BadRequestError, match="precipitation scale -1"):
         ScenarioGridRequest(base=request(), precip_scales=(-1.0,))
+
+
+def test_concurrent_requests_on_one_engine_match_sequential(engine, settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [request(seed=s, month=Month(2021, 1 + s)) for s in range(3)]
+    sequential = [generate_images(r, engine, settings).image for r in requests]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        concurrent = list(pool.map(lambda r: generate_images(r, engine, settings).image, requests))
+    for a, b in zip(sequential, concurrent, strict=True):
+        np.testing.assert_array_equal(a, b)

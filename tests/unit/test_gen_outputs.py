@@ -176,6 +176,7 @@ def test_png_metadata_and_recipe_regenerate_exactly(engine, settings, tmp_path):
     assert meta["prompt"] == result.prompts.spatial
     assert meta["climate_prompt"] == result.prompts.climate
     assert meta["seed"] == "21" and meta["model"] == "tiny-random"
+    assert "produces noise" in json.loads(meta["warnings"])[0]
     assert json.loads(meta["climate"]) == {"temp_c": 21.4, "precip_mm_day": 3.2, "solar_mj_m2_day": 19.9}
     from PIL import Image
 

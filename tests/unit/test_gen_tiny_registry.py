@@ -66,3 +66,20 @@ def test_registry_local_dirs(tmp_path):
         resolve_model_id(str(empty))
     with pytest.raises(BadRequestError, match="Unknown model 'sd4-ultra'"):
         resolve_model_id("sd4-ultra")
+
+
+def test_importing_the_generation_modules_stays_light():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import sys, core.generate, core.models, core.models.engine, core.timelapse, core.export, core.prompts, "
+        "core.commands.generate, core.commands.timelapse, core.commands.download; "
+        "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'peft', 'huggingface_hub', 'imageio', "
+        "'rasterio') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
