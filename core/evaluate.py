@@ -168,10 +168,10 @@ class PipelineGenerator:
             guidance_scale=self.config.guidance_scale,
             size_px=self.config.size_px,
             mode="controlnet" if control is not None else "text",
-            control_image=control.image if control is not None else None,
+            control_image=_resized(control.image, self.config.size_px) if control is not None else None,
             control_month=control.month if control is not None else None,
             state=meta.state,
-            country=meta.country,
+            country=meta.country or "",  # "" lets core.generate look the country up offline
         )
         result = generate_images(request, self.engine, self.settings)
         self.count += 1
@@ -223,35 +223,54 @@ def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tup
 
 
 class _MetricSuite:
-    """The metric objects of one process, built once; unavailable ones are recorded with a reason."""
+    """The metrics of one process. Weights are located up front (so the tables know which columns
+    exist); the networks load on first use, so resuming a finished run loads nothing."""
 
     def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
+        from core.metrics.weights import ALEXNET, INCEPTION_FID, LPIPS_ALEX_HEADS, resolve_clip_dir, resolve_weight_file
+
+        self.settings = settings
         self.unavailable: dict[str, str] = {}
-        self.fid = self.lpips = self.clip = None
+        self._paths: dict[str, tuple] = {}
+        self._networks: dict[str, Any] = {}
         wanted = config.metrics or METRIC_NAMES
         download = config.download_weights and not settings.offline
-        builders = {
-            "fid": lambda: __import__("core.metrics.fid", fromlist=["FidMetric"]).FidMetric(
-                settings, config.inception_weights, download=download
+        locators = {
+            "fid": lambda: (resolve_weight_file(INCEPTION_FID, settings, config.inception_weights, download=download),),
+            "lpips": lambda: (
+                resolve_weight_file(ALEXNET, settings, config.alexnet_weights, download=download),
+                resolve_weight_file(LPIPS_ALEX_HEADS, settings, config.lpips_heads, download=download),
             ),
-            "lpips": lambda: __import__("core.metrics.lpips", fromlist=["LpipsMetric"]).LpipsMetric(
-                settings, config.alexnet_weights, config.lpips_heads, download=download
-            ),
-            "clip": lambda: __import__("core.metrics.clip_score", fromlist=["ClipScoreMetric"]).ClipScoreMetric(
-                settings, config.clip_model, download=download
-            ),
+            "clip": lambda: (resolve_clip_dir(settings, config.clip_model, download=download),),
         }
-        for name, build in builders.items():
+        for name, locate in locators.items():
             if name not in wanted:
                 continue
             try:
-                setattr(self, name, build())
+                self._paths[name] = locate()
             except EcoMapperError as err:
                 if config.metrics is not None:  # asked for explicitly: fail loudly
                     raise
                 self.unavailable[name] = str(err)
                 log.warning("%s is not computed: %s", name, err)
         self.names = tuple(n for n in METRIC_NAMES if n in wanted and n not in self.unavailable)
+
+    def _network(self, name: str):
+        if name not in self._networks:
+            paths = self._paths[name]
+            if name == "fid":
+                from core.metrics.fid import FidMetric
+
+                self._networks[name] = FidMetric(self.settings, paths[0], download=False)
+            elif name == "lpips":
+                from core.metrics.lpips import LpipsMetric
+
+                self._networks[name] = LpipsMetric(self.settings, paths[0], paths[1], download=False)
+            else:
+                from core.metrics.clip_score import ClipScoreMetric
+
+                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False)
+        return self._networks[name]
 
     def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
         from core.metrics.pixel import psnr, ssim
@@ -261,15 +280,24 @@ class _MetricSuite:
             values["ssim"] = ssim(real, fake)
         if "psnr" in self.names:
             values["psnr"] = psnr(real, fake)
-        if self.lpips is not None:
-            values["lpips"] = float(self.lpips.score(real[None], fake[None])[0])
-        if self.clip is not None:
-            values["clip"] = float(self.clip.score(fake[None], [prompt])[0])
+        if "lpips" in self.names:
+            values["lpips"] = float(self._network("lpips").score(real[None], fake[None])[0])
+        if "clip" in self.names:
+            values["clip"] = float(self._network("clip").score(fake[None], [prompt])[0])
         features = None
-        if self.fid is not None:
-            both = self.fid.features(np.stack([real, fake]))
+        if "fid" in self.names:
+            both = self._network("fid").features(np.stack([real, fake]))
             features = (both[0], both[1])
         return values, features
+
+
+def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
+    """The control image at the generation size (the footprint stays the same 5.12 km square)."""
+    if image.shape[:2] == (size_px, size_px):
+        return image
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def _match_size(fake: np.ndarray, real: np.ndarray) -> np.ndarray:
@@ -353,6 +381,8 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
+    if config.out_dir.exists() and not config.out_dir.is_dir():
+        raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
     state = PartialState(cpu=_use_cpu(settings))
     dataset = read_dataset(config.data_dir, check_pixels=True)
     pairs, no_control = select_samples(dataset, config)

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, settings) -> int:
     )
     print(f"metrics: {', '.join(report.metrics_used)}")
     for name, reason in sorted(report.metrics_unavailable.items()):
-        print(f"not computed: {name} ({reason.split('.')[0]})")
+        print(f"not computed: {name}: {reason}")
     if report.skipped_files:
         print(f"skipped files: {report.skipped_files}")
     print(f"report: {report.markdown_path}")

@@ -45,7 +45,7 @@ def images_to_nchw(images) -> torch.Tensor:
             array = array[None]
         if array.ndim != 4 or array.shape[-1] != 3:
             raise BadRequestError(f"Images of shape {array.shape} are not RGB batches.", "Pass N x H x W x 3 uint8.")
-        tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2)
+        tensor = torch.from_numpy(np.array(array, copy=True)).permute(0, 3, 1, 2)
     if tensor.dtype != torch.uint8:
         raise BadRequestError(f"Images have dtype {tensor.dtype}.", "Pass uint8 images (0..255).")
     return tensor
@@ -141,9 +141,42 @@ class FidMetric:
         self._fid.reset()
 
 
+def frechet_distance_low_rank(real: np.ndarray, fake: np.ndarray) -> float:
+    """Exact FID from two small feature sets (fewer samples than dimensions), in float64.
+
+    With n samples the covariances have rank < n, and the eigenvalues of S_real S_fake equal those of
+    the n x n matrix (A B^T)(A B^T)^T / ((n-1)(m-1)) for the centred features A, B. So the matrix
+    square root of a 2048 x 2048 product is replaced by an n x n symmetric eigendecomposition:
+    identical result, milliseconds instead of seconds for the per-row FIDs of small tables.
+    """
+    a = np.asarray(real, dtype=np.float64)
+    b = np.asarray(fake, dtype=np.float64)
+    n, m = len(a), len(b)
+    if n < 2 or m < 2:
+        return float("nan")
+    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
+    a = a - mean_a
+    b = b - mean_b
+    trace_a = float((a * a).sum()) / (n - 1)
+    trace_b = float((b * b).sum()) / (m - 1)
+    cross = a @ b.T
+    small = cross @ cross.T if n <= m else cross.T @ cross
+    eigenvalues = np.linalg.eigvalsh(small / ((n - 1) * (m - 1)))
+    trace_sqrt = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    diff = mean_a - mean_b
+    return float(diff @ diff + trace_a + trace_b - 2.0 * trace_sqrt)
+
+
 def fid_from_features(real: np.ndarray, fake: np.ndarray, num_features: int | None = None) -> float:
-    """FID between two stored feature sets (rows are samples)."""
-    dims = num_features or int(np.asarray(real).shape[-1])
+    """FID between two stored feature sets (rows are samples).
+
+    Small sets use the exact low-rank form; sets with at least as many samples as dimensions go
+    through torchmetrics' accumulated statistics.
+    """
+    real, fake = np.asarray(real), np.asarray(fake)
+    dims = num_features or int(real.shape[-1])
+    if min(len(real), len(fake)) < dims:
+        return frechet_distance_low_rank(real, fake)
     metric = FidMetric(feature_extractor=nn.Identity(), num_features=dims)
     metric.update_features(real, real=True)
     metric.update_features(fake, real=False)
@@ -151,30 +184,33 @@ def fid_from_features(real: np.ndarray, fake: np.ndarray, num_features: int | No
 
 
 def fid_from_feature_stream(pairs, batch_size: int = 256) -> float:
-    """FID from an iterable of (real, generated) feature vectors, read `batch_size` at a time.
+    """FID from an iterable of (real, generated) feature vectors.
 
-    Memory stays flat however many pairs there are (only sums and outer-product sums are kept).
-    NaN when fewer than two pairs arrive.
+    Up to D pairs (D = feature size) are kept and scored exactly with the low-rank form; beyond
+    that the rows stream into torchmetrics' sums `batch_size` at a time, so memory stays flat
+    however many pairs there are. NaN when fewer than two pairs arrive.
     """
     metric: FidMetric | None = None
     real_rows: list[np.ndarray] = []
     fake_rows: list[np.ndarray] = []
+    dims: int | None = None
 
     def flush() -> None:
-        if real_rows:
-            metric.update_features(np.stack(real_rows), real=True)
-            metric.update_features(np.stack(fake_rows), real=False)
-            real_rows.clear()
-            fake_rows.clear()
+        metric.update_features(np.stack(real_rows), real=True)
+        metric.update_features(np.stack(fake_rows), real=False)
+        real_rows.clear()
+        fake_rows.clear()
 
     for real, fake in pairs:
-        if metric is None:
-            metric = FidMetric(feature_extractor=nn.Identity(), num_features=int(np.asarray(real).shape[-1]))
         real_rows.append(np.asarray(real).reshape(-1))
         fake_rows.append(np.asarray(fake).reshape(-1))
-        if len(real_rows) >= batch_size:
+        dims = dims or len(real_rows[0])
+        if metric is None and len(real_rows) >= dims:
+            metric = FidMetric(feature_extractor=nn.Identity(), num_features=dims)
+        if metric is not None and len(real_rows) >= batch_size:
             flush()
     if metric is None:
-        return float("nan")
-    flush()
+        return frechet_distance_low_rank(np.stack(real_rows), np.stack(fake_rows)) if real_rows else float("nan")
+    if real_rows:
+        flush()
     return metric.compute()

@@ -120,7 +120,7 @@ def _to_nchw(images) -> torch.Tensor:
     array = np.asarray(images)
     if array.ndim == 3:
         array = array[None]
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2)
+    return torch.from_numpy(np.array(array, copy=True)).permute(0, 3, 1, 2)
 
 
 class LpipsMetric:

@@ -103,3 +103,17 @@ def test_result_store_ignores_a_torn_line_and_keeps_the_latest_record(tmp_path):
     store.write_features("b", np.ones(4), np.zeros(4))
     assert store.finished_keys(["ssim"], needs_features=True) == {"b"}
     assert json.loads(ResultStore(tmp_path).part_path.read_text().splitlines()[0])["psnr"] == "inf"
+
+
+def test_importing_the_metrics_and_evaluation_modules_does_not_load_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, core.data, core.metrics, core.evaluate, core.commands.evaluate; "
+        "print(sorted(m for m in ('torch', 'accelerate', 'matplotlib', 'transformers') if m in sys.modules))"
+    )
+    from tests.conftest import REPO
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -244,3 +244,23 @@ def test_clip_score_with_a_tiny_clip_under_transformers_5(tmp_path, settings):
     assert scores.max() > 0
     metric.update(images, prompts)
     assert metric.compute() == pytest.approx(max(float((100 * cosine).mean()), 0.0), rel=1e-4)
+
+
+@pytest.mark.parametrize(("n_real", "n_fake", "dims"), [(10, 14, 64), (40, 30, 16), (5, 5, 3)])
+def test_low_rank_fid_equals_torchmetrics_fid(n_real, n_fake, dims):
+    from core.metrics.fid import fid_from_feature_stream, frechet_distance_low_rank
+
+    rng = np.random.default_rng(n_real)
+    real = rng.normal(size=(n_real, dims))
+    fake = rng.normal(size=(n_fake, dims)) * 1.3 + 0.2
+    reference = FidMetric(feature_extractor=nn.Identity(), num_features=dims)
+    reference.update_features(real, real=True)
+    reference.update_features(fake, real=False)
+    assert frechet_distance_low_rank(real, fake) == pytest.approx(reference.compute(), rel=1e-6)
+    # the stream keeps small sets in memory and switches to accumulated sums past `dims` rows
+    n = min(n_real, n_fake)
+    paired = FidMetric(feature_extractor=nn.Identity(), num_features=dims)
+    paired.update_features(real[:n], real=True)
+    paired.update_features(fake[:n], real=False)
+    streamed = fid_from_feature_stream(zip(real[:n], fake[:n], strict=True), batch_size=4)
+    assert streamed == pytest.approx(paired.compute(), rel=1e-6)
