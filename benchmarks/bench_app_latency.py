@@ -33,6 +33,8 @@ from tests.support.app_harness import (  # noqa: E402
     chromium_page,
     running_app,
     serve_offline,
+    set_field,
+    set_number,
 )
 from tests.support.replay_fixtures import REAL, settings_for, start_replay_server  # noqa: E402
 
@@ -90,7 +92,7 @@ def main() -> int:
                 serve_offline(page, DEFAULT_LEAFLET_URL)
                 page.goto(app.url)
                 page.wait_for_selector('.eco-map[data-ready="1"]', timeout=60_000)
-                page.fill("#month input, #month textarea", "2020-02")
+                set_field(page, "#month", "2020-02")
 
                 cold = [click(page, *p) for p in cold_points]
                 cached = [click(page, *p) for p in cold_points]
@@ -102,9 +104,7 @@ def main() -> int:
                 # a long generation (tiny model, 1024 px) in the background
                 page.get_by_role("tab", name="Generate").click()
                 page.get_by_text("Advanced").click()
-                steps_box = page.locator("#steps input[type=number]")
-                steps_box.fill(str(args.gen_steps))
-                steps_box.press("Tab")
+                set_number(page, "#steps", args.gen_steps)
                 page.locator("#size").get_by_text("1024", exact=True).click()
                 started = time.perf_counter()
                 page.click("#generate")
