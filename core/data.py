@@ -246,6 +246,13 @@ class Dataset:
                 return earlier
         return None
 
+    def without(self, bad: list[SkippedFile] | tuple[SkippedFile, ...]) -> Dataset:
+        """The dataset minus the samples whose image is in `bad`, which joins `skipped`."""
+        bad_paths = {item.path for item in bad}
+        kept = tuple(sample for sample in self.samples if sample.image_path not in bad_paths)
+        skipped = tuple(sorted((*self.skipped, *bad), key=lambda item: str(item.path)))
+        return Dataset(root=self.root, samples=kept, skipped=skipped)
+
     def subset(self, location_ids: set[str] | frozenset[str] | tuple[str, ...]) -> Dataset:
         wanted = set(location_ids)
         kept = tuple(sample for sample in self.samples if sample.location_id in wanted)
@@ -645,8 +652,13 @@ def image_problem(image: np.ndarray) -> str | None:
     return None
 
 
-def _check_pixels(samples: list[Sample]) -> tuple[list[Sample], list[SkippedFile]]:
-    kept, bad = [], []
+def find_pixel_problems(samples) -> list[SkippedFile]:
+    """Decode each sample's image and report those that are corrupt, mostly nodata or one flat colour.
+
+    Separate from `read_dataset` so that several processes can each check their share of a large
+    dataset and pool the results.
+    """
+    bad = []
     for sample in samples:
         try:
             image = load_rgb(sample.image_path)
@@ -656,6 +668,10 @@ def _check_pixels(samples: list[Sample]) -> tuple[list[Sample], list[SkippedFile
         problem = image_problem(image)
         if problem:
             bad.append(SkippedFile(sample.image_path, problem))
-        else:
-            kept.append(sample)
-    return kept, bad
+    return bad
+
+
+def _check_pixels(samples: list[Sample]) -> tuple[list[Sample], list[SkippedFile]]:
+    bad = find_pixel_problems(samples)
+    bad_paths = {item.path for item in bad}
+    return [s for s in samples if s.image_path not in bad_paths], bad

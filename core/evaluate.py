@@ -178,6 +178,20 @@ class PipelineGenerator:
         return result.images[0]
 
 
+def _read_checked_dataset(data_dir: Path, state) -> Dataset:
+    """Read the dataset; every process decodes its share of the images and the bad ones are pooled."""
+    from accelerate.utils import gather_object
+
+    from core.data import find_pixel_problems
+
+    dataset = read_dataset(data_dir)
+    with state.split_between_processes(list(dataset.samples)) as mine:
+        bad = find_pixel_problems(mine)
+    if state.num_processes > 1:
+        bad = gather_object(bad)
+    return dataset.without(bad)
+
+
 def _use_cpu(settings: Settings) -> bool:
     """Whether processes talk over gloo on the CPU (no CUDA, or the CPU asked for)."""
     import torch
@@ -350,6 +364,7 @@ def _evaluate_one(
         "guidance_scale": config.guidance_scale,
         "generation_s": round(generation_s, 4),
         "has_features": features is not None,
+        "finished_at": round(time.time(), 3),  # for throughput measurements
         **values,
     }
 
@@ -384,7 +399,7 @@ def evaluate(
     if config.out_dir.exists() and not config.out_dir.is_dir():
         raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
     state = PartialState(cpu=_use_cpu(settings))
-    dataset = read_dataset(config.data_dir, check_pixels=True)
+    dataset = _read_checked_dataset(config.data_dir, state)
     pairs, no_control = select_samples(dataset, config)
     if not pairs:
         raise BadRequestError(

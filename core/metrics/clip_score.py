@@ -115,7 +115,7 @@ class ClipScoreMetric:
     @staticmethod
     def _as_tensors(images) -> list[torch.Tensor]:
         arrays = [images] if isinstance(images, np.ndarray) and images.ndim == 3 else list(images)
-        return [torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1) for a in arrays]
+        return [torch.from_numpy(np.array(a, copy=True)).permute(2, 0, 1) for a in arrays]
 
     @torch.no_grad()
     def score(self, images, prompts: list[str]) -> np.ndarray:

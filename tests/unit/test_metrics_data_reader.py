@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.data import Sample, parse_address, read_dataset, split_locations
+from core.data import Sample, find_pixel_problems, parse_address, read_dataset, split_locations
 from core.errors import BadRequestError
 from core.geo import Month
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
@@ -115,6 +115,11 @@ def test_pixel_check_catches_a_mostly_nodata_image_that_the_header_check_lets_th
     checked = read_dataset(tmp_path, check_pixels=True)
     assert checked.get("2021-2022/9137@2021-06") is None
     assert [item.reason for item in checked.skipped] == ["near-empty image: 59% of pixels are nodata (black)"]
+    # the same check in shares (as evaluation processes do), pooled afterwards
+    lazy = read_dataset(tmp_path)
+    pooled = lazy.without(find_pixel_problems(lazy.samples[:10]) + find_pixel_problems(lazy.samples[10:]))
+    assert [s.sample_id for s in pooled] == [s.sample_id for s in checked]
+    assert pooled.skipped == checked.skipped
     with pytest.raises(BadRequestError, match="nodata"):
         _ = Sample(loc / "9137_2021-06.png", checked[0].metadata, loc / "x.json").image
 

@@ -7,7 +7,6 @@ import http.server
 import itertools
 import math
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,11 +18,11 @@ from core.errors import BadRequestError, ModelUnavailableError
 from core.metrics import available_metrics, psnr, ssim
 from core.metrics.clip_score import ClipScoreMetric
 from core.metrics.fid import FidMetric, fid_from_features
-from core.metrics.inception import FidInceptionV3
 from core.metrics.lpips import AlexNetFeatures, LpipsMetric
 from core.metrics.weights import ALEXNET, INCEPTION_FID, resolve_weight_file
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 from tests.support.metrics_tiny_clip import build_tiny_clip, save_tiny_clip
+from tests.support.metrics_weights import write_random_alexnet, write_random_inception
 
 
 @pytest.fixture(scope="module")
@@ -123,18 +122,9 @@ STANDARD_INCEPTION_KEYS = {
 }
 
 
-def _write_random_inception(path: Path, seed: int = 0) -> dict:
-    torch.manual_seed(seed)
-    network = FidInceptionV3()
-    state = {k: v for k, v in network.state_dict().items() if not k.endswith("num_batches_tracked")}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
-    return state
-
-
 @pytest.mark.slow
 def test_real_inception_loads_from_a_local_standard_file(tmp_path, settings, real_images):
-    state = _write_random_inception(settings.checkpoints_dir / "metrics" / INCEPTION_FID.filename)
+    state = write_random_inception(settings.checkpoints_dir / "metrics" / INCEPTION_FID.filename)
     for key, shape in STANDARD_INCEPTION_KEYS.items():
         assert tuple(state[key].shape) == shape, key
     fid = FidMetric(settings, batch_size=2)  # found in checkpoints/metrics/, no download
@@ -142,6 +132,7 @@ def test_real_inception_loads_from_a_local_standard_file(tmp_path, settings, rea
     assert torch.equal(loaded["Mixed_7c.branch_pool.conv.weight"], state["Mixed_7c.branch_pool.conv.weight"])
     feats = fid.update(real_images[:3], real=True)
     assert feats.shape == (3, 2048) and np.isfinite(feats).all()
+    assert feats.std() > 1e-2  # distinct, non-vanishing features
     fid.update(real_images[:3], real=False)
     assert abs(fid.compute()) < 1e-3
 
@@ -167,7 +158,7 @@ def test_missing_weights_offline_give_a_clear_error(settings, monkeypatch, tmp_p
     assert availability["ssim"].available and availability["psnr"].available
     assert not availability["fid"].available and "pt_inception" in availability["fid"].reason
     assert not availability["lpips"].available
-    _write_random_inception(settings.checkpoints_dir / "metrics" / INCEPTION_FID.filename)
+    write_random_inception(settings.checkpoints_dir / "metrics" / INCEPTION_FID.filename)
     assert available_metrics(settings)["fid"].available
 
 
@@ -194,19 +185,16 @@ def test_weights_download_from_a_mirror_with_progress(settings, tmp_path, monkey
         server.server_close()
 
 
-def _write_random_alexnet(path: Path) -> None:
-    torch.manual_seed(1)
+def test_alexnet_features_have_the_standard_parameter_names():
     state = AlexNetFeatures().state_dict()
     assert sorted(state) == sorted(f"features.{i}.{p}" for i in (0, 3, 6, 8, 10) for p in ("weight", "bias"))
-    # the standard file also holds the classifier, which LPIPS ignores
-    state["classifier.1.weight"] = torch.zeros(4, 4)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
+    assert tuple(state["features.0.weight"].shape) == (64, 3, 11, 11)
+    assert tuple(state["features.10.weight"].shape) == (256, 256, 3, 3)
 
 
 @pytest.mark.slow
 def test_lpips_loads_alexnet_from_a_local_file_and_behaves(settings, real_images):
-    _write_random_alexnet(settings.checkpoints_dir / "metrics" / ALEXNET.filename)
+    write_random_alexnet(settings.checkpoints_dir / "metrics" / ALEXNET.filename)
     # the v0.1 heads come from the copy torchmetrics ships
     lpips = LpipsMetric(settings, download=False)
     images = np.stack([im[::2, ::2] for im in real_images[:3]])
