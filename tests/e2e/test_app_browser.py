@@ -165,3 +165,17 @@ def test_cancel_stops_a_running_generation_and_keeps_the_previous_image(page):
     page.wait_for_timeout(800)
     page.screenshot(path=str(ARTIFACTS / "app_cancelled.png"))
     assert page.locator("#generated-image img").first.get_attribute("src") == before
+
+
+def test_an_offline_place_search_moves_the_point_and_the_map(page):
+    set_field(page, "#place-query", "Nairobi")
+    page.click("#place-search")
+    page.wait_for_function(
+        "() => Math.abs(parseFloat(document.querySelector('.eco-map').dataset.lat) + 1.283) < 0.01",
+        timeout=TIMEOUT_MS,
+    )
+    assert float(_value(page, "#lat")) == pytest.approx(-1.28333, abs=1e-4)
+    assert float(_value(page, "#lon")) == pytest.approx(36.81667, abs=1e-4)
+    assert "Kenya" in page.locator("#place-line").inner_text()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "app_search.png"))
