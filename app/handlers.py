@@ -447,7 +447,7 @@ class Handlers:
     def _reference(self, point: Point, month: Month, observation: Observation | None):
         """The real image for the compare view: the observed one, or fetched (cached) if another point/month."""
         if observation is not None and observation.matches(point.lat, point.lon, str(month)):
-            return np.asarray(observation.image, dtype=np.uint8)
+            return np.array(observation.image, dtype=np.uint8)  # a writable copy (torch warns on read-only)
         try:
             return _fetch_scene(point, month, self.settings).image
         except EcoMapperError as err:
@@ -561,7 +561,7 @@ class Handlers:
         Returns (GIF preview, MP4 preview, file to download, summary Markdown).
         """
         from core.generate import TimeSeriesRequest, generate_time_series
-        from core.timelapse import write_timelapse
+        from core.timelapse import caption_for, write_timelapse
 
         point = _point(lat, lon)
         first, last = _month(start, "start month"), _month(end, "end month")
@@ -596,10 +596,7 @@ class Handlers:
             ),
         )
         frames = [np.asarray(image, dtype=np.uint8) for image in series.images]
-        captions = [
-            f"{m}  {c.temp_c:.1f} °C  {c.precip_mm_day:.1f} mm/day"
-            for m, c in zip(series.months, series.climates, strict=True)
-        ]
+        captions = [caption_for(m, c) for m, c in zip(series.months, series.climates, strict=True)]
         reals = self._real_frames(point, series.months, frames[0].shape, progress) if side_by_side else None
         folder = self._output_folder(request)
         stem = formatting.safe_filename(

@@ -77,7 +77,8 @@ function start() {
     if (square) { map.removeLayer(square); square = null; }
     if (state.footprint) {
       square = L.geoJSON(state.footprint, { style: { color: '#ff7a00', weight: 2, fillOpacity: 0.08 } }).addTo(map);
-      if (state.fly) { map.fitBounds(square.getBounds(), { maxZoom: 13, padding: [40, 40] }); }
+      // Zoom in on typed or searched points, and on clicks made from far out (the square would be a dot).
+      if (state.fly || map.getZoom() < 6) { map.fitBounds(square.getBounds(), { maxZoom: 12, padding: [40, 40] }); }
     }
     box.dataset.lat = String(state.lat);
     box.dataset.lon = String(state.lon);

@@ -20,6 +20,8 @@ from tests.support.app_harness import (
     click_map_at,
     running_app,
     serve_offline,
+    set_field,
+    set_number,
 )
 from tests.support.replay_fixtures import REAL, SAHARA_ITEM_ID, settings_for, start_replay_server
 
@@ -50,7 +52,7 @@ def page(test_rasters, tmp_path_factory):
             serve_offline(browser_page, DEFAULT_LEAFLET_URL)
             browser_page.goto(app.url)
             browser_page.wait_for_selector('.eco-map[data-ready="1"]', timeout=30_000)
-            browser_page.fill("#month input, #month textarea", "2020-02")
+            set_field(browser_page, "#month", "2020-02")
             yield browser_page
     finally:
         server.stop()
@@ -58,17 +60,6 @@ def page(test_rasters, tmp_path_factory):
 
 def _value(page, selector: str) -> str:
     return page.locator(f"{selector} input, {selector} textarea").first.input_value()
-
-
-def set_number(page, selector: str, value: float) -> None:
-    """Type a value into a slider's number box and commit it (Tab), then check it stuck."""
-    box = page.locator(f"{selector} input[type=number]")
-    box.fill(str(value))
-    box.press("Tab")
-    page.wait_for_function(
-        f"() => parseFloat(document.querySelector('{selector} input[type=number]').value) === {value}",
-        timeout=5_000,
-    )
 
 
 def _open_tab(page, name: str) -> None:
@@ -120,11 +111,15 @@ def test_generate_fills_the_compare_slider(page):
 
 def test_a_timelapse_offers_a_gif_with_one_frame_per_month(page, tmp_path):
     _open_tab(page, "Time-lapse")
-    page.fill("#tl-start input, #tl-start textarea", "2020-01")
-    page.fill("#tl-end input, #tl-end textarea", "2020-04")
+    set_field(page, "#tl-start", "2020-01")
+    set_field(page, "#tl-end", "2020-04")
     page.click("#timelapse")
     link = page.locator("#tl-file a").first
-    link.wait_for(timeout=TIMEOUT_MS)
+    try:
+        link.wait_for(timeout=TIMEOUT_MS)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "app_timelapse_failed.png"), full_page=True)
+        raise
     with page.expect_download() as download_info:
         link.click()
     path = tmp_path / "timelapse.gif"
@@ -139,7 +134,7 @@ def test_a_month_without_scenes_shows_an_error_and_keeps_inputs_and_results(page
     before_src = _observed_src(page)
     before_lat = _value(page, "#lat")
     assert before_src
-    page.fill("#month input, #month textarea", "2021-06")
+    set_field(page, "#month", "2021-06")
     page.click("#observe")
     toast = page.locator('[data-testid="toast-body"]').filter(has_text=re.compile("2021-06")).first
     toast.wait_for(timeout=TIMEOUT_MS)
@@ -155,3 +150,32 @@ def test_a_month_without_scenes_shows_an_error_and_keeps_inputs_and_results(page
     assert SAHARA_ITEM_ID in page.locator("#observed-info").inner_text()
     _open_tab(page, "Compare")
     assert page.locator("#compare-slider img").count() >= 2
+
+
+def test_cancel_stops_a_running_generation_and_keeps_the_previous_image(page):
+    _open_tab(page, "Generate")
+    before = page.locator("#generated-image img").first.get_attribute("src")
+    set_number(page, "#steps", 100)
+    page.locator("#size").get_by_text("1024", exact=True).click()
+    page.click("#generate")
+    page.wait_for_timeout(2_000)  # denoising has started
+    page.click("#cancel")
+    toast = page.locator('[data-testid="toast-body"]').filter(has_text=re.compile("[Cc]ancel")).first
+    toast.wait_for(timeout=30_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "app_cancelled.png"))
+    assert page.locator("#generated-image img").first.get_attribute("src") == before
+
+
+def test_an_offline_place_search_moves_the_point_and_the_map(page):
+    set_field(page, "#place-query", "Nairobi")
+    page.click("#place-search")
+    page.wait_for_function(
+        "() => Math.abs(parseFloat(document.querySelector('.eco-map').dataset.lat) + 1.283) < 0.01",
+        timeout=TIMEOUT_MS,
+    )
+    assert float(_value(page, "#lat")) == pytest.approx(-1.28333, abs=1e-4)
+    assert float(_value(page, "#lon")) == pytest.approx(36.81667, abs=1e-4)
+    assert "Kenya" in page.locator("#place-line").inner_text()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "app_search.png"))

@@ -222,3 +222,47 @@ def test_scenario_grid_labels_every_variant_with_its_climate(stack):
     assert captions[-1] == "+3.0 °C, +50 % precip: 23.0 °C, 1.50 mm/day"
     first, last = (_image(item["image"]) for item in (gallery[0], gallery[-1]))
     assert first.shape == (512, 512, 3) and not np.array_equal(first, last)
+
+
+def test_controlnet_mode_is_conditioned_on_the_real_image_of_an_earlier_month(stack):
+    _, _, _, client = stack
+    image_path, _slider, _metrics, prompts_md, *_files = _generate(
+        client, month="2020-03", mode="controlnet", control_months_before=1, controlnet="tiny-random"
+    )
+    assert _image(image_path).shape == (512, 512, 3)
+    assert "March 2020" in prompts_md
+
+
+def test_controlnet_without_an_earlier_scene_says_which_month_is_missing(stack):
+    _, _, _, client = stack
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="ControlNet needs a real image 1 month") as caught:
+        _generate(client, month="2020-02", mode="controlnet", control_months_before=1, controlnet="tiny-random")
+    assert "2020-01" in str(caught.value)
+
+
+def test_mp4_timelapse_side_by_side_puts_the_real_image_beside_each_frame(stack):
+    _, _, _, client = stack
+    gif_preview, mp4_preview, download, summary = client.predict(
+        lat=LAT,
+        lon=LON,
+        start="2020-02",
+        end="2020-03",
+        climate_source="observed",
+        temp_delta_c=0.0,
+        precip_pct=0.0,
+        chain="independent",
+        side_by_side=True,
+        video_format="mp4",
+        fps=2.0,
+        land_cover="Barren or Sparsely Vegetated",
+        cloud_pct=0.0,
+        **FAST,
+        api_name="/timelapse",
+    )
+    assert gif_preview is None and mp4_preview and Path(download).suffix == ".mp4"
+    frames = iio.imread(download, index=None)
+    assert frames.shape[0] == 2
+    assert frames.shape[2] >= 2 * 512  # real | generated
+    assert "side by side" in summary

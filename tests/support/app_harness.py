@@ -120,3 +120,25 @@ def click_map_at(page, lat: float, lon: float) -> None:
     )
     box = page.locator(".eco-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def set_field(page, selector: str, value: object, number: bool = False) -> None:
+    """Type into a textbox (or a slider's number box), commit with Tab, and check that it stuck.
+
+    A tab's widgets are mounted when it is first opened; a value typed during that can be reset,
+    so the value is typed again until it stays.
+    """
+    box = page.locator(f"{selector} input[type=number]" if number else f"{selector} textarea, {selector} input").first
+    wanted = float(value) if number else str(value)
+    for _ in range(10):
+        box.fill(str(value))
+        box.press("Tab")
+        page.wait_for_timeout(300)
+        current = box.input_value()
+        if (float(current) if number and current else current) == wanted:
+            return
+    raise AssertionError(f"{selector} did not keep the value {value!r} (it shows {box.input_value()!r})")
+
+
+def set_number(page, selector: str, value: float) -> None:
+    set_field(page, selector, value, number=True)

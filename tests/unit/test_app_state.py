@@ -89,3 +89,32 @@ def test_scenario_lists_accept_commas_and_semicolons_and_reject_words():
         _number_list("0, warm", "temperature changes")
     with pytest.raises(BadRequestError, match="empty"):
         _number_list(" , ", "temperature changes")
+
+
+def test_core_errors_become_gradio_errors_with_the_message_and_others_a_short_generic_one():
+    import gradio as gr
+    import pytest
+
+    from app.handlers import shown_errors
+    from core.errors import CancelledError, NoImageryError
+
+    @shown_errors
+    def no_scene():
+        raise NoImageryError("No scene in 2021-06.", "Pick another month.")
+
+    @shown_errors
+    def cancelled():
+        raise CancelledError("Generation cancelled at step 3.", "Start it again when ready.")
+
+    @shown_errors
+    def bug():
+        raise KeyError("oops")
+
+    with pytest.raises(gr.Error, match=r"No scene in 2021-06\. Pick another month\."):
+        no_scene()
+    with pytest.raises(gr.Error) as caught:
+        cancelled()
+    assert caught.value.title == "Cancelled"
+    with pytest.raises(gr.Error, match="Unexpected error \\(KeyError") as caught:
+        bug()
+    assert "server log" in str(caught.value)
