@@ -75,6 +75,22 @@ def _fit_lines(draw, text: str, font, width_px: int) -> list[str]:
     return lines
 
 
+def _caption_font_px(draw, caption: str, width_px: int) -> tuple[int, int]:
+    """Font size and margin for a caption band `width_px` wide.
+
+    Lines break only at " · ", so on a narrow frame the font shrinks until the widest part fits
+    (otherwise "MJ/m²/day" would be cut at the edge); 6 px is the smallest still legible.
+    """
+    parts = [part for paragraph in caption.split("\n") for part in paragraph.split(" · ")]
+    font_px = max(9, min(22, width_px // 30))
+    while True:
+        margin = max(2, font_px // 3)
+        widest = max(draw.textlength(part, font=_font(font_px)) for part in parts)
+        if widest <= width_px - 2 * margin or font_px <= 6:
+            return font_px, margin
+        font_px -= 1
+
+
 def _check_frame(frame: object, index: int, what: str) -> np.ndarray:
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         shape = getattr(frame, "shape", None)
@@ -100,10 +116,9 @@ def compose_frame(frame: np.ndarray, caption: str, real: np.ndarray | None = Non
         tiles = [real, frame]
     picture = np.concatenate(tiles, axis=1)
     total_width = _round_up(picture.shape[1], MACRO_BLOCK_PX)
-    font_px = max(9, min(22, total_width // 30))
-    font = _font(font_px)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    margin = max(3, font_px // 3)
+    font_px, margin = _caption_font_px(probe, caption, total_width)
+    font = _font(font_px)
     lines = _fit_lines(probe, caption, font, total_width - 2 * margin)
     line_height = int(font_px * 1.25)
     label_height = line_height if real is not None else 0

@@ -97,6 +97,20 @@ def test_caption_band_and_side_by_side():
     np.testing.assert_array_equal(pair[:64, 64:], frame)
 
 
+@pytest.mark.parametrize("size_px", [64, 128, 512])
+def test_caption_fits_inside_the_frame_at_every_size(size_px):
+    # Text cut at the right edge shows up as bright pixels in the band's right margin column.
+    climate = ClimateValues(temp_c=-17.3, precip_mm_day=12.8, solar_mj_m2_day=23.4)
+    caption = caption_for(Month(2021, 9), climate, label="tiny-random: noise")
+    frame = np.zeros((size_px, size_px, 3), np.uint8)
+    composed = compose_frame(frame, caption)
+    band = composed[size_px:]
+    assert band.max() > 200, "the caption was not drawn"
+    assert band[:, -1].max() < 100, "caption text runs past the right edge"
+    # The last line ends inside the band: its bottom rows are background.
+    assert band[-1].max() < 100
+
+
 def test_side_by_side_gif(tmp_path):
     import imageio.v3 as iio
 
