@@ -101,10 +101,19 @@ def _check_frame(frame: object, index: int, what: str) -> np.ndarray:
     return frame
 
 
-def compose_frame(frame: np.ndarray, caption: str, real: np.ndarray | None = None) -> np.ndarray:
+def compose_frame(
+    frame: np.ndarray, caption: str, real: np.ndarray | None = None, *, fit_captions: Sequence[str] = ()
+) -> np.ndarray:
     """A frame (optionally `real | generated` side by side) over a caption band.
 
     The result's width and height are multiples of 16 (pad on the right if needed).
+
+    Args:
+        frame: the generated image, uint8 HxWx3.
+        caption: the text under it.
+        real: the real image to show on the left, or None.
+        fit_captions: the other captions of the same animation: font and band height are chosen to
+            fit them all, so every frame comes out the same size (a video needs that).
     """
     from PIL import Image, ImageDraw
 
@@ -117,12 +126,14 @@ def compose_frame(frame: np.ndarray, caption: str, real: np.ndarray | None = Non
     picture = np.concatenate(tiles, axis=1)
     total_width = _round_up(picture.shape[1], MACRO_BLOCK_PX)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    font_px, margin = _caption_font_px(probe, caption, total_width)
+    everything = [caption, *fit_captions]
+    font_px, margin = _caption_font_px(probe, "\n".join(everything), total_width)
     font = _font(font_px)
     lines = _fit_lines(probe, caption, font, total_width - 2 * margin)
+    most_lines = max(len(_fit_lines(probe, text, font, total_width - 2 * margin)) for text in everything)
     line_height = int(font_px * 1.25)
     label_height = line_height if real is not None else 0
-    band = _round_up(label_height + len(lines) * line_height + 2 * margin, MACRO_BLOCK_PX)
+    band = _round_up(label_height + most_lines * line_height + 2 * margin, MACRO_BLOCK_PX)
     canvas = Image.new("RGB", (total_width, picture.shape[0] + band), BAND_COLOUR)
     canvas.paste(Image.fromarray(picture), (0, 0))
     draw = ImageDraw.Draw(canvas)
@@ -198,7 +209,7 @@ def write_timelapse(
             )
         blank = np.zeros_like(frames[0])
         reals = [blank if r is None else _check_frame(r, i, "Real image") for i, r in enumerate(side_by_side)]
-    composed = [compose_frame(f, c, r) for f, c, r in zip(frames, captions, reals, strict=True)]
+    composed = [compose_frame(f, c, r, fit_captions=captions) for f, c, r in zip(frames, captions, reals, strict=True)]
 
     tmp = temporary_sibling(target)
     try:
