@@ -59,11 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _TorchvisionFallbackFilter(logging.Filter):
+    """Drops transformers' notice that it uses the PIL image processors because torchvision is absent.
+
+    torchvision is left out on purpose (its wheels do not import beside the torch CPU build we pin),
+    and the PIL processors are what we want; the notice would greet every generate and train run.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "requires torchvision (not installed); falling back" not in record.getMessage()
+
+
+def quiet_known_library_notices() -> None:
+    """Install the log filters the command line uses (idempotent)."""
+    logger = logging.getLogger("transformers.utils.import_utils")
+    if not any(isinstance(f, _TorchvisionFallbackFilter) for f in logger.filters):
+        logger.addFilter(_TorchvisionFallbackFilter())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    quiet_known_library_notices()
     try:
         settings = Settings.from_env()
         if args.offline:

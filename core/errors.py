@@ -12,9 +12,10 @@ class EcoMapperError(Exception):
     """
 
     def __init__(self, problem: str, fix: str = "") -> None:
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{problem} {fix}".strip())
+        # Causes quoted from other libraries can span lines; the CLI and the app show one line.
+        self.problem = " ".join(problem.split())
+        self.fix = " ".join(fix.split())
+        super().__init__(f"{self.problem} {self.fix}".strip())
 
 
 class BadRequestError(EcoMapperError, ValueError):

@@ -398,6 +398,11 @@ def evaluate(
     started = time.perf_counter()
     if config.out_dir.exists() and not config.out_dir.is_dir():
         raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
+    if generator is None:
+        # Classify the model id first (no I/O) so a typo fails before metric weights are downloaded.
+        from core.models.registry import resolve_model_id
+
+        resolve_model_id(config.model_id)
     state = PartialState(cpu=_use_cpu(settings))
     dataset = _read_checked_dataset(config.data_dir, state)
     pairs, no_control = select_samples(dataset, config)

@@ -402,6 +402,23 @@ class TimeSeriesResult:
         return [frame.image for frame in self.frames]
 
 
+def _frame_result(
+    request: GenerationRequest, image: np.ndarray, control: np.ndarray | None, eng: Any, info: dict
+) -> GenerationResult:
+    """One frame of a series or grid as a result of its own (timings are kept for the whole run)."""
+    return GenerationResult(
+        images=[image],
+        prompts=request.prompts(),
+        seed=request.seed,
+        model_id=eng.model_id,
+        timings_s={},
+        request=request.replace(control_image=control) if request.mode == "controlnet" else request,
+        control_image=control,
+        model_info=info,
+        warnings=eng.loaded.warnings,
+    )
+
+
 def observed_climates(point: Point, start: Month, end: Month, settings: Settings) -> dict[Month, ClimateValues]:
     """The NASA POWER climate of each month (through core.climate), in one request."""
     from core.climate import climate_for_month, fetch_climate
@@ -480,17 +497,7 @@ def generate_time_series(
     timings["total_s"] = time.perf_counter() - started
     info = eng.loaded.describe()
     frames = [
-        GenerationResult(
-            images=[image],
-            prompts=r.prompts(),
-            seed=r.seed,
-            model_id=eng.model_id,
-            timings_s={},
-            request=r.replace(control_image=ctrl) if r.mode == "controlnet" else r,
-            control_image=ctrl,
-            model_info=info,
-            warnings=eng.loaded.warnings,
-        )
+        _frame_result(r, image, ctrl, eng, info)
         for r, image, ctrl in zip(requests, frames_images, controls, strict=True)
     ]
     return TimeSeriesResult(
@@ -580,20 +587,7 @@ def generate_scenario_grid(
         cancel=cancel,
     )
     info = eng.loaded.describe()
-    results = iter(
-        GenerationResult(
-            images=[image],
-            prompts=r.prompts(),
-            seed=r.seed,
-            model_id=eng.model_id,
-            timings_s={},
-            request=r.replace(control_image=control) if r.mode == "controlnet" else r,
-            control_image=control,
-            model_info=info,
-            warnings=eng.loaded.warnings,
-        )
-        for r, image in zip(flat, images, strict=True)
-    )
+    results = iter(_frame_result(r, image, control, eng, info) for r, image in zip(flat, images, strict=True))
     cells = [[next(results) for _ in grid.precip_scales] for _ in grid.temp_deltas_c]
     return ScenarioGridResult(
         temp_deltas_c=grid.temp_deltas_c,

@@ -274,11 +274,15 @@ def fetch_scene(
     Served from the on-disk cache when this point and month were fetched before (also offline).
 
     Raises:
-        BadRequestError: a month in the future.
+        BadRequestError: a month in the future, or a point in the open sea.
         NoImageryError: no scene, or none with enough valid pixels; names the month and best cloud cover.
         UpstreamError / OfflineCacheMissError: the services failed or offline without a cached copy.
     """
     month = Month.parse(month).ensure_not_future(what="imagery")
+    # Sentinel-2 does not image the open sea: say so rather than "no scene this month".
+    from core.places import ensure_on_land
+
+    ensure_on_land(point)
     cache = DiskCache(settings.cache_dir, "scenes")
     key = _scene_key(point, month, settings, size_px)
     meta, png = cache.get_json(key), cache.get(key, ".png")

@@ -75,6 +75,22 @@ def _fit_lines(draw, text: str, font, width_px: int) -> list[str]:
     return lines
 
 
+def _caption_font_px(draw, caption: str, width_px: int) -> tuple[int, int]:
+    """Font size and margin for a caption band `width_px` wide.
+
+    Lines break only at " · ", so on a narrow frame the font shrinks until the widest part fits
+    (otherwise "MJ/m²/day" would be cut at the edge); 6 px is the smallest still legible.
+    """
+    parts = [part for paragraph in caption.split("\n") for part in paragraph.split(" · ")]
+    font_px = max(9, min(22, width_px // 30))
+    while True:
+        margin = max(2, font_px // 3)
+        widest = max(draw.textlength(part, font=_font(font_px)) for part in parts)
+        if widest <= width_px - 2 * margin or font_px <= 6:
+            return font_px, margin
+        font_px -= 1
+
+
 def _check_frame(frame: object, index: int, what: str) -> np.ndarray:
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         shape = getattr(frame, "shape", None)
@@ -85,10 +101,19 @@ def _check_frame(frame: object, index: int, what: str) -> np.ndarray:
     return frame
 
 
-def compose_frame(frame: np.ndarray, caption: str, real: np.ndarray | None = None) -> np.ndarray:
+def compose_frame(
+    frame: np.ndarray, caption: str, real: np.ndarray | None = None, *, fit_captions: Sequence[str] = ()
+) -> np.ndarray:
     """A frame (optionally `real | generated` side by side) over a caption band.
 
     The result's width and height are multiples of 16 (pad on the right if needed).
+
+    Args:
+        frame: the generated image, uint8 HxWx3.
+        caption: the text under it.
+        real: the real image to show on the left, or None.
+        fit_captions: the other captions of the same animation: font and band height are chosen to
+            fit them all, so every frame comes out the same size (a video needs that).
     """
     from PIL import Image, ImageDraw
 
@@ -100,14 +125,15 @@ def compose_frame(frame: np.ndarray, caption: str, real: np.ndarray | None = Non
         tiles = [real, frame]
     picture = np.concatenate(tiles, axis=1)
     total_width = _round_up(picture.shape[1], MACRO_BLOCK_PX)
-    font_px = max(9, min(22, total_width // 30))
-    font = _font(font_px)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    margin = max(3, font_px // 3)
+    everything = [caption, *fit_captions]
+    font_px, margin = _caption_font_px(probe, "\n".join(everything), total_width)
+    font = _font(font_px)
     lines = _fit_lines(probe, caption, font, total_width - 2 * margin)
+    most_lines = max(len(_fit_lines(probe, text, font, total_width - 2 * margin)) for text in everything)
     line_height = int(font_px * 1.25)
     label_height = line_height if real is not None else 0
-    band = _round_up(label_height + len(lines) * line_height + 2 * margin, MACRO_BLOCK_PX)
+    band = _round_up(label_height + most_lines * line_height + 2 * margin, MACRO_BLOCK_PX)
     canvas = Image.new("RGB", (total_width, picture.shape[0] + band), BAND_COLOUR)
     canvas.paste(Image.fromarray(picture), (0, 0))
     draw = ImageDraw.Draw(canvas)
@@ -183,7 +209,7 @@ def write_timelapse(
             )
         blank = np.zeros_like(frames[0])
         reals = [blank if r is None else _check_frame(r, i, "Real image") for i, r in enumerate(side_by_side)]
-    composed = [compose_frame(f, c, r) for f, c, r in zip(frames, captions, reals, strict=True)]
+    composed = [compose_frame(f, c, r, fit_captions=captions) for f, c, r in zip(frames, captions, reals, strict=True)]
 
     tmp = temporary_sibling(target)
     try:

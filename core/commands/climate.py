@@ -36,8 +36,10 @@ def climate_rows(ds) -> list[dict]:
 def run(args: argparse.Namespace, settings) -> int:
     from core.climate import fetch_climate
     from core.geo import Month
+    from core.places import ensure_on_land
 
-    point = point_from(args)
+    # NASA POWER answers for the sea too, but nothing in this product (imagery, land cover) exists there.
+    point = ensure_on_land(point_from(args))
     ds = fetch_climate(point, Month.parse(args.start), Month.parse(args.end), settings)
     rows = climate_rows(ds)
     if args.format == "csv":

@@ -200,8 +200,8 @@ def resolve_clip_dir(settings: Settings, explicit: str | os.PathLike | None = No
         return Path(
             snapshot_download(CLIP_REPO_ID, allow_patterns=list(CLIP_FILES), local_files_only=True, endpoint=endpoint)
         )
-    except (LocalEntryNotFoundError, OSError, ValueError):
-        pass
+    except (LocalEntryNotFoundError, OSError, ValueError) as err:
+        log.debug("%s is not in the Hugging Face cache (%s); next: download.", CLIP_REPO_ID, err)
     if settings.offline or not download:
         raise ModelUnavailableError(
             f"The CLIP score model {CLIP_REPO_ID} is not on this machine (looked in {local} and the Hugging Face "

@@ -221,7 +221,7 @@ def resolve_weights(
             return ResolvedWeights(cached, "hf-cache", repo)
         log.info("The cached snapshot of %s is incomplete; it will be downloaded again.", repo)
     except LocalEntryNotFoundError:
-        pass
+        log.debug("%s is not in the Hugging Face cache; next: download.", repo)
 
     # 4. download
     if _hub_offline(settings) or not allow_download:

@@ -86,6 +86,8 @@ def test_landcover_prints_class_and_place(replay_server, tmp_path):
         (["scene", *SAHARA, "--month", "2199-01", "--out", "x.png"], "in the future"),
         (["climate", *SAHARA, "--start", "2020-05", "--end", "2020-01"], "before the start"),
         (["landcover", "--lat", "0", "--lon", "-30"], "open sea"),
+        (["scene", "--lat", "0", "--lon", "-140", "--month", "2020-02", "--out", "x.png"], "open sea"),
+        (["climate", "--lat", "0", "--lon", "-140", "--start", "2020-01", "--end", "2020-02"], "open sea"),
         (["climate", *SAHARA, "--start", "2025-03", "--end", "2025-05"], "-999"),
     ],
 )

@@ -97,6 +97,31 @@ def test_caption_band_and_side_by_side():
     np.testing.assert_array_equal(pair[:64, 64:], frame)
 
 
+@pytest.mark.parametrize("size_px", [64, 128, 512])
+def test_caption_fits_inside_the_frame_at_every_size(size_px):
+    # Text cut at the right edge shows up as bright pixels in the band's right margin column.
+    climate = ClimateValues(temp_c=-17.3, precip_mm_day=12.8, solar_mj_m2_day=23.4)
+    caption = caption_for(Month(2021, 9), climate, label="tiny-random: noise")
+    frame = np.zeros((size_px, size_px, 3), np.uint8)
+    composed = compose_frame(frame, caption)
+    band = composed[size_px:]
+    assert band.max() > 200, "the caption was not drawn"
+    assert band[:, -1].max() < 100, "caption text runs past the right edge"
+    # The last line ends inside the band: its bottom rows are background.
+    assert band[-1].max() < 100
+
+
+def test_captions_of_different_lengths_give_frames_of_one_size(tmp_path):
+    # A short and a long caption on a narrow frame: a video needs every frame the same size.
+    import imageio.v3 as iio
+
+    long = caption_for(Month(2021, 9), ClimateValues(-17.3, 12.8, 23.4), label="tiny-random: noise")
+    frames = [np.zeros((64, 64, 3), np.uint8)] * 2
+    path = write_timelapse(frames, ["May 2020", long], tmp_path / "mixed.mp4")
+    decoded = iio.imread(path, index=None)
+    assert decoded.shape[0] == 2 and decoded.shape[2] == 64 and decoded.shape[1] > 64
+
+
 def test_side_by_side_gif(tmp_path):
     import imageio.v3 as iio
 
