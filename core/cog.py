@@ -97,7 +97,6 @@ def read_footprint(
         UpstreamError: the file cannot be opened or read (unreachable, truncated, not a raster).
     """
     import rasterio
-    from affine import Affine
     from rasterio.crs import CRS
     from rasterio.enums import Resampling
     from rasterio.errors import RasterioError
@@ -112,8 +111,8 @@ def read_footprint(
         )
     size = size_px or footprint.size_px
     method = Resampling[resampling]
-    out_pixel_m = footprint.width_m / size
-    out_transform = Affine(out_pixel_m, 0.0, footprint.min_x, 0.0, -out_pixel_m, footprint.max_y)
+    out_transform = footprint.transform_at(size)
+    out_pixel_m = out_transform.a
     try:
         with rasterio.Env(**gdal_http_options(settings)), rasterio.open(_dataset_path(href)) as src:
             chosen = indexes or list(range(1, src.count + 1))

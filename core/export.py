@@ -19,7 +19,7 @@ import numpy as np
 from core.climate_values import ClimateValues
 from core.errors import BadRequestError
 from core.files import atomic_write_bytes, atomic_write_json, temporary_sibling
-from core.geo import FOOTPRINT_M, Footprint, Month, Point
+from core.geo import Footprint, Month, Point
 
 RECIPE_FORMAT = "ecomapper-studio/recipe"
 RECIPE_VERSION = 1
@@ -92,11 +92,8 @@ def result_metadata(result: Any) -> dict[str, Any]:
 
 def footprint_georeference(point: Point, size_px: int) -> tuple[str, Any]:
     """(CRS, Affine) of a size_px image covering the 5.12 km EcoMapper footprint around `point`."""
-    from affine import Affine
-
     footprint = Footprint.around(point)
-    pixel_m = FOOTPRINT_M / size_px
-    return footprint.crs, Affine(pixel_m, 0.0, footprint.min_x, 0.0, -pixel_m, footprint.max_y)
+    return footprint.crs, footprint.transform_at(size_px)
 
 
 def write_geotiff(

@@ -187,9 +187,14 @@ class Footprint:
     @property
     def transform(self):
         """The rasterio Affine of the footprint grid."""
+        return self.transform_at(self.size_px)
+
+    def transform_at(self, size_px: int):
+        """The rasterio Affine of the same square sampled at `size_px` x `size_px` pixels."""
         from affine import Affine
 
-        return Affine(self.pixel_size_m, 0.0, self.min_x, 0.0, -self.pixel_size_m, self.max_y)
+        pixel_m = self.pixel_size_m if size_px == self.size_px else self.width_m / size_px
+        return Affine(pixel_m, 0.0, self.min_x, 0.0, -pixel_m, self.max_y)
 
     @property
     def crs(self) -> str:

@@ -51,6 +51,15 @@ def test_footprint_is_512_px_of_10_m_in_local_utm():
     assert 0.045 < max_lat - min_lat < 0.048
 
 
+def test_footprint_transform_at_other_sizes_covers_the_same_square():
+    fp = Footprint.around(Point(24.8, -11.4))
+    assert tuple(fp.transform_at(512))[:6] == (10.0, 0.0, fp.min_x, 0.0, -10.0, fp.max_y)
+    coarse = fp.transform_at(128)
+    assert (coarse.a, coarse.e) == (40.0, -40.0)
+    # the far corner of either grid is the footprint's lower-right corner
+    assert coarse * (128, 128) == fp.transform * (512, 512) == (fp.bounds[2], fp.bounds[1])
+
+
 def test_footprint_across_the_antimeridian_wraps_its_bbox():
     fp = Footprint.around(Point(-17.0, 179.99))
     assert fp.crosses_antimeridian
