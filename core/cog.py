@@ -10,6 +10,7 @@ import numpy as np
 from core.config import Settings
 from core.errors import OfflineCacheMissError, UpstreamError
 from core.geo import Footprint
+from core.http import USER_AGENT
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def gdal_http_options(settings: Settings) -> dict[str, object]:
         "GDAL_HTTP_RETRY_DELAY": str(max(settings.backoff_s, 0.1)),
         "GDAL_HTTP_TIMEOUT": str(max(1, round(settings.timeout_s))),
         "GDAL_HTTP_CONNECTTIMEOUT": str(max(1, round(min(10.0, settings.timeout_s)))),
-        "GDAL_HTTP_USERAGENT": "EcoMapperStudio/0.1",
+        "GDAL_HTTP_USERAGENT": USER_AGENT,
     }
 
 
