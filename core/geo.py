@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ class Month:
 
     @property
     def last_day(self) -> date:
-        return (self + 1).first_day.fromordinal((self + 1).first_day.toordinal() - 1)
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     def __add__(self, months: int) -> Month:
         index = self.year * 12 + (self.month - 1) + int(months)

@@ -22,6 +22,9 @@ def test_month_parsing_and_arithmetic():
     assert Month.parse("2021-12") + 1 == Month(2022, 1)
     assert Month(2022, 3) - Month(2021, 12) == 3
     assert Month(2024, 2).last_day.day == 29
+    assert Month(2023, 2).last_day.day == 28
+    # the last allowed month has a last day too (no step into the out-of-range year 2201)
+    assert Month(2200, 12).last_day.isoformat() == "2200-12-31"
     with pytest.raises(BadRequestError, match="month number 13"):
         Month.parse("2021-13")
     with pytest.raises(BadRequestError, match="YYYY-MM"):
