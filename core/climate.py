@@ -184,22 +184,18 @@ def _fetch(client: HttpClient, settings: Settings, kind: str, params: dict[str, 
 
 def _daily_means(response: PowerResponse, months: Iterable[Month], today: date) -> dict[Month, dict[str, float]]:
     """Per month and parameter, the mean of the daily values (NaN below MIN_DAILY_COVERAGE)."""
+    factors = {p: _unit_factor(p, response.units.get(p, "")) for p in PARAMETERS}
     result: dict[Month, dict[str, float]] = {}
     for month in months:
         last = min(month.last_day, today)
         days = (last - month.first_day).days + 1
+        keys = [(month.first_day + timedelta(days=offset)).strftime("%Y%m%d") for offset in range(days)]
         values: dict[str, float] = {}
         for parameter in PARAMETERS:
-            factor = _unit_factor(parameter, response.units.get(parameter, ""))
             daily = response.series.get(parameter, {})
-            found = [
-                daily[key]
-                for offset in range(days)
-                if (key := (month.first_day + timedelta(days=offset)).strftime("%Y%m%d")) in daily
-                and not math.isnan(daily[key])
-            ]
+            found = [daily[key] for key in keys if key in daily and not math.isnan(daily[key])]
             enough = days > 0 and len(found) >= MIN_DAILY_COVERAGE * days
-            values[parameter] = float(np.mean(found)) * factor if enough else math.nan
+            values[parameter] = float(np.mean(found)) * factors[parameter] if enough else math.nan
         result[month] = values
     return result
 
