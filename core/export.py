@@ -142,7 +142,7 @@ def _image_from_b64(text: str | None) -> np.ndarray | None:
         return None
     from PIL import Image
 
-    with Image.open(io.BytesIO(base64.b64decode(text))) as img:
+    with Image.open(io.BytesIO(base64.b64decode(text, validate=True))) as img:
         return np.asarray(img.convert("RGB"))
 
 
@@ -217,6 +217,13 @@ def read_recipe(path: str | os.PathLike):
     if not isinstance(fields, dict):
         raise BadRequestError(f"The recipe {path} has no request.", "Give a recipe written by us.")
     try:
+        control_image = _image_from_b64(fields.get("control_image_png_base64"))
+    except (ValueError, TypeError, OSError) as err:  # bad base64, or bytes that are not a PNG
+        raise BadRequestError(
+            f"The recipe {path} has a control image that is not a base64 PNG ({err}).",
+            "Give a recipe written by us, or regenerate it.",
+        ) from err
+    try:
         climate = fields.get("climate")
         return GenerationRequest(
             point=Point(fields["lat"], fields["lon"]),
@@ -229,7 +236,7 @@ def read_recipe(path: str | os.PathLike):
             guidance_scale=fields["guidance_scale"],
             size_px=fields["size_px"],
             mode=fields["mode"],
-            control_image=_image_from_b64(fields.get("control_image_png_base64")),
+            control_image=control_image,
             control_month=Month.parse(fields["control_month"]) if fields.get("control_month") else None,
             controlnet_conditioning_scale=fields["controlnet_conditioning_scale"],
             state=fields.get("state"),

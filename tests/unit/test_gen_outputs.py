@@ -245,6 +245,12 @@ def test_bad_recipes(tmp_path):
         read_recipe(tmp_path / "bad.json")
     with pytest.raises(BadRequestError, match="does not exist"):
         read_recipe(tmp_path / "missing.json")
+    for mangled in ("###", "bm90IGEgcG5n"):  # not base64; base64 of "not a png"
+        data = json.loads((tmp_path / "ok.json").read_text())
+        data["request"]["control_image_png_base64"] = mangled
+        (tmp_path / "bad.json").write_text(json.dumps(data))
+        with pytest.raises(BadRequestError, match="control image that is not a base64 PNG"):
+            read_recipe(tmp_path / "bad.json")
 
 
 def test_geotiff_carries_the_footprint(tmp_path):
