@@ -18,7 +18,7 @@ import numpy as np
 
 from core.climate_values import ClimateValues
 from core.errors import BadRequestError
-from core.files import atomic_write_bytes, atomic_write_json, temporary_sibling
+from core.files import atomic_output, atomic_write_bytes, atomic_write_json
 from core.geo import Footprint, Month, Point
 
 RECIPE_FORMAT = "ecomapper-studio/recipe"
@@ -105,31 +105,25 @@ def write_geotiff(
 
     image = _check_image(image)
     target = Path(path)
-    tmp = temporary_sibling(target)
+    profile = dict(
+        driver="GTiff",
+        width=image.shape[1],
+        height=image.shape[0],
+        count=3,
+        dtype="uint8",
+        crs=crs,
+        transform=transform,
+        photometric="RGB",
+        compress="deflate",
+        tiled=image.shape[0] % 16 == 0 and image.shape[1] % 16 == 0,
+    )
     try:
-        profile = dict(
-            driver="GTiff",
-            width=image.shape[1],
-            height=image.shape[0],
-            count=3,
-            dtype="uint8",
-            crs=crs,
-            transform=transform,
-            photometric="RGB",
-            compress="deflate",
-            tiled=image.shape[0] % 16 == 0 and image.shape[1] % 16 == 0,
-        )
-        with rasterio.open(tmp, "w", **profile) as dst:
+        with atomic_output(target) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(np.moveaxis(image, 2, 0))
             if tags:
                 dst.update_tags(**{k: str(v) for k, v in tags.items()})
-        os.replace(tmp, target)
     except CRSError as err:
-        tmp.unlink(missing_ok=True)
         raise BadRequestError(f"The CRS {crs!r} is not valid: {err}", "Give an EPSG code like 'EPSG:32629'.") from err
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return target
 
 

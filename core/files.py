@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +46,20 @@ def temporary_sibling(path: str | os.PathLike) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     return Path(tmp_name)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary sibling of `path` for writers that need a file name (GDAL, ffmpeg, PIL).
+
+    The block writes to the yielded path; when it succeeds the file is renamed onto `path`, when
+    it raises the temporary file is deleted, so `path` is either the old file or the whole new one.
+    """
+    target = Path(path)
+    tmp = temporary_sibling(target)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

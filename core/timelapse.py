@@ -18,7 +18,7 @@ import numpy as np
 
 from core.climate_values import ClimateValues
 from core.errors import BadRequestError, EcoMapperError
-from core.files import temporary_sibling
+from core.files import atomic_output
 from core.geo import Month
 from core.prompts import MONTH_NAMES
 
@@ -211,8 +211,7 @@ def write_timelapse(
         reals = [blank if r is None else _check_frame(r, i, "Real image") for i, r in enumerate(side_by_side)]
     composed = [compose_frame(f, c, r, fit_captions=captions) for f, c, r in zip(frames, captions, reals, strict=True)]
 
-    tmp = temporary_sibling(target)
-    try:
+    with atomic_output(target) as tmp:
         if suffix == ".gif":
             iio.imwrite(tmp, composed, extension=".gif", duration=1000.0 / fps, loop=0)
         else:
@@ -227,9 +226,5 @@ def write_timelapse(
                 ffmpeg_log_level="error",
             )
             _check_video(tmp, len(composed))
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     log.info("wrote %d frames to %s", len(composed), target)
     return target
