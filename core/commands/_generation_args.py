@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import BadRequestError
-
-DEFAULT_STEPS = 50
-DEFAULT_GUIDANCE = 7.5
+from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
