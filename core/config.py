@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -20,6 +21,23 @@ NASA_POWER_URL = "https://power.larc.nasa.gov/api/temporal"
 STAC_PROVIDERS = ("earth-search", "planetary-computer")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+_CUDA_INDEX_RE = re.compile(r"cuda:\d+")
+
+
+def check_device(device: str) -> str:
+    """Raise BadRequestError unless `device` is one of DEVICES or cuda:N (N a whole number)."""
+    if device not in DEVICES and not (isinstance(device, str) and _CUDA_INDEX_RE.fullmatch(device)):
+        raise BadRequestError(f"Unknown device {device!r}.", f"Use one of {', '.join(DEVICES)} or cuda:N.")
+    return device
+
+
+def check_dtype(dtype: str) -> str:
+    """Raise BadRequestError unless `dtype` is one of DTYPES."""
+    if dtype not in DTYPES:
+        raise BadRequestError(f"Unknown dtype {dtype!r}.", f"Use one of {', '.join(DTYPES)}.")
+    return dtype
 
 
 def _default_cache_dir() -> Path:
@@ -66,10 +84,8 @@ class Settings:
                 f"Unknown STAC provider {self.stac_provider!r}.",
                 f"Set ECOMAPPER_STAC_PROVIDER to one of {', '.join(STAC_PROVIDERS)}.",
             )
-        if self.device not in DEVICES and not self.device.startswith("cuda:"):
-            raise BadRequestError(f"Unknown device {self.device!r}.", f"Use one of {', '.join(DEVICES)} or cuda:N.")
-        if self.dtype not in DTYPES:
-            raise BadRequestError(f"Unknown dtype {self.dtype!r}.", f"Use one of {', '.join(DTYPES)}.")
+        check_device(self.device)
+        check_dtype(self.dtype)
         if self.timeout_s <= 0 or self.retries < 0 or self.backoff_s < 0:
             raise BadRequestError(
                 f"HTTP settings out of range (timeout_s={self.timeout_s}, retries={self.retries}, "

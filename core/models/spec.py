@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from core.config import DEVICES, DTYPES
+from core.config import check_device, check_dtype
 from core.errors import BadRequestError
 
 
@@ -45,10 +45,8 @@ class ModelSpec:
                 f"The LoRA scale {scale:g} is outside -4..4.", "Use a scale near 1 (0 turns the LoRA off)."
             )
         object.__setattr__(self, "lora_scale", float(scale))
-        if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
-            raise BadRequestError(f"Unknown device {self.device!r}.", f"Use one of {', '.join(DEVICES)} or cuda:N.")
-        if self.dtype not in DTYPES:
-            raise BadRequestError(f"Unknown dtype {self.dtype!r}.", f"Use one of {', '.join(DTYPES)}.")
+        check_device(self.device)
+        check_dtype(self.dtype)
         for name in ("lora", "controlnet"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):

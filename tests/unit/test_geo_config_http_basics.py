@@ -92,6 +92,26 @@ def test_settings_from_env_reads_prefixed_variables(tmp_path):
         Settings.from_env({"ECOMAPPER_STAC_PROVIDER": "google"})
 
 
+@pytest.mark.parametrize("device", ["cuda:x", "cuda:", "gpu", "cuda:1 ", "cuda:1\n"])
+def test_settings_and_model_spec_refuse_the_same_bad_devices(device):
+    from core.models.spec import ModelSpec
+
+    with pytest.raises(BadRequestError, match="Unknown device"):
+        Settings(device=device)
+    with pytest.raises(BadRequestError, match="Unknown device"):
+        ModelSpec("tiny-random", device=device)
+
+
+def test_settings_and_model_spec_take_a_cuda_index_and_refuse_bad_dtypes():
+    from core.models.spec import ModelSpec
+
+    assert Settings(device="cuda:1").device == ModelSpec("tiny-random", device="cuda:1").device == "cuda:1"
+    with pytest.raises(BadRequestError, match="Unknown dtype"):
+        Settings(dtype="int8")
+    with pytest.raises(BadRequestError, match="Unknown dtype"):
+        ModelSpec("tiny-random", dtype="int8")
+
+
 def test_climate_values_are_checked_against_physical_ranges():
     with pytest.raises(BadRequestError, match="temperature 75"):
         ClimateValues(75, 1, 10)
