@@ -1,14 +1,12 @@
 """Resolving the prompt context (place names, land cover, cloud, climate) for the generation commands.
 
 Explicit arguments win; otherwise the data layer is asked (offline reverse geocoding, the land-cover
-look-up, NASA POWER). Modules of the data layer that are not installed yet give a clear error
-naming the argument to pass instead.
+look-up, NASA POWER).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from core.climate_values import ClimateValues
 from core.config import Settings
@@ -36,31 +34,17 @@ def add_context_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--country",
-        help="country for the prompt (default: offline reverse geocoding of the point via core.places; "
-        "required when that module is not installed)",
+        help="country for the prompt (default: offline reverse geocoding of the point)",
     )
-
-
-def _optional_module(name: str):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name != name:
-            raise
-        return None
 
 
 def resolve_place(args: argparse.Namespace, point: Point) -> tuple[str | None, str]:
     """(state, country): from --state/--country, else from `core.places.reverse_geocode`."""
     if args.country:
         return (args.state or None), args.country
-    places = _optional_module("core.places")
-    if places is None:
-        raise BadRequestError(
-            "No --country given and the offline reverse geocoder (core.places) is not installed.",
-            "Pass --country (and --state if known).",
-        )
-    place = places.reverse_geocode(point)
+    from core.places import reverse_geocode
+
+    place = reverse_geocode(point)
     return (args.state or place.state), place.country
 
 
@@ -68,13 +52,9 @@ def resolve_land_cover(args: argparse.Namespace, point: Point, settings: Setting
     """--land-cover, else the class looked up at the point (never a guess)."""
     if args.land_cover:
         return args.land_cover
-    landcover = _optional_module("core.landcover")
-    if landcover is None:
-        raise BadRequestError(
-            "No --land-cover given and the land-cover look-up (core.landcover) is not installed.",
-            f"Pass --land-cover with one of: {'; '.join(LAND_COVER_CLASSES)}.",
-        )
-    lookup = landcover.lookup_land_cover(point, settings)
+    from core.landcover import lookup_land_cover
+
+    lookup = lookup_land_cover(point, settings)
     if lookup.land_cover is None:
         raise BadRequestError(
             f"The land cover at {point.label()} could not be looked up ({lookup.message}).",
@@ -97,23 +77,11 @@ def explicit_climate(args: argparse.Namespace) -> ClimateValues | None:
     return ClimateValues(args.temp, args.precip, args.rad)
 
 
-def observed_climate(point: Point, start: Month, end: Month, settings: Settings) -> dict[Month, ClimateValues]:
-    """The NASA POWER climate of each month from `start` to `end` (through core.climate)."""
-    climate = _optional_module("core.climate")
-    if climate is None:
-        raise BadRequestError(
-            "No climate values given and the NASA POWER client (core.climate) is not installed.",
-            "Pass --temp, --precip and --rad.",
-        )
-    from core.geo import month_range
-
-    dataset = climate.fetch_climate(point, start, end, settings)
-    return {month: climate.climate_for_month(dataset, month) for month in month_range(start, end)}
-
-
 def resolve_climate(args: argparse.Namespace, point: Point, month: Month, settings: Settings) -> ClimateValues:
     """--temp/--precip/--rad, else the observed climate of the month."""
     values = explicit_climate(args)
     if values is not None:
         return values
-    return observed_climate(point, month, month, settings)[month]
+    from core.generate import observed_climates
+
+    return observed_climates(point, month, month, settings)[month]

@@ -18,7 +18,6 @@ from core.commands._generation_args import (
 from core.commands._prompt_context import (
     add_context_arguments,
     explicit_climate,
-    observed_climate,
     resolve_land_cover,
     resolve_place,
 )
@@ -72,7 +71,7 @@ def _real_images(point, months: list[Month], size_px: int, settings: Settings) -
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.export import result_metadata, write_png
-    from core.generate import GenerationRequest, TimeSeriesRequest, generate_time_series
+    from core.generate import GenerationRequest, TimeSeriesRequest, generate_time_series, observed_climates
     from core.timelapse import FORMATS, caption_for, write_timelapse
 
     out = Path(args.out)
@@ -86,7 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
     climates = (
-        {m: fixed for m in months} if fixed is not None else observed_climate(point, months[0], months[-1], settings)
+        {m: fixed for m in months} if fixed is not None else observed_climates(point, months[0], months[-1], settings)
     )
     controlnet = args.chain == "controlnet" or bool(args.control_image or args.control_month)
     base = GenerationRequest(
