@@ -60,7 +60,7 @@ def test_footprint_transform_at_other_sizes_covers_the_same_square():
     coarse = fp.transform_at(128)
     assert (coarse.a, coarse.e) == (40.0, -40.0)
     # the far corner of either grid is the footprint's lower-right corner
-    assert coarse * (128, 128) == fp.transform * (512, 512) == (fp.bounds[2], fp.bounds[1])
+    assert coarse @ (128, 128) == fp.transform @ (512, 512) == (fp.bounds[2], fp.bounds[1])
 
 
 def test_footprint_across_the_antimeridian_wraps_its_bbox():
