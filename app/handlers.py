@@ -439,8 +439,7 @@ class Handlers:
         prompts_md = (
             f"**Spatial prompt** (CLIP): {result.prompts.spatial}\n\n"
             f"**Climate prompt** (T5): {result.prompts.climate}\n\n"
-            f"Model `{result.model_id}`, seed {result.seed}, "
-            + ", ".join(f"{k} {v:.2f} s" for k, v in (result.timings_s or {}).items())
+            f"Model `{result.model_id}`, seed {result.seed}; {formatting.format_timings(result.timings_s or {})}"
         )
         return image, slider, metrics_md, prompts_md, str(png), str(tif), str(recipe)
 
