@@ -213,8 +213,9 @@ def build_blocks(
                 handlers.observe, observe_inputs, observe_outputs, api_visibility="private", **observing
             ).success(**fill_climate)
 
-        # Point events are quick and never wait behind a generation or an observation.
-        pointing = dict(api_visibility="private", concurrency_limit=None)
+        # Point events are quick and never wait behind a generation or an observation. Their
+        # error badge goes on the place line: on lat/lon or the map it would cover the inputs to fix.
+        pointing = dict(api_visibility="private", concurrency_limit=None, show_progress_on=[place_line])
         observe_after(map_html.map_click(handlers.map_clicked, None, point_outputs, **pointing))
         observe_after(
             gr.on([go.click, lat.submit, lon.submit], handlers.point_typed, [lat, lon], point_outputs, **pointing)
