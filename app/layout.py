@@ -174,6 +174,7 @@ def build_blocks(
                     grid_temps = gr.Textbox(label="Temperature changes (°C)", value="0, 2, 4")
                     grid_precips = gr.Textbox(label="Precipitation changes (%)", value="-30, 0, 30")
                     grid_btn = gr.Button("Make grid", variant="primary", elem_id="grid")
+                    grid_cancel = gr.Button("Cancel", variant="stop", elem_id="grid-cancel")
                 gallery = gr.Gallery(label="Scenario variants", columns=3, format="png", elem_id="grid-gallery")
 
         # ---- wiring ----------------------------------------------------------------------------
@@ -310,6 +311,6 @@ def build_blocks(
         # Cancelling is cooperative (core checks a threading.Event between steps) rather than
         # `cancels=`: killing the task would leave the worker thread running outside the queue slot.
         cancel_status = gr.Markdown(elem_id="cancel-status")
-        for button in (cancel_btn, tl_cancel):
+        for button in (cancel_btn, tl_cancel, grid_cancel):
             button.click(handlers.cancel, None, cancel_status, api_visibility="private", concurrency_limit=None)
     return demo
