@@ -263,13 +263,16 @@ def build_blocks(
             mode, control_before, seed, steps, guidance, size_px, model, controlnet, lora, lora_scale, use_observed,
         ]
         # fmt: on
-        load_recipe_btn.click(
+        recipe_loaded = load_recipe_btn.click(
             handlers.load_recipe,
             [recipe_upload],
             recipe_targets,
             api_name="load_recipe",
             show_progress_on=[generate_status],
-        ).success(
+        )
+        # The recipe's point is shown on the map and the place line too, not only in the number boxes.
+        recipe_loaded.success(handlers.point_typed, [lat, lon], point_outputs, **pointing)
+        recipe_loaded.success(
             handlers.generate,
             generate_inputs,
             generate_outputs,
