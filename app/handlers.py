@@ -478,6 +478,8 @@ class Handlers:
         if self.cancels.cancel(_session(request)):
             gr.Info("Cancelling: the current step finishes first.")
             return "Cancel requested."
+        # Also a toast: the status line sits below the tabs, out of sight of the Cancel buttons.
+        gr.Info("Nothing is running.")
         return "Nothing is running."
 
     # ---- recipes -----------------------------------------------------------------------------
