@@ -66,6 +66,11 @@ def format_climate(temp_c: float, precip_mm_day: float, solar_mj_m2_day: float) 
     )
 
 
+def format_timings(timings_s: Mapping[str, float]) -> str:
+    """Step timings as 'encode 0.05 s, denoise 4.20 s' (core names them `encode_s`, ...)."""
+    return ", ".join(f"{name.removesuffix('_s')} {seconds:.2f} s" for name, seconds in timings_s.items())
+
+
 def format_observation(
     *,
     point_label: str,

@@ -285,15 +285,17 @@ class Handlers:
         month: Month,
         land_cover: str | None,
         cloud_pct: float,
-        climate: ClimateValues,
-        mode: str,
-        control_months_before: int,
         seed: int,
         steps: int,
         guidance: float,
         size_px: int,
         progress: gr.Progress,
+        *,
+        climate: ClimateValues | None = None,
+        mode: str = "text",
+        control_months_before: int = 1,
     ):
+        """The core request; time-lapse and grid pass a text-only base that core varies per month or scenario."""
         from core.generate import GenerationRequest, fetch_control_image
 
         if not land_cover:
@@ -342,6 +344,7 @@ class Handlers:
         from core.models import ModelSpec
 
         chosen = (model_id or self.config.model_id).strip()
+        progress(0.05, desc=f"Loading model {chosen}")
         controlnet_id = (controlnet or "").strip() or None
         if mode == "controlnet" and controlnet_id is None:
             raise BadRequestError(
@@ -406,16 +409,15 @@ class Handlers:
             chosen,
             land_cover,
             cloud_pct,
-            climate,
-            mode,
-            control_months_before,
             seed,
             steps,
             guidance,
             size_px,
             progress,
+            climate=climate,
+            mode=mode,
+            control_months_before=control_months_before,
         )
-        progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
         engine = self._engine(model_id, mode, progress, controlnet, lora, lora_scale)
         result = self._run(
             request,
@@ -439,8 +441,7 @@ class Handlers:
         prompts_md = (
             f"**Spatial prompt** (CLIP): {result.prompts.spatial}\n\n"
             f"**Climate prompt** (T5): {result.prompts.climate}\n\n"
-            f"Model `{result.model_id}`, seed {result.seed}, "
-            + ", ".join(f"{k} {v:.2f} s" for k, v in (result.timings_s or {}).items())
+            f"Model `{result.model_id}`, seed {result.seed}; {formatting.format_timings(result.timings_s or {})}"
         )
         return image, slider, metrics_md, prompts_md, str(png), str(tif), str(recipe)
 
@@ -477,6 +478,8 @@ class Handlers:
         if self.cancels.cancel(_session(request)):
             gr.Info("Cancelling: the current step finishes first.")
             return "Cancel requested."
+        # Also a toast: the status line sits below the tabs, out of sight of the Cancel buttons.
+        gr.Info("Nothing is running.")
         return "Nothing is running."
 
     # ---- recipes -----------------------------------------------------------------------------
@@ -581,13 +584,10 @@ class Handlers:
         temp_delta = float(temp_delta_c or 0.0) if scenario else 0.0
         precip_scale = 1.0 + float(precip_pct or 0.0) / 100.0 if scenario else 1.0
         mode = "controlnet" if chain == "controlnet" else "text"
-        base = self._request(
-            point, first, land_cover, cloud_pct, None, "text", 1, seed, steps, guidance, size_px, progress
-        )
+        base = self._request(point, first, land_cover, cloud_pct, seed, steps, guidance, size_px, progress)
         series_request = TimeSeriesRequest(
             base=base, start=first, end=last, temp_delta_c=temp_delta, precip_scale=precip_scale, chain=chain
         )
-        progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
         engine = self._engine(model_id, mode, progress, controlnet, lora, lora_scale)
         series = self._run(
             request,
@@ -655,12 +655,11 @@ class Handlers:
         precip_pcts = _number_list(precip_pcts_text, "precipitation changes (%)")
         base_climate = _climate(temp_c, precip_mm_day, solar_mj_m2_day, 0.0, 0.0)
         base = self._request(
-            point, chosen, land_cover, cloud_pct, base_climate, "text", 1, seed, steps, guidance, size_px, progress
+            point, chosen, land_cover, cloud_pct, seed, steps, guidance, size_px, progress, climate=base_climate
         )
         grid_request = ScenarioGridRequest(
             base=base, temp_deltas_c=tuple(temp_deltas), precip_scales=tuple(1.0 + p / 100.0 for p in precip_pcts)
         )
-        progress(0.05, desc=f"Loading model {model_id or self.config.model_id}")
         engine = self._engine(model_id, "text", progress, lora=lora, lora_scale=lora_scale)
         grid = self._run(
             request,

@@ -174,6 +174,7 @@ def build_blocks(
                     grid_temps = gr.Textbox(label="Temperature changes (°C)", value="0, 2, 4")
                     grid_precips = gr.Textbox(label="Precipitation changes (%)", value="-30, 0, 30")
                     grid_btn = gr.Button("Make grid", variant="primary", elem_id="grid")
+                    grid_cancel = gr.Button("Cancel", variant="stop", elem_id="grid-cancel")
                 gallery = gr.Gallery(label="Scenario variants", columns=3, format="png", elem_id="grid-gallery")
 
         # ---- wiring ----------------------------------------------------------------------------
@@ -213,8 +214,9 @@ def build_blocks(
                 handlers.observe, observe_inputs, observe_outputs, api_visibility="private", **observing
             ).success(**fill_climate)
 
-        # Point events are quick and never wait behind a generation or an observation.
-        pointing = dict(api_visibility="private", concurrency_limit=None)
+        # Point events are quick and never wait behind a generation or an observation. Their
+        # error badge goes on the place line: on lat/lon or the map it would cover the inputs to fix.
+        pointing = dict(api_visibility="private", concurrency_limit=None, show_progress_on=[place_line])
         observe_after(map_html.map_click(handlers.map_clicked, None, point_outputs, **pointing))
         observe_after(
             gr.on([go.click, lat.submit, lon.submit], handlers.point_typed, [lat, lon], point_outputs, **pointing)
@@ -261,13 +263,16 @@ def build_blocks(
             mode, control_before, seed, steps, guidance, size_px, model, controlnet, lora, lora_scale, use_observed,
         ]
         # fmt: on
-        load_recipe_btn.click(
+        recipe_loaded = load_recipe_btn.click(
             handlers.load_recipe,
             [recipe_upload],
             recipe_targets,
             api_name="load_recipe",
             show_progress_on=[generate_status],
-        ).success(
+        )
+        # The recipe's point is shown on the map and the place line too, not only in the number boxes.
+        recipe_loaded.success(handlers.point_typed, [lat, lon], point_outputs, **pointing)
+        recipe_loaded.success(
             handlers.generate,
             generate_inputs,
             generate_outputs,
@@ -309,6 +314,6 @@ def build_blocks(
         # Cancelling is cooperative (core checks a threading.Event between steps) rather than
         # `cancels=`: killing the task would leave the worker thread running outside the queue slot.
         cancel_status = gr.Markdown(elem_id="cancel-status")
-        for button in (cancel_btn, tl_cancel):
+        for button in (cancel_btn, tl_cancel, grid_cancel):
             button.click(handlers.cancel, None, cancel_status, api_visibility="private", concurrency_limit=None)
     return demo

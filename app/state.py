@@ -1,5 +1,5 @@
 """What the app keeps between events: the loaded model (one per process), cancel flags per browser
-session, and the small per-session records (last observation, last request)."""
+session, and the per-session record of the last observation (kept in gr.State)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,11 @@ def test_numbers_and_percentages_are_rounded_with_units_and_missing_values_show_
     assert formatting.format_climate(20.04, 1.234, 18.26) == "20.0 °C · 1.23 mm/day · 18.3 MJ/m²/day"
 
 
+def test_timings_drop_the_unit_suffix_of_their_keys_and_keep_the_order():
+    text = formatting.format_timings({"encode_s": 0.049, "denoise_s": 4.2, "total_s": 4.25})
+    assert text == "encode 0.05 s, denoise 4.20 s, total 4.25 s"
+
+
 def test_observation_text_names_date_scene_and_cloud_and_hides_tiny_nodata():
     text = formatting.format_observation(
         point_label="24.8000°N, 11.4000°W",
