@@ -149,7 +149,6 @@ class PipelineGenerator:
         self.settings = settings
         self.config = config
         self.label = config.model_id
-        self.count = 0
         for warning in getattr(self.engine, "warnings", ()) or ():
             log.warning("%s", warning)
 
@@ -174,7 +173,6 @@ class PipelineGenerator:
             country=meta.country or "",  # "" lets core.generate look the country up offline
         )
         result = generate_images(request, self.engine, self.settings)
-        self.count += 1
         return result.images[0]
 
 
