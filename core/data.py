@@ -345,7 +345,8 @@ def read_dataset(
     if not samples and not skipped:
         raise BadRequestError(
             f"No EcoMapper samples (<loc>_<YYYY-MM>.png with a .json beside it, or a CSV) under {root}.",
-            "Point --data at the dataset folder, e.g. the one holding `2017-2018/` or location folders.",
+            "Give the dataset folder (evaluate --data, train --data-dir), e.g. the one holding `2017-2018/` or "
+            "location folders.",
         )
     samples, duplicates = _drop_duplicates(samples)
     skipped += duplicates
