@@ -150,6 +150,8 @@ def sample_locations(
     min_lon, min_lat, max_lon, max_lat = bbox
     if count < 1:
         raise BadRequestError(f"--sample {count} asks for no location.", "Give 1 or more.")
+    if max_workers < 1:
+        raise BadRequestError(f"max_workers={max_workers} is below 1.", "Use 1 or more parallel fetches.")
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise BadRequestError(f"The box {bbox} is not min_lon,min_lat,max_lon,max_lat.", "Give e.g. -10,35,5,45.")
     rng = random.Random(seed)
