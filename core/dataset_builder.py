@@ -243,6 +243,8 @@ def build_dataset(
         raise BadRequestError("Nothing to build: no locations or no months.", "Give --locations/--sample and months.")
     if max_workers < 1:
         raise BadRequestError(f"max_workers={max_workers} is below 1.", "Use 1 or more parallel fetches.")
+    if size_px < 1:
+        raise BadRequestError(f"The image size {size_px} px is not positive.", "Use 512 (EcoMapper's size).")
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     failures: list[BuildFailure] = []
