@@ -22,7 +22,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.train import load_train_config, train
 
     # The TOML's data_dir is checked after --data-dir has replaced it (the paper presets name a
-    # placeholder folder), by `train` before any model loads.
+    # stand-in folder), by `train` before any model loads.
     config = load_train_config(args.config, check_paths=args.data_dir is None)
     overrides = {}
     if args.data_dir is not None:
