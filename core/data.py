@@ -345,7 +345,8 @@ def read_dataset(
     if not samples and not skipped:
         raise BadRequestError(
             f"No EcoMapper samples (<loc>_<YYYY-MM>.png with a .json beside it, or a CSV) under {root}.",
-            "Point --data at the dataset folder, e.g. the one holding `2017-2018/` or location folders.",
+            "Give the dataset folder (evaluate --data, train --data-dir), e.g. the one holding `2017-2018/` or "
+            "location folders.",
         )
     samples, duplicates = _drop_duplicates(samples)
     skipped += duplicates
@@ -473,7 +474,11 @@ def _metadata_from_json(record: dict, location_id: str, name_month: Month, resol
 
 
 def _climate_from_record(record: Mapping, info: Mapping) -> ClimateValues | None:
-    """Climate from the caption strings (train batches); None when the record has none (test batch)."""
+    """Climate from `climate_values` (our builder's full precision) or else the caption strings (EcoMapper's
+    train batches, 2 decimals); None when the record has none (test batch)."""
+    exact = record.get("climate_values")
+    if isinstance(exact, Mapping):
+        return _climate(exact.get("temp_c"), exact.get("precip_mm_day"), exact.get("solar_mj_m2_day"))
     # caption_info holds the values the EcoMapper captions were built from; caption_3 is an older string.
     for text in (info.get("climate_str_1"), info.get("climate_str_2"), record.get("caption_3")):
         if not _present(text) or not isinstance(text, str):

@@ -150,6 +150,8 @@ def sample_locations(
     min_lon, min_lat, max_lon, max_lat = bbox
     if count < 1:
         raise BadRequestError(f"--sample {count} asks for no location.", "Give 1 or more.")
+    if max_workers < 1:
+        raise BadRequestError(f"max_workers={max_workers} is below 1.", "Use 1 or more parallel fetches.")
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise BadRequestError(f"The box {bbox} is not min_lon,min_lat,max_lon,max_lat.", "Give e.g. -10,35,5,45.")
     rng = random.Random(seed)
@@ -241,6 +243,8 @@ def build_dataset(
         raise BadRequestError("Nothing to build: no locations or no months.", "Give --locations/--sample and months.")
     if max_workers < 1:
         raise BadRequestError(f"max_workers={max_workers} is below 1.", "Use 1 or more parallel fetches.")
+    if size_px < 1:
+        raise BadRequestError(f"The image size {size_px} px is not positive.", "Use 512 (EcoMapper's size).")
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     failures: list[BuildFailure] = []

@@ -1,9 +1,9 @@
 """The evaluation's per-sample results on disk: append-only JSON lines and one feature file per sample.
 
 Each process appends to its own `results/part-<rank>.jsonl` (one `write` per complete line, then
-fsync), so a crash loses at most the sample being written and a torn last line is ignored on
-reading. Inception features go to `features/<key>.npz`, written atomically before the line that
-refers to them; a line whose feature file is missing counts as not done.
+fsync), so a crash loses at most the sample being written; a torn last line is ignored on reading
+and the next append starts on a new line. Inception features go to `features/<key>.npz`, written
+atomically before the line that refers to them; a line whose feature file is missing counts as not done.
 """
 
 from __future__ import annotations
@@ -81,8 +81,13 @@ class ResultStore:
         """Append one record as one complete line (one write call, then fsync)."""
         line = json.dumps({k: _json_safe(v) for k, v in record.items()}, sort_keys=True) + "\n"
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.part_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        fd = os.open(self.part_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:
+            # A crash mid-write leaves a torn last line without its newline; start on a fresh line so
+            # this record is not glued to the fragment and lost with it.
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = "\n" + line
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
         finally:

@@ -24,7 +24,7 @@ from core.data import Dataset, Sample, read_dataset
 from core.errors import BadRequestError, EcoMapperError
 from core.eval_results import ResultStore, result_key
 from core.eval_tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
-from core.files import atomic_write_json, atomic_write_text
+from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,6 @@ class PipelineGenerator:
         self.settings = settings
         self.config = config
         self.label = config.model_id
-        self.count = 0
         for warning in getattr(self.engine, "warnings", ()) or ():
             log.warning("%s", warning)
 
@@ -174,7 +173,6 @@ class PipelineGenerator:
             country=meta.country or "",  # "" lets core.generate look the country up offline
         )
         result = generate_images(request, self.engine, self.settings)
-        self.count += 1
         return result.images[0]
 
 
@@ -343,14 +341,14 @@ def _evaluate_one(
     if features is not None:
         store.write_features(key, *features)
     if config.save_images:
+        import io
+
         from PIL import Image
 
-        from core.files import temporary_sibling
-
-        target = store.out_dir / "images" / f"{key}.png"
-        tmp = temporary_sibling(target)
-        Image.fromarray(fake).save(tmp, format="PNG")
-        tmp.replace(target)
+        png = io.BytesIO()
+        Image.fromarray(fake).save(png, format="PNG")
+        # encoded in memory first: a failed encode leaves no stray temporary file in images/
+        atomic_write_bytes(store.out_dir / "images" / f"{key}.png", png.getvalue())
     return {
         "key": key,
         "model": generator.label,

@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.train import load_train_config, train
 
-    config = load_train_config(args.config)
+    # The TOML's data_dir is checked after --data-dir has replaced it (the paper presets name a
+    # stand-in folder), by `train` before any model loads.
+    config = load_train_config(args.config, check_paths=args.data_dir is None)
     overrides = {}
     if args.data_dir is not None:
         overrides["data__data_dir"] = args.data_dir
@@ -33,7 +35,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         overrides["checkpoints__resume"] = args.resume
     if overrides:
         config = config.with_overrides(**overrides)
-        config.check_paths()
     result = train(config, settings)
     if not result.is_main_process:
         return 0

@@ -265,10 +265,15 @@ class TrainConfig:
             )
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> TrainConfig:
-        """Build and validate a config from parsed TOML; relative paths are taken from `base_dir` (or the cwd)."""
+    def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None, *, check_paths: bool = True) -> TrainConfig:
+        """Build and validate a config from parsed TOML; relative paths are taken from `base_dir` (or the cwd).
+
+        `check_paths=False` leaves the data folder unchecked, for callers that override it next
+        (`train` checks it again before any work).
+        """
         config = _build(cls, raw, "", base_dir)
-        config.check_paths()
+        if check_paths:
+            config.check_paths()
         return config
 
     def with_overrides(self, **changes: Any) -> TrainConfig:
@@ -287,11 +292,12 @@ class TrainConfig:
         return _to_plain(self)
 
 
-def load_train_config(path: str | Path) -> TrainConfig:
+def load_train_config(path: str | Path, *, check_paths: bool = True) -> TrainConfig:
     """Read a training config from a TOML file; every problem raises BadRequestError before any work.
 
     Args:
         path: the TOML file. Relative paths inside it are resolved against the current directory.
+        check_paths: check that `[data] data_dir` exists; off when the caller overrides it next.
 
     Returns:
         The validated `TrainConfig`.
@@ -306,7 +312,7 @@ def load_train_config(path: str | Path) -> TrainConfig:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise BadRequestError(f"Training config {config_path} is not valid TOML: {err}.", "Fix the syntax.") from err
-    return TrainConfig.from_dict(raw)
+    return TrainConfig.from_dict(raw, check_paths=check_paths)
 
 
 def _build(cls: type, raw: Any, section: str, base_dir: Path | None) -> Any:

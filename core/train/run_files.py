@@ -33,7 +33,12 @@ class LossLog:
         kept: list[dict[str, str]] = []
         if resume_step is not None and path.is_file():
             with path.open(newline="", encoding="utf-8") as handle:
-                kept = [row for row in csv.DictReader(handle) if int(row["step"]) <= resume_step]
+                # a row torn by a crash mid-append lacks columns: drop it with the steps after the checkpoint
+                kept = [
+                    row
+                    for row in csv.DictReader(handle)
+                    if all(row.get(column) for column in LOSS_COLUMNS) and int(row["step"]) <= resume_step
+                ]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=LOSS_COLUMNS, lineterminator="\n")
         writer.writeheader()

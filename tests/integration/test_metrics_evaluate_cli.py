@@ -179,3 +179,32 @@ def test_two_processes_give_the_same_table_as_one(example, weights, tmp_path):
         one = (tmp_path / "one" / "tables" / f"{table}.csv").read_text()
         assert one == (tmp_path / "two" / "tables" / f"{table}.csv").read_text(), table
     assert "nan" not in (tmp_path / "one" / "tables" / "models.csv").read_text().split("\n")[1]
+
+
+class _FlatGenerator:
+    """A stand-in image source: one flat colour per sample (the evaluation's SampleGenerator protocol)."""
+
+    label = "flat"
+
+    def generate(self, sample, control, seed):
+        import numpy as np
+
+        return np.full((64, 64, 3), seed % 256, dtype=np.uint8)
+
+
+def test_save_images_writes_one_png_per_sample_at_the_real_size(example, tmp_path, settings):
+    from core.evaluate import EvaluationConfig, evaluate
+
+    out = tmp_path / "saved"
+    config = EvaluationConfig(
+        model_id="flat", data_dir=example, out_dir=out, limit=3, metrics=("ssim", "psnr"), save_images=True
+    )
+    report = evaluate(config, settings, generator=_FlatGenerator())
+    assert report.generated == 3
+    records = [json.loads(line) for line in (out / "results" / "part-0.jsonl").read_text().splitlines()]
+    images = sorted((out / "images").iterdir())
+    assert [p.name for p in images] == sorted(f"{r['key']}.png" for r in records)  # no stray temporary files
+    for record in records:
+        with Image.open(out / "images" / f"{record['key']}.png") as image:
+            assert image.size == (512, 512)  # resized to the real image
+            assert image.getpixel((0, 0)) == (record["seed"] % 256,) * 3

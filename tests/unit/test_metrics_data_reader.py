@@ -59,6 +59,21 @@ def test_metadata_matches_the_json_it_came_from(example):
     assert meta.climate.as_dict() == dict(zip(("temp_c", "precip_mm_day", "solar_mj_m2_day"), numbers, strict=True))
 
 
+def test_full_precision_climate_values_win_over_the_rounded_caption(example, tmp_path):
+    # The dataset builder writes `climate_values` beside the 2-decimal caption strings.
+    folder = _copy_location(example, "2021-2022/9137", tmp_path)
+    json_path = folder / "9137_2021-07.json"
+    record = json.loads(json_path.read_text())
+    exact = {"temp_c": 17.0213, "precip_mm_day": 3.4567, "solar_mj_m2_day": 20.8449}
+    json_path.write_text(json.dumps({**record, "climate_values": exact}))
+    broken = folder / "9137_2021-08.json"
+    broken.write_text(json.dumps({**json.loads(broken.read_text()), "climate_values": {"temp_c": 1.0}}))
+    dataset = read_dataset(tmp_path)
+    assert dataset.get("2021-2022/9137@2021-07").metadata.climate.as_dict() == exact
+    assert dataset.get("2021-2022/9137@2021-08") is None
+    assert [item.path.name for item in dataset.skipped if "incomplete" in item.reason] == ["9137_2021-08.json"]
+
+
 def test_test_batch_has_no_climate_and_image_loads_lazily(example):
     dataset = read_dataset(example)
     sample = dataset.get("Test-Batch/4451@2017-01")

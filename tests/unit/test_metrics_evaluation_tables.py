@@ -105,6 +105,16 @@ def test_result_store_ignores_a_torn_line_and_keeps_the_latest_record(tmp_path):
     assert json.loads(ResultStore(tmp_path).part_path.read_text().splitlines()[0])["psnr"] == "inf"
 
 
+def test_result_store_append_after_a_torn_line_keeps_the_new_record(tmp_path):
+    store = ResultStore(tmp_path, rank=0)
+    store.append({"key": "a", "ssim": 0.1})
+    with store.part_path.open("a") as handle:
+        handle.write('{"key": "c", "ssim"')  # a crash mid-write: no newline
+    store.append({"key": "e", "ssim": 0.5})  # the resumed run's first record
+    assert [r["key"] for r in store.read_all()] == ["a", "e"]
+    assert store.finished_keys(["ssim"], needs_features=False) == {"a", "e"}
+
+
 def test_importing_the_metrics_and_evaluation_modules_does_not_load_torch():
     import subprocess
     import sys

@@ -112,6 +112,40 @@ def test_cli_rejects_a_bad_config_before_any_work(tmp_path):
     assert not out.exists()  # nothing was written, no model was built
 
 
+def test_cli_data_dir_override_replaces_the_presets_placeholder_folder(tmp_path):
+    # The paper preset names data/ecomapper, which need not exist: --data-dir must win before any check.
+    empty = tmp_path / "empty_dataset"
+    empty.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--config", str(PRESETS / "train_lora_paper.toml"),
+         "--data-dir", str(empty), "--output-dir", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.strip().splitlines() if line]
+    assert len(lines) == 1, proc.stderr
+    assert str(empty) in lines[0] and "data/ecomapper" not in lines[0]
+    assert not out.exists()
+
+
+def test_cli_data_dir_override_that_does_not_exist_is_reported(tmp_path):
+    missing = tmp_path / "nowhere"
+    proc = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--config", str(PRESETS / "train_lora_paper.toml"),
+         "--data-dir", str(missing), "--output-dir", str(tmp_path / "out")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert f"data_dir = {str(missing)!r} is not an existing folder" in proc.stderr
+
+
 def test_paper_presets_hold_the_paper_settings(tmp_path):
     lora_raw = tomllib.loads((PRESETS / "train_lora_paper.toml").read_text())
     lora_raw["data"]["data_dir"] = str(tmp_path)

@@ -144,3 +144,16 @@ def test_building_the_controlnet_leaves_the_transformer_reloadable(tmp_path):
     block = "transformer_blocks.0.attn.to_q.weight"
     assert (controlnet.state_dict()[block] == transformer.state_dict()[block]).all()
     assert float(controlnet.pos_embed_input.proj.weight.detach().abs().sum()) == 0.0
+
+
+def test_loss_log_resume_keeps_complete_rows_up_to_the_checkpoint_and_drops_a_torn_row(tmp_path):
+    from core.train.run_files import LossLog, read_loss_log
+
+    path = tmp_path / "loss.csv"
+    log = LossLog(path, None)
+    for step in (1, 2, 3):
+        log.append(step, 0.5 / step, 1e-4, 0, float(step))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("1")  # a crash while appending step 10..19: only its first digit reached the file
+    LossLog(path, resume_step=2)
+    assert read_loss_log(path) == [(1, 0.5), (2, 0.25)]
