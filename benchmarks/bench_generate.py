@@ -68,17 +68,9 @@ def main() -> None:
     # warm-up (first calls allocate and pick kernels)
     generate_time_series(series, engine, settings)
 
-    def run_engine() -> tuple[float, int]:
-        engine.clear_cache()
-        counts, handles = _count_encoder_calls(pipe)
-        started = time.perf_counter()
-        generate_time_series(series, engine, settings)
-        elapsed = time.perf_counter() - started
-        for handle in handles:
-            handle.remove()
-        return elapsed, counts["text_encoder_3"]
-
-    def run_engine_warm() -> tuple[float, int]:
+    def run_engine(cold: bool) -> tuple[float, int]:
+        if cold:
+            engine.clear_cache()
         counts, handles = _count_encoder_calls(pipe)
         started = time.perf_counter()
         generate_time_series(series, engine, settings)
@@ -110,7 +102,11 @@ def main() -> None:
         return elapsed, counts["text_encoder_3"]
 
     # interleaved, so a burst of load on a shared machine hits every variant alike; best run kept
-    runners = {"naive loop": run_naive, "engine, cold cache": run_engine, "engine, warm cache": run_engine_warm}
+    runners = {
+        "naive loop": run_naive,
+        "engine, cold cache": lambda: run_engine(cold=True),
+        "engine, warm cache": lambda: run_engine(cold=False),
+    }
     runs: dict[str, list[tuple[float, int]]] = {name: [] for name in runners}
     for _ in range(args.repeats):
         for name, runner in runners.items():
