@@ -18,7 +18,7 @@ def climate_figure(climate, highlight: date | None = None, title: str = ""):
     """Three stacked panels (temperature, precipitation, solar radiation) against time.
 
     Args:
-        climate: the `xarray.Dataset` from `core.climate.fetch_climate` (dims `time`).
+        climate: the `xarray.Dataset` from `core.sources.climate.fetch_climate` (dims `time`).
         highlight: the first day of the selected month, marked with a vertical line.
         title: the figure title (usually the place and the period).
 

@@ -89,7 +89,7 @@ def _session(request: gr.Request | None) -> str:
 
 def _place_label(point: Point) -> tuple[str, str | None, str]:
     """('State, Country', state, country) from the offline reverse geocoder."""
-    from core.places import reverse_geocode
+    from core.sources.places import reverse_geocode
 
     place = reverse_geocode(point)
     label = place.label()
@@ -137,7 +137,7 @@ class Handlers:
     @shown_errors
     def search_place(self, query: str) -> tuple:
         """Offline name search: fills the choices and jumps to the best match."""
-        from core.place_search import search_places
+        from core.sources.place_search import search_places
 
         matches = search_places(query, limit=10)
         if not matches:
@@ -170,9 +170,9 @@ class Handlers:
         cloud %, observation state).
         """
         from app.charts import climate_figure
-        from core.climate import climate_for_month, fetch_climate
-        from core.imagery import fetch_scene
-        from core.landcover import lookup_land_cover
+        from core.sources.climate import climate_for_month, fetch_climate
+        from core.sources.imagery import fetch_scene
+        from core.sources.landcover import lookup_land_cover
 
         point, chosen = _point(lat, lon), _month(month).ensure_not_future()
         started = time.perf_counter()
@@ -708,7 +708,7 @@ def _number_list(text: str, what: str) -> list[float]:
 
 
 def _fetch_scene(point: Point, month: Month, settings):
-    from core.imagery import fetch_scene
+    from core.sources.imagery import fetch_scene
 
     return fetch_scene(point, month, settings)
 

@@ -41,8 +41,8 @@ def build_ui(
         output_dir: where exports are written; a folder under the system temp dir when None.
         leaflet_base_url: Leaflet's `dist` URL; `ECOMAPPER_LEAFLET_URL` or the CDN when None.
     """
-    from core.landcover import LAND_COVER_CLASSES
     from core.models.registry import MODEL_IDS
+    from core.sources.landcover import LAND_COVER_CLASSES
 
     resolved = settings or Settings.from_env()
     config = AppConfig(

@@ -19,9 +19,9 @@ from pathlib import Path
 # Cold reads: GDAL must not answer from its in-process /vsicurl/ cache either.
 os.environ.setdefault("CPL_VSIL_CURL_NON_CACHED", "/vsicurl/http://127.0.0.1")
 
-from core.climate import fetch_climate
 from core.geo import Month, Point
-from core.imagery import fetch_scene
+from core.sources.climate import fetch_climate
+from core.sources.imagery import fetch_scene
 from tests.data.make_test_cogs import make_all
 from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
 

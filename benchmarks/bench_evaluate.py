@@ -77,7 +77,7 @@ def bench_fid_features(data: Path, n_images: int) -> None:
     import numpy as np
     import torch
 
-    from core.data import read_dataset
+    from core.dataset.reader import read_dataset
     from core.metrics.fid import FidMetric
     from core.metrics.inception import FidInceptionV3
 

@@ -17,8 +17,8 @@ from pathlib import Path
 # Cold reads: GDAL must not answer from its in-process /vsicurl/ cache.
 os.environ.setdefault("CPL_VSIL_CURL_NON_CACHED", "/vsicurl/http://127.0.0.1")
 
-from core.cog import read_footprint
 from core.geo import Footprint, Point
+from core.sources.cog import read_footprint
 from tests.data.make_test_cogs import make_all
 from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
 

@@ -3,8 +3,8 @@
 A `GenerationRequest` says what to show (place, month, land cover, cloud, climate) and how
 (seed, steps, guidance, size, mode). The engine (`core.models.engine.Engine`) turns the prompts
 of `core.prompts` into images, reusing text embeddings across frames. Real context comes from the
-data layer: the control image from `core.imagery.fetch_scene`, the observed climate from
-`core.climate`, the place names from `core.places`.
+data layer: the control image from `core.sources.imagery.fetch_scene`, the observed climate from
+`core.sources.climate`, the place names from `core.sources.places`.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ class GenerationRequest:
         """This request with state and country looked up offline when no country was given."""
         if self.country.strip():
             return self
-        from core.places import reverse_geocode
+        from core.sources.places import reverse_geocode
 
         place = reverse_geocode(self.point)
         return dataclasses.replace(self, state=self.state or place.state, country=place.country)
@@ -254,7 +254,7 @@ def fetch_control_image(
     """
     from PIL import Image
 
-    from core.imagery import fetch_scene
+    from core.sources.imagery import fetch_scene
 
     scene = fetch_scene(point, month, settings, client=client)
     image = scene.image
@@ -337,7 +337,7 @@ class TimeSeriesRequest:
             (or control month, default: the month before `start`) conditions the first frame.
         start, end: the months (inclusive).
         temp_delta_c, precip_scale: the change applied to each month's observed climate.
-        climates: the observed climate per month; None fetches it from NASA POWER (core.climate).
+        climates: the observed climate per month; None fetches it from NASA POWER (core.sources.climate).
         chain: "independent" (frames share the seed, batched; a consistent look) or "controlnet"
             (frame 1 conditioned on the real image, each later frame on the frame before).
         batch_size: frames per pipeline call in independent mode (1 keeps pixels identical to
@@ -420,8 +420,8 @@ def _frame_result(
 
 
 def observed_climates(point: Point, start: Month, end: Month, settings: Settings) -> dict[Month, ClimateValues]:
-    """The NASA POWER climate of each month (through core.climate), in one request."""
-    from core.climate import climate_for_month, fetch_climate
+    """The NASA POWER climate of each month (through core.sources.climate), in one request."""
+    from core.sources.climate import climate_for_month, fetch_climate
 
     dataset = fetch_climate(point, start, end, settings)
     return {month: climate_for_month(dataset, month) for month in month_range(start, end)}

@@ -1,7 +1,7 @@
 """The 15 EcoMapper land-cover class names (MODIS IGBP without Water and Snow/Ice).
 
 Source: the EcoMapper paper and dataset (`type` field of each sample's JSON), which use the MODIS
-MCD12Q1 IGBP legend minus its Water Bodies and Permanent Snow and Ice classes. `core.landcover`
+MCD12Q1 IGBP legend minus its Water Bodies and Permanent Snow and Ice classes. `core.sources.landcover`
 re-exports these; they live in their own tiny module so the prompt builder does not depend on
 the land-cover look-up.
 """

@@ -39,10 +39,10 @@ def add_context_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_place(args: argparse.Namespace, point: Point) -> tuple[str | None, str]:
-    """(state, country): from --state/--country, else from `core.places.reverse_geocode`."""
+    """(state, country): from --state/--country, else from `core.sources.places.reverse_geocode`."""
     if args.country:
         return (args.state or None), args.country
-    from core.places import reverse_geocode
+    from core.sources.places import reverse_geocode
 
     place = reverse_geocode(point)
     return (args.state or place.state), place.country
@@ -52,7 +52,7 @@ def resolve_land_cover(args: argparse.Namespace, point: Point, settings: Setting
     """--land-cover, else the class looked up at the point (never a guess)."""
     if args.land_cover:
         return args.land_cover
-    from core.landcover import lookup_land_cover
+    from core.sources.landcover import lookup_land_cover
 
     lookup = lookup_land_cover(point, settings)
     if lookup.land_cover is None:

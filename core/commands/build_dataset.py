@@ -37,7 +37,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.dataset_builder import DEFAULT_SAMPLE_BBOX, build_dataset, read_locations_csv, sample_locations
+    from core.dataset.builder import DEFAULT_SAMPLE_BBOX, build_dataset, read_locations_csv, sample_locations
     from core.geo import month_range
 
     months = month_range(args.start, args.end)

@@ -34,9 +34,9 @@ def climate_rows(ds) -> list[dict]:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.climate import fetch_climate
     from core.geo import Month
-    from core.places import ensure_on_land
+    from core.sources.climate import fetch_climate
+    from core.sources.places import ensure_on_land
 
     # NASA POWER answers for the sea too, but nothing in this product (imagery, land cover) exists there.
     point = ensure_on_land(point_from(args))

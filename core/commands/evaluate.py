@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.evaluate import EvaluationConfig, evaluate
+    from core.evaluation.run import EvaluationConfig, evaluate
 
     metrics = tuple(m.strip().lower() for m in args.metrics.split(",") if m.strip()) if args.metrics else None
     config = EvaluationConfig(

@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.landcover import lookup_land_cover
-    from core.places import reverse_geocode
+    from core.sources.landcover import lookup_land_cover
+    from core.sources.places import reverse_geocode
 
     point = point_from(args)
     place = reverse_geocode(point)

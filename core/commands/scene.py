@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings) -> int:
     from core.files import atomic_write_bytes, atomic_write_json
     from core.geo import Month
-    from core.imagery import encode_png, fetch_scene
+    from core.sources.imagery import encode_png, fetch_scene
 
     scene = fetch_scene(point_from(args), Month.parse(args.month), settings)
     atomic_write_bytes(args.out, encode_png(scene.image))

@@ -114,7 +114,7 @@ def load_pixels(path: Any, resolution_px: int) -> Any:
     import torch
     from PIL import Image
 
-    from core.data import load_rgb
+    from core.dataset.reader import load_rgb
 
     image = Image.fromarray(load_rgb(path))
     if image.size != (resolution_px, resolution_px):

@@ -41,7 +41,7 @@ def load_examples(config: Any) -> list[TrainingExample]:
     Raises:
         BadRequestError: no sample is usable, with the reasons counted.
     """
-    from core.data import read_dataset
+    from core.dataset.reader import read_dataset
 
     data = config.data
     dataset = read_dataset(data.data_dir)

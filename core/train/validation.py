@@ -26,7 +26,7 @@ def build_validation_set(config: Any, examples: list[Any], targets: list[int], e
     """Free prompts from the config, or the full EcoMapper prompts of the first target samples."""
     from PIL import Image
 
-    from core.data import load_rgb
+    from core.dataset.reader import load_rgb
     from core.prompts import build_prompts
 
     count = config.validation.num_images

@@ -78,8 +78,8 @@ def test_the_api_lists_the_named_endpoints(stack):
 
 def test_observe_returns_the_real_scene_and_the_months_power_climate(stack):
     _, settings, _, client = stack
-    from core.climate import climate_for_month, fetch_climate
     from core.geo import Month, Point
+    from core.sources.climate import climate_for_month, fetch_climate
 
     image_path, info, _plot, details, land_cover, _note, cloud_pct = _observe(client)
     image = _image(image_path)
@@ -92,7 +92,7 @@ def test_observe_returns_the_real_scene_and_the_months_power_climate(stack):
     assert details["climate"]["temp_c"] == pytest.approx(expected.temp_c)
     assert details["point"] == {"lat": LAT, "lon": LON}
     assert 0.0 <= cloud_pct <= 100.0
-    from core.landcover import LAND_COVER_CLASSES
+    from core.sources.landcover import LAND_COVER_CLASSES
 
     assert land_cover in (*LAND_COVER_CLASSES, None)
 

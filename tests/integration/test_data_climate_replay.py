@@ -7,9 +7,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from core.climate import climate_for_month, fetch_climate
 from core.errors import BadRequestError, OfflineCacheMissError, UpstreamError
 from core.geo import Month, Point
+from core.sources.climate import climate_for_month, fetch_climate
 from tests.conftest import REAL
 from tests.support.replay_server import Fault
 
@@ -108,9 +108,9 @@ def test_a_timeout_is_our_error(replay_server, data_settings):
 
 
 def test_a_provisional_series_is_refetched_later_and_a_final_one_is_not(replay_server, data_settings, monkeypatch):
-    import core.climate
+    import core.sources.climate
 
-    monkeypatch.setattr(core.climate, "PROVISIONAL_MAX_AGE_S", 0.0)  # "a day later"
+    monkeypatch.setattr(core.sources.climate, "PROVISIONAL_MAX_AGE_S", 0.0)  # "a day later"
     replay_server.power_monthly_published_until = (2022, 6)
     fetch_climate(SAHARA, Month(2022, 6), Month(2022, 7), data_settings)  # July from daily values
     fetch_climate(SAHARA, Month(2020, 1), Month(2020, 2), data_settings)  # all monthly: final

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import rasterio
 
-from core.cog import read_footprint
 from core.errors import BadRequestError, NoImageryError, OfflineCacheMissError, UpstreamError
 from core.geo import Footprint, Month, Point
 from core.http import HttpClient
-from core.imagery import fetch_scene, rank_candidates, search_scenes
-from core.stac import PlanetaryComputerSigner, search_items
+from core.sources.cog import read_footprint
+from core.sources.imagery import fetch_scene, rank_candidates, search_scenes
+from core.sources.stac import PlanetaryComputerSigner, search_items
 from tests.conftest import REAL
 from tests.support.replay_fixtures import SAHARA_CLOUDY_COPY_ID, SAHARA_ITEM_ID
 from tests.support.replay_server import FakeStacApi, Fault

@@ -4,7 +4,7 @@ import pytest
 
 from core.errors import BadRequestError
 from core.geo import Point
-from core.landcover import lookup_land_cover
+from core.sources.landcover import lookup_land_cover
 from tests.support.replay_server import Fault
 
 SAHARA = Point(24.8, -11.4)

@@ -193,7 +193,7 @@ class _FlatGenerator:
 
 
 def test_save_images_writes_one_png_per_sample_at_the_real_size(example, tmp_path, settings):
-    from core.evaluate import EvaluationConfig, evaluate
+    from core.evaluation.run import EvaluationConfig, evaluate
 
     out = tmp_path / "saved"
     config = EvaluationConfig(

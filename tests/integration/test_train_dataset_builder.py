@@ -10,9 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from core.climate import climate_for_month, fetch_climate
-from core.data import load_rgb, read_dataset
-from core.dataset_builder import (
+from core.dataset.builder import (
     FAILURES_FILE,
     Location,
     build_dataset,
@@ -20,10 +18,12 @@ from core.dataset_builder import (
     read_locations_csv,
     sample_locations,
 )
+from core.dataset.reader import load_rgb, read_dataset
 from core.errors import BadRequestError
 from core.geo import Month, Point, month_range
-from core.imagery import fetch_scene
-from core.places import reverse_geocode
+from core.sources.climate import climate_for_month, fetch_climate
+from core.sources.imagery import fetch_scene
+from core.sources.places import reverse_geocode
 from tests.conftest import REPO
 
 SAHARA = Point(24.8, -11.4)

@@ -123,14 +123,14 @@ def test_map_value_carries_the_footprint_polygon_of_5_12_km():
 @pytest.mark.parametrize("bad", ["", "   "])
 def test_place_search_rejects_an_empty_name(bad):
     from core.errors import BadRequestError
-    from core.place_search import search_places
+    from core.sources.place_search import search_places
 
     with pytest.raises(BadRequestError, match="empty"):
         search_places(bad)
 
 
 def test_place_search_is_accent_and_case_insensitive_and_ranks_exact_populous_first():
-    from core.place_search import search_places
+    from core.sources.place_search import search_places
 
     best = search_places("NAIROBI")[0]
     assert (best.name, best.country) == ("Nairobi", "Kenya")

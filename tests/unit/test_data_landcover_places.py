@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import BadRequestError
 from core.geo import Point
-from core.landcover import (
+from core.sources.landcover import (
     IGBP_CODES,
     LAND_COVER_CLASSES,
     WORLDCOVER_TO_IGBP,
@@ -13,7 +13,7 @@ from core.landcover import (
     check_land_cover,
     class_shares,
 )
-from core.places import reverse_geocode
+from core.sources.places import reverse_geocode
 
 
 def test_fifteen_classes_are_igbp_without_water_and_snow():

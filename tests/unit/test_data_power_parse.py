@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from core.climate import parse_power_response
 from core.errors import UpstreamError
 from core.geo import Point
+from core.sources.climate import parse_power_response
 from tests.conftest import REAL, require_shared
 
 

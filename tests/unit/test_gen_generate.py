@@ -128,7 +128,7 @@ def test_controlnet_from_user_image(engine, settings):
 
 
 def test_controlnet_from_a_real_earlier_month(engine, data_settings):
-    from core.imagery import fetch_scene
+    from core.sources.imagery import fetch_scene
 
     sahara = Point(24.8, -11.4)
     req = request(
@@ -192,7 +192,7 @@ def test_series_with_modified_climate_and_batches(engine, settings):
 
 
 def test_series_with_observed_climate_from_power(engine, data_settings):
-    from core.climate import climate_for_month, fetch_climate
+    from core.sources.climate import climate_for_month, fetch_climate
 
     point = Point(24.8, -11.4)
     series = TimeSeriesRequest(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.data import Sample, find_pixel_problems, parse_address, read_dataset, split_locations
+from core.dataset.reader import Sample, find_pixel_problems, parse_address, read_dataset, split_locations
 from core.errors import BadRequestError
 from core.geo import Month
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared

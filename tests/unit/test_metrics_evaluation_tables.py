@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from core.eval_results import ResultStore, result_key
-from core.eval_tables import build_tables, extreme_thresholds, to_markdown
+from core.evaluation.results import ResultStore, result_key
+from core.evaluation.tables import build_tables, extreme_thresholds, to_markdown
 from core.metrics.fid import fid_from_features
 
 
@@ -120,7 +120,7 @@ def test_importing_the_metrics_and_evaluation_modules_does_not_load_torch():
     import sys
 
     code = (
-        "import sys, core.data, core.metrics, core.evaluate, core.commands.evaluate; "
+        "import sys, core.dataset.reader, core.metrics, core.evaluation.run, core.commands.evaluate; "
         "print(sorted(m for m in ('torch', 'accelerate', 'matplotlib', 'transformers') if m in sys.modules))"
     )
     from tests.conftest import REPO

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.data import read_dataset
+from core.dataset.reader import read_dataset
 from core.errors import BadRequestError, ModelUnavailableError
 from core.metrics import available_metrics, psnr, ssim
 from core.metrics.clip_score import ClipScoreMetric

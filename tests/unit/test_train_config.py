@@ -174,7 +174,7 @@ def test_tiny_presets_parse_against_the_shared_samples(name, monkeypatch):
 
 def test_importing_the_training_modules_stays_light():
     code = (
-        "import sys, core.train, core.dataset_builder, core.commands.train, core.commands.build_dataset\n"
+        "import sys, core.train, core.dataset.builder, core.commands.train, core.commands.build_dataset\n"
         "print(sorted(m for m in ('torch', 'diffusers', 'accelerate', 'peft', 'rasterio') if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)

@@ -1,9 +1,9 @@
 """Build an EcoMapper-layout dataset for any places and months from Sentinel-2 (STAC) and NASA POWER.
 
-For each location and month: the least-cloudy monthly scene (`core.imagery.fetch_scene`), the
-month's climate (`core.climate`), the land cover (`core.landcover`, or given) and the place name
-(`core.places`), written as `<out>/<loc>/<loc>_<YYYY-MM>.png` + `.json` with the keys of the
-EcoMapper dataset, which `core.data.read_dataset` reads back. Existing pairs are skipped, so an
+For each location and month: the least-cloudy monthly scene (`core.sources.imagery.fetch_scene`), the
+month's climate (`core.sources.climate`), the land cover (`core.sources.landcover`, or given) and the place name
+(`core.sources.places`), written as `<out>/<loc>/<loc>_<YYYY-MM>.png` + `.json` with the keys of the
+EcoMapper dataset, which `core.dataset.reader.read_dataset` reads back. Existing pairs are skipped, so an
 interrupted build resumes; failures are skipped and listed in `<out>/build_failures.csv`.
 """
 
@@ -58,7 +58,7 @@ class Location:
                 "Use letters, digits, '.' and '-' only (no '_', '/', spaces).",
             )
         if self.land_cover is not None:
-            from core.landcover import check_land_cover
+            from core.sources.landcover import check_land_cover
 
             object.__setattr__(self, "land_cover", check_land_cover(self.land_cover))
 
@@ -144,8 +144,8 @@ def sample_locations(
     Raises:
         BadRequestError: bad count or box, or no land point with a known land cover was found.
     """
-    from core.landcover import lookup_land_cover
-    from core.places import is_on_land
+    from core.sources.landcover import lookup_land_cover
+    from core.sources.places import is_on_land
 
     min_lon, min_lat, max_lon, max_lat = bbox
     if count < 1:
@@ -181,7 +181,7 @@ def pick_stratified(candidates: list[tuple[Point, str | None]], count: int) -> l
 
     Candidates without a class are left out; within a class the candidates keep their order.
     """
-    from core.landcover import LAND_COVER_CLASSES
+    from core.sources.landcover import LAND_COVER_CLASSES
 
     by_class: dict[str, list[Point]] = {}
     for point, land_cover in candidates:
@@ -321,9 +321,9 @@ class _LocationContext:
 def _location_context(
     loc: Location, months: list[Month], settings: Settings
 ) -> tuple[_LocationContext | None, tuple[str, str] | None]:
-    from core.climate import climate_for_month, fetch_climate
-    from core.landcover import lookup_land_cover
-    from core.places import reverse_geocode
+    from core.sources.climate import climate_for_month, fetch_climate
+    from core.sources.landcover import lookup_land_cover
+    from core.sources.places import reverse_geocode
 
     stage = "place"
     try:
@@ -362,7 +362,7 @@ def _climate_source(series: Any, month: Month) -> str:
 def _build_one(
     root: Path, loc: Location, month: Month, context: _LocationContext, settings: Settings, size_px: int
 ) -> tuple[Path | None, tuple[str, str] | None]:
-    from core.imagery import encode_png, fetch_scene
+    from core.sources.imagery import encode_png, fetch_scene
 
     climate, climate_source, climate_error = context.climate[str(month)]
     if climate is None:

@@ -310,7 +310,7 @@ def read_dataset(
             evaluation then never meets a bad image); otherwise only headers and sizes are checked
             and images are decoded lazily.
         place_resolver: point -> (state, country) for samples without an address; defaults to the
-            offline reverse geocoder `core.places` when it is installed.
+            offline reverse geocoder `core.sources.places` when it is installed.
 
     Returns:
         The Dataset; `skipped` lists every unusable file with its reason.
@@ -361,7 +361,7 @@ def read_dataset(
 
 def _default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]] | None:
     try:
-        from core.places import reverse_geocode
+        from core.sources.places import reverse_geocode
     except ImportError:
         return None
 

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.config import Settings
-from core.data import Dataset, Sample, read_dataset
+from core.dataset.reader import Dataset, Sample, read_dataset
 from core.errors import BadRequestError, EcoMapperError
-from core.eval_results import ResultStore, result_key
-from core.eval_tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
+from core.evaluation.results import ResultStore, result_key
+from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
 
@@ -180,7 +180,7 @@ def _read_checked_dataset(data_dir: Path, state) -> Dataset:
     """Read the dataset; every process decodes its share of the images and the bad ones are pooled."""
     from accelerate.utils import gather_object
 
-    from core.data import find_pixel_problems
+    from core.dataset.reader import find_pixel_problems
 
     dataset = read_dataset(data_dir)
     with state.split_between_processes(list(dataset.samples)) as mine:
@@ -510,7 +510,7 @@ def write_report(
     notes: list[str] = (),
 ) -> dict[str, Any]:
     """Write tables/*.csv, report.md and plots/*.png from per-sample records."""
-    from core.eval_plots import plot_metrics_by_land_cover, plot_metrics_vs_climate
+    from core.evaluation.plots import plot_metrics_by_land_cover, plot_metrics_vs_climate
 
     load = store.read_features if "fid" in metrics else None
     tables = build_tables(records, thresholds, load, metrics=METRIC_NAMES)

@@ -21,7 +21,7 @@ from core.errors import BadRequestError, UpstreamError
 from core.geo import Footprint, Point
 from core.http import HttpClient
 from core.land_cover_classes import LAND_COVER_CLASSES
-from core.stac import PlanetaryComputerSigner, search_items
+from core.sources.stac import PlanetaryComputerSigner, search_items
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def _lookup_source(
     source: LandCoverSource, point: Point, settings: Settings, client: HttpClient, signer: PlanetaryComputerSigner
 ) -> dict[str, float] | None:
     """Class shares over the footprint; None when no item of the source covers it."""
-    from core.cog import read_footprint
+    from core.sources.cog import read_footprint
 
     footprint = Footprint.around(point)
     items = search_items(
@@ -169,7 +169,7 @@ def lookup_land_cover(point: Point, settings: Settings, client: HttpClient | Non
     Returns `land_cover=None` with a message asking the user to choose when no source is reachable
     or none has land pixels there. Cached on disk by point, so a second look-up works offline.
     """
-    from core.places import ensure_on_land
+    from core.sources.places import ensure_on_land
 
     ensure_on_land(point)
     cache = DiskCache(settings.cache_dir, "landcover")

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from core.cache import DiskCache, request_key
-from core.cog import read_footprint
 from core.config import Settings
 from core.errors import NoImageryError, UpstreamError
 from core.geo import FOOTPRINT_PX, Footprint, Month, Point
 from core.http import HttpClient
-from core.stac import PlanetaryComputerSigner, month_interval, search_bbox_parts
+from core.sources.cog import read_footprint
+from core.sources.stac import PlanetaryComputerSigner, month_interval, search_bbox_parts
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ def fetch_scene(
     """
     month = Month.parse(month).ensure_not_future(what="imagery")
     # Sentinel-2 does not image the open sea: say so rather than "no scene this month".
-    from core.places import ensure_on_land
+    from core.sources.places import ensure_on_land
 
     ensure_on_land(point)
     cache = DiskCache(settings.cache_dir, "scenes")

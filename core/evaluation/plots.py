@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.eval_tables import CLIMATE_VARIABLES, COLUMN_TITLES, model_label
+from core.evaluation.tables import CLIMATE_VARIABLES, COLUMN_TITLES, model_label
 from core.files import atomic_write_bytes
 from core.metrics.availability import HIGHER_IS_BETTER
 

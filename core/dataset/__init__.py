@@ -1,0 +1,1 @@
+"""The EcoMapper dataset: reading it and building it from the data sources."""

@@ -1,0 +1,1 @@
+"""Evaluation of a model over a dataset: the run, its results file, the paper's tables and plots."""

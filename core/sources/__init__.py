@@ -1,0 +1,1 @@
+"""Data sources: NASA POWER climate, STAC search, COG reads, Sentinel-2 imagery, land cover, places."""
