@@ -26,6 +26,7 @@ COMMANDS = {
     "train": "train",
     "build-dataset": "build_dataset",
     "download": "download",
+    "compare-models": "compare_models",
 }
 
 log = logging.getLogger("core")
