@@ -156,9 +156,13 @@ def fetch_layout(point: Point, zoom: int, size_px: int, settings: Settings, clie
                 continue  # beyond the poles' edge of the map: leave blank
             wrapped = tx % n  # across the antimeridian
             url = tile_url(settings.osm_tile_url, zoom, wrapped, ty)
-            response = client.request("GET", url, service=SERVICE)
+            # cache only tiles that decode, so one error page is not replayed forever
+            response = client.request("GET", url, service=SERVICE, store=False)
+            tile = _decode_tile(response.content, url)
+            if not response.from_cache:
+                client.cache.put(response.cache_key, response.content, ".body")
             row, col = (ty - first_y) * TILE_SIZE_PX, (tx - first_x) * TILE_SIZE_PX
-            mosaic[row : row + TILE_SIZE_PX, col : col + TILE_SIZE_PX] = _decode_tile(response.content, url)
+            mosaic[row : row + TILE_SIZE_PX, col : col + TILE_SIZE_PX] = tile
             used.append((wrapped, ty))
     off_x, off_y = left - first_x * TILE_SIZE_PX, top - first_y * TILE_SIZE_PX
     image = np.ascontiguousarray(mosaic[off_y : off_y + size_px, off_x : off_x + size_px])
