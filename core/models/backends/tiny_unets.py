@@ -76,9 +76,10 @@ def build_tiny_controlnet(unet, seed: int = 0):
 
     torch.manual_seed(seed)
     controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(8, 16, 32, 32))
-    # from_unet zero-initialises the output convolutions; give them small random values so the
-    # tiny ControlNet visibly changes the output (tests check that the layout matters).
+    # from_unet zero-initialises the convolutions that carry the control image (as training starts);
+    # give them random values so the tiny ControlNet visibly reads its layout (tests check that).
     with torch.no_grad():
-        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
-            block.weight.normal_(0.0, 0.5)
+        zero_convs = [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]
+        for conv in [controlnet.controlnet_cond_embedding.conv_out, *zero_convs]:
+            conv.weight.normal_(0.0, 0.5)
     return controlnet.eval()
