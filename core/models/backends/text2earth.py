@@ -12,13 +12,11 @@ import threading
 import time
 
 from core.config import Settings
-from core.errors import ModelUnavailableError
 from core.models.backends.base import Backend, BackendRequest, BackendResult, ProgressCallback
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import device_and_dtype, load_sd_pipeline, run_pipeline, spatial_prompt
 
 MIN_LEVEL, MAX_LEVEL = 10, 18
-PIPELINE_FILE = "pipeline_text2earth_diffusion.py"
 
 
 def resolution_level(gsd_m: float) -> int:
@@ -103,17 +101,13 @@ def load_text2earth(info: BackendInfo, settings: Settings) -> Text2EarthBackend:
         return Text2EarthBackend(info, build_tiny_text2earth_pipeline())
     from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
 
+    from core.models.backends.download import fetch_text2earth_pipeline_file
     from core.models.checkpoints import resolve_weights
 
     device, dtype = device_and_dtype(settings)
     repo = info.options["repo"]
     folder = resolve_weights(repo, settings, skip_parts=("safety_checker", "feature_extractor")).path
-    pipeline_file = folder / PIPELINE_FILE
-    if not pipeline_file.is_file():
-        raise ModelUnavailableError(
-            f"{folder} lacks {PIPELINE_FILE}, Text2Earth's pipeline (it reads the resolution prefix).",
-            f"Download it from the Hub repository {repo} into that folder.",
-        )
+    pipeline_file = fetch_text2earth_pipeline_file(folder, repo, settings)
     scheduler = EulerDiscreteScheduler.from_pretrained(folder, subfolder="scheduler")  # as its README runs it
     pipe = load_sd_pipeline(
         StableDiffusionPipeline, folder, dtype, scheduler=scheduler, custom_pipeline=str(pipeline_file)
