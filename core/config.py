@@ -68,7 +68,7 @@ class Settings:
     landcover_stac_url: str = PLANETARY_COMPUTER_STAC_URL
     # NASA POWER temporal API root (…/monthly/point, …/daily/point are appended).
     power_url: str = NASA_POWER_URL
-    # Raster tile server for OpenStreetMap layouts ({z}/{x}/{y} placeholders) and its attribution.
+    # Raster tile server for OpenStreetMap layouts ({z}/{x}/{y} fields) and its attribution.
     osm_tile_url: str = OSM_TILE_URL
     osm_attribution: str = "© OpenStreetMap contributors"
     # Base models of the peer generators (their original Hub repositories were removed).

@@ -99,7 +99,7 @@ class OsmLayout:
 def tile_url(template: str, zoom: int, x: int, y: int) -> str:
     if "{z}" not in template or "{x}" not in template or "{y}" not in template:
         raise BadRequestError(
-            f"The tile URL {template!r} lacks a {{z}}, {{x}} or {{y}} placeholder.",
+            f"The tile URL {template!r} lacks a {{z}}, {{x}} or {{y}} field.",
             "Set ECOMAPPER_OSM_TILE_URL to e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png.",
         )
     return template.replace("{z}", str(zoom)).replace("{x}", str(x)).replace("{y}", str(y))

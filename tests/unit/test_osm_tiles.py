@@ -53,7 +53,7 @@ def test_bad_inputs_are_bad_requests():
         global_pixel(86.0, 0.0, 17)
     with pytest.raises(BadRequestError, match="zoom"):
         tile_index(0.0, 0.0, 25)
-    with pytest.raises(BadRequestError, match="placeholder"):
+    with pytest.raises(BadRequestError, match="lacks a"):
         tile_url("https://example.org/tiles.png", 17, 1, 2)
 
 
