@@ -11,14 +11,15 @@ from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.provenance import Provenance, image_label
 from core.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.services.compare import Comparison, compare
-from core.services.exports import ExportedFiles, export_image, export_stem, labelled_image, recipe_request
-from core.services.generate import GenerateRequest, GenerateResult, control_month_before, generate
+from core.services.exports import ExportedFiles, export_image, export_scene, export_stem, labelled_image, recipe_request
+from core.services.generate import GenerateRequest, GenerateResult, control_month_before, generate, prompts_for
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
 from core.services.models import MODEL_IDS, MODES, TINY_MODEL_ID, ModelSpec, load_engine, model_choices, weights_status
 from core.services.observe import (
     Observation,
     climate_series,
     default_timelapse_range,
+    ensure_on_land,
     fetch_real_scene,
     land_cover_at,
     latest_month,
@@ -54,7 +55,9 @@ __all__ = [
     "compose_grid",
     "control_month_before",
     "default_timelapse_range",
+    "ensure_on_land",
     "export_image",
+    "export_scene",
     "export_stem",
     "fetch_real_scene",
     "generate",
@@ -69,6 +72,7 @@ __all__ = [
     "observe",
     "observed_climate",
     "place_of",
+    "prompts_for",
     "real_frames",
     "recipe_request",
     "search_places",
