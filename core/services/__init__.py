@@ -29,6 +29,7 @@ from core.services.observe import (
     search_places,
 )
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
+from core.timelapse import caption_for, frame_caption, label_image
 
 __all__ = [
     "HOW_TO_READ",
@@ -50,6 +51,7 @@ __all__ = [
     "Scenario",
     "TimelapseRequest",
     "TimelapseResult",
+    "caption_for",
     "climate_series",
     "compare",
     "compose_grid",
@@ -60,8 +62,10 @@ __all__ = [
     "export_scene",
     "export_stem",
     "fetch_real_scene",
+    "frame_caption",
     "generate",
     "image_label",
+    "label_image",
     "labelled_image",
     "land_cover_at",
     "latest_month",
