@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.compare import compare_models, write_comparison_sheet
     from core.models.backends import BACKENDS, TINY_BACKENDS, BackendRequest
+    from core.services.compare_models import compare_models, write_comparison_sheet
 
     point = point_from(args)
     month = Month.parse(args.month)

@@ -11,6 +11,13 @@ from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.provenance import Provenance, image_label
 from core.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.services.compare import Comparison, compare
+from core.services.compare_models import (
+    BackendRequest,
+    ModelComparison,
+    backend_choices,
+    compare_models,
+    write_comparison_sheet,
+)
 from core.services.exports import ExportedFiles, export_image, export_scene, export_stem, labelled_image, recipe_request
 from core.services.generate import GenerateRequest, GenerateResult, control_month_before, generate, prompts_for
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
@@ -37,6 +44,7 @@ __all__ = [
     "MODES",
     "SCENARIO_PRESETS",
     "TINY_MODEL_ID",
+    "BackendRequest",
     "ClimateChange",
     "Comparison",
     "ExportedFiles",
@@ -45,15 +53,18 @@ __all__ = [
     "GridRequest",
     "GridResult",
     "MetricSuite",
+    "ModelComparison",
     "ModelSpec",
     "Observation",
     "Provenance",
     "Scenario",
     "TimelapseRequest",
     "TimelapseResult",
+    "backend_choices",
     "caption_for",
     "climate_series",
     "compare",
+    "compare_models",
     "compose_grid",
     "control_month_before",
     "default_timelapse_range",
@@ -81,4 +92,5 @@ __all__ = [
     "recipe_request",
     "search_places",
     "weights_status",
+    "write_comparison_sheet",
 ]

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from core.cli import main
-from core.compare import CELL_PX, ComparedImage, Comparison, render_sheet
 from core.geo import Point
 from core.models.backends import BackendRequest
+from core.services.compare_models import CELL_PX, ComparedImage, ModelComparison, render_sheet
 from tests.support.tile_server import TileServer
 
 
@@ -50,7 +50,7 @@ def test_compare_models_cli_with_every_tiny_family(cli_env, monkeypatch, capsys)
     assert ran == ["tiny-random", "tiny-diffusionsat", "tiny-geosynth-canny", "tiny-map-sat", "tiny-text2earth"]
     assert set(report["unavailable"]) == {"diffusionsat-256"} and "Zenodo" in report["unavailable"]["diffusionsat-256"]
     for item in report["images"]:
-        assert 0.0 <= item["metrics"]["ssim"] <= 1.0 and item["metrics"]["psnr"] > 0
+        assert 0.0 <= item["metrics"]["ssim"] <= 1.0 and item["metrics"]["psnr"] > 0  # the shared MetricSuite
     assert report["images"][3]["conditioning"]["layout"]["zoom"] == 17
     assert "diffusionsat-256" in printed and f"sheet: {out}" in printed
     sheet = np.asarray(Image.open(out))
@@ -71,7 +71,7 @@ def test_sheet_places_the_real_image_first_and_lists_missing_backends():
     request = BackendRequest(point=Point(1.0, 2.0), month="2020-01", land_cover="Savannas")
     real = np.full((64, 64, 3), 200, np.uint8)
     fake = np.zeros((32, 32, 3), np.uint8)
-    comparison = Comparison(
+    comparison = ModelComparison(
         request=request,
         real_image=real,
         real_note="given",

@@ -1,7 +1,8 @@
 """Side by side: the same place and month from every generator whose weights are here, next to the real image.
 
 `compare_models` is the service the CLI (`python -m core compare-models`) and the app call; it
-imports no torch at module level (backends load inside). `write_comparison_sheet` lays the
+imports no torch at module level (backends load inside). Metrics come from the one `MetricSuite`
+(SSIM, PSNR, and LPIPS / CLIP when their weights are here). `write_comparison_sheet` lays the
 result out as one labelled PNG: the real image, then one column per backend with its metrics,
 then the backends that are not available and how to get them.
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import EcoMapperError
+from core.models.backends.base import BackendRequest  # re-exported: the app builds requests without core.models
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class ComparedImage:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class ModelComparison:
     """The side-by-side result.
 
     Attributes:
@@ -70,16 +72,35 @@ def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS))
 
 
-def image_metrics(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
-    """SSIM and PSNR of `fake` against `real`, at the real image's size."""
-    from core.metrics import psnr, ssim
+def spatial_prompt_of(request) -> str:
+    """EcoMapper's spatial prompt for the request (what CLIP scores every backend's image against)."""
+    from core.prompts import PromptInputs, build_prompts
 
-    fake = _resized(fake, real.shape[0])
-    return {"ssim": round(float(ssim(real, fake)), 4), "psnr": round(float(psnr(real, fake)), 2)}
+    inputs = PromptInputs(
+        land_cover=request.land_cover,
+        cloud_fraction=request.cloud_fraction,
+        country=request.country,
+        state=request.state,
+        month=request.month,
+        climate=None,
+    )
+    return build_prompts(inputs).spatial
+
+
+def backend_choices(settings: Settings, tiny: bool = False) -> list[tuple[str, str, bool, str]]:
+    """(id, description, available here, detail or how to get it) of every backend, for menus."""
+    from core.models.backends.registry import BACKENDS, TINY_BACKENDS, check_available
+
+    listing = TINY_BACKENDS if tiny else BACKENDS
+    rows = []
+    for backend_id, info in listing.items():
+        status = check_available(backend_id, settings)
+        rows.append((backend_id, info.description, status.available, status.detail))
+    return rows
 
 
 def compare_models(
-    request,
+    request: BackendRequest,
     settings: Settings,
     backend_ids: list[str],
     *,
@@ -87,7 +108,7 @@ def compare_models(
     fetch_real: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> Comparison:
+) -> ModelComparison:
     """Generate `request` with each backend whose weights are present.
 
     Args:
@@ -100,6 +121,7 @@ def compare_models(
     """
     from core.models.backends import backend_info, check_available, load_backend
 
+    request = request.with_place()  # once, so every backend and the CLIP prompt share the place names
     real_note = "given"
     if real_image is None and fetch_real:
         from core.sources.imagery import fetch_scene
@@ -116,6 +138,10 @@ def compare_models(
     if real_image is not None and request.reference_image is None:
         request = request.replace(reference_image=real_image)
 
+    from core.metrics.suite import MetricSuite
+
+    suite = MetricSuite.for_pairs(settings) if real_image is not None else None
+    prompt = spatial_prompt_of(request)
     images: list[ComparedImage] = []
     unavailable: list[tuple[str, str]] = []
     failed: list[tuple[str, str]] = []
@@ -145,7 +171,7 @@ def compare_models(
             ComparedImage(
                 backend_id=backend_id,
                 image=result.image,
-                metrics=image_metrics(real_image, result.image) if real_image is not None else {},
+                metrics=_scores(suite, real_image, result.image, prompt),
                 prompt=result.prompt,
                 ignored=result.ignored,
                 warnings=result.warnings,
@@ -155,7 +181,14 @@ def compare_models(
         )
     if progress is not None:
         progress(len(backend_ids), len(backend_ids), "done")
-    return Comparison(request, real_image, real_note, images, unavailable, failed, tuple(sorted(attributions)))
+    return ModelComparison(request, real_image, real_note, images, unavailable, failed, tuple(sorted(attributions)))
+
+
+def _scores(suite, real: np.ndarray | None, fake: np.ndarray, prompt: str) -> dict[str, float]:
+    if suite is None or real is None:
+        return {}
+    values, _ = suite.score(real, fake, prompt)
+    return {name: round(float(value), 4) for name, value in values.items()}
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -164,7 +197,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width=width) or [""]
 
 
-def render_sheet(comparison: Comparison, cell_px: int = CELL_PX) -> np.ndarray:
+def render_sheet(comparison: ModelComparison, cell_px: int = CELL_PX) -> np.ndarray:
     """The comparison as one uint8 RGB image: a header, the columns with labels, the unavailable list."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -176,7 +209,7 @@ def render_sheet(comparison: Comparison, cell_px: int = CELL_PX) -> np.ndarray:
     for item in comparison.images:
         lines = [f"{item.seconds:g} s"]
         if item.metrics:
-            lines.append(f"SSIM {item.metrics['ssim']:.3f}  PSNR {item.metrics['psnr']:.1f} dB")
+            lines += _wrap("  ".join(f"{name.upper()} {value:.3g}" for name, value in item.metrics.items()), chars)
         for note in item.ignored:
             lines += _wrap(f"ignores {note}", chars)
         for note in item.warnings:
@@ -222,7 +255,7 @@ def render_sheet(comparison: Comparison, cell_px: int = CELL_PX) -> np.ndarray:
     return np.asarray(sheet)
 
 
-def write_comparison_sheet(comparison: Comparison, path: str | Path, cell_px: int = CELL_PX) -> Path:
+def write_comparison_sheet(comparison: ModelComparison, path: str | Path, cell_px: int = CELL_PX) -> Path:
     """Write the sheet as one PNG (atomically)."""
     from PIL import Image
 
