@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
 from core.commands._common import add_point_arguments, point_from
-from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
+from core.commands._generation_args import add_scenario_arguments, scenario_from
+from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
 from core.config import Settings
+from core.errors import EcoMapperError
 from core.geo import Month
+
+log = logging.getLogger(__name__)
 
 HELP = "generate one place and month with every available generator (SD3, DiffusionSat, GeoSynth, ...) on one sheet"
 
@@ -18,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_point_arguments(parser)
     parser.add_argument("--month", required=True, help="month to generate, YYYY-MM")
     add_context_arguments(parser)
+    add_scenario_arguments(parser)
     parser.add_argument(
         "--models",
         help="comma-separated backend ids (default: every real backend; missing weights are listed with how to get "
@@ -34,8 +40,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, help="also write the metrics and notes as JSON")
 
 
+def _observed_climate(args: argparse.Namespace, point, month, settings: Settings):
+    """--temp/--precip/--rad, else NASA POWER; without either the comparison runs without a climate."""
+    try:
+        return resolve_climate(args, point, month, settings)
+    except EcoMapperError as err:
+        if any(getattr(args, name) is not None for name in ("temp", "precip", "rad")):
+            raise
+        log.warning("No observed climate (%s); comparing without one.", err.problem)
+        return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.models.backends import BACKENDS, TINY_BACKENDS, BackendRequest
+    from core.models.backends.registry import BACKENDS, TINY_BACKENDS
+    from core.services import BackendRequest
     from core.services.compare_models import compare_models, write_comparison_sheet
 
     point = point_from(args)
@@ -55,7 +73,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         month=month,
         land_cover=resolve_land_cover(args, point, settings),
         cloud_fraction=args.cloud,
-        climate=explicit_climate(args),
+        observed_climate=_observed_climate(args, point, month, settings),
+        scenario=scenario_from(args),
         seed=args.seed,
         num_inference_steps=args.steps,
         state=state,
@@ -78,6 +97,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.json,
             {
                 "real": comparison.real_note,
+                "scenario": comparison.request.scenario_label,
+                "climate": comparison.request.climate.as_dict() if comparison.request.climate else None,
                 "images": [
                     {"backend": i.backend_id, "metrics": i.metrics, "seconds": i.seconds, "prompt": i.prompt,
                      "ignored": list(i.ignored), "warnings": list(i.warnings),

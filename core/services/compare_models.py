@@ -221,7 +221,7 @@ def render_sheet(comparison: ModelComparison, cell_px: int = CELL_PX) -> np.ndar
     header = [
         f"{req.point.lat:.4f}, {req.point.lon:.4f}  {req.month}  {req.land_cover}  cloud {req.cloud_fraction:g}"
         + (f"  climate {req.climate.as_dict()}" if req.climate is not None else "")
-        + (f"  scenario {req.scenario}" if req.scenario is not None else "")
+        + (f"  scenario {req.scenario_label}" if req.has_scenario else "")
         + f"  seed {req.seed}",
     ]
     footer = [f"not available: {bid} - {how}" for bid, how in comparison.unavailable]

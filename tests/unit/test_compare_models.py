@@ -37,7 +37,7 @@ def test_compare_models_cli_with_every_tiny_family(cli_env, monkeypatch, capsys)
             [
                 "compare-models", "--lat", "55.9533", "--lon", "-3.1883", "--month", "2021-06",
                 "--land-cover", "Croplands", "--country", "United Kingdom", "--state", "Scotland",
-                "--temp", "14", "--precip", "2", "--rad", "18", "--steps", "2",
+                "--temp", "14", "--precip", "2", "--rad", "18", "--temp-delta", "2", "--steps", "2",
                 "--models", "tiny-random,tiny-diffusionsat,tiny-geosynth-canny,tiny-map-sat,tiny-text2earth,"
                 "diffusionsat-256",
                 "--real-image", str(cli_env / "real.png"), "--out", str(out), "--json", str(meta),
@@ -52,6 +52,10 @@ def test_compare_models_cli_with_every_tiny_family(cli_env, monkeypatch, capsys)
     for item in report["images"]:
         assert 0.0 <= item["metrics"]["ssim"] <= 1.0 and item["metrics"]["psnr"] > 0  # the shared MetricSuite
     assert report["images"][3]["conditioning"]["layout"]["zoom"] == 17
+    # the scenario reaches the climate-reading SD3 prompt; the families without climate say they ignore it
+    assert report["climate"]["temp_c"] == 16.0 and "2" in report["scenario"]
+    assert "was 16 C" in report["images"][0]["conditioning"]["prompts"]["climate"]
+    assert {"climate", "scenario"} <= set(report["images"][1]["ignored"])
     assert "diffusionsat-256" in printed and f"sheet: {out}" in printed
     sheet = np.asarray(Image.open(out))
     assert sheet.shape[1] == 6 * (CELL_PX + 8) + 8  # real + five generated columns

@@ -57,9 +57,10 @@ class BackendRequest:
         point, month: the place and month.
         land_cover: one of the 15 EcoMapper classes.
         cloud_fraction: 0..1.
-        climate: the month's climate (observed, or with the scenario applied), or None.
-        scenario: the scenario the climate came from (recorded in the result; any object with a
-            readable `str`), or None for the observed climate.
+        climate: the month's climate the image should show, or None; derived when `observed_climate`
+            and a `core.scenario.Scenario` are given.
+        scenario: the `core.scenario.Scenario` applied to the observed climate (or None).
+        observed_climate: the month's observed climate, before the scenario.
         seed, num_inference_steps, guidance_scale, size_px: as in `core.generate`; guidance and
             steps None take the backend's own defaults.
         control_image: uint8 H x W x 3 (a real earlier image, or a layout), or None to let the
@@ -76,6 +77,7 @@ class BackendRequest:
     cloud_fraction: float = 0.0
     climate: ClimateValues | None = None
     scenario: Any = None
+    observed_climate: ClimateValues | None = None
     seed: int = 0
     num_inference_steps: int | None = None
     guidance_scale: float | None = None
@@ -95,6 +97,16 @@ class BackendRequest:
             raise BadRequestError(
                 f"Unknown land cover {self.land_cover!r}.", f"Use one of: {', '.join(LAND_COVER_CLASSES)}."
             )
+        if self.observed_climate is not None and self.scenario is not None:
+            final = self.scenario.apply(self.observed_climate, self.month)
+            if self.climate is not None and self.climate != final:
+                raise BadRequestError(
+                    "Both a climate and an observed climate with a scenario were given, and they disagree.",
+                    "Give the observed climate and the scenario (the climate is derived), or only the climate.",
+                )
+            object.__setattr__(self, "climate", final)
+        elif self.observed_climate is not None and self.climate is None:
+            object.__setattr__(self, "climate", self.observed_climate)
         cloud = self.cloud_fraction
         if isinstance(cloud, bool) or not isinstance(cloud, (int, float)) or not 0.0 <= cloud <= 1.0:
             raise BadRequestError(f"The cloud fraction {cloud!r} is not 0..1.", "Give a fraction from 0 to 1.")
@@ -113,6 +125,15 @@ class BackendRequest:
                 not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3
             ):
                 raise BadRequestError(f"The {name} is not a uint8 H x W x 3 array.", "Give an 8-bit RGB image.")
+
+    @property
+    def has_scenario(self) -> bool:
+        """A scenario other than today's climate."""
+        return self.scenario is not None and not getattr(self.scenario, "is_today", False)
+
+    @property
+    def scenario_label(self) -> str:
+        return "" if self.scenario is None else str(getattr(self.scenario, "label", self.scenario))
 
     @property
     def ground_m_per_px(self) -> float:
@@ -136,7 +157,7 @@ class BackendRequest:
         ignored = []
         if self.climate is not None and not uses.climate:
             ignored.append("climate")
-        if self.scenario is not None and not uses.climate:
+        if self.has_scenario and not uses.climate:
             ignored.append("scenario")
         if not uses.text:
             ignored.append("land cover and place names (no text prompt)")

@@ -45,7 +45,7 @@ class SD3Backend(Backend):
             month=request.month,
             land_cover=request.land_cover,
             cloud_fraction=request.cloud_fraction,
-            climate=request.climate,
+            **_climate_arguments(request),
             seed=request.seed,
             num_inference_steps=request.num_inference_steps or self.info.default_steps,
             guidance_scale=self.info.default_guidance if request.guidance_scale is None else request.guidance_scale,
@@ -71,6 +71,15 @@ class SD3Backend(Backend):
             warnings=tuple(warnings),
             timings_s={**result.timings_s, "total_s": time.perf_counter() - started},
         )  # fmt: skip
+
+
+def _climate_arguments(request: BackendRequest) -> dict:
+    """The observed climate and scenario when the request has both (recorded in provenance), else the climate."""
+    from core.scenario import Scenario
+
+    if request.observed_climate is not None and isinstance(request.scenario, Scenario):
+        return {"observed_climate": request.observed_climate, "scenario": request.scenario}
+    return {"climate": request.climate}
 
 
 def load_sd3(info: BackendInfo, settings: Settings, model_spec=None) -> SD3Backend:
