@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.config import Settings
 
-HELP = "fine-tune SD3 (LoRA or ControlNet) on an EcoMapper dataset from a TOML config"
+HELP = "fine-tune SD3 (LoRA or ControlNet) or weather-metadata DiffusionSat on an EcoMapper dataset (TOML config)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.models.backends.train_diffusionsat import run_if_weather_config
+
+    if (code := run_if_weather_config(args, settings)) is not None:  # mode = "diffusionsat-weather"
+        return code
     from core.train import load_train_config, train
 
     # The TOML's data_dir is checked after --data-dir has replaced it (the paper presets name a
