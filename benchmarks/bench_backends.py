@@ -9,7 +9,7 @@ classifier-free guidance (batch 2), as sampling runs it; text encoders and the V
 image and are left out. Text2Earth's UNet configuration is not available here, so it is not timed.
 A family is skipped with a message when the machine lacks the memory for it.
 
-Run: .venv/bin/python benchmarks/bench_backends.py [--sizes 256 512] [--repeats 2] [--threads N]
+Run: .venv/bin/python benchmarks/bench_backends.py [--sizes 256 512] [--repeats 2] [--threads N] [--no-warmup]
 """
 
 from __future__ import annotations
@@ -130,7 +130,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--families", nargs="+", default=["sd3-medium", "diffusionsat", "geosynth", "map-sat"])
+    parser.add_argument("--families", nargs="+", default=["diffusionsat", "geosynth", "map-sat", "sd3-medium"])
+    parser.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="skip the warm-up pass (faster on a busy machine; counts first-call costs)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -143,7 +148,8 @@ def main() -> None:
             return
     families = {"sd3-medium": _sd3_family(), **{k: _unet_family(k) for k in ("diffusionsat", "geosynth", "map-sat")}}
     rows: dict[str, dict] = {}
-    print(f"CPU, {torch.get_num_threads()} threads, float32, batch 2 (guidance), median of {args.repeats}")
+    warm = "no warm-up" if args.no_warmup else "after one warm-up pass"
+    print(f"CPU, {torch.get_num_threads()} threads, float32, batch 2 (guidance), median of {args.repeats}, {warm}")
     for name in args.families:
         needed_gb, build = families[name]
         free = _available_gb()
@@ -154,7 +160,8 @@ def main() -> None:
         times = {}
         for size in args.sizes:
             latent = size // 8
-            step(latent)  # warm-up (allocations, kernel choice)
+            if not args.no_warmup:
+                step(latent)  # warm-up (allocations, kernel choice)
             runs = []
             for _ in range(args.repeats):
                 started = time.perf_counter()
@@ -162,7 +169,8 @@ def main() -> None:
                 runs.append(time.perf_counter() - started)
             times[size] = statistics.median(runs)
         rows[name] = {"params_m": count / 1e6, "times": times}
-        print(f"{name}: done ({count / 1e6:.0f} M parameters)", flush=True)
+        measured = ", ".join(f"{s} px {t:.2f} s/step" for s, t in times.items())
+        print(f"{name}: {count / 1e6:.0f} M parameters, {measured}", flush=True)
         del step
     if not rows:
         return
