@@ -22,6 +22,8 @@ COMMANDS = {
     "prompt": "prompt",
     "generate": "generate",
     "timelapse": "timelapse",
+    "compare": "compare",
+    "grid": "grid",
     "evaluate": "evaluate",
     "train": "train",
     "build-dataset": "build_dataset",

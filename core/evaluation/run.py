@@ -30,7 +30,6 @@ from core.metrics.suite import MetricSuite, match_size
 
 log = logging.getLogger(__name__)
 
-MODES = ("text", "controlnet")
 TABLE_TITLES = {
     "models": "Quantitative comparison per model",
     "land_cover": "Per land cover",
