@@ -242,20 +242,10 @@ def train_weather_diffusionsat(config: WeatherTrainConfig, settings: Settings, p
     return WeatherTrainResult(config.output_dir, losses, loss_csv, time.perf_counter() - started)
 
 
-def run_if_weather_config(args, settings: Settings) -> int | None:
-    """`python -m core train` hook: run this trainer when the TOML says `mode = "diffusionsat-weather"`, else None."""
+def weather_config_if_asked(config_path: Path, **overrides) -> WeatherTrainConfig | None:
+    """The config when the TOML says `mode = "diffusionsat-weather"` (for `python -m core train`), else None."""
     try:
-        mode = tomllib.loads(Path(args.config).read_text()).get("mode")
+        mode = tomllib.loads(Path(config_path).read_text()).get("mode")
     except (OSError, tomllib.TOMLDecodeError):
         return None  # the SD3 trainer reports unreadable configs
-    if mode != MODE:
-        return None
-    config = WeatherTrainConfig.from_toml(
-        args.config, data_dir=args.data_dir, output_dir=args.output_dir, max_steps=args.max_steps
-    )
-    result = train_weather_diffusionsat(config, settings)
-    first, last = result.losses[0][1], result.losses[-1][1]
-    print(f"trained {MODE} {len(result.losses)} steps in {result.elapsed_s:.1f} s (loss {first:.4f} -> {last:.4f})")
-    print(f"weights: {result.output_dir} (put it at checkpoints/diffusionsat-weather/ to generate with it)")
-    print(f"loss log: {result.loss_csv}")
-    return 0
+    return WeatherTrainConfig.from_toml(config_path, **overrides) if mode == MODE else None
