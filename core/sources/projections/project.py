@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,7 @@ from core.sources.projections.store import open_cmip6_store
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
+MODEL_WORKERS = 4
 MONTHS = tuple(range(1, 13))
 
 
@@ -248,11 +250,11 @@ def model_projection(
 
 
 def _read_model(runs, ssp, point, period, settings, client, baseline_years) -> dict:
-    datasets = {
-        (x, v): open_cmip6_store(runs.store(x, v), settings, client)
-        for x in (HISTORICAL, ssp)
-        for v in CLIMATE_VARIABLES
-    }
+    keys = [(x, v) for x in (HISTORICAL, ssp) for v in CLIMATE_VARIABLES]
+    # Opening a store is a few small sequential GETs: open the six at once.
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        opened = pool.map(lambda key: open_cmip6_store(runs.store(*key), settings, client), keys)
+        datasets = dict(zip(keys, opened, strict=True))
     lats, lons = grid_axes(datasets[(HISTORICAL, "tas")])
     for (experiment, variable), ds in datasets.items():
         other_lats, other_lons = grid_axes(ds)
@@ -312,15 +314,23 @@ def project_climate(
         raise ValueError("observed must hold 12 monthly ClimateValues")
     client = client or HttpClient(settings)
     runs, skipped = load_catalog(settings, client).model_runs(ssp)
-    models = []
-    for done, model_runs in enumerate(runs, start=1):
-        try:
-            models.append(model_projection(model_runs, ssp, point, period, settings, client))
-        except ModelDataError as err:
-            skipped[model_runs.source_id] = err.problem
-            log.warning("%s left out of the %s ensemble: %s", model_runs.source_id, ssp, err.problem)
-        if progress:
-            progress(done, len(runs), f"CMIP6 {model_runs.source_id} ({done}/{len(runs)})")
+    found: dict[str, ModelProjection] = {}
+    # Models are independent and their reads are latency-bound: a few at a time.
+    with ThreadPoolExecutor(max_workers=MODEL_WORKERS) as pool:
+        futures = {
+            pool.submit(model_projection, model_runs, ssp, point, period, settings, client): model_runs.source_id
+            for model_runs in runs
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            source_id = futures[future]
+            try:
+                found[source_id] = future.result()
+            except ModelDataError as err:
+                skipped[source_id] = err.problem
+                log.warning("%s left out of the %s ensemble: %s", source_id, ssp, err.problem)
+            if progress:
+                progress(done, len(runs), f"CMIP6 {source_id} ({done}/{len(runs)})")
+    models = [found[r.source_id] for r in runs if r.source_id in found]
     if not models:
         reasons = "; ".join(f"{m}: {why}" for m, why in sorted(skipped.items())) or "the catalog lists no model"
         raise UpstreamError(

@@ -179,6 +179,8 @@ def open_cmip6_store(zstore: str, settings: Settings, client: HttpClient | None 
             consolidated=True,
             zarr_format=2,
             chunks={} if dask else None,
+            # Cell bounds are not used; dropping them saves a request per store.
+            drop_variables=["time_bnds", "lat_bnds", "lon_bnds"],
             # Model calendars (noleap, 360_day, proleptic_gregorian) all decode to cftime dates.
             decode_times=xr.coders.CFDatetimeCoder(use_cftime=True),
         )
