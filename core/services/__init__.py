@@ -1,7 +1,8 @@
 """The one service layer: what the CLI commands and the app both call (and nothing else of `core`).
 
 One module per job: `observe` (place, month -> image, climate, land cover, place; each on its own),
-`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`
+`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`,
+`projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/interfaces.md.
 Importing this package does not import torch.
@@ -27,13 +28,16 @@ from core.services.observe import (
     place_of,
     search_places,
 )
+from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
 
 __all__ = [
+    "HORIZON_CHOICES",
     "HOW_TO_READ",
     "MODEL_IDS",
     "MODES",
     "SCENARIO_PRESETS",
+    "SSP_CHOICES",
     "TINY_MODEL_ID",
     "ClimateChange",
     "Comparison",
@@ -45,6 +49,7 @@ __all__ = [
     "MetricSuite",
     "ModelSpec",
     "Observation",
+    "ProjectedClimate",
     "Provenance",
     "Scenario",
     "TimelapseRequest",
@@ -69,6 +74,7 @@ __all__ = [
     "observe",
     "observed_climate",
     "place_of",
+    "projected_climate",
     "real_frames",
     "recipe_request",
     "search_places",

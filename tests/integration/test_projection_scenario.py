@@ -109,3 +109,37 @@ def test_horizon_timelapse_today_2050_2075_2100(cmip6_archive, settings, tmp_pat
     import imageio.v3 as iio
 
     assert iio.imread(path, index=None).shape[0] == 4
+
+
+def test_service_gives_the_picker_choices_the_scenario_and_the_chart_table(cmip6_archive, tmp_path):
+    from core.services import HORIZON_CHOICES, SSP_CHOICES, projected_climate
+
+    assert HORIZON_CHOICES == (2050, 2075, 2100)
+    assert ("SSP2-4.5 (ssp245)", "ssp245") in SSP_CHOICES and len(SSP_CHOICES) == 4
+    settings = cmip6_local_settings(cmip6_archive, tmp_path / "cache")
+    projected = projected_climate(SAHARA, "ssp245", 2075, settings, statistic="p90", observed=OBSERVED)
+    assert projected.label == "SSP2-4.5 2075 (p90)"
+    assert projected.summary().startswith("SSP2-4.5 2075 (p90) (2066-2085): median and 10-90 % spread of 3 CMIP6")
+    table = projected.monthly_table()
+    assert len(table) == 12 and table[6]["temp_c_observed"] == OBSERVED[6].temp_c
+    july = projected.projection.values(7, "p90")
+    assert table[6]["temp_c_p90"] == pytest.approx(july.temp_c)
+    assert table[6]["temp_c_p10"] <= table[6]["temp_c_median"] <= table[6]["temp_c_p90"]
+    applied = projected.scenario.apply(OBSERVED[6], Month(2024, 7))
+    assert applied.temp_c == pytest.approx(july.temp_c, abs=0.011)
+
+
+def test_importing_the_services_does_not_load_zarr_or_dask():
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    probe = (
+        "import core.services, sys, json; "
+        "print(json.dumps([m for m in ('zarr', 'dask', 'cftime') if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
