@@ -6,6 +6,8 @@ import argparse
 import json
 
 from core.commands._common import add_point_arguments, point_from
+from core.commands._generation_args import add_model_arguments, add_sampling_arguments
+from core.commands._prompt_context import add_context_arguments
 from core.errors import BadRequestError
 
 HELP = "projected monthly climate at a point for an SSP and a horizon year (CMIP6 ensemble, delta method)"
@@ -25,6 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="years of the NASA POWER normals the changes apply to (default 1995-2014, the models' baseline)",
     )
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    frames = parser.add_argument_group(
+        "horizon time-lapse", "with --timelapse: a generated frame of --month for today, 2050, 2075, 2100 (to --year)"
+    )
+    frames.add_argument("--timelapse", metavar="OUT", help="write the frames as a captioned .gif or .mp4")
+    frames.add_argument("--month", help="the month to show, YYYY-MM (its observed climate is the starting point)")
+    frames.add_argument("--fps", type=float, default=1.0, help="frames per second (default 1)")
+    add_context_arguments(frames)
+    add_model_arguments(parser)
+    add_sampling_arguments(parser)
 
 
 def parse_years(text: str) -> tuple[int, int]:
@@ -74,19 +85,26 @@ def format_table(projection, statistic: str = "median") -> str:
     return "\n".join(lines)
 
 
+def frame_horizons(year: int) -> list[int]:
+    """The paper's horizons up to `year`, and `year` itself (the frames after "today")."""
+    from core.scenario_projection import HORIZON_FRAMES
+
+    return sorted({h for h in HORIZON_FRAMES if h <= year} | {year})
+
+
 def run(args: argparse.Namespace, settings) -> int:
     from core.commands._generation_args import TqdmProgress
     from core.sources.projections import project_climate
 
+    if args.timelapse and not args.month:
+        raise BadRequestError("--timelapse needs --month (the month to show).", "Add --month YYYY-MM.")
+    if args.timelapse and not args.model:
+        raise BadRequestError("--timelapse needs --model.", "Add --model sd3-medium (or tiny-random to try it).")
     progress = TqdmProgress("CMIP6 models")
+    observed_years = parse_years(args.observed_years)
     try:
         projection = project_climate(
-            point_from(args),
-            args.ssp,
-            args.year,
-            settings,
-            observed_years=parse_years(args.observed_years),
-            progress=progress,
+            point_from(args), args.ssp, args.year, settings, observed_years=observed_years, progress=progress
         )
     finally:
         progress.close()
@@ -94,4 +112,51 @@ def run(args: argparse.Namespace, settings) -> int:
         print(json.dumps(projection.as_dict(), indent=2))
     else:
         print(format_table(projection, args.statistic))
+    if args.timelapse:
+        path = write_frames(args, settings, projection, observed_years)
+        print(f"wrote {path}" if args.format == "table" else json.dumps({"timelapse": str(path)}))
     return 0
+
+
+def write_frames(args: argparse.Namespace, settings, projection, observed_years: tuple[int, int]):
+    """Generate --month under today and each horizon, and write the captioned time-lapse."""
+    from core.commands._generation_args import TqdmProgress, load_engine
+    from core.commands._prompt_context import resolve_climate, resolve_land_cover, resolve_place
+    from core.generate import GenerationRequest
+    from core.geo import Month
+    from core.projection_timelapse import generate_horizon_frames, write_horizon_timelapse
+    from core.scenario import Scenario
+    from core.scenario_projection import scenario_from_projection
+    from core.sources.projections import project_climate
+
+    point, month = projection.point, Month.parse(args.month)
+    state, country = resolve_place(args, point)
+    base = GenerationRequest(
+        point=point,
+        month=month,
+        land_cover=resolve_land_cover(args, point, settings),
+        cloud_fraction=args.cloud,
+        observed_climate=resolve_climate(args, point, month, settings),
+        seed=args.seed,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        size_px=args.size,
+        state=state,
+        country=country,
+        word_mode=args.words,
+    )
+    scenarios = [Scenario.today()]
+    for horizon in frame_horizons(args.year):
+        at_horizon = (
+            projection
+            if horizon == args.year
+            else project_climate(point, args.ssp, horizon, settings, observed_years=observed_years)
+        )
+        scenarios.append(scenario_from_projection(at_horizon, args.statistic))
+    engine = load_engine(args, settings)
+    progress = TqdmProgress("frames")
+    try:
+        frames = generate_horizon_frames(base, tuple(scenarios), engine, settings, progress=progress)
+    finally:
+        progress.close()
+    return write_horizon_timelapse(frames, args.timelapse, fps=args.fps)

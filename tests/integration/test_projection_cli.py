@@ -69,3 +69,24 @@ def test_bad_input_is_one_line(replay_server, cmip6_server, tmp_path, args, mess
     done = run_projection(replay_server, cmip6_server, tmp_path, *SAHARA, *args)
     assert done.returncode == 2
     assert done.stderr.startswith("error:") and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_horizon_timelapse_with_the_tiny_model(replay_server, cmip6_server, tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "horizons.gif"
+    done = run_projection(
+        replay_server, cmip6_server, tmp_path, *SAHARA, "--ssp", "ssp585", "--year", "2100",
+        "--observed-years", "2010-2014", "--timelapse", str(out), "--month", "2020-02", "--model", "tiny-random",
+        "--land-cover", "Barren or Sparsely Vegetated", "--steps", "2", "--size", "64",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"wrote {out}")
+    assert iio.imread(out, index=None).shape[0] == 4  # today, 2050, 2075, 2100
+
+
+def test_timelapse_without_a_month_is_refused(replay_server, cmip6_server, tmp_path):
+    done = run_projection(
+        replay_server, cmip6_server, tmp_path, *SAHARA, "--ssp", "ssp245", "--year", "2050", "--timelapse", "x.gif"
+    )
+    assert done.returncode == 2 and "--month" in done.stderr
