@@ -143,3 +143,17 @@ def test_importing_the_services_does_not_load_zarr_or_dask():
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_a_recipe_with_a_projection_scenario_replays_without_the_network(projection, tmp_path):
+    from core.export import read_recipe, write_recipe
+
+    scenario = scenario_from_projection(projection, "p10")
+    request = GenerationRequest(
+        point=SAHARA, month=Month(2021, 7), land_cover="Barren or Sparsely Vegetated", country="Western Sahara",
+        observed_climate=OBSERVED[6], scenario=scenario, num_inference_steps=2, size_px=64,
+    )  # fmt: skip
+    path = write_recipe(request, tmp_path / "r.recipe.json")
+    again = read_recipe(path)
+    assert again.scenario == scenario and again.scenario.label == "SSP5-8.5 2100 (p10)"
+    assert again.climate == request.climate == scenario.apply(OBSERVED[6], Month(2021, 7))

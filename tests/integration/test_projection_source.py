@@ -168,3 +168,16 @@ def test_a_coastal_point_uses_the_nearest_land_cell_of_each_model(cmip6_settings
         assert (model.cell.lat_index, model.cell.lon_index) == tuple(int(i) for i in nearest_land)
     sources = {m.source_id: m.cell.land_source for m in projection.models}
     assert sources == {"ECO-360DAY": "sftlf", "ECO-GREG": "landmask", "ECO-NOLEAP": "sftlf"}
+
+
+def test_a_stale_catalog_is_refreshed_and_kept_when_the_refresh_fails(cmip6_settings, cmip6_server, monkeypatch):
+    from core.sources.projections import catalog
+
+    project_climate(SAHARA, "ssp245", 2050, cmip6_settings, observed=OBSERVED)
+    monkeypatch.setattr(catalog, "CATALOG_MAX_AGE_S", -1.0)  # every cached catalog is now stale
+    cmip6_server.reset()
+    project_climate(SAHARA, "ssp245", 2050, cmip6_settings, observed=OBSERVED)
+    assert [r.path for r in cmip6_server.requests] == ["/cmip6/pangeo-cmip6.csv"]  # refreshed, data from cache
+    cmip6_server.down = True
+    again = project_climate(SAHARA, "ssp245", 2050, cmip6_settings, observed=OBSERVED)
+    assert len(again.models) == 3  # the old catalog served, with a warning
