@@ -154,3 +154,15 @@ def test_zstores_map_to_anonymous_https_or_a_mirror():
     assert store_location("s3://cmip6-pds/CMIP6/A/v1", mirror) == "/data/cmip6/CMIP6/A/v1"
     with pytest.raises(UpstreamError):
         store_location("az://elsewhere/CMIP6/A", default)
+
+
+def test_zarr_byte_ranges_cut_the_cached_object():
+    from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest
+
+    from core.sources.projections.store import _byte_range
+
+    body = b"0123456789"
+    assert _byte_range(body, None) == body
+    assert _byte_range(body, RangeByteRequest(2, 5)) == b"234"
+    assert _byte_range(body, OffsetByteRequest(7)) == b"789"
+    assert _byte_range(body, SuffixByteRequest(3)) == b"789"

@@ -13,9 +13,8 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-from zarr.abc.store import ByteRequest, Store
+from zarr.abc.store import ByteRequest, OffsetByteRequest, RangeByteRequest, Store, SuffixByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
-from zarr.storage._utils import _normalize_byte_range_index
 
 from core.cache import DiskCache, request_key
 from core.config import Settings
@@ -118,9 +117,7 @@ class HttpZarrStore(Store):
         body = await asyncio.to_thread(self.fetch, key)
         if body is None:
             return None
-        buffer = prototype.buffer.from_bytes(body)
-        start, stop = _normalize_byte_range_index(buffer, byte_range)
-        return prototype.buffer.from_bytes(body[start:stop])
+        return prototype.buffer.from_bytes(_byte_range(body, byte_range))
 
     async def get_partial_values(
         self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
@@ -147,6 +144,19 @@ class HttpZarrStore(Store):
     async def list_dir(self, prefix: str) -> AsyncIterator[str]:
         raise NotImplementedError("HttpZarrStore cannot list; open it with consolidated metadata")
         yield  # pragma: no cover
+
+
+def _byte_range(body: bytes, byte_range: ByteRequest | None) -> bytes:
+    """The part of a whole object that zarr asked for (whole objects are what is fetched and cached)."""
+    if byte_range is None:
+        return body
+    if isinstance(byte_range, RangeByteRequest):
+        return body[byte_range.start : byte_range.end]
+    if isinstance(byte_range, OffsetByteRequest):
+        return body[byte_range.offset :]
+    if isinstance(byte_range, SuffixByteRequest):
+        return body[len(body) - byte_range.suffix :]
+    raise ValueError(f"unexpected byte range {byte_range!r}")
 
 
 def open_cmip6_store(zstore: str, settings: Settings, client: HttpClient | None = None, dask: bool = False):
