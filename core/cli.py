@@ -17,6 +17,7 @@ from core.errors import CancelledError, EcoMapperError
 # command name -> module under core.commands (one file per command)
 COMMANDS = {
     "climate": "climate",
+    "projection": "projection",
     "scene": "scene",
     "landcover": "landcover",
     "prompt": "prompt",
