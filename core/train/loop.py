@@ -251,6 +251,8 @@ class _Run:
 
         optim = self.config.optim
         params = [p for p in self.model.parameters() if p.requires_grad]
+        # recorded in train_summary.json: which weights this mode trains
+        self.trainable_names = [name for name, p in self.model.named_parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
             params,
             lr=optim.learning_rate,
@@ -590,6 +592,10 @@ class _Run:
                     "base_model": self.config.base_model,
                     "steps": self.counter.step,
                     "weights_dir": str(written),
+                    "trainable_parameter_count": sum(
+                        p.numel() for p in self._unwrapped().parameters() if p.requires_grad
+                    ),
+                    "trainable_parameters": self.trainable_names,
                 },
             )
         self.accelerator.wait_for_everyone()
