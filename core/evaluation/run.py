@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.config import Settings
-from core.dataset.reader import Dataset, Sample, read_dataset
+from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset
 from core.errors import BadRequestError, EcoMapperError
 from core.evaluation.results import ResultStore, result_key
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
@@ -60,6 +61,15 @@ class EvaluationConfig:
         lora / controlnet: extra weights for the model (paths or Hub ids).
         save_images: also write each generated image as PNG.
         extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
+        control_choice: ControlNet control month: "random" (as the original: one of the real months
+            1..6 months earlier, drawn with a seed fixed by the sample) or "latest".
+        clip_scale: "cosine" (the paper's 0.32-0.40) or "x100" (torchmetrics').
+        fid_preprocessing: Inception input, "pytorch-fid" or "torch-fidelity" (the paper's).
+        jpeg_quality: save each generated image as JPEG at this quality and score what is read back
+            (the original validation scripts wrote .jpg, PIL's default quality 75); None keeps PNG pixels.
+        fill_missing_climate: samples without stored climate get NASA POWER's values for their
+            month (the original's CSVs had them); otherwise their climate prompt is the spatial one.
+        transformer / control_range: as `core.models.ModelSpec`.
     """
 
     model_id: str
@@ -81,6 +91,25 @@ class EvaluationConfig:
     controlnet: str | None = None
     save_images: bool = False
     extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
+    control_choice: str = "random"
+    clip_scale: str = "cosine"
+    fid_preprocessing: str = "pytorch-fid"
+    jpeg_quality: int | None = None
+    fill_missing_climate: bool = False
+    transformer: str | None = None
+    control_range: str = "auto"
+
+    @classmethod
+    def paper(cls, **kwargs: Any) -> EvaluationConfig:
+        """The paper's conventions: torch-fidelity FID input, JPEG q75, cosine CLIP, random control, POWER climate."""
+        defaults = dict(
+            control_choice="random",
+            clip_scale="cosine",
+            fid_preprocessing="torch-fidelity",
+            jpeg_quality=75,
+            fill_missing_climate=True,
+        )
+        return cls(**{**defaults, **kwargs})
 
     def __post_init__(self) -> None:
         if not str(self.model_id).strip():
@@ -93,6 +122,16 @@ class EvaluationConfig:
             raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
         if not 0 < self.extreme_percentile < 50:
             raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
+        if self.control_choice not in ("random", "latest"):
+            raise BadRequestError(f"Unknown control choice {self.control_choice!r}.", 'Use "random" or "latest".')
+        if self.clip_scale not in ("cosine", "x100"):
+            raise BadRequestError(f"Unknown CLIP scale {self.clip_scale!r}.", 'Use "cosine" (the paper) or "x100".')
+        if self.fid_preprocessing not in ("pytorch-fid", "torch-fidelity"):
+            raise BadRequestError(
+                f"Unknown FID preprocessing {self.fid_preprocessing!r}.", 'Use "pytorch-fid" or "torch-fidelity".'
+            )
+        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
+            raise BadRequestError(f"JPEG quality {self.jpeg_quality} is not in 1..100.", "The paper's is 75.")
         if self.metrics is not None:
             unknown = [m for m in self.metrics if m not in METRIC_NAMES]
             if unknown or not self.metrics:
@@ -139,7 +178,13 @@ class PipelineGenerator:
     def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
         from core.models import ModelSpec, load_pipeline
 
-        spec = ModelSpec(config.model_id, lora=config.lora, controlnet=config.controlnet)
+        spec = ModelSpec(
+            config.model_id,
+            lora=config.lora,
+            controlnet=config.controlnet,
+            transformer=config.transformer,
+            control_range=config.control_range,
+        )
         self.engine = load_pipeline(spec, settings)
         if config.controlnet_previous and not self.engine.has_controlnet:
             raise BadRequestError(
@@ -156,12 +201,15 @@ class PipelineGenerator:
         from core.generate import GenerationRequest, generate_images
 
         meta = sample.metadata
+        climate = meta.climate
+        if climate is None and self.config.fill_missing_climate:
+            climate = power_climate(sample, self.settings)
         request = GenerationRequest(
             point=meta.point,
             month=meta.month,
             land_cover=meta.land_cover,
             cloud_fraction=meta.cloud_fraction,
-            climate=meta.climate,
+            climate=climate,
             seed=seed,
             num_inference_steps=self.config.num_inference_steps,
             guidance_scale=self.config.guidance_scale,
@@ -210,6 +258,32 @@ def sample_seed(base_seed: int, sample_id: str) -> int:
     return int(digest[:8], 16) % (2**31 - 1)
 
 
+def power_climate(sample: Sample, settings: Settings):
+    """NASA POWER's climate of the sample's month at its point (for samples stored without climate)."""
+    from core.sources.climate import climate_for_month, fetch_climate
+
+    month = sample.metadata.month
+    return climate_for_month(fetch_climate(sample.metadata.point, month, month, settings), month)
+
+
+def control_sample(dataset: Dataset, sample: Sample, config: EvaluationConfig) -> Sample | None:
+    """The ControlNet control: a real month of the same place 1..6 months earlier.
+
+    "random" draws among all of them with a seed fixed by the sample (the original's
+    `random.choice` over its 1..6-month candidates); "latest" takes the nearest.
+    """
+    if config.control_choice == "latest":
+        return dataset.previous_sample(sample)
+    candidates = [
+        found
+        for gap in range(1, MAX_CONTROL_GAP_MONTHS + 1)
+        if (found := dataset.get(f"{sample.location_id}@{sample.metadata.month - gap}")) is not None
+    ]
+    if not candidates:
+        return None
+    return random.Random(sample_seed(config.seed, "control:" + sample.sample_id)).choice(candidates)
+
+
 def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tuple[Sample, Sample | None]], int]:
     """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control."""
     by_location: dict[str, list[Sample]] = {}
@@ -224,7 +298,7 @@ def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tup
     pairs: list[tuple[Sample, Sample | None]] = []
     no_control = 0
     for sample in ordered:
-        control = dataset.previous_sample(sample) if config.controlnet_previous else None
+        control = control_sample(dataset, sample, config) if config.controlnet_previous else None
         if config.controlnet_previous and control is None:
             no_control += 1
             continue
@@ -242,6 +316,7 @@ class _MetricSuite:
         from core.metrics.weights import ALEXNET, INCEPTION_FID, LPIPS_ALEX_HEADS, resolve_clip_dir, resolve_weight_file
 
         self.settings = settings
+        self.config = config
         self.unavailable: dict[str, str] = {}
         self._paths: dict[str, tuple] = {}
         self._networks: dict[str, Any] = {}
@@ -273,7 +348,9 @@ class _MetricSuite:
             if name == "fid":
                 from core.metrics.fid import FidMetric
 
-                self._networks[name] = FidMetric(self.settings, paths[0], download=False)
+                self._networks[name] = FidMetric(
+                    self.settings, paths[0], download=False, preprocessing=self.config.fid_preprocessing
+                )
             elif name == "lpips":
                 from core.metrics.lpips import LpipsMetric
 
@@ -281,7 +358,9 @@ class _MetricSuite:
             else:
                 from core.metrics.clip_score import ClipScoreMetric
 
-                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False)
+                self._networks[name] = ClipScoreMetric(
+                    self.settings, paths[0], download=False, scale=self.config.clip_scale
+                )
         return self._networks[name]
 
     def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
@@ -336,6 +415,10 @@ def _evaluate_one(
     fake = generator.generate(sample, control, seed)
     generation_s = time.perf_counter() - started
     fake = _match_size(np.asarray(fake, dtype=np.uint8), real)
+    if config.jpeg_quality is not None:
+        from core.metrics.conventions import jpeg_round_trip
+
+        fake = jpeg_round_trip(fake, config.jpeg_quality)
     prompt = sample.prompts.spatial
     values, features = suite.score(real, fake, prompt)
     if features is not None:
@@ -449,6 +532,7 @@ def evaluate(
         store,
         metrics=suite.names,
         notes=_notes(config, dataset, suite, no_control, label),
+        clip_scale=config.clip_scale,
     )
     summary = {
         "model": label,
@@ -462,6 +546,13 @@ def evaluate(
         "skipped_files": dataset.skip_counts(),
         "skipped_no_control": no_control,
         "extremes": thresholds.as_dict(),
+        "conventions": {
+            "clip_scale": config.clip_scale,
+            "fid_preprocessing": config.fid_preprocessing,
+            "jpeg_quality": config.jpeg_quality,
+            "control_choice": config.control_choice,
+            "fill_missing_climate": config.fill_missing_climate,
+        },
     }
     atomic_write_json(config.out_dir / "summary.json", summary)
     return EvaluationReport(
@@ -508,6 +599,7 @@ def write_report(
     store: ResultStore,
     metrics: tuple[str, ...],
     notes: list[str] = (),
+    clip_scale: str | None = None,
 ) -> dict[str, Any]:
     """Write tables/*.csv, report.md and plots/*.png from per-sample records."""
     from core.evaluation.plots import plot_metrics_by_land_cover, plot_metrics_vs_climate
@@ -521,7 +613,7 @@ def write_report(
         table_paths[name] = path
     lines = ["# EcoMapper evaluation", ""]
     for name, table in tables.items():
-        lines += [f"## {TABLE_TITLES[name]}", "", to_markdown(table), ""]
+        lines += [f"## {TABLE_TITLES[name]}", "", to_markdown(table, clip_scale=clip_scale), ""]
     if notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     markdown_path = atomic_write_text(out_dir / "report.md", "\n".join(lines))
