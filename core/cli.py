@@ -26,6 +26,7 @@ COMMANDS = {
     "train": "train",
     "build-dataset": "build_dataset",
     "download": "download",
+    "experiment": "experiment",
 }
 
 log = logging.getLogger("core")
