@@ -62,6 +62,9 @@ class Settings:
     landcover_stac_url: str = PLANETARY_COMPUTER_STAC_URL
     # NASA POWER temporal API root (…/monthly/point, …/daily/point are appended).
     power_url: str = NASA_POWER_URL
+    # Admin-1 boundary GeoJSON (URL fetched once into the cache, or a local file) for place names by
+    # point-in-polygon; empty: the nearest-town gazetteer. Natural Earth's: core.sources.boundaries.
+    boundaries_url: str = ""
     # Hugging Face Hub endpoint; empty means huggingface_hub's own default.
     hf_endpoint: str = ""
     # On-disk cache of HTTP answers, scenes and look-ups.
