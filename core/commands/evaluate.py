@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--control-choice", choices=("random", "latest"), help="control month 1-6 months earlier (default random)"
     )
     parser.add_argument("--fill-climate", action="store_true", help="NASA POWER climate for samples without one")
+    parser.add_argument(
+        "--caption-preset",
+        default="fixed_caption",
+        help="prompts to generate with (core.prompts.CAPTION_PRESETS; the paper: fixed_caption)",
+    )
 
 
 def run(args: argparse.Namespace, settings) -> int:
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace, settings) -> int:
         extreme_percentile=args.extreme_percentile,
         transformer=args.transformer,
         control_range=args.control_range,
+        caption_preset=args.caption_preset,
         **options,
     )
     report = evaluate(config, settings)

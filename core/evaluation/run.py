@@ -71,6 +71,8 @@ class EvaluationConfig:
         fill_missing_climate: samples without stored climate get NASA POWER's values for their
             month (the original's CSVs had them); otherwise their climate prompt is the spatial one.
         transformer / control_range: as `core.models.ModelSpec`.
+        caption_preset: the prompts generated with (`core.prompts.CAPTION_PRESETS`): "fixed_caption"
+            (the paper's evaluation), "fixed_caption_word" for word-mode models, "fixed_caption_diffsat", ...
     """
 
     model_id: str
@@ -99,6 +101,7 @@ class EvaluationConfig:
     fill_missing_climate: bool = False
     transformer: str | None = None
     control_range: str = "auto"
+    caption_preset: str = "fixed_caption"
 
     @classmethod
     def paper(cls, **kwargs: Any) -> EvaluationConfig:
@@ -123,6 +126,9 @@ class EvaluationConfig:
             raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
         if not 0 < self.extreme_percentile < 50:
             raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
+        from core.prompts import caption_preset
+
+        caption_preset(self.caption_preset)  # BadRequestError naming the known presets
         if self.control_choice not in ("random", "latest"):
             raise BadRequestError(f"Unknown control choice {self.control_choice!r}.", 'Use "random" or "latest".')
         if self.clip_scale not in ("cosine", "x100"):
@@ -221,8 +227,28 @@ class PipelineGenerator:
             state=meta.state,
             country=meta.country or "",  # "" lets core.generate look the country up offline
         )
-        result = generate_images(request, self.engine, self.settings)
-        return result.images[0]
+        if self.config.caption_preset == "fixed_caption":
+            return generate_images(request, self.engine, self.settings).images[0]
+        return self._generate_with_preset(request.with_place(), sample, seed)
+
+    def _generate_with_preset(self, request, sample: Sample, seed: int) -> np.ndarray:
+        """The prompts drawn under the evaluation's caption preset (seeded by the sample), then the engine."""
+        from core.models.engine import Engine, FrameJob
+        from core.prompts import caption_prompts
+
+        if not isinstance(self.engine, Engine):
+            self.engine = Engine(self.engine)
+        rng = random.Random(sample_seed(self.config.seed, "caption:" + sample.sample_id))
+        prompts = caption_prompts(request.prompt_inputs(), self.config.caption_preset, rng)
+        job = FrameJob(prompts=prompts, seed=seed, control_image=request.control_image)
+        images, _ = self.engine.run_frames(
+            [job],
+            mode=request.mode,
+            size_px=request.size_px,
+            num_inference_steps=request.num_inference_steps,
+            guidance_scale=request.guidance_scale,
+        )
+        return images[0]
 
 
 def _read_checked_dataset(data_dir: Path, state) -> Dataset:

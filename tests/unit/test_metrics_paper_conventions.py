@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from core.errors import BadRequestError
 from core.metrics.conventions import (
     clip_on_scale,
     fidelity_normalize,
@@ -130,3 +131,29 @@ def test_missing_climate_comes_from_nasa_power(data_settings):
     climate = power_climate(sample, data_settings)
     # the recorded NASA POWER answer for July 2019 (T2M 23.06 C, PRECTOTCORR 4.24 mm/day)
     assert climate.temp_c == pytest.approx(23.06) and climate.precip_mm_day == pytest.approx(4.24)
+
+
+@pytest.mark.slow
+def test_evaluation_generates_with_the_chosen_caption_preset(tmp_path, settings):
+    from core.evaluation.run import EvaluationConfig, PipelineGenerator, evaluate
+    from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
+
+    config = EvaluationConfig(
+        "tiny-random",
+        require_shared(ECOMAPPER_EXAMPLE) / "Test-Batch",
+        tmp_path / "out",
+        limit=1,
+        size_px=64,
+        num_inference_steps=2,
+        metrics=("ssim", "psnr"),
+        caption_preset="fixed_caption_diffsat",
+    )
+    cpu = settings.with_(device="cpu")
+    generator = PipelineGenerator(config, cpu)
+    report = evaluate(config, cpu, generator=generator)
+    assert report.generated == 1
+    spatial_prompts = {key[0] for key in generator.engine._embeddings if key[0]}
+    # DiffusionSat's fixed caption: no cloud words, no date, the country only, no climate
+    assert spatial_prompts == {"a satellite image of Woody Savannas in Ethiopia."}
+    with pytest.raises(BadRequestError):
+        EvaluationConfig("tiny-random", ".", "out", caption_preset="fixed")
