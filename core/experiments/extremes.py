@@ -146,37 +146,18 @@ class ExtremesResult:
     images: list[Path] = field(default_factory=list)
 
 
-def initial_latents(pipe: Any, seed: int, size_px: int) -> Any:
-    """The fixed starting noise of one seed (drawn once, reused for every image of that seed)."""
-    import torch
-
-    generator = torch.Generator("cpu").manual_seed(seed)
-    channels = pipe.transformer.config.in_channels
-    side = size_px // pipe.vae_scale_factor
-    return torch.randn((1, channels, side, side), generator=generator, dtype=torch.float32)
-
-
 def render(pipe: Any, latents: Any, prompts: tuple[str, str], request: ExtremesRequest) -> Any:
     """One image (uint8 H x W x 3) from fixed latents."""
-    import numpy as np
-    import torch
+    from core.models.fixed_latents import generate_from_latents
 
-    device = pipe._execution_device
-    dtype = pipe.transformer.dtype
-    with torch.inference_mode():
-        image = pipe(
-            prompt=prompts[0],
-            prompt_2=prompts[0],
-            prompt_3=prompts[1],
-            height=request.size_px,
-            width=request.size_px,
-            num_inference_steps=request.num_inference_steps,
-            guidance_scale=request.guidance_scale,
-            latents=latents.to(device, dtype),
-            max_sequence_length=256,
-            output_type="np",
-        ).images[0]
-    return (np.clip(image, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    return generate_from_latents(
+        pipe,
+        latents,
+        prompts,
+        size_px=request.size_px,
+        num_inference_steps=request.num_inference_steps,
+        guidance_scale=request.guidance_scale,
+    )
 
 
 def write_figure(panels: list[tuple[Any, tuple[int, int, int]]], path: Path) -> Path:
@@ -205,6 +186,8 @@ def run_extremes(
 ) -> ExtremesResult:
     """Generate every figure of the experiment; images and prompts are written beside the figures."""
     from PIL import Image
+
+    from core.models.fixed_latents import initial_latents
 
     result = ExtremesResult()
     locations, months = request.effective()

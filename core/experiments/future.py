@@ -150,12 +150,10 @@ def run_future(
 
     `pipe` is a text-to-image or ControlNet SD3 pipeline; with a ControlNet the row's real image is the control.
     """
-    import numpy as np
-    import torch
     from PIL import Image
 
     from core.dataset.reader import load_rgb
-    from core.experiments.extremes import initial_latents
+    from core.models.fixed_latents import generate_from_latents, initial_latents
 
     uses_control = hasattr(pipe, "controlnet")
     result = FutureResult()
@@ -173,23 +171,15 @@ def run_future(
             control = Image.fromarray(load_rgb(row.image_path)).resize((size_px, size_px), Image.Resampling.BICUBIC)
         for year in years:
             short, long = future_prompts(row, year)
-            kwargs = dict(
-                prompt=short,
-                prompt_2=short,
-                prompt_3=long,
-                height=size_px,
-                width=size_px,
+            pixels = generate_from_latents(
+                pipe,
+                latents,
+                (short, long),
+                size_px=size_px,
                 num_inference_steps=num_inference_steps,
                 guidance_scale=guidance_scale,
-                latents=latents.to(pipe._execution_device, pipe.transformer.dtype),
-                max_sequence_length=256,
-                output_type="np",
+                control_image=control,
             )
-            if control is not None:
-                kwargs["control_image"] = control
-            with torch.inference_mode():
-                image = pipe(**kwargs).images[0]
-            pixels = (np.clip(image, 0.0, 1.0) * 255.0).round().astype(np.uint8)
             name = f"{row.location_id}_{year}-{row.month.month:02d}"
             path = Path(out_dir) / row.location_id / f"{name}.png"
             with atomic_output(path) as tmp:

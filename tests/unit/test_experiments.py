@@ -15,12 +15,12 @@ from core.experiments.extremes import (
     ExtremesRequest,
     extreme_prompts,
     grid_climates,
-    initial_latents,
     render,
     run_extremes,
 )
 from core.experiments.future import future_prompts, read_future_csv, run_future
 from core.models import ModelSpec, load_pipeline
+from core.models.fixed_latents import initial_latents
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 
 
