@@ -484,6 +484,7 @@ def evaluate(
         return None
 
     records = store.read_all()
+    inception = _inception_score(records, store, suite)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
         records,
@@ -506,6 +507,8 @@ def evaluate(
         "skipped_files": dataset.skip_counts(),
         "skipped_no_control": no_control,
         "extremes": thresholds.as_dict(),
+        # the paper also reports IS (torch-fidelity: unbiased logits, 10 splits) of the generated images
+        "inception_score": inception,
         "conventions": {
             "clip_scale": config.clip_scale,
             "fid_preprocessing": config.fid_preprocessing,
@@ -531,6 +534,22 @@ def evaluate(
         elapsed_s=time.perf_counter() - started,
         summary=summary,
     )
+
+
+def _inception_score(records: list[dict], store: ResultStore, suite: MetricSuite) -> dict[str, Any] | None:
+    """IS of every generated image with stored Inception features (None without FID or with < 10 images)."""
+    from core.metrics.conventions import IS_SPLITS, inception_score_from_pool_features
+
+    if "fid" not in suite.names:
+        return None
+    fakes = [pair[1] for r in records if r.get("has_features") and (pair := store.read_features(r["key"])) is not None]
+    if len(fakes) < IS_SPLITS:
+        return None
+    classifier = getattr(suite._network("fid").extractor, "fc", None)
+    if classifier is None:  # a custom feature extractor without the Inception classifier
+        return None
+    mean, std = inception_score_from_pool_features(np.stack(fakes), classifier.weight.detach().cpu().numpy())
+    return {"mean": mean, "std": std, "n": len(fakes), "splits": IS_SPLITS}
 
 
 def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_control: int, label: str) -> list[str]:

@@ -84,3 +84,12 @@ def inception_score(logits, splits: int = IS_SPLITS) -> tuple[float, float]:
         scores.append(float(kl.mean().exp()))
     values = np.array(scores)
     return float(values.mean()), float(values.std())
+
+
+def inception_score_from_pool_features(features, fc_weight, splits: int = IS_SPLITS) -> tuple[float, float]:
+    """Inception Score from stored 2048-d pool features and the Inception classifier's weight (no bias)."""
+    import torch
+
+    pool = torch.as_tensor(np.asarray(features), dtype=torch.float64)
+    weight = torch.as_tensor(fc_weight, dtype=torch.float64)
+    return inception_score(pool @ weight.T, splits=splits)

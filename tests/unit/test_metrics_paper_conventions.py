@@ -54,6 +54,16 @@ def test_inception_score_on_known_logits():
     assert inception_score(random_logits, splits=1)[0] == pytest.approx(expected, rel=1e-9)
 
 
+def test_inception_score_from_stored_pool_features():
+    from core.metrics.conventions import inception_score_from_pool_features
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(20, 16))
+    weight = rng.normal(size=(8, 16))
+    expected = inception_score(torch.from_numpy(features @ weight.T))
+    assert inception_score_from_pool_features(features, weight) == pytest.approx(expected)
+
+
 def test_tf1_bilinear_resize_has_no_half_pixel_offset():
     x = torch.tensor([[[[0.0, 10.0]]]])  # 1 x 1 x 1 x 2
     up = tf1_bilinear_resize(x.expand(1, 1, 2, 2), 4)
