@@ -17,6 +17,7 @@ from core.errors import CancelledError, EcoMapperError
 # command name -> module under core.commands (one file per command)
 COMMANDS = {
     "climate": "climate",
+    "projection": "projection",
     "scene": "scene",
     "landcover": "landcover",
     "prompt": "prompt",
@@ -29,6 +30,7 @@ COMMANDS = {
     "build-dataset": "build_dataset",
     "download": "download",
     "compare-models": "compare_models",
+    "experiment": "experiment",
 }
 
 log = logging.getLogger("core")

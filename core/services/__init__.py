@@ -1,7 +1,8 @@
 """The one service layer: what the CLI commands and the app both call (and nothing else of `core`).
 
 One module per job: `observe` (place, month -> image, climate, land cover, place; each on its own),
-`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`
+`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`,
+`projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/interfaces.md.
 Importing this package does not import torch.
@@ -35,14 +36,17 @@ from core.services.observe import (
     place_of,
     search_places,
 )
+from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
 from core.timelapse import caption_for, frame_caption, label_image
 
 __all__ = [
+    "HORIZON_CHOICES",
     "HOW_TO_READ",
     "MODEL_IDS",
     "MODES",
     "SCENARIO_PRESETS",
+    "SSP_CHOICES",
     "TINY_MODEL_ID",
     "BackendRequest",
     "ClimateChange",
@@ -56,6 +60,7 @@ __all__ = [
     "ModelComparison",
     "ModelSpec",
     "Observation",
+    "ProjectedClimate",
     "Provenance",
     "Scenario",
     "TimelapseRequest",
@@ -87,6 +92,7 @@ __all__ = [
     "observe",
     "observed_climate",
     "place_of",
+    "projected_climate",
     "prompts_for",
     "real_frames",
     "recipe_request",
