@@ -5,9 +5,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
 
 TINY_MODEL_ID = "tiny-random"
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 DOWNLOAD_HINT = (
     "To get real weights: accept the licence of `stabilityai/stable-diffusion-3-medium-diffusers` on the "
     "Hugging Face Hub, log in (`huggingface-cli login` or set `HF_TOKEN`), then run "
@@ -21,25 +25,29 @@ GATED_HINT = (
 )
 
 
-def model_banner(model_id: str, weights_present: bool | None, detail: str = "") -> str:
-    """The Markdown banner above the app: empty when a real model with weights is configured.
+def model_notice(model_id: str, weights_present: bool | None) -> str:
+    """The one line end users see about the model: '' for a real model whose weights are here.
 
-    Args:
-        model_id: the configured model id or path.
-        weights_present: True when the weights are on disk, False when not, None when unknown.
-        detail: an extra sentence (e.g. why the weights could not be found).
+    Users cannot fix missing weights, so they are only told what works; how to fix it goes to the
+    server log (`operator_message`), for whoever runs the server.
     """
     if model_id == TINY_MODEL_ID:
+        return "Test model `tiny-random`: generated images are **noise**, not predictions."
+    if weights_present is False:
         return (
-            "⚠️ **Model `tiny-random`**: a tiny randomly initialised SD3 for tests and smoke checks. "
-            "It runs the whole pipeline in seconds but its images are **noise**, not predictions. " + DOWNLOAD_HINT
+            f"Generating is not available on this server yet (the weights of `{model_id}` are missing). "
+            "Observing real imagery and climate works."
         )
+    return ""
+
+
+def operator_message(model_id: str, weights_present: bool | None, detail: str = "") -> str:
+    """What the person running the server should do about the model ('' when nothing), for the log."""
+    if model_id == TINY_MODEL_ID:
+        return f"Model tiny-random: images are noise (for tests). For real images: {DOWNLOAD_HINT}"
     if weights_present is False:
         how = detail or DOWNLOAD_HINT
-        return (
-            f"⚠️ **The weights of `{model_id}` are not on this machine**, so generating will fail until they are. "
-            f"{how} {GATED_HINT} Observing real imagery and climate works without them."
-        )
+        return f"The weights of {model_id} are not on this machine: generating will fail. {how} {GATED_HINT}"
     return ""
 
 
@@ -71,49 +79,58 @@ def format_timings(timings_s: Mapping[str, float]) -> str:
     return ", ".join(f"{name.removesuffix('_s')} {seconds:.2f} s" for name, seconds in timings_s.items())
 
 
+def format_climate_values(climate) -> str:
+    """`format_climate` of a ClimateValues."""
+    return format_climate(climate.temp_c, climate.precip_mm_day, climate.solar_mj_m2_day)
+
+
+def climate_boxes(climate) -> tuple[str, str, str]:
+    """The observed climate as the three boxes show it (rounded to their display precision); '' when missing."""
+    if climate is None:
+        return "", "", ""
+    return f"{climate.temp_c:.1f}", f"{climate.precip_mm_day:.2f}", f"{climate.solar_mj_m2_day:.1f}"
+
+
+def observed_line(month: str, scene, scene_problem: str, climate, land_cover: str | None) -> str:
+    """One line under the month: what was observed there, each part on its own."""
+    if scene is not None:
+        image = f"Sentinel-2 {scene.acquired:%Y-%m-%d}, {format_percent(scene.cloud_fraction)} cloud"
+    else:
+        image = f"⚠️ no Sentinel-2 image ({_first_sentence(scene_problem)})"
+    climate_text = format_climate_values(climate) if climate else "⚠️ no climate"
+    return f"**{month}** · {image} · {climate_text} · {land_cover or '⚠️ choose a land cover'}"
+
+
+def _first_sentence(text: str) -> str:
+    head, _, _ = str(text).partition(". ")
+    return head.rstrip(".")
+
+
 def format_observation(
     *,
     point_label: str,
     place_label: str,
     month: str,
-    acquired: datetime,
-    scene_id: str,
-    cloud_fraction: float,
-    nodata_fraction: float,
-    provider: str,
+    scene,
+    scene_problem: str,
     climate_line: str | None,
     land_cover_line: str,
 ) -> str:
-    """Markdown that goes beside the observed image."""
-    lines = [
-        f"**{place_label}** ({point_label}) — {month}",
-        "",
-        f"- Acquired: {acquired.strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Scene: `{scene_id}` ({provider})",
-        f"- Cloud cover over the footprint: {format_percent(cloud_fraction)}",
-    ]
-    if nodata_fraction > 0.005:
-        lines.append(f"- No-data pixels: {format_percent(nodata_fraction)}")
+    """Markdown with the observation's details (scene or why there is none, climate, land cover)."""
+    lines = [f"**{place_label}** ({point_label}) — {month}", ""]
+    if scene is not None:
+        lines += [
+            f"- Acquired: {scene.acquired.strftime('%Y-%m-%d %H:%M UTC')}",
+            f"- Scene: `{scene.scene_id}` ({scene.provider})",
+            f"- Cloud cover over the footprint: {format_percent(scene.cloud_fraction)}",
+        ]
+        if scene.nodata_fraction > 0.005:
+            lines.append(f"- No-data pixels: {format_percent(scene.nodata_fraction)}")
+    else:
+        lines.append(f"- No Sentinel-2 image: {scene_problem}")
     lines.append(f"- Climate this month (NASA POWER): {climate_line or 'not available'}")
     lines.append(f"- Land cover: {land_cover_line}")
     return "\n".join(lines)
-
-
-def format_metrics(values: Mapping[str, float | str | None]) -> str:
-    """A Markdown table of metric name -> value (numbers to 3 decimals, text as given)."""
-    rows = ["| metric | value |", "|---|---|"]
-    for name, value in values.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            shown = format_number(float(value), 3)
-        else:
-            shown = str(value) if value is not None else "—"
-        rows.append(f"| {name} | {shown} |")
-    return "\n".join(rows)
-
-
-def scenario_label(temp_delta_c: float, precip_pct: float) -> str:
-    """A caption like '+2.0 °C, -20 % precip' for a scenario variant."""
-    return f"{temp_delta_c:+.1f} °C, {precip_pct:+.0f} % precip"
 
 
 def safe_filename(*parts: object) -> str:
@@ -128,3 +145,58 @@ def point_stem(lat: float, lon: float) -> str:
     ns = "N" if lat >= 0 else "S"
     ew = "E" if lon >= 0 else "W"
     return f"{abs(lat):.4f}{ns}_{abs(lon):.4f}{ew}"
+
+
+def scenario_text(temp_delta_c: float, precip_pct: float) -> str:
+    """'today' or '+2 °C, −30 % rain' (zero parts left out)."""
+    parts = []
+    if temp_delta_c:
+        parts.append(f"{temp_delta_c:+g} °C")
+    if precip_pct:
+        parts.append(f"{precip_pct:+g} % rain")
+    return ", ".join(parts).replace("-", "\u2212") if parts else "today"
+
+
+def scenario_stem(temp_delta_c: float, precip_pct: float) -> str:
+    """A file-name part for a scenario, e.g. 't+2_p-30' ('today' for none)."""
+    if not temp_delta_c and not precip_pct:
+        return "today"
+    return f"t{temp_delta_c:+g}_p{precip_pct:+g}"
+
+
+@dataclass(frozen=True)
+class ResultLabels:
+    """The captions stamped on generated images: what is AI-made, where, when, under which climate."""
+
+    today: str
+    scenario: str
+    mark: str
+
+
+def ai_mark(model_id: str) -> str:
+    """'AI-generated', or 'AI-generated noise (tiny test model)' for tiny-random."""
+    return "AI-generated noise (tiny test model)" if model_id == TINY_MODEL_ID else "AI-generated"
+
+
+def result_labels(place: str, month: str, scenario: tuple[float, float], model_id: str) -> ResultLabels:
+    mark = ai_mark(model_id)
+    when = month_label(month)
+    return ResultLabels(
+        today=f"{mark} · {place} · {when} · today's climate",
+        scenario=f"{mark} · {place} · {when} · scenario {scenario_text(*scenario)}",
+        mark=mark,
+    )
+
+
+def month_label(month: str) -> str:
+    """'2020-02' -> 'February 2020'."""
+    year, _, number = str(month).partition("-")
+    return f"{MONTH_NAMES[int(number) - 1]} {year}"
+
+
+def format_compare_metrics(values: Mapping[str, Mapping[str, float]], how_to_read: str) -> str:
+    """SSIM and PSNR of each compared pair in one table, with one line on how to read them."""
+    rows = ["| compared | SSIM | PSNR (dB) |", "|---|---|---|"]
+    for name, pair in values.items():
+        rows.append(f"| {name} | {format_number(pair.get('SSIM'), 3)} | {format_number(pair.get('PSNR'), 1)} |")
+    return "\n".join(rows) + f"\n\n{how_to_read}"

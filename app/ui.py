@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from app.formatting import model_banner
+from app.formatting import model_notice, operator_message
 from app.handlers import Handlers
 from app.layout import CSS, build_blocks
 from app.map_picker import leaflet_url
@@ -53,11 +53,14 @@ def build_ui(
     )
     config.output_dir.mkdir(parents=True, exist_ok=True)
     present, detail = weights_status(model, resolved)
-    banner = model_banner(model, present, detail)
-    if banner:
-        log.warning("%s", banner.replace("**", "").replace("`", ""))
+    for_operator = operator_message(model, present, detail)
+    if for_operator:
+        log.warning("%s", for_operator.replace("`", ""))
     choices = list(dict.fromkeys([model, *MODEL_IDS]))
-    demo = build_blocks(Handlers(config), banner, choices, tuple(LAND_COVER_CLASSES))
+    handlers = Handlers(config)
+    demo = build_blocks(handlers, model_notice(model, present), choices, tuple(LAND_COVER_CLASSES))
+    # The place look-up loads in the background now, so the first click finds it warm.
+    handlers.warm_up_in_background()
     demo.queue(max_size=MAX_QUEUE_SIZE)
     demo.ecomapper_config = config  # read by tests and benchmarks (allowed paths, output folder)
     return demo
