@@ -5,13 +5,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 TINY_MODEL_ID = "tiny-random"
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 DOWNLOAD_HINT = (
     "To get real weights: accept the licence of `stabilityai/stable-diffusion-3-medium-diffusers` on the "
     "Hugging Face Hub, log in (`huggingface-cli login` or set `HF_TOKEN`), then run "
@@ -147,56 +142,23 @@ def point_stem(lat: float, lon: float) -> str:
     return f"{abs(lat):.4f}{ns}_{abs(lon):.4f}{ew}"
 
 
-def scenario_text(temp_delta_c: float, precip_pct: float) -> str:
-    """'today' or '+2 °C, −30 % rain' (zero parts left out)."""
-    parts = []
-    if temp_delta_c:
-        parts.append(f"{temp_delta_c:+g} °C")
-    if precip_pct:
-        parts.append(f"{precip_pct:+g} % rain")
-    return ", ".join(parts).replace("-", "\u2212") if parts else "today"
-
-
-def scenario_stem(temp_delta_c: float, precip_pct: float) -> str:
-    """A file-name part for a scenario, e.g. 't+2_p-30' ('today' for none)."""
-    if not temp_delta_c and not precip_pct:
+def scenario_stem(scenario) -> str:
+    """A file-name part for a `Scenario`, e.g. 't+2_p-30' ('today' for none)."""
+    if scenario.is_today:
         return "today"
-    return f"t{temp_delta_c:+g}_p{precip_pct:+g}"
+    change = scenario.change_for(None)
+    return f"t{change.temp_delta_c:+g}_p{change.precip_change_pct:+g}"
 
 
-@dataclass(frozen=True)
-class ResultLabels:
-    """The captions stamped on generated images: what is AI-made, where, when, under which climate."""
-
-    today: str
-    scenario: str
-    mark: str
-
-
-def ai_mark(model_id: str) -> str:
-    """'AI-generated', or 'AI-generated noise (tiny test model)' for tiny-random."""
-    return "AI-generated noise (tiny test model)" if model_id == TINY_MODEL_ID else "AI-generated"
-
-
-def result_labels(place: str, month: str, scenario: tuple[float, float], model_id: str) -> ResultLabels:
-    mark = ai_mark(model_id)
-    when = month_label(month)
-    return ResultLabels(
-        today=f"{mark} · {place} · {when} · today's climate",
-        scenario=f"{mark} · {place} · {when} · scenario {scenario_text(*scenario)}",
-        mark=mark,
-    )
-
-
-def month_label(month: str) -> str:
-    """'2020-02' -> 'February 2020'."""
-    year, _, number = str(month).partition("-")
-    return f"{MONTH_NAMES[int(number) - 1]} {year}"
+def is_noise(model_id: str) -> bool:
+    """The tiny random test model: its images are noise, and every label says so."""
+    return model_id == TINY_MODEL_ID
 
 
 def format_compare_metrics(values: Mapping[str, Mapping[str, float]], how_to_read: str) -> str:
-    """SSIM and PSNR of each compared pair in one table, with one line on how to read them."""
-    rows = ["| compared | SSIM | PSNR (dB) |", "|---|---|---|"]
-    for name, pair in values.items():
-        rows.append(f"| {name} | {format_number(pair.get('SSIM'), 3)} | {format_number(pair.get('PSNR'), 1)} |")
-    return "\n".join(rows) + f"\n\n{how_to_read}"
+    """SSIM / PSNR of each compared pair on one line, then one line on how to read them."""
+    pairs = " · ".join(
+        f"{name}: **{format_number(pair.get('SSIM'), 3)}** / {format_number(pair.get('PSNR'), 1, 'dB')}"
+        for name, pair in values.items()
+    )
+    return f"SSIM / PSNR — {pairs}\n\n{how_to_read}"

@@ -16,6 +16,7 @@ from typing import Any
 
 from core.errors import BadRequestError
 from core.geo import Month, Point
+from core.scenario import SCENARIO_PRESETS, Scenario
 
 PICK_A_PLACE = BadRequestError(
     "No place is picked yet.", "Pick a place first: click the map, search a name, or type a latitude and a longitude."
@@ -147,21 +148,15 @@ class ObservedClimateForm:
         return None not in (self.temp_c, self.precip_mm_day, self.solar_mj_m2_day)
 
 
-@dataclass(frozen=True)
-class ScenarioForm:
-    """The scenario sliders: a temperature change and a precipitation change in percent."""
-
-    temp_delta_c: float
-    precip_pct: float
-    name: str = ""
-
-    @classmethod
-    def read(cls, temp_delta_c: Any, precip_pct: Any, name: Any = "") -> ScenarioForm:
-        return cls(
-            read_number_or(temp_delta_c, "temperature change", 0.0),
-            read_number_or(precip_pct, "precipitation change", 0.0),
-            read_text(name),
-        )
+def read_scenario(temp_delta_c: Any, precip_pct: Any) -> Scenario:
+    """The scenario of the two sliders; a preset's name when the numbers are a preset's."""
+    scenario = Scenario.of_change(
+        read_number_or(temp_delta_c, "temperature change", 0.0), read_number_or(precip_pct, "precipitation change", 0.0)
+    )
+    for preset in SCENARIO_PRESETS:
+        if preset.change == scenario.change:
+            return preset
+    return scenario
 
 
 def _model_choice(raw: Mapping[str, Any], default_model: str) -> ModelChoice:
@@ -206,7 +201,7 @@ class GenerateForm:
     land_cover: str | None
     cloud_fraction: float
     observed: ObservedClimateForm
-    scenario: ScenarioForm
+    scenario: Scenario
     mode: str
     control_months_before: int
     model: ModelChoice
@@ -226,7 +221,7 @@ class GenerateForm:
             land_cover=read_text(raw["land_cover"]) or None,
             cloud_fraction=min(max(cloud_pct, 0.0), 100.0) / 100.0,
             observed=ObservedClimateForm.read(raw["temp_c"], raw["precip_mm_day"], raw["solar_mj_m2_day"]),
-            scenario=ScenarioForm.read(raw["temp_delta_c"], raw["precip_pct"]),
+            scenario=read_scenario(raw["temp_delta_c"], raw["precip_pct"]),
             mode=mode,
             control_months_before=read_int(raw["control_months_before"], "ControlNet months before", default=1),
             model=_model_choice(raw, default_model),

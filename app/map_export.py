@@ -22,9 +22,8 @@ def write_result_map(
     bbox: tuple[float, float, float, float],
     footprint: dict,
     real: np.ndarray | None,
-    today: np.ndarray,
-    scenario: np.ndarray,
-    labels,
+    today: tuple[np.ndarray, str],
+    scenario: tuple[np.ndarray, str],
 ) -> Path:
     """Write the HTML map and return its path (written to a temporary sibling, then renamed).
 
@@ -33,9 +32,8 @@ def write_result_map(
         bbox: the footprint's (min_lon, min_lat, max_lon, max_lat).
         footprint: the footprint polygon as GeoJSON.
         real: the real Sentinel-2 image of the month, or None when the month has none.
-        today: the image generated under the observed climate.
-        scenario: the image generated under the scenario (same seed).
-        labels: `formatting.ResultLabels` (layer names carry the "AI-generated" mark).
+        today: the image generated under the observed climate and its "AI-generated · ..." label.
+        scenario: the image generated under the scenario (same seed) and its label.
     """
     import folium
 
@@ -46,9 +44,9 @@ def write_result_map(
     layers = []
     if real is not None:
         layers.append(folium.raster_layers.ImageOverlay(real, bounds, name="Real (Sentinel-2)", opacity=1.0))
-    today_layer = folium.raster_layers.ImageOverlay(today, bounds, name=labels.today, opacity=1.0)
-    scenario_layer = folium.raster_layers.ImageOverlay(scenario, bounds, name=labels.scenario, opacity=1.0)
-    for layer in (*layers, today_layer, scenario_layer):
+    for image, label in (today, scenario):
+        layers.append(folium.raster_layers.ImageOverlay(image, bounds, name=label, opacity=1.0))
+    for layer in layers:
         layer.add_to(fmap)
     folium.GeoJson(
         footprint, name="Footprint (5.12 km)", style_function=lambda _: {"color": "#ff7a00", "fillOpacity": 0}

@@ -30,7 +30,7 @@ _HTML_TEMPLATE = """
 
 _CSS_TEMPLATE = """
 .eco-map-wrap { position: relative; }
-.eco-map { height: var(--eco-map-height, 455px); width: 100%; border-radius: 8px; background: #dfe8ef;
+.eco-map { height: var(--eco-map-height, 560px); width: 100%; border-radius: 8px; background: #dfe8ef;
   cursor: crosshair; }
 .eco-map-note { position: absolute; left: 56px; top: 10px; z-index: 1000; padding: 4px 8px;
   background: rgba(255,255,255,0.9); border-radius: 4px; font-size: 12px; color: #333; }
@@ -142,8 +142,8 @@ function start() {
     drawPoint(state.lat, state.lon, false);
     if (state.footprint) {
       drawSquare(L.geoJSON(state.footprint, { style: { color: '#ff7a00', weight: 2, fillOpacity: 0.04 } }));
-      // Zoom in on typed or searched points (the square would be a dot from far out).
-      if (state.fly) { map.fitBounds(square.getBounds(), { maxZoom: 12, padding: [40, 40] }); }
+      // Zoom in on typed or searched points and on results (the square would be a dot from far out).
+      if (state.fly) { map.fitBounds(square.getBounds(), { maxZoom: 13, padding: [60, 60] }); }
     }
     drawOverlays(state);
     box.dataset.lat = String(state.lat);

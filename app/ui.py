@@ -12,9 +12,10 @@ from app.formatting import model_notice, operator_message
 from app.handlers import Handlers
 from app.layout import CSS, build_blocks
 from app.map_picker import leaflet_url
-from app.model_status import weights_status
 from app.state import AppConfig
 from core.config import Settings
+from core.land_cover_classes import LAND_COVER_CLASSES
+from core.services import MODEL_IDS, weights_status
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ def build_ui(
         output_dir: where exports are written; a folder under the system temp dir when None.
         leaflet_base_url: Leaflet's `dist` URL; `ECOMAPPER_LEAFLET_URL` or the CDN when None.
     """
-    from core.models.registry import MODEL_IDS
-    from core.sources.landcover import LAND_COVER_CLASSES
-
     resolved = settings or Settings.from_env()
     config = AppConfig(
         settings=resolved,

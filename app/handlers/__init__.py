@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from app import formatting
-from app.forms import GenerateForm, read_number
+from app.forms import GenerateForm, ObservedClimateForm, read_scenario
 from app.handlers import bridge
 from app.handlers.generate import GenerateHandlers, generate_endpoint
 from app.handlers.observe import ObserveHandlers
@@ -21,17 +21,14 @@ from app.handlers.point import PointHandlers
 from app.handlers.recipes import RecipeHandlers
 from app.handlers.series import SeriesHandlers, grid_endpoint, timelapse_endpoint
 from app.state import AppConfig, CancelRegistry, EngineHolder
-from core.errors import BadRequestError
+from core import services
+from core.climate_values import ClimateValues
+from core.errors import BadRequestError, EcoMapperError
+from core.geo import Point
+from core.scenario import SCENARIO_PRESETS, Scenario
 
 log = logging.getLogger(__name__)
 
-# (label, temperature change °C, precipitation change %): scenarios a teacher can show in one click.
-SCENARIO_PRESETS = (
-    ("Today", 0.0, 0.0),
-    ("+2 °C", 2.0, 0.0),
-    ("+4 °C, 30 % less rain", 4.0, -30.0),
-    ("Wetter (+30 % rain)", 0.0, 30.0),
-)
 CUSTOM_PRESET = "Custom"
 
 
@@ -45,7 +42,7 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
     def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:
         self.config = config
         self.settings = config.settings
-        self.engines = engines or EngineHolder(bridge.load_engine)
+        self.engines = engines or EngineHolder(services.load_engine)
         self.cancels = CancelRegistry()
         self.generate_endpoint = generate_endpoint(self)
         self.timelapse_endpoint = timelapse_endpoint(self)
@@ -66,13 +63,15 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
         except Exception as err:  # a failed warm-up only makes the first click slower
             log.warning("warming up the place look-up failed: %s", err)
 
-    def default_month(self) -> str:
-        return str(bridge.latest_month(self.settings))
+    def default_month_for(self, point: Point) -> str:
+        """The latest month with a published NASA POWER monthly value and a Sentinel-2 scene at `point`."""
+        return str(services.latest_month(point, self.settings))
 
-    def default_timelapse_range(self) -> tuple[str, str]:
-        """The last complete 12 months that have data (ending with the default month)."""
-        last = bridge.latest_month(self.settings)
-        return str(last - 11), str(last)
+    @staticmethod
+    def default_timelapse_range() -> tuple[str, str]:
+        """The last complete 12 months."""
+        start, end = services.default_timelapse_range()
+        return str(start), str(end)
 
     # ---- shared by the generating handlers -----------------------------------------------------
 
@@ -92,6 +91,7 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
         return report
 
     def engine_for(self, form: GenerateForm, progress: gr.Progress, mode: str | None = None):
+        """(engine, model spec) for the form's model in `mode` (loaded once, kept across requests)."""
         mode = mode or form.mode
         model = form.model
         if mode == "controlnet" and not model.controlnet:
@@ -100,10 +100,13 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
                 "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model).",
             )
         progress(0.05, desc=f"Loading model {model.model_id}")
-        spec = bridge.model_spec(
-            model.model_id, model.controlnet if mode == "controlnet" else None, model.lora, model.lora_scale
+        spec = services.ModelSpec(
+            model_id=model.model_id,
+            controlnet=model.controlnet if mode == "controlnet" else None,
+            lora=model.lora,
+            lora_scale=model.lora_scale,
         )
-        return self.engines.get(spec, self.settings, progress=self.progress_bridge(progress))
+        return self.engines.get(spec, self.settings, progress=self.progress_bridge(progress)), spec
 
     def run_cancellable(self, request: gr.Request | None, job: Callable[[Any], Any]) -> Any:
         session = _session(request)
@@ -123,45 +126,53 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
 
     @staticmethod
     def preset_labels() -> list[str]:
-        return [label for label, _, _ in SCENARIO_PRESETS] + [CUSTOM_PRESET]
+        """The presets for class use ('Today', 'Warmer (+2 °C)', 'Hot and dry (+4 °C, −30 % rain)', ...)."""
+        return [_preset_label(p) for p in SCENARIO_PRESETS] + [CUSTOM_PRESET]
 
     @staticmethod
     def preset_chosen(label: str) -> tuple:
-        for name, temp, precip in SCENARIO_PRESETS:
-            if name == label:
-                return temp, precip
+        for preset in SCENARIO_PRESETS:
+            if _preset_label(preset) == label:
+                change = preset.change
+                return change.temp_delta_c, change.precip_change_pct
         return gr.skip(), gr.skip()
 
     @staticmethod
-    def preset_label_for(temp_delta_c: float, precip_pct: float) -> str:
-        for name, temp, precip in SCENARIO_PRESETS:
-            if (temp, precip) == (float(temp_delta_c or 0), float(precip_pct or 0)):
-                return name
-        return CUSTOM_PRESET
+    def preset_label_for(temp_delta_c, precip_pct) -> str:
+        """The preset whose change the two numbers are, else 'Custom'."""
+        try:
+            scenario = read_scenario(temp_delta_c, precip_pct)
+        except BadRequestError:
+            return CUSTOM_PRESET
+        return _preset_label(scenario) if scenario in SCENARIO_PRESETS else CUSTOM_PRESET
 
-    def preset_for_numbers(self, temp_delta_c: float, precip_pct: float) -> str:
+    def preset_for_numbers(self, temp_delta_c, precip_pct) -> str:
         """Moving a slider selects the matching preset, or 'Custom'."""
         return self.preset_label_for(temp_delta_c, precip_pct)
 
     @staticmethod
     def scenario_line(temp_delta_c, precip_pct, temp_c, precip_mm_day, solar) -> str:
-        """'Scenario: +2 °C → 21.3 °C · 0.10 mm/day' (the climate the model will be asked for)."""
+        """'Scenario: +4 °C, −30 % rain → 32.0 °C · 1.08 mm/day (today 28.0 °C · 1.54 mm/day)'."""
         try:
-            temp = read_number(temp_c, "observed temperature", required=False)
-            precip = read_number(precip_mm_day, "observed precipitation", required=False)
-            delta = float(temp_delta_c or 0.0)
-            pct = float(precip_pct or 0.0)
-        except BadRequestError as err:
+            scenario = read_scenario(temp_delta_c, precip_pct)
+            observed = ObservedClimateForm.read(temp_c, precip_mm_day, solar)
+            if not observed.complete:
+                return f"Scenario: **{scenario.label}** (today's climate comes with the observation of the month)"
+            today = ClimateValues(observed.temp_c, observed.precip_mm_day, observed.solar_mj_m2_day)
+            final = scenario.apply(today)
+        except EcoMapperError as err:
             return f"⚠️ {err}"
-        text = formatting.scenario_text(delta, pct)
-        if temp is None or precip is None:
-            return f"Scenario: {text} (the observed climate of the month comes with the first observation)"
         return (
-            f"Scenario: **{text}** → {temp + delta:.1f} °C · {max(precip * (1 + pct / 100.0), 0.0):.2f} mm/day "
-            f"(today {temp:.1f} °C · {precip:.2f} mm/day)"
+            f"Scenario: **{scenario.label}** → {final.temp_c:.1f} °C · {final.precip_mm_day:.2f} mm/day "
+            f"(today {today.temp_c:.1f} °C · {today.precip_mm_day:.2f} mm/day)"
         )
 
     @staticmethod
     def preview_for_format(video_format: str) -> tuple:
         """Show the GIF preview (an image) or the MP4 preview (a video player), not both."""
         return gr.update(visible=video_format == "gif"), gr.update(visible=video_format == "mp4")
+
+
+def _preset_label(preset: Scenario) -> str:
+    """'Today', '+2 °C', '+4 °C, −30 % rain', '+30 % rain' (the numbers say it; the name is in the labels)."""
+    return "Today" if preset.is_today else preset.change.label()

@@ -14,14 +14,14 @@ from app.handlers import bridge
 from app.map_export import write_result_map
 from app.map_picker import image_overlay, map_value, served_url
 from app.state import GeneratedResults, Observation
+from core import services
 from core.climate_values import ClimateValues
 from core.errors import BadRequestError, NoImageryError
 
 GENERATE_FIELDS = GenerateForm.FIELDS
 HOW_TO_READ = (
-    "SSIM (0–1) and PSNR (dB) compare pixels: higher means closer. Between today and the scenario, low values "
-    "mean the scenario changed the picture a lot; against the real image they say how close the model came, "
-    "not whether it looks realistic."
+    "How to read: higher = more alike, pixel by pixel (SSIM 1 and PSNR above ~30 dB: hard to tell apart); "
+    "low scenario-vs-today values mean the scenario changed the picture a lot."
 )
 
 
@@ -51,60 +51,51 @@ class GenerateHandlers:
                 "No land cover is chosen.", "Observe the place to look it up, or choose one from the list."
             )
         observed = _observed_climate(form)
-        scenario = (form.scenario.temp_delta_c, form.scenario.precip_pct)
         control_image, control_month = None, None
         if form.mode == "controlnet":
-            if not form.model.controlnet:
-                raise BadRequestError(
-                    "ControlNet mode needs ControlNet weights, and none are set.",
-                    "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model), "
-                    "or use Text mode.",
-                )
-            control_month = form.month - form.control_months_before
+            control_month = services.control_month_before(form.month, form.control_months_before)
             progress(0.02, desc=f"Fetching the control image of {control_month}")
             try:
-                control_image = bridge.control_image(form.point, control_month, form.sampling.size_px, self.settings)
+                control_image = bridge.real_image(form.point, control_month, self.settings)
             except NoImageryError as err:
                 raise NoImageryError(
                     f"ControlNet needs a real image {form.control_months_before} month(s) earlier: {err.problem}",
                     "Pick another 'months before' value (1 to 6) or use Text mode.",
                 ) from err
         point_view = bridge.describe_point(form.point)
-        request_core = bridge.generation_request(form, observed, point_view, control_image, control_month)
-        engine = self.engine_for(form, progress)
+        engine, spec = self.engine_for(form, progress)
+        request_core = bridge.generation_request(
+            form, observed, form.scenario, point_view, spec, control_image, control_month
+        )
         stem = formatting.safe_filename(
             formatting.point_stem(form.point.lat, form.point.lon), str(form.month), f"seed{form.sampling.seed}",
-            form.mode, formatting.scenario_stem(*scenario),
+            form.mode, formatting.scenario_stem(form.scenario),
         )  # fmt: skip
         reference = self._reference(form)
+        folder = self.output_folder(request)
         view = self.run_cancellable(
             request,
             lambda cancel: bridge.generate_compare(
                 request_core,
-                observed,
-                scenario,
                 engine,
                 self.settings,
-                self.output_folder(request),
+                folder,
                 stem,
                 reference,
                 progress=self.progress_bridge(progress),
                 cancel=cancel,
             ),
         )
-        labels = formatting.result_labels(point_view.place_label, str(form.month), scenario, view.model_id)
-        today_shown = bridge.labelled(view.today, labels.today)
-        scenario_shown = bridge.labelled(view.scenario, labels.scenario)
-        folder = self.output_folder(request)
-        overlay_path = bridge.write_plain_png(view.scenario, folder / f"{stem}_overlay.png")
+        today_shown = bridge.labelled(view.today.image, view.today.label)
+        scenario_shown = bridge.labelled(view.scenario.image, view.scenario.label)
+        overlay_path = bridge.write_plain_png(view.scenario.image, folder / f"{stem}_overlay.png")
         html_map = write_result_map(
             folder / f"{stem}_map.html",
             bbox=point_view.footprint_bbox,
             footprint=point_view.footprint_geojson,
             real=reference,
-            today=view.today,
-            scenario=view.scenario,
-            labels=labels,
+            today=(view.today.image, view.today.label),
+            scenario=(view.scenario.image, view.scenario.label),
         )
         results = GeneratedResults(
             lat=form.point.lat,
@@ -113,14 +104,15 @@ class GenerateHandlers:
             footprint=point_view.footprint_geojson,
             bbox=point_view.footprint_bbox,
             image_path=str(overlay_path),
-            label=labels.scenario,
+            label=view.scenario.label,
             real_path=self._observed_path(form),
         )
+        prompts = view.scenario.prompts
         prompts_md = (
-            f"**Spatial prompt** (CLIP): {view.prompts_spatial}\n\n"
-            f"**Climate prompt** (T5): {view.prompts_climate}\n\n"
-            f"Model `{view.model_id}`, seed {view.seed}, mode {form.mode}"
+            f"**Spatial prompt** (CLIP): {prompts.spatial}\n\n**Climate prompt** (T5): {prompts.climate}\n\n"
+            f"Model `{spec.model_id}`, seed {form.sampling.seed}, mode {form.mode}"
             + (f" (control image of {control_month})" if control_month else "")
+            + f"; {formatting.format_timings(view.scenario.timings_s or {})}"
         )
         return (
             scenario_shown,
@@ -155,7 +147,7 @@ class GenerateHandlers:
             return gr.skip()
         real = image_overlay(served_url(results.real_path), results.bbox, "real") if results.real_path else None
         generated = image_overlay(served_url(results.image_path), results.bbox, results.label)
-        return map_value(results.lat, results.lon, results.footprint, real=real, generated=generated)
+        return map_value(results.lat, results.lon, results.footprint, fly=True, real=real, generated=generated)
 
 
 def generate_endpoint(handlers) -> object:

@@ -9,6 +9,7 @@ from app.errors import shown_errors
 from app.forms import read_month, read_number, read_point
 from app.handlers import bridge
 from app.map_picker import map_value
+from core import services
 from core.errors import BadRequestError
 from core.geo import Point
 
@@ -40,7 +41,7 @@ class PointHandlers:
     @shown_errors
     def search_place(self, query: str) -> tuple:
         """Offline name search: fills the choices and jumps to the best match."""
-        matches = bridge.search_places(query)
+        matches = services.search_places(query)
         if not matches:
             raise BadRequestError(
                 f"No place called {query.strip()!r} is in the offline gazetteer (towns of 1000+ people).",

@@ -13,6 +13,7 @@ from app.errors import shown_errors
 from app.forms import GenerateForm, read_month, read_number, read_text
 from app.handlers import bridge
 from core.errors import BadRequestError
+from core.scenario import Scenario
 
 MAX_TIMELAPSE_MONTHS = 36
 # Longest list of changes on one grid axis (a 4 x 4 grid is 16 generations).
@@ -104,37 +105,38 @@ class SeriesHandlers:
         base = form.base
         if not base.land_cover:
             raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or choose one.")
-        scenario = (base.scenario.temp_delta_c, base.scenario.precip_pct)
         place = bridge.describe_point(base.point)
-        engine = self.engine_for(base, progress, mode="controlnet" if form.chain == "controlnet" else "text")
+        engine, spec = self.engine_for(base, progress, mode="controlnet" if form.chain == "controlnet" else "text")
+        base_request = bridge.generation_request(base, None, Scenario.today(), place, spec)
         stem = formatting.safe_filename(
             formatting.point_stem(base.point.lat, base.point.lon), f"{form.start}_{form.end}",
-            formatting.scenario_stem(*scenario), f"seed{base.sampling.seed}",
+            formatting.scenario_stem(base.scenario), f"seed{base.sampling.seed}",
         )  # fmt: skip
+        noise = formatting.is_noise(spec.model_id)
         path, frames = self.run_cancellable(
             request,
             lambda cancel: bridge.timelapse(
-                base,
+                base_request,
+                base.scenario,
                 place,
                 form.start,
                 form.end,
-                scenario,
                 form.chain,
                 form.side_by_side,
                 form.fps,
                 self.output_folder(request) / f"{stem}.{form.video_format}",
                 engine,
                 self.settings,
-                formatting.ai_mark(engine_model_id(base)),
+                noise,
                 progress=self.progress_bridge(progress),
                 cancel=cancel,
             ),
         )
         summary = (
-            f"{frames} frames, {form.start} to {form.end}, {formatting.scenario_text(*scenario)}"
+            f"{frames} frames, {form.start} to {form.end}, {base.scenario.label}"
             + (", real | generated side by side" if form.side_by_side else "")
             + (", each frame grown from the previous one (ControlNet)" if form.chain == "controlnet" else "")
-            + f", {form.fps:g} frames/s · {formatting.ai_mark(engine_model_id(base))}."
+            + f", {form.fps:g} frames/s · AI-generated{' noise (tiny test model)' if noise else ''}."
         )
         is_gif = form.video_format == "gif"
         return (str(path) if is_gif else None, None if is_gif else str(path), str(path), summary)
@@ -156,31 +158,27 @@ class SeriesHandlers:
             raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or choose one.")
         observed = _observed_climate(form)
         place = bridge.describe_point(form.point)
-        engine = self.engine_for(form, progress, mode="text")
+        engine, spec = self.engine_for(form, progress, mode="text")
+        base_request = bridge.generation_request(form, observed, Scenario.today(), place, spec)
         stem = formatting.safe_filename(
             formatting.point_stem(form.point.lat, form.point.lon), str(form.month), "grid", f"seed{form.sampling.seed}"
         )
         path = self.run_cancellable(
             request,
             lambda cancel: bridge.scenario_grid(
-                form,
+                base_request,
                 place,
-                observed,
                 temps,
                 precips,
                 engine,
                 self.settings,
                 self.output_folder(request) / f"{stem}.png",
-                formatting.ai_mark(engine_model_id(form)),
+                formatting.is_noise(spec.model_id),
                 progress=self.progress_bridge(progress),
                 cancel=cancel,
             ),
         )
         return str(path), str(path)
-
-
-def engine_model_id(form: GenerateForm) -> str:
-    return form.model.model_id
 
 
 def timelapse_endpoint(handlers):

@@ -29,7 +29,7 @@ def build_blocks(
 ) -> gr.Blocks:
     """The whole app. `notice` is the short line about the model shown to users ('' for a ready model)."""
     config = handlers.config
-    with gr.Blocks(title="EcoMapper Studio") as demo:
+    with gr.Blocks(title="EcoMapper Studio", fill_width=True) as demo:
         with gr.Row(elem_id="top-bar"):
             gr.Markdown("**EcoMapper Studio** · click a place, pick a month and a scenario, Generate", elem_id="title")
             gr.Markdown(notice, elem_id="model-notice", visible=bool(notice))
@@ -37,7 +37,7 @@ def build_blocks(
             with gr.Column(scale=5, min_width=480):
                 map_area = build_map_area(config.leaflet_url)
             with gr.Column(scale=6, min_width=560):
-                observed = build_observed_area(land_cover_classes, handlers.default_month())
+                observed = build_observed_area(land_cover_classes)
                 generate = build_generate_area(handlers.preset_labels(), config.model_id)
                 with gr.Tabs(elem_id="result-tabs"):
                     results = build_results_tabs()

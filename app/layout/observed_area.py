@@ -29,9 +29,12 @@ class ObservedTab:
     details: gr.JSON
 
 
-def build_observed_area(land_cover_classes: tuple[str, ...], month_value: str) -> ObservedArea:
+def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
     with gr.Row(equal_height=True):
-        month = gr.Textbox(label="Month (YYYY-MM)", value=month_value, elem_id="month", scale=2, min_width=110)
+        # Empty: the first observation fills in the latest month with data at the picked place.
+        month = gr.Textbox(
+            label="Month (YYYY-MM)", placeholder="latest with data", elem_id="month", scale=2, min_width=110
+        )
         observe = gr.Button("Observe", elem_id="observe", scale=0, min_width=80)
         land_cover = gr.Dropdown(
             label="Land cover (looked up; you can change it)",

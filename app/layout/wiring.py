@@ -30,7 +30,7 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
     observe_outputs = [
         results.real, observed_tab.info, observed_tab.climate_plot, observed_tab.details, observed.land_cover,
         observed_tab.land_cover_note, observed_tab.cloud_pct, observed_tab.temp_c, observed_tab.precip,
-        observed_tab.solar, observed.observed_line, observed.observation,
+        observed_tab.solar, observed.observed_line, observed.observation, observed.month,
     ]  # fmt: skip
     observing = dict(
         concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe", show_progress_on=[observed.observed_line]

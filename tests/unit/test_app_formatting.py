@@ -11,8 +11,8 @@ import pytest
 
 from app import formatting
 from app.map_picker import DEFAULT_LEAFLET_URL, MAP_CLICK_EVENT, build_map, leaflet_head, leaflet_url, map_value
-from app.model_status import weights_status
 from core.geo import Footprint, Point
+from core.services import weights_status
 
 
 def test_numbers_and_percentages_are_rounded_with_units_and_missing_values_show_a_dash():
@@ -76,14 +76,12 @@ def test_a_month_without_a_scene_still_shows_its_climate_and_land_cover_on_one_l
     assert formatting.climate_boxes(None) == ("", "", "")
 
 
-def test_labels_mark_every_generated_image_with_place_month_and_scenario():
-    labels = formatting.result_labels("Tiris Zemmour, Mauritania", "2020-02", (4.0, -30.0), "sd3-medium")
-    assert labels.today == "AI-generated · Tiris Zemmour, Mauritania · February 2020 · today's climate"
-    assert labels.scenario.endswith("February 2020 · scenario +4 °C, \u221230 % rain")
-    assert formatting.result_labels("X", "2020-02", (0, 0), "tiny-random").today.startswith(
-        "AI-generated noise (tiny test model)"
-    )
-    assert formatting.scenario_text(0, 0) == "today" and formatting.scenario_stem(2, -30) == "t+2_p-30"
+def test_file_names_name_the_scenario_and_only_the_tiny_model_is_noise():
+    from core.scenario import Scenario
+
+    assert formatting.scenario_stem(Scenario.today()) == "today"
+    assert formatting.scenario_stem(Scenario.of_change(2, -30)) == "t+2_p-30"
+    assert formatting.is_noise("tiny-random") and not formatting.is_noise("sd3-medium")
 
 
 def test_file_names_keep_only_safe_characters():

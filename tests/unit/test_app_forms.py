@@ -41,7 +41,9 @@ def test_a_generate_form_is_parsed_once_into_typed_parts():
     assert form.point == Point(24.8, -11.4) and form.month == Month(2020, 2)
     assert form.cloud_fraction == pytest.approx(0.125)
     assert (form.observed.temp_c, form.observed.complete) == (pytest.approx(28.04), True)
-    assert (form.scenario.temp_delta_c, form.scenario.precip_pct) == (4.0, -30.0)
+    # the sliders' numbers are the "Hot and dry" preset: the scenario carries its name
+    assert form.scenario.change.temp_delta_c == 4.0 and form.scenario.change.precip_change_pct == -30.0
+    assert form.scenario.name == "Hot and dry"
     assert form.model.model_id == "tiny-random" and form.model.controlnet is None and form.model.lora_scale == 1.0
     assert (form.sampling.seed, form.sampling.guidance, form.control_months_before) == (7, 5.5, 2)
     with pytest.raises(BadRequestError, match="observed precipitation"):
