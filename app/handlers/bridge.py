@@ -116,11 +116,12 @@ def real_image(point: Point, month: Month, settings) -> np.ndarray:
     return np.array(services.fetch_real_scene(point, month, settings).image, dtype=np.uint8)
 
 
-def labelled(image: np.ndarray, caption: str) -> np.ndarray:
+def labelled(image: np.ndarray, caption: str, *others: str) -> np.ndarray:
     """The image with its label ("AI-generated · place · month · scenario") in a band below it."""
     from core.timelapse import compose_frame
 
-    return compose_frame(np.asarray(image, dtype=np.uint8), caption)
+    # Sized to fit `others` too, so images shown side by side (or in a slider) match.
+    return compose_frame(np.asarray(image, dtype=np.uint8), caption, fit_captions=others)
 
 
 def write_plain_png(image: np.ndarray, path: Path) -> Path:

@@ -39,6 +39,7 @@ def _observed_climate(form: GenerateForm) -> ClimateValues:
 class GenerateHandlers:
     """Mixed into `Handlers`."""
 
+    @shown_errors
     def _generate(self, values: dict, request: gr.Request, progress) -> tuple:
         """Returns (scenario image, today image, slider pair, metrics, prompts, PNG, GeoTIFF, recipe,
         HTML map, results state)."""
@@ -86,8 +87,8 @@ class GenerateHandlers:
                 cancel=cancel,
             ),
         )
-        today_shown = bridge.labelled(view.today.image, view.today.label)
-        scenario_shown = bridge.labelled(view.scenario.image, view.scenario.label)
+        today_shown = bridge.labelled(view.today.image, view.today.label, view.scenario.label)
+        scenario_shown = bridge.labelled(view.scenario.image, view.scenario.label, view.today.label)
         overlay_path = bridge.write_plain_png(view.scenario.image, folder / f"{stem}_overlay.png")
         html_map = write_result_map(
             folder / f"{stem}_map.html",

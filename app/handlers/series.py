@@ -96,6 +96,7 @@ class TimelapseForm:
 class SeriesHandlers:
     """Mixed into `Handlers`."""
 
+    @shown_errors
     def _timelapse(self, values: dict, request: gr.Request, progress) -> tuple:
         return self._timelapse_form(TimelapseForm.parse(values, self.config.model_id), request, progress)
 
@@ -141,6 +142,7 @@ class SeriesHandlers:
         is_gif = form.video_format == "gif"
         return (str(path) if is_gif else None, None if is_gif else str(path), str(path), summary)
 
+    @shown_errors
     def _grid(self, values: dict, request: gr.Request, progress) -> tuple:
         base_values = {name: values.get(name) for name in GenerateForm.FIELDS}
         base_values.update(mode="text", temp_delta_c=0, precip_pct=0)
