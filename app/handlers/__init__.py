@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from app.handlers.series import SeriesHandlers, grid_endpoint, timelapse_endpoin
 from app.state import AppConfig, CancelRegistry, EngineHolder
 from core import services
 from core.climate_values import ClimateValues
-from core.errors import BadRequestError, EcoMapperError
+from core.errors import BadRequestError, CancelledError, EcoMapperError
 from core.geo import Point
 from core.scenario import SCENARIO_PRESETS, Scenario
 
@@ -108,13 +109,22 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
         )
         return self.engines.get(spec, self.settings, progress=self.progress_bridge(progress)), spec
 
-    def run_cancellable(self, request: gr.Request | None, job: Callable[[Any], Any]) -> Any:
+    @contextmanager
+    def cancellable(self, request: gr.Request | None) -> Iterator[threading.Event]:
+        """The cancel flag of this session's job, set up as the job starts (so Cancel works while the
+        model loads too) and removed when it ends."""
         session = _session(request)
         cancel = self.cancels.start(session)
         try:
-            return job(cancel)
+            yield cancel
         finally:
             self.cancels.finish(session, cancel)
+
+    @staticmethod
+    def stop_if_cancelled(cancel: threading.Event, stage: str) -> None:
+        """Between stages (loading, fetching): stop here when Cancel was pressed."""
+        if cancel.is_set():
+            raise CancelledError(f"Cancelled {stage}.", "Start it again when ready.")
 
     def cancel(self, request: gr.Request) -> str:
         """The Cancel button: ask the running job of this session to stop (core checks between steps)."""

@@ -76,6 +76,7 @@ def generate_compare(request, engine, settings, folder: Path, stem: str, referen
     )
     pairs = {"scenario vs today": (today.image, scenario.image)}
     if reference is not None:
+        reference = _resized_like(reference, today.image)
         pairs["today vs real"] = (reference, today.image)
         pairs["scenario vs real"] = (reference, scenario.image)
     values = {name: {"SSIM": metrics.ssim(a, b), "PSNR": metrics.psnr(a, b)} for name, (a, b) in pairs.items()}
@@ -86,6 +87,16 @@ def generate_compare(request, engine, settings, folder: Path, stem: str, referen
     return CompareView(
         today=today, scenario=scenario, real=reference, metrics=values, files={"png": png, "tif": tif, "recipe": recipe}
     )
+
+
+def _resized_like(image: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """`image` at the height and width of `like` (Lanczos), e.g. the 512 px real image beside a 1024 px result."""
+    if image.shape[:2] == like.shape[:2]:
+        return image
+    from PIL import Image
+
+    height, width = like.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def generation_request(form, observed: ClimateValues | None, scenario: Scenario, point_view: PointView, spec,

@@ -43,10 +43,10 @@ class GenerateHandlers:
     def _generate(self, values: dict, request: gr.Request, progress) -> tuple:
         """Returns (scenario image, today image, slider pair, metrics, prompts, PNG, GeoTIFF, recipe,
         HTML map, results state)."""
-        return self._generate_form(GenerateForm.parse(values, self.config.model_id), request, progress)
+        with self.cancellable(request) as cancel:
+            return self._generate_form(GenerateForm.parse(values, self.config.model_id), request, progress, cancel)
 
-    @shown_errors
-    def _generate_form(self, form: GenerateForm, request: gr.Request, progress) -> tuple:
+    def _generate_form(self, form: GenerateForm, request: gr.Request, progress, cancel) -> tuple:
         if not form.land_cover:
             raise BadRequestError(
                 "No land cover is chosen.", "Observe the place to look it up, or choose one from the list."
@@ -74,19 +74,11 @@ class GenerateHandlers:
         )  # fmt: skip
         reference = self._reference(form)
         folder = self.output_folder(request)
-        view = self.run_cancellable(
-            request,
-            lambda cancel: bridge.generate_compare(
-                request_core,
-                engine,
-                self.settings,
-                folder,
-                stem,
-                reference,
-                progress=self.progress_bridge(progress),
-                cancel=cancel,
-            ),
-        )
+        self.stop_if_cancelled(cancel, "before denoising")
+        view = bridge.generate_compare(
+            request_core, engine, self.settings, folder, stem, reference,
+            progress=self.progress_bridge(progress), cancel=cancel,
+        )  # fmt: skip
         today_shown = bridge.labelled(view.today.image, view.today.label, view.scenario.label)
         scenario_shown = bridge.labelled(view.scenario.image, view.scenario.label, view.today.label)
         overlay_path = bridge.write_plain_png(view.scenario.image, folder / f"{stem}_overlay.png")

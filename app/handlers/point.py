@@ -11,7 +11,7 @@ from app.handlers import bridge
 from app.map_picker import map_value
 from core import services
 from core.errors import BadRequestError
-from core.geo import Point
+from core.geo import Footprint, Point
 
 
 class PointHandlers:
@@ -78,13 +78,16 @@ class PointHandlers:
             raise gr.Error("unchanged", visible=False, print_exception=False)
 
     @staticmethod
-    def clear_results() -> tuple:
-        """Empty every result of the previous point or month (images, climate, land cover, exports).
+    def clear_results(lat, lon) -> tuple:
+        """Empty every result of the previous point or month (images, climate, land cover, exports,
+        the overlays on the map): nothing of the old one may be mixed into the new one.
 
         Order: real, today, scenario, slider, metrics, results state, observed line, temperature,
-        precipitation, radiation, land cover, PNG, GeoTIFF, recipe, HTML map, control image.
+        precipitation, radiation, land cover, PNG, GeoTIFF, recipe, HTML map, control image, map.
         """
+        point = read_point(lat, lon)
+        footprint = Footprint.around(point)
         return (
             None, None, None, None, "", None, "Observing…", "", "", "", None, None, None, None, None,
-            gr.update(value=None),
+            gr.update(value=None), map_value(point.lat, point.lon, footprint.geojson()),
         )  # fmt: skip

@@ -98,10 +98,10 @@ class SeriesHandlers:
 
     @shown_errors
     def _timelapse(self, values: dict, request: gr.Request, progress) -> tuple:
-        return self._timelapse_form(TimelapseForm.parse(values, self.config.model_id), request, progress)
+        with self.cancellable(request) as cancel:
+            return self._timelapse_form(TimelapseForm.parse(values, self.config.model_id), request, progress, cancel)
 
-    @shown_errors
-    def _timelapse_form(self, form: TimelapseForm, request: gr.Request, progress) -> tuple:
+    def _timelapse_form(self, form: TimelapseForm, request: gr.Request, progress, cancel) -> tuple:
         """Returns (GIF preview, MP4 preview, file to download, summary)."""
         base = form.base
         if not base.land_cover:
@@ -114,24 +114,22 @@ class SeriesHandlers:
             formatting.scenario_stem(base.scenario), f"seed{base.sampling.seed}",
         )  # fmt: skip
         noise = formatting.is_noise(spec.model_id)
-        path, frames = self.run_cancellable(
-            request,
-            lambda cancel: bridge.timelapse(
-                base_request,
-                base.scenario,
-                place,
-                form.start,
-                form.end,
-                form.chain,
-                form.side_by_side,
-                form.fps,
-                self.output_folder(request) / f"{stem}.{form.video_format}",
-                engine,
-                self.settings,
-                noise,
-                progress=self.progress_bridge(progress),
-                cancel=cancel,
-            ),
+        self.stop_if_cancelled(cancel, "before denoising")
+        path, frames = bridge.timelapse(
+            base_request,
+            base.scenario,
+            place,
+            form.start,
+            form.end,
+            form.chain,
+            form.side_by_side,
+            form.fps,
+            self.output_folder(request) / f"{stem}.{form.video_format}",
+            engine,
+            self.settings,
+            noise,
+            progress=self.progress_bridge(progress),
+            cancel=cancel,
         )
         summary = (
             f"{frames} frames, {form.start} to {form.end}, {base.scenario.label}"
@@ -149,10 +147,10 @@ class SeriesHandlers:
         form = GenerateForm.parse(base_values, self.config.model_id)
         temps = read_number_list(values.get("temp_deltas_text"), "temperature changes (°C)")
         precips = read_number_list(values.get("precip_pcts_text"), "precipitation changes (%)")
-        return self._grid_form(form, temps, precips, request, progress)
+        with self.cancellable(request) as cancel:
+            return self._grid_form(form, temps, precips, request, progress, cancel)
 
-    @shown_errors
-    def _grid_form(self, form: GenerateForm, temps: list[float], precips: list[float], request, progress) -> tuple:
+    def _grid_form(self, form: GenerateForm, temps: list[float], precips: list[float], request, progress, cancel):
         """Returns (grid image, the same PNG to download)."""
         from app.handlers.generate import _observed_climate
 
@@ -165,20 +163,18 @@ class SeriesHandlers:
         stem = formatting.safe_filename(
             formatting.point_stem(form.point.lat, form.point.lon), str(form.month), "grid", f"seed{form.sampling.seed}"
         )
-        path = self.run_cancellable(
-            request,
-            lambda cancel: bridge.scenario_grid(
-                base_request,
-                place,
-                temps,
-                precips,
-                engine,
-                self.settings,
-                self.output_folder(request) / f"{stem}.png",
-                formatting.is_noise(spec.model_id),
-                progress=self.progress_bridge(progress),
-                cancel=cancel,
-            ),
+        self.stop_if_cancelled(cancel, "before denoising")
+        path = bridge.scenario_grid(
+            base_request,
+            place,
+            temps,
+            precips,
+            engine,
+            self.settings,
+            self.output_folder(request) / f"{stem}.png",
+            formatting.is_noise(spec.model_id),
+            progress=self.progress_bridge(progress),
+            cancel=cancel,
         )
         return str(path), str(path)
 

@@ -19,7 +19,7 @@ class GridArea:
 
 
 def build_grid_area() -> GridArea:
-    with gr.Tab("Grid", id="grid"):
+    with gr.Tab("Grid", id="tab-grid"):
         with gr.Row():
             temps = gr.Textbox(label="Temperature changes (°C, rows)", value="0, 4", elem_id="grid-temps")
             precips = gr.Textbox(label="Precipitation changes (%, columns)", value="-30, 0", elem_id="grid-precips")

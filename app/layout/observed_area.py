@@ -48,7 +48,7 @@ def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
 
 
 def build_observed_tab() -> ObservedTab:
-    with gr.Tab("Climate", id="observed"):
+    with gr.Tab("Climate", id="tab-climate"):
         with gr.Row():
             # The month's NASA POWER climate: the "today" a scenario changes. Filled by each observation.
             temp_c = gr.Textbox(label="Temperature (°C)", elem_id="temp", min_width=80)

@@ -45,13 +45,13 @@ def _image(label: str, elem_id: str) -> gr.Image:
 
 
 def build_results_tabs() -> ResultsTabs:
-    with gr.Tab("Today vs scenario", id="compare"):
+    with gr.Tab("Today vs scenario", id="tab-compare"):
         with gr.Row(equal_height=True):
             real = _image("Real (Sentinel-2)", "observed-image")
             today = _image("Today's climate · AI-generated", "today-image")
             scenario = _image("Scenario · AI-generated", "generated-image")
         metrics = gr.Markdown(elem_id="metrics")
-    with gr.Tab("Slider", id="slider"):
+    with gr.Tab("Slider", id="tab-slider"):
         slider = gr.ImageSlider(
             label="Today | scenario (same seed) · AI-generated",
             type="numpy",
@@ -59,11 +59,13 @@ def build_results_tabs() -> ResultsTabs:
             height=RESULT_HEIGHT + 40,
             elem_id="compare-slider",
         )
-    return ResultsTabs(real, today, scenario, metrics, slider, gr.State(None))
+        # Kept in the Slider tab: a component directly under gr.Tabs (outside any Tab) shifts the tab buttons.
+        results = gr.State(None)
+    return ResultsTabs(real, today, scenario, metrics, slider, results)
 
 
 def build_exports_tab() -> ExportsTab:
-    with gr.Tab("Exports", id="exports"):
+    with gr.Tab("Exports", id="tab-exports"):
         with gr.Row():
             png = gr.File(label="PNG (metadata)", elem_id="png-file", height=70)
             tif = gr.File(label="GeoTIFF", elem_id="tif-file", height=70)

@@ -20,7 +20,7 @@ class SettingsTab:
 
 
 def build_settings_tab(model_choices: list[str], model_id: str) -> SettingsTab:
-    with gr.Tab("Settings", id="settings"):
+    with gr.Tab("Settings", id="tab-settings"):
         with gr.Row():
             model = gr.Dropdown(
                 label="Model", choices=model_choices, value=model_id, allow_custom_value=True, elem_id="model"

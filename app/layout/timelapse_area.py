@@ -25,7 +25,7 @@ class TimelapseArea:
 
 
 def build_timelapse_area(default_range: tuple[str, str]) -> TimelapseArea:
-    with gr.Tab("Time-lapse", id="timelapse"):
+    with gr.Tab("Time-lapse", id="tab-timelapse"):
         with gr.Row():
             start = gr.Textbox(label="Start month", value=default_range[0], elem_id="tl-start", min_width=90)
             end = gr.Textbox(label="End month", value=default_range[1], elem_id="tl-end", min_width=90)

@@ -24,7 +24,7 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
     stale_outputs = [
         results.real, results.today, results.scenario, results.slider, results.metrics, results.results,
         observed.observed_line, observed_tab.temp_c, observed_tab.precip, observed_tab.solar, observed.land_cover,
-        exports.png, exports.tif, exports.recipe, exports.html_map, generate.control_image,
+        exports.png, exports.tif, exports.recipe, exports.html_map, generate.control_image, map_area.map_html,
     ]  # fmt: skip
     observe_inputs = [map_area.lat, map_area.lon, observed.month]
     observe_outputs = [
@@ -68,9 +68,13 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
     def observe_after(event):
         """After a point or month is set: clear what belonged to the old one, observe, redraw the map."""
         cleared = event.success(
-            handlers.clear_results, None, stale_outputs, api_visibility="private", concurrency_limit=None,
+            handlers.clear_results,
+            [map_area.lat, map_area.lon],
+            stale_outputs,
+            api_visibility="private",
+            concurrency_limit=None,
             show_progress="hidden",
-        )  # fmt: skip
+        )
         observed_event = cleared.then(
             handlers.observe_if_picked, observe_inputs, observe_outputs, api_visibility="private", **observing
         )
