@@ -86,19 +86,15 @@ def climate_boxes(climate) -> tuple[str, str, str]:
     return f"{climate.temp_c:.1f}", f"{climate.precip_mm_day:.2f}", f"{climate.solar_mj_m2_day:.1f}"
 
 
-def observed_line(month: str, scene, scene_problem: str, climate, land_cover: str | None) -> str:
+def observed_line(month: str, scene, climate, land_cover: str | None) -> str:
     """One line under the month: what was observed there, each part on its own."""
     if scene is not None:
         image = f"Sentinel-2 {scene.acquired:%Y-%m-%d}, {format_percent(scene.cloud_fraction)} cloud"
     else:
-        image = f"⚠️ no Sentinel-2 image ({_first_sentence(scene_problem)})"
+        # The reason is long (scene search, cloud cover): it is in the toast and the Climate tab.
+        image = "⚠️ no Sentinel-2 image this month"
     climate_text = format_climate_values(climate) if climate else "⚠️ no climate"
     return f"**{month}** · {image} · {climate_text} · {land_cover or '⚠️ choose a land cover'}"
-
-
-def _first_sentence(text: str) -> str:
-    head, _, _ = str(text).partition(". ")
-    return head.rstrip(".")
 
 
 def format_observation(

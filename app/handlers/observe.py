@@ -108,7 +108,7 @@ class ObserveHandlers:
             temp,
             precip,
             solar,
-            formatting.observed_line(str(form.month), scene, seen.scene_problem or "", climate, seen.land_cover),
+            formatting.observed_line(str(form.month), scene, climate, seen.land_cover),
             observation,
             str(form.month),
         )
