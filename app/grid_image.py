@@ -38,11 +38,9 @@ def compose_grid(
     left = max(int(probe.textlength(text, font=font)) for text in row_headers) + 2 * GAP_PX
     title_h = int(font_px * 1.6) + GAP_PX
     header_h = int(font_px * 1.6)
-    canvas = Image.new(
-        "RGB",
-        (left + columns * (width + GAP_PX), title_h + header_h + rows * (height + GAP_PX)),
-        BACKGROUND,
-    )
+    # Wide enough for the title too (the place name can be longer than a 2-column grid is wide).
+    canvas_width = max(left + columns * (width + GAP_PX), int(probe.textlength(title, font=font)) + 2 * GAP_PX)
+    canvas = Image.new("RGB", (canvas_width, title_h + header_h + rows * (height + GAP_PX)), BACKGROUND)
     draw = ImageDraw.Draw(canvas)
     draw.text((GAP_PX, GAP_PX // 2), title, font=font, fill=MARK)
     for c, text in enumerate(column_headers):

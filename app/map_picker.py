@@ -30,7 +30,7 @@ _HTML_TEMPLATE = """
 
 _CSS_TEMPLATE = """
 .eco-map-wrap { position: relative; }
-.eco-map { height: var(--eco-map-height, 560px); width: 100%; border-radius: 8px; background: #dfe8ef;
+.eco-map { height: var(--eco-map-height, 520px); width: 100%; border-radius: 8px; background: #dfe8ef;
   cursor: crosshair; }
 .eco-map-note { position: absolute; left: 56px; top: 10px; z-index: 1000; padding: 4px 8px;
   background: rgba(255,255,255,0.9); border-radius: 4px; font-size: 12px; color: #333; }

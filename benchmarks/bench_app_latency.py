@@ -54,7 +54,9 @@ _ARM_JS = """
       const out = { marker_ms: null, point_ms: null, image_ms: null };
       const poll = () => {
         const now = performance.now() - t0;
-        if (out.marker_ms === null && box.querySelector('path.eco-marker')) out.marker_ms = now;
+        // the page's own click handler records the clicked point as it draws the marker
+        const clicked = Math.abs(parseFloat(box.dataset.clickLat) - lat) < 0.01;
+        if (out.marker_ms === null && clicked && box.querySelector('path.eco-marker')) out.marker_ms = now;
         const latBox = document.querySelector('#lat input, #lat textarea');
         if (out.point_ms === null && latBox && Math.abs(parseFloat(latBox.value) - lat) < 0.01) out.point_ms = now;
         const src = document.querySelector('#observed-image img')?.getAttribute('src') || null;

@@ -129,8 +129,12 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
     def cancel(self, request: gr.Request) -> str:
         """The Cancel button: ask the running job of this session to stop (core checks between steps)."""
         if self.cancels.cancel(_session(request)):
-            return "Cancelling: the current step finishes first."
+            return "Cancel requested: the run stops after its current step."
         return "Nothing is running."
+
+    @staticmethod
+    def clear_status() -> str:
+        return ""
 
     # ---- scenario controls ---------------------------------------------------------------------
 

@@ -170,7 +170,7 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
         fn=handlers.generate_endpoint,
         inputs=[widgets[name] for name in GENERATE_FIELDS],
         outputs=generate_outputs,
-        show_progress_on=[results.today, results.scenario, generate.status],
+        show_progress_on=[results.scenario, generate.status],
         **generation,
     )
     map_after_generate = dict(
@@ -222,3 +222,9 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
     # `cancels=`: killing the task would leave the worker thread running outside the queue slot.
     for button in (generate.cancel, timelapse.cancel, grid.cancel):
         button.click(handlers.cancel, None, generate.status, api_visibility="private", concurrency_limit=None)
+    # A new run starts with an empty status line (no "Cancel requested" left from the last one).
+    for button in (generate.generate, timelapse.run, grid.run):
+        button.click(
+            Handlers.clear_status, None, generate.status, api_visibility="private", concurrency_limit=None,
+            show_progress="hidden",
+        )  # fmt: skip
