@@ -26,7 +26,7 @@ from core.errors import BadRequestError
 from core.geo import Month, Point, month_range
 from core.land_cover_classes import LAND_COVER_CLASSES
 from core.prompts import PromptInputs, Prompts, build_prompts
-from core.scenario import Scenario
+from core.scenario import Scenario, round_climate
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,8 @@ class GenerationRequest:
             raise BadRequestError(
                 f"Unknown land cover {self.land_cover!r}.", f"Use one of: {', '.join(LAND_COVER_CLASSES)}."
             )
-        _check_number("cloud fraction", self.cloud_fraction, 0.0, 1.0, "Give a cloud fraction from 0 to 1.")
+        cloud = _check_number("cloud fraction", self.cloud_fraction, 0.0, 1.0, "Give a cloud fraction from 0 to 1.")
+        object.__setattr__(self, "cloud_fraction", round(cloud, 4))  # the precision a recipe records
         if self.climate is not None and not isinstance(self.climate, ClimateValues):
             raise BadRequestError(
                 f"The climate {self.climate!r} is not a ClimateValues.",
@@ -152,7 +153,8 @@ class GenerationRequest:
                 f"The number of steps {steps!r} is not a whole number from 1 to {MAX_STEPS}.",
                 f"Use at least 1 step (EcoMapper uses {DEFAULT_STEPS}).",
             )
-        _check_number("guidance scale", self.guidance_scale, 0.0, 30.0, "Use a guidance scale from 0 to 30 (7.5).")
+        guidance = _check_number("guidance scale", self.guidance_scale, 0.0, 30.0, "Use a guidance scale 0..30 (7.5).")
+        object.__setattr__(self, "guidance_scale", round(guidance, 3))
         size = self.size_px
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
             raise BadRequestError(f"The size {size!r} is not a whole number of pixels.", "Use 512 or 1024.")
@@ -182,16 +184,23 @@ class GenerationRequest:
             raise BadRequestError(
                 "A control image or month was given in text-to-image mode.", "Use mode 'controlnet' or leave them out."
             )
-        _check_number(
+        strength = _check_number(
             "ControlNet scale", self.controlnet_conditioning_scale, 0.0, 2.0, "Use a ControlNet scale from 0 to 2."
         )
+        object.__setattr__(self, "controlnet_conditioning_scale", round(strength, 3))
         if self.state is not None and not isinstance(self.state, str):
             raise BadRequestError(f"The state {self.state!r} is not text.", "Give a region name or None.")
         if not isinstance(self.country, str):
             raise BadRequestError(f"The country {self.country!r} is not text.", "Give a country name.")
 
     def _derive_climate(self) -> None:
-        """Fill or check `climate` from `observed_climate` and `scenario` (the final climate is never free)."""
+        """Fill or check `climate` from `observed_climate` and `scenario` (the final climate is never free).
+
+        Climate values are kept at the precision outputs record (2 decimals): a recipe then holds
+        exactly what made the image.
+        """
+        if isinstance(self.climate, ClimateValues):
+            object.__setattr__(self, "climate", round_climate(self.climate))
         if not isinstance(self.scenario, Scenario):
             raise BadRequestError(
                 f"The scenario {self.scenario!r} is not a Scenario.", "Pass core.scenario.Scenario.of_change(...)."
@@ -208,6 +217,7 @@ class GenerationRequest:
                 f"The observed climate {self.observed_climate!r} is not a ClimateValues.",
                 "Pass ClimateValues(temp_c, precip_mm_day, solar_mj_m2_day).",
             )
+        object.__setattr__(self, "observed_climate", round_climate(self.observed_climate))
         final = self.scenario.apply(self.observed_climate, self.month)
         if self.climate is None:
             object.__setattr__(self, "climate", final)
