@@ -151,10 +151,21 @@ def is_noise(model_id: str) -> bool:
     return model_id == TINY_MODEL_ID
 
 
-def format_compare_metrics(values: Mapping[str, Mapping[str, float]], how_to_read: str) -> str:
-    """SSIM / PSNR of each compared pair on one line, then one line on how to read them."""
-    pairs = " · ".join(
-        f"{name}: **{format_number(pair.get('SSIM'), 3)}** / {format_number(pair.get('PSNR'), 1, 'dB')}"
-        for name, pair in values.items()
-    )
-    return f"SSIM / PSNR — {pairs}\n\n{how_to_read}"
+def format_comparison(comparison) -> str:
+    """Scenario vs today, then today and the scenario vs the real image, then how to read them."""
+    versus = comparison.versus_today
+    parts = [
+        f"scenario vs today: SSIM **{format_number(versus.get('ssim'), 3)}**, PSNR "
+        f"{format_number(versus.get('psnr'), 1, 'dB')}"
+    ]
+    for name in ("today", "scenario"):
+        shown = comparison.metrics.get(name)
+        if shown:
+            values = ", ".join(
+                f"{label} {format_number(value, 3) if isinstance(value, (int, float)) else value}"
+                for label, value in shown.items()
+            )
+            parts.append(f"{name} vs real: {values}")
+    if comparison.real is None and comparison.real_problem:
+        parts.append("no real image this month")
+    return " · ".join(parts) + f"\n\nHow to read: {comparison.how_to_read}"

@@ -19,10 +19,6 @@ from core.climate_values import ClimateValues
 from core.errors import BadRequestError, NoImageryError
 
 GENERATE_FIELDS = GenerateForm.FIELDS
-HOW_TO_READ = (
-    "How to read: higher = more alike, pixel by pixel (SSIM 1 and PSNR above ~30 dB: hard to tell apart); "
-    "low scenario-vs-today values mean the scenario changed the picture a lot."
-)
 
 
 def _observed_climate(form: GenerateForm) -> ClimateValues:
@@ -79,16 +75,19 @@ class GenerateHandlers:
             request_core, engine, self.settings, folder, stem, reference,
             progress=self.progress_bridge(progress), cancel=cancel,
         )  # fmt: skip
-        today_shown = bridge.labelled(view.today.image, view.today.label, view.scenario.label)
-        scenario_shown = bridge.labelled(view.scenario.image, view.scenario.label, view.today.label)
-        overlay_path = bridge.write_plain_png(view.scenario.image, folder / f"{stem}_overlay.png")
+        comparison = view.comparison
+        today, scenario = comparison.today, comparison.scenario
+        # The same band height under both, so they line up side by side and in the slider.
+        today_shown = services.label_image(today.image, today.label, (scenario.label,))
+        scenario_shown = services.label_image(scenario.image, scenario.label, (today.label,))
+        overlay_path = bridge.write_plain_png(scenario.image, folder / f"{stem}_overlay.png")
         html_map = write_result_map(
             folder / f"{stem}_map.html",
             bbox=point_view.footprint_bbox,
             footprint=point_view.footprint_geojson,
-            real=reference,
-            today=(view.today.image, view.today.label),
-            scenario=(view.scenario.image, view.scenario.label),
+            real=comparison.real,
+            today=(today.image, today.label),
+            scenario=(scenario.image, scenario.label),
         )
         results = GeneratedResults(
             lat=form.point.lat,
@@ -97,25 +96,25 @@ class GenerateHandlers:
             footprint=point_view.footprint_geojson,
             bbox=point_view.footprint_bbox,
             image_path=str(overlay_path),
-            label=view.scenario.label,
+            label=scenario.label,
             real_path=self._observed_path(form),
         )
-        prompts = view.scenario.prompts
+        prompts = scenario.prompts
         prompts_md = (
             f"**Spatial prompt** (CLIP): {prompts.spatial}\n\n**Climate prompt** (T5): {prompts.climate}\n\n"
             f"Model `{spec.model_id}`, seed {form.sampling.seed}, mode {form.mode}"
             + (f" (control image of {control_month})" if control_month else "")
-            + f"; {formatting.format_timings(view.scenario.timings_s or {})}"
+            + f"; {formatting.format_timings(scenario.timings_s or {})}"
         )
         return (
             scenario_shown,
             today_shown,
             (today_shown, scenario_shown),
-            formatting.format_compare_metrics(view.metrics, HOW_TO_READ),
+            formatting.format_comparison(comparison),
             prompts_md,
-            str(view.files["png"]),
-            str(view.files["tif"]),
-            str(view.files["recipe"]),
+            str(view.files.png),
+            str(view.files.geotiff),
+            str(view.files.recipe),
             str(html_map),
             results,
         )

@@ -116,21 +116,10 @@ class SeriesHandlers:
         noise = formatting.is_noise(spec.model_id)
         self.stop_if_cancelled(cancel, "before denoising")
         path, frames = bridge.timelapse(
-            base_request,
-            base.scenario,
-            place,
-            form.start,
-            form.end,
-            form.chain,
-            form.side_by_side,
-            form.fps,
-            self.output_folder(request) / f"{stem}.{form.video_format}",
-            engine,
-            self.settings,
-            noise,
-            progress=self.progress_bridge(progress),
-            cancel=cancel,
-        )
+            base_request, base.scenario, form.start, form.end, form.chain, form.side_by_side, form.fps,
+            self.output_folder(request) / f"{stem}.{form.video_format}", engine, self.settings,
+            progress=self.progress_bridge(progress), cancel=cancel,
+        )  # fmt: skip
         summary = (
             f"{frames} frames, {form.start} to {form.end}, {base.scenario.label}"
             + (", real | generated side by side" if form.side_by_side else "")
@@ -165,17 +154,9 @@ class SeriesHandlers:
         )
         self.stop_if_cancelled(cancel, "before denoising")
         path = bridge.scenario_grid(
-            base_request,
-            place,
-            temps,
-            precips,
-            engine,
-            self.settings,
-            self.output_folder(request) / f"{stem}.png",
-            formatting.is_noise(spec.model_id),
-            progress=self.progress_bridge(progress),
-            cancel=cancel,
-        )
+            base_request, temps, precips, engine, self.settings, self.output_folder(request) / f"{stem}.png",
+            progress=self.progress_bridge(progress), cancel=cancel,
+        )  # fmt: skip
         return str(path), str(path)
 
 

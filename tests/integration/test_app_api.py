@@ -249,7 +249,7 @@ def test_scenario_grid_is_one_image_laid_out_as_rows_by_columns(stack):
     from PIL import Image
 
     with Image.open(download) as stored:
-        assert "AI-generated" in stored.info["title"]
+        assert "AI-generated" in stored.info["label"]
 
 
 def test_controlnet_mode_is_conditioned_on_the_real_image_of_an_earlier_month(stack):
