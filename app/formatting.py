@@ -152,20 +152,29 @@ def is_noise(model_id: str) -> bool:
 
 
 def format_comparison(comparison) -> str:
-    """Scenario vs today, then today and the scenario vs the real image, then how to read them."""
+    """Scenario vs today, then today and the scenario vs the real image, then how to read them.
+
+    Metrics without weights on the server are named once at the end, without their long reasons.
+    """
     versus = comparison.versus_today
     parts = [
         f"scenario vs today: SSIM **{format_number(versus.get('ssim'), 3)}**, PSNR "
         f"{format_number(versus.get('psnr'), 1, 'dB')}"
     ]
+    missing: list[str] = []
     for name in ("today", "scenario"):
-        shown = comparison.metrics.get(name)
-        if shown:
-            values = ", ".join(
-                f"{label} {format_number(value, 3) if isinstance(value, (int, float)) else value}"
-                for label, value in shown.items()
-            )
-            parts.append(f"{name} vs real: {values}")
-    if comparison.real is None and comparison.real_problem:
+        shown = comparison.metrics.get(name) or {}
+        numbers = []
+        for label, value in shown.items():
+            short = label.split(" (")[0]
+            if isinstance(value, (int, float)):
+                numbers.append(f"{short} {format_number(value, 1 if 'PSNR' in short else 3)}")
+            elif short not in missing:
+                missing.append(short)
+        if numbers:
+            parts.append(f"{name} vs real: " + ", ".join(numbers))
+    if comparison.real is None:
         parts.append("no real image this month")
+    if missing:
+        parts.append(f"{', '.join(missing)}: weights not on this server")
     return " · ".join(parts) + f"\n\nHow to read: {comparison.how_to_read}"
