@@ -23,6 +23,7 @@ from core.config import Settings
 from core.dataset.reader import Dataset, Sample, read_dataset
 from core.errors import BadRequestError, EcoMapperError
 from core.evaluation.results import ResultStore, result_key
+from core.evaluation.selection import SampleSelector, Selected
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
@@ -60,6 +61,8 @@ class EvaluationConfig:
         lora / controlnet: extra weights for the model (paths or Hub ids).
         save_images: also write each generated image as PNG.
         extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
+        batch_size: samples generated and scored together; None chooses from the free memory of
+            the generation device (`core.models.memory.auto_batch_size`).
     """
 
     model_id: str
@@ -81,6 +84,7 @@ class EvaluationConfig:
     controlnet: str | None = None
     save_images: bool = False
     extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if not str(self.model_id).strip():
@@ -91,6 +95,8 @@ class EvaluationConfig:
             raise BadRequestError(f"--steps {self.num_inference_steps} is not positive.", "Use 1 or more steps.")
         if self.size_px < 64 or self.size_px % 16:
             raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
+        if self.batch_size is not None and not 1 <= self.batch_size <= 64:
+            raise BadRequestError(f"--batch-size {self.batch_size} is not 1..64.", "Give 1 to 64, or leave it out.")
         if not 0 < self.extreme_percentile < 50:
             raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
         if self.metrics is not None:
@@ -126,7 +132,12 @@ class EvaluationReport:
 
 
 class SampleGenerator(Protocol):
-    """Makes one image for a sample (and its control sample in ControlNet mode)."""
+    """Makes one image for a sample (and its control sample in ControlNet mode).
+
+    A generator may also define `generate_batch(items) -> list[np.ndarray]` over (sample, control,
+    seed) triples, `batch_size() -> int`, and `device` (where its model runs: the metric networks
+    then run there too).
+    """
 
     label: str
 
@@ -134,29 +145,37 @@ class SampleGenerator(Protocol):
 
 
 class PipelineGenerator:
-    """Generates with `core.generate` from a model loaded once per process."""
+    """Generates with the engine of `core.models` from a model loaded once per process, a batch at a time."""
 
     def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
         from core.models import ModelSpec, load_pipeline
+        from core.models.engine import Engine
 
         spec = ModelSpec(config.model_id, lora=config.lora, controlnet=config.controlnet)
-        self.engine = load_pipeline(spec, settings)
-        if config.controlnet_previous and not self.engine.has_controlnet:
+        loaded = load_pipeline(spec, settings)
+        if config.controlnet_previous and not loaded.has_controlnet:
             raise BadRequestError(
                 f"--controlnet-previous needs a ControlNet, and {config.model_id} was loaded without one.",
                 "Pass --controlnet PATH_OR_HUB_ID (an SD3 ControlNet, e.g. one trained with `python -m core train`).",
             )
+        self.engine = Engine(loaded)
+        self.device = loaded.device
         self.settings = settings
         self.config = config
         self.label = config.model_id
-        for warning in getattr(self.engine, "warnings", ()) or ():
+        for warning in getattr(loaded, "warnings", ()) or ():
             log.warning("%s", warning)
 
-    def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
-        from core.generate import GenerationRequest, generate_images
+    def batch_size(self) -> int:
+        from core.models.memory import auto_batch_size
+
+        return auto_batch_size(self.engine.loaded, self.config.size_px, mode=self.config.mode)
+
+    def _request(self, sample: Sample, control: Sample | None, seed: int):
+        from core.generate import GenerationRequest
 
         meta = sample.metadata
-        request = GenerationRequest(
+        return GenerationRequest(
             point=meta.point,
             month=meta.month,
             land_cover=meta.land_cover,
@@ -171,23 +190,27 @@ class PipelineGenerator:
             control_month=control.month if control is not None else None,
             state=meta.state,
             country=meta.country or "",  # "" lets core.generate look the country up offline
+        ).with_place()
+
+    def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
+        return self.generate_batch([(sample, control, seed)])[0]
+
+    def generate_batch(self, items: list[tuple[Sample, Sample | None, int]]) -> list[np.ndarray]:
+        """One image per (sample, control, seed) in one engine call (ControlNet: a control image each)."""
+        from core.models.engine import FrameJob
+
+        requests = [self._request(sample, control, seed) for sample, control, seed in items]
+        first = requests[0]
+        images, _ = self.engine.run_frames(
+            [FrameJob(r.prompts(), r.seed, r.control_image) for r in requests],
+            mode=first.mode,
+            size_px=first.size_px,
+            num_inference_steps=first.num_inference_steps,
+            guidance_scale=first.guidance_scale,
+            controlnet_conditioning_scale=first.controlnet_conditioning_scale,
+            batch_size=len(requests),
         )
-        result = generate_images(request, self.engine, self.settings)
-        return result.images[0]
-
-
-def _read_checked_dataset(data_dir: Path, state) -> Dataset:
-    """Read the dataset; every process decodes its share of the images and the bad ones are pooled."""
-    from accelerate.utils import gather_object
-
-    from core.dataset.reader import find_pixel_problems
-
-    dataset = read_dataset(data_dir)
-    with state.split_between_processes(list(dataset.samples)) as mine:
-        bad = find_pixel_problems(mine)
-    if state.num_processes > 1:
-        bad = gather_object(bad)
-    return dataset.without(bad)
+        return images
 
 
 def _use_cpu(settings: Settings) -> bool:
@@ -211,27 +234,15 @@ def sample_seed(base_seed: int, sample_id: str) -> int:
 
 
 def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tuple[Sample, Sample | None]], int]:
-    """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control."""
-    by_location: dict[str, list[Sample]] = {}
-    for sample in dataset:
-        by_location.setdefault(sample.location_id, []).append(sample)
-    queues = [list(v) for _, v in sorted(by_location.items())]
-    ordered: list[Sample] = []
-    while any(queues):
-        for queue in queues:
-            if queue:
-                ordered.append(queue.pop(0))
-    pairs: list[tuple[Sample, Sample | None]] = []
-    no_control = 0
-    for sample in ordered:
-        control = dataset.previous_sample(sample) if config.controlnet_previous else None
-        if config.controlnet_previous and control is None:
-            no_control += 1
-            continue
-        pairs.append((sample, control))
-        if config.limit is not None and len(pairs) >= config.limit:
-            break
-    return pairs, no_control
+    """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control.
+
+    Each sample reached is checked (decoded) on the way; see `core.evaluation.selection`.
+    """
+    selector = SampleSelector(
+        dataset, key_of=lambda s: s.sample_id, limit=config.limit, with_control=config.controlnet_previous
+    )
+    pairs = [(item.sample, item.control) for item in selector]
+    return pairs, selector.no_control
 
 
 class _MetricSuite:
@@ -242,6 +253,7 @@ class _MetricSuite:
         from core.metrics.weights import ALEXNET, INCEPTION_FID, LPIPS_ALEX_HEADS, resolve_clip_dir, resolve_weight_file
 
         self.settings = settings
+        self.device = "cpu"  # set to the generation device before the first score
         self.unavailable: dict[str, str] = {}
         self._paths: dict[str, tuple] = {}
         self._networks: dict[str, Any] = {}
@@ -273,34 +285,63 @@ class _MetricSuite:
             if name == "fid":
                 from core.metrics.fid import FidMetric
 
-                self._networks[name] = FidMetric(self.settings, paths[0], download=False)
+                self._networks[name] = FidMetric(self.settings, paths[0], device=self.device, download=False)
             elif name == "lpips":
                 from core.metrics.lpips import LpipsMetric
 
-                self._networks[name] = LpipsMetric(self.settings, paths[0], paths[1], download=False)
+                self._networks[name] = LpipsMetric(
+                    self.settings, paths[0], paths[1], device=self.device, download=False
+                )
             else:
                 from core.metrics.clip_score import ClipScoreMetric
 
-                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False)
+                self._networks[name] = ClipScoreMetric(self.settings, paths[0], device=self.device, download=False)
         return self._networks[name]
 
     def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
-        from core.metrics.pixel import psnr, ssim
+        return self.score_batch([real], [fake], [prompt])[0]
 
-        values: dict[str, float] = {}
-        if "ssim" in self.names:
-            values["ssim"] = ssim(real, fake)
-        if "psnr" in self.names:
-            values["psnr"] = psnr(real, fake)
-        if "lpips" in self.names:
-            values["lpips"] = float(self._network("lpips").score(real[None], fake[None])[0])
+    def score_batch(
+        self, reals: list[np.ndarray], fakes: list[np.ndarray], prompts: list[str]
+    ) -> list[tuple[dict[str, float], tuple | None]]:
+        """Every metric of each (real, fake, prompt), each network run once over the whole batch."""
+        import torch
+
+        from core.metrics.pixel import psnr_batch, ssim_batch
+
+        values: list[dict[str, float]] = [{} for _ in reals]
+        same_size = len({image.shape for image in (*reals, *fakes)}) == 1
+        groups = [list(range(len(reals)))] if same_size else [[i] for i in range(len(reals))]
+        for group in groups:
+            real = np.stack([reals[i] for i in group])
+            fake = np.stack([fakes[i] for i in group])
+            if "ssim" in self.names or "psnr" in self.names:
+                a = torch.from_numpy(real).permute(0, 3, 1, 2).to(self.device)
+                b = torch.from_numpy(fake).permute(0, 3, 1, 2).to(self.device)
+                if "ssim" in self.names:
+                    for i, value in zip(group, ssim_batch(a, b).tolist(), strict=True):
+                        values[i]["ssim"] = value
+                if "psnr" in self.names:
+                    for i, value in zip(group, psnr_batch(a, b).tolist(), strict=True):
+                        values[i]["psnr"] = value
+            if "lpips" in self.names:
+                for i, value in zip(group, self._network("lpips").score(real, fake).tolist(), strict=True):
+                    values[i]["lpips"] = float(value)
         if "clip" in self.names:
-            values["clip"] = float(self._network("clip").score(fake[None], [prompt])[0])
-        features = None
+            for i, value in enumerate(self._network("clip").score(list(fakes), list(prompts)).tolist()):
+                values[i]["clip"] = float(value)
+        features: list[tuple | None] = [None] * len(reals)
         if "fid" in self.names:
-            both = self._network("fid").features(np.stack([real, fake]))
-            features = (both[0], both[1])
-        return values, features
+            n = len(reals)
+            # real and generated images in one pass (the extractor resizes each to 299 px)
+            both = self._network("fid").features([*reals, *fakes]) if same_size else None
+            for i in range(n):
+                if both is None:
+                    pair = self._network("fid").features(np.stack([reals[i], fakes[i]]))
+                    features[i] = (pair[0], pair[1])
+                else:
+                    features[i] = (both[i], both[n + i])
+        return list(zip(values, features, strict=True))
 
 
 def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
@@ -321,50 +362,58 @@ def _match_size(fake: np.ndarray, real: np.ndarray) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
-def _evaluate_one(
-    sample: Sample,
-    control: Sample | None,
+def _evaluate_batch(
+    batch: list[Selected],
     config: EvaluationConfig,
     generator: SampleGenerator,
     suite: _MetricSuite,
     store: ResultStore,
-    key: str,
-) -> dict[str, Any]:
-    seed = sample_seed(config.seed, sample.sample_id)
-    real = sample.image
+) -> list[dict[str, Any]]:
+    """Generate the batch's images together, score them together, write features and images; one record each."""
+    seeds = [sample_seed(config.seed, item.sample.sample_id) for item in batch]
     started = time.perf_counter()
-    fake = generator.generate(sample, control, seed)
-    generation_s = time.perf_counter() - started
-    fake = _match_size(np.asarray(fake, dtype=np.uint8), real)
-    prompt = sample.prompts.spatial
-    values, features = suite.score(real, fake, prompt)
-    if features is not None:
-        store.write_features(key, *features)
-    if config.save_images:
-        import io
+    triples = [(item.sample, item.control, seed) for item, seed in zip(batch, seeds, strict=True)]
+    if hasattr(generator, "generate_batch"):
+        fakes = generator.generate_batch(triples)
+    else:
+        fakes = [generator.generate(*triple) for triple in triples]
+    generation_s = (time.perf_counter() - started) / len(batch)
+    reals = [item.real if item.real is not None else item.sample.image for item in batch]
+    fakes = [_match_size(np.asarray(fake, dtype=np.uint8), real) for fake, real in zip(fakes, reals, strict=True)]
+    prompts = [item.sample.prompts.spatial for item in batch]
+    scores = suite.score_batch(reals, fakes, prompts)
+    records = []
+    for item, seed, fake, prompt, (values, features) in zip(batch, seeds, fakes, prompts, scores, strict=True):
+        if features is not None:
+            store.write_features(item.key, *features)
+        if config.save_images:
+            import io
 
-        from PIL import Image
+            from PIL import Image
 
-        png = io.BytesIO()
-        Image.fromarray(fake).save(png, format="PNG")
-        # encoded in memory first: a failed encode leaves no stray temporary file in images/
-        atomic_write_bytes(store.out_dir / "images" / f"{key}.png", png.getvalue())
-    return {
-        "key": key,
-        "model": generator.label,
-        "mode": config.mode,
-        **sample.metadata.as_dict(),
-        "sample_id": sample.sample_id,
-        "seed": seed,
-        "control_month": str(control.month) if control is not None else None,
-        "prompt": prompt,
-        "num_inference_steps": config.num_inference_steps,
-        "guidance_scale": config.guidance_scale,
-        "generation_s": round(generation_s, 4),
-        "has_features": features is not None,
-        "finished_at": round(time.time(), 3),  # for throughput measurements
-        **values,
-    }
+            png = io.BytesIO()
+            Image.fromarray(fake).save(png, format="PNG")
+            # encoded in memory first: a failed encode leaves no stray temporary file in images/
+            atomic_write_bytes(store.out_dir / "images" / f"{item.key}.png", png.getvalue())
+        records.append(
+            {
+                "key": item.key,
+                "model": generator.label,
+                "mode": config.mode,
+                **item.sample.metadata.as_dict(),
+                "sample_id": item.sample.sample_id,
+                "seed": seed,
+                "control_month": str(item.control.month) if item.control is not None else None,
+                "prompt": prompt,
+                "num_inference_steps": config.num_inference_steps,
+                "guidance_scale": config.guidance_scale,
+                "generation_s": round(generation_s, 4),  # the batch's time shared equally
+                "has_features": features is not None,
+                "finished_at": round(time.time(), 3),  # for throughput measurements
+                **values,
+            }
+        )
+    return records
 
 
 def evaluate(
@@ -402,37 +451,67 @@ def evaluate(
 
         resolve_model_id(config.model_id)
     state = PartialState(cpu=_use_cpu(settings))
-    dataset = _read_checked_dataset(config.data_dir, state)
-    pairs, no_control = select_samples(dataset, config)
-    if not pairs:
-        raise BadRequestError(
-            f"No sample of {config.data_dir} can be evaluated ({len(dataset)} usable, {no_control} without an "
-            "earlier month for the control image).",
-            "Use a dataset with at least two months per location for --controlnet-previous.",
-        )
+    # metadata only: images are opened, and places looked up, when a sample is reached
+    dataset = read_dataset(config.data_dir, open_images=False, resolve_places=False)
     suite = _MetricSuite(config, settings)
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
     finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
-    keyed = [(result_key(label, config.mode, s.sample_id), s, c) for s, c in pairs]
-    pending = [item for item in keyed if item[0] not in finished]
-    log.info("%d samples selected, %d already done, %d to run", len(keyed), len(keyed) - len(pending), len(pending))
+    selector = SampleSelector(
+        dataset,
+        key_of=lambda sample: result_key(label, config.mode, sample.sample_id),
+        finished=finished,
+        limit=config.limit,
+        with_control=config.controlnet_previous,
+    )
+    from tqdm.auto import tqdm
 
+    expected = -(-selector.expected // state.num_processes)
+    bar = tqdm(total=expected, desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
     generated = 0
-    with state.split_between_processes(pending) as mine:
-        if mine and generator is None:
-            generator = PipelineGenerator(config, _settings_for_process(settings, state))
-        from tqdm.auto import tqdm
+    batch: list[Selected] = []
+    batch_size = config.batch_size or 1
 
-        bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
-        for done, (key, sample, control) in enumerate(mine, start=1):
-            record = _evaluate_one(sample, control, config, generator, suite, store, key)
+    def run_batch() -> None:
+        nonlocal generated
+        for record in _evaluate_batch(batch, config, generator, suite, store):
             store.append(record)
             generated += 1
             bar.update(1)
             if progress is not None and state.is_main_process:
-                progress(done, len(mine), sample.sample_id)
-        bar.close()
+                progress(generated, expected, record["sample_id"])
+        batch.clear()
+
+    # Every process walks the same selection; each takes every N-th sample still to do.
+    pending = 0
+    for item in selector:
+        if item.finished:
+            continue
+        mine = pending % state.num_processes == state.process_index
+        pending += 1
+        if not mine:
+            continue
+        if generator is None:  # loaded on the first sample to do: a finished run loads nothing
+            generator = PipelineGenerator(config, _settings_for_process(settings, state))
+        if not batch and generated == 0:
+            suite.device = getattr(generator, "device", "cpu")
+            if config.batch_size is None and hasattr(generator, "batch_size"):
+                batch_size = generator.batch_size()
+                log.info("evaluating %d sample(s) per batch", batch_size)
+        batch.append(item)
+        if len(batch) >= batch_size:
+            run_batch()
+    if batch:
+        run_batch()
+    bar.close()
+    if selector.selected == 0:
+        raise BadRequestError(
+            f"No sample of {config.data_dir} can be evaluated ({len(dataset)} found, {len(selector.bad)} unusable, "
+            f"{selector.no_control} without an earlier month for the control image).",
+            "Use a dataset with at least two months per location for --controlnet-previous.",
+        )
+    dataset = dataset.without(selector.bad)
+    log.info("%d samples selected, %d already done", selector.selected, selector.selected - pending)
     state.wait_for_everyone()
     from accelerate.utils import gather_object
 
@@ -448,19 +527,19 @@ def evaluate(
         config.out_dir,
         store,
         metrics=suite.names,
-        notes=_notes(config, dataset, suite, no_control, label),
+        notes=_notes(config, dataset, suite, selector.no_control, label),
     )
     summary = {
         "model": label,
         "mode": config.mode,
-        "selected": len(keyed),
+        "selected": selector.selected,
         "generated_this_run": generated_total,
-        "reused": len(keyed) - len(pending),
+        "reused": selector.selected - pending,
         "num_processes": state.num_processes,
         "metrics": list(suite.names),
         "metrics_unavailable": suite.unavailable,
         "skipped_files": dataset.skip_counts(),
-        "skipped_no_control": no_control,
+        "skipped_no_control": selector.no_control,
         "extremes": thresholds.as_dict(),
     }
     atomic_write_json(config.out_dir / "summary.json", summary)
@@ -469,13 +548,13 @@ def evaluate(
         markdown_path=report["markdown"],
         table_paths=report["tables"],
         plot_paths=report["plots"],
-        n_selected=len(keyed),
+        n_selected=selector.selected,
         generated=generated_total,
-        reused=len(keyed) - len(pending),
+        reused=selector.selected - pending,
         metrics_used=suite.names,
         metrics_unavailable=dict(suite.unavailable),
         skipped_files=dataset.skip_counts(),
-        skipped_no_control=no_control,
+        skipped_no_control=selector.no_control,
         num_processes=state.num_processes,
         elapsed_s=time.perf_counter() - started,
         summary=summary,
