@@ -21,12 +21,13 @@ import numpy as np
 
 from core.config import Settings
 from core.dataset.reader import Dataset, Sample, read_dataset
-from core.errors import BadRequestError, EcoMapperError
+from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key
 from core.evaluation.selection import SampleSelector, Selected
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
+from core.metrics.suite import MetricSuite, match_size
 
 log = logging.getLogger(__name__)
 
@@ -245,103 +246,18 @@ def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tup
     return pairs, selector.no_control
 
 
-class _MetricSuite:
-    """The metrics of one process. Weights are located up front (so the tables know which columns
-    exist); the networks load on first use, so resuming a finished run loads nothing."""
-
-    def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
-        from core.metrics.weights import ALEXNET, INCEPTION_FID, LPIPS_ALEX_HEADS, resolve_clip_dir, resolve_weight_file
-
-        self.settings = settings
-        self.device = "cpu"  # set to the generation device before the first score
-        self.unavailable: dict[str, str] = {}
-        self._paths: dict[str, tuple] = {}
-        self._networks: dict[str, Any] = {}
-        wanted = config.metrics or METRIC_NAMES
-        download = config.download_weights and not settings.offline
-        locators = {
-            "fid": lambda: (resolve_weight_file(INCEPTION_FID, settings, config.inception_weights, download=download),),
-            "lpips": lambda: (
-                resolve_weight_file(ALEXNET, settings, config.alexnet_weights, download=download),
-                resolve_weight_file(LPIPS_ALEX_HEADS, settings, config.lpips_heads, download=download),
-            ),
-            "clip": lambda: (resolve_clip_dir(settings, config.clip_model, download=download),),
-        }
-        for name, locate in locators.items():
-            if name not in wanted:
-                continue
-            try:
-                self._paths[name] = locate()
-            except EcoMapperError as err:
-                if config.metrics is not None:  # asked for explicitly: fail loudly
-                    raise
-                self.unavailable[name] = str(err)
-                log.warning("%s is not computed: %s", name, err)
-        self.names = tuple(n for n in METRIC_NAMES if n in wanted and n not in self.unavailable)
-
-    def _network(self, name: str):
-        if name not in self._networks:
-            paths = self._paths[name]
-            if name == "fid":
-                from core.metrics.fid import FidMetric
-
-                self._networks[name] = FidMetric(self.settings, paths[0], device=self.device, download=False)
-            elif name == "lpips":
-                from core.metrics.lpips import LpipsMetric
-
-                self._networks[name] = LpipsMetric(
-                    self.settings, paths[0], paths[1], device=self.device, download=False
-                )
-            else:
-                from core.metrics.clip_score import ClipScoreMetric
-
-                self._networks[name] = ClipScoreMetric(self.settings, paths[0], device=self.device, download=False)
-        return self._networks[name]
-
-    def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
-        return self.score_batch([real], [fake], [prompt])[0]
-
-    def score_batch(
-        self, reals: list[np.ndarray], fakes: list[np.ndarray], prompts: list[str]
-    ) -> list[tuple[dict[str, float], tuple | None]]:
-        """Every metric of each (real, fake, prompt), each network run once over the whole batch."""
-        import torch
-
-        from core.metrics.pixel import psnr_batch, ssim_batch
-
-        values: list[dict[str, float]] = [{} for _ in reals]
-        same_size = len({image.shape for image in (*reals, *fakes)}) == 1
-        groups = [list(range(len(reals)))] if same_size else [[i] for i in range(len(reals))]
-        for group in groups:
-            real = np.stack([reals[i] for i in group])
-            fake = np.stack([fakes[i] for i in group])
-            if "ssim" in self.names or "psnr" in self.names:
-                a = torch.from_numpy(real).permute(0, 3, 1, 2).to(self.device)
-                b = torch.from_numpy(fake).permute(0, 3, 1, 2).to(self.device)
-                if "ssim" in self.names:
-                    for i, value in zip(group, ssim_batch(a, b).tolist(), strict=True):
-                        values[i]["ssim"] = value
-                if "psnr" in self.names:
-                    for i, value in zip(group, psnr_batch(a, b).tolist(), strict=True):
-                        values[i]["psnr"] = value
-            if "lpips" in self.names:
-                for i, value in zip(group, self._network("lpips").score(real, fake).tolist(), strict=True):
-                    values[i]["lpips"] = float(value)
-        if "clip" in self.names:
-            for i, value in enumerate(self._network("clip").score(list(fakes), list(prompts)).tolist()):
-                values[i]["clip"] = float(value)
-        features: list[tuple | None] = [None] * len(reals)
-        if "fid" in self.names:
-            n = len(reals)
-            # real and generated images in one pass (the extractor resizes each to 299 px)
-            both = self._network("fid").features([*reals, *fakes]) if same_size else None
-            for i in range(n):
-                if both is None:
-                    pair = self._network("fid").features(np.stack([reals[i], fakes[i]]))
-                    features[i] = (pair[0], pair[1])
-                else:
-                    features[i] = (both[i], both[n + i])
-        return list(zip(values, features, strict=True))
+def _metric_suite(config: EvaluationConfig, settings: Settings) -> MetricSuite:
+    """The shared suite (core.metrics.suite) with the evaluation's weight locations; metrics named
+    explicitly must be available, the default set takes what is there."""
+    return MetricSuite(
+        settings,
+        config.metrics,
+        download=config.download_weights,
+        inception_weights=config.inception_weights,
+        alexnet_weights=config.alexnet_weights,
+        lpips_heads=config.lpips_heads,
+        clip_model=config.clip_model,
+    )
 
 
 def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
@@ -353,20 +269,11 @@ def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
-def _match_size(fake: np.ndarray, real: np.ndarray) -> np.ndarray:
-    if fake.shape == real.shape:
-        return fake
-    from PIL import Image
-
-    resized = Image.fromarray(fake).resize((real.shape[1], real.shape[0]), Image.Resampling.BICUBIC)
-    return np.asarray(resized, dtype=np.uint8)
-
-
 def _evaluate_batch(
     batch: list[Selected],
     config: EvaluationConfig,
     generator: SampleGenerator,
-    suite: _MetricSuite,
+    suite: MetricSuite,
     store: ResultStore,
 ) -> list[dict[str, Any]]:
     """Generate the batch's images together, score them together, write features and images; one record each."""
@@ -379,7 +286,7 @@ def _evaluate_batch(
         fakes = [generator.generate(*triple) for triple in triples]
     generation_s = (time.perf_counter() - started) / len(batch)
     reals = [item.real if item.real is not None else item.sample.image for item in batch]
-    fakes = [_match_size(np.asarray(fake, dtype=np.uint8), real) for fake, real in zip(fakes, reals, strict=True)]
+    fakes = [match_size(np.asarray(fake, dtype=np.uint8), real) for fake, real in zip(fakes, reals, strict=True)]
     prompts = [item.sample.prompts.spatial for item in batch]
     scores = suite.score_batch(reals, fakes, prompts)
     records = []
@@ -453,7 +360,7 @@ def evaluate(
     state = PartialState(cpu=_use_cpu(settings))
     # metadata only: images are opened, and places looked up, when a sample is reached
     dataset = read_dataset(config.data_dir, open_images=False, resolve_places=False)
-    suite = _MetricSuite(config, settings)
+    suite = _metric_suite(config, settings)
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
     finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
@@ -561,7 +468,7 @@ def evaluate(
     )
 
 
-def _notes(config: EvaluationConfig, dataset: Dataset, suite: _MetricSuite, no_control: int, label: str) -> list[str]:
+def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_control: int, label: str) -> list[str]:
     notes = []
     if label == "tiny-random":
         notes.append("Model `tiny-random` is a tiny randomly initialised SD3 for smoke tests: it produces noise.")

@@ -254,7 +254,7 @@ class Engine:
                 kwargs["negative_prompt_embeds"] = negative.repeat(len(batch), 1, 1)
                 kwargs["negative_pooled_prompt_embeds"] = negative_pooled.repeat(len(batch), 1)
             if mode == "controlnet":
-                # a placeholder the pipeline never looks at: the latents below stand in for its encode
+                # a stand-in the pipeline never reads: the latents below replace its encode
                 kwargs["control_image"] = Image.new("RGB", (size_px, size_px))
                 kwargs["controlnet_conditioning_scale"] = controlnet_conditioning_scale
             timings["encode_s"] += time.perf_counter() - started
