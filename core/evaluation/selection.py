@@ -67,6 +67,8 @@ class SampleSelector:
         finished: keys whose results exist already.
         limit: stop after this many selected samples (finished ones count); None = all.
         with_control: ControlNet mode: each sample needs a usable real image 1..6 months earlier.
+        choose_control: (sample, candidates nearest first) -> the control to use; default the nearest.
+            A chosen control whose image is unusable is dropped and the choice made again.
         place_resolver_factory: makes the point -> (state, country) resolver on first need.
 
     After (or during) iteration: `bad` lists the files found unusable, `no_control` counts the
@@ -81,12 +83,14 @@ class SampleSelector:
         limit: int | None = None,
         with_control: bool = False,
         place_resolver_factory: Callable[[], Any] = default_place_resolver,
+        choose_control: Callable[[Sample, list[Sample]], Sample] | None = None,
     ) -> None:
         self.dataset = dataset
         self.key_of = key_of
         self.finished = set(finished)
         self.limit = limit
         self.with_control = with_control
+        self._choose_control = choose_control or (lambda _sample, candidates: candidates[0])
         self._resolver_factory = place_resolver_factory
         self._resolver: Any = None
         self._verdicts: dict[Path, bool] = {}
@@ -128,11 +132,17 @@ class SampleSelector:
         )
 
     def _control_for(self, sample: Sample) -> Sample | None:
-        """The latest usable real image of the same place 1..6 months earlier."""
-        for gap in range(1, MAX_CONTROL_GAP_MONTHS + 1):
-            earlier = self.dataset.get(f"{sample.location_id}@{sample.month - gap}")
-            if earlier is not None and self._check(earlier) is not None:
-                return earlier
+        """A usable real image of the same place 1..6 months earlier, as `choose_control` picks it."""
+        candidates = [
+            earlier
+            for gap in range(1, MAX_CONTROL_GAP_MONTHS + 1)
+            if (earlier := self.dataset.get(f"{sample.location_id}@{sample.month - gap}")) is not None
+        ]
+        while candidates:
+            chosen = self._choose_control(sample, candidates)
+            if self._check(chosen) is not None:
+                return chosen
+            candidates.remove(chosen)
         return None
 
     def __iter__(self) -> Iterator[Selected]:
