@@ -142,6 +142,8 @@ def scenario_stem(scenario) -> str:
     """A file-name part for a `Scenario`, e.g. 't+2_p-30' ('today' for none)."""
     if scenario.is_today:
         return "today"
+    if scenario.kind == "projection":  # its change differs by month: name the SSP and horizon
+        return f"{scenario.projection.ssp}_{scenario.projection.horizon}"
     change = scenario.change_for(None)
     return f"t{change.temp_delta_c:+g}_p{change.precip_change_pct:+g}"
 

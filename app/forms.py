@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.projection_form import ProjectionChoice
 from core.errors import BadRequestError
 from core.geo import Month, Point
 from core.scenario import SCENARIO_PRESETS, Scenario
@@ -194,7 +195,7 @@ class GenerateForm:
     FIELDS = (
         "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
         "temp_delta_c", "precip_pct", "mode", "control_months_before", "model_id", "seed", "steps", "guidance",
-        "size_px", "controlnet", "lora", "lora_scale",
+        "size_px", "controlnet", "lora", "lora_scale", "ssp", "horizon", "normals_years",
     )  # fmt: skip
     point: Point
     month: Month
@@ -206,6 +207,7 @@ class GenerateForm:
     control_months_before: int
     model: ModelChoice
     sampling: SamplingForm
+    projection: ProjectionChoice | None = None  # a picked CMIP6 SSP x horizon replaces the sliders' scenario
 
     @classmethod
     def parse(cls, values: Mapping[str, Any] | tuple | list, default_model: str = "sd3-medium") -> GenerateForm:
@@ -226,4 +228,5 @@ class GenerateForm:
             control_months_before=read_int(raw["control_months_before"], "ControlNet months before", default=1),
             model=_model_choice(raw, default_model),
             sampling=SamplingForm.read(raw),
+            projection=ProjectionChoice.read(raw["ssp"], raw["horizon"], raw["normals_years"]),
         )

@@ -19,6 +19,7 @@ from app.handlers import bridge
 from app.handlers.generate import GenerateHandlers, generate_endpoint
 from app.handlers.observe import ObserveHandlers
 from app.handlers.point import PointHandlers
+from app.handlers.projection import ProjectionHandlers
 from app.handlers.recipes import RecipeHandlers
 from app.handlers.series import SeriesHandlers, grid_endpoint, timelapse_endpoint
 from app.state import AppConfig, CancelRegistry, EngineHolder
@@ -37,7 +38,7 @@ def _session(request: gr.Request | Any) -> str:
     return getattr(request, "session_hash", None) or "no-session"
 
 
-class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers, RecipeHandlers):
+class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers, RecipeHandlers, ProjectionHandlers):
     """The app's event handlers, bound to one configuration, one model holder and one cancel registry."""
 
     def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:

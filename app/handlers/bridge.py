@@ -153,4 +153,8 @@ def read_recipe(path: str) -> dict:
         "controlnet": (spec.controlnet or "") if spec else "",
         "lora": (spec.lora or "") if spec else "",
         "lora_scale": round(spec.lora_scale, 2) if spec else 1.0,
+        # A projection recipe picks its SSP and horizon again (the change also depends on the month).
+        "ssp": req.scenario.projection.ssp if req.scenario.kind == "projection" else "",
+        "horizon": req.scenario.projection.horizon if req.scenario.kind == "projection" else 2050,
+        "normals_years": "",
     }

@@ -61,12 +61,13 @@ class GenerateHandlers:
                 ) from err
         point_view = bridge.describe_point(form.point)
         engine, spec = self.engine_for(form, progress)
+        scenario_choice = self.scenario_for(form, progress)
         request_core = bridge.generation_request(
-            form, observed, form.scenario, point_view, spec, control_image, control_month
+            form, observed, scenario_choice, point_view, spec, control_image, control_month
         )
         stem = formatting.safe_filename(
             formatting.point_stem(form.point.lat, form.point.lon), str(form.month), f"seed{form.sampling.seed}",
-            form.mode, formatting.scenario_stem(form.scenario),
+            form.mode, formatting.scenario_stem(scenario_choice),
         )  # fmt: skip
         reference = self._reference(form)
         folder = self.output_folder(request)

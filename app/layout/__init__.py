@@ -11,15 +11,18 @@ from __future__ import annotations
 import gradio as gr
 
 from app.handlers import Handlers
+from app.handlers.projection import ssp_choices
 from app.layout.generate_area import build_generate_area
 from app.layout.grid_area import build_grid_area
 from app.layout.map_area import build_map_area
 from app.layout.observed_area import build_observed_area, build_observed_tab
+from app.layout.projection_area import build_projection_tab
 from app.layout.results_area import build_exports_tab, build_results_tabs
 from app.layout.settings_area import build_settings_tab
 from app.layout.style import CSS
 from app.layout.timelapse_area import build_timelapse_area
-from app.layout.wiring import wire
+from app.layout.wiring import wire, wire_projection
+from core import services
 
 __all__ = ["CSS", "build_blocks"]
 
@@ -42,9 +45,15 @@ def build_blocks(
                 with gr.Tabs(elem_id="result-tabs"):
                     results = build_results_tabs()
                     observed_tab = build_observed_tab()
+                    projection = build_projection_tab(ssp_choices(), services.HORIZON_CHOICES)
                     timelapse = build_timelapse_area(handlers.default_timelapse_range())
                     grid = build_grid_area()
                     exports = build_exports_tab()
                     settings = build_settings_tab(model_choices, config.model_id)
-        wire(handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings)
+        projection_widgets = {
+            "ssp": projection.ssp, "horizon": projection.horizon, "normals_years": projection.normals_years
+        }  # fmt: skip
+        wire(handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings,
+             projection_widgets)  # fmt: skip
+        wire_projection(handlers, map_area, observed, projection)
     return demo

@@ -17,7 +17,8 @@ GENERATION_QUEUE = "generation"
 OBSERVE_CONCURRENCY = 4
 
 
-def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings):
+def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings,
+         projection_widgets: dict | None = None):  # fmt: skip
     """All events of the page (the arguments are the areas' widget groups)."""
     # ---- point and month -> clear old results, observe ------------------------------------------
     point_outputs = [map_area.lat, map_area.lon, map_area.map_html, map_area.place_line]
@@ -161,6 +162,7 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
         "climate_source": timelapse.source, "chain": timelapse.chain, "side_by_side": timelapse.side_by_side,
         "video_format": timelapse.video_format, "fps": timelapse.fps, "temp_deltas_text": grid.temps,
         "precip_pcts_text": grid.precips,
+        **(projection_widgets or {}),
     }  # fmt: skip
     generate_outputs = [
         results.scenario, results.today, results.slider, results.metrics, exports.prompts,
@@ -228,3 +230,17 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
             Handlers.clear_status, None, generate.status, api_visibility="private", concurrency_limit=None,
             show_progress="hidden",
         )  # fmt: skip
+
+
+def wire_projection(handlers: Handlers, map_area, observed, projection) -> None:
+    """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate)."""
+    gr.on(
+        [projection.show.click, projection.ssp.input, projection.horizon.input],
+        handlers.show_projection,
+        [map_area.lat, map_area.lon, projection.ssp, projection.horizon, projection.normals_years, observed.month],
+        [projection.chart, projection.summary],
+        api_name="projection",
+        show_progress_on=[projection.summary],
+        concurrency_limit=OBSERVE_CONCURRENCY,
+        concurrency_id="observe",
+    )

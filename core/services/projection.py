@@ -66,6 +66,7 @@ def projected_climate(
     *,
     statistic: str = "median",
     observed=None,
+    observed_years: tuple[int, int] = (1995, 2014),
     progress=None,
 ) -> ProjectedClimate:
     """The CMIP6 ensemble projection of `point` for `ssp` and `horizon`, and its Scenario.
@@ -78,5 +79,7 @@ def projected_climate(
     from core.sources.projections import check_statistic, project_climate
 
     check_statistic(statistic)
-    projection = project_climate(point, ssp, horizon, settings, observed=observed, progress=progress)
+    projection = project_climate(
+        point, ssp, horizon, settings, observed=observed, observed_years=observed_years, progress=progress
+    )
     return ProjectedClimate(projection, scenario_from_projection(projection, statistic))

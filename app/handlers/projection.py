@@ -1,0 +1,52 @@
+"""The projection picker: a CMIP6 SSP x horizon at the picked place -> its Scenario and the chart of its spread."""
+
+from __future__ import annotations
+
+from app.errors import shown_errors
+from app.forms import read_month, read_point
+from app.projection_chart import projection_figure
+from app.projection_form import ProjectionChoice
+from core import services
+from core.geo import Point
+
+NO_PROJECTION = ("Sliders (no projection)", "")
+PICKER_FIELDS = ("lat", "lon", "ssp", "horizon", "normals_years")
+
+
+def ssp_choices() -> list[tuple[str, str]]:
+    """The dropdown: the sliders' own scenario first, then the four SSPs."""
+    return [NO_PROJECTION, *services.SSP_CHOICES]
+
+
+class ProjectionHandlers:
+    """Mixed into `Handlers`."""
+
+    def projected(self, point: Point, choice: ProjectionChoice, progress=None):
+        """The projection (cached on disk by core, so Generate after Show reads no chunk again)."""
+        return services.projected_climate(
+            point, choice.ssp, choice.horizon, self.settings, observed_years=choice.observed_years, progress=progress
+        )
+
+    def scenario_for(self, form, progress=None):
+        """The scenario Generate uses: the picked projection's, else the sliders'."""
+        if form.projection is None:
+            return form.scenario
+        if progress is not None:
+            progress(0.01, desc=f"Projecting {form.projection.ssp} {form.projection.horizon} (CMIP6 ensemble)")
+        return self.projected(form.point, form.projection).scenario
+
+    @shown_errors
+    def show_projection(self, lat, lon, ssp, horizon, normals_years, month) -> tuple:
+        """(chart, summary line) of the picked SSP x horizon at the picked place."""
+        choice = ProjectionChoice.read(ssp, horizon, normals_years)
+        if choice is None:
+            return None, "No SSP is picked: Generate uses the sliders' scenario."
+        point = read_point(lat, lon)
+        projected = self.projected(point, choice)
+        title = f"{point.lat:.3f}, {point.lon:.3f}: {projected.label}"
+        summary = projected.summary()
+        if str(month or "").strip():
+            picked = read_month(month)
+            change = projected.scenario.change_for(picked)
+            summary += f"\n\nGenerate uses the change of month {picked.month:02d}: **{change.label()}**"
+        return projection_figure(projected.monthly_table(), projected.label, title), summary
