@@ -12,7 +12,8 @@ _PANELS = (
 
 
 def projection_figure(rows: list[dict], scenario_label: str, title: str = ""):
-    """Three panels over the calendar months: observed normal (grey), ensemble median (colour) and
+    """Three panels side by side (short enough for a 1366 x 768 screen) over the calendar months:
+    observed normal (grey), ensemble median (colour) and
     the 10th-90th percentile band across models (shaded).
 
     Args:
@@ -26,8 +27,8 @@ def projection_figure(rows: list[dict], scenario_label: str, title: str = ""):
     from matplotlib.figure import Figure
 
     months = list(range(1, 13))
-    figure = Figure(figsize=(8, 5.4), layout="constrained")
-    axes = figure.subplots(len(_PANELS), 1, sharex=True)
+    figure = Figure(figsize=(10, 2.5), layout="constrained")
+    axes = figure.subplots(1, len(_PANELS))
     for axis, (name, label, colour) in zip(axes, _PANELS, strict=True):
         axis.fill_between(
             months,
@@ -42,11 +43,11 @@ def projection_figure(rows: list[dict], scenario_label: str, title: str = ""):
                   linewidth=1.2, label="observed normal")  # fmt: skip
         axis.plot(months, [row[f"{name}_median"] for row in rows], color=colour, marker="o", markersize=2.5,
                   linewidth=1.6, label=f"{scenario_label} (median)")  # fmt: skip
-        axis.set_ylabel(label, fontsize=8)
+        axis.set_title(label, fontsize=9)
         axis.grid(True, alpha=0.3)
         axis.tick_params(labelsize=8)
-    axes[-1].set_xticks(months, MONTH_LETTERS)
+        axis.set_xticks(months, MONTH_LETTERS)
     axes[0].legend(fontsize=7, loc="best")
     if title:
-        axes[0].set_title(title, fontsize=10)
+        figure.suptitle(title, fontsize=10)
     return figure

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gradio as gr
+
 from app.errors import shown_errors
 from app.forms import read_month, read_point
 from app.projection_chart import projection_figure
@@ -37,16 +39,17 @@ class ProjectionHandlers:
 
     @shown_errors
     def show_projection(self, lat, lon, ssp, horizon, normals_years, month) -> tuple:
-        """(chart, summary line) of the picked SSP x horizon at the picked place."""
+        """(chart, summary, scenario line) of the picked SSP x horizon at the picked place."""
         choice = ProjectionChoice.read(ssp, horizon, normals_years)
         if choice is None:
-            return None, "No SSP is picked: Generate uses the sliders' scenario."
+            return None, "No SSP is picked: Generate uses the sliders' scenario.", gr.skip()
         point = read_point(lat, lon)
         projected = self.projected(point, choice)
         title = f"{point.lat:.3f}, {point.lon:.3f}: {projected.label}"
         summary = projected.summary()
+        line = f"Scenario: **{projected.label}** (CMIP6 median)"
         if str(month or "").strip():
             picked = read_month(month)
             change = projected.scenario.change_for(picked)
-            summary += f"\n\nGenerate uses the change of month {picked.month:02d}: **{change.label()}**"
-        return projection_figure(projected.monthly_table(), projected.label, title), summary
+            line = f"Scenario: **{projected.label}** (CMIP6 median, month {picked.month:02d}): {change.label()}"
+        return projection_figure(projected.monthly_table(), projected.label, title), summary, line

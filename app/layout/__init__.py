@@ -55,5 +55,5 @@ def build_blocks(
         }  # fmt: skip
         wire(handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings,
              projection_widgets)  # fmt: skip
-        wire_projection(handlers, map_area, observed, projection)
+        wire_projection(handlers, map_area, observed, generate, projection)
     return demo

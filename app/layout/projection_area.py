@@ -12,7 +12,7 @@ from app.projection_form import DEFAULT_NORMALS
 @dataclass
 class ProjectionArea:
     ssp: gr.Dropdown
-    horizon: gr.Radio
+    horizon: gr.Dropdown
     normals_years: gr.Textbox
     show: gr.Button
     summary: gr.Markdown
@@ -23,14 +23,16 @@ def build_projection_tab(ssp_choices: list[tuple[str, str]], horizons: tuple[int
     with gr.Tab("Projection", elem_id="projection-tab"):
         with gr.Row(equal_height=True):
             ssp = gr.Dropdown(ssp_choices, value="", label="CMIP6 scenario (SSP)", elem_id="projection-ssp", scale=3)
-            horizon = gr.Radio(list(horizons), value=horizons[0], label="Horizon", elem_id="projection-horizon",
-                               scale=3)  # fmt: skip
+            horizon = gr.Dropdown(list(horizons), value=horizons[0], label="Horizon", elem_id="projection-horizon",
+                                  scale=2, min_width=90)  # fmt: skip
             normals_years = gr.Textbox(DEFAULT_NORMALS, label="Observed normals (years)",
-                                       elem_id="projection-normals", scale=2)  # fmt: skip
+                                       elem_id="projection-normals", scale=2, min_width=110)  # fmt: skip
             show = gr.Button("Show", elem_id="projection-show", scale=1, min_width=70)
         summary = gr.Markdown(
             "Pick an SSP and a horizon: Generate then uses the ensemble median change of the month.",
             elem_id="projection-summary",
         )
-        chart = gr.Plot(label="Observed normal, ensemble median and 10-90 % spread", elem_id="projection-chart")
+        chart = gr.Plot(
+            label="Observed normal, ensemble median and 10-90 % spread", show_label=False, elem_id="projection-chart"
+        )
     return ProjectionArea(ssp, horizon, normals_years, show, summary, chart)

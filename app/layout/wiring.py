@@ -232,13 +232,13 @@ def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results
         )  # fmt: skip
 
 
-def wire_projection(handlers: Handlers, map_area, observed, projection) -> None:
+def wire_projection(handlers: Handlers, map_area, observed, generate, projection) -> None:
     """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate)."""
     gr.on(
         [projection.show.click, projection.ssp.input, projection.horizon.input],
         handlers.show_projection,
         [map_area.lat, map_area.lon, projection.ssp, projection.horizon, projection.normals_years, observed.month],
-        [projection.chart, projection.summary],
+        [projection.chart, projection.summary, generate.scenario_line],
         api_name="projection",
         show_progress_on=[projection.summary],
         concurrency_limit=OBSERVE_CONCURRENCY,

@@ -70,12 +70,13 @@ def test_picking_ssp245_2050_generates_with_the_cli_projection(stack):
     observed, median = february["observed"], february["median"]
 
     # The picker's chart and summary name the same models and period as the CLI.
-    _, summary = client.predict(
+    _, summary, scenario_line = client.predict(
         lat=LAT, lon=LON, ssp="ssp245", horizon=2050, normals_years=NORMALS, month=MONTH, api_name="/projection"
     )
     assert summary.startswith("SSP2-4.5 2050 (2041-2060)")
     assert all(model["source_id"] in summary for model in cli["models"])
     assert "left out: ECO-NORSDS" in summary
+    assert scenario_line.startswith("Scenario: **SSP2-4.5 2050** (CMIP6 median, month 02): +")
 
     # Generate from February's observed normal: the final climate is the CLI's ensemble median for February.
     outputs = client.predict(
