@@ -40,6 +40,21 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
 
 
+def check_sampling_arguments(args: argparse.Namespace) -> None:
+    """Every number of the sampling and model options against core.limits, before any work."""
+    from core import limits
+
+    for option, limit, value in (
+        ("--size", limits.IMAGE_SIZE_PX, args.size),
+        ("--steps", limits.INFERENCE_STEPS, args.steps),
+        ("--guidance", limits.GUIDANCE_SCALE, args.guidance),
+        ("--seed", limits.GENERATION_SEED, args.seed),
+        ("--controlnet-scale", limits.CONTROLNET_SCALE, args.controlnet_scale),
+        ("--lora-scale", limits.LORA_SCALE, args.lora_scale),
+    ):
+        limit.check(option, value)
+
+
 def spec_from(args: argparse.Namespace):
     from core.models.spec import ModelSpec
 
@@ -67,18 +82,33 @@ def load_engine(args: argparse.Namespace, settings, spec=None):
 
 def read_control_image(path: str, size_px: int) -> np.ndarray:
     """A user's control image: must be an RGB image of exactly size_px x size_px (no silent conversion)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     from core.generate import check_control_image
+    from core.images import ImageTooLargeError, check_pixel_count
+    from core.limits import IMAGE_SIZE_PX
 
     file = Path(path)
     try:
-        with Image.open(file) as img:
-            mode, size = img.mode, img.size
-            img.load()
-            array = np.asarray(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit is lower
+            with Image.open(file) as img:
+                # the header's size is checked before any pixel is decoded
+                check_pixel_count(img.size, "control image", file.name)
+                mode, size = img.mode, img.size
+                img.load()
+                array = np.asarray(img)
+    except Image.DecompressionBombError as err:
+        raise ImageTooLargeError(
+            f"The control image {file.name} is far too large to decode ({err}).",
+            f"Give a {size_px} x {size_px} RGB image of the footprint.",
+        ) from err
     except FileNotFoundError as err:
         raise BadRequestError(f"The control image {file} does not exist.", "Check the path.") from err
+    except IsADirectoryError as err:
+        raise BadRequestError(f"The control image {file} is a folder.", "Give a PNG or JPEG file.") from err
     except (UnidentifiedImageError, OSError) as err:
         raise BadRequestError(f"{file} is not a readable image ({err}).", "Give a PNG or JPEG file.") from err
     if mode != "RGB":
@@ -87,9 +117,16 @@ def read_control_image(path: str, size_px: int) -> np.ndarray:
             "Convert it to 8-bit RGB (e.g. PIL: Image.open(p).convert('RGB').save(p)).",
         )
     if size != (size_px, size_px):
+        square_and_usable = size[0] == size[1] and IMAGE_SIZE_PX.low <= size[0] <= IMAGE_SIZE_PX.high
+        square_and_usable = square_and_usable and size[0] % IMAGE_SIZE_PX.multiple_of == 0
         raise BadRequestError(
             f"The control image {file.name} is {size[0]} x {size[1]} px, but --size is {size_px}.",
-            f"Give a {size_px} x {size_px} image of the footprint, or pass --size {size[0]} if it is square.",
+            f"Give a {size_px} x {size_px} image of the footprint"
+            + (
+                f", or pass --size {size[0]}."
+                if square_and_usable
+                else f" (sizes allowed: {IMAGE_SIZE_PX.describe()})."
+            ),
         )
     return check_control_image(array, size_px)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from core.commands._common import point_from
 from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
     add_sampling_arguments,
+    check_sampling_arguments,
     load_engine,
     read_control_image,
 )
@@ -76,10 +76,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.commands._generation_args import spec_from
     from core.export import footprint_georeference, result_metadata, write_geotiff, write_png, write_recipe
     from core.generate import generate_images
+    from core.limits import IMAGE_SIZE_PX
+    from core.outputs import check_free_disk, check_output_file, estimated_png_bytes
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise BadRequestError(f"--out {out.name!r} is not a .png file.", "Name the output image *.png.")
+    # Every number and output is checked before any look-up or model load, so a mistake costs nothing.
+    if not args.recipe:
+        check_sampling_arguments(args)
+    out = check_output_file(args.out, "--out", (".png",))
+    recipe_path = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
+    if args.geotiff:
+        check_output_file(args.geotiff, "--geotiff", (".tif", ".tiff"))
+    size_px = IMAGE_SIZE_PX.high if args.recipe else args.size  # a recipe's size is read later
+    check_free_disk(out.parent, estimated_png_bytes(size_px, 3 if args.geotiff else 2), "--out")
     if args.recipe:
         from core.export import read_recipe, read_recipe_model
 
@@ -98,7 +106,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         progress.close()
     written = {"png": str(write_png(result.image, out, result_metadata(result)))}
-    recipe_path = Path(args.recipe_out) if args.recipe_out else out.with_suffix(".recipe.json")
     written["recipe"] = str(write_recipe(result.request, recipe_path, result.model_info))
     if args.geotiff:
         crs, transform = footprint_georeference(result.request.point, result.request.size_px)

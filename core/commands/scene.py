@@ -22,8 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings) -> int:
     from core.files import atomic_write_bytes, atomic_write_json
     from core.geo import Month
+    from core.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.sources.imagery import encode_png, fetch_scene
 
+    # outputs first: the format follows the extension, and nothing is fetched for a path we cannot write
+    check_output_file(args.out, "--out", (".png",))
+    if args.meta:
+        check_output_file(args.meta, "--meta", (".json",))
+    if args.geotiff:
+        check_output_file(args.geotiff, "--geotiff", (".tif", ".tiff"))
+    check_free_disk(args.out.parent, estimated_png_bytes(512, 2), "--out")
     scene = fetch_scene(point_from(args), Month.parse(args.month), settings)
     atomic_write_bytes(args.out, encode_png(scene.image))
     meta = scene.to_metadata()

@@ -22,7 +22,7 @@ from core.commands._prompt_context import (
     resolve_place,
 )
 from core.config import Settings
-from core.errors import BadRequestError, NoImageryError
+from core.errors import NoImageryError
 from core.geo import Month, month_range
 
 HELP = "generate one image per month (observed or changed climate) and write a captioned GIF or MP4"
@@ -70,18 +70,28 @@ def _real_images(point, months: list[Month], size_px: int, settings: Settings) -
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core import limits
+    from core.commands._generation_args import check_sampling_arguments, spec_from
     from core.export import result_metadata, write_png
     from core.generate import GenerationRequest, TimeSeriesRequest, generate_time_series, observed_climates
+    from core.outputs import check_free_disk, check_output_dir, check_output_file, estimated_png_bytes
     from core.timelapse import FORMATS, caption_for, write_timelapse
 
-    out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        raise BadRequestError(f"--out {out.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
-    from core.commands._generation_args import spec_from
-
+    # Every number and output is checked before any frame is made (a bad --fps used to fail at the end).
+    check_sampling_arguments(args)
+    limits.FRAMES_PER_SECOND.check("--fps", args.fps)
+    limits.TIMELAPSE_BATCH.check("--batch-size", args.batch_size)
+    limits.TEMP_DELTA_C.check("--temp-delta", args.temp_delta)
+    limits.PRECIP_SCALE.check("--precip-scale", args.precip_scale)
+    out = check_output_file(args.out, "--out", tuple(sorted(FORMATS)))
+    if args.frames_dir:
+        check_output_dir(args.frames_dir, "--frames-dir")
     spec = spec_from(args)  # a missing --model fails before any look-up
     point = point_from(args)
     months = month_range(args.start, args.end)
+    limits.TIMELAPSE_MONTHS.check("number of months (--start..--end)", len(months))
+    frames = len(months) * (2 if args.frames_dir else 1) * (2 if args.side_by_side else 1)
+    check_free_disk(out.parent, estimated_png_bytes(args.size, frames), "--out")
     state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
     climates = (

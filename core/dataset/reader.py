@@ -621,9 +621,17 @@ def _check_png_header(path: Path) -> None:
     size = path.stat().st_size
     if size < MIN_PNG_BYTES:
         raise SkipSample(f"near-empty image: {path.name} is only {size} bytes (a flat nodata or cloud image)")
+    from core.images import check_pixel_count
+
     try:
         with Image.open(path) as image:
+            # a decompression bomb is skipped here, from its header, before anything decodes it
+            check_pixel_count(image.size, "image", path.name)
             image.verify()
+    except BadRequestError as err:
+        raise SkipSample(f"image too large: {err.problem}") from err
+    except Image.DecompressionBombError as err:
+        raise SkipSample(f"image too large: {path.name} ({err})") from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise SkipSample(f"corrupt image: {path.name} cannot be read ({err})") from err
 
@@ -634,15 +642,12 @@ def load_rgb(path: str | Path) -> np.ndarray:
     Raises:
         BadRequestError: the file is missing or not a readable image.
     """
-    from PIL import Image, UnidentifiedImageError
+    from core.images import read_rgb
 
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except FileNotFoundError as err:
-        raise BadRequestError(f"The image {path} does not exist.", "Check the dataset folder.") from err
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise BadRequestError(f"The image {path} is corrupt ({err}).", "Remove or re-download it.") from err
+        return read_rgb(path, "dataset image")
+    except BadRequestError as err:
+        raise BadRequestError(err.problem, "Remove or re-download it.") from err
 
 
 def image_problem(image: np.ndarray) -> str | None:

@@ -22,7 +22,7 @@ import numpy as np
 from core.config import Settings
 from core.dataset.reader import Dataset, Sample, read_dataset
 from core.errors import BadRequestError, EcoMapperError
-from core.evaluation.results import ResultStore, result_key
+from core.evaluation.results import ResultStore, result_key, settings_key
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
@@ -85,14 +85,15 @@ class EvaluationConfig:
     def __post_init__(self) -> None:
         if not str(self.model_id).strip():
             raise BadRequestError("No model given.", "Pass --model (e.g. tiny-random or sd3-medium).")
-        if self.limit is not None and self.limit < 1:
-            raise BadRequestError(f"--limit {self.limit} is not positive.", "Give 1 or more, or leave it out.")
-        if self.num_inference_steps < 1:
-            raise BadRequestError(f"--steps {self.num_inference_steps} is not positive.", "Use 1 or more steps.")
-        if self.size_px < 64 or self.size_px % 16:
-            raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
-        if not 0 < self.extreme_percentile < 50:
-            raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
+        from core import limits
+
+        if self.limit is not None:
+            limits.EVALUATE_LIMIT.check("--limit", self.limit)
+        limits.INFERENCE_STEPS.check("--steps", self.num_inference_steps)
+        limits.GUIDANCE_SCALE.check("--guidance", self.guidance_scale)
+        limits.IMAGE_SIZE_PX.check("--size", self.size_px)
+        limits.GENERATION_SEED.check("--seed", self.seed)
+        limits.EXTREME_PERCENTILE.check("--extreme-percentile", self.extreme_percentile)
         if self.metrics is not None:
             unknown = [m for m in self.metrics if m not in METRIC_NAMES]
             if unknown or not self.metrics:
@@ -394,8 +395,9 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
-    if config.out_dir.exists() and not config.out_dir.is_dir():
-        raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
+    from core.outputs import check_output_dir
+
+    check_output_dir(config.out_dir, "--out")
     if generator is None:
         # Classify the model id first (no I/O) so a typo fails before metric weights are downloaded.
         from core.models.registry import resolve_model_id
@@ -414,7 +416,8 @@ def evaluate(
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
     finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
-    keyed = [(result_key(label, config.mode, s.sample_id), s, c) for s, c in pairs]
+    run_settings = _run_settings_key(config, label)
+    keyed = [(result_key(label, config.mode, _with_control(s, c), run_settings), s, c) for s, c in pairs]
     pending = [item for item in keyed if item[0] not in finished]
     log.info("%d samples selected, %d already done, %d to run", len(keyed), len(keyed) - len(pending), len(pending))
 
@@ -426,7 +429,10 @@ def evaluate(
 
         bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
         for done, (key, sample, control) in enumerate(mine, start=1):
-            record = _evaluate_one(sample, control, config, generator, suite, store, key)
+            record = {
+                **_evaluate_one(sample, control, config, generator, suite, store, key),
+                "settings_key": run_settings,
+            }
             store.append(record)
             generated += 1
             bar.update(1)
@@ -440,7 +446,7 @@ def evaluate(
     if not state.is_main_process:
         return None
 
-    records = store.read_all()
+    records = _comparable(store.read_all(), label, config.mode, run_settings)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
         records,
@@ -480,6 +486,32 @@ def evaluate(
         elapsed_s=time.perf_counter() - started,
         summary=summary,
     )
+
+
+def _run_settings_key(config: EvaluationConfig, label: str) -> str:
+    """Everything of a run that changes its generated images (the sample and its control are in the key)."""
+    return settings_key(
+        model=label,
+        lora=config.lora,
+        controlnet=config.controlnet,
+        mode=config.mode,
+        steps=config.num_inference_steps,
+        size_px=config.size_px,
+        guidance=config.guidance_scale,
+        seed=config.seed,
+    )
+
+
+def _with_control(sample: Sample, control: Sample | None) -> str:
+    # the control choice changes the image: a dataset that gains a closer month recomputes
+    return sample.sample_id if control is None else f"{sample.sample_id}<-{control.sample_id}"
+
+
+def _comparable(records: list[dict], label: str, mode: str, run_settings: str) -> list[dict]:
+    """This run's records plus other models' (kept for the comparison table); earlier settings are left out."""
+    return [
+        r for r in records if (r.get("model"), r.get("mode")) != (label, mode) or r.get("settings_key") == run_settings
+    ]
 
 
 def _notes(config: EvaluationConfig, dataset: Dataset, suite: _MetricSuite, no_control: int, label: str) -> list[str]:
