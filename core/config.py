@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from core.errors import BadRequestError
+from core.model_policy import ModelPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +81,9 @@ class Settings:
     # Torch device and dtype; "auto" picks CUDA bf16/fp16, then MPS, then CPU float32.
     device: str = "auto"
     dtype: str = "auto"
+    # What a shared server may load (set by `python app.py` from its flags; None on the command
+    # line, where the user is the operator). Not read from the environment.
+    model_policy: ModelPolicy | None = field(default=None, metadata={"env": False})
 
     def __post_init__(self) -> None:
         if self.stac_provider not in STAC_PROVIDERS:
@@ -108,6 +112,8 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
+            if not f.metadata.get("env", True):
+                continue
             raw = env.get(f"ECOMAPPER_{f.name.upper()}")
             if raw is None or raw == "":
                 continue

@@ -40,6 +40,8 @@ def read_rgb(source: str | os.PathLike | bytes, what: str = "image", max_pixels:
             with Image.open(handle) as img:
                 check_pixel_count(img.size, what, name, max_pixels)
                 return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    except BadRequestError:  # ours (over the pixel limit): already says what to do
+        raise
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(
             f"The {_label(what, name)} is far too large to decode ({err}).", _fix(max_pixels)

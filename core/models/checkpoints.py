@@ -223,7 +223,9 @@ def resolve_weights(
     except LocalEntryNotFoundError:
         log.debug("%s is not in the Hugging Face cache; next: download.", repo)
 
-    # 4. download
+    # 4. download (a shared server downloads only when its operator allowed it)
+    policy = settings.model_policy
+    allow_download = allow_download and (policy is None or policy.allow_downloads)
     if _hub_offline(settings) or not allow_download:
         raise ModelUnavailableError(
             f"The {what} {ref} is not on this machine (not a path, not in {settings.checkpoints_dir}, "

@@ -259,6 +259,9 @@ def load_pipeline(
     from core.models.device import choose_device, choose_dtype
 
     total = 6
+    # 0. a shared server loads only what its operator offers (checked before any disk or network access)
+    if settings.model_policy is not None:
+        settings.model_policy.check_spec(spec)
     # 1. what the id means
     source = resolve_model_id(spec.model_id)
     # 2. where and in which precision
