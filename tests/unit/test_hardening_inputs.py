@@ -306,3 +306,9 @@ def test_the_export_folder_is_private_even_if_the_old_fixed_path_was_planted(tmp
     assert not folder.is_symlink() and folder.resolve() != secret.resolve()
     assert (folder.stat().st_mode & 0o777) == 0o700 and folder.stat().st_uid == os.getuid()
     assert default_output_dir() != folder  # one per process start, never shared
+
+
+def test_docs_list_every_limit():
+    text = (Path(__file__).parents[2] / "docs" / "limits.md").read_text()
+    for name, limit in limits.table():
+        assert f"| `{name}` | {limit.describe()}" in text, name
