@@ -13,9 +13,9 @@ from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.models.registry import list_models
+    from core.services import model_choices
 
-    listing = "; ".join(f"{model_id}: {text}" for model_id, text in list_models())
+    listing = "; ".join(f"{model_id}: {text}" for model_id, text in model_choices())
     group = parser.add_argument_group("model")
     group.add_argument("--model", help=f"model id, local diffusers folder or Hub id ({listing}); required")
     group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
@@ -55,8 +55,33 @@ def check_sampling_arguments(args: argparse.Namespace) -> None:
         limit.check(option, value)
 
 
+def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
+    """--temp-delta, --precip-change (percent) [or --precip-scale], --rad-delta: the scenario."""
+    group = parser.add_argument_group("scenario (applied to the observed or given climate)")
+    group.add_argument("--temp-delta", type=float, default=0.0, help="°C added to the temperature (default 0)")
+    rain = group.add_mutually_exclusive_group()
+    rain.add_argument(
+        "--precip-change", type=float, metavar="PCT", help="precipitation change in percent (-30 = 30 %% less rain)"
+    )
+    if precip_scale:
+        rain.add_argument("--precip-scale", type=float, help="precipitation factor (1.2 = +20 %%; default 1)")
+    group.add_argument("--rad-delta", type=float, default=0.0, help="MJ/m²/day added to the solar radiation")
+    group.add_argument("--scenario-name", default="", help="a short name shown before the numbers in labels")
+
+
+def scenario_from(args: argparse.Namespace):
+    """The `Scenario` the scenario arguments describe."""
+    from core.services import Scenario
+
+    pct = args.precip_change
+    scale = getattr(args, "precip_scale", None)
+    if pct is None:
+        pct = 0.0 if scale is None else (scale - 1.0) * 100.0
+    return Scenario.of_change(args.temp_delta, pct, args.rad_delta, name=args.scenario_name)
+
+
 def spec_from(args: argparse.Namespace):
-    from core.models.spec import ModelSpec
+    from core.services import ModelSpec
 
     if not args.model:
         raise BadRequestError("No --model given.", "Pass --model sd3-medium, tiny-random, a folder or a Hub id.")
@@ -73,11 +98,10 @@ def spec_from(args: argparse.Namespace):
 
 
 def load_engine(args: argparse.Namespace, settings, spec=None):
-    from core.models.engine import Engine
-    from core.models.loading import load_pipeline
+    from core.services import load_engine as load
 
     # the loader logs its warnings (no T5, tiny model makes noise); the CLI shows WARNING and up
-    return Engine(load_pipeline(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir))
+    return load(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
 
 
 def read_control_image(path: str, size_px: int) -> np.ndarray:

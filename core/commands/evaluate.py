@@ -9,7 +9,12 @@ HELP = "evaluate a model on an EcoMapper dataset: FID, LPIPS, SSIM, PSNR, CLIP t
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="model id (tiny-random, sd3-medium), diffusers folder or Hub id")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="model id (tiny-random, sd3-medium, or a peer backend: diffusionsat-256, diffusionsat-512, geosynth-osm, "
+        "geosynth-canny, map-sat, text2earth), diffusers folder or Hub id",
+    )
     parser.add_argument("--data", required=True, type=Path, help="EcoMapper dataset folder (or its CSV file)")
     parser.add_argument("--out", required=True, type=Path, help="output folder (rerun with the same one to resume)")
     parser.add_argument(

@@ -1,40 +1,36 @@
-"""`python -m core timelapse`: one generated frame per month, written as a captioned GIF or MP4."""
+"""`python -m core timelapse`: one generated frame per month, written as a captioned GIF or MP4.
+
+Runs on the service layer (`core.services.timelapse`), as the app does.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-from pathlib import Path
 
 from core.commands._common import add_point_arguments, point_from
 from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
     add_sampling_arguments,
+    add_scenario_arguments,
     load_engine,
     read_control_image,
+    scenario_from,
+    spec_from,
 )
-from core.commands._prompt_context import (
-    add_context_arguments,
-    explicit_climate,
-    resolve_land_cover,
-    resolve_place,
-)
+from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
 from core.config import Settings
-from core.errors import NoImageryError
 from core.geo import Month, month_range
 
 HELP = "generate one image per month (observed or changed climate) and write a captioned GIF or MP4"
-log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_point_arguments(parser)
     parser.add_argument("--start", required=True, help="first month, YYYY-MM")
     parser.add_argument("--end", required=True, help="last month, YYYY-MM")
-    parser.add_argument("--temp-delta", type=float, default=0.0, help="°C added to every month (default 0)")
-    parser.add_argument("--precip-scale", type=float, default=1.0, help="precipitation factor (default 1)")
+    add_scenario_arguments(parser, precip_scale=True)
     add_context_arguments(parser)
     parser.add_argument(
         "--chain",
@@ -56,49 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output .gif or .mp4")
 
 
-def _real_images(point, months: list[Month], size_px: int, settings: Settings) -> list:
-    from core.generate import fetch_control_image
+def request_from_args(args: argparse.Namespace, settings: Settings, spec):
+    """The service request the arguments describe (the climate of every month: --temp... or NASA POWER)."""
+    from core.services import GenerateRequest, TimelapseRequest
 
-    images = []
-    for month in months:
-        try:
-            images.append(fetch_control_image(point, month, size_px, settings)[0])
-        except NoImageryError as err:
-            log.warning("no real image for %s: %s", month, err)
-            images.append(None)
-    return images
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core import limits
-    from core.commands._generation_args import check_sampling_arguments, spec_from
-    from core.export import result_metadata, write_png
-    from core.generate import GenerationRequest, TimeSeriesRequest, generate_time_series, observed_climates
-    from core.outputs import check_free_disk, check_output_dir, check_output_file, estimated_png_bytes
-    from core.timelapse import FORMATS, caption_for, write_timelapse
-
-    # Every number and output is checked before any frame is made (a bad --fps used to fail at the end).
-    check_sampling_arguments(args)
-    limits.FRAMES_PER_SECOND.check("--fps", args.fps)
-    limits.TIMELAPSE_BATCH.check("--batch-size", args.batch_size)
-    limits.TEMP_DELTA_C.check("--temp-delta", args.temp_delta)
-    limits.PRECIP_SCALE.check("--precip-scale", args.precip_scale)
-    out = check_output_file(args.out, "--out", tuple(sorted(FORMATS)))
-    if args.frames_dir:
-        check_output_dir(args.frames_dir, "--frames-dir")
-    spec = spec_from(args)  # a missing --model fails before any look-up
     point = point_from(args)
     months = month_range(args.start, args.end)
-    limits.TIMELAPSE_MONTHS.check("number of months (--start..--end)", len(months))
-    frames = len(months) * (2 if args.frames_dir else 1) * (2 if args.side_by_side else 1)
-    check_free_disk(out.parent, estimated_png_bytes(args.size, frames), "--out")
     state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
-    climates = (
-        {m: fixed for m in months} if fixed is not None else observed_climates(point, months[0], months[-1], settings)
-    )
     controlnet = args.chain == "controlnet" or bool(args.control_image or args.control_month)
-    base = GenerationRequest(
+    base = GenerateRequest(
         point=point,
         month=months[0],
         land_cover=resolve_land_cover(args, point, settings),
@@ -116,39 +79,64 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         state=state,
         country=country,
         word_mode=args.words,
+        model=spec,
     )
-    series = TimeSeriesRequest(
+    return TimelapseRequest(
         base=base,
         start=months[0],
         end=months[-1],
-        temp_delta_c=args.temp_delta,
-        precip_scale=args.precip_scale,
-        climates=tuple(climates.items()),
+        scenario=scenario_from(args),
+        climates=tuple((m, fixed) for m in months) if fixed is not None else None,
         chain=args.chain,
+        side_by_side=args.side_by_side,
+        fps=args.fps,
         batch_size=args.batch_size,
     )
-    reals = _real_images(point, months, args.size, settings) if args.side_by_side else None
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core import limits
+    from core.commands._generation_args import check_sampling_arguments
+    from core.outputs import check_free_disk, check_output_dir, check_output_file, estimated_png_bytes
+    from core.services import make_timelapse
+    from core.timelapse import FORMATS
+
+    # Every number and output is checked before any frame is made (a bad --fps used to fail at the end).
+    check_sampling_arguments(args)
+    limits.FRAMES_PER_SECOND.check("--fps", args.fps)
+    limits.TIMELAPSE_BATCH.check("--batch-size", args.batch_size)
+    limits.TEMP_DELTA_C.check("--temp-delta", args.temp_delta)
+    if getattr(args, "precip_scale", None) is not None:
+        limits.PRECIP_SCALE.check("--precip-scale", args.precip_scale)
+    out = check_output_file(args.out, "--out", tuple(sorted(FORMATS)))
+    if args.frames_dir:
+        check_output_dir(args.frames_dir, "--frames-dir")
+    months = month_range(args.start, args.end)
+    limits.TIMELAPSE_MONTHS.check("number of months (--start..--end)", len(months))
+    frames = len(months) * (2 if args.frames_dir else 1) * (2 if args.side_by_side else 1)
+    check_free_disk(out.parent, estimated_png_bytes(args.size, frames), "--out")
+    spec = spec_from(args)  # a missing --model fails before any look-up
+    request = request_from_args(args, settings, spec)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("time-lapse")
     try:
-        result = generate_time_series(series, engine, settings, progress=progress)
+        result = make_timelapse(request, out, settings, engine=engine, frames_dir=args.frames_dir, progress=progress)
     finally:
         progress.close()
-    label = "tiny-random: noise" if engine.loaded.is_tiny else ""
-    captions = [caption_for(m, c, label) for m, c in zip(result.months, result.climates, strict=True)]
-    written = {"animation": str(write_timelapse(result.images, captions, out, fps=args.fps, side_by_side=reals))}
-    if args.frames_dir:
-        for frame in result.frames:
-            write_png(frame.image, Path(args.frames_dir) / f"{frame.request.month}.png", result_metadata(frame))
-        written["frames_dir"] = args.frames_dir
+    written = {"animation": str(result.path)}
+    if result.frames_dir is not None:
+        written["frames_dir"] = str(result.frames_dir)
     summary = {
         "written": written,
-        "frames": len(result.frames),
+        "frames": len(result.series.frames),
         "months": [str(m) for m in result.months],
         "model": engine.model_id,
-        "chain": series.chain,
-        "text_encoder_calls": result.encode_calls,
-        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "chain": request.chain,
+        "scenario": request.scenario.label,
+        "captions": result.captions,
+        "text_encoder_calls": result.series.encode_calls,
+        "timings_s": {k: round(v, 3) for k, v in result.series.timings_s.items()},
+        "missing_real_images": result.real_problems,
         "warnings": list(engine.loaded.warnings),
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))

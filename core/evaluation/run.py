@@ -30,7 +30,6 @@ from core.metrics.suite import MetricSuite, match_size
 
 log = logging.getLogger(__name__)
 
-MODES = ("text", "controlnet")
 TABLE_TITLES = {
     "models": "Quantitative comparison per model",
     "land_cover": "Per land cover",
@@ -335,7 +334,10 @@ def evaluate(
     from core.outputs import check_output_dir
 
     check_output_dir(config.out_dir, "--out")
-    if generator is None:
+    from core.models.backends.registry import is_peer_backend
+
+    peer = is_peer_backend(config.model_id)  # DiffusionSat, GeoSynth, map-sat, Text2Earth ids
+    if generator is None and not peer:
         # Classify the model id first (no I/O) so a typo fails before metric weights are downloaded.
         from core.models.registry import resolve_model_id
 
@@ -361,7 +363,13 @@ def evaluate(
     generated = 0
     with state.split_between_processes(pending) as mine:
         if mine and generator is None:
-            generator = PipelineGenerator(config, _settings_for_process(settings, state))
+            process_settings = _settings_for_process(settings, state)
+            if peer:
+                from core.models.backends.sample_generator import BackendSampleGenerator
+
+                generator = BackendSampleGenerator(config, process_settings)
+            else:
+                generator = PipelineGenerator(config, process_settings)
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
@@ -455,6 +463,11 @@ def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_co
     notes = []
     if label == "tiny-random":
         notes.append("Model `tiny-random` is a tiny randomly initialised SD3 for smoke tests: it produces noise.")
+    from core.models.backends.registry import ALL_BACKENDS
+
+    peer = ALL_BACKENDS.get(label)
+    if peer is not None and peer.family != "sd3":
+        notes.append(f"Model `{label}`: {peer.description}.")
     if dataset.skipped:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(dataset.skip_counts().items()))
         notes.append(f"{len(dataset.skipped)} dataset file(s) skipped ({counts}); see summary.json.")
