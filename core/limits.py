@@ -50,8 +50,12 @@ class Limit:
             value = int(value)
         elif not math.isfinite(value):
             raise BadRequestError(f"{field} = {value!r} is not a finite number (allowed: {self.describe()}).", fix)
-        if not self.low <= value <= self.high or (self.whole and value % self.multiple_of):
+        if not self.low <= value <= self.high:
             raise BadRequestError(f"{field} = {_fmt(value)} is outside {self.describe()}.", fix)
+        if self.whole and value % self.multiple_of:
+            raise BadRequestError(
+                f"{field} = {_fmt(value)} is not a multiple of {self.multiple_of} (allowed: {self.describe()}).", fix
+            )
         return value
 
 

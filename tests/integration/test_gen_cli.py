@@ -92,7 +92,7 @@ def test_generate_controlnet_with_user_image(env, capsys):
     ("extra", "message"),
     [
         (["--size", "500"], "not a multiple of 16"),
-        (["--steps", "0"], "number of steps 0"),
+        (["--steps", "0"], "--steps = 0 is outside 1..500 steps"),
         (["--temp", "nan"], "temperature value nan is missing or not a number"),
         (["--model", "sd4-ultra"], "Unknown model 'sd4-ultra'"),
         (["--model", "sd3-medium"], "offline mode is on"),

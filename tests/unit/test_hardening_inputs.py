@@ -46,7 +46,7 @@ def png_bomb(path: Path, side: int) -> Path:
     [
         (limits.IMAGE_SIZE_PX, 100000, "--size = 100_000 is outside 64..1024 px, a multiple of 16"),
         (limits.IMAGE_SIZE_PX, 7, "--size = 7 is outside 64..1024 px"),
-        (limits.IMAGE_SIZE_PX, 520, "outside 64..1024 px, a multiple of 16"),
+        (limits.IMAGE_SIZE_PX, 520, "--size = 520 is not a multiple of 16 (allowed: 64..1024 px"),
         (limits.GUIDANCE_SCALE, math.nan, "--size = nan is not a finite number (allowed: 0..30)"),
         (limits.FRAMES_PER_SECOND, 0, "--size = 0 is outside 0.2..30 fps"),
         (limits.TRAIN_SEED, -1, "outside 0..4_294_967_295"),
