@@ -30,6 +30,7 @@ COMMANDS = {
     "build-dataset": "build_dataset",
     "download": "download",
     "compare-models": "compare_models",
+    "experiment": "experiment",
 }
 
 log = logging.getLogger("core")

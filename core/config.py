@@ -84,6 +84,9 @@ class Settings:
     cmip6_store_url: str = ""
     # A dask.distributed scheduler address (tcp://host:8786) for region projections; empty = this process.
     dask_scheduler: str = ""
+    # Admin-1 boundary GeoJSON (URL fetched once into the cache, or a local file) for place names by
+    # point-in-polygon; empty: the nearest-town gazetteer. Natural Earth's: core.sources.boundaries.
+    boundaries_url: str = ""
     # Hugging Face Hub endpoint; empty means huggingface_hub's own default.
     hf_endpoint: str = ""
     # On-disk cache of HTTP answers, scenes and look-ups.

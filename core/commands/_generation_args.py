@@ -21,6 +21,15 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
     group.add_argument("--lora-scale", type=float, default=1.0, help="LoRA strength (0 = base model; default 1)")
     group.add_argument("--controlnet", help="SD3 ControlNet: folder or Hub id (tiny-random carries its own)")
+    group.add_argument(
+        "--transformer", help="fully fine-tuned SD3 transformer folder (or an original EcoMapper train.py run folder)"
+    )
+    group.add_argument(
+        "--control-range",
+        default="auto",
+        choices=("auto", "0-1", "-1-1"),
+        help="control image range for the ControlNet: 0-1 for the original EcoMapper scripts' ControlNets",
+    )
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     group.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
     group.add_argument("--cpu-offload", action="store_true", help="model CPU offload (CUDA; saves GPU memory)")
@@ -94,6 +103,8 @@ def spec_from(args: argparse.Namespace):
         dtype=args.dtype,
         cpu_offload=args.cpu_offload,
         drop_t5=args.no_t5,
+        transformer=getattr(args, "transformer", None),
+        control_range=getattr(args, "control_range", "auto"),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
+from core.models import original_formats
 from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
 from core.models.registry import TINY_MODEL_ID, ModelSource, resolve_model_id
 from core.models.spec import ModelSpec
@@ -186,6 +187,9 @@ def _load_controlnet(ref: str, spec: ModelSpec, settings: Settings, dtype, progr
         ref, settings, what="ControlNet", pipeline=False, progress=progress, hf_cache_dir=hf_cache_dir
     )
     folder = resolved.path
+    original = original_formats.find_original_controlnet_lora(folder)
+    if original is not None:  # the original train_controlnet_lora.py output: converted on load
+        return original_formats.original_controlnet_lora(original, pipe.transformer, dtype), resolved.origin
     if folder.is_dir() and not (folder / "config.json").is_file() and (folder / "controlnet" / "config.json").is_file():
         folder = folder / "controlnet"  # a whole ControlNet pipeline folder
     try:
@@ -222,8 +226,16 @@ def _apply_lora(pipe, ref: str, scale: float, settings: Settings, progress, hf_c
         path, origin = resolved.path, resolved.origin
     kwargs = {"weight_name": path.name} if path.is_file() else {}
     folder = path.parent if path.is_file() else path
+    # the original EcoMapper train_lora.py file is converted; its norm_out/proj_out replace the base's
+    original = original_formats.find_original_lora(path)
+    source = original_formats.original_lora(original) if original is not None else None
     try:
-        pipe.load_lora_weights(str(folder), adapter_name=LORA_ADAPTER_NAME, local_files_only=True, **kwargs)
+        if source is not None:
+            pipe.load_lora_weights(source.lora_state, adapter_name=LORA_ADAPTER_NAME)
+        else:
+            pipe.load_lora_weights(str(folder), adapter_name=LORA_ADAPTER_NAME, local_files_only=True, **kwargs)
+        full_weights = source.full_weights if source is not None else original_formats.read_full_weights(path)
+        original_formats.apply_full_weights(pipe.transformer, full_weights)
     except (OSError, ValueError, RuntimeError, KeyError) as err:
         raise ModelUnavailableError(
             f"The LoRA {ref} could not be applied: {str(err).splitlines()[0]}",
@@ -262,7 +274,8 @@ def load_pipeline(
     # 0. a shared server loads only what its operator offers (checked before any disk or network access)
     if settings.model_policy is not None:
         settings.model_policy.check_spec(spec)
-    # 1. what the id means
+    # 1. what the id means (a full fine-tune folder from the original train.py goes on sd3-medium)
+    spec = original_formats.spec_for_null_encoder_folder(spec)
     source = resolve_model_id(spec.model_id)
     # 2. where and in which precision
     device = choose_device(spec.device if spec.device != "auto" else settings.device)
@@ -296,6 +309,9 @@ def load_pipeline(
         pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5)
     if spec.drop_t5:
         warnings.append(T5_DROPPED_WARNING)
+    if spec.transformer is not None:
+        pipe = original_formats.with_transformer(pipe, spec.transformer, dtype)
+        origins["transformer"] = "path"
 
     # 4. ControlNet: the one asked for, else one bundled in the model folder (or the tiny one)
     _report(progress, 2, total, "attaching the ControlNet")
@@ -310,6 +326,8 @@ def load_pipeline(
     if controlnet is not None:
         _check_controlnet_fits(controlnet, pipe.transformer)
         controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
+        control_range = original_formats.resolve_control_range(spec, settings)
+        original_formats.install_control_range(controlnet_pipe, control_range)
 
     # 5. LoRA on the shared transformer (both pipelines see it)
     if spec.lora is not None:
