@@ -508,9 +508,6 @@ def evaluate(
         metrics=suite.names,
         notes=_notes(config, dataset, suite, no_control, label),
         clip_scale=config.clip_scale,
-        transformer=config.transformer,
-        control_range=config.control_range,
-        fill_missing_climate=config.fill_missing_climate,
     )
     summary = {
         "model": label,
@@ -569,6 +566,9 @@ def _run_settings_key(config: EvaluationConfig, label: str) -> str:
         jpeg_quality=config.jpeg_quality,
         fid_preprocessing=config.fid_preprocessing,
         clip_scale=config.clip_scale,
+        transformer=config.transformer,
+        control_range=config.control_range,
+        fill_missing_climate=config.fill_missing_climate,
     )
 
 
