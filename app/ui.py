@@ -11,14 +11,15 @@ from pathlib import Path
 
 import gradio as gr
 
-from app.formatting import model_banner
+from app.formatting import model_notice, operator_message
 from app.handlers import Handlers
 from app.layout import CSS, build_blocks
 from app.map_picker import leaflet_url
-from app.model_status import weights_status
 from app.state import AppConfig
 from core.config import Settings
+from core.land_cover_classes import LAND_COVER_CLASSES
 from core.model_policy import ModelPolicy
+from core.services import MODEL_IDS, weights_status
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,6 @@ def build_ui(
             no downloads (see core.model_policy).
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no launch telemetry from a shared server
-    from core.models.registry import MODEL_IDS
-    from core.sources.landcover import LAND_COVER_CLASSES
-
     resolved = settings or Settings.from_env()
     if policy is not None or resolved.model_policy is None:
         resolved = resolved.with_(model_policy=policy or ModelPolicy.for_server(model, resolved.checkpoints_dir))
@@ -75,11 +73,15 @@ def build_ui(
     )
     config.output_dir.mkdir(parents=True, exist_ok=True)
     present, detail = weights_status(model, resolved)
-    banner = model_banner(model, present, detail)
-    if banner:
-        log.warning("%s", banner.replace("**", "").replace("`", ""))
+    for_operator = operator_message(model, present, detail)
+    if for_operator:
+        log.warning("%s", for_operator.replace("`", ""))
+    # the menu offers what the server offers (the policy refuses the rest in core anyway)
     choices = [m for m in dict.fromkeys([model, *MODEL_IDS]) if m in resolved.model_policy.models]
-    demo = build_blocks(Handlers(config), banner, choices, tuple(LAND_COVER_CLASSES))
+    handlers = Handlers(config)
+    demo = build_blocks(handlers, model_notice(model, present), choices, tuple(LAND_COVER_CLASSES))
+    # The place look-up loads in the background now, so the first click finds it warm.
+    handlers.warm_up_in_background()
     demo.queue(max_size=MAX_QUEUE_SIZE)
     demo.delete_cache = UPLOAD_SWEEP_S  # read at launch: uploads do not pile up
     demo.ecomapper_config = config  # read by tests and benchmarks (allowed paths, output folder)
