@@ -686,7 +686,7 @@ def load_rgb(path: str | Path) -> np.ndarray:
 
     try:
         return read_rgb(path, "dataset image")
-    except BadRequestError as err:
+    except BadRequestError as err:  # the cause is kept: callers tell a bomb from a corrupt file
         raise BadRequestError(err.problem, "Remove or re-download it.") from err
 
 
@@ -708,10 +708,15 @@ def sample_problem(sample: Sample) -> tuple[np.ndarray | None, SkippedFile | Non
     The decoded image is returned so that a caller checking a sample it is about to use does not
     decode it twice.
     """
+    from core.images import ImageTooLargeError
+
     try:
         image = load_rgb(sample.image_path)
     except BadRequestError as err:
-        return None, SkippedFile(sample.image_path, f"corrupt image: {err.problem}")
+        too_large = isinstance(err.__cause__, ImageTooLargeError)  # a decompression bomb, refused unread
+        return None, SkippedFile(
+            sample.image_path, f"{'image too large' if too_large else 'corrupt image'}: {err.problem}"
+        )
     problem = image_problem(image)
     if problem:
         return None, SkippedFile(sample.image_path, problem)
