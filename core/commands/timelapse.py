@@ -106,7 +106,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # Every number and output is checked before any frame is made (a bad --fps used to fail at the end).
     check_sampling_arguments(args)
     limits.FRAMES_PER_SECOND.check("--fps", args.fps)
-    limits.TIMELAPSE_BATCH.check("--batch-size", args.batch_size)
+    if args.batch_size is not None:  # None: the engine picks it
+        limits.TIMELAPSE_BATCH.check("--batch-size", args.batch_size)
     limits.TEMP_DELTA_C.check("--temp-delta", args.temp_delta)
     if getattr(args, "precip_scale", None) is not None:
         limits.PRECIP_SCALE.check("--precip-scale", args.precip_scale)
