@@ -198,7 +198,7 @@ def _load_controlnet(ref: str, spec: ModelSpec, settings: Settings, dtype, progr
     return controlnet, resolved.origin
 
 
-def _check_controlnet_fits(controlnet, transformer) -> None:
+def check_controlnet_fits(controlnet, transformer) -> None:
     keys = ("joint_attention_dim", "caption_projection_dim", "patch_size", "in_channels", "num_attention_heads")
     mismatched = [k for k in keys if controlnet.config.get(k) != transformer.config.get(k)]
     inner = controlnet.config.num_attention_heads * controlnet.config.attention_head_dim
@@ -305,7 +305,7 @@ def load_pipeline(
         origins["controlnet"] = origins["model"]
     controlnet_pipe = None
     if controlnet is not None:
-        _check_controlnet_fits(controlnet, pipe.transformer)
+        check_controlnet_fits(controlnet, pipe.transformer)
         controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
 
     # 5. LoRA on the shared transformer (both pipelines see it)
