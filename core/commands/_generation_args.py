@@ -9,18 +9,27 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import BadRequestError
-from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS
+from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.models.registry import list_models
+    from core.models.registry import CONTROL_RANGES, list_controlnets, list_models
 
     listing = "; ".join(f"{model_id}: {text}" for model_id, text in list_models())
+    controlnets = "; ".join(f"{cid}: {text}" for cid, text in list_controlnets())
     group = parser.add_argument_group("model")
     group.add_argument("--model", help=f"model id, local diffusers folder or Hub id ({listing}); required")
     group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
     group.add_argument("--lora-scale", type=float, default=1.0, help="LoRA strength (0 = base model; default 1)")
-    group.add_argument("--controlnet", help="SD3 ControlNet: folder or Hub id (tiny-random carries its own)")
+    group.add_argument(
+        "--controlnet", help=f"SD3 ControlNet: {controlnets}; or a folder or Hub id (tiny-random carries its own)"
+    )
+    group.add_argument(
+        "--control-range",
+        choices=CONTROL_RANGES,
+        help="the ControlNet's control-image range: 0..1 for checkpoints of the original EcoMapper scripts "
+        "(default: the registry's or the folder's profile, else -1..1 as diffusers and our trainer)",
+    )
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     group.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
     group.add_argument("--cpu-offload", action="store_true", help="model CPU offload (CUDA; saves GPU memory)")
@@ -36,7 +45,24 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         "--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"guidance scale (default {DEFAULT_GUIDANCE})"
     )
     group.add_argument("--size", type=int, default=512, help="output size in px: 512 (footprint) or 1024")
-    group.add_argument("--controlnet-scale", type=float, default=1.0, help="ControlNet strength 0..2 (default 1)")
+    group.add_argument(
+        "--controlnet-scale",
+        type=float,
+        default=None,
+        help="ControlNet strength 0..2 (default: the ControlNet's own, e.g. 0.5 for the InstantX ones, else 1)",
+    )
+    group.add_argument(
+        "--mode",
+        choices=("text", "controlnet", "img2img"),
+        help="text-to-image, ControlNet, or image-to-image from the real image of the month (or --control-month / "
+        "--control-image); default: controlnet when a control image or month is given, else text",
+    )
+    group.add_argument(
+        "--strength",
+        type=float,
+        default=DEFAULT_STRENGTH,
+        help=f"img2img: how much of the start image is redrawn, 0..1 (default {DEFAULT_STRENGTH})",
+    )
     group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
 
 
@@ -54,7 +80,25 @@ def spec_from(args: argparse.Namespace):
         dtype=args.dtype,
         cpu_offload=args.cpu_offload,
         drop_t5=args.no_t5,
+        control_range=getattr(args, "control_range", None),
     )
+
+
+def mode_from(args: argparse.Namespace, conditioned: bool) -> str:
+    """--mode, or ControlNet when a control image / month was given, else text."""
+    if args.mode:
+        return args.mode
+    return "controlnet" if conditioned else "text"
+
+
+def controlnet_scale_from(args: argparse.Namespace, spec) -> float:
+    """--controlnet-scale, else the known ControlNet's default (0.5 for the InstantX ones), else 1."""
+    from core.models.registry import known_controlnet
+
+    if args.controlnet_scale is not None:
+        return args.controlnet_scale
+    known = known_controlnet(spec.controlnet) if spec is not None and spec.controlnet else None
+    return known.profile.conditioning_scale if known else 1.0
 
 
 def load_engine(args: argparse.Namespace, settings, spec=None):

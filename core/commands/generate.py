@@ -11,7 +11,9 @@ from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
     add_sampling_arguments,
+    controlnet_scale_from,
     load_engine,
+    mode_from,
     read_control_image,
 )
 from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
@@ -31,8 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--month", help="month to generate, YYYY-MM")
     add_context_arguments(parser)
     control = parser.add_mutually_exclusive_group()
-    control.add_argument("--control-image", metavar="PATH", help="ControlNet: an RGB image of --size x --size px")
-    control.add_argument("--control-month", metavar="YYYY-MM", help="ControlNet: the real image of this earlier month")
+    control.add_argument(
+        "--control-image", metavar="PATH", help="ControlNet / img2img: an RGB image of --size x --size px"
+    )
+    control.add_argument(
+        "--control-month", metavar="YYYY-MM", help="ControlNet / img2img: the real image of this earlier month"
+    )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
     parser.add_argument("--out", required=True, help="output PNG (prompt, seed, model, climate in its metadata)")
@@ -40,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--geotiff", help="also write a GeoTIFF on the footprint's UTM grid")
 
 
-def _request_from_args(args: argparse.Namespace, settings: Settings):
+def _request_from_args(args: argparse.Namespace, settings: Settings, spec=None):
     from core.generate import GenerationRequest
 
     missing = [name for name in ("lat", "lon", "month") if getattr(args, name) is None]
@@ -51,7 +57,7 @@ def _request_from_args(args: argparse.Namespace, settings: Settings):
     point = point_from(args)
     month = Month.parse(args.month)
     state, country = resolve_place(args, point)
-    mode = "controlnet" if (args.control_image or args.control_month) else "text"
+    mode = mode_from(args, bool(args.control_image or args.control_month))
     return GenerationRequest(
         point=point,
         month=month,
@@ -65,7 +71,8 @@ def _request_from_args(args: argparse.Namespace, settings: Settings):
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
-        controlnet_conditioning_scale=args.controlnet_scale,
+        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
+        strength=args.strength,
         state=state,
         country=country,
         word_mode=args.words,
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise BadRequestError(f"The recipe {args.recipe} does not name its model.", "Pass --model.")
     else:
         spec = spec_from(args)  # a missing --model fails before any look-up
-        request = _request_from_args(args, settings)
+        request = _request_from_args(args, settings, spec)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("generating")
     try:

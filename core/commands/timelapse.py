@@ -12,7 +12,9 @@ from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
     add_sampling_arguments,
+    controlnet_scale_from,
     load_engine,
+    mode_from,
     read_control_image,
 )
 from core.commands._prompt_context import (
@@ -27,6 +29,11 @@ from core.geo import Month, month_range
 
 HELP = "generate one image per month (observed or changed climate) and write a captioned GIF or MP4"
 log = logging.getLogger(__name__)
+
+
+def _default_control_month(mode: str, months):
+    """ControlNet: the month before the series; img2img: None (each run starts from the first month's image)."""
+    return months[0] - 1 if mode == "controlnet" else None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +94,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     climates = (
         {m: fixed for m in months} if fixed is not None else observed_climates(point, months[0], months[-1], settings)
     )
-    controlnet = args.chain == "controlnet" or bool(args.control_image or args.control_month)
+    mode = (
+        "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
+    )
+    controlnet = mode in ("controlnet", "img2img")
     base = GenerationRequest(
         point=point,
         month=months[0],
@@ -97,12 +107,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         size_px=args.size,
-        mode="controlnet" if controlnet else "text",
+        mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
-        control_month=(Month.parse(args.control_month) if args.control_month else months[0] - 1)
+        control_month=(Month.parse(args.control_month) if args.control_month else _default_control_month(mode, months))
         if controlnet and not args.control_image
         else None,
-        controlnet_conditioning_scale=args.controlnet_scale,
+        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
+        strength=args.strength,
         state=state,
         country=country,
         word_mode=args.words,

@@ -32,11 +32,12 @@ NEGATIVE_PROMPTS = Prompts(spatial="", climate="")
 
 @dataclass(frozen=True)
 class FrameJob:
-    """One image to make: its prompts, seed, and (ControlNet mode) its control image (uint8 HxWx3)."""
+    """One image to make: its prompts, seed, its control / start image (uint8 HxWx3) and inpainting mask (bool HxW)."""
 
     prompts: Prompts
     seed: int
     control_image: Any | None = None
+    mask: Any | None = None
 
 
 class Engine:
@@ -117,12 +118,16 @@ class Engine:
         guidance_scale: float,
         controlnet_conditioning_scale: float = 1.0,
         batch_size: int = 1,
+        strength: float = 0.6,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         progress_offset: int = 0,
         progress_total: int | None = None,
     ) -> tuple[list[Any], dict[str, float]]:
         """Generate one uint8 HxWx3 image per job, `batch_size` at a time (text mode).
+
+        Modes: "text", "img2img" (from `job.control_image` noised to `strength`), "inpaint" (repaints
+        `job.mask`), "controlnet" (`job.control_image` prepared as the ControlNet's profile says).
 
         ControlNet jobs run one at a time (each has its own control image). Each job's noise comes
         from its own `torch.Generator` seeded with `job.seed`, so a frame's pixels do not depend on
@@ -136,7 +141,8 @@ class Engine:
         """
         import numpy as np
         import torch
-        from PIL import Image
+
+        from core.models.image_modes import mode_inputs, vae_round_trip
 
         pipe = self.loaded.pipeline_for(mode)
         self.loaded.prepare_for_size(size_px)
@@ -161,10 +167,14 @@ class Engine:
                 negative, negative_pooled = self.embeddings(NEGATIVE_PROMPTS)
                 kwargs["negative_prompt_embeds"] = negative.repeat(len(batch), 1, 1)
                 kwargs["negative_pooled_prompt_embeds"] = negative_pooled.repeat(len(batch), 1)
-            if mode == "controlnet":
-                kwargs["control_image"] = Image.fromarray(batch[0].control_image)
-                kwargs["controlnet_conditioning_scale"] = controlnet_conditioning_scale
+            job = batch[0]
+            kwargs.update(
+                mode_inputs(self.loaded, mode, job.control_image, job.mask, strength, controlnet_conditioning_scale)
+            )
             timings["encode_s"] += time.perf_counter() - started
+            if mode == "img2img" and strength == 0.0:
+                images.append(vae_round_trip(pipe, job.control_image))  # nothing to denoise at strength 0
+                continue
 
             done_before = progress_offset + start * num_inference_steps
             frames_label = f"frame {start + 1}" + (f"-{start + len(batch)}" if len(batch) > 1 else "")

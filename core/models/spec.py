@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.config import check_device, check_dtype
 from core.errors import BadRequestError
+from core.models.registry import CONTROL_RANGES
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class ModelSpec:
         dtype: "auto" (CUDA bf16/fp16, MPS fp16, CPU float32), "float32", "float16" or "bfloat16".
         cpu_offload: keep sub-models on the CPU and move each to the GPU while it runs (CUDA only).
         drop_t5: load without the T5 encoder (saves ~9 GB in fp16); the climate prompt is then lost.
+        control_range: the ControlNet's control-image range, "-1..1" or "0..1" (checkpoints of the
+            original EcoMapper scripts); None: the registry's / the folder's profile, else -1..1.
     """
 
     model_id: str
@@ -33,6 +36,7 @@ class ModelSpec:
     dtype: str = "auto"
     cpu_offload: bool = False
     drop_t5: bool = False
+    control_range: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model_id, str) or not self.model_id.strip():
@@ -45,6 +49,11 @@ class ModelSpec:
                 f"The LoRA scale {scale:g} is outside -4..4.", "Use a scale near 1 (0 turns the LoRA off)."
             )
         object.__setattr__(self, "lora_scale", float(scale))
+        if self.control_range is not None and self.control_range not in CONTROL_RANGES:
+            raise BadRequestError(
+                f"Unknown control range {self.control_range!r}.",
+                f"Use one of {', '.join(CONTROL_RANGES)} (0..1 for checkpoints of the original EcoMapper scripts).",
+            )
         check_device(self.device)
         check_dtype(self.dtype)
         for name in ("lora", "controlnet"):
@@ -62,4 +71,5 @@ class ModelSpec:
             "dtype": self.dtype,
             "cpu_offload": self.cpu_offload,
             "drop_t5": self.drop_t5,
+            "control_range": self.control_range,
         }
