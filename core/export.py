@@ -20,9 +20,17 @@ from core.climate_values import ClimateValues
 from core.errors import BadRequestError
 from core.files import atomic_output, atomic_write_bytes, atomic_write_json
 from core.geo import Footprint, Month, Point
+from core.provenance import Provenance, climate_dict
+from core.scenario import Scenario
 
 RECIPE_FORMAT = "ecomapper-studio/recipe"
-RECIPE_VERSION = 1
+# 2: the request keeps observed climate and scenario beside the final climate; 1 (final climate only)
+# still reads, as observed = final and scenario = today.
+RECIPE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+# Display precision of the request's numbers in a recipe (climate: core.scenario.CLIMATE_DECIMALS).
+GUIDANCE_DECIMALS = 3
+FRACTION_DECIMALS = 4
 # PNG text keys (tEXt for ASCII values, iTXt for the rest); "ecomapper" holds the full JSON.
 PNG_METADATA_KEY = "ecomapper"
 
@@ -68,26 +76,36 @@ def read_png_metadata(path: str | os.PathLike) -> dict[str, str]:
 
 
 def result_metadata(result: Any) -> dict[str, Any]:
-    """PNG metadata of a GenerationResult: prompts, seed, model, climate, and the full recipe."""
+    """PNG metadata of a GenerationResult: the "AI-generated" label, prompts, seed, model, mode, control
+    month, observed climate, scenario and final climate (`climate`), and the full recipe."""
     request = result.request
+    provenance = Provenance.of(result)
+    record = provenance.as_dict()
     return {
         "Software": "EcoMapper Studio",
+        "ai_generated": "true",
+        "label": provenance.label,
+        "Description": provenance.label,
         "prompt": result.prompts.spatial,
         "climate_prompt": result.prompts.climate,
         "seed": str(result.seed),
         "model": result.model_id,
-        "climate": request.climate.as_dict() if request.climate else None,
-        "place": {
-            "lat": request.point.lat,
-            "lon": request.point.lon,
-            "state": request.state,
-            "country": request.country,
-        },
+        "mode": request.mode,
+        "control_month": record["control_month"] or "",
+        "climate": record["final_climate"],
+        "observed_climate": record["observed_climate"],
+        "scenario": record["scenario"],
+        "place": record["place"],
         "month": str(request.month),
         PNG_METADATA_KEY: recipe_dict(request, result.model_info),
         # e.g. "tiny-random ... produces noise", or "without T5 the climate prompt is not used"
         "warnings": list(result.warnings),
     }
+
+
+def result_geotiff_tags(result: Any) -> dict[str, str]:
+    """GeoTIFF tags of a GenerationResult (label, observed / scenario / final climate, model, seed, mode...)."""
+    return Provenance.of(result).geotiff_tags()
 
 
 def footprint_georeference(point: Point, size_px: int) -> tuple[str, Any]:
@@ -150,15 +168,18 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
             "lon": request.point.lon,
             "month": str(request.month),
             "land_cover": request.land_cover,
-            "cloud_fraction": request.cloud_fraction,
-            "climate": request.climate.as_dict() if request.climate else None,
+            "cloud_fraction": round(request.cloud_fraction, FRACTION_DECIMALS),
+            "observed_climate": climate_dict(request.observed_climate),
+            "scenario": request.scenario.as_dict(),
+            # the final climate the model was asked for (observed_climate under scenario, when both are set)
+            "climate": climate_dict(request.climate),
             "seed": request.seed,
             "num_inference_steps": request.num_inference_steps,
-            "guidance_scale": request.guidance_scale,
+            "guidance_scale": round(request.guidance_scale, GUIDANCE_DECIMALS),
             "size_px": request.size_px,
             "mode": request.mode,
             "control_month": str(request.control_month) if request.control_month else None,
-            "controlnet_conditioning_scale": request.controlnet_conditioning_scale,
+            "controlnet_conditioning_scale": round(request.controlnet_conditioning_scale, GUIDANCE_DECIMALS),
             "state": request.state,
             "country": request.country,
             "word_mode": request.word_mode,
@@ -194,7 +215,7 @@ def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
         raise BadRequestError(f"The recipe {path} is not readable JSON: {err}", "Give a recipe written by us.") from err
     if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
         raise BadRequestError(f"{path} is not an EcoMapper Studio recipe.", "Give a file written with --recipe-out.")
-    if data.get("version") != RECIPE_VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise BadRequestError(
             f"The recipe {path} has version {data.get('version')!r}; this version reads {RECIPE_VERSION}.",
             "Regenerate it with this version of EcoMapper Studio.",
@@ -219,12 +240,17 @@ def read_recipe(path: str | os.PathLike):
         ) from err
     try:
         climate = fields.get("climate")
+        observed = fields.get("observed_climate")
+        scenario = Scenario.from_dict(fields["scenario"]) if fields.get("scenario") else Scenario.today()
         return GenerationRequest(
             point=Point(fields["lat"], fields["lon"]),
             month=Month.parse(fields["month"]),
             land_cover=fields["land_cover"],
             cloud_fraction=fields["cloud_fraction"],
+            # with an observed climate the final one is derived (and must match what was recorded)
             climate=None if climate is None else ClimateValues(**climate),
+            observed_climate=None if observed is None else ClimateValues(**observed),
+            scenario=scenario,
             seed=fields["seed"],
             num_inference_steps=fields["num_inference_steps"],
             guidance_scale=fields["guidance_scale"],

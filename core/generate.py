@@ -26,6 +26,7 @@ from core.errors import BadRequestError
 from core.geo import Month, Point, month_range
 from core.land_cover_classes import LAND_COVER_CLASSES
 from core.prompts import PromptInputs, Prompts, build_prompts
+from core.scenario import Scenario, round_climate
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,10 @@ class GenerationRequest:
         state: region for the prompt (None when unknown).
         country: country for the prompt ("" = look it up offline from the point).
         word_mode: describe the climate in words rather than numbers.
+        observed_climate: the climate the scenario starts from (NASA POWER's, or given by hand);
+            with it, `climate` is derived (`scenario.apply(observed_climate, month)`) when left None.
+        scenario: how `climate` differs from `observed_climate` (`Scenario.today()`: not at all).
+            Kept beside both, so every output records observed, scenario and final climate.
         strength: img2img only: how much of the start image is redrawn, 0 (kept, through the VAE) to 1.
     """
 
@@ -126,17 +131,21 @@ class GenerationRequest:
     state: str | None = None
     country: str = ""
     word_mode: bool = False
+    observed_climate: ClimateValues | None = None
+    scenario: Scenario = field(default_factory=Scenario)
     strength: float = DEFAULT_STRENGTH
 
     def __post_init__(self) -> None:
         if not isinstance(self.point, Point):
             raise BadRequestError(f"The point {self.point!r} is not a Point.", "Pass core.geo.Point(lat, lon).")
         object.__setattr__(self, "month", Month.parse(self.month))
+        self._derive_climate()
         if self.land_cover not in LAND_COVER_CLASSES:
             raise BadRequestError(
                 f"Unknown land cover {self.land_cover!r}.", f"Use one of: {', '.join(LAND_COVER_CLASSES)}."
             )
-        _check_number("cloud fraction", self.cloud_fraction, 0.0, 1.0, "Give a cloud fraction from 0 to 1.")
+        cloud = _check_number("cloud fraction", self.cloud_fraction, 0.0, 1.0, "Give a cloud fraction from 0 to 1.")
+        object.__setattr__(self, "cloud_fraction", round(cloud, 4))  # the precision a recipe records
         if self.climate is not None and not isinstance(self.climate, ClimateValues):
             raise BadRequestError(
                 f"The climate {self.climate!r} is not a ClimateValues.",
@@ -152,7 +161,8 @@ class GenerationRequest:
                 f"The number of steps {steps!r} is not a whole number from 1 to {MAX_STEPS}.",
                 f"Use at least 1 step (EcoMapper uses {DEFAULT_STEPS}).",
             )
-        _check_number("guidance scale", self.guidance_scale, 0.0, 30.0, "Use a guidance scale from 0 to 30 (7.5).")
+        guidance = _check_number("guidance scale", self.guidance_scale, 0.0, 30.0, "Use a guidance scale 0..30 (7.5).")
+        object.__setattr__(self, "guidance_scale", round(guidance, 3))
         size = self.size_px
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
             raise BadRequestError(f"The size {size!r} is not a whole number of pixels.", "Use 512 or 1024.")
@@ -193,13 +203,49 @@ class GenerationRequest:
                 "A control image or month was given in text-to-image mode.",
                 "Use mode 'controlnet' or 'img2img', or leave them out.",
             )
-        _check_number(
+        strength = _check_number(
             "ControlNet scale", self.controlnet_conditioning_scale, 0.0, 2.0, "Use a ControlNet scale from 0 to 2."
         )
+        object.__setattr__(self, "controlnet_conditioning_scale", round(strength, 3))
         if self.state is not None and not isinstance(self.state, str):
             raise BadRequestError(f"The state {self.state!r} is not text.", "Give a region name or None.")
         if not isinstance(self.country, str):
             raise BadRequestError(f"The country {self.country!r} is not text.", "Give a country name.")
+
+    def _derive_climate(self) -> None:
+        """Fill or check `climate` from `observed_climate` and `scenario` (the final climate is never free).
+
+        Climate values are kept at the precision outputs record (2 decimals): a recipe then holds
+        exactly what made the image.
+        """
+        if isinstance(self.climate, ClimateValues):
+            object.__setattr__(self, "climate", round_climate(self.climate))
+        if not isinstance(self.scenario, Scenario):
+            raise BadRequestError(
+                f"The scenario {self.scenario!r} is not a Scenario.", "Pass core.scenario.Scenario.of_change(...)."
+            )
+        if self.observed_climate is None:
+            if not self.scenario.is_today:
+                raise BadRequestError(
+                    f"The scenario '{self.scenario.label}' has no observed climate to change.",
+                    "Give the observed climate (observe the month, or give temperature, precipitation and radiation).",
+                )
+            return
+        if not isinstance(self.observed_climate, ClimateValues):
+            raise BadRequestError(
+                f"The observed climate {self.observed_climate!r} is not a ClimateValues.",
+                "Pass ClimateValues(temp_c, precip_mm_day, solar_mj_m2_day).",
+            )
+        object.__setattr__(self, "observed_climate", round_climate(self.observed_climate))
+        final = self.scenario.apply(self.observed_climate, self.month)
+        if self.climate is None:
+            object.__setattr__(self, "climate", final)
+        elif self.climate != final:
+            raise BadRequestError(
+                f"The climate {self.climate} is not the observed climate under the scenario '{self.scenario.label}' "
+                f"({final}).",
+                "Leave climate out: it is derived from observed_climate and scenario.",
+            )
 
     def prompt_inputs(self) -> PromptInputs:
         """The prompt inputs (needs `country`; see `with_place`)."""
@@ -225,6 +271,11 @@ class GenerationRequest:
         return dataclasses.replace(self, state=self.state or place.state, country=place.country)
 
     def replace(self, **changes: Any) -> GenerationRequest:
+        """A copy with `changes`; a derived climate is derived again when what it comes from changes."""
+        derives_from = {"month", "observed_climate", "scenario"}
+        rederive = "climate" not in changes and derives_from & set(changes)
+        if rederive and changes.get("observed_climate", self.observed_climate) is not None:
+            changes["climate"] = None
         return dataclasses.replace(self, **changes)
 
 
@@ -358,7 +409,9 @@ class TimeSeriesRequest:
             its `month` and `climate` are replaced per frame. In ControlNet mode its control image
             (or control month, default: the month before `start`) conditions the first frame.
         start, end: the months (inclusive).
-        temp_delta_c, precip_scale: the change applied to each month's observed climate.
+        scenario: the change applied to each month's observed climate (`Scenario.today()` by default).
+        temp_delta_c, precip_scale: the older way to say the same (a "change" scenario); give
+            either these or `scenario`.
         climates: the observed climate per month; None fetches it from NASA POWER (core.sources.climate).
         chain: "independent" (frames share the seed, batched; a consistent look) or "controlnet"
             (frame 1 conditioned on the real image, each later frame on the frame before).
@@ -374,6 +427,7 @@ class TimeSeriesRequest:
     climates: tuple[tuple[Month, ClimateValues], ...] | None = None
     chain: str = "independent"
     batch_size: int = 1
+    scenario: Scenario | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", Month.parse(self.start))
@@ -383,6 +437,17 @@ class TimeSeriesRequest:
             raise BadRequestError(f"{len(months)} months is too long a series.", "Ask for at most 240 months.")
         _check_number("temperature change", self.temp_delta_c, -30.0, 30.0, "Use a change from -30 to +30 °C.")
         _check_number("precipitation scale", self.precip_scale, 0.0, 10.0, "Use a scale from 0 to 10 (1 = same).")
+        from_numbers = Scenario.of_change(self.temp_delta_c, (self.precip_scale - 1.0) * 100.0)
+        if self.scenario is None:
+            object.__setattr__(self, "scenario", from_numbers)
+        elif not isinstance(self.scenario, Scenario):
+            raise BadRequestError(f"The scenario {self.scenario!r} is not a Scenario.", "Pass a Scenario.")
+        elif not from_numbers.is_today and self.scenario != from_numbers:
+            raise BadRequestError(
+                f"Both a scenario ('{self.scenario.label}') and a different temp_delta_c / precip_scale "
+                f"('{from_numbers.label}') were given.",
+                "Give the change once, as a Scenario.",
+            )
         if self.chain not in SERIES_CHAINS:
             raise BadRequestError(f"Unknown chain {self.chain!r}.", f"Use one of {', '.join(SERIES_CHAINS)}.")
         if self.chain == "controlnet" and self.base.mode != "controlnet":
@@ -411,13 +476,21 @@ def _as_controlnet(base: GenerationRequest, start: Month) -> GenerationRequest:
 
 @dataclass(frozen=True)
 class TimeSeriesResult:
-    """One frame per month: the months, their (possibly modified) climates and the results."""
+    """One frame per month: the months, their final (scenario) climates and the results.
+
+    Each frame's request carries its observed climate and the scenario too.
+    """
 
     months: list[Month]
     climates: list[ClimateValues]
     frames: list[GenerationResult]
     timings_s: dict[str, float]
     encode_calls: int
+    scenario: Scenario = field(default_factory=Scenario)
+
+    @property
+    def observed_climates(self) -> list[ClimateValues | None]:
+        return [frame.request.observed_climate for frame in self.frames]
 
     @property
     def images(self) -> list[np.ndarray]:
@@ -473,8 +546,10 @@ def generate_time_series(
         if series.climates is not None
         else observed_climates(base.point, months[0], months[-1], settings)
     )
-    climates = [observed[m].with_scenario(series.temp_delta_c, series.precip_scale) for m in months]
-    requests = [base.replace(month=m, climate=c) for m, c in zip(months, climates, strict=True)]
+    requests = [
+        base.replace(month=m, observed_climate=observed[m], scenario=series.scenario, climate=None) for m in months
+    ]
+    climates = [r.climate for r in requests]
     for r in requests:
         log.debug("frame %s: %s", r.month, r.prompts().climate)
     steps = base.num_inference_steps
@@ -529,6 +604,7 @@ def generate_time_series(
         frames=frames,
         timings_s=timings,
         encode_calls=eng.encode_calls - encode_before,
+        scenario=series.scenario,
     )
 
 
@@ -564,9 +640,34 @@ class ScenarioGridRequest:
         for scale in self.precip_scales:
             _check_number("precipitation scale", scale, 0.0, 10.0, "Use scales from 0 to 10 (1 = same).")
         # every cell must be physically possible (ClimateValues checks the ranges)
-        for delta in self.temp_deltas_c:
-            for scale in self.precip_scales:
-                self.base.climate.with_scenario(delta, scale)
+        for row in self.scenarios:
+            for scenario in row:
+                scenario.apply(self.observed, self.base.month)
+
+    @property
+    def observed(self) -> ClimateValues:
+        """The climate the grid varies: the base's observed climate, else its climate."""
+        return self.base.observed_climate or self.base.climate
+
+    @property
+    def scenarios(self) -> list[list[Scenario]]:
+        """[temperature row][precipitation column] scenarios."""
+        return [
+            [Scenario.of_change(delta, (scale - 1.0) * 100.0) for scale in self.precip_scales]
+            for delta in self.temp_deltas_c
+        ]
+
+    @property
+    def row_labels(self) -> list[str]:
+        """Header of each row: '+2 °C', '±0 °C'."""
+        return [Scenario.of_change(delta).change.label() or "±0 °C" for delta in self.temp_deltas_c]
+
+    @property
+    def column_labels(self) -> list[str]:
+        """Header of each column: '−50 % rain', '±0 % rain'."""
+        return [
+            Scenario.of_change(0.0, (scale - 1.0) * 100.0).change.label() or "±0 % rain" for scale in self.precip_scales
+        ]
 
 
 @dataclass(frozen=True)
@@ -576,6 +677,8 @@ class ScenarioGridResult:
     cells: list[list[GenerationResult]]  # [temperature row][precipitation column]
     timings_s: dict[str, float]
     encode_calls: int
+    row_labels: tuple[str, ...] = ()
+    column_labels: tuple[str, ...] = ()
 
 
 def generate_scenario_grid(
@@ -593,9 +696,10 @@ def generate_scenario_grid(
     encode_before = eng.encode_calls
     base = grid.base.with_place()
     control, _ = _resolve_control(base, settings)
+    observed = grid.observed
     requests = [
-        [base.replace(climate=base.climate.with_scenario(delta, scale)) for scale in grid.precip_scales]
-        for delta in grid.temp_deltas_c
+        [base.replace(observed_climate=observed, scenario=scenario, climate=None) for scenario in row]
+        for row in grid.scenarios
     ]
     flat: Sequence[GenerationRequest] = [r for row in requests for r in row]
     images, timings = eng.run_frames(
@@ -619,4 +723,6 @@ def generate_scenario_grid(
         cells=cells,
         timings_s={**timings, "total_s": time.perf_counter() - started},
         encode_calls=eng.encode_calls - encode_before,
+        row_labels=tuple(grid.row_labels),
+        column_labels=tuple(grid.column_labels),
     )

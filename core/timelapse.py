@@ -21,6 +21,7 @@ from core.errors import BadRequestError, EcoMapperError
 from core.files import atomic_output
 from core.geo import Month
 from core.prompts import MONTH_NAMES
+from core.provenance import Provenance, image_label
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,24 @@ def caption_for(month: Month, climate: ClimateValues | None = None, label: str =
     return " · ".join(parts)
 
 
+def frame_caption(provenance: Provenance, *, with_climate: bool = True) -> str:
+    """A generated frame's caption: month and final climate, then the "AI-generated" mark, place and scenario.
+
+    e.g. "March 2021 · 24.4 °C · 2.2 mm/day · 19.9 MJ/m²/day" over
+    "AI-generated · noise (tiny test model) · Nairobi, Kenya · +3 °C, −30 % rain".
+    """
+    head = caption_for(provenance.month, provenance.final_climate if with_climate else None)
+    mark = image_label(provenance.place, None, provenance.scenario, noise=provenance.is_noise)
+    return f"{head}\n{mark}"
+
+
+def label_image(image: np.ndarray, label: str) -> np.ndarray:
+    """The image over a band carrying `label` (e.g. `Provenance.label`): the visible mark of an export."""
+    return compose_frame(_check_frame(image, 0, "Image"), label)
+
+
 @functools.lru_cache(maxsize=8)
-def _font(size_px: int):
+def caption_font(size_px: int):
     from matplotlib import font_manager
     from PIL import ImageFont
 
@@ -85,7 +102,7 @@ def _caption_font_px(draw, caption: str, width_px: int) -> tuple[int, int]:
     font_px = max(9, min(22, width_px // 30))
     while True:
         margin = max(2, font_px // 3)
-        widest = max(draw.textlength(part, font=_font(font_px)) for part in parts)
+        widest = max(draw.textlength(part, font=caption_font(font_px)) for part in parts)
         if widest <= width_px - 2 * margin or font_px <= 6:
             return font_px, margin
         font_px -= 1
@@ -128,7 +145,7 @@ def compose_frame(
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     everything = [caption, *fit_captions]
     font_px, margin = _caption_font_px(probe, "\n".join(everything), total_width)
-    font = _font(font_px)
+    font = caption_font(font_px)
     lines = _fit_lines(probe, caption, font, total_width - 2 * margin)
     most_lines = max(len(_fit_lines(probe, text, font, total_width - 2 * margin)) for text in everything)
     line_height = int(font_px * 1.25)

@@ -21,11 +21,12 @@ import numpy as np
 
 from core.config import Settings
 from core.dataset.reader import Dataset, Sample, read_dataset
-from core.errors import BadRequestError, EcoMapperError
+from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
+from core.metrics.suite import MetricSuite, match_size
 
 log = logging.getLogger(__name__)
 
@@ -234,73 +235,18 @@ def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tup
     return pairs, no_control
 
 
-class _MetricSuite:
-    """The metrics of one process. Weights are located up front (so the tables know which columns
-    exist); the networks load on first use, so resuming a finished run loads nothing."""
-
-    def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
-        from core.metrics.weights import ALEXNET, INCEPTION_FID, LPIPS_ALEX_HEADS, resolve_clip_dir, resolve_weight_file
-
-        self.settings = settings
-        self.unavailable: dict[str, str] = {}
-        self._paths: dict[str, tuple] = {}
-        self._networks: dict[str, Any] = {}
-        wanted = config.metrics or METRIC_NAMES
-        download = config.download_weights and not settings.offline
-        locators = {
-            "fid": lambda: (resolve_weight_file(INCEPTION_FID, settings, config.inception_weights, download=download),),
-            "lpips": lambda: (
-                resolve_weight_file(ALEXNET, settings, config.alexnet_weights, download=download),
-                resolve_weight_file(LPIPS_ALEX_HEADS, settings, config.lpips_heads, download=download),
-            ),
-            "clip": lambda: (resolve_clip_dir(settings, config.clip_model, download=download),),
-        }
-        for name, locate in locators.items():
-            if name not in wanted:
-                continue
-            try:
-                self._paths[name] = locate()
-            except EcoMapperError as err:
-                if config.metrics is not None:  # asked for explicitly: fail loudly
-                    raise
-                self.unavailable[name] = str(err)
-                log.warning("%s is not computed: %s", name, err)
-        self.names = tuple(n for n in METRIC_NAMES if n in wanted and n not in self.unavailable)
-
-    def _network(self, name: str):
-        if name not in self._networks:
-            paths = self._paths[name]
-            if name == "fid":
-                from core.metrics.fid import FidMetric
-
-                self._networks[name] = FidMetric(self.settings, paths[0], download=False)
-            elif name == "lpips":
-                from core.metrics.lpips import LpipsMetric
-
-                self._networks[name] = LpipsMetric(self.settings, paths[0], paths[1], download=False)
-            else:
-                from core.metrics.clip_score import ClipScoreMetric
-
-                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False)
-        return self._networks[name]
-
-    def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
-        from core.metrics.pixel import psnr, ssim
-
-        values: dict[str, float] = {}
-        if "ssim" in self.names:
-            values["ssim"] = ssim(real, fake)
-        if "psnr" in self.names:
-            values["psnr"] = psnr(real, fake)
-        if "lpips" in self.names:
-            values["lpips"] = float(self._network("lpips").score(real[None], fake[None])[0])
-        if "clip" in self.names:
-            values["clip"] = float(self._network("clip").score(fake[None], [prompt])[0])
-        features = None
-        if "fid" in self.names:
-            both = self._network("fid").features(np.stack([real, fake]))
-            features = (both[0], both[1])
-        return values, features
+def _metric_suite(config: EvaluationConfig, settings: Settings) -> MetricSuite:
+    """The shared suite (core.metrics.suite) with the evaluation's weight locations; metrics named
+    explicitly must be available, the default set takes what is there."""
+    return MetricSuite(
+        settings,
+        config.metrics,
+        download=config.download_weights,
+        inception_weights=config.inception_weights,
+        alexnet_weights=config.alexnet_weights,
+        lpips_heads=config.lpips_heads,
+        clip_model=config.clip_model,
+    )
 
 
 def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
@@ -312,21 +258,12 @@ def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
-def _match_size(fake: np.ndarray, real: np.ndarray) -> np.ndarray:
-    if fake.shape == real.shape:
-        return fake
-    from PIL import Image
-
-    resized = Image.fromarray(fake).resize((real.shape[1], real.shape[0]), Image.Resampling.BICUBIC)
-    return np.asarray(resized, dtype=np.uint8)
-
-
 def _evaluate_one(
     sample: Sample,
     control: Sample | None,
     config: EvaluationConfig,
     generator: SampleGenerator,
-    suite: _MetricSuite,
+    suite: MetricSuite,
     store: ResultStore,
     key: str,
 ) -> dict[str, Any]:
@@ -335,7 +272,7 @@ def _evaluate_one(
     started = time.perf_counter()
     fake = generator.generate(sample, control, seed)
     generation_s = time.perf_counter() - started
-    fake = _match_size(np.asarray(fake, dtype=np.uint8), real)
+    fake = match_size(np.asarray(fake, dtype=np.uint8), real)
     prompt = sample.prompts.spatial
     values, features = suite.score(real, fake, prompt)
     if features is not None:
@@ -410,7 +347,7 @@ def evaluate(
             "earlier month for the control image).",
             "Use a dataset with at least two months per location for --controlnet-previous.",
         )
-    suite = _MetricSuite(config, settings)
+    suite = _metric_suite(config, settings)
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
     finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
@@ -482,7 +419,7 @@ def evaluate(
     )
 
 
-def _notes(config: EvaluationConfig, dataset: Dataset, suite: _MetricSuite, no_control: int, label: str) -> list[str]:
+def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_control: int, label: str) -> list[str]:
     notes = []
     if label == "tiny-random":
         notes.append("Model `tiny-random` is a tiny randomly initialised SD3 for smoke tests: it produces noise.")

@@ -1,0 +1,290 @@
+"""A climate scenario: the change applied to a place's observed climate, kept beside it (never folded in).
+
+Every kind of scenario comes down to a `ClimateChange` per month (added temperature and radiation,
+multiplied precipitation: the same arithmetic as the CMIP6 "delta method"). Kind "change" is one
+change for every month, set by hand ("+3 °C, −30 % rain"). A kind is a `ScenarioKind` registered in
+`SCENARIO_KINDS`: it checks its fields, resolves the change of a month, names the scenario and reads
+and writes its JSON. Adding a kind (e.g. "projection": SSP, horizon, ensemble statistic and the 12
+resolved monthly changes) means a field on `Scenario` for its data and one `ScenarioKind`; the
+arithmetic, labels of the result and the recipe format stay as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.climate_values import ClimateValues
+from core.errors import BadRequestError
+from core.geo import Month
+
+# Climate numbers are kept at NASA POWER's precision (2 decimals): what a recipe records is exactly
+# what generated the image, and no 1.0779999999999998 from float arithmetic reaches a file.
+CLIMATE_DECIMALS = 2
+# Limits of a hand-set change (a scenario beyond them is not a climate of this planet).
+TEMP_DELTA_C_RANGE = (-30.0, 30.0)
+PRECIP_CHANGE_PCT_RANGE = (-100.0, 900.0)
+SOLAR_DELTA_RANGE = (-45.0, 45.0)
+MINUS = "\u2212"  # a real minus sign in labels: "−30 % rain" reads better than "-30 % rain"
+
+
+def round_climate(values: ClimateValues) -> ClimateValues:
+    """The climate at the precision every output records (`CLIMATE_DECIMALS`)."""
+    return ClimateValues(
+        round(values.temp_c, CLIMATE_DECIMALS),
+        round(values.precip_mm_day, CLIMATE_DECIMALS),
+        round(values.solar_mj_m2_day, CLIMATE_DECIMALS),
+    )
+
+
+def _number(name: str, value: object, bounds: tuple[float, float], unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadRequestError(
+            f"The scenario's {name} {value!r} is not a number.", f"Give the {name} in {unit}, e.g. 0 for no change."
+        )
+    low, high = bounds
+    if not low <= value <= high:
+        raise BadRequestError(
+            f"The scenario's {name} {value:g} {unit} is outside {low:g}..{high:g} {unit}.",
+            f"Give a {name} from {low:g} to {high:g} {unit}.",
+        )
+    return round(float(value), CLIMATE_DECIMALS)
+
+
+def _signed(value: float, decimals: int = 1) -> str:
+    """'+3', '+1.5', '−30' (a real minus sign, no trailing '.0')."""
+    text = f"{abs(value):.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{abs(value):.0f}"
+    return ("+" if value > 0 else MINUS if value < 0 else "") + text
+
+
+@dataclass(frozen=True)
+class ClimateChange:
+    """The change of one month: temperature and radiation added, precipitation changed by a percentage.
+
+    Args:
+        temp_delta_c: °C added to the monthly mean temperature.
+        precip_change_pct: percent change of precipitation (-30 = 30 % less rain, +20 = 20 % more).
+        solar_delta_mj_m2_day: MJ/m²/day added to the daily solar radiation.
+    """
+
+    temp_delta_c: float = 0.0
+    precip_change_pct: float = 0.0
+    solar_delta_mj_m2_day: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "temp_delta_c", _number("temperature change", self.temp_delta_c, TEMP_DELTA_C_RANGE, "°C")
+        )
+        object.__setattr__(
+            self,
+            "precip_change_pct",
+            _number("precipitation change", self.precip_change_pct, PRECIP_CHANGE_PCT_RANGE, "%"),
+        )
+        object.__setattr__(
+            self,
+            "solar_delta_mj_m2_day",
+            _number("radiation change", self.solar_delta_mj_m2_day, SOLAR_DELTA_RANGE, "MJ/m²/day"),
+        )
+
+    @property
+    def is_zero(self) -> bool:
+        return self.temp_delta_c == 0 and self.precip_change_pct == 0 and self.solar_delta_mj_m2_day == 0
+
+    @property
+    def precip_scale(self) -> float:
+        """The precipitation factor (0.7 for -30 %)."""
+        return 1.0 + self.precip_change_pct / 100.0
+
+    def apply(self, observed: ClimateValues) -> ClimateValues:
+        """`observed` under this change, at the recorded precision.
+
+        Raises:
+            BadRequestError: the result is outside the physical ranges (e.g. radiation below 0).
+        """
+        return round_climate(
+            ClimateValues(
+                observed.temp_c + self.temp_delta_c,
+                observed.precip_mm_day * self.precip_scale,
+                observed.solar_mj_m2_day + self.solar_delta_mj_m2_day,
+            )
+        )
+
+    def label(self) -> str:
+        """'+3 °C, −30 % rain' (zero parts left out; '' when nothing changes)."""
+        parts = []
+        if self.temp_delta_c:
+            parts.append(f"{_signed(self.temp_delta_c)} °C")
+        if self.precip_change_pct:
+            parts.append(f"{_signed(self.precip_change_pct, 0)} % rain")
+        if self.solar_delta_mj_m2_day:
+            parts.append(f"{_signed(self.solar_delta_mj_m2_day)} MJ/m²/day sun")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "temp_delta_c": self.temp_delta_c,
+            "precip_change_pct": self.precip_change_pct,
+            "solar_delta_mj_m2_day": self.solar_delta_mj_m2_day,
+        }
+
+
+class ScenarioKind(Protocol):
+    """What a kind of scenario must say about itself (see the module docstring)."""
+
+    name: str
+
+    def check(self, scenario: Scenario) -> None: ...
+
+    def change_for(self, scenario: Scenario, month: Month | None) -> ClimateChange: ...
+
+    def label(self, scenario: Scenario) -> str: ...
+
+    def to_dict(self, scenario: Scenario) -> dict[str, Any]: ...
+
+    def from_dict(self, data: Mapping[str, Any]) -> Scenario: ...
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How the climate of a request differs from the observed one.
+
+    Args:
+        kind: which `ScenarioKind` reads the fields ("change").
+        change: kind "change": the change of every month.
+        name: an optional preset name shown before the numbers ("Hot and dry").
+    """
+
+    kind: str = "change"
+    change: ClimateChange = ClimateChange()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise BadRequestError(f"The scenario name {self.name!r} is not text.", "Give a short name or ''.")
+        _kind(self.kind).check(self)
+
+    @classmethod
+    def today(cls) -> Scenario:
+        """No change: the observed climate as it is."""
+        return cls()
+
+    @classmethod
+    def of_change(
+        cls,
+        temp_delta_c: float = 0.0,
+        precip_change_pct: float = 0.0,
+        solar_delta_mj_m2_day: float = 0.0,
+        name: str = "",
+    ) -> Scenario:
+        """A kind "change" scenario from its three numbers (precipitation in percent: -30 = 30 % less)."""
+        return cls(change=ClimateChange(temp_delta_c, precip_change_pct, solar_delta_mj_m2_day), name=name)
+
+    def change_for(self, month: Month | None = None) -> ClimateChange:
+        """The change of `month` (kinds that vary by month need it)."""
+        return _kind(self.kind).change_for(self, month)
+
+    @property
+    def is_today(self) -> bool:
+        """True when no month changes (kind "change" with zero change)."""
+        return self.kind == "change" and self.change.is_zero
+
+    def apply(self, observed: ClimateValues, month: Month | None = None) -> ClimateValues:
+        """The climate of `month` under this scenario (rounded to `CLIMATE_DECIMALS`).
+
+        Raises:
+            BadRequestError: the result is not a physically possible climate; the message names the
+                scenario and the observed values.
+        """
+        if not isinstance(observed, ClimateValues):
+            raise BadRequestError(
+                f"The observed climate {observed!r} is not a ClimateValues.",
+                "Observe the month first (or give temperature, precipitation and radiation).",
+            )
+        try:
+            return self.change_for(month).apply(observed)
+        except BadRequestError as err:
+            raise BadRequestError(
+                f"The scenario '{self.label}' cannot apply to {observed.temp_c:g} °C, "
+                f"{observed.precip_mm_day:g} mm/day, {observed.solar_mj_m2_day:g} MJ/m²/day: {err.problem}",
+                "Choose a smaller change.",
+            ) from err
+
+    @property
+    def label(self) -> str:
+        """A short human label: 'today', '+3 °C, −30 % rain', 'Hot and dry (+4 °C, −30 % rain)'."""
+        return _kind(self.kind).label(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe: {"kind": ..., "label": ..., **the kind's fields} (`from_dict` reads it back)."""
+        return {"kind": self.kind, "label": self.label, **_kind(self.kind).to_dict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """The scenario of `as_dict` (the label is recomputed, not trusted)."""
+        if not isinstance(data, Mapping):
+            raise BadRequestError(f"The scenario {data!r} is not an object.", 'Give e.g. {"kind": "change", ...}.')
+        return _kind(data.get("kind", "change")).from_dict(data)
+
+    def replace(self, **changes: Any) -> Scenario:
+        return dataclasses.replace(self, **changes)
+
+
+class _ChangeKind:
+    """Kind "change": one hand-set change for every month."""
+
+    name = "change"
+
+    def check(self, scenario: Scenario) -> None:
+        if not isinstance(scenario.change, ClimateChange):
+            raise BadRequestError(
+                f"The scenario's change {scenario.change!r} is not a ClimateChange.",
+                "Use Scenario.of_change(temp_delta_c, precip_change_pct, solar_delta_mj_m2_day).",
+            )
+
+    def change_for(self, scenario: Scenario, month: Month | None) -> ClimateChange:
+        return scenario.change
+
+    def label(self, scenario: Scenario) -> str:
+        numbers = scenario.change.label() or "today"
+        return f"{scenario.name} ({numbers})" if scenario.name else numbers
+
+    def to_dict(self, scenario: Scenario) -> dict[str, Any]:
+        return {**scenario.change.as_dict(), "name": scenario.name}
+
+    def from_dict(self, data: Mapping[str, Any]) -> Scenario:
+        unknown = set(data) - {"kind", "label", "name", "temp_delta_c", "precip_change_pct", "solar_delta_mj_m2_day"}
+        if unknown:
+            raise BadRequestError(
+                f"The change scenario has unknown fields {sorted(unknown)}.",
+                "Give temp_delta_c, precip_change_pct and solar_delta_mj_m2_day.",
+            )
+        return Scenario.of_change(
+            data.get("temp_delta_c", 0.0),
+            data.get("precip_change_pct", 0.0),
+            data.get("solar_delta_mj_m2_day", 0.0),
+            name=data.get("name") or "",
+        )
+
+
+# kind name -> how to read it. A new kind registers here.
+SCENARIO_KINDS: dict[str, ScenarioKind] = {"change": _ChangeKind()}
+
+
+def _kind(name: object) -> ScenarioKind:
+    kind = SCENARIO_KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise BadRequestError(f"Unknown scenario kind {name!r}.", f"Use one of: {', '.join(SCENARIO_KINDS)}.")
+    return kind
+
+
+# A few scenarios for class use (issue 9): named, so a frame says what it shows.
+SCENARIO_PRESETS: tuple[Scenario, ...] = (
+    Scenario.today(),
+    Scenario.of_change(2.0, name="Warmer"),
+    Scenario.of_change(4.0, -30.0, name="Hot and dry"),
+    Scenario.of_change(0.0, 30.0, name="Wetter"),
+    Scenario.of_change(-2.0, name="Cooler"),
+)

@@ -1,0 +1,127 @@
+"""Files of a generated image: PNG with metadata, GeoTIFF with tags, recipe JSON, and the visible label.
+
+The same writers serve the CLI and the app, so both record the same provenance (observed climate,
+scenario, final climate, model, seed, mode, control month) under the same names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import BadRequestError
+from core.export import (
+    footprint_georeference,
+    read_recipe,
+    read_recipe_model,
+    result_geotiff_tags,
+    result_metadata,
+    write_geotiff,
+    write_png,
+    write_recipe,
+)
+from core.geo import Month, Point
+from core.scenario import Scenario
+from core.timelapse import label_image
+
+__all__ = [
+    "ExportedFiles",
+    "export_image",
+    "export_stem",
+    "labelled_image",
+    "read_recipe",
+    "read_recipe_model",
+    "recipe_request",
+]
+
+
+@dataclass(frozen=True)
+class ExportedFiles:
+    """Where the files of one image were written (None: not asked for)."""
+
+    png: Path
+    recipe: Path | None = None
+    geotiff: Path | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: str(path) for name, path in (("png", self.png), ("recipe", self.recipe),
+                                                    ("geotiff", self.geotiff)) if path is not None}  # fmt: skip
+
+
+def _generation_result(result: Any) -> Any:
+    """A `GenerationResult` from a service `GenerateResult` or itself."""
+    return getattr(result, "result", result)
+
+
+def labelled_image(result: Any) -> np.ndarray:
+    """The image with its "AI-generated · place · month · scenario" band underneath."""
+    from core.provenance import Provenance
+
+    inner = _generation_result(result)
+    return label_image(inner.image, Provenance.of(inner).label)
+
+
+def export_image(
+    result: Any,
+    png: str | os.PathLike,
+    *,
+    recipe: str | os.PathLike | None = None,
+    geotiff: str | os.PathLike | None = None,
+    labelled: bool = False,
+) -> ExportedFiles:
+    """Write a generated image and its provenance.
+
+    Args:
+        result: a `GenerateResult` (service) or `GenerationResult`.
+        png: the PNG (its text chunks carry the label, prompts, climates, scenario, model and recipe).
+        recipe: the recipe JSON to write (None: none).
+        geotiff: a GeoTIFF on the footprint's UTM grid with the same facts as tags (None: none).
+        labelled: draw the label band under the PNG's pixels (the GeoTIFF stays unlabelled: it is data).
+    """
+    inner = _generation_result(result)
+    target = Path(png)
+    if target.suffix.lower() != ".png":
+        raise BadRequestError(f"{target.name!r} is not a .png file.", "Name the image *.png.")
+    image = labelled_image(inner) if labelled else inner.image
+    written_png = write_png(image, target, result_metadata(inner))
+    written_recipe = write_recipe(inner.request, recipe, inner.model_info) if recipe is not None else None
+    written_tif = None
+    if geotiff is not None:
+        crs, transform = footprint_georeference(inner.request.point, inner.image.shape[0])
+        written_tif = write_geotiff(inner.image, geotiff, crs, transform, tags=result_geotiff_tags(inner))
+    return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=written_tif)
+
+
+def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scenario | None = None) -> str:
+    """A file-name stem, e.g. '24.8000N_11.4000W_2020-02_seed0_text_plus3C_minus30pct'."""
+    ns = "N" if point.lat >= 0 else "S"
+    ew = "E" if point.lon >= 0 else "W"
+    parts = [f"{abs(point.lat):.4f}{ns}_{abs(point.lon):.4f}{ew}", str(month), f"seed{seed}", mode]
+    if scenario is not None and not scenario.is_today:
+        change = scenario.change_for(month)
+        for value, unit in ((change.temp_delta_c, "C"), (change.precip_change_pct, "pct"),
+                            (change.solar_delta_mj_m2_day, "MJ")):  # fmt: skip
+            if value:
+                parts.append(f"{'plus' if value > 0 else 'minus'}{abs(value):g}{unit}")
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts))
+
+
+def recipe_request(path: str | os.PathLike, model: Any = None):
+    """A service `GenerateRequest` from a recipe: the recipe's model unless `model` (a ModelSpec) is given.
+
+    Raises:
+        BadRequestError: the recipe is unreadable, or names no model and none is given.
+    """
+    from core.services.generate import GenerateRequest
+
+    request = read_recipe(path)
+    spec = model if model is not None else read_recipe_model(path)
+    if spec is None:
+        raise BadRequestError(f"The recipe {path} does not name its model.", "Give the model (--model).")
+    fields = {name: getattr(request, name) for name in type(request).__dataclass_fields__}
+    return GenerateRequest(**fields, model=spec)

@@ -1,0 +1,138 @@
+"""Generate one image for a request: place, month, land cover, cloud, observed climate + scenario, model.
+
+The request keeps the observed climate and the scenario apart; the final climate is derived from
+them (`GenerationRequest.climate`), and the result carries a `Provenance` that every export and
+label is made from.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.config import Settings
+from core.errors import BadRequestError, NoImageryError
+from core.generate import GenerationRequest, GenerationResult, ProgressCallback, generate_images
+from core.models.spec import ModelSpec
+from core.provenance import Provenance
+from core.services.models import check_engine_matches, load_engine
+
+# EcoMapper conditions the ControlNet on an image 1 to 6 months earlier.
+CONTROL_MONTHS_BEFORE = (1, 6)
+
+
+@dataclass(frozen=True)
+class GenerateRequest(GenerationRequest):
+    """A `GenerationRequest` plus the model it runs on.
+
+    Fields beyond `GenerationRequest`'s: `model` (a `ModelSpec`; required). Give the observed
+    climate as `observed_climate` and the change as `scenario`: `climate` is derived.
+    """
+
+    model: ModelSpec | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.model, ModelSpec):
+            raise BadRequestError(
+                f"The model {self.model!r} is not a ModelSpec.", "Pass model=ModelSpec('sd3-medium') (or tiny-random)."
+            )
+
+    def generation_request(self) -> GenerationRequest:
+        """The engine-level request (everything but the model)."""
+        fields = {name: getattr(self, name) for name in GenerationRequest.__dataclass_fields__}
+        return GenerationRequest(**fields)
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """The generated image(s), the prompts, the resolved request and where it all came from."""
+
+    result: GenerationResult
+    provenance: Provenance
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.result.image
+
+    @property
+    def images(self) -> list[np.ndarray]:
+        return self.result.images
+
+    @property
+    def prompts(self):
+        return self.result.prompts
+
+    @property
+    def request(self) -> GenerationRequest:
+        return self.result.request
+
+    @property
+    def label(self) -> str:
+        """'AI-generated · Kenya · March 2021 · +3 °C, −30 % rain' (see `core.provenance.image_label`)."""
+        return self.provenance.label
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        return self.result.model_info
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.result.warnings
+
+    @property
+    def timings_s(self) -> dict[str, float]:
+        return self.result.timings_s
+
+
+def control_month_before(month, months_before: int):
+    """The control month `months_before` (1..6) months before `month`."""
+    low, high = CONTROL_MONTHS_BEFORE
+    if isinstance(months_before, bool) or not isinstance(months_before, int) or not low <= months_before <= high:
+        raise BadRequestError(
+            f"The control image must be {low} to {high} months earlier (got {months_before!r}).",
+            "EcoMapper's ControlNet is conditioned on the same place 1 to 6 months before.",
+        )
+    return month - months_before
+
+
+def generate(
+    request: GenerateRequest,
+    settings: Settings,
+    *,
+    engine: Any = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerateResult:
+    """Generate the image a request describes.
+
+    Args:
+        request: what to generate and on which model.
+        settings: endpoints (control image), checkpoints.
+        engine: an engine already loaded for `request.model` (see `load_engine`); loaded if None.
+        progress: `progress(step, total, message)` per denoising step.
+        cancel: set it to stop between steps (`CancelledError`).
+
+    Raises:
+        NoImageryError: ControlNet mode and the control month has no usable scene (names the month).
+    """
+    if not isinstance(request, GenerateRequest):
+        raise BadRequestError(
+            f"{type(request).__name__} is not a GenerateRequest.", "Build a core.services.GenerateRequest."
+        )
+    if engine is None:
+        engine = load_engine(request.model, settings)
+    check_engine_matches(engine, request.model)
+    try:
+        result = generate_images(request, engine, settings, progress=progress, cancel=cancel)
+    except NoImageryError as err:
+        if request.mode != "controlnet" or request.control_image is not None:
+            raise
+        raise NoImageryError(
+            f"ControlNet needs a real image of {request.control_month}: {err.problem}",
+            "Pick another control month (1 to 6 months earlier) or use text-to-image.",
+        ) from err
+    return GenerateResult(result=result, provenance=Provenance.of(result))

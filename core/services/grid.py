@@ -1,0 +1,157 @@
+"""A scenario grid: temperature changes (rows) x precipitation changes (columns) from one seed, with
+row and column headers, drawn as one image that can be downloaded."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.config import Settings
+from core.errors import BadRequestError
+from core.generate import ProgressCallback, ScenarioGridRequest, ScenarioGridResult, generate_scenario_grid
+from core.provenance import Provenance, image_label
+from core.services.generate import GenerateRequest
+from core.services.models import check_engine_matches, load_engine
+
+HEADER_BAND = (16, 16, 16)
+HEADER_TEXT = (245, 245, 245)
+
+
+@dataclass(frozen=True)
+class GridRequest:
+    """Args:
+    base: the month, its observed climate (`observed_climate`, or `climate`), model, seed and the rest.
+    temp_deltas_c: one row per temperature change (°C).
+    precip_changes_pct: one column per precipitation change (percent: -30 = 30 % less rain).
+    batch_size: cells per pipeline call (text mode).
+    """
+
+    base: GenerateRequest
+    temp_deltas_c: tuple[float, ...] = (0.0, 2.0, 4.0)
+    precip_changes_pct: tuple[float, ...] = (-30.0, 0.0, 30.0)
+    batch_size: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, GenerateRequest):
+            raise BadRequestError(f"The base {self.base!r} is not a GenerateRequest.", "Build a GenerateRequest.")
+        self.grid_request()  # validates the changes against the observed climate
+
+    def grid_request(self) -> ScenarioGridRequest:
+        pcts = tuple(self.precip_changes_pct)
+        for pct in pcts:
+            if isinstance(pct, bool) or not isinstance(pct, (int, float)) or pct < -100:
+                raise BadRequestError(
+                    f"The precipitation change {pct!r} % is not a number of -100 or more.", "Use e.g. -30, 0, 30."
+                )
+        return ScenarioGridRequest(
+            base=self.base,
+            temp_deltas_c=tuple(self.temp_deltas_c),
+            precip_scales=tuple(1.0 + p / 100.0 for p in pcts),
+            batch_size=self.batch_size,
+        )
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """The cells, their headers and the composed picture."""
+
+    grid: ScenarioGridResult
+    row_labels: tuple[str, ...]
+    column_labels: tuple[str, ...]
+    provenances: list[list[Provenance]]
+    image: np.ndarray = field(repr=False)
+    title: str = ""
+
+    @property
+    def cells(self):
+        return self.grid.cells
+
+
+def compose_grid(
+    images: list[list[np.ndarray]], row_labels: list[str], column_labels: list[str], title: str = ""
+) -> np.ndarray:
+    """One picture: a title line, column headers on top, row headers on the left, cells in rows x columns.
+
+    Every row has the same number of cells (a 2 x 2 grid never wraps as 3 + 1).
+    """
+    from PIL import Image, ImageDraw
+
+    from core.timelapse import caption_font
+
+    rows, cols = len(images), len(images[0]) if images else 0
+    if not rows or any(len(row) != cols for row in images):
+        raise BadRequestError("The grid's rows differ in length.", "Give the same number of cells in every row.")
+    if len(row_labels) != rows or len(column_labels) != cols:
+        raise BadRequestError("The grid's headers do not match its rows and columns.", "Give one label for each.")
+    cell = images[0][0].shape[0]
+    font_px = max(10, min(24, cell // 12))
+    font = caption_font(font_px)
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    margin = max(4, font_px // 2)
+    left = int(max(probe.textlength(text, font=font) for text in row_labels)) + 2 * margin
+    line = int(font_px * 1.4)
+    title_lines = title.split("\n") if title else []
+    top = line * (len(title_lines) + 1) + margin
+    canvas = Image.new("RGB", (left + cols * cell, top + rows * cell), HEADER_BAND)
+    draw = ImageDraw.Draw(canvas)
+    for index, text in enumerate(title_lines):
+        draw.text((margin, margin + index * line), text, font=font, fill=HEADER_TEXT)
+    for c, text in enumerate(column_labels):
+        width = probe.textlength(text, font=font)
+        draw.text((left + c * cell + (cell - width) / 2, top - line), text, font=font, fill=HEADER_TEXT)
+    for r, text in enumerate(row_labels):
+        draw.text((margin, top + r * cell + (cell - font_px) / 2), text, font=font, fill=HEADER_TEXT)
+        for c in range(cols):
+            canvas.paste(Image.fromarray(images[r][c]), (left + c * cell, top + r * cell))
+    return np.asarray(canvas)
+
+
+def make_grid(
+    request: GridRequest,
+    settings: Settings,
+    *,
+    engine: Any = None,
+    out: str | os.PathLike | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> GridResult:
+    """Generate every cell from the base's seed and compose the headed picture (written to `out` if given).
+
+    The picture's title says "AI-generated" (and "noise" for the tiny model), the place, the month and
+    the observed climate the changes apply to.
+    """
+    from core.export import write_png
+
+    grid_request = request.grid_request()
+    engine = engine or load_engine(request.base.model, settings)
+    check_engine_matches(engine, request.base.model)
+    grid = generate_scenario_grid(grid_request, engine, settings, progress=progress, cancel=cancel)
+    provenances = [[Provenance.of(cell) for cell in row] for row in grid.cells]
+    first = provenances[0][0]
+    observed = grid_request.observed
+    title = (
+        image_label(first.place, first.month, None, noise=first.is_noise)
+        + f"\nchanges to the observed {observed.temp_c:.1f} °C, {observed.precip_mm_day:.1f} mm/day"
+    )
+    picture = compose_grid(
+        [[cell.image for cell in row] for row in grid.cells], list(grid.row_labels), list(grid.column_labels), title
+    )
+    if out is not None:
+        path = Path(out)
+        if path.suffix.lower() != ".png":
+            raise BadRequestError(f"{path.name!r} is not a .png file.", "Name the grid image *.png.")
+        write_png(picture, path, {"Software": "EcoMapper Studio", "ai_generated": "true", "label": title,
+                                  "cells": [[p.as_dict() for p in row] for row in provenances]})  # fmt: skip
+    return GridResult(
+        grid=grid,
+        row_labels=grid.row_labels,
+        column_labels=grid.column_labels,
+        provenances=provenances,
+        image=picture,
+        title=title,
+    )

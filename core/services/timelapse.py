@@ -1,0 +1,175 @@
+"""A time-lapse: one generated frame per month under a scenario, captioned and written as a GIF or MP4.
+
+Captions name the month, the final climate, "AI-generated" (and "noise" for the tiny model), the
+place and the scenario. The real image of each month (for "real | generated") comes from one
+builder, `real_frames`, used by the CLI and the app alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.climate_values import ClimateValues
+from core.config import Settings
+from core.errors import BadRequestError, EcoMapperError
+from core.generate import SERIES_CHAINS, ProgressCallback, TimeSeriesRequest, TimeSeriesResult, generate_time_series
+from core.geo import Month, Point, month_range
+from core.provenance import Provenance
+from core.scenario import Scenario
+from core.services.generate import GenerateRequest
+from core.services.models import check_engine_matches, load_engine
+from core.timelapse import FORMATS, frame_caption, write_timelapse
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SERIES_CHAINS", "TimelapseRequest", "TimelapseResult", "make_timelapse", "real_frames"]
+
+
+@dataclass(frozen=True)
+class TimelapseRequest:
+    """What to animate.
+
+    Args:
+        base: place, land cover, cloud, model, seed, sampling, place names and mode (ControlNet: its
+            control image or month conditions the first frame; default the month before `start`).
+            Its month and climate are replaced per frame.
+        start, end: the months (inclusive).
+        scenario: the change applied to every month's observed climate.
+        climates: the observed climate per month; None asks NASA POWER.
+        chain: "independent" (same seed every month) or "controlnet" (each frame grown from the last).
+        side_by_side: the real image of each month on the left ("real | generated").
+        fps: frames per second.
+        batch_size: frames per pipeline call (independent chain).
+    """
+
+    base: GenerateRequest
+    start: Month
+    end: Month
+    scenario: Scenario = field(default_factory=Scenario)
+    climates: tuple[tuple[Month, ClimateValues], ...] | None = None
+    chain: str = "independent"
+    side_by_side: bool = False
+    fps: float = 2.0
+    batch_size: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, GenerateRequest):
+            raise BadRequestError(f"The base {self.base!r} is not a GenerateRequest.", "Build a GenerateRequest.")
+        object.__setattr__(self, "start", Month.parse(self.start))
+        object.__setattr__(self, "end", Month.parse(self.end))
+        self.series_request()  # validates months, chain, scenario, climates
+
+    @property
+    def months(self) -> list[Month]:
+        return month_range(self.start, self.end)
+
+    def series_request(self) -> TimeSeriesRequest:
+        """The engine-level time series (core.generate)."""
+        return TimeSeriesRequest(
+            base=self.base.replace(month=self.start),
+            start=self.start,
+            end=self.end,
+            scenario=self.scenario,
+            climates=self.climates,
+            chain=self.chain,
+            batch_size=self.batch_size,
+        )
+
+
+@dataclass(frozen=True)
+class TimelapseResult:
+    """The written animation and what is in it (one provenance and caption per frame)."""
+
+    path: Path
+    series: TimeSeriesResult
+    captions: list[str]
+    provenances: list[Provenance]
+    reals: list[np.ndarray | None] | None = field(default=None, repr=False)
+    real_problems: dict[str, str] = field(default_factory=dict)
+    frames_dir: Path | None = None
+
+    @property
+    def months(self) -> list[Month]:
+        return self.series.months
+
+    @property
+    def images(self) -> list[np.ndarray]:
+        return self.series.images
+
+
+def real_frames(
+    point: Point, months: list[Month], size_px: int, settings: Settings, progress: ProgressCallback | None = None
+) -> tuple[list[np.ndarray | None], dict[str, str]]:
+    """The real image of each month at `size_px` (None where the month has none) and why it has none."""
+    from core.generate import fetch_control_image
+
+    images: list[np.ndarray | None] = []
+    problems: dict[str, str] = {}
+    for index, month in enumerate(months):
+        if progress is not None:
+            progress(index, len(months), f"Fetching the real image of {month}")
+        try:
+            images.append(fetch_control_image(point, month, size_px, settings)[0])
+        except EcoMapperError as err:
+            log.warning("no real image for %s: %s", month, err)
+            problems[str(month)] = str(err)
+            images.append(None)
+    return images, problems
+
+
+def make_timelapse(
+    request: TimelapseRequest,
+    out: str | os.PathLike,
+    settings: Settings,
+    *,
+    engine: Any = None,
+    frames_dir: str | os.PathLike | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> TimelapseResult:
+    """Generate every month and write the captioned GIF / MP4 (chosen by the suffix of `out`).
+
+    Args:
+        request: what to animate.
+        out: the .gif or .mp4 to write.
+        settings: endpoints, checkpoints.
+        engine: an engine for `request.base.model` (loaded if None).
+        frames_dir: also write every frame as a PNG with its metadata here (`YYYY-MM.png`).
+        progress, cancel: as in `generate` (progress counts every step of every frame).
+    """
+    from core.services.exports import export_image
+
+    target = Path(out)
+    if target.suffix.lower() not in FORMATS:
+        raise BadRequestError(f"{target.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
+    series_request = request.series_request()
+    reals, problems = (None, {})
+    if request.side_by_side:  # before the model loads: a failure here costs no generation
+        reals, problems = real_frames(request.base.point, request.months, request.base.size_px, settings)
+    engine = engine or load_engine(request.base.model, settings)
+    check_engine_matches(engine, request.base.model)
+    series = generate_time_series(series_request, engine, settings, progress=progress, cancel=cancel)
+    provenances = [Provenance.of(frame) for frame in series.frames]
+    captions = [frame_caption(p) for p in provenances]
+    path = write_timelapse(series.images, captions, target, fps=request.fps, side_by_side=reals)
+    written_frames = None
+    if frames_dir is not None:
+        written_frames = Path(frames_dir)
+        for frame in series.frames:
+            export_image(frame, written_frames / f"{frame.request.month}.png")
+    return TimelapseResult(
+        path=path,
+        series=series,
+        captions=captions,
+        provenances=provenances,
+        reals=reals,
+        real_problems=problems,
+        frames_dir=written_frames,
+    )
