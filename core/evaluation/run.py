@@ -30,7 +30,7 @@ from core.metrics.suite import MetricSuite, match_size
 
 log = logging.getLogger(__name__)
 
-MODES = ("text", "controlnet")
+MODES = ("text", "controlnet", "img2img")
 TABLE_TITLES = {
     "models": "Quantitative comparison per model",
     "land_cover": "Per land cover",
@@ -59,6 +59,8 @@ class EvaluationConfig:
         inception_weights / alexnet_weights / lpips_heads / clip_model: explicit weight locations.
         download_weights: allow downloading missing metric weights.
         lora / controlnet: extra weights for the model (paths or Hub ids).
+        img2img_strength: generate with image-to-image from the previous real month at this strength
+            (0..1) instead of text-to-image; exclusive with `controlnet_previous`.
         save_images: also write each generated image as PNG.
         extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
     """
@@ -82,8 +84,16 @@ class EvaluationConfig:
     controlnet: str | None = None
     save_images: bool = False
     extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
+    img2img_strength: float | None = None
 
     def __post_init__(self) -> None:
+        if self.img2img_strength is not None:
+            if self.controlnet_previous:
+                raise BadRequestError(
+                    "--img2img-previous and --controlnet-previous were both given.", "Evaluate one mode per run."
+                )
+            if not 0.0 <= self.img2img_strength <= 1.0:
+                raise BadRequestError(f"The img2img strength {self.img2img_strength} is not in 0..1.", "Use e.g. 0.6.")
         if not str(self.model_id).strip():
             raise BadRequestError("No model given.", "Pass --model (e.g. tiny-random or sd3-medium).")
         if self.limit is not None and self.limit < 1:
@@ -103,7 +113,14 @@ class EvaluationConfig:
 
     @property
     def mode(self) -> str:
+        if self.img2img_strength is not None:
+            return "img2img"
         return "controlnet" if self.controlnet_previous else "text"
+
+    @property
+    def uses_previous(self) -> bool:
+        """Each sample is generated from (or conditioned on) the previous real month of its place."""
+        return self.controlnet_previous or self.img2img_strength is not None
 
 
 @dataclass(frozen=True)
@@ -167,7 +184,8 @@ class PipelineGenerator:
             num_inference_steps=self.config.num_inference_steps,
             guidance_scale=self.config.guidance_scale,
             size_px=self.config.size_px,
-            mode="controlnet" if control is not None else "text",
+            mode=self.config.mode if control is not None else "text",
+            strength=self.config.img2img_strength if self.config.img2img_strength is not None else 0.6,
             control_image=_resized(control.image, self.config.size_px) if control is not None else None,
             control_month=control.month if control is not None else None,
             state=meta.state,
@@ -225,8 +243,8 @@ def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tup
     pairs: list[tuple[Sample, Sample | None]] = []
     no_control = 0
     for sample in ordered:
-        control = dataset.previous_sample(sample) if config.controlnet_previous else None
-        if config.controlnet_previous and control is None:
+        control = dataset.previous_sample(sample) if config.uses_previous else None
+        if config.uses_previous and control is None:
             no_control += 1
             continue
         pairs.append((sample, control))

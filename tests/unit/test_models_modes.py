@@ -171,3 +171,16 @@ def test_img2img_requests():
         GenerationRequest(**base, mode="img2img", control_month=Month.parse("2021-05"))
     with pytest.raises(BadRequestError, match="start image"):
         GenerationRequest(**base, mode="img2img", control_image=real_image(32))
+
+
+def test_img2img_evaluation_starts_from_the_previous_real_month(tmp_path):
+    from core.dataset.reader import read_dataset
+    from core.evaluation.run import EvaluationConfig, select_samples
+
+    data = require_shared(ECOMAPPER_EXAMPLE / "2017-2018")
+    config = EvaluationConfig("tiny-random", data, tmp_path, img2img_strength=0.5, limit=5)
+    assert config.mode == "img2img"
+    pairs, _ = select_samples(read_dataset(data), config)
+    assert len(pairs) == 5 and all(control is not None and control.month < s.month for s, control in pairs)
+    with pytest.raises(BadRequestError, match="one mode"):
+        EvaluationConfig("tiny-random", data, tmp_path, img2img_strength=0.5, controlnet_previous=True)
