@@ -26,6 +26,7 @@ COMMANDS = {
     "train": "train",
     "build-dataset": "build_dataset",
     "download": "download",
+    "gapfill": "gapfill",
 }
 
 log = logging.getLogger("core")
