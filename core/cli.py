@@ -27,6 +27,7 @@ COMMANDS = {
     "build-dataset": "build_dataset",
     "download": "download",
     "gapfill": "gapfill",
+    "selfcheck": "selfcheck",
 }
 
 log = logging.getLogger("core")

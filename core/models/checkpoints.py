@@ -239,8 +239,8 @@ def resolve_weights(
     # 4. download
     if _hub_offline(settings) or not allow_download:
         gated = (
-            f" {repo} is gated: first accept its licence at https://huggingface.co/{repo} and log in "
-            f"(`hf auth login` or HF_TOKEN, token from {HF_TOKENS_URL}); then"
+            f" {repo} is gated: accept its licence at https://huggingface.co/{repo} and log in "
+            f"(`hf auth login` or HF_TOKEN, token from {HF_TOKENS_URL}) before downloading."
             if repo in GATED_REPOS
             else ""
         )
@@ -249,7 +249,7 @@ def resolve_weights(
             "not in the Hugging Face cache) and offline mode is on."
             if _hub_offline(settings)
             else f"The {what} {ref} is not on this machine.",
-            f"Download it first.{gated} run `{download_command(ref, what)}` with network access, or put a "
+            f"Download it first.{gated} Run `{download_command(ref, what)}` with network access, or put a "
             f"diffusers folder at {settings.checkpoints_dir / checkpoint_names(ref)[0]}.",
         )
     log.info("Downloading %s %s from the Hugging Face Hub", what, repo)
