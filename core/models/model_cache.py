@@ -56,6 +56,7 @@ class ModelCache:
         self._bases: dict[BaseKey, LoadedPipeline] = {}
         # ControlNet modules loaded for a base, by (base, ref, control range): switching back costs nothing
         self._controlnets: dict[tuple[BaseKey, str, str | None], tuple] = {}
+        self._engines: dict[BaseKey, object] = {}
         self._lock = threading.RLock()
 
     def get(self, spec: ModelSpec, progress: ProgressCallback | None = None) -> LoadedPipeline:
@@ -116,6 +117,20 @@ class ModelCache:
         loaded.set_controlnet(module, profile, origin, spec.controlnet)
         loaded.spec = ModelSpec(**{**loaded.spec.as_dict(), "control_range": spec.control_range})
 
+    def engine(self, spec: ModelSpec, progress: ProgressCallback | None = None):
+        """A `core.models.engine.Engine` on the cached base (its prompt-embedding cache kept across calls)."""
+        from core.models.engine import Engine
+
+        with self._lock:
+            loaded = self.get(spec, progress)
+            key = BaseKey.of(spec, self.settings)
+            engine = self._engines.get(key)
+            if engine is None or engine.loaded is not loaded:
+                engine = Engine(loaded)
+                self._engines = {k: e for k, e in self._engines.items() if k in self._bases}
+                self._engines[key] = engine
+            return engine
+
     def loaded_bases(self) -> list[LoadedPipeline]:
         with self._lock:
             return list(self._bases.values())
@@ -124,6 +139,7 @@ class ModelCache:
         with self._lock:
             self._bases.clear()
             self._controlnets.clear()
+            self._engines.clear()
 
 
 __all__ = ["LORA_ADAPTER_NAME", "BaseKey", "ModelCache"]

@@ -63,6 +63,9 @@ def test_modes_and_controlnets_share_one_loaded_base(settings, extra_weights):
     assert _delta(before) == {"base": 1, "controlnet": 1, "lora": 1}
     assert loaded.shares_modules_with(loaded.pipeline_for("controlnet"))
 
+    engine = cache.engine(spec)
+    assert engine.loaded is loaded and cache.engine(other) is engine  # one engine (and embedding cache) per base
+
     # a different dtype is another base
     cache.get(ModelSpec("tiny-random", dtype="bfloat16"))
     assert _delta(before)["base"] == 2 and len(cache.loaded_bases()) == 1  # max_bases=1 dropped the first
