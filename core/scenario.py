@@ -152,14 +152,17 @@ class Scenario:
     """How the climate of a request differs from the observed one.
 
     Args:
-        kind: which `ScenarioKind` reads the fields ("change").
+        kind: which `ScenarioKind` reads the fields ("change", "projection").
         change: kind "change": the change of every month.
         name: an optional preset name shown before the numbers ("Hot and dry").
+        projection: kind "projection": the resolved CMIP6 projection (`core.scenario_projection`).
     """
 
     kind: str = "change"
     change: ClimateChange = ClimateChange()
     name: str = ""
+    # Kind "projection": a `core.scenario_projection.ProjectedChange` (SSP, horizon, statistic, 12 changes).
+    projection: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
@@ -271,6 +274,16 @@ class _ChangeKind:
 
 # kind name -> how to read it. A new kind registers here.
 SCENARIO_KINDS: dict[str, ScenarioKind] = {"change": _ChangeKind()}
+
+
+def _register_projection_kind() -> None:
+    # Kind "projection" (CMIP6 SSP x horizon) lives in its own module, which imports this one lazily.
+    from core.scenario_projection import ProjectionKind
+
+    SCENARIO_KINDS["projection"] = ProjectionKind()
+
+
+_register_projection_kind()
 
 
 def _kind(name: object) -> ScenarioKind:

@@ -58,9 +58,13 @@ def frame_caption(provenance: Provenance, *, with_climate: bool = True) -> str:
     return f"{head}\n{mark}"
 
 
-def label_image(image: np.ndarray, label: str) -> np.ndarray:
-    """The image over a band carrying `label` (e.g. `Provenance.label`): the visible mark of an export."""
-    return compose_frame(_check_frame(image, 0, "Image"), label)
+def label_image(image: np.ndarray, label: str, fit_labels: Sequence[str] = ()) -> np.ndarray:
+    """The image over a band carrying `label` (e.g. `Provenance.label`): the visible mark of an export.
+
+    `fit_labels`: the labels of images shown beside this one (a slider, a pair), so every band gets
+    the same font and height and the images stay the same size.
+    """
+    return compose_frame(_check_frame(image, 0, "Image"), label, fit_captions=fit_labels)
 
 
 @functools.lru_cache(maxsize=8)

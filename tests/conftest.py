@@ -9,7 +9,7 @@ import pytest
 from core.config import Settings
 
 # The local replay server (`replay_server`, `data_settings`, `test_rasters`): see tests/support/README.md.
-pytest_plugins = ["tests.support.replay_fixtures"]
+pytest_plugins = ["tests.support.replay_fixtures", "tests.support.cmip6_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"

@@ -71,7 +71,8 @@ def install() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     install()
-    for name in ("STAC_URL", "PC_STAC_URL", "PC_SAS_URL", "LANDCOVER_STAC_URL", "POWER_URL", "HF_ENDPOINT"):
+    endpoints = ("STAC_URL", "PC_STAC_URL", "PC_SAS_URL", "LANDCOVER_STAC_URL", "POWER_URL", "HF_ENDPOINT")
+    for name in (*endpoints, "CMIP6_CATALOG_URL"):
         os.environ[f"ECOMAPPER_{name}"] = _CLOSED
     os.environ["HF_ENDPOINT"] = _CLOSED
     os.environ["HF_HUB_OFFLINE"] = "1"

@@ -13,22 +13,27 @@ from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.models.registry import CONTROL_RANGES, list_controlnets, list_models
+    from core.services import model_choices
 
-    listing = "; ".join(f"{model_id}: {text}" for model_id, text in list_models())
-    controlnets = "; ".join(f"{cid}: {text}" for cid, text in list_controlnets())
+    listing = "; ".join(f"{model_id}: {text}" for model_id, text in model_choices())
     group = parser.add_argument_group("model")
     group.add_argument("--model", help=f"model id, local diffusers folder or Hub id ({listing}); required")
     group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
     group.add_argument("--lora-scale", type=float, default=1.0, help="LoRA strength (0 = base model; default 1)")
+    from core.models.registry import list_controlnets
+
+    controlnets = "; ".join(f"{cid}: {text}" for cid, text in list_controlnets())
     group.add_argument(
         "--controlnet", help=f"SD3 ControlNet: {controlnets}; or a folder or Hub id (tiny-random carries its own)"
     )
     group.add_argument(
+        "--transformer", help="fully fine-tuned SD3 transformer folder (or an original EcoMapper train.py run folder)"
+    )
+    group.add_argument(
         "--control-range",
-        choices=CONTROL_RANGES,
-        help="the ControlNet's control-image range: 0..1 for checkpoints of the original EcoMapper scripts "
-        "(default: the registry's or the folder's profile, else -1..1 as diffusers and our trainer)",
+        default="auto",
+        choices=("auto", "0-1", "-1-1"),
+        help="control image range for the ControlNet: 0-1 for the original EcoMapper scripts' ControlNets",
     )
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     group.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
@@ -49,7 +54,7 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         "--controlnet-scale",
         type=float,
         default=None,
-        help="ControlNet strength 0..2 (default: the ControlNet's own, e.g. 0.5 for the InstantX ones, else 1)",
+        help="ControlNet strength 0..2 (default: the ControlNet's own, 0.5 for the InstantX ones, else 1)",
     )
     group.add_argument(
         "--mode",
@@ -66,27 +71,34 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
 
 
-def spec_from(args: argparse.Namespace):
-    from core.models.spec import ModelSpec
-
-    if not args.model:
-        raise BadRequestError("No --model given.", "Pass --model sd3-medium, tiny-random, a folder or a Hub id.")
-    return ModelSpec(
-        model_id=args.model,
-        lora=args.lora,
-        lora_scale=args.lora_scale,
-        controlnet=args.controlnet,
-        device=args.device,
-        dtype=args.dtype,
-        cpu_offload=args.cpu_offload,
-        drop_t5=args.no_t5,
-        control_range=getattr(args, "control_range", None),
+def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
+    """--temp-delta, --precip-change (percent) [or --precip-scale], --rad-delta: the scenario."""
+    group = parser.add_argument_group("scenario (applied to the observed or given climate)")
+    group.add_argument("--temp-delta", type=float, default=0.0, help="°C added to the temperature (default 0)")
+    rain = group.add_mutually_exclusive_group()
+    rain.add_argument(
+        "--precip-change", type=float, metavar="PCT", help="precipitation change in percent (-30 = 30 %% less rain)"
     )
+    if precip_scale:
+        rain.add_argument("--precip-scale", type=float, help="precipitation factor (1.2 = +20 %%; default 1)")
+    group.add_argument("--rad-delta", type=float, default=0.0, help="MJ/m²/day added to the solar radiation")
+    group.add_argument("--scenario-name", default="", help="a short name shown before the numbers in labels")
+
+
+def scenario_from(args: argparse.Namespace):
+    """The `Scenario` the scenario arguments describe."""
+    from core.services import Scenario
+
+    pct = args.precip_change
+    scale = getattr(args, "precip_scale", None)
+    if pct is None:
+        pct = 0.0 if scale is None else (scale - 1.0) * 100.0
+    return Scenario.of_change(args.temp_delta, pct, args.rad_delta, name=args.scenario_name)
 
 
 def mode_from(args: argparse.Namespace, conditioned: bool) -> str:
     """--mode, or ControlNet when a control image / month was given, else text."""
-    if args.mode:
+    if getattr(args, "mode", None):
         return args.mode
     return "controlnet" if conditioned else "text"
 
@@ -101,12 +113,30 @@ def controlnet_scale_from(args: argparse.Namespace, spec) -> float:
     return known.profile.conditioning_scale if known else 1.0
 
 
+def spec_from(args: argparse.Namespace):
+    from core.services import ModelSpec
+
+    if not args.model:
+        raise BadRequestError("No --model given.", "Pass --model sd3-medium, tiny-random, a folder or a Hub id.")
+    return ModelSpec(
+        model_id=args.model,
+        lora=args.lora,
+        lora_scale=args.lora_scale,
+        controlnet=args.controlnet,
+        device=args.device,
+        dtype=args.dtype,
+        cpu_offload=args.cpu_offload,
+        drop_t5=args.no_t5,
+        transformer=getattr(args, "transformer", None),
+        control_range=getattr(args, "control_range", "auto"),
+    )
+
+
 def load_engine(args: argparse.Namespace, settings, spec=None):
-    from core.models.engine import Engine
-    from core.models.loading import load_pipeline
+    from core.services import load_engine as load
 
     # the loader logs its warnings (no T5, tiny model makes noise); the CLI shows WARNING and up
-    return Engine(load_pipeline(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir))
+    return load(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
 
 
 def read_control_image(path: str, size_px: int) -> np.ndarray:

@@ -42,9 +42,9 @@ def resolve_place(args: argparse.Namespace, point: Point) -> tuple[str | None, s
     """(state, country): from --state/--country, else from `core.sources.places.reverse_geocode`."""
     if args.country:
         return (args.state or None), args.country
-    from core.sources.places import reverse_geocode
+    from core.services import place_of
 
-    place = reverse_geocode(point)
+    place = place_of(point)
     return (args.state or place.state), place.country
 
 
@@ -52,9 +52,9 @@ def resolve_land_cover(args: argparse.Namespace, point: Point, settings: Setting
     """--land-cover, else the class looked up at the point (never a guess)."""
     if args.land_cover:
         return args.land_cover
-    from core.sources.landcover import lookup_land_cover
+    from core.services import land_cover_at
 
-    lookup = lookup_land_cover(point, settings)
+    lookup = land_cover_at(point, settings)
     if lookup.land_cover is None:
         raise BadRequestError(
             f"The land cover at {point.label()} could not be looked up ({lookup.message}).",
@@ -82,6 +82,6 @@ def resolve_climate(args: argparse.Namespace, point: Point, month: Month, settin
     values = explicit_climate(args)
     if values is not None:
         return values
-    from core.generate import observed_climates
+    from core.services import observed_climate
 
-    return observed_climates(point, month, month, settings)[month]
+    return observed_climate(point, month, settings)

@@ -34,13 +34,11 @@ def climate_rows(ds) -> list[dict]:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.geo import Month
-    from core.sources.climate import fetch_climate
-    from core.sources.places import ensure_on_land
+    from core.services import climate_series, ensure_on_land
 
     # NASA POWER answers for the sea too, but nothing in this product (imagery, land cover) exists there.
     point = ensure_on_land(point_from(args))
-    ds = fetch_climate(point, Month.parse(args.start), Month.parse(args.end), settings)
+    ds = climate_series(point, args.start, args.end, settings)
     rows = climate_rows(ds)
     if args.format == "csv":
         out = io.StringIO()

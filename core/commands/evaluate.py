@@ -9,7 +9,12 @@ HELP = "evaluate a model on an EcoMapper dataset: FID, LPIPS, SSIM, PSNR, CLIP t
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="model id (tiny-random, sd3-medium), diffusers folder or Hub id")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="model id (tiny-random, sd3-medium, or a peer backend: diffusionsat-256, diffusionsat-512, geosynth-osm, "
+        "geosynth-canny, map-sat, text2earth), diffusers folder or Hub id",
+    )
     parser.add_argument("--data", required=True, type=Path, help="EcoMapper dataset folder (or its CSV file)")
     parser.add_argument("--out", required=True, type=Path, help="output folder (rerun with the same one to resume)")
     parser.add_argument(
@@ -42,13 +47,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--extreme-percentile", type=float, default=10.0, help="extreme climate = beyond the p / 100-p percentiles"
     )
+    parser.add_argument("--transformer", help="fully fine-tuned transformer folder (or an original train.py run)")
+    parser.add_argument("--control-range", default="auto", choices=("auto", "0-1", "-1-1"), help="ControlNet input")
+    parser.add_argument(
+        "--paper-conventions",
+        action="store_true",
+        help="as the paper: torch-fidelity FID input, JPEG q75, random 1-6 month control, NASA POWER for missing "
+        "climate, CLIP on the cosine scale",
+    )
+    parser.add_argument("--clip-scale", choices=("cosine", "x100"), help="CLIP score scale (default cosine)")
+    parser.add_argument("--fid-preprocessing", choices=("pytorch-fid", "torch-fidelity"), help="Inception input")
+    parser.add_argument("--jpeg-quality", type=int, help="score generated images after a JPEG round trip (paper: 75)")
+    parser.add_argument(
+        "--control-choice", choices=("random", "latest"), help="control month 1-6 months earlier (default random)"
+    )
+    parser.add_argument("--fill-climate", action="store_true", help="NASA POWER climate for samples without one")
+    parser.add_argument(
+        "--caption-preset",
+        default="fixed_caption",
+        help="prompts to generate with (core.prompts.CAPTION_PRESETS; the paper: fixed_caption)",
+    )
 
 
 def run(args: argparse.Namespace, settings) -> int:
     from core.evaluation.run import EvaluationConfig, evaluate
 
     metrics = tuple(m.strip().lower() for m in args.metrics.split(",") if m.strip()) if args.metrics else None
-    config = EvaluationConfig(
+    options = {
+        key: value
+        for key, value in (
+            ("clip_scale", args.clip_scale),
+            ("fid_preprocessing", args.fid_preprocessing),
+            ("jpeg_quality", args.jpeg_quality),
+            ("control_choice", args.control_choice),
+        )
+        if value is not None
+    }
+    if args.fill_climate:
+        options["fill_missing_climate"] = True
+    make = EvaluationConfig.paper if args.paper_conventions else EvaluationConfig
+    config = make(
         model_id=args.model,
         data_dir=args.data,
         out_dir=args.out,
@@ -69,6 +107,10 @@ def run(args: argparse.Namespace, settings) -> int:
         controlnet=args.controlnet,
         save_images=args.save_images,
         extreme_percentile=args.extreme_percentile,
+        transformer=args.transformer,
+        control_range=args.control_range,
+        caption_preset=args.caption_preset,
+        **options,
     )
     report = evaluate(config, settings)
     if report is None:  # a non-main process of a multi-process run

@@ -1,4 +1,7 @@
-"""`python -m core generate`: one climate-aware image of a place and month (PNG + recipe, optional GeoTIFF)."""
+"""`python -m core generate`: one climate-aware image of a place and month (PNG + recipe, optional GeoTIFF).
+
+Runs on the service layer (`core.services.generate` and `.exports`), as the app does.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
     add_sampling_arguments,
+    add_scenario_arguments,
     controlnet_scale_from,
     load_engine,
     mode_from,
     read_control_image,
+    scenario_from,
+    spec_from,
 )
 from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
 from core.config import Settings
@@ -32,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
     parser.add_argument("--month", help="month to generate, YYYY-MM")
     add_context_arguments(parser)
+    add_scenario_arguments(parser)
     control = parser.add_mutually_exclusive_group()
     control.add_argument(
         "--control-image", metavar="PATH", help="ControlNet / img2img: an RGB image of --size x --size px"
@@ -43,11 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_sampling_arguments(parser)
     parser.add_argument("--out", required=True, help="output PNG (prompt, seed, model, climate in its metadata)")
     parser.add_argument("--recipe-out", help="recipe JSON to write (default: OUT with .recipe.json)")
-    parser.add_argument("--geotiff", help="also write a GeoTIFF on the footprint's UTM grid")
+    parser.add_argument("--geotiff", help="also write a GeoTIFF on the footprint's UTM grid (with the same tags)")
+    parser.add_argument(
+        "--label", action="store_true", help='draw the "AI-generated · place · month · scenario" band under the PNG'
+    )
 
 
-def _request_from_args(args: argparse.Namespace, settings: Settings, spec=None):
-    from core.generate import GenerationRequest
+def request_from_args(args: argparse.Namespace, settings: Settings, spec):
+    """The service request the arguments describe (`--temp/--precip/--rad` or NASA POWER = observed climate)."""
+    from core.services import GenerateRequest
 
     missing = [name for name in ("lat", "lon", "month") if getattr(args, name) is None]
     if missing:
@@ -58,12 +69,13 @@ def _request_from_args(args: argparse.Namespace, settings: Settings, spec=None):
     month = Month.parse(args.month)
     state, country = resolve_place(args, point)
     mode = mode_from(args, bool(args.control_image or args.control_month))
-    return GenerationRequest(
+    return GenerateRequest(
         point=point,
         month=month,
         land_cover=resolve_land_cover(args, point, settings),
         cloud_fraction=args.cloud,
-        climate=resolve_climate(args, point, month, settings),
+        observed_climate=resolve_climate(args, point, month, settings),
+        scenario=scenario_from(args),
         seed=args.seed,
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
@@ -76,48 +88,40 @@ def _request_from_args(args: argparse.Namespace, settings: Settings, spec=None):
         state=state,
         country=country,
         word_mode=args.words,
+        model=spec,
     )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.commands._generation_args import spec_from
-    from core.export import footprint_georeference, result_metadata, write_geotiff, write_png, write_recipe
-    from core.generate import generate_images
+    from core.services import export_image, generate, recipe_request
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise BadRequestError(f"--out {out.name!r} is not a .png file.", "Name the output image *.png.")
     if args.recipe:
-        from core.export import read_recipe, read_recipe_model
-
-        request = read_recipe(args.recipe)
         # the recipe's model unless --model says otherwise
-        spec = spec_from(args) if args.model else read_recipe_model(args.recipe)
-        if spec is None:
-            raise BadRequestError(f"The recipe {args.recipe} does not name its model.", "Pass --model.")
+        request = recipe_request(args.recipe, spec_from(args) if args.model else None)
     else:
-        spec = spec_from(args)  # a missing --model fails before any look-up
-        request = _request_from_args(args, settings, spec)
-    engine = load_engine(args, settings, spec)
+        request = request_from_args(args, settings, spec_from(args))  # a missing --model fails before look-ups
+    engine = load_engine(args, settings, request.model)
     progress = TqdmProgress("generating")
     try:
-        result = generate_images(request, engine, settings, progress=progress)
+        result = generate(request, settings, engine=engine, progress=progress)
     finally:
         progress.close()
-    written = {"png": str(write_png(result.image, out, result_metadata(result)))}
     recipe_path = Path(args.recipe_out) if args.recipe_out else out.with_suffix(".recipe.json")
-    written["recipe"] = str(write_recipe(result.request, recipe_path, result.model_info))
-    if args.geotiff:
-        crs, transform = footprint_georeference(result.request.point, result.request.size_px)
-        tags = {"prompt": result.prompts.spatial, "climate_prompt": result.prompts.climate, "seed": result.seed}
-        written["geotiff"] = str(write_geotiff(result.image, args.geotiff, crs, transform, tags=tags))
+    written = export_image(result, out, recipe=recipe_path, geotiff=args.geotiff, labelled=args.label)
     summary = {
-        "written": written,
+        "written": written.as_dict(),
         "prompts": result.prompts.as_dict(),
-        "seed": result.seed,
-        "model": result.model_id,
+        "label": result.label,
+        "seed": result.result.seed,
+        "model": result.result.model_id,
         "size_px": result.request.size_px,
         "mode": result.request.mode,
+        "observed_climate": result.provenance.as_dict()["observed_climate"],
+        "scenario": result.request.scenario.label,
+        "climate": result.provenance.as_dict()["final_climate"],
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
         "warnings": list(result.warnings),
     }

@@ -15,12 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.sources.landcover import lookup_land_cover
-    from core.sources.places import reverse_geocode
+    from core.services import land_cover_at, place_of
 
     point = point_from(args)
-    place = reverse_geocode(point)
-    lookup = lookup_land_cover(point, settings)
+    place = place_of(point)
+    lookup = land_cover_at(point, settings)
     print(
         json.dumps(
             {

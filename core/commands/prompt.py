@@ -26,18 +26,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.prompts import PromptInputs, build_prompts
+    from core.services import prompts_for
 
     point = point_from(args)
     month = Month.parse(args.month)
     state, country = resolve_place(args, point)
-    inputs = PromptInputs(
-        land_cover=resolve_land_cover(args, point, settings),
+    prompts = prompts_for(
+        point,
+        month,
+        resolve_land_cover(args, point, settings),
         cloud_fraction=args.cloud,
-        country=country,
-        state=state,
-        month=month,
         climate=resolve_climate(args, point, month, settings),
+        state=state,
+        country=country,
+        word_mode=args.words,
     )
-    print(json.dumps(build_prompts(inputs, word_mode=args.words).as_dict(), ensure_ascii=False))
+    print(json.dumps(prompts.as_dict(), ensure_ascii=False))
     return 0

@@ -20,19 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.files import atomic_write_bytes, atomic_write_json
-    from core.geo import Month
-    from core.sources.imagery import encode_png, fetch_scene
+    from core.services import export_scene, fetch_real_scene
 
-    scene = fetch_scene(point_from(args), Month.parse(args.month), settings)
-    atomic_write_bytes(args.out, encode_png(scene.image))
+    scene = fetch_real_scene(point_from(args), args.month, settings)
+    export_scene(scene, args.out, meta=args.meta, geotiff=args.geotiff)
     meta = scene.to_metadata()
-    if args.meta:
-        atomic_write_json(args.meta, meta)
-    if args.geotiff:
-        from core.export import write_geotiff
-
-        write_geotiff(scene.image, args.geotiff, scene.crs, scene.transform)
     print(
         json.dumps(
             {

@@ -1,10 +1,12 @@
-"""`python -m core timelapse`: one generated frame per month, written as a captioned GIF or MP4."""
+"""`python -m core timelapse`: one generated frame per month, written as a captioned GIF or MP4.
+
+Runs on the service layer (`core.services.timelapse`), as the app does.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 from pathlib import Path
 
 from core.commands._common import add_point_arguments, point_from
@@ -12,36 +14,27 @@ from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
     add_sampling_arguments,
+    add_scenario_arguments,
     controlnet_scale_from,
     load_engine,
     mode_from,
     read_control_image,
+    scenario_from,
+    spec_from,
 )
-from core.commands._prompt_context import (
-    add_context_arguments,
-    explicit_climate,
-    resolve_land_cover,
-    resolve_place,
-)
+from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
 from core.config import Settings
-from core.errors import BadRequestError, NoImageryError
+from core.errors import BadRequestError
 from core.geo import Month, month_range
 
 HELP = "generate one image per month (observed or changed climate) and write a captioned GIF or MP4"
-log = logging.getLogger(__name__)
-
-
-def _default_control_month(mode: str, months):
-    """ControlNet: the month before the series; img2img: None (each run starts from the first month's image)."""
-    return months[0] - 1 if mode == "controlnet" else None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_point_arguments(parser)
     parser.add_argument("--start", required=True, help="first month, YYYY-MM")
     parser.add_argument("--end", required=True, help="last month, YYYY-MM")
-    parser.add_argument("--temp-delta", type=float, default=0.0, help="°C added to every month (default 0)")
-    parser.add_argument("--precip-scale", type=float, default=1.0, help="precipitation factor (default 1)")
+    add_scenario_arguments(parser, precip_scale=True)
     add_context_arguments(parser)
     parser.add_argument(
         "--chain",
@@ -63,42 +56,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output .gif or .mp4")
 
 
-def _real_images(point, months: list[Month], size_px: int, settings: Settings) -> list:
-    from core.generate import fetch_control_image
+def request_from_args(args: argparse.Namespace, settings: Settings, spec):
+    """The service request the arguments describe (the climate of every month: --temp... or NASA POWER)."""
+    from core.services import GenerateRequest, TimelapseRequest
 
-    images = []
-    for month in months:
-        try:
-            images.append(fetch_control_image(point, month, size_px, settings)[0])
-        except NoImageryError as err:
-            log.warning("no real image for %s: %s", month, err)
-            images.append(None)
-    return images
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.export import result_metadata, write_png
-    from core.generate import GenerationRequest, TimeSeriesRequest, generate_time_series, observed_climates
-    from core.timelapse import FORMATS, caption_for, write_timelapse
-
-    out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        raise BadRequestError(f"--out {out.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
-    from core.commands._generation_args import spec_from
-
-    spec = spec_from(args)  # a missing --model fails before any look-up
     point = point_from(args)
     months = month_range(args.start, args.end)
     state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
-    climates = (
-        {m: fixed for m in months} if fixed is not None else observed_climates(point, months[0], months[-1], settings)
-    )
     mode = (
         "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
     )
-    controlnet = mode in ("controlnet", "img2img")
-    base = GenerationRequest(
+    controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
+    base = GenerateRequest(
         point=point,
         month=months[0],
         land_cover=resolve_land_cover(args, point, settings),
@@ -109,7 +79,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         size_px=args.size,
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
-        control_month=(Month.parse(args.control_month) if args.control_month else _default_control_month(mode, months))
+        # ControlNet: the month before the series; img2img: None = the first month's own image
+        control_month=(
+            Month.parse(args.control_month) if args.control_month else (months[0] - 1 if mode == "controlnet" else None)
+        )
         if controlnet and not args.control_image
         else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
@@ -117,39 +90,50 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         state=state,
         country=country,
         word_mode=args.words,
+        model=spec,
     )
-    series = TimeSeriesRequest(
+    return TimelapseRequest(
         base=base,
         start=months[0],
         end=months[-1],
-        temp_delta_c=args.temp_delta,
-        precip_scale=args.precip_scale,
-        climates=tuple(climates.items()),
+        scenario=scenario_from(args),
+        climates=tuple((m, fixed) for m in months) if fixed is not None else None,
         chain=args.chain,
+        side_by_side=args.side_by_side,
+        fps=args.fps,
         batch_size=args.batch_size,
     )
-    reals = _real_images(point, months, args.size, settings) if args.side_by_side else None
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.services import make_timelapse
+    from core.timelapse import FORMATS
+
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        raise BadRequestError(f"--out {out.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
+    spec = spec_from(args)  # a missing --model fails before any look-up
+    request = request_from_args(args, settings, spec)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("time-lapse")
     try:
-        result = generate_time_series(series, engine, settings, progress=progress)
+        result = make_timelapse(request, out, settings, engine=engine, frames_dir=args.frames_dir, progress=progress)
     finally:
         progress.close()
-    label = "tiny-random: noise" if engine.loaded.is_tiny else ""
-    captions = [caption_for(m, c, label) for m, c in zip(result.months, result.climates, strict=True)]
-    written = {"animation": str(write_timelapse(result.images, captions, out, fps=args.fps, side_by_side=reals))}
-    if args.frames_dir:
-        for frame in result.frames:
-            write_png(frame.image, Path(args.frames_dir) / f"{frame.request.month}.png", result_metadata(frame))
-        written["frames_dir"] = args.frames_dir
+    written = {"animation": str(result.path)}
+    if result.frames_dir is not None:
+        written["frames_dir"] = str(result.frames_dir)
     summary = {
         "written": written,
-        "frames": len(result.frames),
+        "frames": len(result.series.frames),
         "months": [str(m) for m in result.months],
         "model": engine.model_id,
-        "chain": series.chain,
-        "text_encoder_calls": result.encode_calls,
-        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "chain": request.chain,
+        "scenario": request.scenario.label,
+        "captions": result.captions,
+        "text_encoder_calls": result.series.encode_calls,
+        "timings_s": {k: round(v, 3) for k, v in result.series.timings_s.items()},
+        "missing_real_images": result.real_problems,
         "warnings": list(engine.loaded.warnings),
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))

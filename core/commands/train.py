@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.config import Settings
 
-HELP = "fine-tune SD3 (LoRA or ControlNet) on an EcoMapper dataset from a TOML config"
+HELP = "fine-tune SD3 (LoRA or ControlNet) or weather-metadata DiffusionSat on an EcoMapper dataset (TOML config)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.models.backends.train_diffusionsat import weather_config_if_asked
+
+    weather = weather_config_if_asked(
+        args.config, data_dir=args.data_dir, output_dir=args.output_dir, max_steps=args.max_steps
+    )
+    if weather is not None:  # mode = "diffusionsat-weather"
+        return _train_weather(weather, settings)
     from core.train import load_train_config, train
 
     # The TOML's data_dir is checked after --data-dir has replaced it (the paper presets name a
@@ -46,5 +53,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         mean_last = sum(loss for _, loss in last) / len(last)
         print(f"loss: first {len(first)} steps mean {mean_first:.4f}, last {len(last)} steps mean {mean_last:.4f}")
     print(f"weights: {result.weights_dir}")
+    print(f"loss log: {result.loss_csv}")
+    return 0
+
+
+def _train_weather(config, settings: Settings) -> int:
+    from core.models.backends.train_diffusionsat import MODE, train_weather_diffusionsat
+
+    result = train_weather_diffusionsat(config, settings)
+    first, last = result.losses[0][1], result.losses[-1][1]
+    print(f"trained {MODE} {len(result.losses)} steps in {result.elapsed_s:.1f} s (loss {first:.4f} -> {last:.4f})")
+    print(f"weights: {result.output_dir} (put it at checkpoints/diffusionsat-weather/ to generate with it)")
     print(f"loss log: {result.loss_csv}")
     return 0

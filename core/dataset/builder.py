@@ -327,7 +327,7 @@ def _location_context(
 
     stage = "place"
     try:
-        place = reverse_geocode(loc.point)
+        place = reverse_geocode(loc.point, settings)
         stage = "land cover"
         if loc.land_cover is not None:
             land_cover, land_source = loc.land_cover, "given"

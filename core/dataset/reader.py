@@ -532,13 +532,15 @@ def _build_metadata(location_id, month, lat, lon, land_cover, cloud, climate, ad
 
 
 def parse_address(address: str) -> tuple[str | None, str | None]:
-    """`"Krasnoyarsk Krai, Russia"` -> ("Krasnoyarsk Krai", "Russia"); one part -> (None, country)."""
-    parts = [part.strip() for part in str(address).split(",") if part.strip()]
-    if not parts:
+    """`"Krasnoyarsk Krai, Russia"` -> ("Krasnoyarsk Krai", "Russia"), split as the original EcoMapper
+    code does: at the first ", " only, so "A, B, C" -> ("A", "B, C"); one part -> (None, country)."""
+    from core.prompts import split_address
+
+    text = str(address).strip()
+    if not text:
         return None, None
-    if len(parts) == 1:
-        return None, parts[0]
-    return parts[-2], parts[-1]
+    state, country = split_address(text)
+    return (state.strip() or None) if state else None, country.strip() or None
 
 
 def _read_csv(csv_path: Path, resolver) -> tuple[list[Sample], list[SkippedFile]]:

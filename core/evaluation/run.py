@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.config import Settings
-from core.dataset.reader import Dataset, Sample, read_dataset
+from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset
 from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
@@ -30,7 +31,6 @@ from core.metrics.suite import MetricSuite, match_size
 
 log = logging.getLogger(__name__)
 
-MODES = ("text", "controlnet", "img2img")
 TABLE_TITLES = {
     "models": "Quantitative comparison per model",
     "land_cover": "Per land cover",
@@ -63,6 +63,17 @@ class EvaluationConfig:
             (0..1) instead of text-to-image; exclusive with `controlnet_previous`.
         save_images: also write each generated image as PNG.
         extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
+        control_choice: ControlNet control month: "random" (as the original: one of the real months
+            1..6 months earlier, drawn with a seed fixed by the sample) or "latest".
+        clip_scale: "cosine" (the paper's 0.32-0.40) or "x100" (torchmetrics').
+        fid_preprocessing: Inception input, "pytorch-fid" or "torch-fidelity" (the paper's).
+        jpeg_quality: save each generated image as JPEG at this quality and score what is read back
+            (the original validation scripts wrote .jpg, PIL's default quality 75); None keeps PNG pixels.
+        fill_missing_climate: samples without stored climate get NASA POWER's values for their
+            month (the original's CSVs had them); otherwise their climate prompt is the spatial one.
+        transformer / control_range: as `core.models.ModelSpec`.
+        caption_preset: the prompts generated with (`core.prompts.CAPTION_PRESETS`): "fixed_caption"
+            (the paper's evaluation), "fixed_caption_word" for word-mode models, "fixed_caption_diffsat", ...
     """
 
     model_id: str
@@ -85,6 +96,26 @@ class EvaluationConfig:
     save_images: bool = False
     extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
     img2img_strength: float | None = None
+    control_choice: str = "random"
+    clip_scale: str = "cosine"
+    fid_preprocessing: str = "pytorch-fid"
+    jpeg_quality: int | None = None
+    fill_missing_climate: bool = False
+    transformer: str | None = None
+    control_range: str = "auto"
+    caption_preset: str = "fixed_caption"
+
+    @classmethod
+    def paper(cls, **kwargs: Any) -> EvaluationConfig:
+        """The paper's conventions: torch-fidelity FID input, JPEG q75, cosine CLIP, random control, POWER climate."""
+        defaults = dict(
+            control_choice="random",
+            clip_scale="cosine",
+            fid_preprocessing="torch-fidelity",
+            jpeg_quality=75,
+            fill_missing_climate=True,
+        )
+        return cls(**{**defaults, **kwargs})
 
     def __post_init__(self) -> None:
         if self.img2img_strength is not None:
@@ -104,6 +135,19 @@ class EvaluationConfig:
             raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
         if not 0 < self.extreme_percentile < 50:
             raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
+        from core.prompts import caption_preset
+
+        caption_preset(self.caption_preset)  # BadRequestError naming the known presets
+        if self.control_choice not in ("random", "latest"):
+            raise BadRequestError(f"Unknown control choice {self.control_choice!r}.", 'Use "random" or "latest".')
+        if self.clip_scale not in ("cosine", "x100"):
+            raise BadRequestError(f"Unknown CLIP scale {self.clip_scale!r}.", 'Use "cosine" (the paper) or "x100".')
+        if self.fid_preprocessing not in ("pytorch-fid", "torch-fidelity"):
+            raise BadRequestError(
+                f"Unknown FID preprocessing {self.fid_preprocessing!r}.", 'Use "pytorch-fid" or "torch-fidelity".'
+            )
+        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
+            raise BadRequestError(f"JPEG quality {self.jpeg_quality} is not in 1..100.", "The paper's is 75.")
         if self.metrics is not None:
             unknown = [m for m in self.metrics if m not in METRIC_NAMES]
             if unknown or not self.metrics:
@@ -157,7 +201,13 @@ class PipelineGenerator:
     def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
         from core.models import ModelSpec, load_pipeline
 
-        spec = ModelSpec(config.model_id, lora=config.lora, controlnet=config.controlnet)
+        spec = ModelSpec(
+            config.model_id,
+            lora=config.lora,
+            controlnet=config.controlnet,
+            transformer=config.transformer,
+            control_range=config.control_range,
+        )
         self.engine = load_pipeline(spec, settings)
         if config.controlnet_previous and not self.engine.has_controlnet:
             raise BadRequestError(
@@ -174,12 +224,15 @@ class PipelineGenerator:
         from core.generate import GenerationRequest, generate_images
 
         meta = sample.metadata
+        climate = meta.climate
+        if climate is None and self.config.fill_missing_climate:
+            climate = power_climate(sample, self.settings)
         request = GenerationRequest(
             point=meta.point,
             month=meta.month,
             land_cover=meta.land_cover,
             cloud_fraction=meta.cloud_fraction,
-            climate=meta.climate,
+            climate=climate,
             seed=seed,
             num_inference_steps=self.config.num_inference_steps,
             guidance_scale=self.config.guidance_scale,
@@ -191,8 +244,28 @@ class PipelineGenerator:
             state=meta.state,
             country=meta.country or "",  # "" lets core.generate look the country up offline
         )
-        result = generate_images(request, self.engine, self.settings)
-        return result.images[0]
+        if self.config.caption_preset == "fixed_caption":
+            return generate_images(request, self.engine, self.settings).images[0]
+        return self._generate_with_preset(request.with_place(), sample, seed)
+
+    def _generate_with_preset(self, request, sample: Sample, seed: int) -> np.ndarray:
+        """The prompts drawn under the evaluation's caption preset (seeded by the sample), then the engine."""
+        from core.models.engine import Engine, FrameJob
+        from core.prompts import caption_prompts
+
+        if not isinstance(self.engine, Engine):
+            self.engine = Engine(self.engine)
+        rng = random.Random(sample_seed(self.config.seed, "caption:" + sample.sample_id))
+        prompts = caption_prompts(request.prompt_inputs(), self.config.caption_preset, rng)
+        job = FrameJob(prompts=prompts, seed=seed, control_image=request.control_image)
+        images, _ = self.engine.run_frames(
+            [job],
+            mode=request.mode,
+            size_px=request.size_px,
+            num_inference_steps=request.num_inference_steps,
+            guidance_scale=request.guidance_scale,
+        )
+        return images[0]
 
 
 def _read_checked_dataset(data_dir: Path, state) -> Dataset:
@@ -229,6 +302,32 @@ def sample_seed(base_seed: int, sample_id: str) -> int:
     return int(digest[:8], 16) % (2**31 - 1)
 
 
+def power_climate(sample: Sample, settings: Settings):
+    """NASA POWER's climate of the sample's month at its point (for samples stored without climate)."""
+    from core.sources.climate import climate_for_month, fetch_climate
+
+    month = sample.metadata.month
+    return climate_for_month(fetch_climate(sample.metadata.point, month, month, settings), month)
+
+
+def control_sample(dataset: Dataset, sample: Sample, config: EvaluationConfig) -> Sample | None:
+    """The ControlNet control: a real month of the same place 1..6 months earlier.
+
+    "random" draws among all of them with a seed fixed by the sample (the original's
+    `random.choice` over its 1..6-month candidates); "latest" takes the nearest.
+    """
+    if config.control_choice == "latest":
+        return dataset.previous_sample(sample)
+    candidates = [
+        found
+        for gap in range(1, MAX_CONTROL_GAP_MONTHS + 1)
+        if (found := dataset.get(f"{sample.location_id}@{sample.metadata.month - gap}")) is not None
+    ]
+    if not candidates:
+        return None
+    return random.Random(sample_seed(config.seed, "control:" + sample.sample_id)).choice(candidates)
+
+
 def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tuple[Sample, Sample | None]], int]:
     """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control."""
     by_location: dict[str, list[Sample]] = {}
@@ -243,7 +342,7 @@ def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tup
     pairs: list[tuple[Sample, Sample | None]] = []
     no_control = 0
     for sample in ordered:
-        control = dataset.previous_sample(sample) if config.uses_previous else None
+        control = control_sample(dataset, sample, config) if config.uses_previous else None
         if config.uses_previous and control is None:
             no_control += 1
             continue
@@ -264,6 +363,8 @@ def _metric_suite(config: EvaluationConfig, settings: Settings) -> MetricSuite:
         alexnet_weights=config.alexnet_weights,
         lpips_heads=config.lpips_heads,
         clip_model=config.clip_model,
+        clip_scale=config.clip_scale,
+        fid_preprocessing=config.fid_preprocessing,
     )
 
 
@@ -291,6 +392,10 @@ def _evaluate_one(
     fake = generator.generate(sample, control, seed)
     generation_s = time.perf_counter() - started
     fake = match_size(np.asarray(fake, dtype=np.uint8), real)
+    if config.jpeg_quality is not None:
+        from core.metrics.conventions import jpeg_round_trip
+
+        fake = jpeg_round_trip(fake, config.jpeg_quality)
     prompt = sample.prompts.spatial
     values, features = suite.score(real, fake, prompt)
     if features is not None:
@@ -351,7 +456,10 @@ def evaluate(
     started = time.perf_counter()
     if config.out_dir.exists() and not config.out_dir.is_dir():
         raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
-    if generator is None:
+    from core.models.backends.registry import is_peer_backend
+
+    peer = is_peer_backend(config.model_id)  # DiffusionSat, GeoSynth, map-sat, Text2Earth ids
+    if generator is None and not peer:
         # Classify the model id first (no I/O) so a typo fails before metric weights are downloaded.
         from core.models.registry import resolve_model_id
 
@@ -376,7 +484,13 @@ def evaluate(
     generated = 0
     with state.split_between_processes(pending) as mine:
         if mine and generator is None:
-            generator = PipelineGenerator(config, _settings_for_process(settings, state))
+            process_settings = _settings_for_process(settings, state)
+            if peer:
+                from core.models.backends.sample_generator import BackendSampleGenerator
+
+                generator = BackendSampleGenerator(config, process_settings)
+            else:
+                generator = PipelineGenerator(config, process_settings)
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
@@ -396,6 +510,7 @@ def evaluate(
         return None
 
     records = store.read_all()
+    inception = _inception_score(records, store, suite)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
         records,
@@ -404,6 +519,7 @@ def evaluate(
         store,
         metrics=suite.names,
         notes=_notes(config, dataset, suite, no_control, label),
+        clip_scale=config.clip_scale,
     )
     summary = {
         "model": label,
@@ -417,6 +533,15 @@ def evaluate(
         "skipped_files": dataset.skip_counts(),
         "skipped_no_control": no_control,
         "extremes": thresholds.as_dict(),
+        # the paper also reports IS (torch-fidelity: unbiased logits, 10 splits) of the generated images
+        "inception_score": inception,
+        "conventions": {
+            "clip_scale": config.clip_scale,
+            "fid_preprocessing": config.fid_preprocessing,
+            "jpeg_quality": config.jpeg_quality,
+            "control_choice": config.control_choice,
+            "fill_missing_climate": config.fill_missing_climate,
+        },
     }
     atomic_write_json(config.out_dir / "summary.json", summary)
     return EvaluationReport(
@@ -437,10 +562,31 @@ def evaluate(
     )
 
 
+def _inception_score(records: list[dict], store: ResultStore, suite: MetricSuite) -> dict[str, Any] | None:
+    """IS of every generated image with stored Inception features (None without FID or with < 10 images)."""
+    from core.metrics.conventions import IS_SPLITS, inception_score_from_pool_features
+
+    if "fid" not in suite.names:
+        return None
+    fakes = [pair[1] for r in records if r.get("has_features") and (pair := store.read_features(r["key"])) is not None]
+    if len(fakes) < IS_SPLITS:
+        return None
+    classifier = getattr(suite._network("fid").extractor, "fc", None)
+    if classifier is None:  # a custom feature extractor without the Inception classifier
+        return None
+    mean, std = inception_score_from_pool_features(np.stack(fakes), classifier.weight.detach().cpu().numpy())
+    return {"mean": mean, "std": std, "n": len(fakes), "splits": IS_SPLITS}
+
+
 def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_control: int, label: str) -> list[str]:
     notes = []
     if label == "tiny-random":
         notes.append("Model `tiny-random` is a tiny randomly initialised SD3 for smoke tests: it produces noise.")
+    from core.models.backends.registry import ALL_BACKENDS
+
+    peer = ALL_BACKENDS.get(label)
+    if peer is not None and peer.family != "sd3":
+        notes.append(f"Model `{label}`: {peer.description}.")
     if dataset.skipped:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(dataset.skip_counts().items()))
         notes.append(f"{len(dataset.skipped)} dataset file(s) skipped ({counts}); see summary.json.")
@@ -463,6 +609,7 @@ def write_report(
     store: ResultStore,
     metrics: tuple[str, ...],
     notes: list[str] = (),
+    clip_scale: str | None = None,
 ) -> dict[str, Any]:
     """Write tables/*.csv, report.md and plots/*.png from per-sample records."""
     from core.evaluation.plots import plot_metrics_by_land_cover, plot_metrics_vs_climate
@@ -476,7 +623,7 @@ def write_report(
         table_paths[name] = path
     lines = ["# EcoMapper evaluation", ""]
     for name, table in tables.items():
-        lines += [f"## {TABLE_TITLES[name]}", "", to_markdown(table), ""]
+        lines += [f"## {TABLE_TITLES[name]}", "", to_markdown(table, clip_scale=clip_scale), ""]
     if notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     markdown_path = atomic_write_text(out_dir / "report.md", "\n".join(lines))

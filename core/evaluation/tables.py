@@ -163,28 +163,37 @@ def build_tables(
     return tables
 
 
-def _format(value, name: str) -> str:
+def _format(value, name: str, decimals: dict[str, int] = DECIMALS) -> str:
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if name in DECIMALS:
-        return "inf" if math.isinf(value) else f"{value:.{DECIMALS[name]}f}"
+    if name in decimals:
+        return "inf" if math.isinf(value) else f"{value:.{decimals[name]}f}"
     return str(value)
 
 
-def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...] = METRIC_NAMES) -> str:
-    """A GitHub Markdown table with arrows saying which direction is better."""
+def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...] = METRIC_NAMES, clip_scale: str | None = None) -> str:
+    """A GitHub Markdown table with arrows saying which direction is better.
+
+    `clip_scale` ("cosine" as the paper, or "x100") is named in the CLIP column's title.
+    """
+    titles, decimals = dict(COLUMN_TITLES), dict(DECIMALS)
+    if clip_scale is not None:
+        from core.metrics.conventions import clip_column_title
+
+        titles["clip"] = clip_column_title(clip_scale)
+        decimals["clip"] = 4 if clip_scale == "cosine" else 2
     if table.empty:
         return "_no samples_\n"
     columns = [c for c in table.columns if c not in METRIC_NAMES] + [m for m in metrics if m in table.columns]
     headers = []
     for column in columns:
         if column in METRIC_NAMES:
-            headers.append(f"{COLUMN_TITLES[column]} {'↑' if HIGHER_IS_BETTER[column] else '↓'}")
+            headers.append(f"{titles[column]} {'↑' if HIGHER_IS_BETTER[column] else '↓'}")
         else:
             headers.append(str(column))
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for _, row in table.iterrows():
-        lines.append("| " + " | ".join(_format(row[c], c) for c in columns) + " |")
+        lines.append("| " + " | ".join(_format(row[c], c, decimals) for c in columns) + " |")
     return "\n".join(lines) + "\n"

@@ -74,7 +74,10 @@ def load_clip(model_dir: Path):
 
 
 class ClipScoreMetric:
-    """CLIP score (100 x cosine of image and text embeddings, floored at 0), per image and averaged.
+    """CLIP score of image and text embeddings (cosine, floored at 0), per image and averaged.
+
+    `scale="cosine"` reports the cosine itself, as the EcoMapper paper (0.32-0.40); `"x100"`
+    reports torchmetrics' 100 x cosine.
 
     Args:
         settings: where the model is looked for and the offline flag.
@@ -92,9 +95,15 @@ class ClipScoreMetric:
         model: tuple[nn.Module, object] | None = None,
         device: str = "cpu",
         download: bool = True,
+        scale: str = "cosine",
     ) -> None:
         from torchmetrics.multimodal.clip_score import CLIPScore
 
+        from core.metrics.conventions import CLIP_SCALES
+
+        if scale not in CLIP_SCALES:
+            raise BadRequestError(f"Unknown CLIP scale {scale!r}.", f"Use one of {', '.join(CLIP_SCALES)}.")
+        self.scale = scale
         if model is None:
             if settings is None:
                 raise BadRequestError("CLIP score needs settings to find its model.", "Pass settings.")
@@ -125,19 +134,24 @@ class ClipScoreMetric:
         tensors = self._as_tensors(images)
         if len(tensors) != len(prompts):
             raise BadRequestError(f"{len(tensors)} images but {len(prompts)} prompts.", "Give one prompt per image.")
-        return np.array(
+        from core.metrics.conventions import clip_on_scale
+
+        x100 = np.array(
             [
                 float(clip_score(t.to(self.device), p, model_name_or_path=self._loader))
                 for t, p in zip(tensors, prompts, strict=False)
             ]
         )
+        return clip_on_scale(x100, self.scale)
 
     @torch.no_grad()
     def update(self, images, prompts: list[str]) -> None:
         self._metric.update(self._as_tensors(images), list(prompts))
 
     def compute(self) -> float:
-        return float(self._metric.compute())
+        from core.metrics.conventions import clip_on_scale
+
+        return float(clip_on_scale(float(self._metric.compute()), self.scale))
 
     def reset(self) -> None:
         self._metric.reset()

@@ -63,6 +63,8 @@ class FidMetric:
         batch_size: images per forward pass.
         device: torch device.
         download: allow downloading missing weights.
+        preprocessing: Inception input, "pytorch-fid" or "torch-fidelity" (the paper's; see
+            `core.metrics.conventions`).
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class FidMetric:
         batch_size: int = DEFAULT_BATCH_SIZE,
         device: str = "cpu",
         download: bool = True,
+        preprocessing: str = "pytorch-fid",
     ) -> None:
         from torchmetrics.image.fid import FrechetInceptionDistance
 
@@ -84,7 +87,7 @@ class FidMetric:
             if settings is None:
                 raise BadRequestError("FID needs settings to find the Inception weights.", "Pass settings.")
             path = resolve_weight_file(INCEPTION_FID, settings, weights, download=download)
-            feature_extractor = load_fid_inception(path)
+            feature_extractor = load_fid_inception(path, preprocessing)
         dims = num_features or getattr(feature_extractor, "num_features", None)
         if not isinstance(dims, int):
             raise BadRequestError("The FID feature extractor does not say its feature size.", "Pass num_features.")

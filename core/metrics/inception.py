@@ -162,8 +162,12 @@ class FidInceptionV3(nn.Module):
 
     num_features = FID_FEATURES
 
-    def __init__(self) -> None:
+    def __init__(self, preprocessing: str = "pytorch-fid") -> None:
         super().__init__()
+        if preprocessing not in ("pytorch-fid", "torch-fidelity"):
+            raise ValueError(f"unknown FID preprocessing {preprocessing!r}")
+        # "torch-fidelity": TF1-style bilinear resize and (x - 128) / 128, as the paper's FID
+        self.preprocessing = preprocessing
         self.Conv2d_1a_3x3 = ConvBN(3, 32, 3, stride=2)
         self.Conv2d_2a_3x3 = ConvBN(32, 32, 3)
         self.Conv2d_2b_3x3 = ConvBN(32, 64, 3, padding=1)
@@ -183,11 +187,25 @@ class FidInceptionV3(nn.Module):
         # The classifier is part of the standard file; FID uses the features before it.
         self.fc = nn.Linear(FID_FEATURES, FID_CLASSES)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def _input(self, images: torch.Tensor) -> torch.Tensor:
+        if self.preprocessing == "torch-fidelity":
+            from core.metrics.conventions import fidelity_normalize, tf1_bilinear_resize
+
+            x = images.to(torch.float32)
+            if x.shape[-2:] != (FID_INPUT_PX, FID_INPUT_PX):
+                x = tf1_bilinear_resize(x, FID_INPUT_PX)
+            return fidelity_normalize(x)
         x = images.to(torch.float32) / 255.0
         if x.shape[-2:] != (FID_INPUT_PX, FID_INPUT_PX):
             x = F.interpolate(x, size=(FID_INPUT_PX, FID_INPUT_PX), mode="bilinear", align_corners=False)
-        x = 2.0 * x - 1.0
+        return 2.0 * x - 1.0
+
+    def logits_unbiased(self, images: torch.Tensor) -> torch.Tensor:
+        """Classifier logits without its bias (torch-fidelity's input to the Inception Score)."""
+        return self.forward(images) @ self.fc.weight.T
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self._input(images)
         x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
         x = F.max_pool2d(x, kernel_size=3, stride=2)
         x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
@@ -200,7 +218,9 @@ class FidInceptionV3(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
 
-def load_fid_inception(path: Path) -> FidInceptionV3:
+def load_fid_inception(path: Path, preprocessing: str = "pytorch-fid") -> FidInceptionV3:
     """The FID Inception with the weights in `path`, in eval mode."""
     # A torchvision-format file may also carry the auxiliary classifier, which FID never uses.
-    return load_state_dict_checked(FidInceptionV3(), path, "FID Inception-v3", drop_prefixes=("AuxLogits.",))
+    return load_state_dict_checked(
+        FidInceptionV3(preprocessing), path, "FID Inception-v3", drop_prefixes=("AuxLogits.",)
+    )

@@ -49,6 +49,8 @@ class MetricSuite:
         download: allow downloading missing weights (never when `settings.offline`).
         strict: raise when a metric asked for by name has no weights (None for `metrics` is never strict).
         inception_weights, alexnet_weights, lpips_heads, clip_model: explicit weight locations.
+        clip_scale: "cosine" (the EcoMapper paper's 0.32-0.40) or "x100" (torchmetrics').
+        fid_preprocessing: Inception input, "pytorch-fid" or "torch-fidelity" (the paper's).
 
     Attributes:
         names: the metrics that will be computed, in `METRIC_NAMES` order.
@@ -66,6 +68,8 @@ class MetricSuite:
         alexnet_weights: Path | None = None,
         lpips_heads: Path | None = None,
         clip_model: Path | None = None,
+        clip_scale: str = "cosine",
+        fid_preprocessing: str = "pytorch-fid",
     ) -> None:
         from core.metrics.weights import ALEXNET, INCEPTION_FID, LPIPS_ALEX_HEADS, resolve_clip_dir, resolve_weight_file
 
@@ -75,6 +79,8 @@ class MetricSuite:
                 raise BadRequestError(f"Unknown metrics {unknown}.", f"Choose from {', '.join(METRIC_NAMES)}.")
         strict = metrics is not None if strict is None else strict
         self.settings = settings
+        self.clip_scale = clip_scale
+        self.fid_preprocessing = fid_preprocessing
         self.unavailable: dict[str, str] = {}
         self._paths: dict[str, tuple] = {}
         self._networks: dict[str, Any] = {}
@@ -111,7 +117,9 @@ class MetricSuite:
             if name == "fid":
                 from core.metrics.fid import FidMetric
 
-                self._networks[name] = FidMetric(self.settings, paths[0], download=False)
+                self._networks[name] = FidMetric(
+                    self.settings, paths[0], download=False, preprocessing=self.fid_preprocessing
+                )
             elif name == "lpips":
                 from core.metrics.lpips import LpipsMetric
 
@@ -119,7 +127,7 @@ class MetricSuite:
             else:
                 from core.metrics.clip_score import ClipScoreMetric
 
-                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False)
+                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False, scale=self.clip_scale)
         return self._networks[name]
 
     def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:

@@ -1,9 +1,9 @@
-"""Control images as each ControlNet needs them: as is or as Canny edges, in its pixel range.
+"""Control images as each ControlNet needs them: as is or as Canny edges.
 
-The SD3 ControlNet pipeline VAE-encodes the control image; a tensor passed to it is used as is,
-so the range a checkpoint was trained with is set here: [-1, 1] for diffusers-style training (our
-trainer, the InstantX ControlNets), [0, 1] for the original EcoMapper scripts. An edge ControlNet
-gets edges, never the raw RGB image: `control_tensor` is the only way in and it applies the profile.
+An edge ControlNet gets edges, never the raw RGB image: `control_tensor` is the engine's only way
+in and it applies the profile. The tensor is in [-1, 1], what the SD3 ControlNet pipeline feeds
+its VAE; a ControlNet of the original EcoMapper scripts ([0, 1]) gets its range from the hook of
+`core.models.original_formats.install_control_range` (`ModelSpec.control_range`).
 """
 
 from __future__ import annotations
@@ -53,11 +53,11 @@ def control_pixels(image: np.ndarray, profile: ControlProfile) -> np.ndarray:
 
 
 def control_tensor(image: np.ndarray, profile: ControlProfile, device: Any = "cpu", dtype: Any = None):
-    """A (1, 3, H, W) tensor for the pipeline's `control_image`, preprocessed and in the profile's range."""
+    """A (1, 3, H, W) tensor in [-1, 1] for the pipeline's `control_image`, preprocessed as the profile says."""
     import torch
 
     pixels = control_pixels(image, profile).astype(np.float32)
-    scaled = pixels / 255.0 if profile.control_range == "0..1" else pixels / 127.5 - 1.0
+    scaled = pixels / 127.5 - 1.0
     tensor = torch.from_numpy(scaled).permute(2, 0, 1).unsqueeze(0).contiguous()
     return tensor.to(device=device, dtype=dtype or torch.float32)
 
@@ -71,31 +71,26 @@ def read_profile_file(folder: Path) -> ControlProfile | None:
         data = json.loads(path.read_text())
         return ControlProfile(
             preprocess=str(data.get("preprocess", "none")),
-            control_range=str(data.get("control_range", "-1..1")),
             conditioning_scale=float(data.get("conditioning_scale", 1.0)),
         )
     except (OSError, json.JSONDecodeError, TypeError, ValueError) as err:
         raise BadRequestError(
             f"{path} is not a valid control profile ({err}).",
-            'Write {"preprocess": "none", "control_range": "-1..1", "conditioning_scale": 1.0} or delete it.',
+            'Write {"preprocess": "none", "conditioning_scale": 1.0} or delete it.',
         ) from err
 
 
-def profile_for(ref: str | None, folder: Path | None = None, control_range: str | None = None) -> ControlProfile:
-    """What a ControlNet needs: the registry's entry, else its folder's profile file, else diffusers' default.
+def profile_for(ref: str | None, folder: Path | None = None) -> ControlProfile:
+    """What a ControlNet needs: the registry's entry, else its folder's profile file, else the image as is.
 
     Args:
         ref: what the user gave (short name, Hub id, path), or None.
         folder: where its weights are (for the profile file).
-        control_range: an explicit "-1..1" / "0..1" that overrides the range (e.g. `--control-range 0..1`
-            for a checkpoint of the original EcoMapper scripts).
     """
     known = known_controlnet(ref) if ref else None
     profile = known.profile if known else (read_profile_file(folder) if folder is not None else None)
     if profile is None:
         profile = ControlProfile()
         if ref is not None:
-            log.info("ControlNet %s: no profile; the image as is, in [-1, 1] (diffusers' convention)", ref)
-    if control_range is not None and control_range != profile.control_range:
-        profile = ControlProfile(profile.preprocess, control_range, profile.conditioning_scale)
+            log.info("ControlNet %s: no profile; it gets the control image as is", ref)
     return profile

@@ -8,6 +8,7 @@ The engine is what the app holds between requests.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -196,7 +197,7 @@ class Engine:
             device = self.loaded.device
             noise_device = "cpu" if device == "mps" else device  # MPS generators are not reproducible
             generators = [torch.Generator(device=noise_device).manual_seed(job.seed) for job in batch]
-            with self._run_lock, torch.inference_mode():
+            with self._run_lock, torch.inference_mode(), _seeded_global_rng(torch, device, batch[0].seed, mode):
                 output = pipe(
                     height=size_px,
                     width=size_px,
@@ -212,3 +213,20 @@ class Engine:
             for frame in output.images:
                 images.append((np.clip(frame, 0.0, 1.0) * 255.0).round().astype(np.uint8))
         return images, timings
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(torch: Any, device: str, seed: int, mode: str):
+    """Seed torch's global generator for one ControlNet call, then restore it.
+
+    diffusers' SD3 ControlNet pipeline encodes the control image with `latent_dist.sample()` and no
+    generator, i.e. from the global RNG: without this, the same seed and control image give
+    different pixels each run (visible as soon as the ControlNet's control weights are non-zero).
+    """
+    if mode != "controlnet":
+        yield
+        return
+    devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
+from core.models import original_formats
 from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
 from core.models.registry import (
     TINY_MODEL_ID,
@@ -71,6 +72,7 @@ class LoadedPipeline:
     origins: dict[str, str] = field(default_factory=dict)
     controlnet_profile: ControlProfile | None = None
     _offloaded: str | None = None
+    _control_handle: Any = None  # the control-range hook on the ControlNet (original_formats), or None
     _mode_pipes: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -129,17 +131,26 @@ class LoadedPipeline:
             if name != "controlnet"
         )
 
-    def set_controlnet(self, controlnet, profile: ControlProfile, origin: str, ref: str | None) -> None:
-        """Attach (or swap) the ControlNet on the loaded base: only the ControlNet pipeline is rebuilt."""
+    def set_controlnet(
+        self, controlnet, profile: ControlProfile, origin: str, ref: str | None, control_range: str = "-1-1"
+    ) -> None:
+        """Attach (or swap) the ControlNet on the loaded base: only the ControlNet pipeline is rebuilt.
+
+        `control_range` as `original_formats.resolve_control_range` gives it ("-1-1" or "0-1").
+        """
         from diffusers import StableDiffusion3ControlNetPipeline
 
         check_controlnet_fits(controlnet, self.pipe.transformer)
+        if self._control_handle is not None:  # the previous ControlNet's range hook
+            self._control_handle.remove()
+            self._control_handle = None
         if not self.spec.cpu_offload:
             controlnet.to(self.device)
             if controlnet.dtype != self.dtype:
                 controlnet.to(dtype=self.dtype)
         self.controlnet_pipe = StableDiffusion3ControlNetPipeline(**self.pipe.components, controlnet=controlnet)
         self.controlnet_pipe.set_progress_bar_config(disable=True)
+        self._control_handle = original_formats.install_control_range(self.controlnet_pipe, control_range)
         self.controlnet_profile = profile
         self.origins["controlnet"] = origin
         if self._offloaded == "controlnet":
@@ -173,7 +184,6 @@ class LoadedPipeline:
                 if self.controlnet_profile is None
                 else {
                     "preprocess": self.controlnet_profile.preprocess,
-                    "control_range": self.controlnet_profile.control_range,
                     "conditioning_scale": self.controlnet_profile.conditioning_scale,
                 }
             ),
@@ -257,7 +267,6 @@ def load_controlnet(
     progress: ProgressCallback | None = None,
     hf_cache_dir=None,
     transformer=None,
-    control_range: str | None = None,
 ):
     """(ControlNet module, its profile, origin) for a short name, Hub id or folder.
 
@@ -265,7 +274,6 @@ def load_controlnet(
         ref: "instantx-tile", "instantx-canny", a Hub id, a folder, or "tiny-random".
         model_id: the base it will be attached to (checked against the registry first).
         transformer: the base's transformer (the tiny ControlNet is built from it).
-        control_range: overrides the profile's control range.
     """
     from diffusers import SD3ControlNetModel
 
@@ -281,11 +289,15 @@ def load_controlnet(
             )
         from core.models.tiny import build_controlnet_from_transformer
 
-        return build_controlnet_from_transformer(transformer), profile_for(None, None, control_range), "built-in"
+        return build_controlnet_from_transformer(transformer), profile_for(None, None), "built-in"
     resolved = resolve_weights(
         ref, settings, what="ControlNet", pipeline=False, progress=progress, hf_cache_dir=hf_cache_dir
     )
     folder = resolved.path
+    original = original_formats.find_original_controlnet_lora(folder)
+    if original is not None:  # the original train_controlnet_lora.py output: converted on load
+        module = original_formats.original_controlnet_lora(original, transformer, dtype)
+        return module, profile_for(ref, folder), resolved.origin
     if folder.is_dir() and not (folder / "config.json").is_file() and (folder / "controlnet" / "config.json").is_file():
         folder = folder / "controlnet"  # a whole ControlNet pipeline folder
     try:
@@ -295,7 +307,7 @@ def load_controlnet(
             f"The ControlNet at {folder} could not be loaded: {str(err).splitlines()[0]}",
             "Point --controlnet at a folder saved by SD3ControlNetModel.save_pretrained (config.json + weights).",
         ) from err
-    return controlnet, profile_for(ref, folder, control_range), resolved.origin
+    return controlnet, profile_for(ref, folder), resolved.origin
 
 
 def check_controlnet_fits(controlnet, transformer) -> None:
@@ -323,8 +335,16 @@ def _apply_lora(pipe, ref: str, scale: float, settings: Settings, progress, hf_c
         path, origin = resolved.path, resolved.origin
     kwargs = {"weight_name": path.name} if path.is_file() else {}
     folder = path.parent if path.is_file() else path
+    # the original EcoMapper train_lora.py file is converted; its norm_out/proj_out replace the base's
+    original = original_formats.find_original_lora(path)
+    source = original_formats.original_lora(original) if original is not None else None
     try:
-        pipe.load_lora_weights(str(folder), adapter_name=LORA_ADAPTER_NAME, local_files_only=True, **kwargs)
+        if source is not None:
+            pipe.load_lora_weights(source.lora_state, adapter_name=LORA_ADAPTER_NAME)
+        else:
+            pipe.load_lora_weights(str(folder), adapter_name=LORA_ADAPTER_NAME, local_files_only=True, **kwargs)
+        full_weights = source.full_weights if source is not None else original_formats.read_full_weights(path)
+        original_formats.apply_full_weights(pipe.transformer, full_weights)
     except (OSError, ValueError, RuntimeError, KeyError) as err:
         raise ModelUnavailableError(
             f"The LoRA {ref} could not be applied: {str(err).splitlines()[0]}",
@@ -360,7 +380,8 @@ def load_pipeline(
     from core.models.device import choose_device, choose_dtype
 
     total = 6
-    # 1. what the id means
+    # 1. what the id means (a full fine-tune folder from the original train.py goes on sd3-medium)
+    spec = original_formats.spec_for_null_encoder_folder(spec)
     source = resolve_model_id(spec.model_id)
     # 2. where and in which precision
     device = choose_device(spec.device if spec.device != "auto" else settings.device)
@@ -394,6 +415,9 @@ def load_pipeline(
         pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5)
     if spec.drop_t5:
         warnings.append(T5_DROPPED_WARNING)
+    if spec.transformer is not None:
+        pipe = original_formats.with_transformer(pipe, spec.transformer, dtype)
+        origins["transformer"] = "path"
 
     # 4. ControlNet: the one asked for, else one bundled in the model folder (or the tiny one)
     _report(progress, 2, total, "attaching the ControlNet")
@@ -408,17 +432,19 @@ def load_pipeline(
             progress,
             hf_cache_dir,
             pipe.transformer,
-            spec.control_range,
         )
     elif controlnet is not None:
         from core.models.control import profile_for
 
         origins["controlnet"] = origins["model"]
-        profile = profile_for(None, source.path / "controlnet" if source.path else None, spec.control_range)
+        profile = profile_for(None, source.path / "controlnet" if source.path else None)
     controlnet_pipe = None
+    control_handle = None
     if controlnet is not None:
         check_controlnet_fits(controlnet, pipe.transformer)
         controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
+        control_range = original_formats.resolve_control_range(spec, settings)
+        control_handle = original_formats.install_control_range(controlnet_pipe, control_range)
 
     # 5. LoRA on the shared transformer (both pipelines see it)
     if spec.lora is not None:
@@ -437,6 +463,7 @@ def load_pipeline(
         controlnet_pipe=controlnet_pipe,
         origins=origins,
         controlnet_profile=profile,
+        _control_handle=control_handle,
     )
     if spec.cpu_offload:
         loaded.pipeline_for("text")

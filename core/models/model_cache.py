@@ -95,10 +95,13 @@ class ModelCache:
             # no ControlNet asked for: the one bundled with the model (if any), else none
             wanted = (key, "", None)
             if wanted not in self._controlnets:
+                if loaded._control_handle is not None:
+                    loaded._control_handle.remove()
+                    loaded._control_handle = None
                 loaded.controlnet_pipe = None
                 loaded.controlnet_profile = None
                 loaded.origins.pop("controlnet", None)
-                loaded.spec = ModelSpec(**{**loaded.spec.as_dict(), "controlnet": None, "control_range": None})
+                loaded.spec = ModelSpec(**{**loaded.spec.as_dict(), "controlnet": None, "control_range": "auto"})
                 return
         else:
             wanted = (key, spec.controlnet, spec.control_range)
@@ -111,10 +114,11 @@ class ModelCache:
                     progress=progress,
                     hf_cache_dir=self.hf_cache_dir,
                     transformer=loaded.pipe.transformer,
-                    control_range=spec.control_range,
                 )
+        from core.models.original_formats import resolve_control_range
+
         module, profile, origin = self._controlnets[wanted]
-        loaded.set_controlnet(module, profile, origin, spec.controlnet)
+        loaded.set_controlnet(module, profile, origin, spec.controlnet, resolve_control_range(spec, self.settings))
         loaded.spec = ModelSpec(**{**loaded.spec.as_dict(), "control_range": spec.control_range})
 
     def engine(self, spec: ModelSpec, progress: ProgressCallback | None = None):

@@ -112,10 +112,8 @@ MODEL_DESCRIPTIONS: dict[str, str] = {model_id: model.description for model_id, 
 # Hub repositories known to be gated: a 401/403 then means "log in and accept the licence".
 GATED_REPOS = frozenset(model.repo_id for model in KNOWN_MODELS.values() if model.gated and model.repo_id)
 
-# Control images go into the ControlNet through the VAE: diffusers' pipeline scales 8-bit pixels to
-# [-1, 1] (the range our trainer and the InstantX ControlNets used); the original EcoMapper scripts
-# trained with the control image in [0, 1], so their checkpoints need that range at inference too.
-CONTROL_RANGES = ("-1..1", "0..1")
+# The control range (the ControlNet's VAE input in [-1, 1] as diffusers and our trainer, or [0, 1] as
+# the original EcoMapper scripts) is `ModelSpec.control_range`, applied by core.models.original_formats.
 # Canny thresholds on the Sobel gradient magnitude of the 0-255 grey image, after a Gaussian blur of
 # sigma 1 px: the 100 / 200 pair of the ControlNet Canny examples (cv2.Canny(gray, 100, 200)).
 CANNY_LOW_THRESHOLD = 100.0
@@ -129,22 +127,15 @@ class ControlProfile:
 
     Attributes:
         preprocess: "none" (the image as is) or "canny" (white Canny edges on black).
-        control_range: "-1..1" (diffusers' pipeline default) or "0..1" (EcoMapper's training scripts).
         conditioning_scale: default `controlnet_conditioning_scale`.
     """
 
     preprocess: str = "none"
-    control_range: str = "-1..1"
     conditioning_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.preprocess not in ("none", "canny"):
             raise BadRequestError(f"Unknown control preprocessing {self.preprocess!r}.", "Use 'none' or 'canny'.")
-        if self.control_range not in CONTROL_RANGES:
-            raise BadRequestError(
-                f"Unknown control range {self.control_range!r}.",
-                f"Use one of {', '.join(CONTROL_RANGES)} (0..1 for checkpoints of the original EcoMapper scripts).",
-            )
 
     @property
     def is_edge(self) -> bool:
@@ -182,7 +173,7 @@ CONTROLNETS: dict[str, KnownControlNet] = {
             "InstantX/SD3-Controlnet-Tile",
             "sd3-medium",
             # 0.5: the value in the InstantX Tile model card's demo
-            ControlProfile("none", "-1..1", 0.5),
+            ControlProfile("none", 0.5),
             num_layers=6,
             parameters=538_805_760,
             description="InstantX SD3 Tile ControlNet (6 blocks, 539 M; not gated): the control image as is; "
@@ -192,7 +183,7 @@ CONTROLNETS: dict[str, KnownControlNet] = {
             "instantx-canny",
             "InstantX/SD3-Controlnet-Canny",
             "sd3-medium",
-            ControlProfile("canny", "-1..1", 0.5),
+            ControlProfile("canny", 0.5),
             num_layers=6,
             parameters=538_805_760,
             description="InstantX SD3 Canny ControlNet (6 blocks, 539 M; not gated): fed Canny edges of the control "

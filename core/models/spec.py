@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from core.config import check_device, check_dtype
 from core.errors import BadRequestError
-from core.models.registry import CONTROL_RANGES
 
 
 @dataclass(frozen=True)
@@ -24,8 +23,12 @@ class ModelSpec:
         dtype: "auto" (CUDA bf16/fp16, MPS fp16, CPU float32), "float32", "float16" or "bfloat16".
         cpu_offload: keep sub-models on the CPU and move each to the GPU while it runs (CUDA only).
         drop_t5: load without the T5 encoder (saves ~9 GB in fp16); the climate prompt is then lost.
-        control_range: the ControlNet's control-image range, "-1..1" or "0..1" (checkpoints of the
-            original EcoMapper scripts); None: the registry's / the folder's profile, else -1..1.
+        transformer: a fully fine-tuned SD3 transformer to put on the base model (a transformer folder,
+            or a pipeline folder from the original EcoMapper train.py), or None.
+        control_range: range of the control image fed to the ControlNet's VAE encoding: "0-1" (the
+            original EcoMapper ControlNet scripts), "-1-1" (diffusers), or "auto" (what our trainer
+            recorded beside the ControlNet, else "0-1" for the original's controlnet.safetensors,
+            else "-1-1").
     """
 
     model_id: str
@@ -36,7 +39,8 @@ class ModelSpec:
     dtype: str = "auto"
     cpu_offload: bool = False
     drop_t5: bool = False
-    control_range: str | None = None
+    transformer: str | None = None
+    control_range: str = "auto"
 
     def __post_init__(self) -> None:
         if not isinstance(self.model_id, str) or not self.model_id.strip():
@@ -49,14 +53,14 @@ class ModelSpec:
                 f"The LoRA scale {scale:g} is outside -4..4.", "Use a scale near 1 (0 turns the LoRA off)."
             )
         object.__setattr__(self, "lora_scale", float(scale))
-        if self.control_range is not None and self.control_range not in CONTROL_RANGES:
-            raise BadRequestError(
-                f"Unknown control range {self.control_range!r}.",
-                f"Use one of {', '.join(CONTROL_RANGES)} (0..1 for checkpoints of the original EcoMapper scripts).",
-            )
         check_device(self.device)
         check_dtype(self.dtype)
-        for name in ("lora", "controlnet"):
+        if self.control_range not in ("auto", "0-1", "-1-1"):
+            raise BadRequestError(
+                f"Unknown control range {self.control_range!r}.",
+                'Use "0-1" for ControlNets from the original EcoMapper scripts, "-1-1" for diffusers ones, or "auto".',
+            )
+        for name in ("lora", "controlnet", "transformer"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise BadRequestError(f"The {name} {value!r} is empty.", f"Give a path or Hub id, or leave {name} out.")
@@ -71,5 +75,6 @@ class ModelSpec:
             "dtype": self.dtype,
             "cpu_offload": self.cpu_offload,
             "drop_t5": self.drop_t5,
+            "transformer": self.transformer,
             "control_range": self.control_range,
         }

@@ -1,7 +1,8 @@
 """The one service layer: what the CLI commands and the app both call (and nothing else of `core`).
 
 One module per job: `observe` (place, month -> image, climate, land cover, place; each on its own),
-`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`
+`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`,
+`projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/interfaces.md.
 Importing this package does not import torch.
@@ -11,14 +12,22 @@ from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.provenance import Provenance, image_label
 from core.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.services.compare import Comparison, compare
-from core.services.exports import ExportedFiles, export_image, export_stem, labelled_image, recipe_request
-from core.services.generate import GenerateRequest, GenerateResult, control_month_before, generate
+from core.services.compare_models import (
+    BackendRequest,
+    ModelComparison,
+    backend_choices,
+    compare_models,
+    write_comparison_sheet,
+)
+from core.services.exports import ExportedFiles, export_image, export_scene, export_stem, labelled_image, recipe_request
+from core.services.generate import GenerateRequest, GenerateResult, control_month_before, generate, prompts_for
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
 from core.services.models import MODEL_IDS, MODES, TINY_MODEL_ID, ModelSpec, load_engine, model_choices, weights_status
 from core.services.observe import (
     Observation,
     climate_series,
     default_timelapse_range,
+    ensure_on_land,
     fetch_real_scene,
     land_cover_at,
     latest_month,
@@ -27,14 +36,19 @@ from core.services.observe import (
     place_of,
     search_places,
 )
+from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
+from core.timelapse import caption_for, frame_caption, label_image
 
 __all__ = [
+    "HORIZON_CHOICES",
     "HOW_TO_READ",
     "MODEL_IDS",
     "MODES",
     "SCENARIO_PRESETS",
+    "SSP_CHOICES",
     "TINY_MODEL_ID",
+    "BackendRequest",
     "ClimateChange",
     "Comparison",
     "ExportedFiles",
@@ -43,22 +57,31 @@ __all__ = [
     "GridRequest",
     "GridResult",
     "MetricSuite",
+    "ModelComparison",
     "ModelSpec",
     "Observation",
+    "ProjectedClimate",
     "Provenance",
     "Scenario",
     "TimelapseRequest",
     "TimelapseResult",
+    "backend_choices",
+    "caption_for",
     "climate_series",
     "compare",
+    "compare_models",
     "compose_grid",
     "control_month_before",
     "default_timelapse_range",
+    "ensure_on_land",
     "export_image",
+    "export_scene",
     "export_stem",
     "fetch_real_scene",
+    "frame_caption",
     "generate",
     "image_label",
+    "label_image",
     "labelled_image",
     "land_cover_at",
     "latest_month",
@@ -69,8 +92,11 @@ __all__ = [
     "observe",
     "observed_climate",
     "place_of",
+    "projected_climate",
+    "prompts_for",
     "real_frames",
     "recipe_request",
     "search_places",
     "weights_status",
+    "write_comparison_sheet",
 ]

@@ -30,6 +30,8 @@ class Comparison:
         metrics: {"today": {...}, "scenario": {...}} display name -> value or "n/a: why" (empty without
             a real image).
         values: the same as raw numbers by metric name ("ssim", "psnr", ...).
+        versus_today: SSIM and PSNR of the scenario image against today's (how much the climate
+            alone changed the picture; 1.0 / inf when the scenario is today).
         how_to_read: one line on reading the numbers.
     """
 
@@ -39,6 +41,7 @@ class Comparison:
     real_problem: str | None = None
     metrics: dict[str, dict[str, float | str]] = field(default_factory=dict)
     values: dict[str, dict[str, float]] = field(default_factory=dict)
+    versus_today: dict[str, float] = field(default_factory=dict)
     how_to_read: str = HOW_TO_READ
 
     @property
@@ -82,6 +85,9 @@ def compare(
     today = generate(request.replace(scenario=Scenario.today()), settings, engine=engine, progress=part(0),
                      cancel=cancel)  # fmt: skip
     changed = today if runs == 1 else generate(request, settings, engine=engine, progress=part(steps), cancel=cancel)
+    from core.metrics.pixel import psnr, ssim
+
+    versus_today = {"ssim": ssim(today.image, changed.image), "psnr": psnr(today.image, changed.image)}
     real, real_problem = real_image, None
     if real is None:
         try:
@@ -89,7 +95,7 @@ def compare(
         except EcoMapperError as err:
             real_problem = str(err)
     if real is None:
-        return Comparison(today=today, scenario=changed, real_problem=real_problem)
+        return Comparison(today=today, scenario=changed, real_problem=real_problem, versus_today=versus_today)
     real = np.asarray(real, dtype=np.uint8)
     suite = suite or MetricSuite.for_pairs(settings)
     values = {name: suite.score(real, result.image, result.prompts.spatial)[0]
@@ -100,4 +106,5 @@ def compare(
         real=real,
         metrics={name: suite.labelled(v) for name, v in values.items()},
         values=values,
+        versus_today=versus_today,
     )

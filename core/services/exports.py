@@ -6,6 +6,7 @@ scenario, final climate, model, seed, mode, control month) under the same names.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from core.timelapse import label_image
 __all__ = [
     "ExportedFiles",
     "export_image",
+    "export_scene",
     "export_stem",
     "labelled_image",
     "read_recipe",
@@ -47,10 +49,11 @@ class ExportedFiles:
     png: Path
     recipe: Path | None = None
     geotiff: Path | None = None
+    meta: Path | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {name: str(path) for name, path in (("png", self.png), ("recipe", self.recipe),
-                                                    ("geotiff", self.geotiff)) if path is not None}  # fmt: skip
+        paths = {"png": self.png, "recipe": self.recipe, "geotiff": self.geotiff, "meta": self.meta}
+        return {name: str(path) for name, path in paths.items() if path is not None}
 
 
 def _generation_result(result: Any) -> Any:
@@ -125,3 +128,33 @@ def recipe_request(path: str | os.PathLike, model: Any = None):
         raise BadRequestError(f"The recipe {path} does not name its model.", "Give the model (--model).")
     fields = {name: getattr(request, name) for name in type(request).__dataclass_fields__}
     return GenerateRequest(**fields, model=spec)
+
+
+def scene_geotiff_tags(scene: Any) -> dict[str, str]:
+    """GeoTIFF tags of a real scene: what it is (not AI-generated), its id, date, cloud cover and source."""
+    meta = scene.to_metadata()
+    description = f"Sentinel-2 L2A true colour (real) · {meta['scene_id']} · {meta['acquired']}"
+    tags = {"TIFFTAG_SOFTWARE": "EcoMapper Studio", "TIFFTAG_IMAGEDESCRIPTION": description, "ai_generated": "false"}
+    for key, value in meta.items():
+        if value is not None:
+            tags[key] = value if isinstance(value, str) else json.dumps(value, default=str)
+    return tags
+
+
+def export_scene(
+    scene: Any,
+    png: str | os.PathLike,
+    *,
+    meta: str | os.PathLike | None = None,
+    geotiff: str | os.PathLike | None = None,
+) -> ExportedFiles:
+    """Write a real scene: the PNG, optionally its metadata JSON and a GeoTIFF in the scene's own grid with tags."""
+    from core.files import atomic_write_bytes, atomic_write_json
+    from core.sources.imagery import encode_png
+
+    written_png = atomic_write_bytes(png, encode_png(scene.image))
+    written_meta = atomic_write_json(meta, scene.to_metadata()) if meta is not None else None
+    written_tif = None
+    if geotiff is not None:
+        written_tif = write_geotiff(scene.image, geotiff, scene.crs, scene.transform, tags=scene_geotiff_tags(scene))
+    return ExportedFiles(png=Path(written_png), meta=written_meta, geotiff=written_tif)

@@ -13,10 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from core.climate_values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, NoImageryError
 from core.generate import GenerationRequest, GenerationResult, ProgressCallback, generate_images
+from core.geo import Month, Point
 from core.models.spec import ModelSpec
+from core.prompts import Prompts
 from core.provenance import Provenance
 from core.services.models import check_engine_matches, load_engine
 
@@ -136,3 +139,32 @@ def generate(
             "Pick another control month (1 to 6 months earlier) or use text-to-image.",
         ) from err
     return GenerateResult(result=result, provenance=Provenance.of(result))
+
+
+def prompts_for(
+    point: Point,
+    month: Month,
+    land_cover: str,
+    *,
+    cloud_fraction: float = 0.0,
+    climate: ClimateValues | None = None,
+    state: str | None = None,
+    country: str = "",
+    word_mode: bool = False,
+) -> Prompts:
+    """The EcoMapper prompts of a place and month (place names looked up offline when `country` is '')."""
+    from core.prompts import PromptInputs, build_prompts
+    from core.sources.places import reverse_geocode
+
+    if not country:
+        place = reverse_geocode(point)
+        state, country = state or place.state, place.country
+    inputs = PromptInputs(
+        land_cover=land_cover,
+        cloud_fraction=cloud_fraction,
+        country=country,
+        state=state,
+        month=Month.parse(month),
+        climate=climate,
+    )
+    return build_prompts(inputs, word_mode=word_mode)

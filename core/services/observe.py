@@ -125,6 +125,13 @@ def place_of(point: Point):
     return reverse_geocode(point)
 
 
+def ensure_on_land(point: Point) -> Point:
+    """`point`, or `BadRequestError` when it is in the open sea (nothing to observe or generate there)."""
+    from core.sources.places import ensure_on_land as check
+
+    return check(point)
+
+
 def search_places(query: str, limit: int = 10):
     """Places whose name matches `query` (offline gazetteer): `PlaceMatch(name, state, country, lat, lon, ...)`."""
     from core.sources.place_search import search_places as search

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import BadRequestError, EcoMapperError
+from core.sources.place_names import dataset_country_name
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _load() -> _Gazetteer:
             countries: dict[str, str] = {}
             for line in (folder / _COUNTRIES_FILE).read_text(encoding="utf-8").splitlines():
                 code, _, name = line.partition(",")
-                countries[code] = name.strip().strip('"')
+                countries[code] = dataset_country_name(name.strip().strip('"'))
             _index = _Gazetteer(records, [_fold(r["city"]) for r in records], countries)
             log.info("loaded %d gazetteer entries", len(records))
         return _index

@@ -1,6 +1,10 @@
 """Offline reverse geocoding of a point to (state, country) for the prompt, with a land check.
 
-Names come from the `reverse-geocode` package (GeoNames places with population >= 1000, offline).
+Names come from the administrative boundary that contains the point when boundaries are configured
+(`Settings.boundaries_url`, `core.sources.boundaries`: point in polygon, offline after the first
+fetch), else from the `reverse-geocode` package (GeoNames places with population >= 1000, offline),
+whose nearest town can lie across a border. Country names follow the EcoMapper dataset's convention
+("Russia", not "Russian Federation"; `core.sources.place_names`).
 It always answers with the nearest place, even for a point in the middle of an ocean, so a land
 check comes first: `roaring-landmask`'s GSHHG raster mask (maintained, offline). Its mask is
 conservative: a point it calls water is water, while coastal water near land passes, which is
@@ -59,20 +63,43 @@ def ensure_on_land(point: Point) -> Point:
     return point
 
 
-def reverse_geocode(point: Point) -> Place:
-    """State and country of a point on land, offline.
+def reverse_geocode(point: Point, settings=None, boundaries=None) -> Place:
+    """State and country of a point on land, offline, in the dataset's naming convention.
+
+    Args:
+        point: the point.
+        settings: with `boundaries_url` set, the containing admin-1 polygon names the place.
+        boundaries: a `core.sources.boundaries.BoundaryIndex` to use directly.
 
     Raises:
         BadRequestError: the point is in the open sea.
     """
     import reverse_geocode as rg
 
+    from core.sources.place_names import dataset_country_name
+
     ensure_on_land(point)
     found = rg.get((point.lat, point.lon))
+    nearest = str(found.get("city") or "")
+    if boundaries is None and settings is not None and getattr(settings, "boundaries_url", ""):
+        from core.sources.boundaries import load_boundaries
+
+        boundaries = load_boundaries(settings)
+    if boundaries is not None:
+        region = boundaries.region_at(point)
+        if region is not None:
+            return Place(
+                state=region.state,
+                country=region.country,
+                country_code=region.country_code or str(found.get("country_code") or ""),
+                nearest_place=nearest,
+            )
+        log.info("no boundary polygon contains %s; using the nearest town", point.label())
     state = (found.get("state") or "").strip() or None
+    country = str(found.get("country") or found.get("country_code") or "").strip()
     return Place(
         state=state,
-        country=str(found.get("country") or found.get("country_code") or "").strip(),
+        country=dataset_country_name(country),
         country_code=str(found.get("country_code") or "").strip(),
-        nearest_place=str(found.get("city") or ""),
+        nearest_place=nearest,
     )

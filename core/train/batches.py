@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from core.train.config import CONTROL_MODES
+
 
 def derived_seed(*parts: object) -> int:
     """A 63-bit seed from any parts (stable across processes and Python versions)."""
@@ -29,6 +31,9 @@ class PlannedItem:
     spatial_prompt: str
     climate_prompt: str
     control_index: int | None = None
+    # The control month's own captions (ControlNet, `control_caption = "control"`), else None.
+    control_spatial_prompt: str | None = None
+    control_climate_prompt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,50 +68,40 @@ class BatchPlan:
 def plan_micro_batch(
     plan: BatchPlan, examples: list[Any], micro_step: int, process_index: int, data: Any, mode: str
 ) -> list[PlannedItem]:
-    """The items of one micro-batch: sample, its (dropped-out) prompts and, for ControlNet, a control month."""
-    from core.prompts import build_prompts, dropout_prompts
+    """The items of one micro-batch: sample, its captions under the preset and, for ControlNet, a control month.
+
+    ControlNet items also carry the captions of the control month (the original's ControlNet reads
+    the control image's own caption).
+    """
+    from core.prompts import caption_prompts
 
     items = []
     for slot, index in enumerate(plan.example_indices(micro_step, process_index)):
         rng = random.Random(derived_seed(plan.seed, "item", micro_step, process_index, slot))
         example = examples[index]
-        if data.date_dropout or data.location_dropout:
-            prompts = dropout_prompts(
-                example.prompt_inputs, rng, date_dropout=data.date_dropout, location_dropout=data.location_dropout
+        prompts = caption_prompts(example.prompt_inputs, data.caption_preset, rng)
+        control = rng.choice(example.control_indices) if mode in CONTROL_MODES else None
+        control_prompts = None
+        if control is not None and data.control_caption == "control":
+            control_prompts = caption_prompts(examples[control].prompt_inputs, data.caption_preset, rng)
+        items.append(
+            PlannedItem(
+                index,
+                prompts.spatial,
+                prompts.climate,
+                control,
+                control_prompts.spatial if control_prompts else None,
+                control_prompts.climate if control_prompts else None,
             )
-        else:
-            prompts = build_prompts(example.prompt_inputs)
-        control = rng.choice(example.control_indices) if mode == "controlnet" else None
-        items.append(PlannedItem(index, prompts.spatial, prompts.climate, control))
+        )
     return items
 
 
 def prompt_variants(prompt_inputs: Any, data: Any) -> list[tuple[str, str]]:
-    """Every (spatial, climate) pair the dropout can produce for one sample (for the text cache)."""
-    from core.prompts import dropout_prompts
+    """Every (spatial, climate) pair the caption preset can produce for one sample (for the text cache)."""
+    from core.prompts import caption_variants
 
-    variants = []
-    date_choices = (False, True) if data.date_dropout > 0 else (True,)
-    location_choices = (False, True) if data.location_dropout > 0 else (True,)
-    for keep_date in date_choices:
-        for keep_location in location_choices:
-            # dropout_prompts draws date first, then location; a draw >= p keeps the part.
-            draws = _FixedDraws([1.0 if keep_date else 0.0, 1.0 if keep_location else 0.0])
-            prompts = dropout_prompts(
-                prompt_inputs, draws, date_dropout=data.date_dropout, location_dropout=data.location_dropout
-            )
-            pair = (prompts.spatial, prompts.climate)
-            if pair not in variants:
-                variants.append(pair)
-    return variants
-
-
-class _FixedDraws:
-    def __init__(self, values: list[float]) -> None:
-        self._values = list(values)
-
-    def random(self) -> float:
-        return self._values.pop(0)
+    return [(p.spatial, p.climate) for p in caption_variants(prompt_inputs, data.caption_preset)]
 
 
 def load_pixels(path: Any, resolution_px: int) -> Any:

@@ -12,7 +12,20 @@ import tomllib
 
 from core.errors import BadRequestError
 
-MODES = ("lora", "controlnet")
+# lora: LoRA on the transformer; controlnet: a ControlNet, the transformer frozen; controlnet_lora: a ControlNet
+# that carries LoRA layers (the original's train_controlnet_lora.py); full: the transformer itself (train.py).
+MODES = ("lora", "controlnet", "controlnet_lora", "full")
+CONTROL_MODES = ("controlnet", "controlnet_lora")
+# "x0": the original's preconditioned target (prediction * -sigma + noisy vs. the clean latents);
+# "velocity": diffusers' reference scripts (prediction vs. noise - latents).
+PREDICTION_TARGETS = ("x0", "velocity")
+# Range of the control image fed to the VAE: "0-1" as the original EcoMapper ControlNet scripts
+# (and no VAE shift on its latents), "-1-1" as diffusers' SD3 ControlNet pipeline.
+CONTROL_RANGES = ("0-1", "-1-1")
+# The original train.py's MM_DiT_blocks sizes: how many of the first transformer blocks stay frozen
+# (of SD3-medium's 24). "all" is its train_all_layers: every parameter trains.
+FROZEN_BLOCKS = {"all": 0, "full": 0, "large": 8, "medium": 12, "small": 17}
+CONTROL_CAPTIONS = ("control", "target")
 MIXED_PRECISIONS = ("no", "fp16", "bf16")
 WEIGHTING_SCHEMES = ("logit_normal", "mode", "uniform", "sigma_sqrt", "cosmap")
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine")
@@ -39,9 +52,15 @@ class DataConfig:
     max_cloud_coverage: float = 1.0
     # Use at most this many samples (0 = all); handy for smoke runs.
     max_samples: int = 0
-    # EcoMapper's training-time dropout: probability of leaving out the date / the location part.
-    date_dropout: float = 0.1
-    location_dropout: float = 0.1
+    # Caption preset (core.prompts.CAPTION_PRESETS, the original's configs/caption/*.json);
+    # "skip_date_location" is the paper's.
+    caption_preset: str = "skip_date_location"
+    # ControlNet: whose captions the ControlNet reads: "control" (the control month's own, as the
+    # original) or "target" (the month being generated, as diffusers' pipeline does at inference).
+    control_caption: str = "control"
+    # Subtract the VAE's shift_factor before scaling the target latents (diffusers and the pipeline
+    # do; the original train_lora.py / train.py do not, its ControlNet scripts do).
+    vae_shift: bool = True
     # T5 tokens for the climate prompt (EcoMapper: 256).
     max_sequence_length: int = 256
     # Worker processes that decode images (0 = in the training process).
@@ -57,9 +76,21 @@ class DataConfig:
             )
         if not 0.0 <= self.max_cloud_coverage <= 1.0:
             raise _fail("data", "max_cloud_coverage", f"= {self.max_cloud_coverage} is not in 0..1.", "Use 0..1.")
-        for name in ("date_dropout", "location_dropout"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise _fail("data", name, f"= {getattr(self, name)} is not a probability.", "Use 0..1.")
+        from core.prompts import CAPTION_PRESETS
+
+        if self.caption_preset not in CAPTION_PRESETS:
+            close = difflib.get_close_matches(self.caption_preset, CAPTION_PRESETS, n=1)
+            hint = f"Did you mean {close[0]!r}? " if close else ""
+            raise _fail(
+                "data",
+                "caption_preset",
+                f"= {self.caption_preset!r} is unknown.",
+                f"{hint}Use one of {', '.join(CAPTION_PRESETS)} (the paper: skip_date_location).",
+            )
+        if self.control_caption not in CONTROL_CAPTIONS:
+            raise _fail(
+                "data", "control_caption", f"= {self.control_caption!r} is unknown.", 'Use "control" or "target".'
+            )
         for name in ("max_samples", "num_workers"):
             if getattr(self, name) < 0:
                 raise _fail("data", name, f"= {getattr(self, name)} is negative.", "Use 0 or more.")
@@ -81,7 +112,8 @@ class OptimConfig:
     lr_warmup_steps: int = 0
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
-    adam_weight_decay: float = 1e-4
+    # The original scripts: 1e-2 (diffusers' reference SD3 scripts: 1e-4).
+    adam_weight_decay: float = 1e-2
     adam_epsilon: float = 1e-8
     max_grad_norm: float = 1.0
     # Timestep density (SD3 paper: logit-normal, mean 0, std 1) and loss weighting scheme.
@@ -91,6 +123,8 @@ class OptimConfig:
     mode_scale: float = 1.29
     # Recompute activations in the backward pass: much less memory for SD3 at 512 px, ~30 % slower.
     gradient_checkpointing: bool = False
+    # Loss target: "x0" (the original's preconditioned target) or "velocity" (diffusers' scripts).
+    prediction_target: str = "x0"
 
     def validate(self) -> None:
         if not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
@@ -126,6 +160,13 @@ class OptimConfig:
                 raise _fail("optim", name, f"= {getattr(self, name)} is not in [0, 1).", "Use e.g. 0.9 / 0.999.")
         if self.adam_weight_decay < 0:
             raise _fail("optim", "adam_weight_decay", "is negative.", "Use 0 or more.")
+        if self.prediction_target not in PREDICTION_TARGETS:
+            raise _fail(
+                "optim",
+                "prediction_target",
+                f"= {self.prediction_target!r} is unknown.",
+                'Use "x0" (the original EcoMapper scripts) or "velocity" (diffusers).',
+            )
 
 
 @dataclass(frozen=True)
@@ -136,6 +177,11 @@ class LoraConfig:
     alpha: float = 64.0
     target_modules: tuple[str, ...] = PAPER_LORA_TARGETS
     dropout: float = 0.0
+    # Also train the transformer's norm_out and proj_out fully (the original train_lora.py at 512 px).
+    train_norm_out_proj_out: bool = False
+    # controlnet_lora: a LoRA of the transformer to start from (ours or the original's
+    # transformer.safetensors); it is applied to the frozen transformer and copied into the ControlNet.
+    init_weights: Path | None = None
 
     def validate(self) -> None:
         if self.rank < 1 or self.alpha <= 0:
@@ -155,8 +201,13 @@ class ControlNetConfig:
     min_months_before: int = 1
     max_months_before: int = 6
     conditioning_scale: float = 1.0
+    # "0-1": the control image in [0, 1] and its latents without the VAE shift (the original);
+    # "-1-1": as diffusers' SD3 ControlNet pipeline. Recorded with the weights for loading.
+    control_range: str = "-1-1"
 
     def validate(self) -> None:
+        if self.control_range not in CONTROL_RANGES:
+            raise _fail("controlnet", "control_range", f"= {self.control_range!r} is unknown.", 'Use "0-1" or "-1-1".')
         if self.num_layers < 1:
             raise _fail("controlnet", "num_layers", f"= {self.num_layers} is below 1.", "The paper uses 12.")
         if not 1 <= self.min_months_before <= self.max_months_before:
@@ -168,6 +219,20 @@ class ControlNetConfig:
             )
         if self.conditioning_scale <= 0:
             raise _fail("controlnet", "conditioning_scale", "must be positive.", "Use 1.0.")
+
+
+@dataclass(frozen=True)
+class FullConfig:
+    """Full fine-tuning of the transformer (the original train.py)."""
+
+    # "all" trains every parameter (train_all_layers); "full" / "large" / "medium" / "small" freeze the
+    # first 0 / 8 / 12 / 17 transformer blocks and the patch embedding, and train the other blocks,
+    # time_text_embed, context_embedder, norm_out and proj_out.
+    blocks: str = "all"
+
+    def validate(self) -> None:
+        if self.blocks not in FROZEN_BLOCKS:
+            raise _fail("full", "blocks", f"= {self.blocks!r} is unknown.", f"Use one of {', '.join(FROZEN_BLOCKS)}.")
 
 
 @dataclass(frozen=True)
@@ -229,6 +294,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     controlnet: ControlNetConfig = field(default_factory=ControlNetConfig)
+    full: FullConfig = field(default_factory=FullConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     checkpoints: CheckpointConfig = field(default_factory=CheckpointConfig)
 
@@ -246,7 +312,8 @@ class TrainConfig:
             raise _fail("", "base_model", "is empty.", 'Use "sd3-medium", "tiny-random" or a local model folder.')
         if self.log_every_steps < 1:
             raise _fail("", "log_every_steps", f"= {self.log_every_steps} is below 1.", "Use 1 or more.")
-        for section in (self.data, self.optim, self.lora, self.controlnet, self.validation, self.checkpoints):
+        sections = (self.data, self.optim, self.lora, self.controlnet, self.full, self.validation, self.checkpoints)
+        for section in sections:
             section.validate()
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadRequestError, EcoMapperError
+from core.train.config import CONTROL_MODES
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def load_examples(config: Any) -> list[TrainingExample]:
     examples = []
     for sample, inputs in kept:
         controls: tuple[int, ...] = ()
-        if config.mode == "controlnet":
+        if config.mode in CONTROL_MODES:
             gaps = range(config.controlnet.min_months_before, config.controlnet.max_months_before + 1)
             found = (index_of.get(f"{sample.location_id}@{sample.month - gap}") for gap in gaps)
             controls = tuple(i for i in found if i is not None)
@@ -82,5 +83,5 @@ def load_examples(config: Any) -> list[TrainingExample]:
 
 def target_indices(examples: list[TrainingExample], mode: str, max_samples: int = 0) -> list[int]:
     """Indices of the examples drawn as training targets (ControlNet: those with a control month)."""
-    indices = [i for i, example in enumerate(examples) if mode == "lora" or example.control_indices]
+    indices = [i for i, example in enumerate(examples) if mode not in CONTROL_MODES or example.control_indices]
     return indices[:max_samples] if max_samples else indices

@@ -18,6 +18,7 @@ class NoisedBatch:
     timesteps: Any  # torch.Tensor (B,), in the scheduler's 0..1000 scale
     sigmas: Any  # torch.Tensor (B, 1, 1, 1)
     target: Any  # torch.Tensor: the velocity noise - latents
+    latents: Any = None  # torch.Tensor: the clean latents (the x0 target)
 
 
 def training_schedule(scheduler: Any) -> tuple[Any, Any]:
@@ -56,13 +57,25 @@ def noise_batch(latents: Any, schedule: tuple[Any, Any], optim: Any, generator: 
     sigmas = sigmas_grid[indices].to(device=latents.device, dtype=latents.dtype).view(batch, 1, 1, 1)
     noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(latents.device, latents.dtype)
     noisy = (1.0 - sigmas) * latents + sigmas * noise
-    return NoisedBatch(noisy_latents=noisy, timesteps=timesteps, sigmas=sigmas, target=noise - latents)
+    return NoisedBatch(noisy_latents=noisy, timesteps=timesteps, sigmas=sigmas, target=noise - latents, latents=latents)
 
 
-def flow_matching_loss(prediction: Any, noised: NoisedBatch, weighting_scheme: str) -> Any:
-    """Weighted MSE between the predicted and true velocity, mean over the batch (SD3 weighting)."""
+def flow_matching_loss(
+    prediction: Any, noised: NoisedBatch, weighting_scheme: str, prediction_target: str = "velocity"
+) -> Any:
+    """Weighted MSE, mean over the batch (SD3 weighting).
+
+    `prediction_target="velocity"` compares the prediction with `noise - latents` (diffusers' scripts);
+    `"x0"` first turns it into a clean-latent estimate `noisy - sigma * prediction` and compares that
+    with the latents (the original EcoMapper scripts' preconditioning, EDM section 5): the same
+    optimum, but the error is weighted by sigma^2 per sample.
+    """
     from diffusers.training_utils import compute_loss_weighting_for_sd3
 
     weighting = compute_loss_weighting_for_sd3(weighting_scheme=weighting_scheme, sigmas=noised.sigmas)
-    error = weighting.float() * (prediction.float() - noised.target.float()) ** 2
+    if prediction_target == "x0":
+        estimate = prediction * (-noised.sigmas) + noised.noisy_latents
+        error = weighting.float() * (estimate.float() - noised.latents.float()) ** 2
+    else:
+        error = weighting.float() * (prediction.float() - noised.target.float()) ** 2
     return error.reshape(error.shape[0], -1).mean(dim=1).mean()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.train.batches import BatchPlan, load_pixels, plan_micro_batch
+from core.train.config import CONTROL_MODES
 
 
 class MicroBatchDataset:
@@ -23,7 +24,9 @@ class MicroBatchDataset:
         mode: str,
         process_index: int,
         cache: Any = None,
+        control_range: str = "-1-1",
     ) -> None:
+        self.control_range = control_range
         self.plan = plan
         self.examples = examples
         self.data = data
@@ -38,20 +41,29 @@ class MicroBatchDataset:
         batch: dict[str, Any] = {"micro_step": micro_step, "items": items}
         paths = [self.examples[item.example_index].image_path for item in items]
         control_paths = (
-            [self.examples[item.control_index].image_path for item in items] if self.mode == "controlnet" else []
+            [self.examples[item.control_index].image_path for item in items] if self.mode in CONTROL_MODES else []
         )
+        size = self.data.resolution_px
         if self.cache is None:
-            size = self.data.resolution_px
             batch["pixels"] = torch.stack([load_pixels(p, size) for p in paths])
             if control_paths:
                 batch["control_pixels"] = torch.stack([load_pixels(p, size) for p in control_paths])
             return batch
         batch["latent_params"] = torch.stack([self.cache.read(self.cache.latent_path(p))["parameters"] for p in paths])
-        if control_paths:
+        if control_paths and self.control_range == "0-1":
+            # cached latents are of [-1, 1] images; a [0, 1] control image is encoded in the step
+            batch["control_pixels"] = torch.stack([load_pixels(p, size) for p in control_paths])
+        elif control_paths:
             batch["control_params"] = torch.stack(
                 [self.cache.read(self.cache.latent_path(p))["parameters"] for p in control_paths]
             )
         texts = [self.cache.read(self.cache.text_path(i.spatial_prompt, i.climate_prompt)) for i in items]
         batch["prompt_embeds"] = torch.stack([t["prompt_embeds"] for t in texts])
         batch["pooled_prompt_embeds"] = torch.stack([t["pooled_prompt_embeds"] for t in texts])
+        if items and items[0].control_spatial_prompt is not None:
+            controls = [
+                self.cache.read(self.cache.text_path(i.control_spatial_prompt, i.control_climate_prompt)) for i in items
+            ]
+            batch["control_prompt_embeds"] = torch.stack([t["prompt_embeds"] for t in controls])
+            batch["control_pooled_prompt_embeds"] = torch.stack([t["pooled_prompt_embeds"] for t in controls])
         return batch

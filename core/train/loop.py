@@ -16,7 +16,7 @@ from core.errors import BadRequestError, CancelledError
 from core.files import atomic_write_json
 from core.train import adapters, run_files
 from core.train.batches import BatchPlan, derived_seed
-from core.train.config import TrainConfig
+from core.train.config import CONTROL_MODES, TrainConfig
 from core.train.examples import load_examples, target_indices
 from core.train.flow_matching import flow_matching_loss, noise_batch, training_schedule
 
@@ -200,26 +200,30 @@ class _Run:
         _place(pipe.vae, device, torch.float32)
         self.pipe = pipe
         self.schedule = training_schedule(pipe.scheduler)
-        self.vae_shift = float(getattr(pipe.vae.config, "shift_factor", 0.0) or 0.0)
+        self.vae_shift_value = float(getattr(pipe.vae.config, "shift_factor", 0.0) or 0.0)
+        # the original train_lora.py / train.py scale the latents without the shift (`[data] vae_shift`)
+        self.vae_shift = self.vae_shift_value if self.config.data.vae_shift else 0.0
         self.vae_scale = float(pipe.vae.config.scaling_factor)
 
     def _attach_trainable(self) -> None:
+        """The trainable part of each mode, with the original scripts' trainable sets."""
         import torch
 
         config = self.config
         transformer = self.pipe.transformer
         if config.optim.gradient_checkpointing:
             transformer.enable_gradient_checkpointing()
-        if config.mode == "lora":
-            adapters.add_lora(transformer, config.lora)
-            for param in transformer.parameters():
-                if param.requires_grad:
-                    param.data = param.data.to(torch.float32)  # trainable weights in fp32 under mixed precision
-            transformer.train()
-            self.model = transformer
-            self.controlnet = None
-        else:
+        self.controlnet = None
+        if config.mode in CONTROL_MODES:
             controlnet = adapters.build_controlnet(transformer, config.controlnet.num_layers)
+            if config.controlnet.control_range == "0-1":
+                # the original fed the real pooled text projection to its ControlNet
+                controlnet.register_to_config(force_zeros_for_pooled_projection=False)
+            if config.mode == "controlnet_lora":
+                adapters.add_lora(controlnet, config.lora)
+                if config.lora.init_weights is not None:
+                    adapters.load_initial_lora(transformer, controlnet, config.lora)
+                controlnet.requires_grad_(True)  # the original trains the whole ControlNet, LoRA layers included
             _place(controlnet, self.accelerator.device, torch.float32)
             controlnet.train()
             if config.optim.gradient_checkpointing:
@@ -227,6 +231,19 @@ class _Run:
             transformer.eval()
             self.model = controlnet
             self.controlnet = controlnet
+            return
+        if config.mode == "lora":
+            adapters.add_lora(transformer, config.lora)
+            if config.lora.train_norm_out_proj_out:
+                transformer.norm_out.requires_grad_(True)
+                transformer.proj_out.requires_grad_(True)
+        else:
+            adapters.set_full_trainable(transformer, config.full.blocks)
+        for param in transformer.parameters():
+            if param.requires_grad:
+                param.data = param.data.to(torch.float32)  # trainable weights in fp32 under mixed precision
+        transformer.train()
+        self.model = transformer
 
     def _make_optimizer(self) -> None:
         import torch
@@ -234,6 +251,8 @@ class _Run:
 
         optim = self.config.optim
         params = [p for p in self.model.parameters() if p.requires_grad]
+        # recorded in train_summary.json: which weights this mode trains
+        self.trainable_names = [name for name, p in self.model.named_parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
             params,
             lr=optim.learning_rate,
@@ -302,11 +321,13 @@ class _Run:
         # Only the main process writes; the others wait and then read the same files.
         # Latents for the targets and their control months; text only for the targets.
         needed = sorted({*self.targets, *(c for i in self.targets for c in self.examples[i].control_indices)})
+        # the ControlNet reads the control month's own captions (`control_caption = "control"`)
+        text_needed = needed if config.data.control_caption == "control" else self.targets
         if self.accelerator.is_main_process:
             fill_cache(
                 cache,
                 [self.examples[i] for i in needed],
-                [self.examples[i] for i in self.targets],
+                [self.examples[i] for i in text_needed],
                 self.encode_images,
                 self.encode_texts,
                 config.data,
@@ -332,7 +353,13 @@ class _Run:
         accumulation = config.optim.gradient_accumulation_steps
         plan = BatchPlan(tuple(self.targets), config.optim.batch_size, accelerator.num_processes, config.seed)
         dataset = MicroBatchDataset(
-            plan, self.examples, config.data, config.mode, accelerator.process_index, cache=self.cache
+            plan,
+            self.examples,
+            config.data,
+            config.mode,
+            accelerator.process_index,
+            cache=self.cache,
+            control_range=config.controlnet.control_range,
         )
         first_micro, last_micro = start_step * accumulation, self.total_steps * accumulation
         loader = torch.utils.data.DataLoader(
@@ -410,26 +437,32 @@ class _Run:
         # 1. clean latents (and control latents) drawn from the VAE posterior
         if "latent_params" in batch:
             params = batch["latent_params"].to(device, torch.float32)
-            control_params = batch.get("control_params")
         else:
             params = self.encode_pixels(batch["pixels"])
-            control_params = self.encode_pixels(batch["control_pixels"]) if "control_pixels" in batch else None
+        control_params = batch.get("control_params")
+        unit_range = self.config.controlnet.control_range == "0-1"
+        if control_params is None and "control_pixels" in batch:
+            pixels = batch["control_pixels"]
+            # the original ControlNet scripts encode the control image in [0, 1]
+            control_params = self.encode_pixels((pixels + 1.0) / 2.0 if unit_range else pixels)
         latents = DiagonalGaussianDistribution(params).sample(generator=generator)
         latents = ((latents - self.vae_shift) * self.vae_scale).to(self.weight_dtype)
         control_latents = None
         if control_params is not None:
             control = DiagonalGaussianDistribution(control_params.to(device, torch.float32)).sample(generator=generator)
-            # As SD3ControlNetPipeline: no VAE shift for ControlNets that zero the pooled projection.
-            shift = 0.0 if self._controlnet_config().force_zeros_for_pooled_projection else self.vae_shift
+            # As SD3ControlNetPipeline: no VAE shift for ControlNets that zero the pooled projection;
+            # none either for the original's [0, 1] control images.
+            zero_pooled = self._controlnet_config().force_zeros_for_pooled_projection
+            shift = 0.0 if (zero_pooled or unit_range) else self.vae_shift_value
             control_latents = ((control - shift) * self.vae_scale).to(self.weight_dtype)
-        # 2. text embeddings
-        if "prompt_embeds" in batch:
-            embeds = batch["prompt_embeds"].to(device, self.weight_dtype)
-            pooled = batch["pooled_prompt_embeds"].to(device, self.weight_dtype)
+        # 2. text embeddings (the ControlNet's own, from the control month's captions, when planned)
+        embeds, pooled = self._text_embeddings(batch, "prompt_embeds", "pooled_prompt_embeds", control=False)
+        if control_latents is not None and batch["items"][0].control_spatial_prompt is not None:
+            control_embeds, control_pooled = self._text_embeddings(
+                batch, "control_prompt_embeds", "control_pooled_prompt_embeds", control=True
+            )
         else:
-            items = batch["items"]
-            embeds, pooled = self.encode_texts([i.spatial_prompt for i in items], [i.climate_prompt for i in items])
-            embeds, pooled = embeds.to(self.weight_dtype), pooled.to(self.weight_dtype)
+            control_embeds, control_pooled = embeds, pooled
         # 3. timesteps, noise, prediction, loss
         noised = noise_batch(latents, self.schedule, self.config.optim, generator)
         with accelerator.autocast():
@@ -443,13 +476,15 @@ class _Run:
                 )[0]
             else:
                 controlnet_pooled = (
-                    torch.zeros_like(pooled) if self._controlnet_config().force_zeros_for_pooled_projection else pooled
+                    torch.zeros_like(control_pooled)
+                    if self._controlnet_config().force_zeros_for_pooled_projection
+                    else control_pooled
                 )
                 blocks = self.model(
                     hidden_states=noised.noisy_latents,
                     controlnet_cond=control_latents,
                     conditioning_scale=self.config.controlnet.conditioning_scale,
-                    encoder_hidden_states=embeds,
+                    encoder_hidden_states=control_embeds,
                     pooled_projections=controlnet_pooled,
                     timestep=noised.timesteps,
                     return_dict=False,
@@ -462,7 +497,21 @@ class _Run:
                     block_controlnet_hidden_states=[b.to(self.weight_dtype) for b in blocks],
                     return_dict=False,
                 )[0]
-        return flow_matching_loss(prediction, noised, self.config.optim.weighting_scheme)
+        return flow_matching_loss(
+            prediction, noised, self.config.optim.weighting_scheme, self.config.optim.prediction_target
+        )
+
+    def _text_embeddings(self, batch: dict[str, Any], embeds_key: str, pooled_key: str, control: bool) -> tuple:
+        device = self.accelerator.device
+        if embeds_key in batch:
+            return batch[embeds_key].to(device, self.weight_dtype), batch[pooled_key].to(device, self.weight_dtype)
+        items = batch["items"]
+        if control:
+            spatial, climate = [i.control_spatial_prompt for i in items], [i.control_climate_prompt for i in items]
+        else:
+            spatial, climate = [i.spatial_prompt for i in items], [i.climate_prompt for i in items]
+        embeds, pooled = self.encode_texts(spatial, climate)
+        return embeds.to(self.weight_dtype), pooled.to(self.weight_dtype)
 
     def _controlnet_config(self) -> Any:
         return self.accelerator.unwrap_model(self.model).config
@@ -487,13 +536,27 @@ class _Run:
             if self.config.mode == "lora":
                 adapters.load_lora_into(model, Path(input_dir))
             else:
-                adapters.load_controlnet_into(model, Path(input_dir) / adapters.CONTROLNET_SUBDIR)
+                adapters.load_training_state(model, Path(input_dir))
 
-    def _write_weights(self, model: Any, directory: Path) -> Path:
-        if self.config.mode == "lora":
+    def _write_weights(self, model: Any, directory: Path, final: bool = False) -> Path:
+        """Checkpoints keep the exact training state; the final weights are what `core.models` loads."""
+        mode = self.config.mode
+        if mode == "lora":
             adapters.save_lora(model, directory)
+            if self.config.lora.train_norm_out_proj_out:
+                adapters.save_full_weights(model, directory, ("norm_out.", "proj_out."))
             return directory
-        return adapters.save_controlnet(model, directory / adapters.CONTROLNET_SUBDIR)
+        if not final:
+            return adapters.save_training_state(model, directory)
+        if mode == "full":
+            return adapters.save_transformer(model, directory / adapters.TRANSFORMER_SUBDIR)
+        written = adapters.save_controlnet(
+            model, directory / adapters.CONTROLNET_SUBDIR, merge_lora=mode != "controlnet"
+        )
+        from core.models.original_formats import write_control_range
+
+        write_control_range(written, self.config.controlnet.control_range)
+        return written
 
     def _checkpoint(self, step: int) -> Path:
         directory = run_files.checkpoint_dir(self.output_dir, step)
@@ -511,27 +574,34 @@ class _Run:
 
         if not self.accelerator.is_main_process:
             return []
-        controlnet = self._unwrapped() if self.config.mode == "controlnet" else None
-        transformer = self._unwrapped() if self.config.mode == "lora" else self.pipe.transformer
+        controlnet = self._unwrapped() if self.config.mode in CONTROL_MODES else None
+        transformer = self.pipe.transformer if controlnet is not None else self._unwrapped()
         return render_validation(
             self.pipe, transformer, controlnet, self.validation, self.config, step, self.output_dir / "validation"
         )
 
     def _save_final(self) -> Path:
-        target = self.output_dir / ("lora" if self.config.mode == "lora" else "")
+        mode = self.config.mode
+        target = self.output_dir / ("lora" if mode == "lora" else "")
         if self.accelerator.is_main_process:
-            written = self._write_weights(self._unwrapped(), target)
+            written = self._write_weights(self._unwrapped(), target, final=True)
             atomic_write_json(
                 self.output_dir / "train_summary.json",
                 {
-                    "mode": self.config.mode,
+                    "mode": mode,
                     "base_model": self.config.base_model,
                     "steps": self.counter.step,
                     "weights_dir": str(written),
+                    "trainable_parameter_count": sum(
+                        p.numel() for p in self._unwrapped().parameters() if p.requires_grad
+                    ),
+                    "trainable_parameters": self.trainable_names,
                 },
             )
         self.accelerator.wait_for_everyone()
-        return target if self.config.mode == "lora" else target / adapters.CONTROLNET_SUBDIR
+        if mode == "lora":
+            return target
+        return target / (adapters.TRANSFORMER_SUBDIR if mode == "full" else adapters.CONTROLNET_SUBDIR)
 
 
 def _place(module: Any, device: Any, dtype: Any) -> None:

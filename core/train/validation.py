@@ -41,7 +41,7 @@ def build_validation_set(config: Any, examples: list[Any], targets: list[int], e
     embeds, pooled = encode_texts([p[0] for p in pairs], [p[1] for p in pairs])
     negative, negative_pooled = encode_texts([""] * len(pairs), [""] * len(pairs))
     controls: tuple[Any, ...] = ()
-    if config.mode == "controlnet":
+    if config.mode in ("controlnet", "controlnet_lora"):
         size = config.data.resolution_px
         controls = tuple(
             Image.fromarray(load_rgb(examples[chosen[i % len(chosen)].control_indices[0]].image_path)).resize(
@@ -68,6 +68,11 @@ def render_validation(
     else:
         runner = StableDiffusion3Pipeline(**components)
     runner.set_progress_bar_config(disable=True)
+    control_hook = None
+    if controlnet is not None:
+        from core.models.original_formats import install_control_range
+
+        control_hook = install_control_range(runner, config.controlnet.control_range)
     device = next(transformer.parameters()).device
     dtype = next(transformer.parameters()).dtype
     written = []
@@ -105,6 +110,8 @@ def render_validation(
                 tmp.unlink(missing_ok=True)
             written.append(path)
     finally:
+        if control_hook is not None:
+            control_hook.remove()
         for module, mode in zip((m for m in (transformer, controlnet) if m is not None), was_training, strict=True):
             module.train(mode)
     log.info("validation images for step %d: %s", step, [p.name for p in written])

@@ -98,7 +98,7 @@ def test_evaluate_writes_all_tables_and_plots_then_resumes(example, weights, tmp
     report = (out / "report.md").read_text()
     for title in ("Quantitative comparison per model", "Per land cover", "Per year", "Extreme climate conditions"):
         assert f"## {title}" in report
-    assert "| Model | N | FID ↓ | LPIPS ↓ | SSIM ↑ | PSNR ↑ | CLIP ↑ |" in report
+    assert "| Model | N | FID ↓ | LPIPS ↓ | SSIM ↑ | PSNR ↑ | CLIP (cosine) ↑ |" in report  # the paper's scale, named
     assert "produces noise" in report
     for plot in ("metrics_by_land_cover.png", "metrics_vs_climate.png"):
         with Image.open(out / "plots" / plot) as image:

@@ -134,14 +134,13 @@ def test_without_climate_the_climate_prompt_is_the_spatial_prompt():
 
 def test_word_mode():
     prompts = build_prompts(inputs(climate=ClimateValues(-1.4, 1.03, 6.67)), word_mode=True)
-    assert prompts.climate == (
-        prompts.spatial + " The weather over the last month was very cold, humid and very sunny."
+    assert prompts.climate == prompts.spatial + (
+        " The average temperature over the last month was Chilly, with Light precipitation, and Low daily solar"
+        " radiation."
     )
-    # bins as seen in the EcoMapper samples' climate_str_3
-    assert climate_words(ClimateValues(14.44, 0.76, 23.56)) == ("mild", "dry", "very sunny")
-    assert climate_words(ClimateValues(0.85, 5.65, 2.27)) == ("cool", "rainy", "partly sunny")
-    assert climate_words(ClimateValues(9.84, 0.96, 1.93)) == ("cool", "dry", "cloudy")
-    assert climate_words(ClimateValues(35.0, 20.0, 4.81)) == ("hot", "very rainy", "sunny")
+    # the original create_captions.get_descriptive_word bins
+    assert climate_words(ClimateValues(14.44, 0.76, 23.56)) == ("Mild", "Very Light", "High")
+    assert climate_words(ClimateValues(35.0, 20.0, 4.81)) == ("Hot", "Moderate", "Very Low")
 
 
 def test_dropout_is_seeded_and_drops_date_and_location():

@@ -211,7 +211,7 @@ def test_lpips_loads_alexnet_from_a_local_file_and_behaves(settings, real_images
 
 def test_clip_score_with_a_tiny_clip_under_transformers_5(tmp_path, settings):
     folder = save_tiny_clip(tmp_path / "tiny-clip", seed=2)
-    metric = ClipScoreMetric(settings, folder)
+    metric = ClipScoreMetric(settings, folder, scale="x100")
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 48, 48, 3), dtype=np.uint8)
     prompts = [
@@ -232,6 +232,9 @@ def test_clip_score_with_a_tiny_clip_under_transformers_5(tmp_path, settings):
     assert scores.max() > 0
     metric.update(images, prompts)
     assert metric.compute() == pytest.approx(max(float((100 * cosine).mean()), 0.0), rel=1e-4)
+    # the paper's scale (and our default): the cosine itself
+    paper = ClipScoreMetric(settings, folder)
+    np.testing.assert_allclose(paper.score(images, prompts), np.maximum(cosine, 0), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize(("n_real", "n_fake", "dims"), [(10, 14, 64), (40, 30, 16), (5, 5, 3)])

@@ -50,7 +50,7 @@ def test_json_round_trip_recomputes_the_label():
         (lambda: Scenario.of_change(45.0), "temperature change 45 °C is outside -30..30"),
         (lambda: Scenario.of_change(0.0, -120.0), "precipitation change -120 % is outside -100..900"),
         (lambda: Scenario.of_change(True), "temperature change True is not a number"),
-        (lambda: Scenario(kind="projection"), "Unknown scenario kind 'projection'"),
+        (lambda: Scenario(kind="forecast"), "Unknown scenario kind 'forecast'"),
         (lambda: Scenario(change=(1, 2, 3)), "is not a ClimateChange"),
         (lambda: Scenario.from_dict({"kind": "change", "temp_delta": 2}), "unknown fields \\['temp_delta'\\]"),
         (lambda: Scenario.from_dict([1, 2]), "is not an object"),
@@ -64,7 +64,13 @@ def test_bad_scenarios_say_what_is_wrong(make, message):
 
 def test_every_kind_answers_the_same_questions():
     # the extension point: a kind resolves a month's change, names itself and round-trips
+    # the smallest valid JSON of each kind (a projection carries its 12 resolved monthly changes)
+    examples = {
+        "change": {"kind": "change"},
+        "projection": {"kind": "projection", "ssp": "ssp245", "horizon": 2050, "monthly": [{"temp_delta_c": 1.5}] * 12},
+    }
+    assert set(examples) == set(SCENARIO_KINDS)
     for name, kind in SCENARIO_KINDS.items():
-        scenario = Scenario.from_dict({"kind": name})
+        scenario = Scenario.from_dict(examples[name])
         assert isinstance(kind.change_for(scenario, Month(2020, 7)), ClimateChange)
         assert kind.label(scenario) and Scenario.from_dict(scenario.as_dict()) == scenario

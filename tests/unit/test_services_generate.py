@@ -137,6 +137,7 @@ def test_compare_uses_one_seed_for_today_and_the_scenario(engine, settings):
     assert seen.today.request.climate == OBSERVED and seen.scenario.request.climate == request().climate
     assert seen.today.label.endswith("March 2021 · today")
     assert seen.difference > 0  # the climate prompt changes the image
+    assert seen.versus_today["ssim"] < 1.0 and np.isfinite(seen.versus_today["psnr"])
     for name, result in (("today", seen.today), ("scenario", seen.scenario)):
         expected, _ = suite.score(real, result.image, result.prompts.spatial)
         assert seen.values[name] == expected

@@ -66,27 +66,35 @@ def test_batch_plan_covers_every_target_once_per_epoch_and_splits_processes():
     assert sorted(step0 + step1) == list(range(8))  # the processes never share a sample in an epoch
 
 
-def test_planned_prompts_use_dropout_and_controls_from_the_earlier_months():
+def test_planned_prompts_follow_the_caption_preset_and_controls_from_the_earlier_months():
     examples = [
         TrainingExample("a@2017-07", None, _inputs(), control_indices=(1, 2)),
         TrainingExample("a@2017-06", None, _inputs(Month(2017, 6))),
         TrainingExample("a@2017-05", None, _inputs(Month(2017, 5))),
     ]
     plan = BatchPlan(targets=(0,), batch_size=1, num_processes=1, seed=0)
-    data = DataConfig(date_dropout=0.5, location_dropout=0.5)
-    items = [plan_micro_batch(plan, examples, step, 0, data, "controlnet")[0] for step in range(40)]
+    data = DataConfig(caption_preset="skip_date_location")
+    items = [plan_micro_batch(plan, examples, step, 0, data, "controlnet")[0] for step in range(200)]
     full = build_prompts(_inputs()).spatial
     spatial_forms = Counter(item.spatial_prompt for item in items)
-    assert full in spatial_forms and len(spatial_forms) == 4  # date and location dropped independently
+    # the paper's preset: 4 date forms x 3 location forms
+    assert full in spatial_forms and len(spatial_forms) == 12
     assert {item.control_index for item in items} == {1, 2}
     assert set(spatial_forms) == {pair[0] for pair in prompt_variants(_inputs(), data)}
+    # the ControlNet reads the control month's own caption (the original's control_caption_*)
+    for item in items[:20]:
+        control_month = examples[item.control_index].prompt_inputs.month
+        assert item.control_climate_prompt.startswith(item.control_spatial_prompt)
+        if " on " in item.control_spatial_prompt and " on 2017." not in item.control_spatial_prompt:
+            assert build_prompts(examples[item.control_index].prompt_inputs).spatial.split(" on ")[1].split()[0] in (
+                item.control_spatial_prompt
+            ), control_month
     again = plan_micro_batch(plan, examples, 17, 0, data, "controlnet")[0]
     assert again == items[17]
-    no_dropout = plan_micro_batch(plan, examples, 3, 0, DataConfig(date_dropout=0.0, location_dropout=0.0), "lora")
+    fixed = DataConfig(caption_preset="fixed_caption")
+    no_dropout = plan_micro_batch(plan, examples, 3, 0, fixed, "lora")
     assert no_dropout[0].spatial_prompt == full and no_dropout[0].control_index is None
-    assert prompt_variants(_inputs(), DataConfig(date_dropout=0.0, location_dropout=0.0)) == [
-        (full, build_prompts(_inputs()).climate)
-    ]
+    assert prompt_variants(_inputs(), fixed) == [(full, build_prompts(_inputs()).climate)]
 
 
 def test_derived_seeds_differ_per_part():

@@ -50,8 +50,7 @@ def test_lora_lowers_the_loss_on_a_fixed_batch_and_the_adapter_changes_generatio
     config = _config(
         tmp_path,
         data__max_samples=2,
-        data__date_dropout=0.0,
-        data__location_dropout=0.0,
+        data__caption_preset="fixed_caption",
         optim__max_steps=30,
         validation__every_steps=15,
         validation__num_images=1,
@@ -94,9 +93,9 @@ def test_cached_latents_and_embeddings_give_the_same_loss(tmp_path, settings):
     cached = train(_config(tmp_path, "cached", optim__max_steps=4, data__max_samples=6, cache_latents=True), cpu)
     assert [loss for _, loss in cached.losses] == pytest.approx([loss for _, loss in plain.losses], rel=1e-4)
     cache_dir = cached.output_dir / "cache"
-    # one latent per training image, and the four date/location dropout variants of each prompt
+    # one latent per training image, and the 12 date/location variants of skip_date_location per prompt
     assert len(list((cache_dir / "latents").glob("*.safetensors"))) == 6
-    assert len(list((cache_dir / "text").glob("*.safetensors"))) == 6 * 4
+    assert len(list((cache_dir / "text").glob("*.safetensors"))) == 6 * 12
     # a second run finds everything on disk and computes nothing
     stamps = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*.safetensors")}
     again_config = _config(tmp_path, "again", optim__max_steps=2, data__max_samples=6, cache_latents=True)

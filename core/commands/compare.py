@@ -1,0 +1,72 @@
+"""`python -m core compare`: today vs a scenario at one place and month, from one seed, scored against
+the real image (the app's "today vs scenario" view, on the service layer)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.commands._generation_args import (
+    TqdmProgress,
+    add_model_arguments,
+    add_sampling_arguments,
+    add_scenario_arguments,
+    load_engine,
+    spec_from,
+)
+from core.commands._prompt_context import add_context_arguments
+from core.config import Settings
+
+HELP = "generate today and a scenario from one seed and score both against the real image (SSIM, PSNR, ...)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lat", type=float, help="latitude in decimal degrees")
+    parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
+    parser.add_argument("--month", help="month to generate, YYYY-MM")
+    add_context_arguments(parser)
+    add_scenario_arguments(parser)
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument("--control-image", metavar="PATH", help="ControlNet: an RGB image of --size x --size px")
+    control.add_argument("--control-month", metavar="YYYY-MM", help="ControlNet: the real image of this earlier month")
+    add_model_arguments(parser)
+    add_sampling_arguments(parser)
+    parser.add_argument("--out-dir", required=True, type=Path, help="folder for today.png, scenario.png, real.png")
+    parser.add_argument("--label", action="store_true", help="draw the AI-generated label band under the images")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.commands.generate import request_from_args
+    from core.files import atomic_write_bytes
+    from core.services import compare, export_image
+    from core.sources.imagery import encode_png
+
+    spec = spec_from(args)  # a missing --model fails before any look-up
+    request = request_from_args(args, settings, spec)
+    engine = load_engine(args, settings, spec)
+    progress = TqdmProgress("comparing")
+    try:
+        seen = compare(request, settings, engine=engine, progress=progress)
+    finally:
+        progress.close()
+    out = args.out_dir
+    written = {
+        name: export_image(
+            result, out / f"{name}.png", recipe=out / f"{name}.recipe.json", labelled=args.label
+        ).as_dict()
+        for name, result in (("today", seen.today), ("scenario", seen.scenario))
+    }
+    if seen.real is not None:
+        written["real"] = {"png": str(atomic_write_bytes(out / "real.png", encode_png(seen.real)))}
+    summary = {
+        "written": written,
+        "scenario": request.scenario.label,
+        "labels": {"today": seen.today.label, "scenario": seen.scenario.label},
+        "metrics": seen.values,
+        "real_problem": seen.real_problem,
+        "how_to_read": seen.how_to_read,
+        "difference_today_vs_scenario": round(seen.difference, 3),
+    }
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 0

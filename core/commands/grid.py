@@ -1,0 +1,92 @@
+"""`python -m core grid`: temperature x precipitation scenarios of one month from one seed, as one
+headed image (the app's scenario grid, on the service layer)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.commands._common import point_from
+from core.commands._generation_args import (
+    TqdmProgress,
+    add_model_arguments,
+    add_sampling_arguments,
+    load_engine,
+    spec_from,
+)
+from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
+from core.config import Settings
+from core.errors import BadRequestError
+from core.geo import Month
+
+HELP = "one image per (temperature change, precipitation change) of a month, with row and column headers"
+
+
+def _numbers(text: str, what: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as err:
+        raise BadRequestError(f"--{what} {text!r} is not a list of numbers.", "Write e.g. 0,2,4.") from err
+    if not values:
+        raise BadRequestError(f"--{what} is empty.", "Write e.g. 0,2,4.")
+    return values
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lat", type=float, required=True, help="latitude in decimal degrees")
+    parser.add_argument("--lon", type=float, required=True, help="longitude in decimal degrees")
+    parser.add_argument("--month", required=True, help="month, YYYY-MM")
+    add_context_arguments(parser)
+    parser.add_argument("--temp-deltas", default="0,2,4", help="rows: °C changes (default 0,2,4)")
+    parser.add_argument(
+        "--precip-changes",
+        default="-30,0,30",
+        help="columns: percent changes, e.g. --precip-changes=-30,0,30 (the default; a leading minus needs the =)",
+    )
+    parser.add_argument("--batch-size", type=int, default=1, help="cells per pipeline call (GPU; default 1)")
+    add_model_arguments(parser)
+    add_sampling_arguments(parser)
+    parser.add_argument("--out", required=True, type=Path, help="the grid as one PNG")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.services import GenerateRequest, GridRequest, make_grid
+
+    spec = spec_from(args)  # a missing --model fails before any look-up
+    temp_deltas = _numbers(args.temp_deltas, "temp-deltas")
+    precip_changes = _numbers(args.precip_changes, "precip-changes")
+    point, month = point_from(args), Month.parse(args.month)
+    state, country = resolve_place(args, point)
+    base = GenerateRequest(
+        point=point,
+        month=month,
+        land_cover=resolve_land_cover(args, point, settings),
+        cloud_fraction=args.cloud,
+        observed_climate=resolve_climate(args, point, month, settings),
+        seed=args.seed,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        size_px=args.size,
+        state=state,
+        country=country,
+        word_mode=args.words,
+        model=spec,
+    )
+    request = GridRequest(base, temp_deltas, precip_changes, batch_size=args.batch_size)
+    engine = load_engine(args, settings, spec)
+    progress = TqdmProgress("grid")
+    try:
+        grid = make_grid(request, settings, engine=engine, out=args.out, progress=progress)
+    finally:
+        progress.close()
+    summary = {
+        "written": str(args.out),
+        "title": grid.title,
+        "rows": list(grid.row_labels),
+        "columns": list(grid.column_labels),
+        "cells": [[p.scenario.label for p in row] for row in grid.provenances],
+        "size_px": list(grid.image.shape[:2]),
+    }
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,254 @@
+"""The generator backends the product knows: what each reads, where its weights live, how to get them.
+
+No torch import here: listing backends and checking which weights are on disk stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import Settings
+from core.errors import BadRequestError, ModelUnavailableError
+from core.models.backends.base import Uses
+
+MAPSAT_PROMPT = "convert this openstreetmap into its satellite view"  # map-sat's fixed prompt (its README)
+MAPSAT_ZOOM = 17  # map-sat: "trained on OSM tiles at zoom level 17"
+# GeoSynth's paper pairs ~1 m/px satellite images with OSM tiles; zoom 17 (about 1.2 m/px at the
+# equator) is the level used here. A setting could change it if their data card says otherwise.
+GEOSYNTH_ZOOM = 17
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One backend id.
+
+    Attributes:
+        backend_id: the id users type (`--model`).
+        family: "sd3", "diffusionsat", "geosynth", "map-sat" or "text2earth".
+        description: one line for listings.
+        uses: what the family reads from a request.
+        native_size_px: the size it was trained at (the side-by-side sheet generates at it).
+        default_steps, default_guidance: its authors' inference defaults.
+        weights: where its own weights come from (Hub ids or a download page).
+        base_setting: the Settings field naming its base model mirror, or None.
+        how_to_get: what a user runs or downloads to make it available.
+        is_tiny: random weights built in code (produces noise).
+        options: family specifics (ControlNet repo, layout zoom, metadata count, ...).
+    """
+
+    backend_id: str
+    family: str
+    description: str
+    uses: Uses
+    native_size_px: int
+    default_steps: int
+    default_guidance: float
+    weights: tuple[str, ...] = ()
+    base_setting: str | None = None
+    how_to_get: str = ""
+    is_tiny: bool = False
+    options: dict = field(default_factory=dict)
+
+
+_DS_TEXT = (
+    "DiffusionSat ({px} px; SD 2.1 UNet + metadata embeddings; trained on fMoW / Satlas / SpaceNet at sub-metre "
+    "to a few metres per pixel, finer than Sentinel-2's 10 m)"
+)
+_DS_HOW = (
+    "Download the {px} px checkpoint zip from Zenodo (record {record}) or the Hub copy, unzip it to "
+    "checkpoints/{bid}/ (a folder with unet/config.json); the SD 2.1 parts come from ECOMAPPER_SD21_REPO."
+)
+
+BACKENDS: dict[str, BackendInfo] = {
+    info.backend_id: info
+    for info in (
+        BackendInfo(
+            "sd3-medium",
+            "sd3",
+            "Stable Diffusion 3 Medium with EcoMapper's prompts (text; climate through T5)",
+            Uses(metadata=False, text=True, climate=True, control=None),
+            512,
+            50,
+            7.5,
+            ("stabilityai/stable-diffusion-3-medium-diffusers",),
+            how_to_get="python -m core download --model sd3-medium (gated: log in and accept the licence)",
+        ),
+        BackendInfo(
+            "diffusionsat-256",
+            "diffusionsat",
+            _DS_TEXT.format(px=256),
+            Uses(metadata=True, text=True, climate=False),
+            256,
+            50,
+            7.5,
+            ("zenodo.org/records/13756199",),
+            "sd21_repo",
+            _DS_HOW.format(px=256, record=13756199, bid="diffusionsat-256"),
+            options={"num_metadata": 7},
+        ),
+        BackendInfo(
+            "diffusionsat-512",
+            "diffusionsat",
+            _DS_TEXT.format(px=512),
+            Uses(metadata=True, text=True, climate=False),
+            512,
+            50,
+            7.5,
+            ("zenodo.org/records/13751498",),
+            "sd21_repo",
+            _DS_HOW.format(px=512, record=13751498, bid="diffusionsat-512"),
+            options={"num_metadata": 7},
+        ),
+        BackendInfo(
+            "diffusionsat-weather",
+            "diffusionsat",
+            "DiffusionSat with three weather scalars (temperature, precipitation, radiation), fine-tuned here",
+            Uses(metadata=True, text=True, climate=True),
+            256,
+            50,
+            7.5,
+            ("trained with python -m core train",),
+            "sd21_repo",
+            "Fine-tune it from diffusionsat-256 with `python -m core train` (preset train_diffusionsat_weather) and "
+            "put the output at checkpoints/diffusionsat-weather/.",
+            options={"num_metadata": 10},
+        ),
+        *(
+            BackendInfo(
+                f"geosynth-{kind}",
+                "geosynth",
+                f"GeoSynth-{label} (SD 2.1-base ControlNet on {what})",
+                Uses(metadata=False, text=True, climate=False, control=kind),
+                512,
+                50,
+                7.5,
+                (f"MVRL/GeoSynth-{label}",),
+                "sd21_base_repo",
+                f"python -m core download --model geosynth-{kind} (ControlNet MVRL/GeoSynth-{label} plus the "
+                "SD 2.1-base mirror in ECOMAPPER_SD21_BASE_REPO)",
+                options={"controlnet_repo": f"MVRL/GeoSynth-{label}", "zoom": GEOSYNTH_ZOOM},
+            )
+            for kind, label, what in (
+                ("osm", "OSM", "OpenStreetMap tiles"),
+                ("canny", "Canny", "Canny edges of the real image"),
+            )
+        ),
+        BackendInfo(
+            "map-sat",
+            "map-sat",
+            "map-sat / controlearth (SD 1.5 ControlNet on OpenStreetMap tiles at zoom 17, fixed prompt; trained "
+            "on Scotland)",
+            Uses(metadata=False, text=False, climate=False, control="osm"),
+            512,
+            50,
+            7.5,
+            ("mespinosami/controlearth",),
+            "sd15_repo",
+            "python -m core download --model map-sat (ControlNet mespinosami/controlearth plus the SD 1.5 mirror in "
+            "ECOMAPPER_SD15_REPO)",
+            options={"controlnet_repo": "mespinosami/controlearth", "zoom": MAPSAT_ZOOM, "prompt": MAPSAT_PROMPT},
+        ),
+        BackendInfo(
+            "text2earth",
+            "text2earth",
+            "Text2Earth (text, with a resolution prefix set from the footprint's ground size; trained on Git-10M)",
+            Uses(metadata=False, text=True, climate=False),
+            256,
+            50,
+            4.0,
+            ("lcybuaa/Text2Earth",),
+            how_to_get="python -m core download --model text2earth (Hub lcybuaa/Text2Earth, with its pipeline file)",
+            options={"repo": "lcybuaa/Text2Earth"},
+        ),
+    )
+}
+
+# Tiny random variants of each family: the real code paths, random weights, noise out.
+TINY_BACKENDS: dict[str, BackendInfo] = {
+    info.backend_id: info
+    for info in (
+        BackendInfo("tiny-random", "sd3", "tiny random SD3 (noise)", BACKENDS["sd3-medium"].uses, 64, 2, 7.5,
+                    is_tiny=True),
+        BackendInfo("tiny-diffusionsat", "diffusionsat", "tiny random DiffusionSat (noise)",
+                    BACKENDS["diffusionsat-256"].uses, 64, 2, 7.5, is_tiny=True, options={"num_metadata": 7}),
+        BackendInfo("tiny-diffusionsat-weather", "diffusionsat", "tiny random weather DiffusionSat (noise)",
+                    BACKENDS["diffusionsat-weather"].uses, 64, 2, 7.5, is_tiny=True, options={"num_metadata": 10}),
+        BackendInfo("tiny-geosynth-osm", "geosynth", "tiny random GeoSynth-OSM (noise)",
+                    BACKENDS["geosynth-osm"].uses, 64, 2, 7.5, is_tiny=True, options={"zoom": GEOSYNTH_ZOOM}),
+        BackendInfo("tiny-geosynth-canny", "geosynth", "tiny random GeoSynth-Canny (noise)",
+                    BACKENDS["geosynth-canny"].uses, 64, 2, 7.5, is_tiny=True, options={"zoom": GEOSYNTH_ZOOM}),
+        BackendInfo("tiny-map-sat", "map-sat", "tiny random map-sat (noise)", BACKENDS["map-sat"].uses, 64, 2, 7.5,
+                    is_tiny=True, options={"zoom": MAPSAT_ZOOM, "prompt": MAPSAT_PROMPT}),
+        BackendInfo("tiny-text2earth", "text2earth", "tiny random Text2Earth (noise)", BACKENDS["text2earth"].uses,
+                    64, 2, 4.0, is_tiny=True),
+    )
+}  # fmt: skip
+
+ALL_BACKENDS = {**BACKENDS, **TINY_BACKENDS}
+
+
+def backend_info(backend_id: str) -> BackendInfo:
+    """The registry entry of a backend id.
+
+    Raises:
+        BadRequestError: unknown id (the message lists the known ones).
+    """
+    try:
+        return ALL_BACKENDS[backend_id]
+    except KeyError as err:
+        raise BadRequestError(f"Unknown generator {backend_id!r}.", f"Use one of: {', '.join(ALL_BACKENDS)}.") from err
+
+
+def is_peer_backend(model_id: str) -> bool:
+    """True for the non-SD3 families (their own loaders); SD3 ids and paths go through core.models."""
+    info = ALL_BACKENDS.get(model_id)
+    return info is not None and info.family != "sd3"
+
+
+def local_checkpoint(backend_id: str, settings: Settings) -> Path | None:
+    """`checkpoints/<id>/` when it holds a UNet or a pipeline (DiffusionSat's Zenodo layout is a unet/ folder)."""
+    folder = settings.checkpoints_dir / backend_id
+    if (folder / "model_index.json").is_file() or (folder / "unet" / "config.json").is_file():
+        return folder
+    nested = sorted(folder.glob("*/unet/config.json")) if folder.is_dir() else []
+    return nested[-1].parent.parent if nested else None
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend can run here now, and if not, how to make it so."""
+
+    backend_id: str
+    available: bool
+    detail: str
+
+
+def check_available(backend_id: str, settings: Settings) -> Availability:
+    """Look for a backend's weights on this machine (checkpoints/ and the Hugging Face cache; never downloads)."""
+    from core.models.checkpoints import resolve_weights
+
+    info = backend_info(backend_id)
+    if info.is_tiny:
+        return Availability(backend_id, True, "built in code (random weights: noise)")
+    try:
+        if info.family == "sd3":
+            found = resolve_weights(backend_id, settings, allow_download=False, skip_parts=("text_encoder_3",))
+            return Availability(backend_id, True, f"{found.origin}: {found.path}")
+        if info.family == "diffusionsat":
+            folder = local_checkpoint(backend_id, settings)
+            if folder is None:
+                return Availability(backend_id, False, info.how_to_get)
+            if not (folder / "model_index.json").is_file():
+                resolve_weights(getattr(settings, info.base_setting), settings, allow_download=False)
+            return Availability(backend_id, True, f"checkpoints: {folder}")
+        if info.family in ("geosynth", "map-sat"):
+            control = resolve_weights(
+                info.options["controlnet_repo"], settings, what="ControlNet", pipeline=False, allow_download=False
+            )
+            resolve_weights(getattr(settings, info.base_setting), settings, allow_download=False)
+            return Availability(backend_id, True, f"{control.origin}: {control.path}")
+        found = resolve_weights(info.options["repo"], settings, allow_download=False)
+        return Availability(backend_id, True, f"{found.origin}: {found.path}")
+    except ModelUnavailableError as err:
+        return Availability(backend_id, False, f"{info.how_to_get} ({err.problem})")

@@ -1,0 +1,93 @@
+"""What the Stable Diffusion 1.x/2.x-based backends share: the prompt, running a stock pipeline, loading a base."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from core.config import Settings
+from core.errors import ModelUnavailableError
+from core.models.backends.base import BackendRequest, ProgressCallback, step_callback, to_uint8
+from core.prompts import PromptInputs, build_prompts
+
+
+def spatial_prompt(request: BackendRequest) -> str:
+    """EcoMapper's spatial prompt (land cover, place, month, cloud) for a request with place names."""
+    inputs = PromptInputs(
+        land_cover=request.land_cover,
+        cloud_fraction=request.cloud_fraction,
+        country=request.country,
+        state=request.state,
+        month=request.month,
+        climate=None,
+    )
+    return build_prompts(inputs).spatial
+
+
+def run_pipeline(
+    pipe,
+    *,
+    prompt: str,
+    request: BackendRequest,
+    steps: int,
+    guidance: float,
+    label: str,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    lock: threading.Lock,
+    **extra,
+) -> np.ndarray:
+    """One image from a stock diffusers SD pipeline, seeded on the CPU (same seed, same noise on any device)."""
+    import torch
+
+    generator = torch.Generator(device="cpu").manual_seed(request.seed)
+    with lock, torch.inference_mode():
+        output = pipe(
+            prompt=prompt,
+            negative_prompt="",
+            height=request.size_px,
+            width=request.size_px,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=generator,
+            output_type="np",
+            callback_on_step_end=step_callback(progress, cancel, steps, label),
+            **extra,
+        )
+    return to_uint8(output.images[0])
+
+
+def device_and_dtype(settings: Settings):
+    from core.models.device import choose_device, choose_dtype
+
+    device = choose_device(settings.device)
+    return device, choose_dtype(device, settings.dtype)
+
+
+def resolve_base(repo_setting: str, settings: Settings) -> Path:
+    """The base model folder of a peer generator (a maintained mirror; downloads unless offline)."""
+    from core.models.checkpoints import resolve_weights
+
+    repo = getattr(settings, repo_setting)
+    return resolve_weights(repo, settings, what="base model", skip_parts=("safety_checker", "feature_extractor")).path
+
+
+def load_sd_pipeline(cls, folder: Path, dtype, **components):
+    """`cls.from_pretrained(folder)` without the safety checker, errors translated."""
+    try:
+        return cls.from_pretrained(
+            folder,
+            dtype=dtype,
+            local_files_only=True,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+            **components,
+        )
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        raise ModelUnavailableError(
+            f"The model at {folder} could not be loaded: {str(err).splitlines()[0]}",
+            "The folder may be incomplete: download it again with `python -m core download`.",
+        ) from err

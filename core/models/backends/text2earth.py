@@ -1,0 +1,115 @@
+"""Text2Earth as a backend: a text prompt with a resolution prefix set from the footprint's ground size.
+
+Text2Earth reads the resolution from a prompt prefix "<level>_GOOGLE_LEVEL_" (Google Maps level
+10..18, resolution 2^(17 - level) m per pixel, per its README); its own pipeline file, shipped in
+the Hub repository (`pipeline_text2earth_diffusion.py`), turns the prefix into the UNet's class label.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+from core.config import Settings
+from core.models.backends.base import Backend, BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.registry import BackendInfo
+from core.models.backends.sd_common import device_and_dtype, load_sd_pipeline, run_pipeline, spatial_prompt
+
+MIN_LEVEL, MAX_LEVEL = 10, 18
+
+
+def resolution_level(gsd_m: float) -> int:
+    """The Google Maps level whose 2^(17 - level) m/px is nearest to gsd_m (in log scale), clamped to 10..18."""
+    if not math.isfinite(gsd_m) or gsd_m <= 0:
+        raise ValueError(f"ground size {gsd_m!r} must be a positive number of metres")
+    return max(MIN_LEVEL, min(MAX_LEVEL, round(17 - math.log2(gsd_m))))
+
+
+def resolution_prompt(gsd_m: float, text: str) -> str:
+    return f"{resolution_level(gsd_m)}_GOOGLE_LEVEL_{text}"
+
+
+class Text2EarthBackend(Backend):
+    def __init__(self, info: BackendInfo, pipe, origin: str = "") -> None:
+        self.info = info
+        self.backend_id = info.backend_id
+        self.uses = info.uses
+        self.pipe = pipe
+        self.origin = origin
+        self._lock = threading.Lock()
+
+    def generate(
+        self,
+        request: BackendRequest,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> BackendResult:
+        started = time.perf_counter()
+        request = request.with_place()
+        level = resolution_level(request.ground_m_per_px)
+        prompt = resolution_prompt(request.ground_m_per_px, spatial_prompt(request))
+        steps = request.num_inference_steps or self.info.default_steps
+        guidance = self.info.default_guidance if request.guidance_scale is None else request.guidance_scale
+        image = run_pipeline(
+            self.pipe,
+            prompt=prompt,
+            request=request,
+            steps=steps,
+            guidance=guidance,
+            label=self.backend_id,
+            progress=progress,
+            cancel=cancel,
+            lock=self._lock,
+        )
+        warnings = [f"{self.backend_id} has random weights: it produces noise."] if self.info.is_tiny else []
+        if 2.0 ** (17 - level) != request.ground_m_per_px:
+            warnings.append(
+                f"Text2Earth's nearest level {level} is {2.0 ** (17 - level):g} m/px; the footprint is "
+                f"{request.ground_m_per_px:g} m/px."
+            )
+        return BackendResult(
+            image=image,
+            backend_id=self.backend_id,
+            prompt=prompt,
+            conditioning={"google_level": level, "level_m_per_px": 2.0 ** (17 - level), "weights": self.origin},
+            ignored=request.ignored_by(self.uses),
+            warnings=tuple(warnings),
+            timings_s={"total_s": time.perf_counter() - started},
+        )
+
+
+def build_tiny_text2earth_pipeline(seed: int = 0):
+    """A tiny random text-to-image SD pipeline (noise) standing in for Text2Earth's architecture."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+
+    from core.models.backends.tiny_unets import build_tiny_sd_parts, build_tiny_unet
+
+    return StableDiffusionPipeline(
+        **build_tiny_sd_parts(seed),
+        unet=build_tiny_unet(seed + 3),
+        scheduler=EulerDiscreteScheduler(steps_offset=1),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
+def load_text2earth(info: BackendInfo, settings: Settings) -> Text2EarthBackend:
+    """Load Text2Earth from checkpoints/, the HF cache or the Hub, with its own pipeline file."""
+    if info.is_tiny:
+        return Text2EarthBackend(info, build_tiny_text2earth_pipeline())
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+
+    from core.models.backends.download import fetch_text2earth_pipeline_file
+    from core.models.checkpoints import resolve_weights
+
+    device, dtype = device_and_dtype(settings)
+    repo = info.options["repo"]
+    folder = resolve_weights(repo, settings, skip_parts=("safety_checker", "feature_extractor")).path
+    pipeline_file = fetch_text2earth_pipeline_file(folder, repo, settings)
+    scheduler = EulerDiscreteScheduler.from_pretrained(folder, subfolder="scheduler")  # as its README runs it
+    pipe = load_sd_pipeline(
+        StableDiffusionPipeline, folder, dtype, scheduler=scheduler, custom_pipeline=str(pipeline_file)
+    )
+    return Text2EarthBackend(info, pipe.to(device), origin=str(folder))
