@@ -56,6 +56,12 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="ControlNet strength 0..2 (default: the ControlNet's own, 0.5 for the InstantX ones, else 1)",
     )
+    group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
+    """--mode and --strength (generate, timelapse): text-to-image, ControlNet or image-to-image."""
+    group = parser.add_argument_group("mode")
     group.add_argument(
         "--mode",
         choices=("text", "controlnet", "img2img"),
@@ -68,7 +74,6 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_STRENGTH,
         help=f"img2img: how much of the start image is redrawn, 0..1 (default {DEFAULT_STRENGTH})",
     )
-    group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
@@ -94,6 +99,11 @@ def scenario_from(args: argparse.Namespace):
     if pct is None:
         pct = 0.0 if scale is None else (scale - 1.0) * 100.0
     return Scenario.of_change(args.temp_delta, pct, args.rad_delta, name=args.scenario_name)
+
+
+def strength_from(args: argparse.Namespace) -> float:
+    """--strength where the command has it, else the default."""
+    return getattr(args, "strength", DEFAULT_STRENGTH)
 
 
 def mode_from(args: argparse.Namespace, conditioned: bool) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from core.commands._common import point_from
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_sampling_arguments,
     add_scenario_arguments,
@@ -21,6 +22,7 @@ from core.commands._generation_args import (
     read_control_image,
     scenario_from,
     spec_from,
+    strength_from,
 )
 from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
 from core.config import Settings
@@ -48,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output PNG (prompt, seed, model, climate in its metadata)")
     parser.add_argument("--recipe-out", help="recipe JSON to write (default: OUT with .recipe.json)")
     parser.add_argument("--geotiff", help="also write a GeoTIFF on the footprint's UTM grid (with the same tags)")
@@ -84,7 +87,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
-        strength=args.strength,
+        strength=strength_from(args),
         state=state,
         country=country,
         word_mode=args.words,

@@ -12,6 +12,7 @@ from pathlib import Path
 from core.commands._common import add_point_arguments, point_from
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_sampling_arguments,
     add_scenario_arguments,
@@ -21,6 +22,7 @@ from core.commands._generation_args import (
     read_control_image,
     scenario_from,
     spec_from,
+    strength_from,
 )
 from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
 from core.config import Settings
@@ -53,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames-dir", help="also save every frame as a PNG with metadata here")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output .gif or .mp4")
 
 
@@ -86,7 +89,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         if controlnet and not args.control_image
         else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
-        strength=args.strength,
+        strength=strength_from(args),
         state=state,
         country=country,
         word_mode=args.words,
