@@ -198,8 +198,9 @@ def build_tiny_transformer(seed: int = 0):
     ).eval()
 
 
-def build_tiny_vae(seed: int = 0):
-    """A tiny AutoencoderKL with SD3's 8x downsampling (random weights)."""
+def build_tiny_vae(seed: int = 0, latent_channels: int = LATENT_CHANNELS):
+    """A tiny AutoencoderKL with SD3's 8x downsampling (random weights); 16 latent channels as SD3's
+    (SD 1.5 / 2.1 style peers pass 4)."""
     import torch
     from diffusers import AutoencoderKL
 
@@ -212,7 +213,7 @@ def build_tiny_vae(seed: int = 0):
         up_block_types=("UpDecoderBlock2D",) * levels,
         block_out_channels=VAE_CHANNELS,
         layers_per_block=1,
-        latent_channels=LATENT_CHANNELS,
+        latent_channels=latent_channels,
         norm_num_groups=4,
         sample_size=SAMPLE_SIZE * 8,
         use_quant_conv=False,
