@@ -110,6 +110,12 @@ class LoadedPipeline:
         elif mode == "text":
             target = self.pipe
         else:
+            channels = self.pipe.transformer.config.in_channels
+            if mode == "inpaint" and channels not in (16, 33):
+                raise BadRequestError(
+                    f"Inpainting needs an SD3 model with 16 latent channels; {self.model_id} has {channels}.",
+                    "Use sd3-medium or another SD3 model (tiny-random has 4 latent channels).",
+                )
             target = self._mode_pipes.get(mode)
             if target is None:
                 import diffusers

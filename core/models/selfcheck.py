@@ -229,11 +229,14 @@ def run_selfcheck(
     timed("text", steps, lambda: generate_images(request, engine, settings).image)
     img2img = request.replace(mode="img2img", control_image=real_image, strength=0.6)
     timed("img2img 0.6", max(1, int(steps * 0.6)), lambda: generate_images(img2img, engine, settings).image)
-    timed(
-        "inpaint (centre square)",
-        steps,
-        lambda: fill_clouds(real_image, square_mask(size_px), engine, request.prompts(), num_inference_steps=steps),
-    )
+    if loaded.pipe.transformer.config.in_channels in (16, 33):
+        timed(
+            "inpaint (centre square)",
+            steps,
+            lambda: fill_clouds(real_image, square_mask(size_px), engine, request.prompts(), num_inference_steps=steps),
+        )
+    else:
+        report.notes.append("inpainting skipped: the model has 4 latent channels (SD3 inpainting needs 16)")
     for controlnet in controlnets:
         cache.get(ModelSpec(model_id, device=device, dtype=dtype, controlnet=controlnet))
         scale = loaded.controlnet_profile.conditioning_scale if loaded.controlnet_profile else 1.0

@@ -37,8 +37,16 @@ def test_scl_mask_takes_cloud_and_shadow_classes_and_upsamples_by_nearest():
     assert grown[:26].all() and not grown[26:].any()
 
 
-def test_inpainting_leaves_unmasked_pixels_identical(settings):
-    engine = Engine(load_pipeline(ModelSpec("tiny-random"), settings.with_(offline=True)))
+def test_inpainting_leaves_unmasked_pixels_identical(settings, tmp_path):
+    from core.errors import BadRequestError
+    from core.models.tiny import INPAINT_LATENT_CHANNELS, build_tiny_pipeline
+
+    # SD3 inpainting needs SD3's 16 latent channels: a tiny SD3 saved with them, loaded as users load a folder
+    folder = tmp_path / "tiny-sd3-16ch"
+    build_tiny_pipeline(seed=0, latent_channels=INPAINT_LATENT_CHANNELS).save_pretrained(folder)
+    engine = Engine(load_pipeline(ModelSpec(str(folder)), settings.with_(offline=True)))
+    with pytest.raises(BadRequestError, match="16 latent channels"):
+        load_pipeline(ModelSpec("tiny-random"), settings.with_(offline=True)).pipeline_for("inpaint")
     image = real_image(64)
     mask = np.zeros((64, 64), bool)
     mask[10:40, 20:50] = True

@@ -45,7 +45,6 @@ def test_selfcheck_runs_every_mode_on_the_real_scene_with_one_base(replay_server
     assert [run.label for run in report.runs] == [
         "text [noise]",
         "img2img 0.6 [noise]",
-        "inpaint (centre square) [noise]",
         "controlnet tiny-random [noise]",
     ]
     assert report.load_counts == {"base": 1, "controlnet": 1, "lora": 0}  # one base for all modes
@@ -55,7 +54,8 @@ def test_selfcheck_runs_every_mode_on_the_real_scene_with_one_base(replay_server
     resized = np.asarray(Image.fromarray(scene.image).resize((64, 64), Image.Resampling.LANCZOS))
     assert np.array_equal(report.real_image, resized)  # the real fixture scene, at the check's size
     sheet = contact_sheet(report)
-    assert sheet.shape == (256 + 22, 256 * 5, 3)
+    assert sheet.shape == (256 + 22, 256 * 4, 3)
+    assert any("inpainting skipped" in note for note in report.notes)
     assert not np.array_equal(sheet[22:, :256], sheet[22:, 256:512])  # real | generated differ
     data = json.loads(json.dumps(report.as_dict()))
     assert data["device"] == "cpu" and all(r["seconds_per_step"] > 0 for r in data["runs"])

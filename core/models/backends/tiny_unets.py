@@ -65,7 +65,7 @@ def build_tiny_sd_parts(seed: int = 0) -> dict:
     return {
         "tokenizer": tokenizer,
         "text_encoder": build_tiny_text_encoder(tokenizer, seed + 1),
-        "vae": build_tiny_vae(seed + 2, latent_channels=4),  # SD 1.5 / 2.1 latents have 4 channels
+        "vae": build_tiny_vae(seed + 2),
     }
 
 
