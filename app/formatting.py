@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import datetime
 
 TINY_MODEL_ID = "tiny-random"
 DOWNLOAD_HINT = (
@@ -21,25 +20,29 @@ GATED_HINT = (
 )
 
 
-def model_banner(model_id: str, weights_present: bool | None, detail: str = "") -> str:
-    """The Markdown banner above the app: empty when a real model with weights is configured.
+def model_notice(model_id: str, weights_present: bool | None) -> str:
+    """The one line end users see about the model: '' for a real model whose weights are here.
 
-    Args:
-        model_id: the configured model id or path.
-        weights_present: True when the weights are on disk, False when not, None when unknown.
-        detail: an extra sentence (e.g. why the weights could not be found).
+    Users cannot fix missing weights, so they are only told what works; how to fix it goes to the
+    server log (`operator_message`), for whoever runs the server.
     """
     if model_id == TINY_MODEL_ID:
+        return "Test model `tiny-random`: generated images are **noise**, not predictions."
+    if weights_present is False:
         return (
-            "⚠️ **Model `tiny-random`**: a tiny randomly initialised SD3 for tests and smoke checks. "
-            "It runs the whole pipeline in seconds but its images are **noise**, not predictions. " + DOWNLOAD_HINT
+            f"Generating is not available on this server yet (the weights of `{model_id}` are missing). "
+            "Observing real imagery and climate works."
         )
+    return ""
+
+
+def operator_message(model_id: str, weights_present: bool | None, detail: str = "") -> str:
+    """What the person running the server should do about the model ('' when nothing), for the log."""
+    if model_id == TINY_MODEL_ID:
+        return f"Model tiny-random: images are noise (for tests). For real images: {DOWNLOAD_HINT}"
     if weights_present is False:
         how = detail or DOWNLOAD_HINT
-        return (
-            f"⚠️ **The weights of `{model_id}` are not on this machine**, so generating will fail until they are. "
-            f"{how} {GATED_HINT} Observing real imagery and climate works without them."
-        )
+        return f"The weights of {model_id} are not on this machine: generating will fail. {how} {GATED_HINT}"
     return ""
 
 
@@ -71,49 +74,54 @@ def format_timings(timings_s: Mapping[str, float]) -> str:
     return ", ".join(f"{name.removesuffix('_s')} {seconds:.2f} s" for name, seconds in timings_s.items())
 
 
+def format_climate_values(climate) -> str:
+    """`format_climate` of a ClimateValues."""
+    return format_climate(climate.temp_c, climate.precip_mm_day, climate.solar_mj_m2_day)
+
+
+def climate_boxes(climate) -> tuple[str, str, str]:
+    """The observed climate as the three boxes show it (rounded to their display precision); '' when missing."""
+    if climate is None:
+        return "", "", ""
+    return f"{climate.temp_c:.1f}", f"{climate.precip_mm_day:.2f}", f"{climate.solar_mj_m2_day:.1f}"
+
+
+def observed_line(month: str, scene, climate, land_cover: str | None) -> str:
+    """One line under the month: what was observed there, each part on its own."""
+    if scene is not None:
+        image = f"Sentinel-2 {scene.acquired:%Y-%m-%d}, {format_percent(scene.cloud_fraction)} cloud"
+    else:
+        # The reason is long (scene search, cloud cover): it is in the toast and the Climate tab.
+        image = "⚠️ no Sentinel-2 image this month"
+    climate_text = format_climate_values(climate) if climate else "⚠️ no climate"
+    return f"**{month}** · {image} · {climate_text} · {land_cover or '⚠️ choose a land cover'}"
+
+
 def format_observation(
     *,
     point_label: str,
     place_label: str,
     month: str,
-    acquired: datetime,
-    scene_id: str,
-    cloud_fraction: float,
-    nodata_fraction: float,
-    provider: str,
+    scene,
+    scene_problem: str,
     climate_line: str | None,
     land_cover_line: str,
 ) -> str:
-    """Markdown that goes beside the observed image."""
-    lines = [
-        f"**{place_label}** ({point_label}) — {month}",
-        "",
-        f"- Acquired: {acquired.strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Scene: `{scene_id}` ({provider})",
-        f"- Cloud cover over the footprint: {format_percent(cloud_fraction)}",
-    ]
-    if nodata_fraction > 0.005:
-        lines.append(f"- No-data pixels: {format_percent(nodata_fraction)}")
+    """Markdown with the observation's details (scene or why there is none, climate, land cover)."""
+    lines = [f"**{place_label}** ({point_label}) — {month}", ""]
+    if scene is not None:
+        lines += [
+            f"- Acquired: {scene.acquired.strftime('%Y-%m-%d %H:%M UTC')}",
+            f"- Scene: `{scene.scene_id}` ({scene.provider})",
+            f"- Cloud cover over the footprint: {format_percent(scene.cloud_fraction)}",
+        ]
+        if scene.nodata_fraction > 0.005:
+            lines.append(f"- No-data pixels: {format_percent(scene.nodata_fraction)}")
+    else:
+        lines.append(f"- No Sentinel-2 image: {scene_problem}")
     lines.append(f"- Climate this month (NASA POWER): {climate_line or 'not available'}")
     lines.append(f"- Land cover: {land_cover_line}")
     return "\n".join(lines)
-
-
-def format_metrics(values: Mapping[str, float | str | None]) -> str:
-    """A Markdown table of metric name -> value (numbers to 3 decimals, text as given)."""
-    rows = ["| metric | value |", "|---|---|"]
-    for name, value in values.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            shown = format_number(float(value), 3)
-        else:
-            shown = str(value) if value is not None else "—"
-        rows.append(f"| {name} | {shown} |")
-    return "\n".join(rows)
-
-
-def scenario_label(temp_delta_c: float, precip_pct: float) -> str:
-    """A caption like '+2.0 °C, -20 % precip' for a scenario variant."""
-    return f"{temp_delta_c:+.1f} °C, {precip_pct:+.0f} % precip"
 
 
 def safe_filename(*parts: object) -> str:
@@ -128,3 +136,45 @@ def point_stem(lat: float, lon: float) -> str:
     ns = "N" if lat >= 0 else "S"
     ew = "E" if lon >= 0 else "W"
     return f"{abs(lat):.4f}{ns}_{abs(lon):.4f}{ew}"
+
+
+def scenario_stem(scenario) -> str:
+    """A file-name part for a `Scenario`, e.g. 't+2_p-30' ('today' for none)."""
+    if scenario.is_today:
+        return "today"
+    change = scenario.change_for(None)
+    return f"t{change.temp_delta_c:+g}_p{change.precip_change_pct:+g}"
+
+
+def is_noise(model_id: str) -> bool:
+    """The tiny random test model: its images are noise, and every label says so."""
+    return model_id == TINY_MODEL_ID
+
+
+def format_comparison(comparison) -> str:
+    """Scenario vs today, then today and the scenario vs the real image, then how to read them.
+
+    Metrics without weights on the server are named once at the end, without their long reasons.
+    """
+    versus = comparison.versus_today
+    parts = [
+        f"scenario vs today: SSIM **{format_number(versus.get('ssim'), 3)}**, PSNR "
+        f"{format_number(versus.get('psnr'), 1, 'dB')}"
+    ]
+    missing: list[str] = []
+    for name in ("today", "scenario"):
+        shown = comparison.metrics.get(name) or {}
+        numbers = []
+        for label, value in shown.items():
+            short = label.split(" (")[0]
+            if isinstance(value, (int, float)):
+                numbers.append(f"{short} {format_number(value, 1 if 'PSNR' in short else 3)}")
+            elif short not in missing:
+                missing.append(short)
+        if numbers:
+            parts.append(f"{name} vs real: " + ", ".join(numbers))
+    if comparison.real is None:
+        parts.append("no real image this month")
+    if missing:
+        parts.append(f"{', '.join(missing)}: weights not on this server")
+    return " · ".join(parts) + f"\n\nHow to read: {comparison.how_to_read}"

@@ -30,9 +30,14 @@ _HTML_TEMPLATE = """
 
 _CSS_TEMPLATE = """
 .eco-map-wrap { position: relative; }
-.eco-map { height: 420px; width: 100%; border-radius: 8px; background: #dfe8ef; cursor: crosshair; }
+.eco-map { height: var(--eco-map-height, 520px); width: 100%; border-radius: 8px; background: #dfe8ef;
+  cursor: crosshair; }
 .eco-map-note { position: absolute; left: 56px; top: 10px; z-index: 1000; padding: 4px 8px;
   background: rgba(255,255,255,0.9); border-radius: 4px; font-size: 12px; color: #333; }
+.eco-blend { background: rgba(255,255,255,0.92); padding: 4px 8px; border-radius: 6px; font: 12px sans-serif;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+.eco-blend input { width: 120px; vertical-align: middle; }
+.eco-blend .eco-ai { color: #b00; font-weight: bold; }
 """
 
 # `element`, `trigger`, `props` and `watch` are provided by gr.HTML.
@@ -54,7 +59,7 @@ function start() {
   osm.addTo(map);
   L.control.layers({ 'OpenStreetMap': osm, 'Satellite (Esri World Imagery)': sat }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
-  // A 10° graticule keeps the map readable when no tiles load (offline).
+  // A 10 degree graticule keeps the map readable when no tiles load (offline).
   const grid = { color: '#8aa', weight: 0.6, opacity: 0.7, interactive: false };
   for (let lat = -80; lat <= 80; lat += 10) { L.polyline([[lat, -180], [lat, 180]], grid).addTo(map); }
   for (let lon = -180; lon <= 180; lon += 10) { L.polyline([[-85, lon], [85, lon]], grid).addTo(map); }
@@ -65,27 +70,97 @@ function start() {
   });
   let marker = null;
   let square = null;
-  function drawPoint(lat, lon) {
-    if (marker) { marker.setLatLng([lat, lon]); return; }
-    marker = L.circleMarker([lat, lon], { radius: 6, color: '#d33', weight: 2, fillOpacity: 0.8 }).addTo(map);
+  let realLayer = null;
+  let aiLayer = null;
+  let shownKey = null;
+  // The real image and the generated one lie on the footprint; the slider fades between them.
+  const Blend = L.Control.extend({
+    onAdd() {
+      const div = L.DomUtil.create('div', 'eco-blend');
+      div.innerHTML = '<span>real</span> <input type="range" min="0" max="100" value="100" '
+        + 'aria-label="Generated image opacity"> <span class="eco-ai">AI-generated</span>'
+        + '<div class="eco-blend-label"></div>';
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      div.querySelector('input').addEventListener('input', (ev) => {
+        if (aiLayer) aiLayer.setOpacity(Number(ev.target.value) / 100);
+      });
+      return div;
+    },
+  });
+  const blend = new Blend({ position: 'bottomleft' });
+  let blendShown = false;
+  function footprintBounds(lat, lon) {
+    // 5.12 km square around the point, drawn at once on click; Python sends the exact UTM square.
+    const half = 2560.0;
+    const dLat = half / 111320.0;
+    const dLon = half / (111320.0 * Math.max(Math.cos(lat * Math.PI / 180), 0.01));
+    return [[lat - dLat, lon - dLon], [lat + dLat, lon + dLon]];
+  }
+  function drawPoint(lat, lon, pending) {
+    const style = pending
+      ? { radius: 7, color: '#d33', weight: 2, fillOpacity: 0.25, dashArray: '3 3' }
+      : { radius: 6, color: '#d33', weight: 2, fillOpacity: 0.8, dashArray: null };
+    if (!marker) { marker = L.circleMarker([lat, lon], style).addTo(map); }
+    else { marker.setLatLng([lat, lon]); marker.setStyle(style); }
+    marker.getElement()?.classList.add('eco-marker');
+  }
+  function drawSquare(layer) {
+    if (square) { map.removeLayer(square); }
+    square = layer.addTo(map);
+  }
+  function clearOverlays() {
+    if (realLayer) { map.removeLayer(realLayer); realLayer = null; }
+    if (aiLayer) { map.removeLayer(aiLayer); aiLayer = null; }
+    if (blendShown) { map.removeControl(blend); blendShown = false; }
+    delete box.dataset.overlay;
+  }
+  function drawOverlays(state) {
+    const key = JSON.stringify([state.real, state.generated]);
+    if (key === shownKey) return;
+    shownKey = key;
+    clearOverlays();
+    if (state.real) {
+      realLayer = L.imageOverlay(state.real.url, state.real.bounds, { opacity: 1, interactive: false }).addTo(map);
+    }
+    if (state.generated) {
+      aiLayer = L.imageOverlay(state.generated.url, state.generated.bounds, {
+        opacity: 1, interactive: false, className: 'eco-ai-overlay', alt: state.generated.label,
+      }).addTo(map);
+      blend.addTo(map);
+      blendShown = true;
+      blend.getContainer().querySelector('input').value = 100;
+      blend.getContainer().querySelector('.eco-blend-label').textContent = state.generated.label || '';
+      box.dataset.overlay = state.generated.url;
+    }
+    if (square) square.bringToFront();
   }
   function drawState() {
     let state = null;
     try { state = JSON.parse(props.value || 'null'); } catch (err) { return; }
     if (!state || typeof state.lat !== 'number') return;
-    drawPoint(state.lat, state.lon);
-    if (square) { map.removeLayer(square); square = null; }
+    drawPoint(state.lat, state.lon, false);
     if (state.footprint) {
-      square = L.geoJSON(state.footprint, { style: { color: '#ff7a00', weight: 2, fillOpacity: 0.08 } }).addTo(map);
-      // Zoom in on typed or searched points, and on clicks made from far out (the square would be a dot).
-      if (state.fly || map.getZoom() < 6) { map.fitBounds(square.getBounds(), { maxZoom: 12, padding: [40, 40] }); }
+      drawSquare(L.geoJSON(state.footprint, { style: { color: '#ff7a00', weight: 2, fillOpacity: 0.04 } }));
+      // Zoom in on typed or searched points and on results (the square would be a dot from far out).
+      if (state.fly) { map.fitBounds(square.getBounds(), { maxZoom: 13, padding: [60, 60] }); }
     }
+    drawOverlays(state);
     box.dataset.lat = String(state.lat);
     box.dataset.lon = String(state.lon);
   }
   map.on('click', (e) => {
-    // The marker moves when Python accepts the point (a click in the sea is refused).
     const ll = e.latlng.wrap();
+    // Marker and footprint at once, before Python answers; the old overlays belong to the old point.
+    box.dataset.clickLat = String(ll.lat);
+    box.dataset.clickLon = String(ll.lng);
+    shownKey = null;
+    clearOverlays();
+    drawPoint(ll.lat, ll.lng, true);
+    drawSquare(L.rectangle(footprintBounds(ll.lat, ll.lng), { color: '#ff7a00', weight: 2, fillOpacity: 0.04,
+      dashArray: '4 4', interactive: false }));
+    box.dataset.markerAt = String(performance.now());
+    if (map.getZoom() < 6) { map.setView([ll.lat, ll.lng], 11); }
     trigger('__EVENT__', { lat: ll.lat, lon: ll.lng });
   });
   watch('value', drawState);
@@ -108,16 +183,39 @@ def leaflet_head(base_url: str) -> str:
     return f'<link rel="stylesheet" href="{base_url}/leaflet.css">\n<script src="{base_url}/leaflet.js"></script>'
 
 
-def map_value(lat: float, lon: float, footprint_geojson: dict | None, fly: bool = False) -> str:
-    """The JSON the page draws: a marker at (lat, lon) and the footprint polygon.
+def map_value(
+    lat: float,
+    lon: float,
+    footprint_geojson: dict | None,
+    fly: bool = False,
+    real: Mapping | None = None,
+    generated: Mapping | None = None,
+) -> str:
+    """The JSON the page draws: a marker at (lat, lon), the footprint polygon and image overlays.
 
     Args:
         lat: latitude in degrees.
         lon: longitude in degrees.
-        footprint_geojson: the footprint as GeoJSON (from `core.geo.Footprint.geojson()`).
+        footprint_geojson: the footprint as GeoJSON (from `Footprint.geojson()`).
         fly: whether the map should zoom to the footprint (typed points and searches, not clicks).
+        real: the observed image on the footprint (`image_overlay(...)`), or None.
+        generated: the generated image on the footprint (`image_overlay(...)`), or None; the map
+            then shows an opacity slider between the real and the generated image.
     """
-    return json.dumps({"lat": lat, "lon": lon, "footprint": footprint_geojson, "fly": fly})
+    return json.dumps(
+        {"lat": lat, "lon": lon, "footprint": footprint_geojson, "fly": fly, "real": real, "generated": generated}
+    )
+
+
+def image_overlay(url: str, bbox: tuple[float, float, float, float], label: str = "") -> dict:
+    """An image drawn on a (min_lon, min_lat, max_lon, max_lat) box, in Leaflet's [[S, W], [N, E]] order."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return {"url": url, "bounds": [[min_lat, min_lon], [max_lat, max_lon]], "label": label}
+
+
+def served_url(path: str | os.PathLike) -> str:
+    """The URL under which Gradio serves a file of an allowed folder (see `launch(allowed_paths=...)`)."""
+    return f"/gradio_api/file={os.fspath(path)}"
 
 
 def build_map(base_url: str) -> gr.HTML:

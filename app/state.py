@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,17 +94,38 @@ class CancelRegistry:
 
 @dataclass
 class Observation:
-    """The last observed month of a session (kept in gr.State): the compare view's reference."""
+    """The last observation of a session (kept in gr.State): what "today" and "real" refer to.
+
+    `image` is None when the month has no scene; `climate` is None when POWER has no value.
+    """
 
     lat: float
     lon: float
     month: str
-    image: Any  # np.uint8 H x W x 3
-    metadata: dict = field(default_factory=dict)
+    image: Any = None  # np.uint8 H x W x 3, or None
+    image_path: str | None = None  # the PNG the map overlays (served from the output folder)
+    acquired: str | None = None
     climate: dict | None = None  # ClimateValues.as_dict() of the month, when POWER had it
     land_cover: str | None = None
     state: str | None = None
     country: str = ""
+    footprint: dict | None = None  # GeoJSON polygon of the footprint
+    bbox: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     def matches(self, lat: float, lon: float, month: str) -> bool:
-        return abs(self.lat - lat) < 1e-9 and abs(self.lon - lon) < 1e-9 and self.month == month
+        return abs(self.lat - lat) < 1e-6 and abs(self.lon - lon) < 1e-6 and self.month == month
+
+
+@dataclass
+class GeneratedResults:
+    """The last Generate of a session (gr.State): where its images lie, for the map overlay."""
+
+    lat: float
+    lon: float
+    month: str
+    footprint: dict | None
+    bbox: tuple[float, float, float, float]
+    image_path: str
+    label: str
+    real_path: str | None = None
+    real_label: str = ""

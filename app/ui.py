@@ -8,13 +8,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from app.formatting import model_banner
+from app.formatting import model_notice, operator_message
 from app.handlers import Handlers
 from app.layout import CSS, build_blocks
 from app.map_picker import leaflet_url
-from app.model_status import weights_status
 from app.state import AppConfig
 from core.config import Settings
+from core.land_cover_classes import LAND_COVER_CLASSES
+from core.services import MODEL_IDS, weights_status
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ def build_ui(
         output_dir: where exports are written; a folder under the system temp dir when None.
         leaflet_base_url: Leaflet's `dist` URL; `ECOMAPPER_LEAFLET_URL` or the CDN when None.
     """
-    from core.models.registry import MODEL_IDS
-    from core.sources.landcover import LAND_COVER_CLASSES
-
     resolved = settings or Settings.from_env()
     config = AppConfig(
         settings=resolved,
@@ -53,11 +51,14 @@ def build_ui(
     )
     config.output_dir.mkdir(parents=True, exist_ok=True)
     present, detail = weights_status(model, resolved)
-    banner = model_banner(model, present, detail)
-    if banner:
-        log.warning("%s", banner.replace("**", "").replace("`", ""))
+    for_operator = operator_message(model, present, detail)
+    if for_operator:
+        log.warning("%s", for_operator.replace("`", ""))
     choices = list(dict.fromkeys([model, *MODEL_IDS]))
-    demo = build_blocks(Handlers(config), banner, choices, tuple(LAND_COVER_CLASSES))
+    handlers = Handlers(config)
+    demo = build_blocks(handlers, model_notice(model, present), choices, tuple(LAND_COVER_CLASSES))
+    # The place look-up loads in the background now, so the first click finds it warm.
+    handlers.warm_up_in_background()
     demo.queue(max_size=MAX_QUEUE_SIZE)
     demo.ecomapper_config = config  # read by tests and benchmarks (allowed paths, output folder)
     return demo

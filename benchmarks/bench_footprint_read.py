@@ -67,6 +67,7 @@ def measure(server, settings, name: str, path: Path, label: str, point: Point = 
     before = server.bytes_served(name)
     requests_before = len(server.requests_to(f"/files/{name}"))
     read = read_footprint(server.file_url(name), footprint, settings, indexes=[1, 2, 3])
+    server.wait_idle()  # an answer GDAL abandoned may still be going out: count all of it
     transferred = server.bytes_served(name) - before
     count = len(server.requests_to(f"/files/{name}")) - requests_before
     header, tile_bytes, tiles = physical_minimum(path, footprint)

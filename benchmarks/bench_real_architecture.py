@@ -5,7 +5,7 @@ parameters, fills it with random bfloat16 weights and times one denoising step w
 (batch 2: conditional and unconditional) at 256 px and 512 px, with the peak resident memory,
 beside the FLOPs counted by torch's FlopCounterMode on the meta device. Then one VAE decode of the
 real SD3 VAE at 512 px. The measured activation peaks feed the memory table it prints last
-(`core.models.memory`), which the README shows. Skips with a message when the machine has too
+(`core.models.memory_table`), which the README shows. Skips with a message when the machine has too
 little free memory.
 
 Run: .venv/bin/python benchmarks/bench_real_architecture.py [--sizes 256 512] [--no-vae]
@@ -120,7 +120,7 @@ def main() -> int:
     import torch
 
     from core.models.architectures import build_empty_part, parameter_count
-    from core.models.memory import memory_table_markdown
+    from core.models.memory_table import memory_table_markdown
     from core.models.registry import KNOWN_MODELS
 
     dtype = torch.bfloat16

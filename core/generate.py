@@ -415,8 +415,10 @@ class TimeSeriesRequest:
         climates: the observed climate per month; None fetches it from NASA POWER (core.sources.climate).
         chain: "independent" (frames share the seed, batched; a consistent look) or "controlnet"
             (frame 1 conditioned on the real image, each later frame on the frame before).
-        batch_size: frames per pipeline call in independent mode (1 keeps pixels identical to
-            single-image runs; larger batches are faster on a GPU).
+        batch_size: frames per pipeline call in independent mode; None (default) takes as many as
+            fit in the device's free memory (`core.models.memory`). 1 keeps pixels identical to
+            single-image runs; batched frames may differ from them by one 8-bit level at a few
+            pixels (batched matrix products round differently).
     """
 
     base: GenerationRequest
@@ -426,7 +428,7 @@ class TimeSeriesRequest:
     precip_scale: float = 1.0
     climates: tuple[tuple[Month, ClimateValues], ...] | None = None
     chain: str = "independent"
-    batch_size: int = 1
+    batch_size: int | None = None
     scenario: Scenario | None = None
 
     def __post_init__(self) -> None:
@@ -452,8 +454,7 @@ class TimeSeriesRequest:
             raise BadRequestError(f"Unknown chain {self.chain!r}.", f"Use one of {', '.join(SERIES_CHAINS)}.")
         if self.chain == "controlnet" and self.base.mode != "controlnet":
             object.__setattr__(self, "base", _as_controlnet(self.base, self.start))
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 64:
-            raise BadRequestError(f"The batch size {self.batch_size!r} is not 1..64.", "Use 1 on a CPU.")
+        _check_batch_size(self.batch_size)
         if self.climates is not None:
             given = dict(self.climates)
             missing = [str(m) for m in months if m not in given]
@@ -466,6 +467,13 @@ class TimeSeriesRequest:
     @property
     def months(self) -> list[Month]:
         return month_range(self.start, self.end)
+
+
+def _check_batch_size(batch_size: object) -> None:
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 64:
+        raise BadRequestError(f"The batch size {batch_size!r} is not 1..64.", "Use 1..64, or None for automatic.")
 
 
 def _as_controlnet(base: GenerationRequest, start: Month) -> GenerationRequest:
@@ -578,7 +586,7 @@ def generate_time_series(
         frames_images, run_timings = eng.run_frames(jobs, mode=mode, batch_size=series.batch_size, **common)
         controls = [control] * len(jobs)
         for key, value in run_timings.items():
-            timings[key] += value
+            timings[key] = timings.get(key, 0.0) + value
     else:
         fetch_started = time.perf_counter()
         control, _ = _resolve_control(base, settings)
@@ -591,7 +599,7 @@ def generate_time_series(
             controls.append(control)
             control = images[0]  # the next month grows out of this one
             for key, value in run_timings.items():
-                timings[key] += value
+                timings[key] = timings.get(key, 0.0) + value
     timings["total_s"] = time.perf_counter() - started
     info = eng.loaded.describe()
     frames = [
@@ -617,15 +625,16 @@ class ScenarioGridRequest:
             or "controlnet" (all cells share the control image).
         temp_deltas_c: warming steps, e.g. (-2, 0, 2, 4).
         precip_scales: precipitation factors, e.g. (0.5, 1.0, 1.5).
-        batch_size: cells per pipeline call (text mode).
+        batch_size: cells per pipeline call (text and ControlNet mode); None: as many as fit in memory.
     """
 
     base: GenerationRequest
     temp_deltas_c: tuple[float, ...] = (-2.0, 0.0, 2.0)
     precip_scales: tuple[float, ...] = (0.5, 1.0, 1.5)
-    batch_size: int = 1
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
+        _check_batch_size(self.batch_size)
         if self.base.climate is None:
             raise BadRequestError(
                 "A scenario grid needs the month's climate to change.", "Give the observed climate of the month."

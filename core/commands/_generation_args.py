@@ -40,6 +40,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cpu-offload", action="store_true", help="model CPU offload (CUDA; saves GPU memory)")
     group.add_argument("--no-t5", action="store_true", help="run without T5 (less memory; loses the climate prompt)")
     group.add_argument("--hf-cache-dir", help="Hugging Face cache folder (default: huggingface_hub's)")
+    group.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the transformer with fused QKV projections (slow first run; pays off over many)",
+    )
 
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +151,10 @@ def load_engine(args: argparse.Namespace, settings, spec=None):
     from core.services import load_engine as load
 
     # the loader logs its warnings (no T5, tiny model makes noise); the CLI shows WARNING and up
-    return load(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
+    engine = load(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
+    if getattr(args, "compile", False):
+        engine.compile()
+    return engine
 
 
 def read_control_image(path: str, size_px: int) -> np.ndarray:

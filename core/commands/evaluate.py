@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-download", action="store_true", help="never download metric weights")
     parser.add_argument("--save-images", action="store_true", help="also write the generated images")
     parser.add_argument(
+        "--batch-size",
+        type=int,
+        help="samples generated and scored together (default: as many as fit in memory; 1 makes the "
+        "scores independent of how samples are grouped, to the last float bit)",
+    )
+    parser.add_argument(
         "--extreme-percentile", type=float, default=10.0, help="extreme climate = beyond the p / 100-p percentiles"
     )
     parser.add_argument("--transformer", help="fully fine-tuned transformer folder (or an original train.py run)")
@@ -107,6 +113,7 @@ def run(args: argparse.Namespace, settings) -> int:
         controlnet=args.controlnet,
         save_images=args.save_images,
         extreme_percentile=args.extreme_percentile,
+        batch_size=args.batch_size,
         transformer=args.transformer,
         control_range=args.control_range,
         caption_preset=args.caption_preset,

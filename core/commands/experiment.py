@@ -43,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     future.add_argument("--steps", type=int, default=50)
     future.add_argument("--guidance", type=float, default=7.5)
     future.add_argument("--text-only", action="store_true", help="text-to-image even when a ControlNet is loaded")
+    future.add_argument(
+        "--ssp",
+        help="fill the CSV's {year}_temp/_pr/_rsds from CMIP6 under this SSP first (needs latitude, longitude); "
+        "the filled CSV is written beside --out",
+    )
 
 
 def _integers(text: str, what: str) -> tuple[int, ...]:
@@ -85,7 +90,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.experiments.future import read_future_csv, run_future
 
     years = _integers(args.years, "years")
-    rows = read_future_csv(args.csv, args.data, years)
+    csv_path = args.csv
+    if args.ssp:
+        from core.sources.projections.future_csv import fill_future_csv
+
+        csv_path = fill_future_csv(
+            args.csv, Path(args.out) / f"projected_{args.ssp}.csv", args.ssp, settings, years,
+            progress=TqdmProgress("CMIP6 projections"),
+        )  # fmt: skip
+        print(f"projected climate ({args.ssp}) written to {csv_path}")
+    rows = read_future_csv(csv_path, args.data, years)
     mode = "controlnet" if loaded.has_controlnet and not args.text_only else "text"
     result = run_future(
         loaded.pipeline_for(mode),

@@ -50,7 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--control-month", metavar="YYYY-MM", help="real image conditioning the first frame (default: start - 1)"
     )
     parser.add_argument("--side-by-side", action="store_true", help="show the real image of each month on the left")
-    parser.add_argument("--batch-size", type=int, default=1, help="frames per pipeline call (GPU; default 1)")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="frames per pipeline call (default: as many as fit in memory)"
+    )
     parser.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
     parser.add_argument("--frames-dir", help="also save every frame as a PNG with metadata here")
     add_model_arguments(parser)

@@ -15,6 +15,7 @@ Bad files are skipped with a reason each (`Dataset.skipped`), never silently.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import math
@@ -301,6 +302,8 @@ def read_dataset(
     *,
     check_pixels: bool = False,
     place_resolver: Callable[[Point], tuple[str | None, str | None]] | None = None,
+    open_images: bool = True,
+    resolve_places: bool = True,
 ) -> Dataset:
     """Read an EcoMapper dataset (folder of location folders, or a CSV file).
 
@@ -311,6 +314,11 @@ def read_dataset(
             and images are decoded lazily.
         place_resolver: point -> (state, country) for samples without an address; defaults to the
             offline reverse geocoder `core.sources.places` when it is installed.
+        open_images: check each PNG's signature and chunk CRCs now (reads every image file). False
+            checks only file sizes, so the scan reads metadata alone and costs the same whatever
+            the images weigh; check the samples you use with `sample_problem` (evaluation does).
+        resolve_places: look up the place of samples without an address now (loads the geocoder).
+            False leaves their `country` None; `with_place` resolves one sample when it is used.
 
     Returns:
         The Dataset; `skipped` lists every unusable file with its reason.
@@ -324,18 +332,21 @@ def read_dataset(
             f"The dataset path {root} does not exist.",
             "Give the folder holding the location folders (or the dataset CSV file).",
         )
-    resolver = place_resolver if place_resolver is not None else _default_place_resolver()
+    resolver = None
+    if resolve_places:
+        resolver = place_resolver if place_resolver is not None else _default_place_resolver()
+    check_image = _check_png_header if open_images else _check_png_size
     if root.is_file():
         if root.suffix.lower() != ".csv":
             raise BadRequestError(f"{root} is a file but not a CSV.", "Give a dataset folder or its CSV file.")
-        samples, skipped = _read_csv(root, resolver)
+        samples, skipped = _read_csv(root, resolver, check_image)
         base = root.parent
     else:
-        samples, skipped = _read_folders(root, resolver)
+        samples, skipped = _read_folders(root, resolver, check_image)
         if not samples and not skipped:
             csv_files = sorted(root.glob("*.csv"))
             for csv_file in csv_files:
-                more, more_skipped = _read_csv(csv_file, resolver)
+                more, more_skipped = _read_csv(csv_file, resolver, check_image)
                 samples += more
                 skipped += more_skipped
         base = root
@@ -359,6 +370,27 @@ def read_dataset(
     return Dataset(root=base, samples=tuple(samples), skipped=tuple(skipped))
 
 
+def default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]] | None:
+    """The offline reverse geocoder (`core.sources.places`), one lookup per point, or None without it."""
+    return _default_place_resolver()
+
+
+def with_place(sample: Sample, resolver: Callable[[Point], tuple[str | None, str | None]] | None) -> Sample:
+    """The sample with its state and country looked up when its metadata has no country.
+
+    Raises:
+        SkipSample: the resolver cannot place the point (e.g. it is in the open sea).
+    """
+    if sample.metadata.country or resolver is None:
+        return sample
+    try:
+        state, country = resolver(sample.metadata.point)
+    except BadRequestError as err:
+        raise SkipSample(f"no place: {err.problem}") from err
+    metadata = dataclasses.replace(sample.metadata, state=sample.metadata.state or state, country=country)
+    return dataclasses.replace(sample, metadata=metadata)
+
+
 def _default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]] | None:
     try:
         from core.sources.places import reverse_geocode
@@ -378,7 +410,7 @@ def _default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]
     return resolve
 
 
-def _read_folders(root: Path, resolver) -> tuple[list[Sample], list[SkippedFile]]:
+def _read_folders(root: Path, resolver, check_image) -> tuple[list[Sample], list[SkippedFile]]:
     samples: list[Sample] = []
     skipped: list[SkippedFile] = []
     for json_path in sorted(root.rglob("*.json")):
@@ -399,7 +431,7 @@ def _read_folders(root: Path, resolver) -> tuple[list[Sample], list[SkippedFile]
             skipped.append(SkippedFile(json_path, _reason(err)))
             continue
         try:
-            _check_png_header(png_path)
+            check_image(png_path)
         except SkipSample as err:
             skipped.append(SkippedFile(png_path, _reason(err)))
             continue
@@ -543,7 +575,8 @@ def parse_address(address: str) -> tuple[str | None, str | None]:
     return (state.strip() or None) if state else None, country.strip() or None
 
 
-def _read_csv(csv_path: Path, resolver) -> tuple[list[Sample], list[SkippedFile]]:
+def _read_csv(csv_path: Path, resolver, check_image=None) -> tuple[list[Sample], list[SkippedFile]]:
+    check_image = check_image or _check_png_header
     samples: list[Sample] = []
     skipped: list[SkippedFile] = []
     try:
@@ -584,7 +617,7 @@ def _read_csv(csv_path: Path, resolver) -> tuple[list[Sample], list[SkippedFile]
                     address,
                     resolver,
                 )
-                _check_png_header(image_path)
+                check_image(image_path)
             except (SkipSample, BadRequestError) as err:
                 skipped.append(SkippedFile(where, _reason(err)))
                 continue
@@ -616,13 +649,18 @@ def _drop_duplicates(samples: list[Sample]) -> tuple[list[Sample], list[SkippedF
 # ----------------------------------------------------------------------------- images
 
 
+def _check_png_size(path: Path) -> None:
+    """The cheapest check, without opening the file: its size on disk."""
+    size = path.stat().st_size
+    if size < MIN_PNG_BYTES:
+        raise SkipSample(f"near-empty image: {path.name} is only {size} bytes (a flat nodata or cloud image)")
+
+
 def _check_png_header(path: Path) -> None:
     """Cheap checks without decoding pixels: size on disk, PNG signature, chunk CRCs."""
     from PIL import Image, UnidentifiedImageError
 
-    size = path.stat().st_size
-    if size < MIN_PNG_BYTES:
-        raise SkipSample(f"near-empty image: {path.name} is only {size} bytes (a flat nodata or cloud image)")
+    _check_png_size(path)
     try:
         with Image.open(path) as image:
             image.verify()
@@ -659,23 +697,29 @@ def image_problem(image: np.ndarray) -> str | None:
     return None
 
 
+def sample_problem(sample: Sample) -> tuple[np.ndarray | None, SkippedFile | None]:
+    """Decode one sample's image: (image, None) when usable, else (None, why it is not).
+
+    The decoded image is returned so that a caller checking a sample it is about to use does not
+    decode it twice.
+    """
+    try:
+        image = load_rgb(sample.image_path)
+    except BadRequestError as err:
+        return None, SkippedFile(sample.image_path, f"corrupt image: {err.problem}")
+    problem = image_problem(image)
+    if problem:
+        return None, SkippedFile(sample.image_path, problem)
+    return image, None
+
+
 def find_pixel_problems(samples) -> list[SkippedFile]:
     """Decode each sample's image and report those that are corrupt, mostly nodata or one flat colour.
 
     Separate from `read_dataset` so that several processes can each check their share of a large
     dataset and pool the results.
     """
-    bad = []
-    for sample in samples:
-        try:
-            image = load_rgb(sample.image_path)
-        except BadRequestError as err:
-            bad.append(SkippedFile(sample.image_path, f"corrupt image: {err.problem}"))
-            continue
-        problem = image_problem(image)
-        if problem:
-            bad.append(SkippedFile(sample.image_path, problem))
-    return bad
+    return [problem for problem in (sample_problem(sample)[1] for sample in samples) if problem is not None]
 
 
 def _check_pixels(samples: list[Sample]) -> tuple[list[Sample], list[SkippedFile]]:

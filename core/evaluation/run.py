@@ -24,6 +24,7 @@ from core.config import Settings
 from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset
 from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key
+from core.evaluation.selection import SampleSelector, Selected
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
@@ -74,6 +75,8 @@ class EvaluationConfig:
         transformer / control_range: as `core.models.ModelSpec`.
         caption_preset: the prompts generated with (`core.prompts.CAPTION_PRESETS`): "fixed_caption"
             (the paper's evaluation), "fixed_caption_word" for word-mode models, "fixed_caption_diffsat", ...
+        batch_size: samples generated and scored together; None chooses from the free memory of
+            the generation device (`core.models.memory.auto_batch_size`).
     """
 
     model_id: str
@@ -104,6 +107,7 @@ class EvaluationConfig:
     transformer: str | None = None
     control_range: str = "auto"
     caption_preset: str = "fixed_caption"
+    batch_size: int | None = None
 
     @classmethod
     def paper(cls, **kwargs: Any) -> EvaluationConfig:
@@ -133,6 +137,8 @@ class EvaluationConfig:
             raise BadRequestError(f"--steps {self.num_inference_steps} is not positive.", "Use 1 or more steps.")
         if self.size_px < 64 or self.size_px % 16:
             raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
+        if self.batch_size is not None and not 1 <= self.batch_size <= 64:
+            raise BadRequestError(f"--batch-size {self.batch_size} is not 1..64.", "Give 1 to 64, or leave it out.")
         if not 0 < self.extreme_percentile < 50:
             raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
         from core.prompts import caption_preset
@@ -188,7 +194,12 @@ class EvaluationReport:
 
 
 class SampleGenerator(Protocol):
-    """Makes one image for a sample (and its control sample in ControlNet mode)."""
+    """Makes one image for a sample (and its control sample in ControlNet mode).
+
+    A generator may also define `generate_batch(items) -> list[np.ndarray]` over (sample, control,
+    seed) triples, `batch_size() -> int`, and `device` (where its model runs: the metric networks
+    then run there too).
+    """
 
     label: str
 
@@ -196,10 +207,11 @@ class SampleGenerator(Protocol):
 
 
 class PipelineGenerator:
-    """Generates with `core.generate` from a model loaded once per process."""
+    """Generates with the engine of `core.models` from a model loaded once per process, a batch at a time."""
 
     def __init__(self, config: EvaluationConfig, settings: Settings) -> None:
         from core.models import ModelSpec, load_pipeline
+        from core.models.engine import Engine
 
         spec = ModelSpec(
             config.model_id,
@@ -208,26 +220,33 @@ class PipelineGenerator:
             transformer=config.transformer,
             control_range=config.control_range,
         )
-        self.engine = load_pipeline(spec, settings)
-        if config.controlnet_previous and not self.engine.has_controlnet:
+        loaded = load_pipeline(spec, settings)
+        if config.controlnet_previous and not loaded.has_controlnet:
             raise BadRequestError(
                 f"--controlnet-previous needs a ControlNet, and {config.model_id} was loaded without one.",
                 "Pass --controlnet PATH_OR_HUB_ID (an SD3 ControlNet, e.g. one trained with `python -m core train`).",
             )
+        self.engine = Engine(loaded)
+        self.device = loaded.device
         self.settings = settings
         self.config = config
         self.label = config.model_id
-        for warning in getattr(self.engine, "warnings", ()) or ():
+        for warning in getattr(loaded, "warnings", ()) or ():
             log.warning("%s", warning)
 
-    def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
-        from core.generate import GenerationRequest, generate_images
+    def batch_size(self) -> int:
+        from core.models.memory import auto_batch_size
+
+        return auto_batch_size(self.engine.loaded, self.config.size_px, mode=self.config.mode)
+
+    def _request(self, sample: Sample, control: Sample | None, seed: int):
+        from core.generate import GenerationRequest
 
         meta = sample.metadata
         climate = meta.climate
         if climate is None and self.config.fill_missing_climate:
             climate = power_climate(sample, self.settings)
-        request = GenerationRequest(
+        return GenerationRequest(
             point=meta.point,
             month=meta.month,
             land_cover=meta.land_cover,
@@ -243,43 +262,39 @@ class PipelineGenerator:
             control_month=control.month if control is not None else None,
             state=meta.state,
             country=meta.country or "",  # "" lets core.generate look the country up offline
-        )
-        if self.config.caption_preset == "fixed_caption":
-            return generate_images(request, self.engine, self.settings).images[0]
-        return self._generate_with_preset(request.with_place(), sample, seed)
+        ).with_place()
 
-    def _generate_with_preset(self, request, sample: Sample, seed: int) -> np.ndarray:
-        """The prompts drawn under the evaluation's caption preset (seeded by the sample), then the engine."""
-        from core.models.engine import Engine, FrameJob
+    def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
+        return self.generate_batch([(sample, control, seed)])[0]
+
+    def _prompts(self, request, sample: Sample):
+        """The request's prompts, or those drawn under the caption preset (seeded by the sample)."""
+        if self.config.caption_preset == "fixed_caption":
+            return request.prompts()
         from core.prompts import caption_prompts
 
-        if not isinstance(self.engine, Engine):
-            self.engine = Engine(self.engine)
         rng = random.Random(sample_seed(self.config.seed, "caption:" + sample.sample_id))
-        prompts = caption_prompts(request.prompt_inputs(), self.config.caption_preset, rng)
-        job = FrameJob(prompts=prompts, seed=seed, control_image=request.control_image)
+        return caption_prompts(request.prompt_inputs(), self.config.caption_preset, rng)
+
+    def generate_batch(self, items: list[tuple[Sample, Sample | None, int]]) -> list[np.ndarray]:
+        """One image per (sample, control, seed) in one engine call (ControlNet: a control image each)."""
+        from core.models.engine import FrameJob
+
+        requests = [self._request(sample, control, seed) for sample, control, seed in items]
+        first = requests[0]
         images, _ = self.engine.run_frames(
-            [job],
-            mode=request.mode,
-            size_px=request.size_px,
-            num_inference_steps=request.num_inference_steps,
-            guidance_scale=request.guidance_scale,
+            [
+                FrameJob(self._prompts(r, sample), r.seed, r.control_image)
+                for r, (sample, _, _) in zip(requests, items, strict=True)
+            ],
+            mode=first.mode,
+            size_px=first.size_px,
+            num_inference_steps=first.num_inference_steps,
+            guidance_scale=first.guidance_scale,
+            controlnet_conditioning_scale=first.controlnet_conditioning_scale,
+            batch_size=len(requests),
         )
-        return images[0]
-
-
-def _read_checked_dataset(data_dir: Path, state) -> Dataset:
-    """Read the dataset; every process decodes its share of the images and the bad ones are pooled."""
-    from accelerate.utils import gather_object
-
-    from core.dataset.reader import find_pixel_problems
-
-    dataset = read_dataset(data_dir)
-    with state.split_between_processes(list(dataset.samples)) as mine:
-        bad = find_pixel_problems(mine)
-    if state.num_processes > 1:
-        bad = gather_object(bad)
-    return dataset.without(bad)
+        return images
 
 
 def _use_cpu(settings: Settings) -> bool:
@@ -310,46 +325,50 @@ def power_climate(sample: Sample, settings: Settings):
     return climate_for_month(fetch_climate(sample.metadata.point, month, month, settings), month)
 
 
+def _control_chooser(config: EvaluationConfig):
+    """(sample, candidates nearest first) -> the control, as `config.control_choice` says."""
+
+    def choose(sample: Sample, candidates: list[Sample]) -> Sample:
+        if config.control_choice == "latest":
+            return candidates[0]
+        return random.Random(sample_seed(config.seed, "control:" + sample.sample_id)).choice(candidates)
+
+    return choose
+
+
 def control_sample(dataset: Dataset, sample: Sample, config: EvaluationConfig) -> Sample | None:
     """The ControlNet control: a real month of the same place 1..6 months earlier.
 
     "random" draws among all of them with a seed fixed by the sample (the original's
     `random.choice` over its 1..6-month candidates); "latest" takes the nearest.
     """
-    if config.control_choice == "latest":
-        return dataset.previous_sample(sample)
     candidates = [
         found
         for gap in range(1, MAX_CONTROL_GAP_MONTHS + 1)
         if (found := dataset.get(f"{sample.location_id}@{sample.metadata.month - gap}")) is not None
     ]
-    if not candidates:
-        return None
-    return random.Random(sample_seed(config.seed, "control:" + sample.sample_id)).choice(candidates)
+    return _control_chooser(config)(sample, candidates) if candidates else None
+
+
+def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=frozenset()) -> SampleSelector:
+    return SampleSelector(
+        dataset,
+        key_of=key_of,
+        finished=finished,
+        limit=config.limit,
+        with_control=config.uses_previous,
+        choose_control=_control_chooser(config),
+    )
 
 
 def select_samples(dataset: Dataset, config: EvaluationConfig) -> tuple[list[tuple[Sample, Sample | None]], int]:
-    """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control."""
-    by_location: dict[str, list[Sample]] = {}
-    for sample in dataset:
-        by_location.setdefault(sample.location_id, []).append(sample)
-    queues = [list(v) for _, v in sorted(by_location.items())]
-    ordered: list[Sample] = []
-    while any(queues):
-        for queue in queues:
-            if queue:
-                ordered.append(queue.pop(0))
-    pairs: list[tuple[Sample, Sample | None]] = []
-    no_control = 0
-    for sample in ordered:
-        control = control_sample(dataset, sample, config) if config.uses_previous else None
-        if config.uses_previous and control is None:
-            no_control += 1
-            continue
-        pairs.append((sample, control))
-        if config.limit is not None and len(pairs) >= config.limit:
-            break
-    return pairs, no_control
+    """(sample, control) pairs to evaluate, round-robin over locations, and how many lacked a control.
+
+    Each sample reached is checked (decoded) on the way; see `core.evaluation.selection`.
+    """
+    selector = _selector(dataset, config, key_of=lambda s: s.sample_id)
+    pairs = [(item.sample, item.control) for item in selector]
+    return pairs, selector.no_control
 
 
 def _metric_suite(config: EvaluationConfig, settings: Settings) -> MetricSuite:
@@ -377,54 +396,62 @@ def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
-def _evaluate_one(
-    sample: Sample,
-    control: Sample | None,
+def _evaluate_batch(
+    batch: list[Selected],
     config: EvaluationConfig,
     generator: SampleGenerator,
     suite: MetricSuite,
     store: ResultStore,
-    key: str,
-) -> dict[str, Any]:
-    seed = sample_seed(config.seed, sample.sample_id)
-    real = sample.image
+) -> list[dict[str, Any]]:
+    """Generate the batch's images together, score them together, write features and images; one record each."""
+    seeds = [sample_seed(config.seed, item.sample.sample_id) for item in batch]
     started = time.perf_counter()
-    fake = generator.generate(sample, control, seed)
-    generation_s = time.perf_counter() - started
-    fake = match_size(np.asarray(fake, dtype=np.uint8), real)
+    triples = [(item.sample, item.control, seed) for item, seed in zip(batch, seeds, strict=True)]
+    if hasattr(generator, "generate_batch"):
+        fakes = generator.generate_batch(triples)
+    else:
+        fakes = [generator.generate(*triple) for triple in triples]
+    generation_s = (time.perf_counter() - started) / len(batch)
+    reals = [item.real if item.real is not None else item.sample.image for item in batch]
+    fakes = [match_size(np.asarray(fake, dtype=np.uint8), real) for fake, real in zip(fakes, reals, strict=True)]
     if config.jpeg_quality is not None:
         from core.metrics.conventions import jpeg_round_trip
 
-        fake = jpeg_round_trip(fake, config.jpeg_quality)
-    prompt = sample.prompts.spatial
-    values, features = suite.score(real, fake, prompt)
-    if features is not None:
-        store.write_features(key, *features)
-    if config.save_images:
-        import io
+        fakes = [jpeg_round_trip(fake, config.jpeg_quality) for fake in fakes]
+    prompts = [item.sample.prompts.spatial for item in batch]
+    scores = suite.score_batch(reals, fakes, prompts)
+    records = []
+    for item, seed, fake, prompt, (values, features) in zip(batch, seeds, fakes, prompts, scores, strict=True):
+        if features is not None:
+            store.write_features(item.key, *features)
+        if config.save_images:
+            import io
 
-        from PIL import Image
+            from PIL import Image
 
-        png = io.BytesIO()
-        Image.fromarray(fake).save(png, format="PNG")
-        # encoded in memory first: a failed encode leaves no stray temporary file in images/
-        atomic_write_bytes(store.out_dir / "images" / f"{key}.png", png.getvalue())
-    return {
-        "key": key,
-        "model": generator.label,
-        "mode": config.mode,
-        **sample.metadata.as_dict(),
-        "sample_id": sample.sample_id,
-        "seed": seed,
-        "control_month": str(control.month) if control is not None else None,
-        "prompt": prompt,
-        "num_inference_steps": config.num_inference_steps,
-        "guidance_scale": config.guidance_scale,
-        "generation_s": round(generation_s, 4),
-        "has_features": features is not None,
-        "finished_at": round(time.time(), 3),  # for throughput measurements
-        **values,
-    }
+            png = io.BytesIO()
+            Image.fromarray(fake).save(png, format="PNG")
+            # encoded in memory first: a failed encode leaves no stray temporary file in images/
+            atomic_write_bytes(store.out_dir / "images" / f"{item.key}.png", png.getvalue())
+        records.append(
+            {
+                "key": item.key,
+                "model": generator.label,
+                "mode": config.mode,
+                **item.sample.metadata.as_dict(),
+                "sample_id": item.sample.sample_id,
+                "seed": seed,
+                "control_month": str(item.control.month) if item.control is not None else None,
+                "prompt": prompt,
+                "num_inference_steps": config.num_inference_steps,
+                "guidance_scale": config.guidance_scale,
+                "generation_s": round(generation_s, 4),  # the batch's time shared equally
+                "has_features": features is not None,
+                "finished_at": round(time.time(), 3),  # for throughput measurements
+                **values,
+            }
+        )
+    return records
 
 
 def evaluate(
@@ -465,25 +492,43 @@ def evaluate(
 
         resolve_model_id(config.model_id)
     state = PartialState(cpu=_use_cpu(settings))
-    dataset = _read_checked_dataset(config.data_dir, state)
-    pairs, no_control = select_samples(dataset, config)
-    if not pairs:
-        raise BadRequestError(
-            f"No sample of {config.data_dir} can be evaluated ({len(dataset)} usable, {no_control} without an "
-            "earlier month for the control image).",
-            "Use a dataset with at least two months per location for --controlnet-previous.",
-        )
+    # metadata only: images are opened, and places looked up, when a sample is reached
+    dataset = read_dataset(config.data_dir, open_images=False, resolve_places=False)
     suite = _metric_suite(config, settings)
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
     finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
-    keyed = [(result_key(label, config.mode, s.sample_id), s, c) for s, c in pairs]
-    pending = [item for item in keyed if item[0] not in finished]
-    log.info("%d samples selected, %d already done, %d to run", len(keyed), len(keyed) - len(pending), len(pending))
+    selector = _selector(
+        dataset, config, key_of=lambda sample: result_key(label, config.mode, sample.sample_id), finished=finished
+    )
+    from tqdm.auto import tqdm
 
+    expected = -(-selector.expected // state.num_processes)
+    bar = tqdm(total=expected, desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
     generated = 0
-    with state.split_between_processes(pending) as mine:
-        if mine and generator is None:
+    batch: list[Selected] = []
+    batch_size = config.batch_size or 1
+
+    def run_batch() -> None:
+        nonlocal generated
+        for record in _evaluate_batch(batch, config, generator, suite, store):
+            store.append(record)
+            generated += 1
+            bar.update(1)
+            if progress is not None and state.is_main_process:
+                progress(generated, expected, record["sample_id"])
+        batch.clear()
+
+    # Every process walks the same selection; each takes every N-th sample still to do.
+    pending = 0
+    for item in selector:
+        if item.finished:
+            continue
+        mine = pending % state.num_processes == state.process_index
+        pending += 1
+        if not mine:
+            continue
+        if generator is None:  # loaded on the first sample to do: a finished run loads nothing
             process_settings = _settings_for_process(settings, state)
             if peer:
                 from core.models.backends.sample_generator import BackendSampleGenerator
@@ -491,17 +536,25 @@ def evaluate(
                 generator = BackendSampleGenerator(config, process_settings)
             else:
                 generator = PipelineGenerator(config, process_settings)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(mine), desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
-        for done, (key, sample, control) in enumerate(mine, start=1):
-            record = _evaluate_one(sample, control, config, generator, suite, store, key)
-            store.append(record)
-            generated += 1
-            bar.update(1)
-            if progress is not None and state.is_main_process:
-                progress(done, len(mine), sample.sample_id)
-        bar.close()
+        if not batch and generated == 0:
+            suite.device = getattr(generator, "device", "cpu")
+            if config.batch_size is None and hasattr(generator, "batch_size"):
+                batch_size = generator.batch_size()
+                log.info("evaluating %d sample(s) per batch", batch_size)
+        batch.append(item)
+        if len(batch) >= batch_size:
+            run_batch()
+    if batch:
+        run_batch()
+    bar.close()
+    if selector.selected == 0:
+        raise BadRequestError(
+            f"No sample of {config.data_dir} can be evaluated ({len(dataset)} found, {len(selector.bad)} unusable, "
+            f"{selector.no_control} without an earlier month for the control image).",
+            "Use a dataset with at least two months per location for --controlnet-previous.",
+        )
+    dataset = dataset.without(selector.bad)
+    log.info("%d samples selected, %d already done", selector.selected, selector.selected - pending)
     state.wait_for_everyone()
     from accelerate.utils import gather_object
 
@@ -518,20 +571,20 @@ def evaluate(
         config.out_dir,
         store,
         metrics=suite.names,
-        notes=_notes(config, dataset, suite, no_control, label),
+        notes=_notes(config, dataset, suite, selector.no_control, label),
         clip_scale=config.clip_scale,
     )
     summary = {
         "model": label,
         "mode": config.mode,
-        "selected": len(keyed),
+        "selected": selector.selected,
         "generated_this_run": generated_total,
-        "reused": len(keyed) - len(pending),
+        "reused": selector.selected - pending,
         "num_processes": state.num_processes,
         "metrics": list(suite.names),
         "metrics_unavailable": suite.unavailable,
         "skipped_files": dataset.skip_counts(),
-        "skipped_no_control": no_control,
+        "skipped_no_control": selector.no_control,
         "extremes": thresholds.as_dict(),
         # the paper also reports IS (torch-fidelity: unbiased logits, 10 splits) of the generated images
         "inception_score": inception,
@@ -549,13 +602,13 @@ def evaluate(
         markdown_path=report["markdown"],
         table_paths=report["tables"],
         plot_paths=report["plots"],
-        n_selected=len(keyed),
+        n_selected=selector.selected,
         generated=generated_total,
-        reused=len(keyed) - len(pending),
+        reused=selector.selected - pending,
         metrics_used=suite.names,
         metrics_unavailable=dict(suite.unavailable),
         skipped_files=dataset.skip_counts(),
-        skipped_no_control=no_control,
+        skipped_no_control=selector.no_control,
         num_processes=state.num_processes,
         elapsed_s=time.perf_counter() - started,
         summary=summary,

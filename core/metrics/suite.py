@@ -55,6 +55,7 @@ class MetricSuite:
     Attributes:
         names: the metrics that will be computed, in `METRIC_NAMES` order.
         unavailable: metric -> why it is not computed.
+        device: where the networks run (set it before the first score, e.g. to the generation device).
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class MetricSuite:
                 raise BadRequestError(f"Unknown metrics {unknown}.", f"Choose from {', '.join(METRIC_NAMES)}.")
         strict = metrics is not None if strict is None else strict
         self.settings = settings
+        self.device = "cpu"
         self.clip_scale = clip_scale
         self.fid_preprocessing = fid_preprocessing
         self.unavailable: dict[str, str] = {}
@@ -118,16 +120,20 @@ class MetricSuite:
                 from core.metrics.fid import FidMetric
 
                 self._networks[name] = FidMetric(
-                    self.settings, paths[0], download=False, preprocessing=self.fid_preprocessing
+                    self.settings, paths[0], device=self.device, download=False, preprocessing=self.fid_preprocessing
                 )
             elif name == "lpips":
                 from core.metrics.lpips import LpipsMetric
 
-                self._networks[name] = LpipsMetric(self.settings, paths[0], paths[1], download=False)
+                self._networks[name] = LpipsMetric(
+                    self.settings, paths[0], paths[1], device=self.device, download=False
+                )
             else:
                 from core.metrics.clip_score import ClipScoreMetric
 
-                self._networks[name] = ClipScoreMetric(self.settings, paths[0], download=False, scale=self.clip_scale)
+                self._networks[name] = ClipScoreMetric(
+                    self.settings, paths[0], device=self.device, download=False, scale=self.clip_scale
+                )
         return self._networks[name]
 
     def score(self, real: np.ndarray, fake: np.ndarray, prompt: str) -> tuple[dict[str, float], tuple | None]:
@@ -138,23 +144,49 @@ class MetricSuite:
         Returns:
             (values by metric name, (real, fake) Inception features when FID is in the suite, else None).
         """
-        from core.metrics.pixel import psnr, ssim
+        return self.score_batch([real], [fake], [prompt])[0]
 
-        fake = match_size(np.asarray(fake, dtype=np.uint8), real)
-        values: dict[str, float] = {}
-        if "ssim" in self.names:
-            values["ssim"] = ssim(real, fake)
-        if "psnr" in self.names:
-            values["psnr"] = psnr(real, fake)
-        if "lpips" in self.names:
-            values["lpips"] = float(self._network("lpips").score(real[None], fake[None])[0])
+    def score_batch(
+        self, reals: Sequence[np.ndarray], fakes: Sequence[np.ndarray], prompts: Sequence[str]
+    ) -> list[tuple[dict[str, float], tuple | None]]:
+        """`score` of each (real, fake, prompt), each network run once over the whole batch.
+
+        Pairs of one size are stacked (SSIM / PSNR / LPIPS / FID in one pass each); a batch of
+        mixed sizes is scored pair by pair.
+        """
+        import torch
+
+        from core.metrics.pixel import psnr_batch, ssim_batch
+
+        fakes = [match_size(np.asarray(fake, dtype=np.uint8), real) for fake, real in zip(fakes, reals, strict=True)]
+        values: list[dict[str, float]] = [{} for _ in reals]
+        features: list[tuple | None] = [None] * len(reals)
+        same_size = len({image.shape for image in reals}) == 1
+        groups = [list(range(len(reals)))] if same_size else [[i] for i in range(len(reals))]
+        for group in groups:
+            real = np.stack([reals[i] for i in group])
+            fake = np.stack([fakes[i] for i in group])
+            if "ssim" in self.names or "psnr" in self.names:
+                a = torch.from_numpy(real).permute(0, 3, 1, 2).to(self.device)
+                b = torch.from_numpy(fake).permute(0, 3, 1, 2).to(self.device)
+                if "ssim" in self.names:
+                    for i, value in zip(group, ssim_batch(a, b).tolist(), strict=True):
+                        values[i]["ssim"] = value
+                if "psnr" in self.names:
+                    for i, value in zip(group, psnr_batch(a, b).tolist(), strict=True):
+                        values[i]["psnr"] = value  # +inf for identical images
+            if "lpips" in self.names:
+                for i, value in zip(group, self._network("lpips").score(real, fake).tolist(), strict=True):
+                    values[i]["lpips"] = float(value)
+            if "fid" in self.names:
+                # real and generated images in one pass
+                both = self._network("fid").features(np.concatenate([real, fake]))
+                for k, i in enumerate(group):
+                    features[i] = (both[k], both[len(group) + k])
         if "clip" in self.names:
-            values["clip"] = float(self._network("clip").score(fake[None], [prompt])[0])
-        features = None
-        if "fid" in self.names:
-            both = self._network("fid").features(np.stack([real, fake]))
-            features = (both[0], both[1])
-        return values, features
+            for i, value in enumerate(self._network("clip").score(list(fakes), list(prompts)).tolist()):
+                values[i]["clip"] = float(value)
+        return list(zip(values, features, strict=True))
 
     def labelled(self, values: dict[str, float]) -> dict[str, float | str]:
         """Values under display names ('SSIM (higher is closer)'), with 'n/a: why' for missing metrics."""

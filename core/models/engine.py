@@ -8,12 +8,12 @@ The engine is what the app holds between requests.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +33,12 @@ NEGATIVE_PROMPTS = Prompts(spatial="", climate="")
 
 @dataclass(frozen=True)
 class FrameJob:
-    """One image to make: its prompts, seed, its control / start image (uint8 HxWx3) and inpainting mask (bool HxW)."""
+    """One image to make: its prompts, seed, and (ControlNet mode) its control image (uint8 HxWx3)."""
 
     prompts: Prompts
     seed: int
     control_image: Any | None = None
-    mask: Any | None = None
+    mask: Any | None = None  # inpainting: bool HxW, True where to repaint
 
 
 class Engine:
@@ -47,16 +47,27 @@ class Engine:
     Args:
         loaded: the pipeline from `core.models.load_pipeline`.
         max_cached_prompts: how many distinct prompt pairs keep their embeddings (LRU).
+        memory_budget_bytes: plan batches and VAE tiling with at most this much memory (default:
+            whatever the device has free at the time of each run).
     """
 
-    def __init__(self, loaded: LoadedPipeline, max_cached_prompts: int = 256) -> None:
+    def __init__(
+        self, loaded: LoadedPipeline, max_cached_prompts: int = 256, memory_budget_bytes: int | None = None
+    ) -> None:
         self.loaded = loaded
+        self.memory_budget_bytes = memory_budget_bytes
         self.max_cached_prompts = max_cached_prompts
         self._embeddings: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
-        # a diffusers pipeline keeps per-run state (scheduler timesteps): one run at a time
-        self._run_lock = threading.RLock()
+        # a diffusers pipeline keeps per-run state (scheduler timesteps): one run at a time, also
+        # across engines that wrap the same loaded model
+        if getattr(loaded, "_run_lock", None) is None:
+            loaded._run_lock = threading.RLock()
+        self._run_lock = loaded._run_lock
         self.encode_calls = 0  # how many prompt pairs went through the text encoders
+        self.control_encodes = 0  # how many control images went through the VAE encoder
+        self.compiled = False
+        self._compile_warm = True
 
     @classmethod
     def load(cls, spec: ModelSpec, settings: Settings, progress: ProgressCallback | None = None) -> Engine:
@@ -109,6 +120,67 @@ class Engine:
                 self._embeddings.popitem(last=False)
         return embeds, pooled
 
+    def compile(self) -> None:
+        """Fuse the attention QKV projections and `torch.compile` the transformer (and ControlNet).
+
+        The first run afterwards pays the compilation (reported as `compile_warmup_s` in its
+        timings); later runs of the same shapes reuse it. Fusing changes float rounding slightly.
+        """
+        import torch
+
+        models = [("transformer", self.loaded.pipe)]
+        if self.loaded.controlnet_pipe is not None:
+            models.append(("controlnet", self.loaded.controlnet_pipe))
+        for name, pipeline in models:
+            module = getattr(pipeline, name)
+            if getattr(module, "_ecomapper_compiled", False):
+                continue
+            if hasattr(module, "fuse_qkv_projections"):
+                module.fuse_qkv_projections()
+            compiled = torch.compile(module, dynamic=False)
+            compiled._ecomapper_compiled = True
+            # both pipelines share the transformer: swap it in each (module registry kept in step)
+            for target in (self.loaded.pipe, self.loaded.controlnet_pipe):
+                if target is not None and getattr(target, name, None) is module:
+                    target.register_modules(**{name: compiled})
+        self.compiled = True
+        self._compile_warm = False
+
+    def _control_latents(self, vae, images: list[Any], seeds: list[int], size_px: int) -> Any:
+        """VAE latents of each control image (uint8 HxWx3), encoded once per distinct image in the call.
+
+        The latent is drawn from the VAE posterior with a generator seeded by the first job that
+        uses the image, so a frame's latent does not depend on the batch it is in. Without guidance
+        this is exactly what diffusers computes when the global generator has that seed; with
+        guidance diffusers draws a second, different sample for the negative branch, while here
+        both branches see the same latents of the same image.
+        """
+        import torch
+
+        pipe = self.loaded.controlnet_pipe
+        device = pipe._execution_device
+        encoded: dict[int, Any] = {}
+        rows = []
+        for image, seed in zip(images, seeds, strict=True):
+            key = id(image)
+            if key not in encoded:
+                from PIL import Image
+
+                from core.models.control import control_pixels
+                from core.models.registry import ControlProfile
+
+                # an edge ControlNet gets Canny edges, never the raw image (core.models.control)
+                shown = control_pixels(image, self.loaded.controlnet_profile or ControlProfile())
+                # through PIL, as the pipeline would take it (a NumPy array would be read as 0..1 floats)
+                pixels = pipe.image_processor.preprocess(Image.fromarray(shown), height=size_px, width=size_px)
+                pixels = pixels.to(device=device, dtype=vae.dtype)
+                noise_device = "cpu" if str(device) == "mps" else device
+                generator = torch.Generator(device=noise_device).manual_seed(seed)
+                encoded[key] = vae.encode(pixels).latent_dist.sample(generator=generator)
+                self.control_encodes += 1
+            rows.append(encoded[key])
+        return torch.cat(rows)
+
     def run_frames(
         self,
         jobs: Sequence[FrameJob],
@@ -118,42 +190,67 @@ class Engine:
         num_inference_steps: int,
         guidance_scale: float,
         controlnet_conditioning_scale: float = 1.0,
-        batch_size: int = 1,
+        batch_size: int | None = 1,
         strength: float = 0.6,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         progress_offset: int = 0,
         progress_total: int | None = None,
     ) -> tuple[list[Any], dict[str, float]]:
-        """Generate one uint8 HxWx3 image per job, `batch_size` at a time (text mode).
+        """Generate one uint8 HxWx3 image per job, `batch_size` jobs per pipeline call.
 
-        Modes: "text", "img2img" (from `job.control_image` noised to `strength`), "inpaint" (repaints
-        `job.mask`), "controlnet" (`job.control_image` prepared as the ControlNet's profile says).
+        Modes: "text", "controlnet", "img2img" (from `job.control_image` noised to `strength`; 0 returns
+        its VAE round trip) and "inpaint" (repaints `job.mask`); the last two run one job per call.
 
-        ControlNet jobs run one at a time (each has its own control image). Each job's noise comes
-        from its own `torch.Generator` seeded with `job.seed`, so a frame's pixels do not depend on
-        which batch it was in (up to float rounding of batched matrix products).
+        Text and ControlNet jobs batch alike; in ControlNet mode each control image is VAE-encoded
+        once per call, however many frames share it (a series or grid shares one). Each job's noise
+        comes from its own `torch.Generator` seeded with `job.seed`, so a frame's pixels do not
+        depend on which batch it was in (up to float rounding of batched matrix products).
+
+        Args:
+            batch_size: jobs per call; None chooses from the free memory of the device
+                (`core.models.memory.auto_batch_size`).
 
         Returns:
-            (images, timings) with timings `encode_s` and `denoise_s` (which includes the VAE decode).
+            (images, timings) with timings `encode_s` (text and control encoding), `denoise_s` (which
+            includes the VAE decode) and, on the first run after `compile()`, `compile_warmup_s`.
 
         Raises:
             CancelledError: `cancel` was set (checked before each frame and after each step).
         """
         import numpy as np
         import torch
+        from PIL import Image
 
-        from core.models.image_modes import mode_inputs, vae_round_trip
+        from core.models.memory import auto_batch_size, needs_vae_tiling
 
         pipe = self.loaded.pipeline_for(mode)
-        self.loaded.prepare_for_size(size_px)
         use_cfg = guidance_scale > CFG_THRESHOLD
+        if batch_size is None:
+            batch_size = auto_batch_size(
+                self.loaded, size_px, mode=mode, guidance=use_cfg, budget_bytes=self.memory_budget_bytes
+            )
+        batch_size = max(1, min(batch_size, len(jobs) or 1))
+        if mode in ("img2img", "inpaint"):
+            batch_size = 1  # each job has its own start image (and mask)
+        vae = self.loaded.pipe.vae
+        if needs_vae_tiling(self.loaded, size_px, batch_size, budget_bytes=self.memory_budget_bytes):
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
         total = progress_total if progress_total is not None else len(jobs) * num_inference_steps
         timings = {"encode_s": 0.0, "denoise_s": 0.0}
         images: list[Any] = []
-        step_in_batch = batch_size if mode == "text" else 1
-        for start in range(0, len(jobs), max(1, step_in_batch)):
-            batch = list(jobs[start : start + max(1, step_in_batch)])
+        control_latents = None
+        if mode == "controlnet":
+            started = time.perf_counter()
+            with self._run_lock, torch.inference_mode():
+                control_latents = self._control_latents(
+                    vae, [job.control_image for job in jobs], [job.seed for job in jobs], size_px
+                )
+            timings["encode_s"] += time.perf_counter() - started
+        for start in range(0, len(jobs), batch_size):
+            batch = list(jobs[start : start + batch_size])
             if cancel is not None and cancel.is_set():
                 raise CancelledError(
                     f"Generation cancelled before frame {start + 1} of {len(jobs)}.", "Start it again when ready."
@@ -168,14 +265,19 @@ class Engine:
                 negative, negative_pooled = self.embeddings(NEGATIVE_PROMPTS)
                 kwargs["negative_prompt_embeds"] = negative.repeat(len(batch), 1, 1)
                 kwargs["negative_pooled_prompt_embeds"] = negative_pooled.repeat(len(batch), 1)
-            job = batch[0]
-            kwargs.update(
-                mode_inputs(self.loaded, mode, job.control_image, job.mask, strength, controlnet_conditioning_scale)
-            )
+            if mode == "controlnet":
+                # a stand-in the pipeline never reads: the latents below replace its encode
+                kwargs["control_image"] = Image.new("RGB", (size_px, size_px))
+                kwargs["controlnet_conditioning_scale"] = controlnet_conditioning_scale
+            elif mode in ("img2img", "inpaint"):
+                from core.models.image_modes import mode_inputs, vae_round_trip
+
+                job = batch[0]
+                if mode == "img2img" and strength == 0.0:
+                    images.append(vae_round_trip(pipe, job.control_image))  # nothing to denoise at strength 0
+                    continue
+                kwargs.update(mode_inputs(self.loaded, mode, job.control_image, job.mask, strength, 1.0))
             timings["encode_s"] += time.perf_counter() - started
-            if mode == "img2img" and strength == 0.0:
-                images.append(vae_round_trip(pipe, job.control_image))  # nothing to denoise at strength 0
-                continue
 
             done_before = progress_offset + start * num_inference_steps
             frames_label = f"frame {start + 1}" + (f"-{start + len(batch)}" if len(batch) > 1 else "")
@@ -197,36 +299,91 @@ class Engine:
             device = self.loaded.device
             noise_device = "cpu" if device == "mps" else device  # MPS generators are not reproducible
             generators = [torch.Generator(device=noise_device).manual_seed(job.seed) for job in batch]
-            with self._run_lock, torch.inference_mode(), _seeded_global_rng(torch, device, batch[0].seed, mode):
+            known = nullcontext()
+            if control_latents is not None:
+                known = known_control_latents(pipe, control_latents[start : start + len(batch)])
+            with self._run_lock, torch.inference_mode(), known:
                 output = pipe(
                     height=size_px,
                     width=size_px,
                     num_inference_steps=num_inference_steps,
                     guidance_scale=guidance_scale,
                     generator=generators,
-                    output_type="np",
+                    output_type="pt",
                     callback_on_step_end=on_step_end,
                     max_sequence_length=CLIMATE_MAX_SEQUENCE_LENGTH,
                     **kwargs,
                 )
-            timings["denoise_s"] += time.perf_counter() - started
-            for frame in output.images:
-                images.append((np.clip(frame, 0.0, 1.0) * 255.0).round().astype(np.uint8))
+                # to 8 bits where the images are: a quarter of the bytes cross to the host
+                frames = (output.images.float().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
+                frames = frames.permute(0, 2, 3, 1).cpu().numpy()
+            elapsed = time.perf_counter() - started
+            if self.compiled and not self._compile_warm:
+                timings["compile_warmup_s"] = elapsed  # the first compiled call includes the compilation
+                self._compile_warm = True
+            timings["denoise_s"] += elapsed
+            images.extend(np.ascontiguousarray(frame) for frame in frames)
         return images, timings
 
 
-@contextlib.contextmanager
-def _seeded_global_rng(torch: Any, device: str, seed: int, mode: str):
-    """Seed torch's global generator for one ControlNet call, then restore it.
+class _FixedPosterior:
+    """Stands in for the VAE posterior of the control image: its 'sample' is the latent computed before."""
 
-    diffusers' SD3 ControlNet pipeline encodes the control image with `latent_dist.sample()` and no
-    generator, i.e. from the global RNG: without this, the same seed and control image give
-    different pixels each run (visible as soon as the ControlNet's control weights are non-zero).
+    def __init__(self, latents: Any) -> None:
+        self.latents = latents
+
+    def sample(self, generator: Any = None) -> Any:
+        return self.latents
+
+    def mode(self) -> Any:
+        return self.latents
+
+
+@dataclass(frozen=True)
+class _EncodeOutput:
+    latent_dist: _FixedPosterior
+
+
+class _VaeWithKnownControl:
+    """The pipeline's VAE, except that `encode` answers with the control latents computed beforehand."""
+
+    def __init__(self, vae: Any, latents: Any) -> None:
+        self._vae = vae
+        self._latents = latents
+
+    def encode(self, pixels: Any, return_dict: bool = True) -> Any:
+        import torch
+
+        copies = pixels.shape[0] // self._latents.shape[0]  # 2 with classifier-free guidance
+        latents = torch.cat([self._latents] * copies) if copies > 1 else self._latents
+        output = _EncodeOutput(_FixedPosterior(latents))
+        return output if return_dict else (output.latent_dist,)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._vae, name)
+
+
+@contextmanager
+def known_control_latents(pipe: Any, latents: Any) -> Iterator[None]:
+    """While inside, `pipe` (an SD3 ControlNet pipeline) uses `latents` instead of encoding its control image.
+
+    diffusers' pipeline preprocesses and VAE-encodes the control image on every call; a series
+    conditions every frame on the same image, so the engine encodes it once and hands the latents in
+    here. Only this pipeline object is affected (its own `vae` and `prepare_image` attributes are
+    shadowed and restored); the shared VAE module itself is untouched.
     """
-    if mode != "controlnet":
+    import torch
+
+    def prepare_image(image, width, height, batch_size, num_images_per_prompt, device, dtype, **kwargs):
+        copies = 2 if kwargs.get("do_classifier_free_guidance") and not kwargs.get("guess_mode") else 1
+        # only the shape is read (height and width); a broadcast view costs no memory
+        return torch.zeros((), device=device, dtype=dtype).expand(batch_size * copies, 3, height, width)
+
+    vae = pipe.vae
+    object.__setattr__(pipe, "vae", _VaeWithKnownControl(vae, latents))
+    object.__setattr__(pipe, "prepare_image", prepare_image)
+    try:
         yield
-        return
-    devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+    finally:
+        object.__setattr__(pipe, "vae", vae)
+        del pipe.__dict__["prepare_image"]

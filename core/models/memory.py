@@ -1,131 +1,108 @@
-"""Memory a model needs per option (dtype, with or without T5, CPU offload), from real parameter counts.
+"""How much memory a generation needs and how much the device has free: batch size and VAE tiling.
 
-Weights are exact: the parameter counts of the real configs (`core.models.registry`) times the
-bytes of the dtype, plus the transformer's persisted position table. Activations are measured:
-`benchmarks/bench_real_architecture.py` runs the real SD3 Medium transformer (one CFG step, batch
-2) and VAE decode on the CPU in bfloat16 and records the peak resident-memory growth; other dtypes
-scale with their bytes per value. CUDA kernels and the allocator's caching change the activation
-share somewhat, so the totals are estimates, labelled as such; the weight columns are not.
+The estimates are deliberately rough (activation sizes times a safety factor, weights excluded
+because they are already resident): they decide between "fits" and "does not fit", not how many
+bytes a run will peak at. With no way to read the free memory, nothing is batched and the VAE is
+tiled from 1024 px, as before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from typing import Any
 
-from core.models.registry import KnownModel
+log = logging.getLogger(__name__)
 
-GIB = 1024**3
-BYTES_PER_VALUE = {"float32": 4, "bfloat16": 2, "float16": 2}
-# SD3's fixed 192 x 192 x 1536 sin-cos position table is a persisted buffer of the transformer (and of
-# each ControlNet): 56,623,104 values in SD3 Medium (width 1536); SD3.5 Large's is 192 x 192 x 2432.
-POS_EMBED_VALUES = {"sd3-medium": 192 * 192 * 1536, "sd3.5-large": 192 * 192 * 2432}
-TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
-
-# Peak resident-memory growth (bytes, bfloat16) of one denoising step with guidance (batch 2) of
-# the real SD3 Medium transformer and of one VAE decode, at 512 px, measured on this project's CPU
-# machine by benchmarks/bench_real_architecture.py (re-run it to refresh these numbers).
-MEASURED_ACTIVATION_BYTES_BF16 = {"transformer": 112_381_952, "vae": 115_216_384}
-
-
-@dataclass(frozen=True)
-class MemoryOption:
-    """One way to run a model: dtype, T5 kept or dropped, model CPU offload or not."""
-
-    dtype: str
-    drop_t5: bool = False
-    cpu_offload: bool = False
-
-    @property
-    def label(self) -> str:
-        flags = [flag for flag, on in (("--no-t5", self.drop_t5), ("--cpu-offload", self.cpu_offload)) if on]
-        return " ".join(flags) or "default"
+# Live activation tensors at the widest point of a pass (input, output, norm and residual copies).
+VAE_LIVE_TENSORS = 6
+TRANSFORMER_LIVE_TENSORS = 16  # per token: hidden, QKV, attention output, 4x feed-forward, norms
+# Use at most this share of the free memory (other processes, allocator fragmentation).
+MEMORY_SHARE = 0.6
+# Frames per pipeline call at most when chosen automatically (longer calls make progress coarse).
+MAX_AUTO_BATCH = 8
+TEXT_TOKENS = 77 + 256  # CLIP + T5 (the climate prompt's 256 tokens)
+FALLBACK_TILING_FROM_PX = 1024
 
 
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """Bytes one option needs.
+def free_memory_bytes(device: str) -> int | None:
+    """Bytes the device can still allocate (CUDA: free on the card; CPU: available RAM), or None."""
+    import torch
 
-    Attributes:
-        option: the option.
-        weights_on_gpu: weights resident on the GPU at the peak (all parts, or the largest one with offload).
-        activations: the measured activation peak scaled to the dtype.
-        peak_gpu: weights_on_gpu + activations (an estimate: activations were measured on a CPU).
-        host_ram: weights kept in system RAM (the offloaded parts).
+    if device.startswith("cuda"):
+        free, _total = torch.cuda.mem_get_info(torch.device(device))
+        return int(free)
+    if device == "mps":
+        recommended = getattr(torch.mps, "recommended_max_memory", None)
+        if recommended is None:
+            return None
+        return int(recommended() - torch.mps.current_allocated_memory())
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return int(psutil.virtual_memory().available)
+
+
+def planning_bytes(device: str, budget_bytes: int | None = None) -> int | None:
+    """The memory to plan with: the free memory, capped by a budget (e.g. a share of a shared GPU)."""
+    free = free_memory_bytes(device)
+    if budget_bytes is None:
+        return free
+    return budget_bytes if free is None else min(free, budget_bytes)
+
+
+def _element_bytes(dtype: Any) -> int:
+    return int(getattr(dtype, "itemsize", 4))
+
+
+def vae_decode_bytes(vae: Any, size_px: int, batch: int, dtype: Any) -> int:
+    """Activation bytes of decoding `batch` images of size_px (the widest level of the decoder)."""
+    channels = list(vae.config.block_out_channels)
+    # level 0 (full resolution) has channels[0]; each level down halves the side and may widen
+    widest = max(c / 4**level for level, c in enumerate(channels))
+    return int(VAE_LIVE_TENSORS * batch * size_px * size_px * widest * _element_bytes(dtype))
+
+
+def denoise_bytes_per_image(transformer: Any, size_px: int, dtype: Any, guidance: bool) -> int:
+    """Activation bytes of one transformer pass for one image (two with classifier-free guidance)."""
+    config = transformer.config
+    width = int(config.num_attention_heads * config.attention_head_dim)
+    patch = int(config.patch_size)
+    tokens = (size_px // 8 // patch) ** 2 + TEXT_TOKENS
+    branches = 2 if guidance else 1
+    return int(TRANSFORMER_LIVE_TENSORS * tokens * width * _element_bytes(dtype) * branches)
+
+
+def auto_batch_size(
+    loaded: Any, size_px: int, mode: str = "text", guidance: bool = True, budget_bytes: int | None = None
+) -> int:
+    """Frames per pipeline call that fit in the free memory of the loaded model's device (1..8).
+
+    Args:
+        loaded: a `LoadedPipeline`.
+        size_px: output size.
+        mode: "text" or "controlnet" (the ControlNet adds its own pass).
+        guidance: classifier-free guidance doubles the transformer batch.
+        budget_bytes: plan with at most this much memory (default: all that is free now).
     """
-
-    option: MemoryOption
-    weights_on_gpu: int
-    activations: int
-    peak_gpu: int
-    host_ram: int
-
-
-def part_weight_bytes(model: KnownModel, dtype: str) -> dict[str, int]:
-    """Bytes of each part's weights in `dtype` (the transformer with its position table)."""
-    size = BYTES_PER_VALUE[dtype]
-    counts = model.part_parameters()
-    if not counts:
-        raise ValueError(f"{model.model_id} has no checked parameter counts")
-    weights = {part: count * size for part, count in counts.items()}
-    weights["transformer"] += POS_EMBED_VALUES.get(model.model_id, 0) * size
-    return weights
+    free = planning_bytes(loaded.device, budget_bytes)
+    if free is None or loaded.spec.cpu_offload:
+        return 1  # offload swaps whole models in and out: batching would fight it
+    pipe = loaded.pipe
+    per_image = denoise_bytes_per_image(pipe.transformer, size_px, loaded.dtype, guidance)
+    if mode == "controlnet" and loaded.controlnet_pipe is not None:
+        per_image += denoise_bytes_per_image(loaded.controlnet_pipe.controlnet, size_px, loaded.dtype, guidance)
+    # the VAE decodes the whole batch at once unless it is tiled; count it untiled
+    per_image += vae_decode_bytes(pipe.vae, size_px, 1, loaded.dtype)
+    fits = int(MEMORY_SHARE * free // max(1, per_image))
+    batch = max(1, min(MAX_AUTO_BATCH, fits))
+    log.debug("batch %d: %.0f MB per image, %.0f MB free", batch, per_image / 1e6, free / 1e6)
+    return batch
 
 
-def estimate_memory(
-    model: KnownModel, option: MemoryOption, activation_bytes_bf16: dict[str, int] | None = None
-) -> MemoryEstimate:
-    """Memory of `model` run as `option`.
-
-    Without offload every kept part sits on the GPU and the larger activation peak (transformer step
-    or VAE decode) comes on top. With model CPU offload one part is on the GPU at a time, so the peak
-    is the largest of (part weights + that part's activations); the rest waits in system RAM.
-    """
-    measured = activation_bytes_bf16 if activation_bytes_bf16 is not None else MEASURED_ACTIVATION_BYTES_BF16
-    scale = BYTES_PER_VALUE[option.dtype] / BYTES_PER_VALUE["bfloat16"]
-    activations = {part: int(measured.get(part, 0) * scale) for part in ("transformer", "vae")}
-    weights = part_weight_bytes(model, option.dtype)
-    if option.drop_t5:
-        weights.pop("text_encoder_3")
-    if option.cpu_offload:
-        per_part = {part: size + activations.get(part, 0) for part, size in weights.items()}
-        biggest = max(per_part, key=per_part.get)
-        return MemoryEstimate(
-            option,
-            weights_on_gpu=weights[biggest],
-            activations=activations.get(biggest, 0),
-            peak_gpu=per_part[biggest],
-            host_ram=sum(weights.values()),
-        )
-    on_gpu = sum(weights.values())
-    peak_activation = max(activations.values())
-    return MemoryEstimate(option, on_gpu, peak_activation, on_gpu + peak_activation, host_ram=0)
-
-
-def memory_options() -> list[MemoryOption]:
-    """Every dtype x T5 x offload combination, in table order."""
-    return [
-        MemoryOption(dtype, drop_t5, offload)
-        for dtype in ("float32", "bfloat16", "float16")
-        for offload in (False, True)
-        for drop_t5 in (False, True)
-    ]
-
-
-def memory_table_markdown(model: KnownModel, activation_bytes_bf16: dict[str, int] | None = None) -> str:
-    """The README's memory table for `model` (GiB, one decimal)."""
-
-    def gib(value: int) -> str:
-        return f"{value / GIB:.1f}"
-
-    lines = [
-        "| dtype | option | weights on GPU (GiB) | + activations 512 px (GiB) | peak GPU (GiB, est.) | system RAM for "
-        "offloaded weights (GiB) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for option in memory_options():
-        estimate = estimate_memory(model, option, activation_bytes_bf16)
-        lines.append(
-            f"| {option.dtype} | `{option.label}` | {gib(estimate.weights_on_gpu)} | {gib(estimate.activations)} | "
-            f"{gib(estimate.peak_gpu)} | {gib(estimate.host_ram) if option.cpu_offload else '-'} |"
-        )
-    return "\n".join(lines)
+def needs_vae_tiling(loaded: Any, size_px: int, batch: int, budget_bytes: int | None = None) -> bool:
+    """Whether decoding `batch` images whole would not fit (then the VAE decodes in tiles)."""
+    free = planning_bytes(loaded.device, budget_bytes)
+    if free is None:
+        return size_px >= FALLBACK_TILING_FROM_PX
+    return vae_decode_bytes(loaded.pipe.vae, size_px, batch, loaded.dtype) > MEMORY_SHARE * free

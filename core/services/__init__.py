@@ -20,7 +20,14 @@ from core.services.compare_models import (
     write_comparison_sheet,
 )
 from core.services.exports import ExportedFiles, export_image, export_scene, export_stem, labelled_image, recipe_request
-from core.services.generate import GenerateRequest, GenerateResult, control_month_before, generate, prompts_for
+from core.services.generate import (
+    GenerateRequest,
+    GenerateResult,
+    control_month_before,
+    generate,
+    prompts_for,
+    request_for,
+)
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
 from core.services.models import MODEL_IDS, MODES, TINY_MODEL_ID, ModelSpec, load_engine, model_choices, weights_status
 from core.services.observe import (
@@ -96,6 +103,7 @@ __all__ = [
     "prompts_for",
     "real_frames",
     "recipe_request",
+    "request_for",
     "search_places",
     "weights_status",
     "write_comparison_sheet",

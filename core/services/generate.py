@@ -21,6 +21,7 @@ from core.geo import Month, Point
 from core.models.spec import ModelSpec
 from core.prompts import Prompts
 from core.provenance import Provenance
+from core.scenario import Scenario
 from core.services.models import check_engine_matches, load_engine
 
 # EcoMapper conditions the ControlNet on an image 1 to 6 months earlier.
@@ -168,3 +169,48 @@ def prompts_for(
         climate=climate,
     )
     return build_prompts(inputs, word_mode=word_mode)
+
+
+def request_for(
+    observation: Any,
+    model: ModelSpec,
+    *,
+    scenario: Scenario | None = None,
+    land_cover: str | None = None,
+    cloud_fraction: float | None = None,
+    observed_climate: ClimateValues | None = None,
+    **options: Any,
+) -> GenerateRequest:
+    """The request to generate what `observation` shows, under `scenario`: place, month, land cover,
+    cloud, climate and place names all come from the one observation (or the overrides given), so a
+    request never mixes a new place with an old place's land cover or climate.
+
+    Args:
+        observation: a `core.services.Observation`.
+        model: the model to run.
+        scenario: the change of the observed climate (today if None).
+        land_cover, cloud_fraction, observed_climate: overrides of what was observed.
+        options: the other `GenerationRequest` fields (seed, num_inference_steps, mode, control_month, ...).
+
+    Raises:
+        BadRequestError: no land cover (observed or given), or a scenario without an observed climate.
+    """
+    chosen = land_cover or observation.land_cover
+    if not chosen:
+        why = observation.land_cover_problem or "not looked up"
+        raise BadRequestError(
+            f"No land cover is known at {observation.point.label()} ({why}).", "Choose one of the 15 classes."
+        )
+    cloud = cloud_fraction if cloud_fraction is not None else (observation.cloud_fraction or 0.0)
+    return GenerateRequest(
+        point=observation.point,
+        month=observation.month,
+        land_cover=chosen,
+        cloud_fraction=cloud,
+        observed_climate=observed_climate if observed_climate is not None else observation.climate,
+        scenario=scenario if scenario is not None else Scenario.today(),
+        state=observation.state,
+        country=observation.country,
+        model=model,
+        **options,
+    )

@@ -28,13 +28,13 @@ class GridRequest:
     base: the month, its observed climate (`observed_climate`, or `climate`), model, seed and the rest.
     temp_deltas_c: one row per temperature change (°C).
     precip_changes_pct: one column per precipitation change (percent: -30 = 30 % less rain).
-    batch_size: cells per pipeline call (text mode).
+    batch_size: cells per pipeline call; None: as many as fit in memory.
     """
 
     base: GenerateRequest
     temp_deltas_c: tuple[float, ...] = (0.0, 2.0, 4.0)
     precip_changes_pct: tuple[float, ...] = (-30.0, 0.0, 30.0)
-    batch_size: int = 1
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, GenerateRequest):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -169,47 +170,65 @@ def observe(
         raise BadRequestError(f"history_months {history_months!r} is not 1..240.", "Ask for e.g. 48 months.")
     started = time.perf_counter()
     report = progress or (lambda *_: None)
-    parts: dict[str, Any] = {}
 
-    report(0, 4, "Searching Sentinel-2 scenes and reading the footprint")
-    try:
-        parts["scene"] = fetch_real_scene(point, chosen, settings, client=client)
-    except EcoMapperError as err:
-        parts["scene_problem"] = str(err)
-        log.info("no scene for %s %s: %s", point.label(), chosen, err)
+    def scene_part() -> dict[str, Any]:
+        try:
+            return {"scene": fetch_real_scene(point, chosen, settings, client=client)}
+        except EcoMapperError as err:
+            log.info("no scene for %s %s: %s", point.label(), chosen, err)
+            return {"scene_problem": str(err)}
 
-    report(1, 4, "Fetching NASA POWER climate")
-    try:
+    def climate_part() -> dict[str, Any]:
         from core.sources.climate import climate_for_month
 
-        history = climate_series(point, chosen - (history_months - 1), chosen, settings, client=client)
-        parts["climate_history"] = history
-        parts["climate"] = climate_for_month(history, chosen)
-    except EcoMapperError as err:
-        parts["climate_problem"] = str(err)
+        try:
+            history = climate_series(point, chosen - (history_months - 1), chosen, settings, client=client)
+            return {"climate_history": history, "climate": climate_for_month(history, chosen)}
+        except EcoMapperError as err:
+            return {"climate_problem": str(err)}
 
-    report(2, 4, "Looking up land cover")
-    try:
-        lookup = land_cover_at(point, settings, client=client)
-        parts.update(
-            land_cover=lookup.land_cover,
-            land_cover_source=lookup.source,
-            land_cover_shares=dict(lookup.shares),
-            land_cover_problem=None if lookup.land_cover else (lookup.message or "no land-cover data here"),
-        )
-    except EcoMapperError as err:
-        parts["land_cover_problem"] = str(err)
+    def land_cover_part() -> dict[str, Any]:
+        try:
+            lookup = land_cover_at(point, settings, client=client)
+        except EcoMapperError as err:
+            return {"land_cover_problem": str(err)}
+        return {
+            "land_cover": lookup.land_cover,
+            "land_cover_source": lookup.source,
+            "land_cover_shares": dict(lookup.shares),
+            "land_cover_problem": None if lookup.land_cover else (lookup.message or "no land-cover data here"),
+        }
 
-    report(3, 4, "Looking up the place name")
-    try:
-        place = place_of(point)
-        parts.update(
-            state=place.state, country=place.country, place_label=place.label(), nearest_place=place.nearest_place
-        )
-    except EcoMapperError as err:
-        parts["place_problem"] = str(err)
-        parts["place_label"] = point.label()
-    report(4, 4, "Observed")
+    def place_part() -> dict[str, Any]:
+        try:
+            place = place_of(point)
+        except EcoMapperError as err:
+            return {"place_problem": str(err), "place_label": point.label()}
+        return {
+            "state": place.state,
+            "country": place.country,
+            "place_label": place.label(),
+            "nearest_place": place.nearest_place,
+        }
+
+    # The parts ask different services (STAC + COG host, NASA POWER, the land-cover STAC API, an
+    # offline table): asked at once, an observation takes as long as the slowest, not the sum.
+    jobs = {
+        "Read the Sentinel-2 footprint": scene_part,
+        "Fetched NASA POWER climate": climate_part,
+        "Looked up land cover": land_cover_part,
+        "Looked up the place name": place_part,
+    }
+    parts: dict[str, Any] = {}
+    report(0, len(jobs), "Observing: Sentinel-2, NASA POWER, land cover and place")
+    from core.sources.places import is_on_land
+
+    is_on_land(point)  # loads the land mask once here, not in three threads at the same time
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="observe") as pool:
+        futures = {pool.submit(job): message for message, job in jobs.items()}
+        for done, future in enumerate(as_completed(futures), start=1):
+            parts.update(future.result())
+            report(done, len(jobs), futures[future])
     return Observation(point=point, month=chosen, elapsed_s=time.perf_counter() - started, **parts)
 
 

@@ -46,7 +46,7 @@ class TimelapseRequest:
         chain: "independent" (same seed every month) or "controlnet" (each frame grown from the last).
         side_by_side: the real image of each month on the left ("real | generated").
         fps: frames per second.
-        batch_size: frames per pipeline call (independent chain).
+        batch_size: frames per pipeline call (independent chain); None: as many as fit in memory.
     """
 
     base: GenerateRequest
@@ -57,7 +57,7 @@ class TimelapseRequest:
     chain: str = "independent"
     side_by_side: bool = False
     fps: float = 2.0
-    batch_size: int = 1
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, GenerateRequest):

@@ -11,6 +11,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from app.handlers.generate import GENERATE_FIELDS
+from core.geo import Month, Point
 from tests.support.app_harness import running_app
 from tests.support.replay_fixtures import REAL, SAHARA_ITEM_ID, settings_for, start_replay_server
 
@@ -42,8 +44,8 @@ def stack(test_rasters, tmp_path_factory):
         server.stop()
 
 
-def _observe(client):
-    return client.predict(lat=LAT, lon=LON, month=MONTH, api_name="/observe")
+def _observe(client, month=MONTH, lat=LAT, lon=LON):
+    return client.predict(lat=lat, lon=lon, month=month, api_name="/observe")
 
 
 def _generate(client, **changes):
@@ -70,69 +72,90 @@ def _image(path) -> np.ndarray:
     return np.asarray(iio.imread(path))[..., :3]
 
 
-def test_the_api_lists_the_named_endpoints(stack):
+def test_the_api_lists_the_named_endpoints_with_their_documented_parameters(stack):
     _, _, _, client = stack
-    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/observe", "/generate", "/timelapse"} <= names
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/observe", "/generate", "/timelapse", "/scenario_grid", "/load_recipe"} <= set(endpoints)
+    generate = [p["parameter_name"] for p in endpoints["/generate"]["parameters"]]
+    assert generate[:10] == [
+        "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
+        "temp_delta_c", "precip_pct",
+    ]  # fmt: skip
 
 
 def test_observe_returns_the_real_scene_and_the_months_power_climate(stack):
     _, settings, _, client = stack
-    from core.geo import Month, Point
-    from core.sources.climate import climate_for_month, fetch_climate
+    from core.services import observed_climate
 
-    image_path, info, _plot, details, land_cover, _note, cloud_pct = _observe(client)
+    image_path, info, _plot, details, land_cover, _note, cloud_pct, temp, precip, _solar, line, month = _observe(client)
     image = _image(image_path)
     assert image.shape == (512, 512, 3)
     assert image.std() > 5  # real desert texture, not a blank frame
     assert details["scene"]["scene_id"] == SAHARA_ITEM_ID
     assert SAHARA_ITEM_ID in info and "2020-02-19" in info
     # the climate shown is the one core reads from the same (replayed) POWER service
-    expected = climate_for_month(fetch_climate(Point(LAT, LON), Month(2020, 2), Month(2020, 2), settings), "2020-02")
+    expected = observed_climate(Point(LAT, LON), Month(2020, 2), settings)
     assert details["climate"]["temp_c"] == pytest.approx(expected.temp_c)
+    assert float(temp) == pytest.approx(expected.temp_c, abs=0.05)  # shown at its display precision
+    assert float(precip) == pytest.approx(expected.precip_mm_day, abs=0.005)
     assert details["point"] == {"lat": LAT, "lon": LON}
-    assert 0.0 <= cloud_pct <= 100.0
-    from core.sources.landcover import LAND_COVER_CLASSES
+    assert 0.0 <= cloud_pct <= 100.0 and month == MONTH and "Sentinel-2 2020-02-19" in line
+    from core.land_cover_classes import LAND_COVER_CLASSES
 
     assert land_cover in (*LAND_COVER_CLASSES, None)
 
 
-def test_observe_a_month_without_scenes_is_an_error_naming_the_month(stack):
+def test_a_month_without_a_scene_still_gives_its_climate_and_land_cover_and_no_image(stack):
+    _, _, _, client = stack
+    image_path, info, _plot, details, land_cover, _note, _cloud, temp, _p, _s, line, month = _observe(client, "2021-06")
+    assert image_path is None and details["scene"] is None
+    assert "2021-06" in details["scene_problem"] and "No Sentinel-2 image" in info
+    assert details["climate"] is not None and float(temp) == pytest.approx(details["climate"]["temp_c"], abs=0.05)
+    assert "no Sentinel-2 image" in line and month == "2021-06"
+    assert land_cover == details["land_cover"]["class"]
+
+
+def test_observe_accepts_a_decimal_comma_and_rejects_a_bad_month_naming_the_field(stack):
     _, _, _, client = stack
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError) as caught:
-        client.predict(lat=LAT, lon=LON, month="2021-06", api_name="/observe")
-    assert "2021-06" in str(caught.value)
+    *_, month = _observe(client, lat="24,8", lon="-11,4")
+    assert month == MONTH
+    with pytest.raises(AppError, match="The month.*YYYY-MM"):
+        _observe(client, "Feb 2020")
+    with pytest.raises(AppError, match="The latitude '24.8.1' is not a number"):
+        _observe(client, lat="24.8.1")
 
 
-def test_observe_rejects_a_bad_month_with_the_fix(stack):
+def test_observe_without_a_point_says_pick_a_place_first(stack):
     _, _, _, client = stack
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError, match="YYYY-MM"):
-        client.predict(lat=LAT, lon=LON, month="Feb 2020", api_name="/observe")
+    with pytest.raises(AppError, match="No place is picked yet"):
+        _observe(client, lat="", lon="")
 
 
-def test_generate_gives_an_image_a_comparison_and_three_exports(stack):
+def test_generate_gives_today_and_the_scenario_from_one_seed_a_comparison_and_exports(stack):
     _, _, _, client = stack
-    image_path, slider, metrics_md, prompts_md, png, tif, recipe = _generate(client)
-    generated = _image(image_path)
-    assert generated.shape == (512, 512, 3)
-    real, compared = (_image(p) for p in slider)
-    assert real.shape == compared.shape == (512, 512, 3)
-    assert np.array_equal(compared, generated)
-    assert not np.array_equal(real, generated)
-    assert "SSIM" in metrics_md and "PSNR" in metrics_md
+    scenario_path, today_path, slider, metrics_md, prompts_md, png, tif, recipe, html_map = _generate(
+        client, temp_delta_c=4.0, precip_pct=-30.0
+    )
+    scenario, today = _image(scenario_path), _image(today_path)
+    # both carry the "AI-generated" band under the 512 px image
+    assert scenario.shape[1] == 512 and scenario.shape[0] > 512 and today.shape == scenario.shape
+    left, right = (_image(p) for p in slider)
+    assert np.array_equal(left, today) and np.array_equal(right, scenario)
+    assert "scenario vs today" in metrics_md and "today vs real" in metrics_md and "How to read" in metrics_md
     assert "Barren or Sparsely Vegetated" in prompts_md and "February 2020" in prompts_md
-    assert "The average temperature over the last month was 20 C." in prompts_md
+    # the scenario's prompt: observed 20 °C + 4 °C, 0.5 mm/day - 30 %
+    assert "The average temperature over the last month was 24 C." in prompts_md
 
     from PIL import Image
 
     with Image.open(png) as stored:
         text = json.dumps(dict(stored.info))
     assert "tiny-random" in text and "Barren or Sparsely Vegetated" in text
-    assert np.array_equal(_image(png), generated)
+    assert _image(png).shape == (512, 512, 3)
 
     import rasterio
 
@@ -141,38 +164,41 @@ def test_generate_gives_an_image_a_comparison_and_three_exports(stack):
         assert (dataset.width, dataset.height, dataset.count) == (512, 512, 3)
         assert dataset.res == pytest.approx((10.0, 10.0))
         bounds = tuple(dataset.bounds)
-    from core.geo import Footprint, Point
+    from core.geo import Footprint
 
     # georeferenced on the footprint's own 10 m UTM grid
     assert bounds == pytest.approx(Footprint.around(Point(LAT, LON)).bounds)
-    assert json.loads(Path(recipe).read_text())  # a JSON document
+    saved = json.loads(Path(recipe).read_text())
+    assert saved["request"]["climate"]["temp_c"] == pytest.approx(24.0)
+    page = Path(html_map).read_text()
+    # the exportable map: basemap, the real image and both generated images as named layers
+    assert "leaflet" in page.lower() and page.count("data:image/png;base64") == 3 and "AI-generated" in page
 
 
-def test_a_loaded_recipe_regenerates_the_same_image(stack):
+def test_a_loaded_recipe_regenerates_the_same_image_with_numbers_at_display_precision(stack):
     _, _, _, client = stack
-    first_path, *_rest, recipe = _generate(client, seed=11, temp_c=31.0)
+    first_path, *_rest, recipe, _map = _generate(client, seed=11, temp_c=31.0, precip_mm_day=1.078)
     from gradio_client import handle_file
 
     controls = client.predict(path=handle_file(recipe), api_name="/load_recipe")
-    (lat, lon, month, land_cover, cloud, temp, precip, solar, d_temp, d_precip, mode, before, seed, steps, guidance,
-     size, model_id, controlnet, lora, lora_scale, use_observed) = controls  # fmt: skip
-    assert (model_id, use_observed) == ("tiny-random", False)
-    assert (seed, temp) == (11, pytest.approx(31.0))
-    again = _generate(
-        client, lat=lat, lon=lon, month=month, land_cover=land_cover, cloud_pct=cloud, temp_c=temp,
-        precip_mm_day=precip, solar_mj_m2_day=solar, temp_delta_c=d_temp, precip_pct=d_precip, mode=mode,
-        control_months_before=before, seed=seed, steps=steps, guidance=guidance, size_px=size, model_id=model_id,
-        controlnet=controlnet, lora=lora, lora_scale=lora_scale,
-    )  # fmt: skip
+    values, preset = dict(zip(GENERATE_FIELDS, controls[:-1], strict=True)), controls[-1]
+    assert values["model_id"] == "tiny-random" and values["seed"] == 11
+    assert values["temp_c"] == "31.0" and values["precip_mm_day"] == "1.08"  # not 1.0779999999999998
+    assert preset == "Today"
+    again = _generate(client, **values)
     assert np.array_equal(_image(again[0]), _image(first_path))
 
 
-def test_generate_without_land_cover_says_how_to_fix_it(stack):
+def test_generate_without_land_cover_or_point_says_how_to_fix_it(stack):
     _, _, _, client = stack
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="land cover"):
         _generate(client, land_cover=None)
+    with pytest.raises(AppError, match="No place is picked yet.*Pick a place first"):
+        _generate(client, lat="", lon="")
+    with pytest.raises(AppError, match="observed precipitation"):
+        _generate(client, precip_mm_day="1.234,5")
 
 
 def test_timelapse_writes_one_gif_frame_per_month(stack):
@@ -196,13 +222,13 @@ def test_timelapse_writes_one_gif_frame_per_month(stack):
     )
     frames = iio.imread(download, index=None)
     assert frames.shape[0] == 3
-    assert "3 frames" in summary and "+2.0 °C" in summary
+    assert "3 frames" in summary and "+2 °C, \u221220 % rain" in summary and "AI-generated" in summary
     assert Path(gif_preview).suffix == ".gif"
 
 
-def test_scenario_grid_labels_every_variant_with_its_climate(stack):
+def test_scenario_grid_is_one_image_laid_out_as_rows_by_columns(stack):
     _, _, _, client = stack
-    gallery = client.predict(
+    image_path, download = client.predict(
         lat=LAT,
         lon=LON,
         month=MONTH,
@@ -212,24 +238,27 @@ def test_scenario_grid_labels_every_variant_with_its_climate(stack):
         precip_mm_day=1.0,
         solar_mj_m2_day=20.0,
         temp_deltas_text="0, 3",
-        precip_pcts_text="-50, 0, 50",
+        precip_pcts_text="-50; 0",
         **FAST,
         api_name="/scenario_grid",
     )
-    captions = [item["caption"] for item in gallery]
-    assert len(captions) == 6
-    assert captions[0] == "+0.0 °C, -50 % precip: 20.0 °C, 0.50 mm/day"
-    assert captions[-1] == "+3.0 °C, +50 % precip: 23.0 °C, 1.50 mm/day"
-    first, last = (_image(item["image"]) for item in (gallery[0], gallery[-1]))
-    assert first.shape == (512, 512, 3) and not np.array_equal(first, last)
+    grid = _image(download)
+    assert np.array_equal(grid, _image(image_path))
+    # 2 x 2 cells of 512 px under a title and column headers, beside row headers: a real 2 x 2 layout
+    assert 2 * 512 < grid.shape[0] < 3 * 512 and 2 * 512 < grid.shape[1] < 3 * 512
+    from PIL import Image
+
+    with Image.open(download) as stored:
+        assert "AI-generated" in stored.info["label"]
 
 
 def test_controlnet_mode_is_conditioned_on_the_real_image_of_an_earlier_month(stack):
     _, _, _, client = stack
-    image_path, _slider, _metrics, prompts_md, *_files = _generate(
+    image_path, _today, _slider, _metrics, prompts_md, *_files = _generate(
         client, month="2020-03", mode="controlnet", control_months_before=1, controlnet="tiny-random"
     )
-    assert _image(image_path).shape == (512, 512, 3)
+    assert _image(image_path).shape[1] == 512
+    assert "control image of 2020-02" in prompts_md
     assert "March 2020" in prompts_md
 
 
@@ -266,3 +295,29 @@ def test_mp4_timelapse_side_by_side_puts_the_real_image_beside_each_frame(stack)
     assert frames.shape[0] == 2
     assert frames.shape[2] >= 2 * 512  # real | generated
     assert "side by side" in summary
+
+
+def test_the_app_and_the_cli_write_the_same_recipe_for_the_same_request(stack, monkeypatch, tmp_path, capsys):
+    server, settings, _, client = stack
+    *_, app_recipe, _map = _generate(client, seed=5, temp_c=21.5, precip_mm_day=0.75, solar_mj_m2_day=19.25)
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ECOMAPPER_CACHE_DIR", str(settings.cache_dir))
+    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(settings.checkpoints_dir))
+    from core.cli import main
+
+    cli_out = tmp_path / "cli.png"
+    code = main(
+        [
+            *("generate", "--model", "tiny-random", "--lat", str(LAT), "--lon", str(LON), "--month", MONTH),
+            *("--land-cover", "Barren or Sparsely Vegetated", "--cloud", "0"),
+            *("--temp", "21.5", "--precip", "0.75", "--rad", "19.25"),
+            *("--seed", "5", "--steps", str(FAST["steps"]), "--guidance", str(FAST["guidance"]), "--size", "512"),
+            *("--out", str(cli_out)),
+        ]
+    )
+    capsys.readouterr()
+    assert code == 0
+    app_side = json.loads(Path(app_recipe).read_text())
+    cli_side = json.loads(cli_out.with_suffix(".recipe.json").read_text())
+    assert app_side == cli_side

@@ -157,3 +157,30 @@ def test_a_recipe_with_a_projection_scenario_replays_without_the_network(project
     again = read_recipe(path)
     assert again.scenario == scenario and again.scenario.label == "SSP5-8.5 2100 (p10)"
     assert again.climate == request.climate == scenario.apply(OBSERVED[6], Month(2021, 7))
+
+
+def test_the_future_experiment_csv_is_filled_from_the_projections(cmip6_archive, tmp_path):
+    from core.experiments.future import read_future_csv
+    from core.sources.projections.future_csv import fill_future_csv
+
+    source = tmp_path / "future.csv"
+    source.write_text(
+        "location_id,date,latitude,longitude,type,location_address,cloud_coverage,average_temp,average_prep,"
+        "average_rad,img_path\n"
+        'loc1,2020-07,24.8,-11.4,Barren or Sparsely Vegetated,"Laayoune, Morocco",0.1,30.0,0.5,25.0,a.png\n'
+        'loc1,2020-01,24.8,-11.4,Barren or Sparsely Vegetated,"Laayoune, Morocco",0.0,15.0,1.0,14.0,b.png\n'
+    )
+    settings = cmip6_local_settings(cmip6_archive, tmp_path / "cache")
+    out = fill_future_csv(source, tmp_path / "filled.csv", "ssp245", settings, observed=OBSERVED)
+    rows = read_future_csv(out)
+    for row, month in zip(rows, (7, 1), strict=True):
+        for year in (2050, 2075, 2100):
+            scenario = scenario_from_projection(project_climate(SAHARA, "ssp245", year, settings, observed=OBSERVED))
+            expected = scenario.apply(ClimateValues(*row.observed), Month(2020, month))
+            assert row.projected[year] == pytest.approx(
+                (expected.temp_c, expected.precip_mm_day, expected.solar_mj_m2_day)
+            )
+    assert rows[0].projected[2100][0] > rows[0].projected[2050][0] > 30.0  # warmer with each horizon
+    with pytest.raises(BadRequestError, match="latitude"):
+        (tmp_path / "bad.csv").write_text("location_id,date\nx,2020-01\n")
+        fill_future_csv(tmp_path / "bad.csv", tmp_path / "o.csv", "ssp245", settings)

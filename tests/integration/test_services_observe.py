@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -63,3 +64,18 @@ def test_latest_month_refuses_months_power_has_not_published(data_settings, repl
 def test_default_timelapse_range_is_the_last_complete_twelve_months():
     assert default_timelapse_range(date(2026, 9, 14)) == (Month(2025, 9), Month(2026, 8))
     assert default_timelapse_range(latest=Month(2025, 12)) == (Month(2025, 1), Month(2025, 12))
+
+
+def test_a_request_is_built_from_one_observation_only(data_settings):
+    from core.errors import BadRequestError
+    from core.services import ModelSpec, Scenario, request_for
+
+    seen = observe(SAHARA, "2020-02", data_settings)
+    req = request_for(seen, ModelSpec("tiny-random"), scenario=Scenario.of_change(3.0), seed=4)
+    assert (req.point, req.month, req.land_cover) == (SAHARA, Month(2020, 2), seen.land_cover)
+    assert req.observed_climate == seen.climate and req.climate.temp_c == round(seen.climate.temp_c + 3.0, 2)
+    assert req.cloud_fraction == round(seen.cloud_fraction, 4) and req.country == "Mauritania" and req.seed == 4
+    no_cover = dataclasses.replace(seen, land_cover=None, land_cover_problem="the land-cover service is down")
+    with pytest.raises(BadRequestError, match=r"No land cover is known at .* \(the land-cover service is down\)"):
+        request_for(no_cover, ModelSpec("tiny-random"))
+    assert request_for(no_cover, ModelSpec("tiny-random"), land_cover="Croplands").land_cover == "Croplands"

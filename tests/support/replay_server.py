@@ -43,6 +43,8 @@ REAL_FILES = {
     "s2_item": "stac_item_sentinel-2-l2a_S2A_29RKH_20200219_0_L2A.json",
     "tci_cog": "S2A_29RKH_20200219_0_L2A_TCI_100m_cog.tif",
 }
+# Bodies go out in chunks of this size, each counted before it is written (see Handler._send).
+WRITE_CHUNK_BYTES = 64 * 1024
 EARTH_SEARCH_ORIGIN = "https://earth-search.aws.element84.com/v1"
 
 # The solar series is absent from the real monthly recording; the server adds one so a full observe
@@ -187,6 +189,7 @@ class ReplayServer:
         self.files: dict[str, Path] = {}
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.requests: list[RequestRecord] = []
+        self._in_flight = 0  # requests being answered now (see wait_idle)
         # Behaviour switches (tests may change them between requests).
         self.power_verbatim = False  # True: no synthetic solar series added
         self.power_monthly_published_until: tuple[int, int] | None = None  # (year, month); later months -> -999
@@ -281,6 +284,12 @@ class ReplayServer:
     def bytes_served(self, name: str | None = None) -> int:
         prefix = f"/files/{name}" if name else "/files/"
         return sum(r.bytes_sent for r in self.requests if r.path.startswith(prefix))
+
+    def wait_idle(self, timeout_s: float = 5.0) -> None:
+        """Wait until no request is being answered (a client may hang up while its answer is still going out)."""
+        deadline = time.monotonic() + timeout_s
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def requests_to(self, path_prefix: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.path.startswith(path_prefix)]
@@ -446,24 +455,33 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+            record = self._record
+            record.status = status
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-            self._record(status, len(body) if self.command != "HEAD" else 0)
+            if self.command == "HEAD":
+                return
+            # Counted as each chunk is handed to the socket (before the write), so a client that hangs
+            # up mid-body (GDAL stops reading once it has its bytes) still shows every byte sent its way.
+            view = memoryview(body)
+            for start in range(0, len(view), WRITE_CHUNK_BYTES):
+                chunk = view[start : start + WRITE_CHUNK_BYTES]
+                with server._lock:
+                    record.bytes_sent += len(chunk)
+                self.wfile.write(chunk)
 
-        def _record(self, status: int, sent: int) -> None:
+        def _start_record(self) -> None:
+            """Log the request as it arrives (before any answer), so none is missed whatever happens next."""
             parts = urlsplit(self.path)
+            self._record = RequestRecord(
+                self.command, parts.path, parts.query, self.headers.get("Range"), 0, 0, self._body
+            )
             with server._lock:
-                server.requests.append(
-                    RequestRecord(
-                        self.command, parts.path, parts.query, self.headers.get("Range"), status, sent, self._body
-                    )
-                )
+                server.requests.append(self._record)
 
         def _json(self, obj: Any, status: int = 200) -> None:
             self._send(status, json.dumps(obj).encode("utf-8"), "application/json")
@@ -490,6 +508,16 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             self._dispatch()
 
         def _dispatch(self) -> None:
+            self._start_record()
+            with server._lock:
+                server._in_flight += 1
+            try:
+                self._answer()
+            finally:
+                with server._lock:
+                    server._in_flight -= 1
+
+        def _answer(self) -> None:
             parts = urlsplit(self.path)
             path = parts.path
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}

@@ -11,8 +11,8 @@ import pytest
 
 from app import formatting
 from app.map_picker import DEFAULT_LEAFLET_URL, MAP_CLICK_EVENT, build_map, leaflet_head, leaflet_url, map_value
-from app.model_status import weights_status
 from core.geo import Footprint, Point
+from core.services import weights_status
 
 
 def test_numbers_and_percentages_are_rounded_with_units_and_missing_values_show_a_dash():
@@ -29,16 +29,27 @@ def test_timings_drop_the_unit_suffix_of_their_keys_and_keep_the_order():
     assert text == "encode 0.05 s, denoise 4.20 s, total 4.25 s"
 
 
-def test_observation_text_names_date_scene_and_cloud_and_hides_tiny_nodata():
-    text = formatting.format_observation(
-        point_label="24.8000°N, 11.4000°W",
-        place_label="Dakhla, Western Sahara",
-        month="2020-02",
+def _scene(**changes):
+    from types import SimpleNamespace
+
+    values = dict(
         acquired=datetime(2020, 2, 19, 11, 21, tzinfo=timezone.utc),
         scene_id="S2A_29RKH_20200219_0_L2A",
         cloud_fraction=0.031,
         nodata_fraction=0.001,
         provider="earth-search",
+    )
+    values.update(changes)
+    return SimpleNamespace(**values)
+
+
+def test_observation_text_names_date_scene_and_cloud_and_hides_tiny_nodata():
+    text = formatting.format_observation(
+        point_label="24.8000°N, 11.4000°W",
+        place_label="Dakhla, Western Sahara",
+        month="2020-02",
+        scene=_scene(),
+        scene_problem="",
         climate_line=None,
         land_cover_line="Barren or Sparsely Vegetated (modis)",
     )
@@ -49,12 +60,27 @@ def test_observation_text_names_date_scene_and_cloud_and_hides_tiny_nodata():
     assert "not available" in text
 
 
-def test_metrics_table_formats_numbers_and_passes_notes_through():
-    table = formatting.format_metrics({"SSIM": 0.12345, "LPIPS": "n/a — weights missing", "CLIP": None})
-    lines = table.splitlines()
-    assert lines[2] == "| SSIM | 0.123 |"
-    assert lines[3] == "| LPIPS | n/a — weights missing |"
-    assert lines[4] == "| CLIP | — |"
+def test_a_month_without_a_scene_still_shows_its_climate_and_land_cover_on_one_line():
+    from core.climate_values import ClimateValues
+
+    climate = ClimateValues(31.25, 0.0412, 24.96)
+    line = formatting.observed_line("2021-06", None, climate, "Barren or Sparsely Vegetated")
+    assert "no Sentinel-2 image this month" in line
+    assert "31.2 °C · 0.04 mm/day · 25.0 MJ/m²/day" in line and "Barren or Sparsely Vegetated" in line
+    with_scene = formatting.observed_line("2020-02", _scene(), None, None)
+    assert "Sentinel-2 2020-02-19, 3 % cloud" in with_scene and "no climate" in with_scene
+    assert "choose a land cover" in with_scene
+    # the boxes show the climate at their display precision, and are empty without one
+    assert formatting.climate_boxes(climate) == ("31.2", "0.04", "25.0")
+    assert formatting.climate_boxes(None) == ("", "", "")
+
+
+def test_file_names_name_the_scenario_and_only_the_tiny_model_is_noise():
+    from core.scenario import Scenario
+
+    assert formatting.scenario_stem(Scenario.today()) == "today"
+    assert formatting.scenario_stem(Scenario.of_change(2, -30)) == "t+2_p-30"
+    assert formatting.is_noise("tiny-random") and not formatting.is_noise("sd3-medium")
 
 
 def test_file_names_keep_only_safe_characters():
@@ -62,16 +88,18 @@ def test_file_names_keep_only_safe_characters():
     assert stem == "24.8000N_11.4000W_2020-02_seed-7_a-b"
     assert formatting.safe_filename("", None) == "ecomapper"
     assert formatting.point_stem(-1.5, 36.25) == "1.5000S_36.2500E"
-    assert formatting.scenario_label(2, -20) == "+2.0 °C, -20 % precip"
 
 
-def test_banner_warns_about_tiny_and_missing_weights_and_is_empty_for_a_ready_model():
-    tiny = formatting.model_banner("tiny-random", None)
-    assert "noise" in tiny and "python -m core download --model sd3-medium" in tiny
-    missing = formatting.model_banner("sd3-medium", False, "Not in the cache.")
-    assert "not on this machine" in missing and "Not in the cache." in missing and "HF_TOKEN" in missing
-    assert "python -m core download" in formatting.model_banner("sd3-medium", False)
-    assert formatting.model_banner("sd3-medium", True) == ""
+def test_the_user_notice_is_short_and_the_how_to_goes_to_whoever_runs_the_server():
+    tiny = formatting.model_notice("tiny-random", None)
+    assert "noise" in tiny and "download" not in tiny and "HF_TOKEN" not in tiny
+    missing = formatting.model_notice("sd3-medium", False)
+    assert "not available on this server" in missing and "HF_TOKEN" not in missing
+    assert formatting.model_notice("sd3-medium", True) == "" and formatting.model_notice("sd3-medium", None) == ""
+    operator = formatting.operator_message("sd3-medium", False, "Not in the cache.")
+    assert "not on this machine" in operator and "Not in the cache." in operator and "HF_TOKEN" in operator
+    assert "python -m core download" in formatting.operator_message("sd3-medium", False)
+    assert formatting.operator_message("sd3-medium", True) == ""
 
 
 def test_weights_status_checks_the_folder_is_a_complete_pipeline_without_downloading(tmp_path: Path, settings):

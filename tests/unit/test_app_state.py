@@ -6,7 +6,8 @@ import threading
 
 import numpy as np
 
-from app.handlers import Handlers, _number_list
+from app.handlers import Handlers
+from app.handlers.series import read_number_list
 from app.state import CancelRegistry, EngineHolder, Observation
 
 
@@ -63,39 +64,51 @@ def test_cancel_sets_only_the_running_job_of_that_session():
     assert registry.cancel("s2") is True and newer.is_set()
 
 
-def test_observed_climate_fills_the_sliders_only_when_asked():
-    obs = Observation(24.8, -11.4, "2020-02", np.zeros((2, 2, 3), np.uint8), climate={
-        "temp_c": 21.234, "precip_mm_day": 0.0612, "solar_mj_m2_day": 19.96})  # fmt: skip
-    assert Handlers.fill_observed_climate(True, obs) == (21.2, 0.06, 20.0)
-    skipped = Handlers.fill_observed_climate(False, obs)
-    assert all(update == {"__type__": "update"} for update in skipped)
-    assert obs.matches(24.8, -11.4, "2020-02") and not obs.matches(24.8, -11.4, "2020-03")
+def test_an_observation_matches_only_its_own_point_and_month():
+    obs = Observation(24.8, -11.4, "2020-02", np.zeros((2, 2, 3), np.uint8), climate={"temp_c": 21.2})
+    assert obs.matches(24.8, -11.4, "2020-02")
+    assert not obs.matches(24.8, -11.4, "2020-03") and not obs.matches(24.81, -11.4, "2020-02")
 
 
-def test_effective_climate_applies_the_scenario_and_explains_bad_values():
-    assert Handlers.effective_climate(20.0, 2.0, 18.0, 2.5, -50.0) == (
-        "Generation climate: 22.5 °C · 1.00 mm/day · 18.0 MJ/m²/day"
-    )
-    assert "outside the physical range" in Handlers.effective_climate(59.0, 2.0, 18.0, 5.0, 0.0)
+def test_the_scenario_line_shows_the_climate_the_model_will_be_asked_for():
+    line = Handlers.scenario_line(4.0, -30.0, "28.0", "1,5", "20.4")
+    assert line.startswith("Scenario: **Hot and dry (+4 °C, \u221230 % rain)** \u2192 32.0 °C · 1.05 mm/day")
+    assert "today 28.0 °C · 1.50 mm/day" in line
+    assert "+2.5 °C" in Handlers.scenario_line(2.5, 0.0, "28", "1", "20")
+    assert "comes with the observation" in Handlers.scenario_line(2.0, 0.0, "", "", "")
+    assert "observed precipitation" in Handlers.scenario_line(0.0, 0.0, "28", "lots", "20")
 
 
-def test_scenario_lists_accept_commas_and_semicolons_and_reject_words():
+def test_presets_set_the_sliders_and_moving_a_slider_selects_the_matching_preset():
+    labels = Handlers.preset_labels()
+    assert labels[0] == "Today" and labels[-1] == "Custom"
+    assert {"+2 °C", "+4 °C, \u221230 % rain", "+30 % rain"} <= set(labels)
+    assert Handlers.preset_chosen("+4 °C, \u221230 % rain") == (4.0, -30.0)
+    assert Handlers.preset_label_for(2, 0) == "+2 °C" and Handlers.preset_label_for(2.5, 0) == "Custom"
+
+
+def test_scenario_lists_accept_commas_semicolons_and_decimal_commas_and_name_the_field():
     import pytest
 
     from core.errors import BadRequestError
 
-    assert _number_list("-2, 0;2", "x") == [-2.0, 0.0, 2.0]
-    with pytest.raises(BadRequestError, match="not a number"):
-        _number_list("0, warm", "temperature changes")
+    assert read_number_list("-2, 0, 2", "x") == [-2.0, 0.0, 2.0]
+    assert read_number_list("0; 2,5", "x") == [0.0, 2.5]
+    with pytest.raises(BadRequestError, match="temperature changes"):
+        read_number_list("0, warm", "temperature changes")
     with pytest.raises(BadRequestError, match="empty"):
-        _number_list(" , ", "temperature changes")
+        read_number_list(" , ", "temperature changes")
+    with pytest.raises(BadRequestError, match="at most 4"):
+        read_number_list("1, 2, 3, 4, 5", "temperature changes")
 
 
-def test_core_errors_become_gradio_errors_with_the_message_and_others_a_short_generic_one():
+def test_our_errors_are_messages_cancel_is_a_quiet_note_and_bugs_a_short_generic_error(caplog):
+    import logging
+
     import gradio as gr
     import pytest
 
-    from app.handlers import shown_errors
+    from app.errors import shown_errors
     from core.errors import CancelledError, NoImageryError
 
     @shown_errors
@@ -110,11 +123,16 @@ def test_core_errors_become_gradio_errors_with_the_message_and_others_a_short_ge
     def bug():
         raise KeyError("oops")
 
-    with pytest.raises(gr.Error, match=r"No scene in 2021-06\. Pick another month\."):
+    with (
+        caplog.at_level(logging.INFO, logger="app.errors"),
+        pytest.raises(gr.Error, match=r"No scene in 2021-06\. Pick another month\.") as caught,
+    ):
         no_scene()
-    with pytest.raises(gr.Error) as caught:
-        cancelled()
-    assert caught.value.title == "Cancelled"
+    assert caught.value.print_exception is False  # gradio prints no traceback for it
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].exc_info is None and "\n" not in refused[0].getMessage()
+    # a cancelled run is not an error: every output stays as it was
+    assert cancelled() == gr.skip()
     with pytest.raises(gr.Error, match="Unexpected error \\(KeyError") as caught:
         bug()
     assert "server log" in str(caught.value)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 
 # What the app may import from core: the service layer (and its submodules) and plain value types.
@@ -107,11 +105,6 @@ def test_the_checks_see_imports_inside_functions_and_by_name():
     assert gradio_violations(tree, "x.py") == ["x.py:6: gradio"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="h9app is moving the app onto core.services (issue 9, app side); "
-    "remove this mark when app/ imports only core.services and the value types",
-)
 def test_app_imports_only_the_service_layer_and_value_types():
     app_files = [*(REPO / "app").rglob("*.py"), REPO / "app.py"]
     wrong = [v for name, tree in _parsed(app_files) for v in app_violations(tree, name)]

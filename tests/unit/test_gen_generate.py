@@ -76,11 +76,19 @@ def test_text_to_image_size(engine, settings, size_px):
 
 
 @pytest.mark.slow
-def test_1024_tiles_the_vae(engine, settings):
-    result = generate_images(request(size_px=1024, num_inference_steps=1), engine, settings)
-    assert result.image.shape == (1024, 1024, 3) and engine.loaded.pipe.vae.use_tiling
-    generate_images(request(), engine, settings)
-    assert not engine.loaded.pipe.vae.use_tiling
+def test_the_vae_is_tiled_only_when_the_decode_would_not_fit(engine, settings):
+    from core.models.memory import vae_decode_bytes
+
+    whole = vae_decode_bytes(engine.loaded.pipe.vae, 1024, 1, engine.loaded.dtype)
+    try:
+        engine.memory_budget_bytes = whole // 2  # too little to decode 1024 px whole
+        result = generate_images(request(size_px=1024, num_inference_steps=1), engine, settings)
+        assert result.image.shape == (1024, 1024, 3) and engine.loaded.pipe.vae.use_tiling
+        engine.memory_budget_bytes = whole * 10  # plenty: decode whole, even at 1024 px
+        generate_images(request(size_px=1024, num_inference_steps=1), engine, settings)
+        assert not engine.loaded.pipe.vae.use_tiling
+    finally:
+        engine.memory_budget_bytes = None
 
 
 def test_same_seed_same_pixels_other_seed_differs(engine, settings):

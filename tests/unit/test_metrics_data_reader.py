@@ -199,7 +199,9 @@ def test_wrong_path_and_empty_folder_give_clear_errors(tmp_path):
 
 
 def test_parse_address():
-    assert parse_address("Thompson-Nicola, British Columbia, Canada") == ("British Columbia", "Canada")
+    # split as the original EcoMapper code does: at the first ", " only
+    assert parse_address("Thompson-Nicola, British Columbia, Canada") == ("Thompson-Nicola", "British Columbia, Canada")
+    assert parse_address("Krasnoyarsk Krai, Russia") == ("Krasnoyarsk Krai", "Russia")
     assert parse_address("Ethiopia") == (None, "Ethiopia")
 
 

@@ -15,7 +15,7 @@ from core.models.architectures import (
     parameter_count,
     pipeline_parameter_counts,
 )
-from core.models.memory import MemoryOption, estimate_memory, part_weight_bytes
+from core.models.memory_table import MemoryOption, estimate_memory, part_weight_bytes
 from core.models.registry import CONTROLNETS, KNOWN_MODELS
 from tests.conftest import SHARED_FIXTURES, require_shared
 

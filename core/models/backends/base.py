@@ -162,7 +162,7 @@ class BackendRequest:
         if not uses.text:
             ignored.append("land cover and place names (no text prompt)")
         if not uses.metadata and uses.text:
-            ignored.append("coordinates and date as numbers")
+            ignored.append("coordinates as numbers (only place names reach the prompt)")
         if self.control_image is not None and uses.control is None:
             ignored.append("control image")
         return tuple(ignored)

@@ -110,8 +110,8 @@ BACKENDS: dict[str, BackendInfo] = {
             7.5,
             ("trained with python -m core train",),
             "sd21_repo",
-            "Fine-tune it from diffusionsat-256 with `python -m core train` (preset train_diffusionsat_weather) and "
-            "put the output at checkpoints/diffusionsat-weather/.",
+            "Fine-tune it with `python -m core train --config assets/presets/train_diffusionsat_weather_tiny.toml` "
+            '(set init = "diffusionsat-256") and put the output at checkpoints/diffusionsat-weather/.',
             options={"num_metadata": 10},
         ),
         *(

@@ -1,0 +1,151 @@
+"""Observe: the month's real image, climate and land cover, each shown on its own (a month with no
+scene still shows its climate and land cover), and the real image drawn on the map."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from app import formatting
+from app.errors import shown_errors
+from app.forms import ObserveForm, read_number, read_point
+from app.handlers import bridge
+from app.map_picker import image_overlay, map_value, served_url
+from app.state import Observation
+from core import services
+from core.errors import NoImageryError
+from core.geo import Footprint
+
+# How many months of climate the chart shows (ending with the observed month).
+CHART_MONTHS = 48
+
+
+class ObserveHandlers:
+    """Mixed into `Handlers`."""
+
+    def observe(self, lat, lon, month, progress: gr.Progress = gr.Progress()) -> tuple:
+        """The `/observe` endpoint. An empty month means the latest month that has data at the point.
+
+        Returns (real image, info, climate chart, details, land cover, land-cover note, cloud %,
+        temperature, precipitation, radiation, observed line, observation, month).
+        """
+        return self._observe(lat, lon, month, progress)
+
+    def observe_if_picked(self, lat, lon, month, progress: gr.Progress = gr.Progress()) -> tuple:
+        """`observe` after a point or month event; nothing at all while no point is picked."""
+        if read_number(lat, "latitude", required=False) is None:
+            return gr.skip()
+        return self._observe(lat, lon, month, progress)
+
+    @shown_errors
+    def _observe(self, lat, lon, month, progress) -> tuple:
+        from app.charts import climate_figure
+
+        point = read_point(lat, lon)
+        if not str(month or "").strip():
+            progress(0.05, desc="Finding the latest month with NASA POWER data and a Sentinel-2 scene")
+            month = self.default_month_for(point)
+        form = ObserveForm.parse((lat, lon, month))
+        progress(0.1, desc=f"Observing {form.month}: Sentinel-2, NASA POWER, land cover")
+        seen = services.observe(form.point, form.month, self.settings, history_months=CHART_MONTHS)
+        scene, climate = seen.scene, seen.climate
+        image_path = self._write_observed(scene.image, form) if scene is not None else None
+        if scene is None:
+            gr.Warning(f"No image: {seen.scene_problem}")
+        if climate is None and seen.climate_problem:
+            gr.Warning(f"Climate: {seen.climate_problem}")
+        figure = None
+        if seen.climate_history is not None:
+            figure = climate_figure(
+                seen.climate_history, highlight=form.month.first_day, title=f"NASA POWER at {form.point.label()}"
+            )
+        place = f"near {seen.nearest_place}, {seen.place_label}" if seen.nearest_place else seen.place_label
+        land_line = (
+            f"{seen.land_cover} ({seen.land_cover_source})"
+            if seen.land_cover
+            else f"not found — choose one ({seen.land_cover_problem})"
+        )
+        info = formatting.format_observation(
+            point_label=form.point.label(),
+            place_label=place,
+            month=str(form.month),
+            scene=scene,
+            scene_problem=seen.scene_problem or "",
+            climate_line=(
+                formatting.format_climate_values(climate) if climate else f"not available ({seen.climate_problem})"
+            ),
+            land_cover_line=land_line,
+        )
+        footprint = Footprint.around(form.point)
+        observation = Observation(
+            lat=form.point.lat,
+            lon=form.point.lon,
+            month=str(form.month),
+            image=seen.image,
+            image_path=str(image_path) if image_path else None,
+            acquired=scene.acquired.strftime("%Y-%m-%d") if scene is not None else None,
+            climate=climate.as_dict() if climate else None,
+            land_cover=seen.land_cover,
+            state=seen.state,
+            country=seen.country,
+            footprint=footprint.geojson(),
+            bbox=footprint.bbox,
+        )
+        land_cover_note = (
+            f"Looked up: **{seen.land_cover}** ({seen.land_cover_source}); you can change it."
+            if seen.land_cover
+            else f"⚠️ Land cover not found ({seen.land_cover_problem}): choose one."
+        )
+        cloud = round(100.0 * scene.cloud_fraction, 1) if scene is not None else 0.0
+        temp, precip, solar = formatting.climate_boxes(climate)
+        return (
+            str(image_path) if image_path else None,
+            info,
+            figure,
+            seen.as_dict(),
+            seen.land_cover,
+            land_cover_note,
+            cloud,
+            temp,
+            precip,
+            solar,
+            formatting.observed_line(str(form.month), scene, climate, seen.land_cover),
+            observation,
+            str(form.month),
+        )
+
+    def _write_observed(self, image, form: ObserveForm):
+        from PIL import Image
+
+        folder = self.output_folder("observed")
+        path = folder / f"{formatting.point_stem(form.point.lat, form.point.lon)}_{form.month}.png"
+        if not path.exists():
+            Image.fromarray(image).save(path)
+        return path
+
+    @staticmethod
+    def map_for_observation(observation: Observation | None):
+        """The map after an observation: the marker, footprint and the real image on it."""
+        if observation is None:
+            return gr.skip()
+        real = None
+        if observation.image_path:
+            real = image_overlay(
+                served_url(observation.image_path), observation.bbox, f"Sentinel-2 {observation.acquired}"
+            )
+        return map_value(observation.lat, observation.lon, observation.footprint, real=real)
+
+    @shown_errors
+    def control_preview(self, lat, lon, month, mode, months_before) -> tuple:
+        """ControlNet chosen: show the months-before picker and the control image of that month."""
+        if mode != "controlnet":
+            return gr.update(visible=False), gr.update(visible=False, value=None)
+        if read_number(lat, "latitude", required=False) is None:
+            return gr.update(visible=True), gr.update(visible=True, value=None, label="Control: pick a place first")
+        form = ObserveForm.parse((lat, lon, month))
+        control_month = form.month - int(months_before or 1)
+        try:
+            image = bridge.real_image(form.point, control_month, self.settings)
+        except NoImageryError:
+            # Not an error yet: the user may pick another month; Generate says it in full.
+            return gr.update(visible=True), gr.update(visible=True, value=None, label=f"No image in {control_month}")
+        return gr.update(visible=True), gr.update(visible=True, value=image, label=f"Control: {control_month}")

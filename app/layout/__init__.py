@@ -1,0 +1,50 @@
+"""The page: one area per part of the loop, laid out to fit 1366 x 768 without scrolling, then wired.
+
+Left: the map (the canvas) with the point boxes and the place search. Right: the month and what was
+observed there, the scenario with its presets, Generate (with ControlNet beside it), and the results
+in tabs (today vs scenario, the slider, climate, time-lapse, scenario grid, exports, settings).
+Each area's module lays out its widgets and returns them; `wiring` connects them to the handlers.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from app.handlers import Handlers
+from app.layout.generate_area import build_generate_area
+from app.layout.grid_area import build_grid_area
+from app.layout.map_area import build_map_area
+from app.layout.observed_area import build_observed_area, build_observed_tab
+from app.layout.results_area import build_exports_tab, build_results_tabs
+from app.layout.settings_area import build_settings_tab
+from app.layout.style import CSS
+from app.layout.timelapse_area import build_timelapse_area
+from app.layout.wiring import wire
+
+__all__ = ["CSS", "build_blocks"]
+
+
+def build_blocks(
+    handlers: Handlers, notice: str, model_choices: list[str], land_cover_classes: tuple[str, ...]
+) -> gr.Blocks:
+    """The whole app. `notice` is the short line about the model shown to users ('' for a ready model)."""
+    config = handlers.config
+    with gr.Blocks(title="EcoMapper Studio", fill_width=True) as demo:
+        with gr.Row(elem_id="top-bar"):
+            gr.Markdown("**EcoMapper Studio** · click a place, pick a month and a scenario, Generate", elem_id="title")
+            gr.Markdown(notice, elem_id="model-notice", visible=bool(notice))
+        with gr.Row(equal_height=False, elem_id="loop"):
+            with gr.Column(scale=5, min_width=480):
+                map_area = build_map_area(config.leaflet_url)
+            with gr.Column(scale=6, min_width=560):
+                observed = build_observed_area(land_cover_classes)
+                generate = build_generate_area(handlers.preset_labels(), config.model_id)
+                with gr.Tabs(elem_id="result-tabs"):
+                    results = build_results_tabs()
+                    observed_tab = build_observed_tab()
+                    timelapse = build_timelapse_area(handlers.default_timelapse_range())
+                    grid = build_grid_area()
+                    exports = build_exports_tab()
+                    settings = build_settings_tab(model_choices, config.model_id)
+        wire(handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings)
+    return demo

@@ -1,0 +1,64 @@
+"""Observed area: the month, what was observed there (one line), land cover; and the Climate tab
+with the month's climate (the "today" of a scenario), cloud cover, the chart and the details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+
+@dataclass
+class ObservedArea:
+    month: gr.Textbox
+    observe: gr.Button
+    land_cover: gr.Dropdown
+    observed_line: gr.Markdown
+    observation: gr.State
+
+
+@dataclass
+class ObservedTab:
+    temp_c: gr.Textbox
+    precip: gr.Textbox
+    solar: gr.Textbox
+    cloud_pct: gr.Slider
+    info: gr.Markdown
+    land_cover_note: gr.Markdown
+    climate_plot: gr.Plot
+    details: gr.JSON
+
+
+def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
+    with gr.Row(equal_height=True):
+        # Empty: the first observation fills in the latest month with data at the picked place.
+        month = gr.Textbox(
+            label="Month (YYYY-MM)", placeholder="latest with data", elem_id="month", scale=2, min_width=110
+        )
+        observe = gr.Button("Observe", elem_id="observe", scale=0, min_width=80)
+        land_cover = gr.Dropdown(
+            label="Land cover (looked up; you can change it)",
+            choices=list(land_cover_classes),
+            value=None,
+            elem_id="land-cover",
+            scale=4,
+        )
+    observed_line = gr.Markdown("", elem_id="observed-line")
+    return ObservedArea(month, observe, land_cover, observed_line, gr.State(None))
+
+
+def build_observed_tab() -> ObservedTab:
+    with gr.Tab("Climate", id="tab-climate"):
+        with gr.Row():
+            # The month's NASA POWER climate: the "today" a scenario changes. Filled by each observation.
+            temp_c = gr.Textbox(label="Temperature (°C)", elem_id="temp", min_width=80)
+            precip = gr.Textbox(label="Precipitation (mm/day)", elem_id="precip", min_width=80)
+            solar = gr.Textbox(label="Solar radiation (MJ/m²/day)", elem_id="solar", min_width=80)
+            cloud_pct = gr.Slider(0, 100, value=0, step=1, label="Cloud cover (%)", elem_id="cloud")
+        with gr.Row():
+            info = gr.Markdown(elem_id="observed-info")
+            land_cover_note = gr.Markdown(elem_id="land-cover-note")
+        climate_plot = gr.Plot(label="Climate over recent years (NASA POWER)")
+        with gr.Accordion("Details (JSON)", open=False):
+            details = gr.JSON(label="Observation")
+    return ObservedTab(temp_c, precip, solar, cloud_pct, info, land_cover_note, climate_plot, details)

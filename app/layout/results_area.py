@@ -1,0 +1,81 @@
+"""Results: the real image beside today's and the scenario's generated image (same seed), the
+slider between the two, the metrics with how to read them; and the Exports tab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+RESULT_HEIGHT = 215
+
+
+@dataclass
+class ResultsTabs:
+    real: gr.Image
+    today: gr.Image
+    scenario: gr.Image
+    metrics: gr.Markdown
+    slider: gr.ImageSlider
+    results: gr.State
+
+
+@dataclass
+class ExportsTab:
+    png: gr.File
+    tif: gr.File
+    recipe: gr.File
+    html_map: gr.File
+    prompts: gr.Markdown
+    recipe_upload: gr.File
+    load_recipe: gr.Button
+
+
+def _image(label: str, elem_id: str) -> gr.Image:
+    return gr.Image(
+        label=label,
+        type="numpy",
+        format="png",
+        interactive=False,
+        height=RESULT_HEIGHT,
+        elem_id=elem_id,
+        elem_classes=["result-image"],
+        buttons=["download", "fullscreen"],
+    )
+
+
+def build_results_tabs() -> ResultsTabs:
+    with gr.Tab("Today vs scenario", id="tab-compare"):
+        with gr.Row(equal_height=True):
+            real = _image("Real (Sentinel-2)", "observed-image")
+            today = _image("Today's climate · AI-generated", "today-image")
+            scenario = _image("Scenario · AI-generated", "generated-image")
+        metrics = gr.Markdown(elem_id="metrics")
+    with gr.Tab("Slider", id="tab-slider"):
+        slider = gr.ImageSlider(
+            label="Today | scenario (same seed) · AI-generated",
+            type="numpy",
+            format="png",
+            height=RESULT_HEIGHT + 40,
+            elem_id="compare-slider",
+        )
+        # Kept in the Slider tab: a component directly under gr.Tabs (outside any Tab) shifts the tab buttons.
+        results = gr.State(None)
+    return ResultsTabs(real, today, scenario, metrics, slider, results)
+
+
+def build_exports_tab() -> ExportsTab:
+    with gr.Tab("Exports", id="tab-exports"):
+        with gr.Row():
+            png = gr.File(label="PNG (metadata)", elem_id="png-file", height=70)
+            tif = gr.File(label="GeoTIFF", elem_id="tif-file", height=70)
+            recipe = gr.File(label="Recipe JSON", elem_id="recipe-file", height=70)
+            html_map = gr.File(label="Map (HTML, layers)", elem_id="html-map-file", height=70)
+        prompts = gr.Markdown(elem_id="prompts")
+        with gr.Row():
+            recipe_upload = gr.File(
+                label="Load a recipe (regenerates the same image)", file_types=[".json"], height=80,
+                elem_id="recipe-upload",
+            )  # fmt: skip
+            load_recipe = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)
+    return ExportsTab(png, tif, recipe, html_map, prompts, recipe_upload, load_recipe)

@@ -1,0 +1,55 @@
+"""Time-lapse tab: a generated frame per month (default: the last complete 12 months)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+
+@dataclass
+class TimelapseArea:
+    start: gr.Textbox
+    end: gr.Textbox
+    source: gr.Radio
+    chain: gr.Radio
+    side_by_side: gr.Checkbox
+    video_format: gr.Radio
+    fps: gr.Slider
+    run: gr.Button
+    cancel: gr.Button
+    gif: gr.Image
+    mp4: gr.Video
+    file: gr.File
+    summary: gr.Markdown
+
+
+def build_timelapse_area(default_range: tuple[str, str]) -> TimelapseArea:
+    with gr.Tab("Time-lapse", id="tab-timelapse"):
+        with gr.Row():
+            start = gr.Textbox(label="Start month", value=default_range[0], elem_id="tl-start", min_width=80)
+            end = gr.Textbox(label="End month", value=default_range[1], elem_id="tl-end", min_width=80)
+            source = gr.Radio(
+                [("Observed", "observed"), ("Scenario", "scenario")], value="scenario", label="Climate",
+                elem_id="tl-source", min_width=120,
+            )  # fmt: skip
+            chain = gr.Radio(
+                [("Independent", "independent"), ("ControlNet chain", "controlnet")],
+                value="independent",
+                label="Frames",
+                min_width=150,
+            )
+        with gr.Row(equal_height=True):
+            side_by_side = gr.Checkbox(label="Real | generated", value=False, elem_id="tl-side", min_width=100)
+            video_format = gr.Radio(["gif", "mp4"], value="gif", label="Format", elem_id="tl-format", min_width=100)
+            fps = gr.Slider(0.5, 10, value=2, step=0.5, label="Frames/s", min_width=100)
+            run = gr.Button("Make time-lapse", variant="primary", elem_id="timelapse", min_width=100)
+            cancel = gr.Button("Cancel", variant="stop", elem_id="tl-cancel", min_width=70, scale=0)
+        summary = gr.Markdown(elem_id="tl-summary", min_height=20)
+        with gr.Row():
+            gif = gr.Image(label="Preview · AI-generated", type="filepath", elem_id="tl-gif", height=150)
+            mp4 = gr.Video(label="Preview · AI-generated", elem_id="tl-mp4", visible=False, height=150)
+            file = gr.File(label="Download", elem_id="tl-file", height=70)
+    return TimelapseArea(
+        start, end, source, chain, side_by_side, video_format, fps, run, cancel, gif, mp4, file, summary
+    )
