@@ -29,6 +29,8 @@ COMMANDS = {
     "train": "train",
     "build-dataset": "build_dataset",
     "download": "download",
+    "gapfill": "gapfill",
+    "selfcheck": "selfcheck",
     "compare-models": "compare_models",
     "experiment": "experiment",
 }

@@ -186,6 +186,7 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
             "state": request.state,
             "country": request.country,
             "word_mode": request.word_mode,
+            "strength": getattr(request, "strength", None),  # img2img
             # lossless copy of the control image, so the recipe does not depend on fetching it again
             "control_image_png_base64": _image_to_b64(request.control_image),
         },
@@ -197,7 +198,17 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
 def _model_part(model: dict[str, Any] | None) -> dict[str, Any] | None:
     if not model:
         return None
-    keys = ("model_id", "lora", "lora_scale", "controlnet", "device", "dtype", "cpu_offload", "drop_t5")
+    keys = (
+        "model_id",
+        "lora",
+        "lora_scale",
+        "controlnet",
+        "device",
+        "dtype",
+        "cpu_offload",
+        "drop_t5",
+        "control_range",
+    )
     part = {k: model[k] for k in keys if k in model}
     if "ran_on" in model:
         part["ran_on"] = model["ran_on"]  # where the pixels were made (bit-exact only there)
@@ -279,6 +290,7 @@ def read_recipe(path: str | os.PathLike):
             state=fields.get("state"),
             country=fields.get("country") or "",
             word_mode=bool(fields.get("word_mode", False)),
+            **({"strength": fields["strength"]} if fields.get("strength") is not None else {}),
         )
     except BadRequestError as err:
         raise BadRequestError(f"The recipe {path}: {err.problem}", err.fix) from err

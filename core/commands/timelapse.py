@@ -11,13 +11,17 @@ import json
 from core.commands._common import add_point_arguments, point_from
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_sampling_arguments,
     add_scenario_arguments,
+    controlnet_scale_from,
     load_engine,
+    mode_from,
     read_control_image,
     scenario_from,
     spec_from,
+    strength_from,
 )
 from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
 from core.config import Settings
@@ -51,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames-dir", help="also save every frame as a PNG with metadata here")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output .gif or .mp4")
 
 
@@ -62,7 +67,10 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     months = month_range(args.start, args.end)
     state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
-    controlnet = args.chain == "controlnet" or bool(args.control_image or args.control_month)
+    mode = (
+        "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
+    )
+    controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
     base = GenerateRequest(
         point=point,
         month=months[0],
@@ -72,12 +80,16 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         size_px=args.size,
-        mode="controlnet" if controlnet else "text",
+        mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
-        control_month=(Month.parse(args.control_month) if args.control_month else months[0] - 1)
+        # ControlNet: the month before the series; img2img: None = the first month's own image
+        control_month=(
+            Month.parse(args.control_month) if args.control_month else (months[0] - 1 if mode == "controlnet" else None)
+        )
         if controlnet and not args.control_image
         else None,
-        controlnet_conditioning_scale=args.controlnet_scale,
+        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
+        strength=strength_from(args),
         state=state,
         country=country,
         word_mode=args.words,

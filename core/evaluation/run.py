@@ -60,6 +60,8 @@ class EvaluationConfig:
         inception_weights / alexnet_weights / lpips_heads / clip_model: explicit weight locations.
         download_weights: allow downloading missing metric weights.
         lora / controlnet: extra weights for the model (paths or Hub ids).
+        img2img_strength: generate with image-to-image from the previous real month at this strength
+            (0..1) instead of text-to-image; exclusive with `controlnet_previous`.
         save_images: also write each generated image as PNG.
         extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
         control_choice: ControlNet control month: "random" (as the original: one of the real months
@@ -96,6 +98,7 @@ class EvaluationConfig:
     controlnet: str | None = None
     save_images: bool = False
     extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
+    img2img_strength: float | None = None
     control_choice: str = "random"
     clip_scale: str = "cosine"
     fid_preprocessing: str = "pytorch-fid"
@@ -119,6 +122,13 @@ class EvaluationConfig:
         return cls(**{**defaults, **kwargs})
 
     def __post_init__(self) -> None:
+        if self.img2img_strength is not None:
+            if self.controlnet_previous:
+                raise BadRequestError(
+                    "--img2img-previous and --controlnet-previous were both given.", "Evaluate one mode per run."
+                )
+            if not 0.0 <= self.img2img_strength <= 1.0:
+                raise BadRequestError(f"The img2img strength {self.img2img_strength} is not in 0..1.", "Use e.g. 0.6.")
         if not str(self.model_id).strip():
             raise BadRequestError("No model given.", "Pass --model (e.g. tiny-random or sd3-medium).")
         from core import limits
@@ -154,7 +164,14 @@ class EvaluationConfig:
 
     @property
     def mode(self) -> str:
+        if self.img2img_strength is not None:
+            return "img2img"
         return "controlnet" if self.controlnet_previous else "text"
+
+    @property
+    def uses_previous(self) -> bool:
+        """Each sample is generated from (or conditioned on) the previous real month of its place."""
+        return self.controlnet_previous or self.img2img_strength is not None
 
 
 @dataclass(frozen=True)
@@ -240,7 +257,8 @@ class PipelineGenerator:
             num_inference_steps=self.config.num_inference_steps,
             guidance_scale=self.config.guidance_scale,
             size_px=self.config.size_px,
-            mode="controlnet" if control is not None else "text",
+            mode=self.config.mode if control is not None else "text",
+            strength=self.config.img2img_strength if self.config.img2img_strength is not None else 0.6,
             control_image=_resized(control.image, self.config.size_px) if control is not None else None,
             control_month=control.month if control is not None else None,
             state=meta.state,
@@ -339,7 +357,7 @@ def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=froze
         key_of=key_of,
         finished=finished,
         limit=config.limit,
-        with_control=config.controlnet_previous,
+        with_control=config.uses_previous,
         choose_control=_control_chooser(config),
     )
 
