@@ -173,6 +173,10 @@ class Engine:
                 shown = control_pixels(image, self.loaded.controlnet_profile or ControlProfile())
                 # through PIL, as the pipeline would take it (a NumPy array would be read as 0..1 floats)
                 pixels = pipe.image_processor.preprocess(Image.fromarray(shown), height=size_px, width=size_px)
+                if getattr(pipe, "control_range", "-1-1") == "0-1":
+                    # ControlNets of the original EcoMapper scripts saw the control image in [0, 1]
+                    # (core.models.original_formats.install_control_range); preprocess gives [-1, 1].
+                    pixels = (pixels + 1.0) / 2.0
                 pixels = pixels.to(device=device, dtype=vae.dtype)
                 noise_device = "cpu" if str(device) == "mps" else device
                 generator = torch.Generator(device=noise_device).manual_seed(seed)
@@ -380,10 +384,15 @@ def known_control_latents(pipe: Any, latents: Any) -> Iterator[None]:
         return torch.zeros((), device=device, dtype=dtype).expand(batch_size * copies, 3, height, width)
 
     vae = pipe.vae
+    # a [0, 1] ControlNet has its own prepare_image on the instance: put it back afterwards
+    shadowed = pipe.__dict__.get("prepare_image")
     object.__setattr__(pipe, "vae", _VaeWithKnownControl(vae, latents))
     object.__setattr__(pipe, "prepare_image", prepare_image)
     try:
         yield
     finally:
         object.__setattr__(pipe, "vae", vae)
-        del pipe.__dict__["prepare_image"]
+        if shadowed is None:
+            del pipe.__dict__["prepare_image"]
+        else:
+            object.__setattr__(pipe, "prepare_image", shadowed)

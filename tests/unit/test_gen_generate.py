@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -178,9 +179,13 @@ def test_twelve_month_series_encodes_each_prompt_once(engine, settings):
     finally:
         for handle in handles:
             handle.remove()
-    # frames share the seed and equal single-image generations of the same month
+    # frames share the seed and equal single-image generations of the same month: exactly with one
+    # frame per call; batched, CPU kernels may round the last float bit differently (one 8-bit level)
     single = generate_images(result.frames[4].request, engine, settings)
-    np.testing.assert_array_equal(single.image, result.frames[4].image)
+    unbatched = generate_time_series(dataclasses.replace(series, batch_size=1), engine, settings)
+    np.testing.assert_array_equal(single.image, unbatched.frames[4].image)
+    difference = np.abs(single.image.astype(int) - result.frames[4].image.astype(int))
+    assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
 
 
 def test_series_with_modified_climate_and_batches(engine, settings):
