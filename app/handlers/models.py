@@ -44,9 +44,11 @@ def _metrics_table(comparison) -> str:
 
 def _missing_list(comparison) -> str:
     lines = [f"- **{bid}** is not here: {how}" for bid, how in comparison.unavailable]
+    if lines:
+        lines.insert(0, "Not on this server, and how to get them:\n")
     lines += [f"- **{bid}** failed: {message}" for bid, message in comparison.failed]
     lines += [f"- Map data {credit}" for credit in comparison.attributions]
-    return "\n".join(lines) or "Every model is here."
+    return "\n".join(lines) or "Every model this server allows is here."
 
 
 class ModelsHandlers:

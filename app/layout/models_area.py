@@ -22,21 +22,19 @@ def build_models_area() -> ModelsArea:
     with gr.Tab("Models", id="tab-models"):
         with gr.Row():
             gr.Markdown(
-                "Same place, month, land cover, climate and scenario, one seed, every model with weights here "
-                "· AI-generated",
+                "Same place, month, climate and scenario, one seed, every model with weights here · AI-generated",
                 elem_id="models-intro",
             )
-            run = gr.Button("Compare models", variant="primary", elem_id="compare-models", scale=0)
-            cancel = gr.Button("Cancel", variant="stop", elem_id="models-cancel", scale=0)
+            run = gr.Button("Compare models", variant="primary", elem_id="compare-models", scale=0, size="sm")
+            cancel = gr.Button("Cancel", variant="stop", elem_id="models-cancel", scale=0, size="sm")
         sheet = gr.Image(
-            label="Models side by side · AI-generated", type="filepath", height=200, elem_id="models-sheet",
+            label="Models side by side · AI-generated", type="filepath", height=230, elem_id="models-sheet",
             interactive=False, buttons=["download", "fullscreen"],
         )  # fmt: skip
-        with gr.Row():
+        with gr.Row(equal_height=False):
             metrics = gr.Markdown(elem_id="models-metrics")
-            with gr.Column(scale=0, min_width=220):
-                missing = gr.Markdown(elem_id="models-missing")
-                file = gr.File(label="Sheet (PNG)", elem_id="models-file", height=70)
+            file = gr.File(label="Sheet (PNG)", elem_id="models-file", height=70, scale=0, min_width=180)
+        missing = gr.Markdown(elem_id="models-missing")
     return ModelsArea(run, cancel, sheet, metrics, missing, file)
 
 
