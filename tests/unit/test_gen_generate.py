@@ -280,7 +280,7 @@ def test_place_names_looked_up_when_no_country(engine, settings):
         ({"land_cover": "Jungle"}, "Unknown land cover 'Jungle'"),
         ({"cloud_fraction": 1.5}, "cloud fraction 1.5"),
         ({"mode": "controlnet"}, "needs a control image or a control month"),
-        ({"mode": "img2img"}, "Unknown mode"),
+        ({"mode": "sketch"}, "Unknown mode"),
         ({"control_month": Month(2021, 2)}, "text-to-image mode"),
         ({"mode": "controlnet", "control_month": Month(2021, 5)}, "after the month to generate"),
         ({"mode": "controlnet", "control_image": np.zeros((32, 32, 3), np.uint8)}, "32 x 32 px"),
