@@ -19,14 +19,22 @@ MODELS_FIELDS = (
 )  # fmt: skip
 
 
-def allowed_backend_ids(settings, model_id: str) -> list[str]:
-    """The backends this server may run, decided here and never by the client: every real backend
-    (those without weights are only listed, with how to get them), plus the tiny random families
-    when the server itself runs on the tiny test model."""
-    ids = [row[0] for row in services.backend_choices(settings)]
+def allowed_backend_ids(settings, model_id: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """(backends this server runs, [(backend, how to offer it)] for those it does not).
+
+    Decided here and never by the client: the real backends the server's model policy offers
+    (every one without a policy; those without weights are then listed with how to get them), plus
+    the tiny random families when the server itself runs on the tiny test model."""
+    policy = getattr(settings, "model_policy", None)
+    run, refused = [], []
+    for backend_id, *_ in services.backend_choices(settings):
+        if policy is None or backend_id in policy.models:
+            run.append(backend_id)
+        else:
+            refused.append((backend_id, f"not offered by this server (start it with --allow-model {backend_id})"))
     if formatting.is_noise(model_id):
-        ids += [row[0] for row in services.backend_choices(settings, tiny=True)]
-    return ids
+        run += [row[0] for row in services.backend_choices(settings, tiny=True)]
+    return run, refused
 
 
 def _metrics_table(comparison) -> str:
@@ -42,8 +50,9 @@ def _metrics_table(comparison) -> str:
     return "\n".join([real, "", head, rule, *rows]) if rows else real
 
 
-def _missing_list(comparison) -> str:
+def _missing_list(comparison, refused: list[tuple[str, str]]) -> str:
     lines = [f"- **{bid}** is not here: {how}" for bid, how in comparison.unavailable]
+    lines += [f"- **{bid}** is {how}" for bid, how in refused]
     if lines:
         lines.insert(0, "Not on this server, and how to get them:\n")
     lines += [f"- **{bid}** failed: {message}" for bid, message in comparison.failed]
@@ -83,7 +92,7 @@ class ModelsHandlers:
             state=place.state,
             country=place.country or "",
         )
-        ids = allowed_backend_ids(self.settings, self.config.model_id)
+        ids, refused = allowed_backend_ids(self.settings, self.config.model_id)
         with self.cancellable(request) as cancel:
             comparison = services.compare_models(
                 backend_request, self.settings, ids, progress=self.progress_bridge(progress), cancel=cancel
@@ -92,7 +101,7 @@ class ModelsHandlers:
             formatting.point_stem(point.lat, point.lon), str(month), "models", f"seed{backend_request.seed}"
         )
         path = services.write_comparison_sheet(comparison, self.output_folder(request) / f"{stem}.png")
-        return str(path), _metrics_table(comparison), _missing_list(comparison), str(path)
+        return str(path), _metrics_table(comparison), _missing_list(comparison, refused), str(path)
 
 
 def models_endpoint(handlers):

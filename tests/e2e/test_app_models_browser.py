@@ -9,6 +9,7 @@ import os
 import pytest
 
 from app.map_picker import DEFAULT_LEAFLET_URL
+from core.model_policy import ModelPolicy
 from core.models.backends.registry import BACKENDS, TINY_BACKENDS
 from tests.support.app_harness import (
     ARTIFACTS,
@@ -41,6 +42,9 @@ def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(te
         pytest.skip(f"shared fixture {REAL} is not present")
     server = start_replay_server(REAL, test_rasters)
     settings = settings_for(server, tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints")
+    # Started with --allow-model for every real backend: none has weights here, so each says how to get it.
+    policy = ModelPolicy.for_server("tiny-random", tmp_path / "checkpoints", models=tuple(BACKENDS))
+    settings = settings.with_(model_policy=policy)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         with (

@@ -8,6 +8,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from core.model_policy import ModelPolicy
 from core.models.backends.registry import BACKENDS, TINY_BACKENDS
 from core.services.compare_models import CELL_PX
 from tests.support.app_harness import running_app
@@ -32,6 +33,9 @@ def stack(test_rasters, tmp_path_factory):
     server = start_replay_server(REAL, test_rasters)
     root = tmp_path_factory.mktemp("app-models")
     settings = settings_for(server, root / "cache", checkpoints_dir=root / "checkpoints")
+    # A server started with --allow-model for every real backend: none has weights here, so each is listed.
+    policy = ModelPolicy.for_server("tiny-random", root / "checkpoints", models=tuple(BACKENDS))
+    settings = settings.with_(model_policy=policy)
     try:
         # The OSM-layout families (GeoSynth-OSM, MapSat) read their layout from a local tile server.
         with (
