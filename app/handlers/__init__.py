@@ -17,6 +17,7 @@ from app import formatting
 from app.forms import GenerateForm, ObservedClimateForm, read_scenario
 from app.handlers import bridge
 from app.handlers.generate import GenerateHandlers, generate_endpoint
+from app.handlers.models import ModelsHandlers, models_endpoint
 from app.handlers.observe import ObserveHandlers
 from app.handlers.point import PointHandlers
 from app.handlers.recipes import RecipeHandlers
@@ -37,7 +38,7 @@ def _session(request: gr.Request | Any) -> str:
     return getattr(request, "session_hash", None) or "no-session"
 
 
-class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers, RecipeHandlers):
+class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers, RecipeHandlers, ModelsHandlers):
     """The app's event handlers, bound to one configuration, one model holder and one cancel registry."""
 
     def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:
@@ -48,6 +49,7 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
         self.generate_endpoint = generate_endpoint(self)
         self.timelapse_endpoint = timelapse_endpoint(self)
         self.grid_endpoint = grid_endpoint(self)
+        self.models_endpoint = models_endpoint(self)
 
     # ---- start-up -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from app.handlers import Handlers
 from app.layout.generate_area import build_generate_area
 from app.layout.grid_area import build_grid_area
 from app.layout.map_area import build_map_area
+from app.layout.models_area import build_models_area, wire_models
 from app.layout.observed_area import build_observed_area, build_observed_tab
 from app.layout.results_area import build_exports_tab, build_results_tabs
 from app.layout.settings_area import build_settings_tab
@@ -44,7 +45,9 @@ def build_blocks(
                     observed_tab = build_observed_tab()
                     timelapse = build_timelapse_area(handlers.default_timelapse_range())
                     grid = build_grid_area()
+                    models = build_models_area()
                     exports = build_exports_tab()
                     settings = build_settings_tab(model_choices, config.model_id)
         wire(handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings)
+        wire_models(handlers, map_area, observed, observed_tab, generate, settings, models)
     return demo
