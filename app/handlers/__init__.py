@@ -44,7 +44,8 @@ class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers,
     def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:
         self.config = config
         self.settings = config.settings
-        self.engines = engines or EngineHolder(services.load_engine)
+        # one loaded base shared by every mode, ControlNet and LoRA scale (no reload on a switch)
+        self.engines = engines or EngineHolder(services.shared_engine_loader())
         self.cancels = CancelRegistry()
         self.generate_endpoint = generate_endpoint(self)
         self.timelapse_endpoint = timelapse_endpoint(self)
