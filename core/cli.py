@@ -29,6 +29,8 @@ COMMANDS = {
     "train": "train",
     "build-dataset": "build_dataset",
     "download": "download",
+    "gapfill": "gapfill",
+    "selfcheck": "selfcheck",
     "compare-models": "compare_models",
     "experiment": "experiment",
 }
@@ -103,3 +105,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except OSError as err:
+        # A file or folder the user named (or the disk) failed us: say which, without a traceback.
+        log.debug("file system error", exc_info=True)
+        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        log.debug("recursion", exc_info=True)
+        print("error: An input is nested too deeply to read. Give a file written by EcoMapper Studio.", file=sys.stderr)
+        return 2
+    except Exception as err:
+        # A bug: one line by default, the traceback with -v.
+        if args.verbose:
+            log.exception("unexpected error")
+        message = " ".join(str(err).split())[:300]
+        print(
+            f"error: unexpected {type(err).__name__}: {message} (a bug; rerun with -v for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line naming the path and the reason of a file system error, and what to do."""
+    paths = " -> ".join(str(p) for p in (err.filename, err.filename2) if p)
+    reason = err.strerror or type(err).__name__
+    return (
+        f"{reason}: {paths}. " if paths else f"{reason}: {err}. "
+    ) + "Check that the path exists, is the right kind (file or folder) and is writable, and that the disk has room."

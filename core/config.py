@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from core.errors import BadRequestError
+from core.model_policy import ModelPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,9 +99,15 @@ class Settings:
     timeout_s: float = 30.0
     retries: int = 4
     backoff_s: float = 0.5
+    # Cached answers about a month that is not over yet (scene choice, STAC search, provisional
+    # climate) are fetched again after this many seconds; a month that is over stays cached.
+    fresh_month_ttl_s: float = 24 * 3600.0
     # Torch device and dtype; "auto" picks CUDA bf16/fp16, then MPS, then CPU float32.
     device: str = "auto"
     dtype: str = "auto"
+    # What a shared server may load (set by `python app.py` from its flags; None on the command
+    # line, where the user is the operator). Not read from the environment.
+    model_policy: ModelPolicy | None = field(default=None, metadata={"env": False})
 
     def __post_init__(self) -> None:
         if self.stac_provider not in STAC_PROVIDERS:
@@ -110,11 +117,17 @@ class Settings:
             )
         check_device(self.device)
         check_dtype(self.dtype)
-        if self.timeout_s <= 0 or self.retries < 0 or self.backoff_s < 0:
+        from core import limits
+
+        limits.TIMEOUT_S.check("ECOMAPPER_TIMEOUT_S", self.timeout_s)
+        limits.RETRIES.check("ECOMAPPER_RETRIES", self.retries)
+        limits.BACKOFF_S.check("ECOMAPPER_BACKOFF_S", self.backoff_s)
+        limits.FRESH_MONTH_TTL_S.check("ECOMAPPER_FRESH_MONTH_TTL_S", self.fresh_month_ttl_s)
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        if self.cache_dir.exists() and not self.cache_dir.is_dir():
             raise BadRequestError(
-                f"HTTP settings out of range (timeout_s={self.timeout_s}, retries={self.retries}, "
-                f"backoff_s={self.backoff_s}).",
-                "Use a positive timeout and non-negative retries and backoff.",
+                f"ECOMAPPER_CACHE_DIR={str(self.cache_dir)!r} is not a folder.",
+                "Set it to a writable folder (or unset it for ~/.cache/ecomapper).",
             )
 
     @classmethod
@@ -123,6 +136,8 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
+            if not f.metadata.get("env", True):
+                continue
             raw = env.get(f"ECOMAPPER_{f.name.upper()}")
             if raw is None or raw == "":
                 continue

@@ -20,6 +20,7 @@ from core.climate_values import ClimateValues
 from core.errors import BadRequestError
 from core.files import atomic_output, atomic_write_bytes, atomic_write_json
 from core.geo import Footprint, Month, Point
+from core.images import ImageTooLargeError
 from core.provenance import Provenance, climate_dict
 from core.scenario import Scenario
 
@@ -152,10 +153,12 @@ def _image_to_b64(image: np.ndarray | None) -> str | None:
 def _image_from_b64(text: str | None) -> np.ndarray | None:
     if text is None:
         return None
-    from PIL import Image
+    from core.images import read_rgb
 
-    with Image.open(io.BytesIO(base64.b64decode(text, validate=True))) as img:
-        return np.asarray(img.convert("RGB"))
+    if not isinstance(text, str):
+        raise ValueError(f"a {type(text).__name__}, not base64 text")
+    # pixel-limited: a recipe cannot smuggle in a decompression bomb
+    return read_rgb(base64.b64decode(text, validate=True), "recipe's control image")
 
 
 def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -183,6 +186,7 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
             "state": request.state,
             "country": request.country,
             "word_mode": request.word_mode,
+            "strength": getattr(request, "strength", None),  # img2img
             # lossless copy of the control image, so the recipe does not depend on fetching it again
             "control_image_png_base64": _image_to_b64(request.control_image),
         },
@@ -194,7 +198,17 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
 def _model_part(model: dict[str, Any] | None) -> dict[str, Any] | None:
     if not model:
         return None
-    keys = ("model_id", "lora", "lora_scale", "controlnet", "device", "dtype", "cpu_offload", "drop_t5")
+    keys = (
+        "model_id",
+        "lora",
+        "lora_scale",
+        "controlnet",
+        "device",
+        "dtype",
+        "cpu_offload",
+        "drop_t5",
+        "control_range",
+    )
     part = {k: model[k] for k in keys if k in model}
     if "ran_on" in model:
         part["ran_on"] = model["ran_on"]  # where the pixels were made (bit-exact only there)
@@ -207,10 +221,22 @@ def write_recipe(request: Any, path: str | os.PathLike, model: dict[str, Any] | 
 
 
 def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
+    from core.limits import MAX_RECIPE_BYTES
+
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_RECIPE_BYTES:
+            raise BadRequestError(
+                f"The recipe {path} is {size / 1e6:.0f} MB, over the limit of {MAX_RECIPE_BYTES / 1e6:.0f} MB.",
+                "Give a recipe written by us (they hold at most one 1024 px control image).",
+            )
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise BadRequestError(f"The recipe {path} does not exist.", "Check the path.") from err
+    except RecursionError as err:
+        raise BadRequestError(
+            f"The recipe {path} is nested too deeply to be a recipe.", "Give a recipe written by us."
+        ) from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise BadRequestError(f"The recipe {path} is not readable JSON: {err}", "Give a recipe written by us.") from err
     if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
@@ -233,7 +259,9 @@ def read_recipe(path: str | os.PathLike):
         raise BadRequestError(f"The recipe {path} has no request.", "Give a recipe written by us.")
     try:
         control_image = _image_from_b64(fields.get("control_image_png_base64"))
-    except (ValueError, TypeError, OSError) as err:  # bad base64, or bytes that are not a PNG
+    except ImageTooLargeError as err:  # a decompression bomb, refused from its header
+        raise ImageTooLargeError(f"The recipe {path}: {err.problem}", err.fix) from err
+    except (ValueError, TypeError, OSError) as err:  # bad base64, or bytes that are not an image
         raise BadRequestError(
             f"The recipe {path} has a control image that is not a base64 PNG ({err}).",
             "Give a recipe written by us, or regenerate it.",
@@ -262,8 +290,11 @@ def read_recipe(path: str | os.PathLike):
             state=fields.get("state"),
             country=fields.get("country") or "",
             word_mode=bool(fields.get("word_mode", False)),
+            **({"strength": fields["strength"]} if fields.get("strength") is not None else {}),
         )
-    except (KeyError, TypeError) as err:
+    except BadRequestError as err:
+        raise BadRequestError(f"The recipe {path}: {err.problem}", err.fix) from err
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise BadRequestError(f"The recipe {path} lacks or mangles {err}.", "Give a recipe written by us.") from err
 
 
@@ -274,7 +305,12 @@ def read_recipe_model(path: str | os.PathLike):
     model = _load_recipe_json(path).get("model")
     if not model:
         return None
+    if not isinstance(model, dict):
+        raise BadRequestError(
+            f"The recipe {path} has a model part that is a {type(model).__name__}, not an object.",
+            'Write it as {"model_id": "..."} or pass --model.',
+        )
     try:
         return ModelSpec(**{k: v for k, v in model.items() if k != "ran_on"})
-    except TypeError as err:
+    except (TypeError, ValueError) as err:
         raise BadRequestError(f"The recipe {path} has a malformed model part: {err}", "Edit or regenerate it.") from err

@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
 
-MODES = ("text", "controlnet")
+MODES = ("text", "controlnet", "img2img")
+# Modes that start from (img2img) or are conditioned on (ControlNet) a real image.
+IMAGE_MODES = ("controlnet", "img2img")
+DEFAULT_STRENGTH = 0.6
 # EcoMapper's footprint is 512 px; 1024 px is its high-resolution mode. Smaller sizes serve quick
 # previews and the tiny test model. SD3 needs multiples of 16 (VAE 8x, transformer patch 2).
 SIZE_MULTIPLE_PX = 16
@@ -95,9 +98,12 @@ class GenerationRequest:
         num_inference_steps: denoising steps (EcoMapper: 50).
         guidance_scale: classifier-free guidance (EcoMapper: 7.5; <= 1 turns it off).
         size_px: output width = height, a multiple of 16 from 64 to 1024 (512 = the footprint).
-        mode: "text" (text-to-image) or "controlnet" (conditioned on an earlier real image).
-        control_image: uint8 size_px x size_px x 3 (ControlNet mode), or None to fetch `control_month`.
-        control_month: the month whose real Sentinel-2 image conditions the ControlNet.
+        mode: "text" (text-to-image), "controlnet" (conditioned on an earlier real image) or
+            "img2img" (the real image of the month, an earlier month or an uploaded one, redrawn
+            under the prompt's climate).
+        control_image: uint8 size_px x size_px x 3 (ControlNet: control image; img2img: start image),
+            or None to fetch `control_month` (img2img without either: the real image of `month`).
+        control_month: the month whose real Sentinel-2 image conditions the ControlNet / starts img2img.
         controlnet_conditioning_scale: strength of the ControlNet, 0..2.
         state: region for the prompt (None when unknown).
         country: country for the prompt ("" = look it up offline from the point).
@@ -106,6 +112,7 @@ class GenerationRequest:
             with it, `climate` is derived (`scenario.apply(observed_climate, month)`) when left None.
         scenario: how `climate` differs from `observed_climate` (`Scenario.today()`: not at all).
             Kept beside both, so every output records observed, scenario and final climate.
+        strength: img2img only: how much of the start image is redrawn, 0 (kept, through the VAE) to 1.
     """
 
     point: Point
@@ -126,6 +133,7 @@ class GenerationRequest:
     word_mode: bool = False
     observed_climate: ClimateValues | None = None
     scenario: Scenario = field(default_factory=Scenario)
+    strength: float = DEFAULT_STRENGTH
 
     def __post_init__(self) -> None:
         if not isinstance(self.point, Point):
@@ -167,7 +175,17 @@ class GenerationRequest:
             raise BadRequestError(f"Unknown mode {self.mode!r}.", f"Use one of {', '.join(MODES)}.")
         if self.control_month is not None:
             object.__setattr__(self, "control_month", Month.parse(self.control_month))
-        if self.mode == "controlnet":
+        _check_number("strength", self.strength, 0.0, 1.0, "Use a strength from 0 (keep the image) to 1 (redraw it).")
+        object.__setattr__(self, "strength", float(self.strength))
+        if self.mode == "img2img":
+            if self.control_image is not None:
+                check_control_image(self.control_image, size, what="start image")
+            if self.control_month is not None and self.control_month > self.month:
+                raise BadRequestError(
+                    f"The start month {self.control_month} is after the month to generate ({self.month}).",
+                    "Start from the month itself or an earlier one.",
+                )
+        elif self.mode == "controlnet":
             if self.control_image is None and self.control_month is None:
                 raise BadRequestError(
                     "ControlNet mode needs a control image or a control month.",
@@ -182,7 +200,8 @@ class GenerationRequest:
                 )
         elif self.control_image is not None or self.control_month is not None:
             raise BadRequestError(
-                "A control image or month was given in text-to-image mode.", "Use mode 'controlnet' or leave them out."
+                "A control image or month was given in text-to-image mode.",
+                "Use mode 'controlnet' or 'img2img', or leave them out.",
             )
         strength = _check_number(
             "ControlNet scale", self.controlnet_conditioning_scale, 0.0, 2.0, "Use a ControlNet scale from 0 to 2."
@@ -315,11 +334,13 @@ def fetch_control_image(
 
 
 def _resolve_control(request: GenerationRequest, settings: Settings) -> tuple[np.ndarray | None, dict[str, Any]]:
-    if request.mode != "controlnet":
+    if request.mode not in IMAGE_MODES:
         return None, {}
     if request.control_image is not None:
         return request.control_image, {"source": "user image"}
-    image, meta = fetch_control_image(request.point, request.control_month, request.size_px, settings)
+    # img2img without a start month starts from the real image of the month itself
+    month = request.control_month or request.month
+    image, meta = fetch_control_image(request.point, month, request.size_px, settings)
     return image, {"source": "sentinel-2", **meta}
 
 
@@ -360,6 +381,7 @@ def generate_images(
         num_inference_steps=request.num_inference_steps,
         guidance_scale=request.guidance_scale,
         controlnet_conditioning_scale=request.controlnet_conditioning_scale,
+        strength=request.strength,
         progress=progress,
         cancel=cancel,
     )
@@ -493,7 +515,7 @@ def _frame_result(
         seed=request.seed,
         model_id=eng.model_id,
         timings_s={},
-        request=request.replace(control_image=control) if request.mode == "controlnet" else request,
+        request=request.replace(control_image=control) if request.mode in IMAGE_MODES else request,
         control_image=control,
         model_info=info,
         warnings=eng.loaded.warnings,
@@ -545,6 +567,7 @@ def generate_time_series(
         num_inference_steps=steps,
         guidance_scale=base.guidance_scale,
         controlnet_conditioning_scale=base.controlnet_conditioning_scale,
+        strength=base.strength,
         progress=progress,
         cancel=cancel,
         progress_total=total,
@@ -555,7 +578,7 @@ def generate_time_series(
     if series.chain == "independent":
         mode = base.mode
         control = None
-        if mode == "controlnet":
+        if mode in IMAGE_MODES:
             fetch_started = time.perf_counter()
             control, _ = _resolve_control(base, settings)
             timings["fetch_s"] += time.perf_counter() - fetch_started
@@ -695,6 +718,7 @@ def generate_scenario_grid(
         num_inference_steps=base.num_inference_steps,
         guidance_scale=base.guidance_scale,
         controlnet_conditioning_scale=base.controlnet_conditioning_scale,
+        strength=base.strength,
         batch_size=grid.batch_size,
         progress=progress,
         cancel=cancel,

@@ -32,6 +32,8 @@ class HttpResponse:
     content: bytes
     from_cache: bool
     cache_key: str = ""
+    # > 0 when a stale cached answer was served because the service failed
+    stale_age_s: float = 0.0
 
     def json(self, service: str) -> Any:
         try:
@@ -91,20 +93,28 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         use_cache: bool = True,
         store: bool = True,
+        max_age_s: float | None = None,
     ) -> HttpResponse:
         """Send one request (retried by the session) and return its answer.
 
         Args:
             use_cache: read the cache first and, with `store`, write a fresh answer to it.
             store: write the fresh answer to the cache (callers that validate first pass False).
+            max_age_s: a cached answer older than this is fetched again (None: cached answers never
+                expire); when that fetch fails, the old answer is served with a warning saying its age.
         """
         method = method.upper()
         key = request_key(method, url, dict(params or {}), json_body)
+        stale: bytes | None = None
+        stale_age_s = 0.0
         if use_cache:
             cached = self.cache.get(key, ".body")
             if cached is not None:
-                log.debug("cache hit %s %s", method, url)
-                return HttpResponse(url=url, status=200, content=cached, from_cache=True, cache_key=key)
+                age_s = self.cache.age_s(key, ".body") or 0.0
+                if self.settings.offline or max_age_s is None or age_s <= max_age_s:
+                    log.debug("cache hit %s %s", method, url)
+                    return HttpResponse(url=url, status=200, content=cached, from_cache=True, cache_key=key)
+                stale, stale_age_s = cached, age_s
         if self.settings.offline:
             raise OfflineCacheMissError(
                 f"Offline mode is on and {service} data for {method} {url} is not in the cache "
@@ -113,6 +123,37 @@ class HttpClient:
                 service=service,
                 url=url,
             )
+        try:
+            final_url, status, content = self._send(method, url, service, params, json_body, headers)
+        except UpstreamError as err:
+            if stale is None:
+                raise
+            # The service failed but we hold an older answer: better an old answer, said to be old.
+            log.warning(
+                "%s failed (%s); using the cached answer from %s ago for %s %s",
+                service,
+                err.problem,
+                describe_age(stale_age_s),
+                method,
+                url,
+            )
+            return HttpResponse(
+                url=url, status=200, content=stale, from_cache=True, cache_key=key, stale_age_s=stale_age_s
+            )
+        if use_cache and store:
+            self.cache.put(key, content, ".body")
+        return HttpResponse(url=final_url, status=status, content=content, from_cache=False, cache_key=key)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        service: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[str, int, bytes]:
+        """(final url, status, body) of a successful answer; UpstreamError for every failure."""
         log.debug("%s %s params=%s", method, url, params)
         try:
             response = self.session.request(
@@ -152,12 +193,7 @@ class HttpClient:
                 url=url,
                 status=response.status_code,
             )
-        content = response.content
-        if use_cache and store:
-            self.cache.put(key, content, ".body")
-        return HttpResponse(
-            url=response.url, status=response.status_code, content=content, from_cache=False, cache_key=key
-        )
+        return response.url, response.status_code, response.content
 
     def get_json(self, url: str, *, service: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
         return self._json("GET", url, service=service, params=params, **kw)
@@ -178,10 +214,30 @@ class HttpClient:
         """Decoded JSON; `cache_if(data)` False keeps a valid answer out of the cache (e.g. an empty search)."""
         # Cache only bodies that parse, so one malformed answer is not replayed forever.
         response = self.request(method, url, service=service, use_cache=use_cache, store=False, **kw)
-        data = response.json(service)
+        try:
+            data = response.json(service)
+        except UpstreamError:
+            if not response.from_cache:
+                raise
+            # A cached body that does not parse (torn by a disk or an older version): heal it by
+            # fetching again rather than blaming the service on every run.
+            self.cache.discard(response.cache_key, ".body", "not valid JSON")
+            response = self.request(method, url, service=service, use_cache=use_cache, store=False, **kw)
+            data = response.json(service)
         if use_cache and not response.from_cache and (cache_if is None or cache_if(data)):
             self.cache.put(response.cache_key, response.content, ".body")
         return data
+
+
+def describe_age(age_s: float) -> str:
+    """A cache entry's age in words ("3 h", "2 days")."""
+    if age_s < 120:
+        return f"{age_s:.0f} s"
+    if age_s < 2 * 3600:
+        return f"{age_s / 60:.0f} min"
+    if age_s < 2 * 86400:
+        return f"{age_s / 3600:.0f} h"
+    return f"{age_s / 86400:.0f} days"
 
 
 def _is_timeout(err: Exception) -> bool:

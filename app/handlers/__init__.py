@@ -17,6 +17,7 @@ from app import formatting
 from app.forms import GenerateForm, ObservedClimateForm, read_scenario
 from app.handlers import bridge
 from app.handlers.generate import GenerateHandlers, generate_endpoint
+from app.handlers.models import ModelsHandlers, models_endpoint
 from app.handlers.observe import ObserveHandlers
 from app.handlers.point import PointHandlers
 from app.handlers.projection import ProjectionHandlers
@@ -38,17 +39,21 @@ def _session(request: gr.Request | Any) -> str:
     return getattr(request, "session_hash", None) or "no-session"
 
 
-class Handlers(PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers, RecipeHandlers, ProjectionHandlers):
+class Handlers(
+    PointHandlers, ObserveHandlers, GenerateHandlers, SeriesHandlers, RecipeHandlers, ModelsHandlers, ProjectionHandlers
+):
     """The app's event handlers, bound to one configuration, one model holder and one cancel registry."""
 
     def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:
         self.config = config
         self.settings = config.settings
-        self.engines = engines or EngineHolder(services.load_engine)
+        # one loaded base shared by every mode, ControlNet and LoRA scale (no reload on a switch)
+        self.engines = engines or EngineHolder(services.shared_engine_loader())
         self.cancels = CancelRegistry()
         self.generate_endpoint = generate_endpoint(self)
         self.timelapse_endpoint = timelapse_endpoint(self)
         self.grid_endpoint = grid_endpoint(self)
+        self.models_endpoint = models_endpoint(self)
 
     # ---- start-up -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from app.handlers.projection import ssp_choices
 from app.layout.generate_area import build_generate_area
 from app.layout.grid_area import build_grid_area
 from app.layout.map_area import build_map_area
+from app.layout.models_area import build_models_area, wire_models
 from app.layout.observed_area import build_observed_area, build_observed_tab
 from app.layout.projection_area import build_projection_tab
 from app.layout.results_area import build_exports_tab, build_results_tabs
@@ -48,6 +49,7 @@ def build_blocks(
                     projection = build_projection_tab(ssp_choices(), services.HORIZON_CHOICES)
                     timelapse = build_timelapse_area(handlers.default_timelapse_range())
                     grid = build_grid_area()
+                    models = build_models_area()
                     exports = build_exports_tab()
                     settings = build_settings_tab(model_choices, config.model_id)
         projection_widgets = {
@@ -56,4 +58,5 @@ def build_blocks(
         wire(handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings,
              projection_widgets)  # fmt: skip
         wire_projection(handlers, map_area, observed, generate, projection)
+        wire_models(handlers, map_area, observed, observed_tab, generate, settings, models)
     return demo

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import BadRequestError
-from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS
+from core.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help=f"model id, local diffusers folder or Hub id ({listing}); required")
     group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
     group.add_argument("--lora-scale", type=float, default=1.0, help="LoRA strength (0 = base model; default 1)")
-    group.add_argument("--controlnet", help="SD3 ControlNet: folder or Hub id (tiny-random carries its own)")
+    from core.models.registry import list_controlnets
+
+    controlnets = "; ".join(f"{cid}: {text}" for cid, text in list_controlnets())
+    group.add_argument(
+        "--controlnet", help=f"SD3 ControlNet: {controlnets}; or a folder or Hub id (tiny-random carries its own)"
+    )
     group.add_argument(
         "--transformer", help="fully fine-tuned SD3 transformer folder (or an original EcoMapper train.py run folder)"
     )
@@ -50,8 +55,46 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         "--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"guidance scale (default {DEFAULT_GUIDANCE})"
     )
     group.add_argument("--size", type=int, default=512, help="output size in px: 512 (footprint) or 1024")
-    group.add_argument("--controlnet-scale", type=float, default=1.0, help="ControlNet strength 0..2 (default 1)")
+    group.add_argument(
+        "--controlnet-scale",
+        type=float,
+        default=None,
+        help="ControlNet strength 0..2 (default: the ControlNet's own, 0.5 for the InstantX ones, else 1)",
+    )
     group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
+
+
+def check_sampling_arguments(args: argparse.Namespace) -> None:
+    """Every number of the sampling and model options against core.limits, before any work."""
+    from core import limits
+
+    for option, limit, value in (
+        ("--size", limits.IMAGE_SIZE_PX, args.size),
+        ("--steps", limits.INFERENCE_STEPS, args.steps),
+        ("--guidance", limits.GUIDANCE_SCALE, args.guidance),
+        ("--seed", limits.GENERATION_SEED, args.seed),
+        ("--controlnet-scale", limits.CONTROLNET_SCALE, args.controlnet_scale),
+        ("--lora-scale", limits.LORA_SCALE, args.lora_scale),
+    ):
+        if value is not None:  # None: left to the model's default
+            limit.check(option, value)
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
+    """--mode and --strength (generate, timelapse): text-to-image, ControlNet or image-to-image."""
+    group = parser.add_argument_group("mode")
+    group.add_argument(
+        "--mode",
+        choices=("text", "controlnet", "img2img"),
+        help="text-to-image, ControlNet, or image-to-image from the real image of the month (or --control-month / "
+        "--control-image); default: controlnet when a control image or month is given, else text",
+    )
+    group.add_argument(
+        "--strength",
+        type=float,
+        default=DEFAULT_STRENGTH,
+        help=f"img2img: how much of the start image is redrawn, 0..1 (default {DEFAULT_STRENGTH})",
+    )
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
@@ -77,6 +120,28 @@ def scenario_from(args: argparse.Namespace):
     if pct is None:
         pct = 0.0 if scale is None else (scale - 1.0) * 100.0
     return Scenario.of_change(args.temp_delta, pct, args.rad_delta, name=args.scenario_name)
+
+
+def strength_from(args: argparse.Namespace) -> float:
+    """--strength where the command has it, else the default."""
+    return getattr(args, "strength", DEFAULT_STRENGTH)
+
+
+def mode_from(args: argparse.Namespace, conditioned: bool) -> str:
+    """--mode, or ControlNet when a control image / month was given, else text."""
+    if getattr(args, "mode", None):
+        return args.mode
+    return "controlnet" if conditioned else "text"
+
+
+def controlnet_scale_from(args: argparse.Namespace, spec) -> float:
+    """--controlnet-scale, else the known ControlNet's default (0.5 for the InstantX ones), else 1."""
+    from core.models.registry import known_controlnet
+
+    if args.controlnet_scale is not None:
+        return args.controlnet_scale
+    known = known_controlnet(spec.controlnet) if spec is not None and spec.controlnet else None
+    return known.profile.conditioning_scale if known else 1.0
 
 
 def spec_from(args: argparse.Namespace):
@@ -110,18 +175,33 @@ def load_engine(args: argparse.Namespace, settings, spec=None):
 
 def read_control_image(path: str, size_px: int) -> np.ndarray:
     """A user's control image: must be an RGB image of exactly size_px x size_px (no silent conversion)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     from core.generate import check_control_image
+    from core.images import ImageTooLargeError, check_pixel_count
+    from core.limits import IMAGE_SIZE_PX
 
     file = Path(path)
     try:
-        with Image.open(file) as img:
-            mode, size = img.mode, img.size
-            img.load()
-            array = np.asarray(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit is lower
+            with Image.open(file) as img:
+                # the header's size is checked before any pixel is decoded
+                check_pixel_count(img.size, "control image", file.name)
+                mode, size = img.mode, img.size
+                img.load()
+                array = np.asarray(img)
+    except Image.DecompressionBombError as err:
+        raise ImageTooLargeError(
+            f"The control image {file.name} is far too large to decode ({err}).",
+            f"Give a {size_px} x {size_px} RGB image of the footprint.",
+        ) from err
     except FileNotFoundError as err:
         raise BadRequestError(f"The control image {file} does not exist.", "Check the path.") from err
+    except IsADirectoryError as err:
+        raise BadRequestError(f"The control image {file} is a folder.", "Give a PNG or JPEG file.") from err
     except (UnidentifiedImageError, OSError) as err:
         raise BadRequestError(f"{file} is not a readable image ({err}).", "Give a PNG or JPEG file.") from err
     if mode != "RGB":
@@ -130,9 +210,16 @@ def read_control_image(path: str, size_px: int) -> np.ndarray:
             "Convert it to 8-bit RGB (e.g. PIL: Image.open(p).convert('RGB').save(p)).",
         )
     if size != (size_px, size_px):
+        square_and_usable = size[0] == size[1] and IMAGE_SIZE_PX.low <= size[0] <= IMAGE_SIZE_PX.high
+        square_and_usable = square_and_usable and size[0] % IMAGE_SIZE_PX.multiple_of == 0
         raise BadRequestError(
             f"The control image {file.name} is {size[0]} x {size[1]} px, but --size is {size_px}.",
-            f"Give a {size_px} x {size_px} image of the footprint, or pass --size {size[0]} if it is square.",
+            f"Give a {size_px} x {size_px} image of the footprint"
+            + (
+                f", or pass --size {size[0]}."
+                if square_and_usable
+                else f" (sizes allowed: {IMAGE_SIZE_PX.describe()})."
+            ),
         )
     return check_control_image(array, size_px)
 

@@ -37,9 +37,18 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core import limits
     from core.dataset.builder import DEFAULT_SAMPLE_BBOX, build_dataset, read_locations_csv, sample_locations
     from core.geo import month_range
+    from core.outputs import check_free_disk, check_output_dir, estimated_png_bytes
 
+    # every number and the output folder before any fetch
+    limits.DATASET_SIZE_PX.check("--size", args.size)
+    limits.MAX_WORKERS.check("--max-workers", args.max_workers)
+    limits.DATA_SEED.check("--seed", args.seed)
+    if args.sample is not None:
+        limits.SAMPLE_LOCATIONS.check("--sample", args.sample)
+    check_output_dir(args.out, "--out")
     months = month_range(args.start, args.end)
     for month in months:
         month.ensure_not_future()
@@ -48,6 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         bbox = _parse_bbox(args.bbox) if args.bbox else DEFAULT_SAMPLE_BBOX
         locations = sample_locations(args.sample, settings, seed=args.seed, bbox=bbox, max_workers=args.max_workers)
+    check_free_disk(args.out, estimated_png_bytes(args.size, len(locations) * len(months)), "--out")
     result = build_dataset(locations, months, args.out, settings, max_workers=args.max_workers, size_px=args.size)
     print(
         f"{len(result.written)} written, {result.skipped_existing} already there, {len(result.failures)} failed "

@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="generate with ControlNet conditioned on the previous real month (1-6 months earlier)",
     )
     parser.add_argument("--controlnet", help="ControlNet weights (path or Hub id) for --controlnet-previous")
+    parser.add_argument(
+        "--img2img-previous",
+        type=float,
+        metavar="STRENGTH",
+        help="generate with image-to-image from the previous real month at this strength (0..1), not text-to-image",
+    )
     parser.add_argument("--lora", help="LoRA weights (path or Hub id) to load into the model")
     parser.add_argument("--limit", type=int, help="evaluate at most N samples (round-robin over locations)")
     parser.add_argument("--seed", type=int, default=0, help="base seed; each sample's seed derives from it")
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace, settings) -> int:
         data_dir=args.data,
         out_dir=args.out,
         controlnet_previous=args.controlnet_previous,
+        img2img_strength=args.img2img_previous,
         limit=args.limit,
         seed=args.seed,
         num_inference_steps=args.steps,

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from core.commands._common import point_from
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_sampling_arguments,
     add_scenario_arguments,
+    check_sampling_arguments,
+    controlnet_scale_from,
     load_engine,
+    mode_from,
     read_control_image,
     scenario_from,
     spec_from,
+    strength_from,
 )
 from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
 from core.config import Settings
@@ -38,10 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_context_arguments(parser)
     add_scenario_arguments(parser)
     control = parser.add_mutually_exclusive_group()
-    control.add_argument("--control-image", metavar="PATH", help="ControlNet: an RGB image of --size x --size px")
-    control.add_argument("--control-month", metavar="YYYY-MM", help="ControlNet: the real image of this earlier month")
+    control.add_argument(
+        "--control-image", metavar="PATH", help="ControlNet / img2img: an RGB image of --size x --size px"
+    )
+    control.add_argument(
+        "--control-month", metavar="YYYY-MM", help="ControlNet / img2img: the real image of this earlier month"
+    )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output PNG (prompt, seed, model, climate in its metadata)")
     parser.add_argument("--recipe-out", help="recipe JSON to write (default: OUT with .recipe.json)")
     parser.add_argument("--geotiff", help="also write a GeoTIFF on the footprint's UTM grid (with the same tags)")
@@ -62,7 +71,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     point = point_from(args)
     month = Month.parse(args.month)
     state, country = resolve_place(args, point)
-    mode = "controlnet" if (args.control_image or args.control_month) else "text"
+    mode = mode_from(args, bool(args.control_image or args.control_month))
     return GenerateRequest(
         point=point,
         month=month,
@@ -77,7 +86,8 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
-        controlnet_conditioning_scale=args.controlnet_scale,
+        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
+        strength=strength_from(args),
         state=state,
         country=country,
         word_mode=args.words,
@@ -86,11 +96,19 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.limits import IMAGE_SIZE_PX
+    from core.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.services import export_image, generate, recipe_request
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise BadRequestError(f"--out {out.name!r} is not a .png file.", "Name the output image *.png.")
+    # Every number and output is checked before any look-up or model load, so a mistake costs nothing.
+    if not args.recipe:
+        check_sampling_arguments(args)
+    out = check_output_file(args.out, "--out", (".png",))
+    recipe_path = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
+    if args.geotiff:
+        check_output_file(args.geotiff, "--geotiff", (".tif", ".tiff"))
+    size_px = IMAGE_SIZE_PX.high if args.recipe else args.size  # a recipe's size is read later
+    check_free_disk(out.parent, estimated_png_bytes(size_px, 3 if args.geotiff else 2), "--out")
     if args.recipe:
         # the recipe's model unless --model says otherwise
         request = recipe_request(args.recipe, spec_from(args) if args.model else None)
@@ -102,7 +120,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         result = generate(request, settings, engine=engine, progress=progress)
     finally:
         progress.close()
-    recipe_path = Path(args.recipe_out) if args.recipe_out else out.with_suffix(".recipe.json")
     written = export_image(result, out, recipe=recipe_path, geotiff=args.geotiff, labelled=args.label)
     summary = {
         "written": written.as_dict(),

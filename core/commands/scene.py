@@ -20,8 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
+    from core.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.services import export_scene, fetch_real_scene
 
+    # outputs first: the format follows the extension, and nothing is fetched for a path we cannot write
+    check_output_file(args.out, "--out", (".png",))
+    if args.meta:
+        check_output_file(args.meta, "--meta", (".json",))
+    if args.geotiff:
+        check_output_file(args.geotiff, "--geotiff", (".tif", ".tiff"))
+    check_free_disk(args.out.parent, estimated_png_bytes(512, 2), "--out")
     scene = fetch_real_scene(point_from(args), args.month, settings)
     export_scene(scene, args.out, meta=args.meta, geotiff=args.geotiff)
     meta = scene.to_metadata()

@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from core.commands._common import add_point_arguments, point_from
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_sampling_arguments,
     add_scenario_arguments,
+    controlnet_scale_from,
     load_engine,
+    mode_from,
     read_control_image,
     scenario_from,
     spec_from,
+    strength_from,
 )
 from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
 from core.config import Settings
-from core.errors import BadRequestError
 from core.geo import Month, month_range
 
 HELP = "generate one image per month (observed or changed climate) and write a captioned GIF or MP4"
@@ -53,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames-dir", help="also save every frame as a PNG with metadata here")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output .gif or .mp4")
 
 
@@ -64,7 +67,10 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     months = month_range(args.start, args.end)
     state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
-    controlnet = args.chain == "controlnet" or bool(args.control_image or args.control_month)
+    mode = (
+        "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
+    )
+    controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
     base = GenerateRequest(
         point=point,
         month=months[0],
@@ -74,12 +80,16 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         size_px=args.size,
-        mode="controlnet" if controlnet else "text",
+        mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
-        control_month=(Month.parse(args.control_month) if args.control_month else months[0] - 1)
+        # ControlNet: the month before the series; img2img: None = the first month's own image
+        control_month=(
+            Month.parse(args.control_month) if args.control_month else (months[0] - 1 if mode == "controlnet" else None)
+        )
         if controlnet and not args.control_image
         else None,
-        controlnet_conditioning_scale=args.controlnet_scale,
+        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
+        strength=strength_from(args),
         state=state,
         country=country,
         word_mode=args.words,
@@ -99,12 +109,27 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core import limits
+    from core.commands._generation_args import check_sampling_arguments
+    from core.outputs import check_free_disk, check_output_dir, check_output_file, estimated_png_bytes
     from core.services import make_timelapse
     from core.timelapse import FORMATS
 
-    out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        raise BadRequestError(f"--out {out.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
+    # Every number and output is checked before any frame is made (a bad --fps used to fail at the end).
+    check_sampling_arguments(args)
+    limits.FRAMES_PER_SECOND.check("--fps", args.fps)
+    if args.batch_size is not None:  # None: the engine picks it
+        limits.TIMELAPSE_BATCH.check("--batch-size", args.batch_size)
+    limits.TEMP_DELTA_C.check("--temp-delta", args.temp_delta)
+    if getattr(args, "precip_scale", None) is not None:
+        limits.PRECIP_SCALE.check("--precip-scale", args.precip_scale)
+    out = check_output_file(args.out, "--out", tuple(sorted(FORMATS)))
+    if args.frames_dir:
+        check_output_dir(args.frames_dir, "--frames-dir")
+    months = month_range(args.start, args.end)
+    limits.TIMELAPSE_MONTHS.check("number of months (--start..--end)", len(months))
+    frames = len(months) * (2 if args.frames_dir else 1) * (2 if args.side_by_side else 1)
+    check_free_disk(out.parent, estimated_png_bytes(args.size, frames), "--out")
     spec = spec_from(args)  # a missing --model fails before any look-up
     request = request_from_args(args, settings, spec)
     engine = load_engine(args, settings, spec)

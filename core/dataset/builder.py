@@ -27,6 +27,7 @@ from core.config import Settings
 from core.errors import BadRequestError, CancelledError, EcoMapperError
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.geo import Month, Point
+from core.limits import MAX_LOCATION_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,19 @@ def read_locations_csv(path: str | Path) -> list[Location]:
     csv_path = Path(path)
     if not csv_path.is_file():
         raise BadRequestError(f"The locations file {csv_path} does not exist.", "Give a CSV with lat and lon columns.")
+    try:
+        locations = _read_location_rows(csv_path)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise BadRequestError(
+            f"The locations file {csv_path} is not a text CSV ({err}).",
+            "Give a UTF-8 CSV with columns lat, lon and optionally location_id, land_cover.",
+        ) from err
+    if not locations:
+        raise BadRequestError(f"The locations file {csv_path} has no rows.", "Add at least one location.")
+    return locations
+
+
+def _read_location_rows(csv_path: Path) -> list[Location]:
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
@@ -107,6 +121,11 @@ def read_locations_csv(path: str | Path) -> list[Location]:
         locations: list[Location] = []
         seen: set[str] = set()
         for line, row in enumerate(reader, start=2):
+            if line - 1 > MAX_LOCATION_ROWS:
+                raise BadRequestError(
+                    f"The locations file {csv_path} has more than {MAX_LOCATION_ROWS:_} rows.",
+                    "Split it into several datasets.",
+                )
             try:
                 lat, lon = float(row[lat_col]), float(row[lon_col])
             except (TypeError, ValueError) as err:
@@ -123,8 +142,6 @@ def read_locations_csv(path: str | Path) -> list[Location]:
                 locations.append(Location(location_id, Point(lat, lon), land_cover))
             except BadRequestError as err:
                 raise BadRequestError(f"{csv_path}:{line}: {err.problem}", err.fix) from err
-    if not locations:
-        raise BadRequestError(f"The locations file {csv_path} has no rows.", "Add at least one location.")
     return locations
 
 

@@ -661,9 +661,17 @@ def _check_png_header(path: Path) -> None:
     from PIL import Image, UnidentifiedImageError
 
     _check_png_size(path)
+    from core.images import check_pixel_count
+
     try:
         with Image.open(path) as image:
+            # a decompression bomb is skipped here, from its header, before anything decodes it
+            check_pixel_count(image.size, "image", path.name)
             image.verify()
+    except BadRequestError as err:
+        raise SkipSample(f"image too large: {err.problem}") from err
+    except Image.DecompressionBombError as err:
+        raise SkipSample(f"image too large: {path.name} ({err})") from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise SkipSample(f"corrupt image: {path.name} cannot be read ({err})") from err
 
@@ -674,15 +682,12 @@ def load_rgb(path: str | Path) -> np.ndarray:
     Raises:
         BadRequestError: the file is missing or not a readable image.
     """
-    from PIL import Image, UnidentifiedImageError
+    from core.images import read_rgb
 
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except FileNotFoundError as err:
-        raise BadRequestError(f"The image {path} does not exist.", "Check the dataset folder.") from err
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise BadRequestError(f"The image {path} is corrupt ({err}).", "Remove or re-download it.") from err
+        return read_rgb(path, "dataset image")
+    except BadRequestError as err:  # the cause is kept: callers tell a bomb from a corrupt file
+        raise BadRequestError(err.problem, "Remove or re-download it.") from err
 
 
 def image_problem(image: np.ndarray) -> str | None:
@@ -703,10 +708,15 @@ def sample_problem(sample: Sample) -> tuple[np.ndarray | None, SkippedFile | Non
     The decoded image is returned so that a caller checking a sample it is about to use does not
     decode it twice.
     """
+    from core.images import ImageTooLargeError
+
     try:
         image = load_rgb(sample.image_path)
     except BadRequestError as err:
-        return None, SkippedFile(sample.image_path, f"corrupt image: {err.problem}")
+        too_large = isinstance(err.__cause__, ImageTooLargeError)  # a decompression bomb, refused unread
+        return None, SkippedFile(
+            sample.image_path, f"{'image too large' if too_large else 'corrupt image'}: {err.problem}"
+        )
     problem = image_problem(image)
     if problem:
         return None, SkippedFile(sample.image_path, problem)

@@ -30,11 +30,21 @@ FEATURES_DIRNAME = "features"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def result_key(model_label: str, mode: str, sample_id: str) -> str:
-    """A stable file-safe key for one (model, mode, sample) result."""
+def result_key(model_label: str, mode: str, sample_id: str, settings_key: str = "") -> str:
+    """A stable file-safe key for one (model, mode, sample, settings) result.
+
+    `settings_key` (see `settings_key`) holds everything else that changes the pixels, so a rerun
+    into the same folder with other steps, size, guidance, seed or weights recomputes.
+    """
     readable = _UNSAFE.sub("_", f"{model_label}__{mode}__{sample_id}")[:120]
-    digest = hashlib.sha256(f"{model_label}\0{mode}\0{sample_id}".encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{model_label}\0{mode}\0{sample_id}\0{settings_key}".encode()).hexdigest()[:12]
     return f"{readable}__{digest}"
+
+
+def settings_key(**settings: Any) -> str:
+    """A short digest of the generation settings of a run (model, weights, steps, size, guidance, seed...)."""
+    canonical = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _json_safe(value: Any) -> Any:

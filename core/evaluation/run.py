@@ -23,7 +23,7 @@ import numpy as np
 from core.config import Settings
 from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset
 from core.errors import BadRequestError
-from core.evaluation.results import ResultStore, result_key
+from core.evaluation.results import ResultStore, result_key, settings_key
 from core.evaluation.selection import SampleSelector, Selected
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -60,6 +60,8 @@ class EvaluationConfig:
         inception_weights / alexnet_weights / lpips_heads / clip_model: explicit weight locations.
         download_weights: allow downloading missing metric weights.
         lora / controlnet: extra weights for the model (paths or Hub ids).
+        img2img_strength: generate with image-to-image from the previous real month at this strength
+            (0..1) instead of text-to-image; exclusive with `controlnet_previous`.
         save_images: also write each generated image as PNG.
         extreme_percentile: p for the extreme-climate rows (beyond the p-th / (100-p)-th percentiles).
         control_choice: ControlNet control month: "random" (as the original: one of the real months
@@ -96,6 +98,7 @@ class EvaluationConfig:
     controlnet: str | None = None
     save_images: bool = False
     extreme_percentile: float = DEFAULT_EXTREME_PERCENTILE
+    img2img_strength: float | None = None
     control_choice: str = "random"
     clip_scale: str = "cosine"
     fid_preprocessing: str = "pytorch-fid"
@@ -119,18 +122,26 @@ class EvaluationConfig:
         return cls(**{**defaults, **kwargs})
 
     def __post_init__(self) -> None:
+        if self.img2img_strength is not None:
+            if self.controlnet_previous:
+                raise BadRequestError(
+                    "--img2img-previous and --controlnet-previous were both given.", "Evaluate one mode per run."
+                )
+            if not 0.0 <= self.img2img_strength <= 1.0:
+                raise BadRequestError(f"The img2img strength {self.img2img_strength} is not in 0..1.", "Use e.g. 0.6.")
         if not str(self.model_id).strip():
             raise BadRequestError("No model given.", "Pass --model (e.g. tiny-random or sd3-medium).")
-        if self.limit is not None and self.limit < 1:
-            raise BadRequestError(f"--limit {self.limit} is not positive.", "Give 1 or more, or leave it out.")
-        if self.num_inference_steps < 1:
-            raise BadRequestError(f"--steps {self.num_inference_steps} is not positive.", "Use 1 or more steps.")
-        if self.size_px < 64 or self.size_px % 16:
-            raise BadRequestError(f"--size {self.size_px} is not usable.", "Use a multiple of 16 such as 512.")
+        from core import limits
+
+        if self.limit is not None:
+            limits.EVALUATE_LIMIT.check("--limit", self.limit)
+        limits.INFERENCE_STEPS.check("--steps", self.num_inference_steps)
+        limits.GUIDANCE_SCALE.check("--guidance", self.guidance_scale)
+        limits.IMAGE_SIZE_PX.check("--size", self.size_px)
+        limits.GENERATION_SEED.check("--seed", self.seed)
+        limits.EXTREME_PERCENTILE.check("--extreme-percentile", self.extreme_percentile)
         if self.batch_size is not None and not 1 <= self.batch_size <= 64:
             raise BadRequestError(f"--batch-size {self.batch_size} is not 1..64.", "Give 1 to 64, or leave it out.")
-        if not 0 < self.extreme_percentile < 50:
-            raise BadRequestError(f"Extreme percentile {self.extreme_percentile} is not in (0, 50).", "Use e.g. 10.")
         from core.prompts import caption_preset
 
         caption_preset(self.caption_preset)  # BadRequestError naming the known presets
@@ -153,7 +164,14 @@ class EvaluationConfig:
 
     @property
     def mode(self) -> str:
+        if self.img2img_strength is not None:
+            return "img2img"
         return "controlnet" if self.controlnet_previous else "text"
+
+    @property
+    def uses_previous(self) -> bool:
+        """Each sample is generated from (or conditioned on) the previous real month of its place."""
+        return self.controlnet_previous or self.img2img_strength is not None
 
 
 @dataclass(frozen=True)
@@ -239,7 +257,8 @@ class PipelineGenerator:
             num_inference_steps=self.config.num_inference_steps,
             guidance_scale=self.config.guidance_scale,
             size_px=self.config.size_px,
-            mode="controlnet" if control is not None else "text",
+            mode=self.config.mode if control is not None else "text",
+            strength=self.config.img2img_strength if self.config.img2img_strength is not None else 0.6,
             control_image=_resized(control.image, self.config.size_px) if control is not None else None,
             control_month=control.month if control is not None else None,
             state=meta.state,
@@ -338,7 +357,7 @@ def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=froze
         key_of=key_of,
         finished=finished,
         limit=config.limit,
-        with_control=config.controlnet_previous,
+        with_control=config.uses_previous,
         choose_control=_control_chooser(config),
     )
 
@@ -463,8 +482,9 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
-    if config.out_dir.exists() and not config.out_dir.is_dir():
-        raise BadRequestError(f"The output path {config.out_dir} is a file.", "Give a folder for --out.")
+    from core.outputs import check_output_dir
+
+    check_output_dir(config.out_dir, "--out")
     from core.models.backends.registry import is_peer_backend
 
     peer = is_peer_backend(config.model_id)  # DiffusionSat, GeoSynth, map-sat, Text2Earth ids
@@ -480,8 +500,13 @@ def evaluate(
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
     finished = store.finished_keys([n for n in suite.names if n != "fid"], needs_features="fid" in suite.names)
+    # every setting that changes the images is in the key: a changed rerun into the same folder recomputes
+    run_settings = _run_settings_key(config, label)
     selector = _selector(
-        dataset, config, key_of=lambda sample: result_key(label, config.mode, sample.sample_id), finished=finished
+        dataset,
+        config,
+        key_of=lambda sample: result_key(label, config.mode, sample.sample_id, run_settings),
+        finished=finished,
     )
     from tqdm.auto import tqdm
 
@@ -494,7 +519,7 @@ def evaluate(
     def run_batch() -> None:
         nonlocal generated
         for record in _evaluate_batch(batch, config, generator, suite, store):
-            store.append(record)
+            store.append({**record, "settings_key": run_settings})
             generated += 1
             bar.update(1)
             if progress is not None and state.is_main_process:
@@ -544,7 +569,7 @@ def evaluate(
     if not state.is_main_process:
         return None
 
-    records = store.read_all()
+    records = _comparable(store.read_all(), label, config.mode, run_settings)
     inception = _inception_score(records, store, suite)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
@@ -595,6 +620,35 @@ def evaluate(
         elapsed_s=time.perf_counter() - started,
         summary=summary,
     )
+
+
+def _run_settings_key(config: EvaluationConfig, label: str) -> str:
+    """Everything of a run that changes its generated images (the sample and its control are in the key)."""
+    return settings_key(
+        model=label,
+        lora=config.lora,
+        controlnet=config.controlnet,
+        mode=config.mode,
+        steps=config.num_inference_steps,
+        size_px=config.size_px,
+        guidance=config.guidance_scale,
+        seed=config.seed,
+        caption_preset=config.caption_preset,
+        control_choice=config.control_choice,
+        jpeg_quality=config.jpeg_quality,
+        fid_preprocessing=config.fid_preprocessing,
+        clip_scale=config.clip_scale,
+        transformer=config.transformer,
+        control_range=config.control_range,
+        fill_missing_climate=config.fill_missing_climate,
+    )
+
+
+def _comparable(records: list[dict], label: str, mode: str, run_settings: str) -> list[dict]:
+    """This run's records plus other models' (kept for the comparison table); earlier settings are left out."""
+    return [
+        r for r in records if (r.get("model"), r.get("mode")) != (label, mode) or r.get("settings_key") == run_settings
+    ]
 
 
 def _inception_score(records: list[dict], store: ResultStore, suite: MetricSuite) -> dict[str, Any] | None:

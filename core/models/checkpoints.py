@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.models.registry import GATED_REPOS, MODEL_IDS
+from core.models.registry import CONTROLNET_REPOS, GATED_REPOS, MODEL_IDS
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,23 @@ def _hub_offline(settings: Settings) -> bool:
     return settings.offline or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _known_repo(ref: str) -> str | None:
+    """The Hub repository of a short model or ControlNet name, or `ref` itself when it is owner/name."""
+    return MODEL_IDS.get(ref) or CONTROLNET_REPOS.get(ref) or (ref if "/" in ref else None)
+
+
+def download_command(ref: str, what: str) -> str:
+    """The `python -m core download` line that fetches `ref`."""
+    if what == "model":
+        return f"python -m core download --model {ref}"
+    flag = "--controlnet" if what == "ControlNet" else "--lora"
+    return f"python -m core download {flag} {ref}"
+
+
 def checkpoint_names(ref: str) -> list[str]:
     """Folder names under checkpoints/ that may hold `ref` (its id, and owner--name for a Hub id)."""
     names = [ref]
-    repo = MODEL_IDS.get(ref) or (ref if "/" in ref else None)
+    repo = _known_repo(ref)
     if repo:
         names.append(repo.replace("/", "--"))
     return names
@@ -198,7 +211,7 @@ def resolve_weights(
         if candidate.exists():
             log.warning("Ignoring incomplete %s folder %s", what, candidate)
 
-    repo = repo_id or MODEL_IDS.get(ref) or (ref if "/" in ref else None)
+    repo = repo_id or _known_repo(ref)
     if repo is None:
         raise ModelUnavailableError(
             f"The {what} {ref!r} is neither a path, nor in {settings.checkpoints_dir}, nor a Hub id.",
@@ -223,15 +236,23 @@ def resolve_weights(
     except LocalEntryNotFoundError:
         log.debug("%s is not in the Hugging Face cache; next: download.", repo)
 
-    # 4. download
+    # 4. download (a shared server downloads only when its operator allowed it)
+    policy = settings.model_policy
+    allow_download = allow_download and (policy is None or policy.allow_downloads)
     if _hub_offline(settings) or not allow_download:
+        gated = (
+            f" {repo} is gated: accept its licence at https://huggingface.co/{repo} and log in "
+            f"(`hf auth login` or HF_TOKEN, token from {HF_TOKENS_URL}) before downloading."
+            if repo in GATED_REPOS
+            else ""
+        )
         raise ModelUnavailableError(
             f"The {what} {ref} is not on this machine (not a path, not in {settings.checkpoints_dir}, "
             "not in the Hugging Face cache) and offline mode is on."
             if _hub_offline(settings)
             else f"The {what} {ref} is not on this machine.",
-            f"Run `python -m core download --model {ref}` with network access, or put a diffusers folder at "
-            f"{settings.checkpoints_dir / checkpoint_names(ref)[0]}.",
+            f"Download it first.{gated} Run `{download_command(ref, what)}` with network access, or put a "
+            f"diffusers folder at {settings.checkpoints_dir / checkpoint_names(ref)[0]}.",
         )
     log.info("Downloading %s %s from the Hugging Face Hub", what, repo)
     try:

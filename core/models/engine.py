@@ -38,6 +38,7 @@ class FrameJob:
     prompts: Prompts
     seed: int
     control_image: Any | None = None
+    mask: Any | None = None  # inpainting: bool HxW, True where to repaint
 
 
 class Engine:
@@ -165,8 +166,17 @@ class Engine:
             if key not in encoded:
                 from PIL import Image
 
+                from core.models.control import control_pixels
+                from core.models.registry import ControlProfile
+
+                # an edge ControlNet gets Canny edges, never the raw image (core.models.control)
+                shown = control_pixels(image, self.loaded.controlnet_profile or ControlProfile())
                 # through PIL, as the pipeline would take it (a NumPy array would be read as 0..1 floats)
-                pixels = pipe.image_processor.preprocess(Image.fromarray(image), height=size_px, width=size_px)
+                pixels = pipe.image_processor.preprocess(Image.fromarray(shown), height=size_px, width=size_px)
+                if getattr(pipe, "control_range", "-1-1") == "0-1":
+                    # ControlNets of the original EcoMapper scripts saw the control image in [0, 1]
+                    # (core.models.original_formats.install_control_range); preprocess gives [-1, 1].
+                    pixels = (pixels + 1.0) / 2.0
                 pixels = pixels.to(device=device, dtype=vae.dtype)
                 noise_device = "cpu" if str(device) == "mps" else device
                 generator = torch.Generator(device=noise_device).manual_seed(seed)
@@ -185,12 +195,16 @@ class Engine:
         guidance_scale: float,
         controlnet_conditioning_scale: float = 1.0,
         batch_size: int | None = 1,
+        strength: float = 0.6,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         progress_offset: int = 0,
         progress_total: int | None = None,
     ) -> tuple[list[Any], dict[str, float]]:
         """Generate one uint8 HxWx3 image per job, `batch_size` jobs per pipeline call.
+
+        Modes: "text", "controlnet", "img2img" (from `job.control_image` noised to `strength`; 0 returns
+        its VAE round trip) and "inpaint" (repaints `job.mask`); the last two run one job per call.
 
         Text and ControlNet jobs batch alike; in ControlNet mode each control image is VAE-encoded
         once per call, however many frames share it (a series or grid shares one). Each job's noise
@@ -221,6 +235,8 @@ class Engine:
                 self.loaded, size_px, mode=mode, guidance=use_cfg, budget_bytes=self.memory_budget_bytes
             )
         batch_size = max(1, min(batch_size, len(jobs) or 1))
+        if mode in ("img2img", "inpaint"):
+            batch_size = 1  # each job has its own start image (and mask)
         vae = self.loaded.pipe.vae
         if needs_vae_tiling(self.loaded, size_px, batch_size, budget_bytes=self.memory_budget_bytes):
             vae.enable_tiling()
@@ -257,6 +273,14 @@ class Engine:
                 # a stand-in the pipeline never reads: the latents below replace its encode
                 kwargs["control_image"] = Image.new("RGB", (size_px, size_px))
                 kwargs["controlnet_conditioning_scale"] = controlnet_conditioning_scale
+            elif mode in ("img2img", "inpaint"):
+                from core.models.image_modes import mode_inputs, vae_round_trip
+
+                job = batch[0]
+                if mode == "img2img" and strength == 0.0:
+                    images.append(vae_round_trip(pipe, job.control_image))  # nothing to denoise at strength 0
+                    continue
+                kwargs.update(mode_inputs(self.loaded, mode, job.control_image, job.mask, strength, 1.0))
             timings["encode_s"] += time.perf_counter() - started
 
             done_before = progress_offset + start * num_inference_steps
@@ -360,10 +384,15 @@ def known_control_latents(pipe: Any, latents: Any) -> Iterator[None]:
         return torch.zeros((), device=device, dtype=dtype).expand(batch_size * copies, 3, height, width)
 
     vae = pipe.vae
+    # a [0, 1] ControlNet has its own prepare_image on the instance: put it back afterwards
+    shadowed = pipe.__dict__.get("prepare_image")
     object.__setattr__(pipe, "vae", _VaeWithKnownControl(vae, latents))
     object.__setattr__(pipe, "prepare_image", prepare_image)
     try:
         yield
     finally:
         object.__setattr__(pipe, "vae", vae)
-        del pipe.__dict__["prepare_image"]
+        if shadowed is None:
+            del pipe.__dict__["prepare_image"]
+        else:
+            object.__setattr__(pipe, "prepare_image", shadowed)

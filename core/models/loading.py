@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,13 @@ from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
 from core.models import original_formats
 from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
-from core.models.registry import TINY_MODEL_ID, ModelSource, resolve_model_id
+from core.models.registry import (
+    TINY_MODEL_ID,
+    ControlProfile,
+    ModelSource,
+    known_controlnet,
+    resolve_model_id,
+)
 from core.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -27,6 +34,16 @@ T5_DROPPED_WARNING = (
 )
 TINY_WARNING = "tiny-random is a randomly initialised test model: it produces noise, not satellite images."
 _PIPELINE_CLASSES = ("StableDiffusion3Pipeline", "StableDiffusion3ControlNetPipeline")
+# Generation modes and the diffusers pipeline each runs; all are built from the same loaded modules.
+MODE_PIPELINES = {
+    "text": "StableDiffusion3Pipeline",
+    "img2img": "StableDiffusion3Img2ImgPipeline",
+    "inpaint": "StableDiffusion3InpaintPipeline",
+    "controlnet": "StableDiffusion3ControlNetPipeline",
+}
+# How many times weights were read (or the tiny model built), per part: "base", "controlnet", "lora".
+# Switching modes or ControlNets on a cached base, or changing the LoRA scale, must not add to "base".
+LOAD_COUNTS: Counter[str] = Counter()
 
 
 @dataclass
@@ -42,6 +59,7 @@ class LoadedPipeline:
         warnings: things the user should know (no T5, tiny model makes noise, ...).
         controlnet_pipe: a StableDiffusion3ControlNetPipeline sharing the same modules, or None.
         origins: for each part (model, lora, controlnet), where its weights were found.
+        controlnet_profile: what the ControlNet needs (Canny or not, control range, default scale).
     """
 
     pipe: Any
@@ -52,7 +70,10 @@ class LoadedPipeline:
     warnings: tuple[str, ...] = ()
     controlnet_pipe: Any | None = None
     origins: dict[str, str] = field(default_factory=dict)
+    controlnet_profile: ControlProfile | None = None
     _offloaded: str | None = None
+    _control_handle: Any = None  # the control-range hook on the ControlNet (original_formats), or None
+    _mode_pipes: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def is_tiny(self) -> bool:
@@ -71,24 +92,76 @@ class LoadedPipeline:
         return self.controlnet_pipe is not None
 
     def pipeline_for(self, mode: str):
-        """The pipeline for "text" or "controlnet" (with CPU offload moved onto it when switching)."""
+        """The pipeline for "text", "img2img", "inpaint" or "controlnet", sharing the loaded modules.
+
+        Mode pipelines are built once from `pipe.components` (nothing is loaded); with CPU offload,
+        accelerate's hooks are moved onto the pipeline in use when the mode changes.
+        """
+        if mode not in MODE_PIPELINES:
+            raise BadRequestError(f"Unknown generation mode {mode!r}.", f"Use one of {', '.join(MODE_PIPELINES)}.")
         if mode == "controlnet":
             if self.controlnet_pipe is None:
                 raise BadRequestError(
                     f"ControlNet mode was asked for, but the model {self.model_id} was loaded without a ControlNet.",
-                    "Load one with --controlnet PATH_OR_HUB_ID (e.g. one trained with `python -m core train`), "
-                    "or use text-to-image mode.",
+                    "Load one with --controlnet ID_OR_PATH (e.g. instantx-tile for sd3-medium, or one trained with "
+                    "`python -m core train`), or use text or img2img mode.",
                 )
             target = self.controlnet_pipe
         elif mode == "text":
             target = self.pipe
         else:
-            raise BadRequestError(f"Unknown generation mode {mode!r}.", "Use 'text' or 'controlnet'.")
+            channels = self.pipe.transformer.config.in_channels
+            if mode == "inpaint" and channels not in (16, 33):
+                raise BadRequestError(
+                    f"Inpainting needs an SD3 model with 16 latent channels; {self.model_id} has {channels}.",
+                    "Use sd3-medium or another SD3 model (tiny-random has 4 latent channels).",
+                )
+            target = self._mode_pipes.get(mode)
+            if target is None:
+                import diffusers
+
+                target = getattr(diffusers, MODE_PIPELINES[mode])(**self.pipe.components)
+                target.set_progress_bar_config(disable=True)
+                self._mode_pipes[mode] = target
         if self.spec.cpu_offload and self._offloaded != mode:
             # accelerate's hooks live on the shared modules: re-install them for the pipeline in use.
             target.enable_model_cpu_offload(device=self.device)
             self._offloaded = mode
         return target
+
+    def shares_modules_with(self, pipeline) -> bool:
+        """Every module of `pipeline` (but a ControlNet) is the very object of the text pipeline."""
+        return all(
+            module is self.pipe.components.get(name)
+            for name, module in pipeline.components.items()
+            if name != "controlnet"
+        )
+
+    def set_controlnet(
+        self, controlnet, profile: ControlProfile, origin: str, ref: str | None, control_range: str = "-1-1"
+    ) -> None:
+        """Attach (or swap) the ControlNet on the loaded base: only the ControlNet pipeline is rebuilt.
+
+        `control_range` as `original_formats.resolve_control_range` gives it ("-1-1" or "0-1").
+        """
+        from diffusers import StableDiffusion3ControlNetPipeline
+
+        check_controlnet_fits(controlnet, self.pipe.transformer)
+        if self._control_handle is not None:  # the previous ControlNet's range hook
+            self._control_handle.remove()
+            self._control_handle = None
+        if not self.spec.cpu_offload:
+            controlnet.to(self.device)
+            if controlnet.dtype != self.dtype:
+                controlnet.to(dtype=self.dtype)
+        self.controlnet_pipe = StableDiffusion3ControlNetPipeline(**self.pipe.components, controlnet=controlnet)
+        self.controlnet_pipe.set_progress_bar_config(disable=True)
+        self._control_handle = original_formats.install_control_range(self.controlnet_pipe, control_range)
+        self.controlnet_profile = profile
+        self.origins["controlnet"] = origin
+        if self._offloaded == "controlnet":
+            self._offloaded = None
+        self.spec = ModelSpec(**{**self.spec.as_dict(), "controlnet": ref})
 
     def prepare_for_size(self, size_px: int) -> None:
         """Tile the VAE decode at 1024 px and above (memory), decode whole below (speed, no seams)."""
@@ -112,6 +185,14 @@ class LoadedPipeline:
             "is_tiny": self.is_tiny,
             "has_t5": self.has_t5,
             "has_controlnet": self.has_controlnet,
+            "controlnet_profile": (
+                None
+                if self.controlnet_profile is None
+                else {
+                    "preprocess": self.controlnet_profile.preprocess,
+                    "conditioning_scale": self.controlnet_profile.conditioning_scale,
+                }
+            ),
             "origins": dict(self.origins),
             "warnings": list(self.warnings),
         }
@@ -143,6 +224,7 @@ def _load_base(folder: Path, dtype, drop_t5: bool):
     import diffusers
 
     cls = getattr(diffusers, _pipeline_class_name(folder))
+    LOAD_COUNTS["base"] += 1
     extra = {"text_encoder_3": None, "tokenizer_3": None} if drop_t5 else {}
     try:
         loaded = cls.from_pretrained(folder, dtype=dtype, local_files_only=True, **extra)
@@ -164,6 +246,7 @@ def _build_tiny(drop_t5: bool):
 
     from core.models.tiny import build_tiny_pipeline
 
+    LOAD_COUNTS["base"] += 1
     pipe = build_tiny_pipeline(seed=0, with_controlnet=True)
     parts = {name: module for name, module in pipe.components.items() if name != "controlnet"}
     if drop_t5:
@@ -171,25 +254,56 @@ def _build_tiny(drop_t5: bool):
     return StableDiffusion3Pipeline(**parts), pipe.controlnet
 
 
-def _load_controlnet(ref: str, spec: ModelSpec, settings: Settings, dtype, progress, hf_cache_dir, pipe):
+def _check_known_base(ref: str, model_id: str) -> None:
+    """A known ControlNet asked for on a known base it was not made for fails before any download."""
+    known = known_controlnet(ref)
+    base = resolve_model_id(model_id).known
+    if known is not None and base is not None and base.controlnet_family != known.base_model:
+        raise BadRequestError(
+            f"The ControlNet {known.controlnet_id} ({known.repo_id}) is made for {known.base_model}, not {model_id}.",
+            f"Use --model {known.base_model}, or a ControlNet made for {model_id}.",
+        )
+
+
+def load_controlnet(
+    ref: str,
+    model_id: str,
+    settings: Settings,
+    dtype=None,
+    progress: ProgressCallback | None = None,
+    hf_cache_dir=None,
+    transformer=None,
+):
+    """(ControlNet module, its profile, origin) for a short name, Hub id or folder.
+
+    Args:
+        ref: "instantx-tile", "instantx-canny", a Hub id, a folder, or "tiny-random".
+        model_id: the base it will be attached to (checked against the registry first).
+        transformer: the base's transformer (the tiny ControlNet is built from it).
+    """
     from diffusers import SD3ControlNetModel
 
+    from core.models.control import profile_for
+
+    _check_known_base(ref, model_id)
+    LOAD_COUNTS["controlnet"] += 1
     if ref == TINY_MODEL_ID:
-        if spec.model_id != TINY_MODEL_ID:
+        if model_id != TINY_MODEL_ID:
             raise BadRequestError(
                 "The tiny-random ControlNet only fits the tiny-random model.",
                 "Give a ControlNet trained for your base model.",
             )
         from core.models.tiny import build_controlnet_from_transformer
 
-        return build_controlnet_from_transformer(pipe.transformer), "built-in"
+        return build_controlnet_from_transformer(transformer), profile_for(None, None), "built-in"
     resolved = resolve_weights(
         ref, settings, what="ControlNet", pipeline=False, progress=progress, hf_cache_dir=hf_cache_dir
     )
     folder = resolved.path
     original = original_formats.find_original_controlnet_lora(folder)
     if original is not None:  # the original train_controlnet_lora.py output: converted on load
-        return original_formats.original_controlnet_lora(original, pipe.transformer, dtype), resolved.origin
+        module = original_formats.original_controlnet_lora(original, transformer, dtype)
+        return module, profile_for(ref, folder), resolved.origin
     if folder.is_dir() and not (folder / "config.json").is_file() and (folder / "controlnet" / "config.json").is_file():
         folder = folder / "controlnet"  # a whole ControlNet pipeline folder
     try:
@@ -199,10 +313,10 @@ def _load_controlnet(ref: str, spec: ModelSpec, settings: Settings, dtype, progr
             f"The ControlNet at {folder} could not be loaded: {str(err).splitlines()[0]}",
             "Point --controlnet at a folder saved by SD3ControlNetModel.save_pretrained (config.json + weights).",
         ) from err
-    return controlnet, resolved.origin
+    return controlnet, profile_for(ref, folder), resolved.origin
 
 
-def _check_controlnet_fits(controlnet, transformer) -> None:
+def check_controlnet_fits(controlnet, transformer) -> None:
     keys = ("joint_attention_dim", "caption_projection_dim", "patch_size", "in_channels", "num_attention_heads")
     mismatched = [k for k in keys if controlnet.config.get(k) != transformer.config.get(k)]
     inner = controlnet.config.num_attention_heads * controlnet.config.attention_head_dim
@@ -216,6 +330,7 @@ def _check_controlnet_fits(controlnet, transformer) -> None:
 
 
 def _apply_lora(pipe, ref: str, scale: float, settings: Settings, progress, hf_cache_dir) -> str:
+    LOAD_COUNTS["lora"] += 1
     path = Path(ref).expanduser()
     if path.exists():
         origin = "path"
@@ -271,6 +386,9 @@ def load_pipeline(
     from core.models.device import choose_device, choose_dtype
 
     total = 6
+    # 0. a shared server loads only what its operator offers (checked before any disk or network access)
+    if settings.model_policy is not None:
+        settings.model_policy.check_spec(spec)
     # 1. what the id means (a full fine-tune folder from the original train.py goes on sd3-medium)
     spec = original_formats.spec_for_null_encoder_folder(spec)
     source = resolve_model_id(spec.model_id)
@@ -313,18 +431,29 @@ def load_pipeline(
     # 4. ControlNet: the one asked for, else one bundled in the model folder (or the tiny one)
     _report(progress, 2, total, "attaching the ControlNet")
     controlnet = bundled_controlnet
+    profile = None
     if spec.controlnet is not None:
-        controlnet, origins["controlnet"] = _load_controlnet(
-            spec.controlnet, spec, settings, dtype, progress, hf_cache_dir, pipe
+        controlnet, profile, origins["controlnet"] = load_controlnet(
+            spec.controlnet,
+            spec.model_id,
+            settings,
+            dtype,
+            progress,
+            hf_cache_dir,
+            pipe.transformer,
         )
     elif controlnet is not None:
+        from core.models.control import profile_for
+
         origins["controlnet"] = origins["model"]
+        profile = profile_for(None, source.path / "controlnet" if source.path else None)
     controlnet_pipe = None
+    control_handle = None
     if controlnet is not None:
-        _check_controlnet_fits(controlnet, pipe.transformer)
+        check_controlnet_fits(controlnet, pipe.transformer)
         controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
         control_range = original_formats.resolve_control_range(spec, settings)
-        original_formats.install_control_range(controlnet_pipe, control_range)
+        control_handle = original_formats.install_control_range(controlnet_pipe, control_range)
 
     # 5. LoRA on the shared transformer (both pipelines see it)
     if spec.lora is not None:
@@ -342,6 +471,8 @@ def load_pipeline(
         warnings=tuple(warnings),
         controlnet_pipe=controlnet_pipe,
         origins=origins,
+        controlnet_profile=profile,
+        _control_handle=control_handle,
     )
     if spec.cpu_offload:
         loaded.pipeline_for("text")

@@ -29,6 +29,9 @@ POOLED_DIM = 2 * CLIP_PROJECTION
 CLIP_MAX_LENGTH = 77  # the SD3 pipeline pads CLIP input to the tokenizer's model_max_length
 VAE_CHANNELS = (8, 8, 8, 8)  # four levels: 8x downsampling, as SD3's VAE
 LATENT_CHANNELS = 4
+# SD3's latent width: diffusers' SD3 inpainting pipeline accepts only 16 (or 33) transformer input channels,
+# so an inpainting-capable tiny model is built with `latent_channels=INPAINT_LATENT_CHANNELS`.
+INPAINT_LATENT_CHANNELS = 16
 PATCH_SIZE = 2
 SAMPLE_SIZE = 64  # latent size of the default 512 px image
 POS_EMBED_MAX_SIZE = 64  # patches per side: allows up to 1024 px
@@ -177,7 +180,7 @@ def _t5_encoder(vocab_size: int, seed: int):
     return T5EncoderModel(config).eval()
 
 
-def build_tiny_transformer(seed: int = 0):
+def build_tiny_transformer(seed: int = 0, latent_channels: int = LATENT_CHANNELS):
     """A tiny SD3Transformer2DModel (random weights)."""
     import torch
     from diffusers import SD3Transformer2DModel
@@ -186,19 +189,19 @@ def build_tiny_transformer(seed: int = 0):
     return SD3Transformer2DModel(
         sample_size=SAMPLE_SIZE,
         patch_size=PATCH_SIZE,
-        in_channels=LATENT_CHANNELS,
+        in_channels=latent_channels,
         num_layers=TRANSFORMER_LAYERS,
         attention_head_dim=8,
         num_attention_heads=4,
         joint_attention_dim=T5_D_MODEL,
         caption_projection_dim=32,
         pooled_projection_dim=POOLED_DIM,
-        out_channels=LATENT_CHANNELS,
+        out_channels=latent_channels,
         pos_embed_max_size=POS_EMBED_MAX_SIZE,
     ).eval()
 
 
-def build_tiny_vae(seed: int = 0):
+def build_tiny_vae(seed: int = 0, latent_channels: int = LATENT_CHANNELS):
     """A tiny AutoencoderKL with SD3's 8x downsampling (random weights)."""
     import torch
     from diffusers import AutoencoderKL
@@ -212,7 +215,7 @@ def build_tiny_vae(seed: int = 0):
         up_block_types=("UpDecoderBlock2D",) * levels,
         block_out_channels=VAE_CHANNELS,
         layers_per_block=1,
-        latent_channels=LATENT_CHANNELS,
+        latent_channels=latent_channels,
         norm_num_groups=4,
         sample_size=SAMPLE_SIZE * 8,
         use_quant_conv=False,
@@ -238,13 +241,14 @@ def build_controlnet_from_transformer(transformer, num_layers: int = CONTROLNET_
     ).eval()
 
 
-def build_tiny_pipeline(seed: int = 0, with_controlnet: bool = False):
+def build_tiny_pipeline(seed: int = 0, with_controlnet: bool = False, latent_channels: int = LATENT_CHANNELS):
     """The tiny random SD3 pipeline (produces noise): StableDiffusion3Pipeline or StableDiffusion3ControlNetPipeline.
 
     Args:
         seed: seed of the random weights (the same seed builds the same model).
         with_controlnet: build a StableDiffusion3ControlNetPipeline with a tiny ControlNet made from the
             transformer (as EcoMapper does with `from_transformer`).
+        latent_channels: 4 (default) or `INPAINT_LATENT_CHANNELS` (16, as SD3: needed for inpainting).
 
     Returns:
         A pipeline in float32 on the CPU. No file is read or downloaded.
@@ -264,14 +268,14 @@ def build_tiny_pipeline(seed: int = 0, with_controlnet: bool = False):
     )
     components = dict(
         scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
-        vae=build_tiny_vae(seed),
+        vae=build_tiny_vae(seed, latent_channels=latent_channels),
         text_encoder=_clip_encoder(**clip_args, seed=seed + 1),
         tokenizer=tokenizer,
         text_encoder_2=_clip_encoder(**clip_args, seed=seed + 2),
         tokenizer_2=build_tiny_clip_tokenizer(),
         text_encoder_3=_t5_encoder(len(tokenizer_3), seed=seed + 3),
         tokenizer_3=tokenizer_3,
-        transformer=build_tiny_transformer(seed + 4),
+        transformer=build_tiny_transformer(seed + 4, latent_channels=latent_channels),
     )
     if with_controlnet:
         controlnet = build_controlnet_from_transformer(components["transformer"])

@@ -29,7 +29,16 @@ from core.services.generate import (
     request_for,
 )
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
-from core.services.models import MODEL_IDS, MODES, TINY_MODEL_ID, ModelSpec, load_engine, model_choices, weights_status
+from core.services.models import (
+    MODEL_IDS,
+    MODES,
+    TINY_MODEL_ID,
+    ModelSpec,
+    load_engine,
+    model_choices,
+    shared_engine_loader,
+    weights_status,
+)
 from core.services.observe import (
     Observation,
     climate_series,
@@ -105,6 +114,7 @@ __all__ = [
     "recipe_request",
     "request_for",
     "search_places",
+    "shared_engine_loader",
     "weights_status",
     "write_comparison_sheet",
 ]

@@ -7,6 +7,8 @@ neither imports `core.models` itself.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from core.config import Settings
@@ -23,6 +25,7 @@ __all__ = [
     "check_engine_matches",
     "load_engine",
     "model_choices",
+    "shared_engine_loader",
     "weights_status",
 ]
 log = logging.getLogger(__name__)
@@ -43,6 +46,33 @@ def load_engine(spec: ModelSpec, settings: Settings, progress=None, hf_cache_dir
     if not isinstance(spec, ModelSpec):
         raise BadRequestError(f"The model {spec!r} is not a ModelSpec.", "Pass core.services.ModelSpec(model_id).")
     return Engine(load_pipeline(spec, settings, progress=progress, hf_cache_dir=hf_cache_dir))
+
+
+def shared_engine_loader(max_bases: int = 1, hf_cache_dir: str | None = None) -> Callable[..., Any]:
+    """A `load_engine` for long-running callers (the app) that keeps the loaded base model.
+
+    One base per (model, device, dtype, T5, offload, LoRA) stays loaded (`core.models.model_cache`):
+    switching text <-> ControlNet, between ControlNets, or moving the LoRA scale reuses it instead
+    of reading SD3 Medium's ~16 GB again. A one-shot command has nothing to reuse and calls
+    `load_engine`.
+    """
+    state: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def load(spec: ModelSpec, settings: Settings, progress=None) -> Any:
+        from core.models.model_cache import ModelCache
+
+        if not isinstance(spec, ModelSpec):
+            raise BadRequestError(f"The model {spec!r} is not a ModelSpec.", "Pass core.services.ModelSpec(model_id).")
+        with lock:
+            # other settings (checkpoints folder, policy, offline) are another cache
+            if state.get("settings") is not settings:
+                state["settings"] = settings
+                state["cache"] = ModelCache(settings, max_bases=max_bases, hf_cache_dir=hf_cache_dir)
+            cache = state["cache"]
+        return cache.engine(spec, progress)
+
+    return load
 
 
 def check_engine_matches(engine: Any, spec: ModelSpec | None) -> None:

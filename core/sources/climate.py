@@ -17,7 +17,7 @@ from core.climate_values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Month, Point, month_range
-from core.http import HttpClient
+from core.http import HttpClient, describe_age
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,13 @@ UNIT_FACTORS: dict[tuple[str, str], float] = {
 }
 ANNUAL_KEY_MONTH = 13  # POWER's YYYY13 is the annual value, never a month
 DEFAULT_FILL_VALUE = -999.0
+# POWER's monthly and daily meteorology starts in January 1981 (MERRA-2 based).
+POWER_FIRST_YEAR = 1981
 # A month aggregated from daily values needs most of its days; fewer would bias the mean.
 MIN_DAILY_COVERAGE = 0.8
 SOURCE_MONTHLY = "monthly"
 SOURCE_DAILY = "daily-aggregate"
 SOURCE_NONE = "none"
-# A cached series with gaps or daily aggregates is fetched again after this long (when online).
-PROVISIONAL_MAX_AGE_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -182,8 +182,13 @@ def _fetch(client: HttpClient, settings: Settings, kind: str, params: dict[str, 
     return response
 
 
-def _daily_means(response: PowerResponse, months: Iterable[Month], today: date) -> dict[Month, dict[str, float]]:
-    """Per month and parameter, the mean of the daily values (NaN below MIN_DAILY_COVERAGE)."""
+def _daily_means(
+    response: PowerResponse, months: Iterable[Month], today: date, coverage: dict[Month, float] | None = None
+) -> dict[Month, dict[str, float]]:
+    """Per month and parameter, the mean of the daily values (NaN below MIN_DAILY_COVERAGE).
+
+    `coverage`, when given, receives per month the best fraction of days with a value (for messages).
+    """
     factors = {p: _unit_factor(p, response.units.get(p, "")) for p in PARAMETERS}
     result: dict[Month, dict[str, float]] = {}
     for month in months:
@@ -195,6 +200,8 @@ def _daily_means(response: PowerResponse, months: Iterable[Month], today: date) 
             daily = response.series.get(parameter, {})
             found = [daily[key] for key in keys if key in daily and not math.isnan(daily[key])]
             enough = days > 0 and len(found) >= MIN_DAILY_COVERAGE * days
+            if coverage is not None and days > 0:
+                coverage[month] = max(coverage.get(month, 0.0), len(found) / days)
             values[parameter] = float(np.mean(found)) * factors[parameter] if enough else math.nan
         result[month] = values
     return result
@@ -233,22 +240,50 @@ def fetch_climate(
     now = today or date.today()
     months = month_range(start, end)
     months[-1].ensure_not_future(today=now, what="climate data")
+    if months[0].year < POWER_FIRST_YEAR:
+        raise BadRequestError(
+            f"NASA POWER has no climate data before {POWER_FIRST_YEAR} (asked from {months[0]}).",
+            f"Pick months from {POWER_FIRST_YEAR}-01 on.",
+        )
     cache = DiskCache(settings.cache_dir, "climate")
     key = request_key(
         "climate-v1", settings.power_url, round(point.lat, 4), round(point.lon, 4), str(months[0]), str(months[-1])
     )
-    stored = cache.get_json(key)
-    if stored is not None and (
-        stored.get("final") or settings.offline or time.time() - stored.get("fetched_at", 0) < PROVISIONAL_MAX_AGE_S
-    ):
+    stored = _readable_record(cache, key, months)
+    age_s = time.time() - stored.get("fetched_at", 0) if stored is not None else 0.0
+    if stored is not None and (stored.get("final") or settings.offline or age_s < settings.fresh_month_ttl_s):
         log.info("climate series for %s %s..%s from the cache", point.label(), months[0], months[-1])
         return _to_dataset(stored, months)
-    record = _assemble(point, months, settings, client or HttpClient(settings), now)
+    try:
+        record = _assemble(point, months, settings, client or HttpClient(settings), now)
+    except UpstreamError as err:
+        if stored is None:
+            raise
+        # POWER failed but an older (provisional) answer is at hand: serve it, and say how old it is.
+        log.warning("%s; using the cached climate fetched %s ago", err.problem, describe_age(age_s))
+        return _to_dataset(stored, months)
     final = all(source == SOURCE_MONTHLY for source in record["sources"]) and not any(
         math.isnan(v) for values in record["values"].values() for v in values
     )
     cache.put_json(key, {**record, "fetched_at": time.time(), "final": final})
     return _to_dataset(record, months)
+
+
+def _readable_record(cache: DiskCache, key: str, months: list[Month]) -> dict | None:
+    """The cached series, or None; a record that lacks a field or has the wrong length is discarded."""
+    stored = cache.get_json(key)
+    if stored is None:
+        return None
+    try:
+        if not isinstance(stored, dict):
+            raise TypeError(type(stored).__name__)
+        if len(stored["sources"]) != len(months) or any(len(stored["values"][p]) != len(months) for p in PARAMETERS):
+            raise ValueError("length differs from the months asked for")
+        _to_dataset(stored, months)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        cache.discard(key, ".json", f"unreadable climate entry: {type(err).__name__}: {err}")
+        return None
+    return stored
 
 
 def _assemble(point: Point, months: list[Month], settings: Settings, client: HttpClient, now: date) -> dict:
@@ -274,6 +309,7 @@ def _assemble(point: Point, months: list[Month], settings: Settings, client: Htt
     # 2. Months the monthly product does not have: the daily endpoint, averaged per month.
     gaps = [m for m in months if all(math.isnan(v) for v in table[m].values())]
     daily_error = ""
+    daily_coverage: dict[Month, float] = {}
     if gaps:
         first_day, last_day = gaps[0].first_day, min(gaps[-1].last_day, now)
         try:
@@ -284,7 +320,7 @@ def _assemble(point: Point, months: list[Month], settings: Settings, client: Htt
                 _request_params(point, first_day.strftime("%Y%m%d"), last_day.strftime("%Y%m%d")),
                 point,
             )
-            for month, values in _daily_means(daily, gaps, now).items():
+            for month, values in _daily_means(daily, gaps, now, daily_coverage).items():
                 if any(not math.isnan(v) for v in values.values()):
                     table[month] = values
                     sources[month] = SOURCE_DAILY
@@ -299,11 +335,21 @@ def _assemble(point: Point, months: list[Month], settings: Settings, client: Htt
     # 3. Nothing at all for what was asked: a clear error rather than a table of NaN.
     if all(sources[m] == SOURCE_NONE for m in months):
         span = str(months[0]) if len(months) == 1 else f"{months[0]}..{months[-1]}"
+        partial = {m: c for m, c in daily_coverage.items() if c > 0}
+        if daily_error:
+            why = f"the monthly values are the fill value -999 and the daily fallback failed: {daily_error}"
+        elif partial:
+            best = max(partial, key=partial.get)
+            why = (
+                f"no monthly value yet, and the daily values cover only {partial[best]:.0%} of the days of "
+                f"{best} ({MIN_DAILY_COVERAGE:.0%} are needed for a monthly mean)"
+            )
+        else:
+            why = "every monthly and daily value is the fill value -999"
         raise UpstreamError(
-            f"{SERVICE} has no data for {span} at {point.label()} (every value is the fill value -999"
-            + (f"; the daily fallback failed: {daily_error}" if daily_error else "")
-            + ").",
-            "POWER publishes monthly values after the year ends and daily values a few days late; pick earlier months.",
+            f"{SERVICE} has no data for {span} at {point.label()}: {why}.",
+            "POWER publishes monthly values after the year ends and daily values a few days late; "
+            "pick a month that is complete, or try again in a few days.",
             service=SERVICE,
         )
     return {

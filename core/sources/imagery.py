@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from core.cache import DiskCache, request_key
+from core.cache import DiskCache, fresh_month_max_age_s, request_key
 from core.config import Settings
 from core.errors import NoImageryError, UpstreamError
 from core.geo import FOOTPRINT_PX, Footprint, Month, Point
-from core.http import HttpClient
+from core.http import HttpClient, describe_age
+from core.limits import MAX_IMAGE_PIXELS
 from core.sources.cog import read_footprint
 from core.sources.stac import PlanetaryComputerSigner, month_interval, search_bbox_parts
 
@@ -197,10 +199,14 @@ def decode_png(data: bytes) -> np.ndarray:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
+        if img.width * img.height > MAX_IMAGE_PIXELS:
+            raise ValueError(f"a cached scene of {img.width} x {img.height} px is over the pixel limit")
         return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
 
 
-def search_scenes(point: Point, month: Month, settings: Settings, client: HttpClient) -> list[SceneCandidate]:
+def search_scenes(
+    point: Point, month: Month, settings: Settings, client: HttpClient, today: date | None = None
+) -> list[SceneCandidate]:
     """Sentinel-2 L2A items over the footprint in the month (both bbox parts across the antimeridian)."""
     provider = provider_for(settings)
     footprint = Footprint.around(point)
@@ -211,6 +217,8 @@ def search_scenes(point: Point, month: Month, settings: Settings, client: HttpCl
         {"collections": [COLLECTION], "datetime": month_interval(month), "limit": SEARCH_LIMIT},
         service=f"STAC API ({provider.name})",
         collection=COLLECTION,
+        # a month that is not over yet gets new scenes: its search expires
+        max_age_s=fresh_month_max_age_s(month, settings, today),
     )
     candidates = [c for item in items if (c := SceneCandidate.from_stac_item(item, provider)) is not None]
     log.info("%d %s scene(s) over %s in %s", len(candidates), COLLECTION, point.label(), month)
@@ -268,32 +276,80 @@ def fetch_scene(
     settings: Settings,
     client: HttpClient | None = None,
     size_px: int = FOOTPRINT_PX,
+    today: date | None = None,
 ) -> Scene:
     """The least-cloudy usable Sentinel-2 L2A true-colour image of the footprint in `month`.
 
     Served from the on-disk cache when this point and month were fetched before (also offline).
+    For a month that is not over yet (`today`, default the current date) the cached choice
+    expires after `settings.fresh_month_ttl_s`; if fetching it again fails, the cached scene is
+    served with a note saying how old it is. A cache entry that does not decode is fetched again.
 
     Raises:
         BadRequestError: a month in the future, or a point in the open sea.
         NoImageryError: no scene, or none with enough valid pixels; names the month and best cloud cover.
         UpstreamError / OfflineCacheMissError: the services failed or offline without a cached copy.
     """
-    month = Month.parse(month).ensure_not_future(what="imagery")
+    month = Month.parse(month).ensure_not_future(today=today, what="imagery")
     # Sentinel-2 does not image the open sea: say so rather than "no scene this month".
     from core.sources.places import ensure_on_land
 
     ensure_on_land(point)
     cache = DiskCache(settings.cache_dir, "scenes")
     key = _scene_key(point, month, settings, size_px)
-    meta, png = cache.get_json(key), cache.get(key, ".png")
-    if meta is not None and png is not None:
-        log.info("scene for %s %s from the cache", point.label(), month)
-        return Scene.from_metadata(meta, decode_png(png))
+    cached = _cached_scene(cache, key)
+    if cached is not None:
+        max_age_s = fresh_month_max_age_s(month, settings, today)
+        age_s = cache.age_s(key, ".json") or 0.0
+        if settings.offline or max_age_s is None or age_s <= max_age_s:
+            log.info("scene for %s %s from the cache", point.label(), month)
+            return cached
+        # The month is not over and the choice is older than the TTL: a clearer scene may exist now.
+        try:
+            return _fetch_fresh_scene(point, month, settings, client, size_px, cache, key, today)
+        except UpstreamError as err:
+            log.warning(
+                "%s; using the cached scene chosen %s ago for %s %s",
+                err.problem,
+                describe_age(age_s),
+                point.label(),
+                month,
+            )
+            note = (
+                f"served from the cache ({describe_age(age_s)} old) because the imagery service failed: {err.problem}"
+            )
+            return dataclasses.replace(cached, notes=(*cached.notes, note))
+    return _fetch_fresh_scene(point, month, settings, client, size_px, cache, key, today)
 
+
+def _cached_scene(cache: DiskCache, key: str) -> Scene | None:
+    """The cached scene, or None; an entry that does not decode is discarded (it is fetched again)."""
+    meta, png = cache.get_json(key), cache.get(key, ".png")
+    if meta is None or png is None:
+        return None
+    try:
+        return Scene.from_metadata(meta, decode_png(png))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OSError, SyntaxError) as err:
+        cache.discard(key, ".json", f"unreadable scene entry: {type(err).__name__}: {err}")
+        cache.discard(key, ".png")
+        return None
+
+
+def _fetch_fresh_scene(
+    point: Point,
+    month: Month,
+    settings: Settings,
+    client: HttpClient | None,
+    size_px: int,
+    cache: DiskCache,
+    key: str,
+    today: date | None = None,
+) -> Scene:
+    """Search, rank, read and cache the best scene (the network part of `fetch_scene`)."""
     client = client or HttpClient(settings)
     provider = provider_for(settings)
     # 1. Search.
-    candidates = search_scenes(point, month, settings, client)
+    candidates = search_scenes(point, month, settings, client, today=today)
     if not candidates:
         raise NoImageryError(
             f"No Sentinel-2 L2A scene covers {point.label()} in {month} ({provider.name}); "

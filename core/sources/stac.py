@@ -45,6 +45,7 @@ def search_items(
     service: str,
     collection: str | None = None,
     max_pages: int = MAX_PAGES,
+    max_age_s: float | None = None,
 ) -> list[dict]:
     """POST a STAC `/search` and follow `next` links; return the items of `collection`.
 
@@ -55,6 +56,7 @@ def search_items(
         service: name for error messages.
         collection: keep only items of this collection (None keeps all).
         max_pages: stop after this many pages.
+        max_age_s: cached pages older than this are fetched again (a month that is not over yet).
     """
     items: list[dict] = []
     seen: set[str] = set()
@@ -62,9 +64,9 @@ def search_items(
     for page_number in range(1, max_pages + 1):
         # An empty page is not cached: a flaky answer or a scene not yet ingested must not stick.
         if method == "POST":
-            page = client.post_json(next_url, next_body, service=service, cache_if=_has_features)
+            page = client.post_json(next_url, next_body, service=service, cache_if=_has_features, max_age_s=max_age_s)
         else:
-            page = client.get_json(next_url, service=service, cache_if=_has_features)
+            page = client.get_json(next_url, service=service, cache_if=_has_features, max_age_s=max_age_s)
         if not isinstance(page, Mapping) or not isinstance(page.get("features"), list):
             raise UpstreamError(
                 f"{service} answered {next_url} with something that is not a STAC FeatureCollection.",
@@ -104,12 +106,13 @@ def search_bbox_parts(
     *,
     service: str,
     collection: str,
+    max_age_s: float | None = None,
 ) -> list[dict]:
     """One search per bbox part (two across the antimeridian), items merged by id."""
     merged: dict[str, dict] = {}
     for part in bbox_parts:
         body = {**base_body, "bbox": [round(v, 6) for v in part]}
-        for item in search_items(client, url, body, service=service, collection=collection):
+        for item in search_items(client, url, body, service=service, collection=collection, max_age_s=max_age_s):
             merged.setdefault(item["id"], item)
     return list(merged.values())
 

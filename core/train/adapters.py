@@ -32,6 +32,23 @@ def add_lora(transformer: Any, lora: Any) -> None:
     )
 
 
+def check_lora_targets(transformer: Any, target_modules: tuple[str, ...]) -> None:
+    """Raise BadRequestError for a target that names no module (peft ignores it when others match)."""
+    import difflib
+
+    from core.errors import BadRequestError
+
+    names = [name for name, _ in transformer.named_modules() if name]
+    leaves = sorted({name.rsplit(".", 1)[-1] for name in names} | {".".join(name.split(".")[-2:]) for name in names})
+    unknown = [t for t in target_modules if not any(n == t or n.endswith("." + t) for n in names)]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], leaves, n=3)
+        raise BadRequestError(
+            f"Training config: [lora] target_modules {unknown} name no module of the transformer.",
+            (f"Did you mean {close}? " if close else "") + f"The paper uses {['to_q', 'to_k', 'to_v', 'to_out.0']}.",
+        )
+
+
 def save_lora(transformer: Any, directory: Path) -> Path:
     """Write the adapter so that `pipe.load_lora_weights(directory)` loads it."""
     from diffusers import StableDiffusion3Pipeline

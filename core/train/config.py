@@ -10,6 +10,7 @@ from typing import Any, get_type_hints
 
 import tomllib
 
+from core import limits
 from core.errors import BadRequestError
 
 # lora: LoRA on the transformer; controlnet: a ControlNet, the transformer frozen; controlnet_lora: a ControlNet
@@ -40,6 +41,13 @@ def _fail(section: str, name: str, problem: str, fix: str) -> BadRequestError:
     return BadRequestError(f"Training config: {where} {problem}", fix)
 
 
+def _check_limits(section: str, obj: Any, checks: dict[str, Any]) -> None:
+    """Each named field against its core.limits range; one message naming the field and the range."""
+    for name, limit in checks.items():
+        where = f"[{section}] {name}" if section else name
+        limit.check(f"Training config: {where}", getattr(obj, name))
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Which samples to train on."""
@@ -67,6 +75,15 @@ class DataConfig:
     num_workers: int = 0
 
     def validate(self) -> None:
+        _check_limits(
+            "data",
+            self,
+            {
+                "resolution_px": limits.TRAIN_RESOLUTION_PX,
+                "max_sequence_length": limits.MAX_SEQUENCE_LENGTH,
+                "num_workers": limits.NUM_WORKERS,
+            },
+        )
         if self.resolution_px <= 0 or self.resolution_px % RESOLUTION_MULTIPLE_PX:
             raise _fail(
                 "data",
@@ -127,6 +144,21 @@ class OptimConfig:
     prediction_target: str = "x0"
 
     def validate(self) -> None:
+        _check_limits(
+            "optim",
+            self,
+            {
+                "learning_rate": limits.LEARNING_RATE,
+                "batch_size": limits.TRAIN_BATCH_SIZE,
+                "gradient_accumulation_steps": limits.GRADIENT_ACCUMULATION,
+                "max_steps": limits.TRAIN_MAX_STEPS,
+                "num_epochs": limits.TRAIN_EPOCHS,
+                "lr_warmup_steps": limits.TRAIN_MAX_STEPS,
+            },
+        )
+        for name in ("adam_beta1", "adam_beta2", "adam_weight_decay", "adam_epsilon", "max_grad_norm", "logit_mean"):
+            if not math.isfinite(getattr(self, name)):
+                raise _fail("optim", name, f"= {getattr(self, name)} is not a finite number.", "Use a number.")
         if not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise _fail(
                 "optim", "learning_rate", f"= {self.learning_rate} is not positive.", "The paper uses 2e-6 for LoRA."
@@ -184,6 +216,7 @@ class LoraConfig:
     init_weights: Path | None = None
 
     def validate(self) -> None:
+        _check_limits("lora", self, {"rank": limits.LORA_RANK, "alpha": limits.LORA_ALPHA})
         if self.rank < 1 or self.alpha <= 0:
             raise _fail("lora", "rank/alpha", f"= {self.rank}/{self.alpha} must be positive.", "The paper uses 64/64.")
         if not self.target_modules:
@@ -206,6 +239,8 @@ class ControlNetConfig:
     control_range: str = "-1-1"
 
     def validate(self) -> None:
+        _check_limits("controlnet", self, {"num_layers": limits.CONTROLNET_LAYERS})
+        limits.CONTROLNET_SCALE.check("Training config: [controlnet] conditioning_scale", self.conditioning_scale)
         if self.control_range not in CONTROL_RANGES:
             raise _fail("controlnet", "control_range", f"= {self.control_range!r} is unknown.", 'Use "0-1" or "-1-1".')
         if self.num_layers < 1:
@@ -248,6 +283,15 @@ class ValidationConfig:
     guidance_scale: float = 7.5
 
     def validate(self) -> None:
+        _check_limits(
+            "validation",
+            self,
+            {
+                "num_images": limits.VALIDATION_IMAGES,
+                "num_inference_steps": limits.VALIDATION_STEPS,
+                "guidance_scale": limits.GUIDANCE_SCALE,
+            },
+        )
         for name in ("every_steps", "num_images", "num_inference_steps"):
             if getattr(self, name) < 0:
                 raise _fail("validation", name, f"= {getattr(self, name)} is negative.", "Use 0 or more.")
@@ -310,6 +354,7 @@ class TrainConfig:
             )
         if not self.base_model:
             raise _fail("", "base_model", "is empty.", 'Use "sd3-medium", "tiny-random" or a local model folder.')
+        _check_limits("", self, {"seed": limits.TRAIN_SEED})
         if self.log_every_steps < 1:
             raise _fail("", "log_every_steps", f"= {self.log_every_steps} is below 1.", "Use 1 or more.")
         sections = (self.data, self.optim, self.lora, self.controlnet, self.full, self.validation, self.checkpoints)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
-from core.errors import BadRequestError, CancelledError
+from core.errors import BadRequestError, CancelledError, EcoMapperError
 from core.files import atomic_write_json
 from core.train import adapters, run_files
 from core.train.batches import BatchPlan, derived_seed
@@ -86,6 +86,9 @@ def train(
     """
     started = time.perf_counter()
     config.check_paths()
+    from core.outputs import check_output_dir
+
+    check_output_dir(config.output_dir, "Training config: output_dir")
     examples = load_examples(config)
     targets = target_indices(examples, config.mode, config.data.max_samples)
     run = _Run(config, settings, examples, targets, progress, cancel)
@@ -139,7 +142,14 @@ class _Run:
         accelerator.register_save_state_pre_hook(self._save_hook)
         accelerator.register_load_state_pre_hook(self._load_hook)
         if resume_from is not None:
-            accelerator.load_state(str(resume_from))
+            try:
+                accelerator.load_state(str(resume_from))
+            except RuntimeError as err:  # shapes differ: the config changed since the checkpoint
+                raise BadRequestError(
+                    f"Cannot resume from {resume_from}: its weights do not fit this config "
+                    f"({_first_line(err)}); was [lora] rank, [controlnet] num_layers or the base model changed?",
+                    'Restore the earlier settings, use another output_dir, or set checkpoints.resume = "none".',
+                ) from err
             log.info("resumed from %s at step %d", resume_from, counter.step)
         self.counter = counter
         start_step = counter.step
@@ -220,6 +230,7 @@ class _Run:
                 # the original fed the real pooled text projection to its ControlNet
                 controlnet.register_to_config(force_zeros_for_pooled_projection=False)
             if config.mode == "controlnet_lora":
+                adapters.check_lora_targets(controlnet, config.lora.target_modules)
                 adapters.add_lora(controlnet, config.lora)
                 if config.lora.init_weights is not None:
                     adapters.load_initial_lora(transformer, controlnet, config.lora)
@@ -233,6 +244,7 @@ class _Run:
             self.controlnet = controlnet
             return
         if config.mode == "lora":
+            adapters.check_lora_targets(transformer, config.lora.target_modules)
             adapters.add_lora(transformer, config.lora)
             if config.lora.train_norm_out_proj_out:
                 transformer.norm_out.requires_grad_(True)
@@ -398,6 +410,14 @@ class _Run:
             self.counter.step += 1
             step = self.counter.step
             step_loss = accelerator.gather(accumulated.reshape(1)).mean().item()
+            if not math.isfinite(step_loss):
+                bar.close()
+                # the same gathered value on every process, so all of them stop here together
+                raise TrainingDivergedError(
+                    f"Training loss became {step_loss} at step {step}; stopped without saving these weights.",
+                    "Lower [optim] learning_rate, check [lora] alpha and the data, or resume from an earlier "
+                    "checkpoint (the last good one is kept).",
+                )
             accumulated.zero_()
             losses.append((step, step_loss))
             learning_rate = self.lr_scheduler.get_last_lr()[0]
@@ -602,6 +622,16 @@ class _Run:
         if mode == "lora":
             return target
         return target / (adapters.TRANSFORMER_SUBDIR if mode == "full" else adapters.CONTROLNET_SUBDIR)
+
+
+class TrainingDivergedError(EcoMapperError):
+    """The loss became NaN or infinite: the weights are not usable."""
+
+
+def _first_line(err: Exception) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = " ".join(lines[:2])
+    return text if len(text) < 200 else text[:197] + "..."
 
 
 def _place(module: Any, device: Any, dtype: Any) -> None:

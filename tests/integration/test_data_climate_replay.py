@@ -107,10 +107,8 @@ def test_a_timeout_is_our_error(replay_server, data_settings):
         fetch_climate(SAHARA, Month(2020, 2), Month(2020, 2), data_settings.with_(timeout_s=0.3, retries=0))
 
 
-def test_a_provisional_series_is_refetched_later_and_a_final_one_is_not(replay_server, data_settings, monkeypatch):
-    import core.sources.climate
-
-    monkeypatch.setattr(core.sources.climate, "PROVISIONAL_MAX_AGE_S", 0.0)  # "a day later"
+def test_a_provisional_series_is_refetched_later_and_a_final_one_is_not(replay_server, data_settings):
+    data_settings = data_settings.with_(fresh_month_ttl_s=0.0)  # "a day later"
     replay_server.power_monthly_published_until = (2022, 6)
     fetch_climate(SAHARA, Month(2022, 6), Month(2022, 7), data_settings)  # July from daily values
     fetch_climate(SAHARA, Month(2020, 1), Month(2020, 2), data_settings)  # all monthly: final

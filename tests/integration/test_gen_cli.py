@@ -92,7 +92,7 @@ def test_generate_controlnet_with_user_image(env, capsys):
     ("extra", "message"),
     [
         (["--size", "500"], "not a multiple of 16"),
-        (["--steps", "0"], "number of steps 0"),
+        (["--steps", "0"], "--steps = 0 is outside 1..500 steps"),
         (["--temp", "nan"], "temperature value nan is missing or not a number"),
         (["--model", "sd4-ultra"], "Unknown model 'sd4-ultra'"),
         (["--model", "sd3-medium"], "offline mode is on"),
@@ -243,3 +243,24 @@ def test_generate_with_a_local_model_folder_and_lora(env, capsys):
     np.testing.assert_array_equal(base, off)
     recipe = json.loads((env / "lora.recipe.json").read_text())
     assert recipe["model"]["lora"] == str(lora) and recipe["model"]["model_id"] == str(model)
+
+
+@pytest.mark.slow
+def test_generate_img2img_strength_zero_is_the_start_image_through_the_vae(env, capsys):
+    from core.config import Settings
+    from core.models import ModelSpec, load_pipeline
+    from core.models.image_modes import vae_round_trip
+
+    start = env / "start.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(start)
+    out = env / "img2img.png"
+    code, stdout, _ = run_cli(
+        capsys,
+        *("--offline", "generate", *OFFLINE_CONTEXT, "--month", "2021-03", *FAST),
+        *("--mode", "img2img", "--strength", "0", "--control-image", start, "--out", out),
+    )
+    assert code == 0 and json.loads(stdout)["mode"] == "img2img"
+    pipe = load_pipeline(ModelSpec("tiny-random"), Settings.from_env().with_(offline=True)).pipe
+    expected = vae_round_trip(pipe, np.asarray(Image.open(start)))
+    np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), expected)
+    assert read_recipe(out.with_suffix(".recipe.json")).strength == 0.0

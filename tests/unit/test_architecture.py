@@ -24,6 +24,7 @@ ALLOWED_FOR_APP = frozenset(
         "core.land_cover_classes",
         "core.errors",
         "core.config",
+        "core.model_policy",  # a value carried in Settings: what the server's operator allows
     }
 )
 

@@ -233,3 +233,31 @@ def test_compile_gives_the_same_images_within_tolerance():
         # fused QKV and inductor's kernels round differently: within two 8-bit levels
         assert int(np.abs(a.astype(int) - b.astype(int)).max()) <= 2
         np.testing.assert_array_equal(b, c)
+
+
+def test_a_unit_range_controlnet_gets_unit_range_control_latents_and_keeps_its_hook():
+    """A ControlNet of the original scripts ([0, 1] control images) must not get [-1, 1] latents
+    from the engine's precomputed control path, and its prepare_image must survive a run."""
+    import torch
+    from PIL import Image
+
+    from core.models.original_formats import install_control_range
+
+    engine = Engine.load(ModelSpec("tiny-random"), Settings.from_env())
+    pipe = engine.loaded.controlnet_pipe
+    vae = pipe.vae
+    image = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    minus_one_one = engine._control_latents(vae, [image], [7], 64)
+    handle = install_control_range(pipe, "0-1")
+    try:
+        wrapper = pipe.prepare_image
+        unit = engine._control_latents(vae, [image], [7], 64)
+        pixels = (pipe.image_processor.preprocess(Image.fromarray(image), height=64, width=64) + 1.0) / 2.0
+        expected = vae.encode(pixels).latent_dist.sample(generator=torch.Generator().manual_seed(7))
+        torch.testing.assert_close(unit, expected)
+        assert not torch.allclose(unit, minus_one_one)
+        with known_control_latents(pipe, unit):
+            assert pipe.prepare_image is not wrapper
+        assert pipe.prepare_image is wrapper
+    finally:
+        handle.remove()

@@ -1,0 +1,74 @@
+"""The Models tab in Debian's Chromium at 1366 x 768, offline: a click on the map observes the
+place (replay server), then "Compare models" puts every tiny family beside the real image.
+The screenshot goes to test-artifacts/app_models.png."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.map_picker import DEFAULT_LEAFLET_URL
+from core.model_policy import ModelPolicy
+from core.models.backends.registry import BACKENDS, TINY_BACKENDS
+from tests.support.app_harness import (
+    ARTIFACTS,
+    LOOP_VIEWPORT,
+    browser_unavailable_reason,
+    chromium_page,
+    click_map_at,
+    running_app,
+    serve_offline,
+    set_field,
+)
+from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
+from tests.support.tile_server import TileServer
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
+]
+
+LAT, LON = 24.8, -11.4
+TIMEOUT_MS = 180_000
+
+
+def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(test_rasters, tmp_path):
+    reason = browser_unavailable_reason()
+    if reason:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+    if not REAL.exists():
+        pytest.skip(f"shared fixture {REAL} is not present")
+    server = start_replay_server(REAL, test_rasters)
+    settings = settings_for(server, tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints")
+    # Started with --allow-model for every real backend: none has weights here, so each says how to get it.
+    policy = ModelPolicy.for_server("tiny-random", tmp_path / "checkpoints", models=tuple(BACKENDS))
+    settings = settings.with_(model_policy=policy)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with (
+            TileServer() as tiles,
+            running_app(settings.with_(osm_tile_url=tiles.url_template), "tiny-random", tmp_path / "out") as app,
+            chromium_page(LOOP_VIEWPORT) as page,
+        ):
+            serve_offline(page, DEFAULT_LEAFLET_URL)
+            page.goto(app.url)
+            page.wait_for_selector('.eco-map[data-ready="1"]', timeout=30_000)
+            set_field(page, "#month", "2020-02")
+            click_map_at(page, LAT, LON)
+            page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
+            page.get_by_role("tab", name="Models", exact=True).click()
+            page.click("#compare-models")
+            page.wait_for_selector("#models-sheet img", timeout=TIMEOUT_MS)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "app_models.png"))
+            metrics = page.locator("#models-metrics").inner_text()
+            missing = page.locator("#models-missing").inner_text()
+    finally:
+        server.stop()
+    assert "Sentinel-2" in metrics
+    for backend_id in TINY_BACKENDS:
+        assert backend_id in metrics
+    for backend_id in BACKENDS:
+        assert f"{backend_id} is not here" in missing

@@ -1,0 +1,138 @@
+"""Bad inputs per command, in a subprocess against the replay server: exit code 2, one `error:` line,
+no traceback, nothing written. Each case was a traceback, a late failure or a silent acceptance
+before (the red-team table of issue 14)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ECOMAPPER_EXAMPLE, REPO
+from tests.unit.test_hardening_inputs import png_bomb
+
+pytestmark = pytest.mark.slow  # each case starts a Python process
+
+POINT = ["--lat", "24.8", "--lon", "-11.4"]
+CONTEXT = ["--temp", "20", "--precip", "0.1", "--rad", "20", "--land-cover", "Barren or Sparsely Vegetated"]
+GEN = ["generate", "--model", "tiny-random", *POINT, "--month", "2020-02", *CONTEXT, "--steps", "2", "--size", "64"]
+TL = ["timelapse", "--model", "tiny-random", *POINT, "--start", "2020-01", "--end", "2020-02", *CONTEXT, "--size", "64"]
+SCENE = ["scene", *POINT, "--month", "2020-02"]
+BD = ["build-dataset", "--start", "2020-02", "--end", "2020-02"]
+EV = ["evaluate", "--model", "tiny-random", "--data", "{D}"]
+
+# (id, argv with {W} for the work folder, extra environment, message expected in the error line)
+CASES = [
+    ("scene-out-folder", [*SCENE, "--out", "{W}/folder.png"], {}, "is a folder, not a file"),
+    ("scene-out-under-a-file", [*SCENE, "--out", "{W}/afile/x.png"], {}, "is a file, so the folder"),
+    ("scene-meta-folder", [*SCENE, "--out", "{W}/s.png", "--meta", "{W}/folder.json"], {}, "--meta"),
+    ("scene-out-jpg", [*SCENE, "--out", "{W}/s.jpg"], {}, "does not end in .png"),
+    ("generate-out-folder", [*GEN, "--out", "{W}/folder.png"], {}, "--out"),
+    ("generate-out-under-a-file", [*GEN, "--out", "{W}/afile/x.png"], {}, "is a file, so the folder"),
+    ("generate-recipe-out-folder", [*GEN, "--out", "{W}/g.png", "--recipe-out", "{W}/folder.json"], {}, "--recipe"),
+    ("generate-geotiff-folder", [*GEN, "--out", "{W}/g.png", "--geotiff", "{W}/folder.tif"], {}, "--geotiff"),
+    ("generate-out-jpg", [*GEN, "--out", "{W}/s.jpg"], {}, "the format follows the extension"),
+    ("generate-guidance-nan", [*GEN, "--guidance", "nan", "--out", "{W}/g.png"], {}, "--guidance = nan"),
+    ("generate-size-100000", [*GEN, "--size", "100000", "--out", "{W}/g.png"], {}, "--size = 100_000 is outside"),
+    ("generate-size-7", [*GEN, "--size", "7", "--out", "{W}/g.png"], {}, "--size = 7 is outside 64..1024"),
+    ("generate-seed-negative", [*GEN, "--seed", "-1", "--out", "{W}/g.png"], {}, "--seed = -1"),
+    ("generate-bomb-control", [*GEN, "--control-image", "{W}/bomb.png", "--out", "{W}/g.png"], {}, "too large"),
+    ("generate-1px-control", [*GEN, "--control-image", "{W}/one.png", "--out", "{W}/g.png"], {}, "1 x 1 px"),
+    ("recipe-nested", ["generate", "--recipe", "{W}/nested.json", "--out", "{W}/g.png"], {}, "nested too deeply"),
+    ("recipe-model-list", ["generate", "--recipe", "{W}/list.json", "--out", "{W}/g.png"], {}, "model part"),
+    ("recipe-bomb", ["generate", "--recipe", "{W}/bomb.json", "--out", "{W}/g.png"], {}, "over the limit"),
+    ("timelapse-fps-0", [*TL, "--fps", "0", "--out", "{W}/t.gif"], {}, "--fps = 0 is outside 0.2..30 fps"),
+    ("timelapse-frames-dir-file", [*TL, "--out", "{W}/t.gif", "--frames-dir", "{W}/afile"], {}, "--frames-dir"),
+    ("timelapse-out-folder", [*TL, "--out", "{W}/folder.gif"], {}, "is a folder"),
+    ("timelapse-batch", [*TL, "--batch-size", "100000", "--out", "{W}/t.gif"], {}, "--batch-size = 100_000"),
+    ("evaluate-out-file", [*EV, "--out", "{W}/afile"], {}, "--out"),
+    (
+        "evaluate-size",
+        [*EV, "--out", "{W}/e", "--size", "9"],
+        {},
+        "--size",
+    ),
+    ("train-output-dir-file", ["train", "--config", "{W}/t.toml", "--output-dir", "{W}/afile"], {}, "output_dir"),
+    ("train-seed-negative", ["train", "--config", "{W}/seed.toml"], {}, "seed = -1 is outside"),
+    ("train-resolution", ["train", "--config", "{W}/res.toml"], {}, "resolution_px = 100_000 is outside"),
+    ("train-batch", ["train", "--config", "{W}/batch.toml"], {}, "batch_size = 100_000 is outside"),
+    ("train-alpha-nan", ["train", "--config", "{W}/alpha.toml"], {}, "alpha = nan"),
+    ("build-dataset-out-file", [*BD, "--locations", "{W}/locs.csv", "--out", "{W}/afile"], {}, "--out"),
+    ("build-dataset-binary-csv", [*BD, "--locations", "{W}/binary.csv", "--out", "{W}/bd"], {}, "not a text CSV"),
+    ("build-dataset-size", [*BD, "--locations", "{W}/locs.csv", "--size", "100000", "--out", "{W}/bd"], {}, "--size"),
+    ("build-dataset-size-7", [*BD, "--locations", "{W}/locs.csv", "--size", "7", "--out", "{W}/bd"], {}, "--size"),
+    ("cache-dir-file", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"CACHE": "afile"}, "CACHE_DIR"),
+    ("timeout-nan", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "nan"}, "TIMEOUT_S = nan"),
+    ("timeout-inf", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "inf"}, "TIMEOUT_S = inf"),
+    ("climate-1900", ["climate", *POINT, "--start", "1900-01", "--end", "1900-02"], {}, "no climate data before 1981"),
+]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """The inputs every case points at (made once)."""
+    from PIL import Image
+
+    from tests.unit.test_hardening_inputs import _recipe
+
+    work = tmp_path_factory.mktemp("bad-inputs")
+    for name in ("folder.png", "folder.json", "folder.tif", "folder.gif"):
+        (work / name).mkdir()
+    (work / "afile").write_text("x")
+    png_bomb(work / "bomb.png", 20000)
+    Image.new("RGB", (1, 1)).save(work / "one.png")
+    (work / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
+    _recipe(work, "list.json", model=["tiny-random"])
+    import base64
+
+    bomb = base64.b64encode(png_bomb(work / "small-bomb.png", 5000).read_bytes()).decode()
+    _recipe(work, "bomb.json", mode="controlnet", control_image_png_base64=bomb)
+    (work / "binary.csv").write_bytes(bytes(range(256)) * 40)
+    (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
+    preset = (REPO / "assets" / "presets" / "train_lora_tiny.toml").read_text()
+    preset = preset.replace('data_dir = "../shared/fixtures/ecomapper_example/2017-2018"', f'data_dir = "{work}"')
+    (work / "t.toml").write_text(preset)
+    for name, (old, new) in {
+        "seed": ("seed = 0", "seed = -1"),
+        "res": ("resolution_px = 64", "resolution_px = 100000"),
+        "batch": ("batch_size = 2", "batch_size = 100000"),
+        "alpha": ("alpha = 4.0", "alpha = nan"),
+    }.items():
+        (work / f"{name}.toml").write_text(preset.replace(old, new))
+    return work
+
+
+def _listing(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if "cache" not in p.relative_to(folder).parts}
+
+
+@pytest.mark.parametrize(("argv", "env", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_a_bad_input_is_one_error_line_and_writes_nothing(replay_server, workdir, argv, env, expected):
+    data = ECOMAPPER_EXAMPLE / "2017-2018" if ECOMAPPER_EXAMPLE.exists() else workdir
+    args = [a.replace("{W}", str(workdir)).replace("{D}", str(data)) for a in argv]
+    environ = {
+        **os.environ,
+        **replay_server.env(),
+        "ECOMAPPER_CACHE_DIR": str(workdir / "cache"),
+        "ECOMAPPER_RETRIES": "0",
+        "ECOMAPPER_BACKOFF_S": "0",
+    }
+    if "CACHE" in env:
+        environ["ECOMAPPER_CACHE_DIR"] = str(workdir / env["CACHE"])
+    if "T" in env:
+        environ["ECOMAPPER_TIMEOUT_S"] = env["T"]
+    before = _listing(workdir)
+    done = subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=300
+    )
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert expected in lines[0], lines[0]
+    assert done.stdout == ""
+    assert _listing(workdir) == before  # nothing written (no orphan PNG, no half output folder)
+    assert replay_server.requests == []  # refused before any fetch
