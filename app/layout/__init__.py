@@ -43,7 +43,8 @@ def build_blocks(
             with gr.Column(scale=6, min_width=560):
                 observed = build_observed_area(land_cover_classes)
                 generate = build_generate_area(handlers.preset_labels(), config.model_id)
-                with gr.Tabs(elem_id="result-tabs"):
+                # every tab in sight (the default "menu" hides the last ones behind "⋯" at 1366 px)
+                with gr.Tabs(elem_id="result-tabs", overflow_behavior="wrap"):
                     results = build_results_tabs()
                     observed_tab = build_observed_tab()
                     projection = build_projection_tab(ssp_choices(), services.HORIZON_CHOICES)

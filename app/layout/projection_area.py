@@ -20,7 +20,7 @@ class ProjectionArea:
 
 
 def build_projection_tab(ssp_choices: list[tuple[str, str]], horizons: tuple[int, ...]) -> ProjectionArea:
-    with gr.Tab("Projection", elem_id="projection-tab"):
+    with gr.Tab("Future", elem_id="projection-tab"):
         with gr.Row(equal_height=True):
             ssp = gr.Dropdown(ssp_choices, value="", label="CMIP6 scenario (SSP)", elem_id="projection-ssp", scale=3)
             horizon = gr.Dropdown(list(horizons), value=horizons[0], label="Horizon", elem_id="projection-horizon",

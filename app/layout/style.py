@@ -12,7 +12,7 @@ CSS = """
   font-size: 13px; flex: 1 1 auto !important; }
 #place-line p, #observed-line p, #scenario-line p, #generate-status p { margin: 0; font-size: 13px; }
 #place-line, #observed-line, #scenario-line, #generate-status { min-height: 18px; }
-#result-tabs button[role=tab] { padding: 3px 9px; font-size: 13px; }
+#result-tabs button[role=tab] { padding: 3px 6px; font-size: 12.5px; }
 #result-tabs .tabitem { padding: 4px 0 0 0; }
 .result-image { min-width: 0 !important; }
 #metrics table { font-size: 12px; margin: 2px 0; }

@@ -54,7 +54,7 @@ def test_the_picker_draws_the_ensemble_spread(test_rasters, cmip6_archive, tmp_p
                 set_field(page, "#month", "2020-02")
                 click_map_at(page, 24.8, -11.4)
                 page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
-                page.get_by_role("tab", name="Projection", exact=True).click()
+                page.get_by_role("tab", name="Future", exact=True).click()
                 set_field(page, "#projection-normals", "2010-2014")
                 page.locator("#projection-ssp input").click()
                 page.get_by_role("option", name="SSP2-4.5 (ssp245)").click()
