@@ -132,12 +132,12 @@ def test_cli_bad_workers_or_size_is_one_line_before_any_fetch(tmp_path, capsys):
     argv = ["build-dataset", "--sample", "2", "--max-workers", "0", "--start", "2020-02", "--end", "2020-02"]
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: max_workers=0 is below 1.") and len(err.splitlines()) == 1
+    assert err.startswith("error: --max-workers = 0 is outside 1..64 workers.") and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
     argv = ["build-dataset", "--locations", str(tmp_path / "places.csv"), "--size", "0", "--start", "2020-02"]
     (tmp_path / "places.csv").write_text("lat,lon\n24.8,-11.4\n", encoding="utf-8")
     assert main([*argv, "--end", "2020-02", "--out", str(tmp_path / "out")]) == 2  # before any fetch
-    assert capsys.readouterr().err.strip() == "error: The image size 0 px is not positive. Use 512 (EcoMapper's size)."
+    assert capsys.readouterr().err.strip() == "error: --size = 0 is outside 64..2048 px, a multiple of 16. EcoMapper uses 512."
     assert not (tmp_path / "out").exists()
 
 
