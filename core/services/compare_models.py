@@ -220,7 +220,12 @@ def render_sheet(comparison: ModelComparison, cell_px: int = CELL_PX) -> np.ndar
     req = comparison.request
     header = [
         f"{req.point.lat:.4f}, {req.point.lon:.4f}  {req.month}  {req.land_cover}  cloud {req.cloud_fraction:g}"
-        + (f"  climate {req.climate.as_dict()}" if req.climate is not None else "")
+        + (
+            f"  climate {req.climate.temp_c:.1f} °C, {req.climate.precip_mm_day:.2f} mm/day, "
+            f"{req.climate.solar_mj_m2_day:.1f} MJ/m²/day"
+            if req.climate is not None
+            else ""
+        )
         + (f"  scenario {req.scenario_label}" if req.has_scenario else "")
         + f"  seed {req.seed}",
     ]
