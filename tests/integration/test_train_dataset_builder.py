@@ -137,7 +137,8 @@ def test_cli_bad_workers_or_size_is_one_line_before_any_fetch(tmp_path, capsys):
     argv = ["build-dataset", "--locations", str(tmp_path / "places.csv"), "--size", "0", "--start", "2020-02"]
     (tmp_path / "places.csv").write_text("lat,lon\n24.8,-11.4\n", encoding="utf-8")
     assert main([*argv, "--end", "2020-02", "--out", str(tmp_path / "out")]) == 2  # before any fetch
-    assert capsys.readouterr().err.strip() == "error: --size = 0 is outside 64..2048 px, a multiple of 16. EcoMapper uses 512."
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --size = 0 is outside 64..2048 px, a multiple of 16. EcoMapper uses 512."
     assert not (tmp_path / "out").exists()
 
 
