@@ -1,4 +1,4 @@
-"""Arguments and helpers shared by the `generate` and `timelapse` commands (model, sampling, progress)."""
+"""Arguments and helpers shared by the generating commands (model, sampling, request fields, progress)."""
 
 from __future__ import annotations
 
@@ -160,6 +160,34 @@ def spec_from(args: argparse.Namespace):
         drop_t5=args.no_t5,
         transformer=getattr(args, "transformer", None),
         control_range=getattr(args, "control_range", "auto"),
+    )
+
+
+def request_fields(args: argparse.Namespace, settings, point, month, *, observed_climate: bool = True) -> dict:
+    """The request fields every generating command reads alike: place, land cover, cloud, climate and sampling.
+
+    Looks up in this order: place names, land cover, then (with observed_climate) --temp/--precip/--rad or
+    NASA POWER. The keys are shared by `GenerateRequest` and `GenerationRequest`.
+    """
+    from core.commands._prompt_context import resolve_climate, resolve_land_cover, resolve_place
+
+    state, country = resolve_place(args, point)
+    fields = dict(
+        point=point,
+        month=month,
+        land_cover=resolve_land_cover(args, point, settings),
+        cloud_fraction=args.cloud,
+    )
+    if observed_climate:
+        fields["observed_climate"] = resolve_climate(args, point, month, settings)
+    return fields | dict(
+        seed=args.seed,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        size_px=args.size,
+        state=state,
+        country=country,
+        word_mode=args.words,
     )
 
 

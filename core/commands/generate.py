@@ -20,11 +20,12 @@ from core.commands._generation_args import (
     load_engine,
     mode_from,
     read_control_image,
+    request_fields,
     scenario_from,
     spec_from,
     strength_from,
 )
-from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
+from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
@@ -68,29 +69,16 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         raise BadRequestError(
             f"Missing {', '.join('--' + m for m in missing)}.", "Give --lat, --lon and --month (or --recipe FILE)."
         )
-    point = point_from(args)
-    month = Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
     mode = mode_from(args, bool(args.control_image or args.control_month))
     return GenerateRequest(
-        point=point,
-        month=month,
-        land_cover=resolve_land_cover(args, point, settings),
-        cloud_fraction=args.cloud,
-        observed_climate=resolve_climate(args, point, month, settings),
+        **fields,
         scenario=scenario_from(args),
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
         strength=strength_from(args),
-        state=state,
-        country=country,
-        word_mode=args.words,
         model=spec,
     )
 
