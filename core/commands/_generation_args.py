@@ -97,6 +97,23 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_request_arguments(parser: argparse.ArgumentParser, *, control_image_help: str, control_month_help: str) -> None:
+    """What `generate.request_from_args` reads (generate, compare): place, month, context, scenario, control.
+
+    --lat/--lon/--month are optional here because `generate --recipe` can give them.
+    """
+    from core.commands._prompt_context import add_context_arguments
+
+    parser.add_argument("--lat", type=float, help="latitude in decimal degrees")
+    parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
+    parser.add_argument("--month", help="month to generate, YYYY-MM")
+    add_context_arguments(parser)
+    add_scenario_arguments(parser)
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument("--control-image", metavar="PATH", help=control_image_help)
+    control.add_argument("--control-month", metavar="YYYY-MM", help=control_month_help)
+
+
 def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
     """--temp-delta, --precip-change (percent) [or --precip-scale], --rad-delta: the scenario."""
     group = parser.add_argument_group("scenario (applied to the observed or given climate)")

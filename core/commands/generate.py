@@ -13,8 +13,8 @@ from core.commands._generation_args import (
     TqdmProgress,
     add_mode_arguments,
     add_model_arguments,
+    add_request_arguments,
     add_sampling_arguments,
-    add_scenario_arguments,
     check_sampling_arguments,
     controlnet_scale_from,
     load_engine,
@@ -25,7 +25,6 @@ from core.commands._generation_args import (
     spec_from,
     strength_from,
 )
-from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
@@ -37,17 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe", help="regenerate from a recipe JSON (place, month, sampling and, without --model, the model)"
     )
-    parser.add_argument("--lat", type=float, help="latitude in decimal degrees")
-    parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
-    parser.add_argument("--month", help="month to generate, YYYY-MM")
-    add_context_arguments(parser)
-    add_scenario_arguments(parser)
-    control = parser.add_mutually_exclusive_group()
-    control.add_argument(
-        "--control-image", metavar="PATH", help="ControlNet / img2img: an RGB image of --size x --size px"
-    )
-    control.add_argument(
-        "--control-month", metavar="YYYY-MM", help="ControlNet / img2img: the real image of this earlier month"
+    add_request_arguments(
+        parser,
+        control_image_help="ControlNet / img2img: an RGB image of --size x --size px",
+        control_month_help="ControlNet / img2img: the real image of this earlier month",
     )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
