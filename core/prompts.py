@@ -353,6 +353,8 @@ class CaptionPreset:
 
 
 _FIXED = dict(land=(0.0, 1.0), cloud=(0.0, 1.0), date=(0.0, 1.0, 0.0, 0.0), location=(0.0, 1.0, 0.0))
+# skip_date_location.json and its _word twin differ only in use_numerical_values.
+_SKIP_DATE_LOCATION = dict(land=(0.0, 1.0), cloud=(0.0, 1.0), date=(0.25, 0.25, 0.25, 0.25), location=(0.5, 0.25, 0.25))
 _FULL_CLIMATE = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 _NO_CLIMATE = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
@@ -362,20 +364,11 @@ CAPTION_PRESETS: dict[str, CaptionPreset] = {
     for preset in (
         CaptionPreset("fixed_caption", **_FIXED, climate=_FULL_CLIMATE, source="fixed_caption.json"),
         CaptionPreset(
-            "skip_date_location",
-            land=(0.0, 1.0),
-            cloud=(0.0, 1.0),
-            date=(0.25, 0.25, 0.25, 0.25),
-            location=(0.5, 0.25, 0.25),
-            climate=_FULL_CLIMATE,
-            source="skip_date_location.json",
+            "skip_date_location", **_SKIP_DATE_LOCATION, climate=_FULL_CLIMATE, source="skip_date_location.json"
         ),
         CaptionPreset(
             "skip_date_location_word",
-            land=(0.0, 1.0),
-            cloud=(0.0, 1.0),
-            date=(0.25, 0.25, 0.25, 0.25),
-            location=(0.5, 0.25, 0.25),
+            **_SKIP_DATE_LOCATION,
             climate=_FULL_CLIMATE,
             use_numerical_values=False,
             source="skip_date_location_word.json",

@@ -30,3 +30,12 @@ def settings(tmp_path: Path) -> Settings:
     return Settings.from_env().with_(
         cache_dir=tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints", backoff_s=0.0, timeout_s=5.0
     )
+
+
+@pytest.fixture(scope="module")
+def tiny_engine():
+    """The tiny random SD3 engine, loaded once per test module."""
+    from core.models import ModelSpec
+    from core.models.engine import Engine
+
+    return Engine.load(ModelSpec("tiny-random"), Settings.from_env())

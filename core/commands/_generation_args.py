@@ -1,4 +1,4 @@
-"""Arguments and helpers shared by the `generate` and `timelapse` commands (model, sampling, progress)."""
+"""Arguments and helpers shared by the generating commands (model, sampling, request fields, progress)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,23 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_request_arguments(parser: argparse.ArgumentParser, *, control_image_help: str, control_month_help: str) -> None:
+    """What `generate.request_from_args` reads (generate, compare): place, month, context, scenario, control.
+
+    --lat/--lon/--month are optional here because `generate --recipe` can give them.
+    """
+    from core.commands._prompt_context import add_context_arguments
+
+    parser.add_argument("--lat", type=float, help="latitude in decimal degrees")
+    parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
+    parser.add_argument("--month", help="month to generate, YYYY-MM")
+    add_context_arguments(parser)
+    add_scenario_arguments(parser)
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument("--control-image", metavar="PATH", help=control_image_help)
+    control.add_argument("--control-month", metavar="YYYY-MM", help=control_month_help)
+
+
 def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
     """--temp-delta, --precip-change (percent) [or --precip-scale], --rad-delta: the scenario."""
     group = parser.add_argument_group("scenario (applied to the observed or given climate)")
@@ -160,6 +177,34 @@ def spec_from(args: argparse.Namespace):
         drop_t5=args.no_t5,
         transformer=getattr(args, "transformer", None),
         control_range=getattr(args, "control_range", "auto"),
+    )
+
+
+def request_fields(args: argparse.Namespace, settings, point, month, *, observed_climate: bool = True) -> dict:
+    """The request fields every generating command reads alike: place, land cover, cloud, climate and sampling.
+
+    Looks up in this order: place names, land cover, then (with observed_climate) --temp/--precip/--rad or
+    NASA POWER. The keys are shared by `GenerateRequest` and `GenerationRequest`.
+    """
+    from core.commands._prompt_context import resolve_climate, resolve_land_cover, resolve_place
+
+    state, country = resolve_place(args, point)
+    fields = dict(
+        point=point,
+        month=month,
+        land_cover=resolve_land_cover(args, point, settings),
+        cloud_fraction=args.cloud,
+    )
+    if observed_climate:
+        fields["observed_climate"] = resolve_climate(args, point, month, settings)
+    return fields | dict(
+        seed=args.seed,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        size_px=args.size,
+        state=state,
+        country=country,
+        word_mode=args.words,
     )
 
 

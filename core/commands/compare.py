@@ -10,26 +10,22 @@ from pathlib import Path
 from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
+    add_request_arguments,
     add_sampling_arguments,
-    add_scenario_arguments,
     load_engine,
     spec_from,
 )
-from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 
 HELP = "generate today and a scenario from one seed and score both against the real image (SSIM, PSNR, ...)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lat", type=float, help="latitude in decimal degrees")
-    parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
-    parser.add_argument("--month", help="month to generate, YYYY-MM")
-    add_context_arguments(parser)
-    add_scenario_arguments(parser)
-    control = parser.add_mutually_exclusive_group()
-    control.add_argument("--control-image", metavar="PATH", help="ControlNet: an RGB image of --size x --size px")
-    control.add_argument("--control-month", metavar="YYYY-MM", help="ControlNet: the real image of this earlier month")
+    add_request_arguments(
+        parser,
+        control_image_help="ControlNet: an RGB image of --size x --size px",
+        control_month_help="ControlNet: the real image of this earlier month",
+    )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
     parser.add_argument("--out-dir", required=True, type=Path, help="folder for today.png, scenario.png, real.png")

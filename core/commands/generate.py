@@ -13,18 +13,18 @@ from core.commands._generation_args import (
     TqdmProgress,
     add_mode_arguments,
     add_model_arguments,
+    add_request_arguments,
     add_sampling_arguments,
-    add_scenario_arguments,
     check_sampling_arguments,
     controlnet_scale_from,
     load_engine,
     mode_from,
     read_control_image,
+    request_fields,
     scenario_from,
     spec_from,
     strength_from,
 )
-from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
@@ -36,17 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe", help="regenerate from a recipe JSON (place, month, sampling and, without --model, the model)"
     )
-    parser.add_argument("--lat", type=float, help="latitude in decimal degrees")
-    parser.add_argument("--lon", type=float, help="longitude in decimal degrees")
-    parser.add_argument("--month", help="month to generate, YYYY-MM")
-    add_context_arguments(parser)
-    add_scenario_arguments(parser)
-    control = parser.add_mutually_exclusive_group()
-    control.add_argument(
-        "--control-image", metavar="PATH", help="ControlNet / img2img: an RGB image of --size x --size px"
-    )
-    control.add_argument(
-        "--control-month", metavar="YYYY-MM", help="ControlNet / img2img: the real image of this earlier month"
+    add_request_arguments(
+        parser,
+        control_image_help="ControlNet / img2img: an RGB image of --size x --size px",
+        control_month_help="ControlNet / img2img: the real image of this earlier month",
     )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
@@ -68,29 +61,16 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         raise BadRequestError(
             f"Missing {', '.join('--' + m for m in missing)}.", "Give --lat, --lon and --month (or --recipe FILE)."
         )
-    point = point_from(args)
-    month = Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
     mode = mode_from(args, bool(args.control_image or args.control_month))
     return GenerateRequest(
-        point=point,
-        month=month,
-        land_cover=resolve_land_cover(args, point, settings),
-        cloud_fraction=args.cloud,
-        observed_climate=resolve_climate(args, point, month, settings),
+        **fields,
         scenario=scenario_from(args),
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
         strength=strength_from(args),
-        state=state,
-        country=country,
-        word_mode=args.words,
         model=spec,
     )
 

@@ -13,9 +13,10 @@ from core.commands._generation_args import (
     add_model_arguments,
     add_sampling_arguments,
     load_engine,
+    request_fields,
     spec_from,
 )
-from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
+from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
@@ -56,23 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     spec = spec_from(args)  # a missing --model fails before any look-up
     temp_deltas = _numbers(args.temp_deltas, "temp-deltas")
     precip_changes = _numbers(args.precip_changes, "precip-changes")
-    point, month = point_from(args), Month.parse(args.month)
-    state, country = resolve_place(args, point)
-    base = GenerateRequest(
-        point=point,
-        month=month,
-        land_cover=resolve_land_cover(args, point, settings),
-        cloud_fraction=args.cloud,
-        observed_climate=resolve_climate(args, point, month, settings),
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
-        state=state,
-        country=country,
-        word_mode=args.words,
-        model=spec,
-    )
+    base = GenerateRequest(**request_fields(args, settings, point_from(args), Month.parse(args.month)), model=spec)
     request = GridRequest(base, temp_deltas, precip_changes, batch_size=args.batch_size)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("grid")

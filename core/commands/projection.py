@@ -120,8 +120,7 @@ def run(args: argparse.Namespace, settings) -> int:
 
 def write_frames(args: argparse.Namespace, settings, projection, observed_years: tuple[int, int]):
     """Generate --month under today and each horizon, and write the captioned time-lapse."""
-    from core.commands._generation_args import TqdmProgress, load_engine
-    from core.commands._prompt_context import resolve_climate, resolve_land_cover, resolve_place
+    from core.commands._generation_args import TqdmProgress, load_engine, request_fields
     from core.generate import GenerationRequest
     from core.geo import Month
     from core.projection_timelapse import generate_horizon_frames, write_horizon_timelapse
@@ -130,21 +129,7 @@ def write_frames(args: argparse.Namespace, settings, projection, observed_years:
     from core.sources.projections import project_climate
 
     point, month = projection.point, Month.parse(args.month)
-    state, country = resolve_place(args, point)
-    base = GenerationRequest(
-        point=point,
-        month=month,
-        land_cover=resolve_land_cover(args, point, settings),
-        cloud_fraction=args.cloud,
-        observed_climate=resolve_climate(args, point, month, settings),
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
-        state=state,
-        country=country,
-        word_mode=args.words,
-    )
+    base = GenerationRequest(**request_fields(args, settings, point, month))
     scenarios = [Scenario.today()]
     for horizon in frame_horizons(args.year):
         at_horizon = (

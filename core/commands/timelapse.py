@@ -19,11 +19,12 @@ from core.commands._generation_args import (
     load_engine,
     mode_from,
     read_control_image,
+    request_fields,
     scenario_from,
     spec_from,
     strength_from,
 )
-from core.commands._prompt_context import add_context_arguments, explicit_climate, resolve_land_cover, resolve_place
+from core.commands._prompt_context import add_context_arguments, explicit_climate
 from core.config import Settings
 from core.geo import Month, month_range
 
@@ -65,21 +66,14 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 
     point = point_from(args)
     months = month_range(args.start, args.end)
-    state, country = resolve_place(args, point)
     fixed = explicit_climate(args)
+    fields = request_fields(args, settings, point, months[0], observed_climate=False)
     mode = (
         "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
     )
     controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
     base = GenerateRequest(
-        point=point,
-        month=months[0],
-        land_cover=resolve_land_cover(args, point, settings),
-        cloud_fraction=args.cloud,
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
+        **fields,
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         # ControlNet: the month before the series; img2img: None = the first month's own image
@@ -90,9 +84,6 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
         strength=strength_from(args),
-        state=state,
-        country=country,
-        word_mode=args.words,
         model=spec,
     )
     return TimelapseRequest(

@@ -74,17 +74,9 @@ def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
 
 def spatial_prompt_of(request) -> str:
     """EcoMapper's spatial prompt for the request (what CLIP scores every backend's image against)."""
-    from core.prompts import PromptInputs, build_prompts
+    from core.models.backends.sd_common import spatial_prompt  # the prompt the SD 1.x/2.x backends draw from
 
-    inputs = PromptInputs(
-        land_cover=request.land_cover,
-        cloud_fraction=request.cloud_fraction,
-        country=request.country,
-        state=request.state,
-        month=request.month,
-        climate=None,
-    )
-    return build_prompts(inputs).spatial
+    return spatial_prompt(request)
 
 
 def backend_choices(settings: Settings, tiny: bool = False) -> list[tuple[str, str, bool, str]]:

@@ -7,7 +7,6 @@ generate today vs a scenario, see it on the map, change the month, cancel, time-
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -18,15 +17,14 @@ from app.map_picker import DEFAULT_LEAFLET_URL
 from tests.support.app_harness import (
     ARTIFACTS,
     LOOP_VIEWPORT,
-    browser_unavailable_reason,
     chromium_page,
     click_map_at,
     running_app,
     serve_offline,
     set_field,
     set_number,
+    start_browser_replay,
 )
-from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -43,15 +41,8 @@ MARKER_BUDGET_MS = 300
 
 @pytest.fixture(scope="module")
 def page(test_rasters, tmp_path_factory):
-    reason = browser_unavailable_reason()
-    if reason:
-        # CI installs the browser and Leaflet itself (scripts/setup.sh --dev): there a gap is a failure.
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
-    if not REAL.exists():
-        pytest.skip(f"shared fixture {REAL} is not present")
-    server = start_replay_server(REAL, test_rasters)
     root = tmp_path_factory.mktemp("app-e2e")
-    settings = settings_for(server, root / "cache", checkpoints_dir=root / "checkpoints")
+    server, settings = start_browser_replay(test_rasters, root)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         with (

@@ -4,8 +4,6 @@ The screenshot goes to test-artifacts/app_models.png."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from app.map_picker import DEFAULT_LEAFLET_URL
@@ -14,14 +12,13 @@ from core.models.backends.registry import BACKENDS, TINY_BACKENDS
 from tests.support.app_harness import (
     ARTIFACTS,
     LOOP_VIEWPORT,
-    browser_unavailable_reason,
     chromium_page,
     click_map_at,
     running_app,
     serve_offline,
     set_field,
+    start_browser_replay,
 )
-from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
 from tests.support.tile_server import TileServer
 
 pytestmark = [
@@ -35,13 +32,7 @@ TIMEOUT_MS = 180_000
 
 
 def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(test_rasters, tmp_path):
-    reason = browser_unavailable_reason()
-    if reason:
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
-    if not REAL.exists():
-        pytest.skip(f"shared fixture {REAL} is not present")
-    server = start_replay_server(REAL, test_rasters)
-    settings = settings_for(server, tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints")
+    server, settings = start_browser_replay(test_rasters, tmp_path)
     # Started with --allow-model for every real backend: none has weights here, so each says how to get it.
     policy = ModelPolicy.for_server("tiny-random", tmp_path / "checkpoints", models=tuple(BACKENDS))
     settings = settings.with_(model_policy=policy)

@@ -68,6 +68,28 @@ def _generate(client, **changes):
     return client.predict(**values, api_name="/generate")
 
 
+def _timelapse(client, *, start, end, **changes):
+    """The /timelapse endpoint: independent GIF frames under the observed climate unless `changes` say otherwise."""
+    values = dict(
+        lat=LAT,
+        lon=LON,
+        start=start,
+        end=end,
+        climate_source="observed",
+        temp_delta_c=0.0,
+        precip_pct=0.0,
+        chain="independent",
+        side_by_side=False,
+        video_format="gif",
+        fps=2.0,
+        land_cover="Barren or Sparsely Vegetated",
+        cloud_pct=0.0,
+        **FAST,
+    )
+    values.update(changes)
+    return client.predict(**values, api_name="/timelapse")
+
+
 def _image(path) -> np.ndarray:
     return np.asarray(iio.imread(path))[..., :3]
 
@@ -203,22 +225,8 @@ def test_generate_without_land_cover_or_point_says_how_to_fix_it(stack):
 
 def test_timelapse_writes_one_gif_frame_per_month(stack):
     _, _, _, client = stack
-    gif_preview, _mp4, download, summary = client.predict(
-        lat=LAT,
-        lon=LON,
-        start="2020-01",
-        end="2020-03",
-        climate_source="scenario",
-        temp_delta_c=2.0,
-        precip_pct=-20.0,
-        chain="independent",
-        side_by_side=False,
-        video_format="gif",
-        fps=2.0,
-        land_cover="Barren or Sparsely Vegetated",
-        cloud_pct=0.0,
-        **FAST,
-        api_name="/timelapse",
+    gif_preview, _mp4, download, summary = _timelapse(
+        client, start="2020-01", end="2020-03", climate_source="scenario", temp_delta_c=2.0, precip_pct=-20.0
     )
     frames = iio.imread(download, index=None)
     assert frames.shape[0] == 3
@@ -273,22 +281,8 @@ def test_controlnet_without_an_earlier_scene_says_which_month_is_missing(stack):
 
 def test_mp4_timelapse_side_by_side_puts_the_real_image_beside_each_frame(stack):
     _, _, _, client = stack
-    gif_preview, mp4_preview, download, summary = client.predict(
-        lat=LAT,
-        lon=LON,
-        start="2020-02",
-        end="2020-03",
-        climate_source="observed",
-        temp_delta_c=0.0,
-        precip_pct=0.0,
-        chain="independent",
-        side_by_side=True,
-        video_format="mp4",
-        fps=2.0,
-        land_cover="Barren or Sparsely Vegetated",
-        cloud_pct=0.0,
-        **FAST,
-        api_name="/timelapse",
+    gif_preview, mp4_preview, download, summary = _timelapse(
+        client, start="2020-02", end="2020-03", side_by_side=True, video_format="mp4"
     )
     assert gif_preview is None and mp4_preview and Path(download).suffix == ".mp4"
     frames = iio.imread(download, index=None)

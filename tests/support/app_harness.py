@@ -92,6 +92,25 @@ def browser_unavailable_reason() -> str | None:
     return None
 
 
+def start_browser_replay(test_rasters, root: Path):
+    """(replay server, settings on it under root/) for a browser test; skips or fails where it cannot run.
+
+    CI installs the browser and Leaflet itself (scripts/setup.sh --dev): there a gap is a failure, elsewhere a skip.
+    The caller stops the server.
+    """
+    import pytest
+
+    from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
+
+    reason = browser_unavailable_reason()
+    if reason:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+    if not REAL.exists():
+        pytest.skip(f"shared fixture {REAL} is not present")
+    server = start_replay_server(REAL, test_rasters)
+    return server, settings_for(server, root / "cache", checkpoints_dir=root / "checkpoints")
+
+
 def serve_offline(page, leaflet_base_url: str) -> None:
     """Abort every non-local request, but answer Leaflet's CDN URL from the local npm copy."""
     page.route(_NOT_LOCAL, lambda route: route.abort())

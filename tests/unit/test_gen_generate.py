@@ -20,39 +20,19 @@ from core.generate import (
     generate_time_series,
 )
 from core.geo import Month, Point, month_range
-from core.models import ModelSpec
 from core.models.engine import Engine
-
-KENYA = Point(-1.5, 36.8)
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load(ModelSpec("tiny-random"), Settings.from_env())
+from tests.support.tiny_generation import tiny_generation_request
 
 
 def request(**changes) -> GenerationRequest:
-    base = dict(
-        point=KENYA,
-        month=Month(2021, 3),
-        land_cover="Croplands",
-        cloud_fraction=0.1,
-        climate=ClimateValues(21.4, 3.2, 19.9),
-        seed=7,
-        num_inference_steps=2,
-        size_px=64,
-        state="Nairobi",
-        country="Kenya",
-    )
-    base.update(changes)
-    return GenerationRequest(**base)
+    return tiny_generation_request(**{"cloud_fraction": 0.1, **changes})
 
 
 def monthly_climates(months):
     return tuple((m, ClimateValues(15.0 + m.month, 1.0 + m.month / 2, 12.0 + m.month / 3)) for m in months)
 
 
-def count_encoder_calls(engine: Engine) -> tuple[dict[str, int], list]:
+def count_encoder_calls(tiny_engine: Engine) -> tuple[dict[str, int], list]:
     counts = {"text_encoder": 0, "text_encoder_2": 0, "text_encoder_3": 0}
     handles = []
     for name in counts:
@@ -60,13 +40,13 @@ def count_encoder_calls(engine: Engine) -> tuple[dict[str, int], list]:
         def hook(_module, _inputs, _output, name=name):
             counts[name] += 1
 
-        handles.append(getattr(engine.loaded.pipe, name).register_forward_hook(hook))
+        handles.append(getattr(tiny_engine.loaded.pipe, name).register_forward_hook(hook))
     return counts, handles
 
 
 @pytest.mark.parametrize("size_px", [64, 512])
-def test_text_to_image_size(engine, settings, size_px):
-    result = generate_images(request(size_px=size_px), engine, settings)
+def test_text_to_image_size(tiny_engine, settings, size_px):
+    result = generate_images(request(size_px=size_px), tiny_engine, settings)
     assert [img.shape for img in result.images] == [(size_px, size_px, 3)]
     assert result.image.dtype == np.uint8 and result.image.std() > 0
     assert result.prompts.spatial == "a satellite image of Croplands in Nairobi, Kenya on March 2021."
@@ -77,32 +57,32 @@ def test_text_to_image_size(engine, settings, size_px):
 
 
 @pytest.mark.slow
-def test_the_vae_is_tiled_only_when_the_decode_would_not_fit(engine, settings):
+def test_the_vae_is_tiled_only_when_the_decode_would_not_fit(tiny_engine, settings):
     from core.models.memory import vae_decode_bytes
 
-    whole = vae_decode_bytes(engine.loaded.pipe.vae, 1024, 1, engine.loaded.dtype)
+    whole = vae_decode_bytes(tiny_engine.loaded.pipe.vae, 1024, 1, tiny_engine.loaded.dtype)
     try:
-        engine.memory_budget_bytes = whole // 2  # too little to decode 1024 px whole
-        result = generate_images(request(size_px=1024, num_inference_steps=1), engine, settings)
-        assert result.image.shape == (1024, 1024, 3) and engine.loaded.pipe.vae.use_tiling
-        engine.memory_budget_bytes = whole * 10  # plenty: decode whole, even at 1024 px
-        generate_images(request(size_px=1024, num_inference_steps=1), engine, settings)
-        assert not engine.loaded.pipe.vae.use_tiling
+        tiny_engine.memory_budget_bytes = whole // 2  # too little to decode 1024 px whole
+        result = generate_images(request(size_px=1024, num_inference_steps=1), tiny_engine, settings)
+        assert result.image.shape == (1024, 1024, 3) and tiny_engine.loaded.pipe.vae.use_tiling
+        tiny_engine.memory_budget_bytes = whole * 10  # plenty: decode whole, even at 1024 px
+        generate_images(request(size_px=1024, num_inference_steps=1), tiny_engine, settings)
+        assert not tiny_engine.loaded.pipe.vae.use_tiling
     finally:
-        engine.memory_budget_bytes = None
+        tiny_engine.memory_budget_bytes = None
 
 
-def test_same_seed_same_pixels_other_seed_differs(engine, settings):
-    first = generate_images(request(seed=11), engine, settings).image
-    np.testing.assert_array_equal(first, generate_images(request(seed=11), engine, settings).image)
-    assert not np.array_equal(first, generate_images(request(seed=12), engine, settings).image)
+def test_same_seed_same_pixels_other_seed_differs(tiny_engine, settings):
+    first = generate_images(request(seed=11), tiny_engine, settings).image
+    np.testing.assert_array_equal(first, generate_images(request(seed=11), tiny_engine, settings).image)
+    assert not np.array_equal(first, generate_images(request(seed=12), tiny_engine, settings).image)
 
 
-def test_cached_embeddings_give_the_pipeline_own_result(engine, settings):
+def test_cached_embeddings_give_the_pipeline_own_result(tiny_engine, settings):
     import torch
 
-    result = generate_images(request(seed=3), engine, settings)
-    pipe = engine.loaded.pipe
+    result = generate_images(request(seed=3), tiny_engine, settings)
+    pipe = tiny_engine.loaded.pipe
     direct = pipe(
         prompt=result.prompts.spatial,
         prompt_2=result.prompts.spatial,
@@ -118,25 +98,25 @@ def test_cached_embeddings_give_the_pipeline_own_result(engine, settings):
     np.testing.assert_array_equal((np.clip(direct, 0, 1) * 255).round().astype(np.uint8), result.image)
 
 
-def test_climate_changes_the_image(engine, settings):
-    cool = generate_images(request(climate=ClimateValues(5, 3, 20)), engine, settings).image
-    hot = generate_images(request(climate=ClimateValues(35, 3, 20)), engine, settings).image
+def test_climate_changes_the_image(tiny_engine, settings):
+    cool = generate_images(request(climate=ClimateValues(5, 3, 20)), tiny_engine, settings).image
+    hot = generate_images(request(climate=ClimateValues(35, 3, 20)), tiny_engine, settings).image
     assert not np.array_equal(cool, hot)
 
 
-def test_controlnet_from_user_image(engine, settings):
+def test_controlnet_from_user_image(tiny_engine, settings):
     rng = np.random.default_rng(0)
     control = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    a = generate_images(request(mode="controlnet", control_image=control), engine, settings)
-    b = generate_images(request(mode="controlnet", control_image=255 - control), engine, settings)
+    a = generate_images(request(mode="controlnet", control_image=control), tiny_engine, settings)
+    b = generate_images(request(mode="controlnet", control_image=255 - control), tiny_engine, settings)
     assert a.image.shape == (64, 64, 3) and a.control_image is control
     # the tiny ControlNet is zero-initialised (as from_transformer makes it): same as text mode
-    text = generate_images(request(), engine, settings)
+    text = generate_images(request(), tiny_engine, settings)
     np.testing.assert_array_equal(a.image, text.image)
     np.testing.assert_array_equal(a.image, b.image)
 
 
-def test_controlnet_from_a_real_earlier_month(engine, data_settings):
+def test_controlnet_from_a_real_earlier_month(tiny_engine, data_settings):
     from core.sources.imagery import fetch_scene
 
     sahara = Point(24.8, -11.4)
@@ -149,7 +129,7 @@ def test_controlnet_from_a_real_earlier_month(engine, data_settings):
         country="Morocco",
         state=None,
     )
-    result = generate_images(req, engine, data_settings)
+    result = generate_images(req, tiny_engine, data_settings)
     assert result.image.shape == (64, 64, 3)
     scene = fetch_scene(sahara, Month(2020, 2), data_settings)  # from the cache now
     from PIL import Image
@@ -158,53 +138,53 @@ def test_controlnet_from_a_real_earlier_month(engine, data_settings):
     np.testing.assert_array_equal(result.control_image, expected)
     assert result.model_info["control"]["scene_id"] == scene.scene_id
     # the resolved request carries the control image: it regenerates without fetching
-    again = generate_images(result.request, engine, Settings.from_env().with_(offline=True))
+    again = generate_images(result.request, tiny_engine, Settings.from_env().with_(offline=True))
     np.testing.assert_array_equal(again.image, result.image)
 
 
-def test_twelve_month_series_encodes_each_prompt_once(engine, settings):
+def test_twelve_month_series_encodes_each_prompt_once(tiny_engine, settings):
     months = month_range("2020-01", "2020-12")
     series = TimeSeriesRequest(base=request(seed=5), start=months[0], end=months[-1], climates=monthly_climates(months))
-    engine.clear_cache()
-    counts, handles = count_encoder_calls(engine)
+    tiny_engine.clear_cache()
+    counts, handles = count_encoder_calls(tiny_engine)
     try:
-        result = generate_time_series(series, engine, settings)
+        result = generate_time_series(series, tiny_engine, settings)
         assert len(result.frames) == 12 and [f.request.month for f in result.frames] == months
         assert len({f.prompts.climate for f in result.frames}) == 12
         # 12 distinct prompts + the empty negative prompt (guidance 7.5), each through each encoder once
         assert counts == {"text_encoder": 13, "text_encoder_2": 13, "text_encoder_3": 13}
         assert result.encode_calls == 13
-        generate_time_series(series, engine, settings)
+        generate_time_series(series, tiny_engine, settings)
         assert counts == {"text_encoder": 13, "text_encoder_2": 13, "text_encoder_3": 13}
     finally:
         for handle in handles:
             handle.remove()
     # frames share the seed and equal single-image generations of the same month: exactly with one
     # frame per call; batched, CPU kernels may round the last float bit differently (one 8-bit level)
-    single = generate_images(result.frames[4].request, engine, settings)
-    unbatched = generate_time_series(dataclasses.replace(series, batch_size=1), engine, settings)
+    single = generate_images(result.frames[4].request, tiny_engine, settings)
+    unbatched = generate_time_series(dataclasses.replace(series, batch_size=1), tiny_engine, settings)
     np.testing.assert_array_equal(single.image, unbatched.frames[4].image)
     difference = np.abs(single.image.astype(int) - result.frames[4].image.astype(int))
     assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
 
 
-def test_series_with_modified_climate_and_batches(engine, settings):
+def test_series_with_modified_climate_and_batches(tiny_engine, settings):
     months = month_range("2021-01", "2021-04")
     climates = monthly_climates(months)
     series = TimeSeriesRequest(
         base=request(), start=months[0], end=months[-1], climates=climates, temp_delta_c=2.0, precip_scale=1.5
     )
-    result = generate_time_series(series, engine, settings)
+    result = generate_time_series(series, tiny_engine, settings)
     observed = dict(climates)
     assert [c.temp_c for c in result.climates] == [observed[m].temp_c + 2.0 for m in months]
     assert [c.precip_mm_day for c in result.climates] == [observed[m].precip_mm_day * 1.5 for m in months]
-    batched = generate_time_series(TimeSeriesRequest(**{**series.__dict__, "batch_size": 4}), engine, settings)
+    batched = generate_time_series(TimeSeriesRequest(**{**series.__dict__, "batch_size": 4}), tiny_engine, settings)
     for a, b in zip(result.images, batched.images, strict=True):
         # batched matrix products round differently in the last bits; at most one 8-bit level
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
 
 
-def test_series_with_observed_climate_from_power(engine, data_settings):
+def test_series_with_observed_climate_from_power(tiny_engine, data_settings):
     from core.sources.climate import climate_for_month, fetch_climate
 
     point = Point(24.8, -11.4)
@@ -213,12 +193,12 @@ def test_series_with_observed_climate_from_power(engine, data_settings):
         start="2020-01",
         end="2020-03",
     )
-    result = generate_time_series(series, engine, data_settings)
+    result = generate_time_series(series, tiny_engine, data_settings)
     dataset = fetch_climate(point, Month(2020, 1), Month(2020, 3), data_settings)
     assert result.climates == [climate_for_month(dataset, m) for m in result.months]
 
 
-def test_controlnet_chain(engine, settings):
+def test_controlnet_chain(tiny_engine, settings):
     control = np.full((64, 64, 3), 90, dtype=np.uint8)
     months = month_range("2021-01", "2021-03")
     series = TimeSeriesRequest(
@@ -228,15 +208,15 @@ def test_controlnet_chain(engine, settings):
         climates=monthly_climates(months),
         chain="controlnet",
     )
-    result = generate_time_series(series, engine, settings)
+    result = generate_time_series(series, tiny_engine, settings)
     assert result.frames[0].control_image is control
     np.testing.assert_array_equal(result.frames[1].control_image, result.frames[0].image)
     np.testing.assert_array_equal(result.frames[2].control_image, result.frames[1].image)
 
 
-def test_scenario_grid(engine, settings):
+def test_scenario_grid(tiny_engine, settings):
     grid = ScenarioGridRequest(base=request(), temp_deltas_c=(-2, 0, 2), precip_scales=(0.5, 1.0))
-    result = generate_scenario_grid(grid, engine, settings)
+    result = generate_scenario_grid(grid, tiny_engine, settings)
     assert [len(row) for row in result.cells] == [2, 2, 2]
     cell = result.cells[2][0]
     assert cell.request.climate == ClimateValues(23.4, 1.6, 19.9)
@@ -245,9 +225,9 @@ def test_scenario_grid(engine, settings):
     assert all(c.seed == 7 for row in result.cells for c in row)
 
 
-def test_progress_and_cancel(engine, settings):
+def test_progress_and_cancel(tiny_engine, settings):
     reports = []
-    generate_images(request(num_inference_steps=3), engine, settings, progress=lambda *a: reports.append(a))
+    generate_images(request(num_inference_steps=3), tiny_engine, settings, progress=lambda *a: reports.append(a))
     assert [(done, total) for done, total, _ in reports] == [(1, 3), (2, 3), (3, 3)]
     assert reports[-1][2] == "frame 1 of 1: step 3/3"
     cancel = threading.Event()
@@ -256,20 +236,20 @@ def test_progress_and_cancel(engine, settings):
         cancel.set()
 
     with pytest.raises(CancelledError, match="cancelled at step 1 of 3"):
-        generate_images(request(num_inference_steps=3), engine, settings, progress=stop_after_first, cancel=cancel)
+        generate_images(request(num_inference_steps=3), tiny_engine, settings, progress=stop_after_first, cancel=cancel)
     months = month_range("2021-01", "2021-03")
     with pytest.raises(CancelledError, match="before frame 1"):
         generate_time_series(
             TimeSeriesRequest(base=request(), start=months[0], end=months[-1], climates=monthly_climates(months)),
-            engine,
+            tiny_engine,
             settings,
             cancel=cancel,
         )
 
 
 @pytest.mark.slow
-def test_place_names_looked_up_when_no_country(engine, settings):
-    result = generate_images(request(country="", state=None), engine, settings)
+def test_place_names_looked_up_when_no_country(tiny_engine, settings):
+    result = generate_images(request(country="", state=None), tiny_engine, settings)
     assert result.request.country == "Kenya"
     assert " in Kenya " in result.prompts.spatial or ", Kenya " in result.prompts.spatial
 
@@ -317,12 +297,12 @@ def test_bad_series_and_grid():
         ScenarioGridRequest(base=request(), precip_scales=(-1.0,))
 
 
-def test_concurrent_requests_on_one_engine_match_sequential(engine, settings):
+def test_concurrent_requests_on_one_engine_match_sequential(tiny_engine, settings):
     from concurrent.futures import ThreadPoolExecutor
 
     requests = [request(seed=s, month=Month(2021, 1 + s)) for s in range(3)]
-    sequential = [generate_images(r, engine, settings).image for r in requests]
+    sequential = [generate_images(r, tiny_engine, settings).image for r in requests]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        concurrent = list(pool.map(lambda r: generate_images(r, engine, settings).image, requests))
+        concurrent = list(pool.map(lambda r: generate_images(r, tiny_engine, settings).image, requests))
     for a, b in zip(sequential, concurrent, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from core.climate_values import ClimateValues
-from core.config import Settings
 from core.errors import BadRequestError
 from core.export import (
     footprint_georeference,
@@ -20,47 +19,27 @@ from core.export import (
     write_png,
     write_recipe,
 )
-from core.generate import GenerationRequest, TimeSeriesRequest, generate_images, generate_time_series
-from core.geo import Footprint, Month, Point, month_range
+from core.generate import TimeSeriesRequest, generate_images, generate_time_series
+from core.geo import Footprint, Month, month_range
 from core.models import ModelSpec
 from core.models.engine import Engine
 from core.timelapse import caption_for, compose_frame, write_timelapse
+from tests.support.tiny_generation import KENYA, tiny_generation_request
 
-KENYA = Point(-1.5, 36.8)
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load(ModelSpec("tiny-random"), Settings.from_env())
-
-
-def request(**changes) -> GenerationRequest:
-    base = dict(
-        point=KENYA,
-        month=Month(2021, 3),
-        land_cover="Croplands",
-        climate=ClimateValues(21.4, 3.2, 19.9),
-        seed=7,
-        num_inference_steps=2,
-        size_px=64,
-        country="Kenya",
-        state="Nairobi",
-    )
-    base.update(changes)
-    return GenerationRequest(**base)
+request = tiny_generation_request
 
 
 def leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_twelve_month_gif_and_mp4(engine, settings, tmp_path):
+def test_twelve_month_gif_and_mp4(tiny_engine, settings, tmp_path):
     import imageio.v3 as iio
 
     months = month_range("2020-01", "2020-12")
     climates = tuple((m, ClimateValues(10.0 + m.month, 2.0, 15.0)) for m in months)
     series = generate_time_series(
-        TimeSeriesRequest(base=request(), start=months[0], end=months[-1], climates=climates), engine, settings
+        TimeSeriesRequest(base=request(), start=months[0], end=months[-1], climates=climates), tiny_engine, settings
     )
     captions = [caption_for(m, c) for m, c in zip(series.months, series.climates, strict=True)]
     assert captions[0] == "January 2020 · 11.0 °C · 2.0 mm/day · 15.0 MJ/m²/day"
@@ -194,8 +173,8 @@ def test_failed_write_leaves_nothing(tmp_path, name):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_png_metadata_and_recipe_regenerate_exactly(engine, settings, tmp_path):
-    result = generate_images(request(seed=21), engine, settings)
+def test_png_metadata_and_recipe_regenerate_exactly(tiny_engine, settings, tmp_path):
+    result = generate_images(request(seed=21), tiny_engine, settings)
     png = write_png(result.image, tmp_path / "out.png", result_metadata(result))
     meta = read_png_metadata(png)
     assert meta["prompt"] == result.prompts.spatial
@@ -219,9 +198,9 @@ def test_png_metadata_and_recipe_regenerate_exactly(engine, settings, tmp_path):
     assert json.loads(meta["ecomapper"])["request"] == json.loads(recipe.read_text())["request"]
 
 
-def test_recipe_keeps_the_control_image(engine, settings, tmp_path):
+def test_recipe_keeps_the_control_image(tiny_engine, settings, tmp_path):
     control = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    result = generate_images(request(mode="controlnet", control_image=control), engine, settings)
+    result = generate_images(request(mode="controlnet", control_image=control), tiny_engine, settings)
     path = write_recipe(result.request, tmp_path / "r.json", result.model_info)
     np.testing.assert_array_equal(read_recipe(path).control_image, control)
 

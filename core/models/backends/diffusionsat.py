@@ -15,14 +15,14 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.models.backends.base import Backend, BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.base import BackendRequest, BackendResult, ProgressCallback
 from core.models.backends.metadata import normalise_metadata, unconditional_metadata
 from core.models.backends.registry import BackendInfo, local_checkpoint
 from core.models.backends.sd_common import (
+    SDPipelineBackend,
     device_and_dtype,
     load_sd_pipeline,
     resolve_base,
-    run_pipeline,
     spatial_prompt,
 )
 
@@ -32,17 +32,12 @@ TRAINED_ON = (
 )
 
 
-class DiffusionSatBackend(Backend):
+class DiffusionSatBackend(SDPipelineBackend):
     """A loaded DiffusionSat pipeline (`StableDiffusionPipeline` whose UNet is a `DiffusionSatUNet`)."""
 
     def __init__(self, info: BackendInfo, pipe, origin: str = "") -> None:
-        self.info = info
-        self.backend_id = info.backend_id
-        self.uses = info.uses
-        self.pipe = pipe
-        self.origin = origin
+        super().__init__(info, pipe, origin)
         self.num_metadata = pipe.unet.config.num_metadata
-        self._lock = threading.Lock()
 
     def metadata_for(self, request: BackendRequest) -> list[float]:
         return normalise_metadata(
@@ -72,23 +67,9 @@ class DiffusionSatBackend(Backend):
         unet = self.pipe.unet
         cond = torch.tensor([metadata], dtype=torch.float32)
         uncond = torch.tensor([unconditional_metadata(self.num_metadata)], dtype=torch.float32)
-        steps = request.num_inference_steps or self.info.default_steps
-        guidance = self.info.default_guidance if request.guidance_scale is None else request.guidance_scale
         with unet.metadata_for_guidance(cond, uncond):
-            image = run_pipeline(
-                self.pipe,
-                prompt=prompt,
-                request=request,
-                steps=steps,
-                guidance=guidance,
-                label=self.backend_id,
-                progress=progress,
-                cancel=cancel,
-                lock=self._lock,
-            )
-        warnings = [TRAINED_ON.format(gsd=request.ground_m_per_px)]
-        if self.info.is_tiny:
-            warnings.insert(0, f"{self.backend_id} has random weights: it produces noise.")
+            image = self.sample(request, prompt, progress, cancel)
+        warnings = [*self.tiny_warnings(), TRAINED_ON.format(gsd=request.ground_m_per_px)]
         return BackendResult(
             image=image,
             backend_id=self.backend_id,

@@ -15,13 +15,13 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError
-from core.models.backends.base import Backend, BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.base import BackendRequest, BackendResult, ProgressCallback
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import (
+    SDPipelineBackend,
     device_and_dtype,
     load_sd_pipeline,
     resolve_base,
-    run_pipeline,
     spatial_prompt,
 )
 
@@ -41,17 +41,12 @@ def canny_edges(image: np.ndarray, size_px: int) -> np.ndarray:
     return np.repeat((edges.astype(np.uint8) * 255)[..., None], 3, axis=2)
 
 
-class LayoutControlNetBackend(Backend):
+class LayoutControlNetBackend(SDPipelineBackend):
     """A ControlNet generator over a layout image (GeoSynth-OSM / -Canny, map-sat)."""
 
     def __init__(self, info: BackendInfo, pipe, settings: Settings, origin: str = "") -> None:
-        self.info = info
-        self.backend_id = info.backend_id
-        self.uses = info.uses
-        self.pipe = pipe
+        super().__init__(info, pipe, origin)
         self.settings = settings
-        self.origin = origin
-        self._lock = threading.Lock()
 
     def layout_for(self, request: BackendRequest) -> tuple[np.ndarray, dict]:
         """(control image, where it came from)."""
@@ -94,23 +89,8 @@ class LayoutControlNetBackend(Backend):
             request = request.with_place()
         prompt = fixed_prompt or spatial_prompt(request)
         control, source = self.layout_for(request)
-        steps = request.num_inference_steps or self.info.default_steps
-        guidance = self.info.default_guidance if request.guidance_scale is None else request.guidance_scale
-        image = run_pipeline(
-            self.pipe,
-            prompt=prompt,
-            request=request,
-            steps=steps,
-            guidance=guidance,
-            label=self.backend_id,
-            progress=progress,
-            cancel=cancel,
-            lock=self._lock,
-            image=Image.fromarray(control),
-        )
-        warnings = []
-        if self.info.is_tiny:
-            warnings.append(f"{self.backend_id} has random weights: it produces noise.")
+        image = self.sample(request, prompt, progress, cancel, image=Image.fromarray(control))
+        warnings = self.tiny_warnings()
         if "metres_per_pixel" in source:
             warnings.append(
                 f"The OpenStreetMap layout is at zoom {source['zoom']} ({source['metres_per_pixel']:.2f} m/px, as the "

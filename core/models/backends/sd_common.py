@@ -9,7 +9,7 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.models.backends.base import BackendRequest, ProgressCallback, step_callback, to_uint8
+from core.models.backends.base import Backend, BackendRequest, ProgressCallback, step_callback, to_uint8
 from core.prompts import PromptInputs, build_prompts
 
 
@@ -57,6 +57,46 @@ def run_pipeline(
             **extra,
         )
     return to_uint8(output.images[0])
+
+
+class SDPipelineBackend(Backend):
+    """A stock diffusers SD pipeline behind a lock (DiffusionSat, GeoSynth / map-sat, Text2Earth share this)."""
+
+    def __init__(self, info, pipe, origin: str = "") -> None:
+        self.info = info
+        self.backend_id = info.backend_id
+        self.uses = info.uses
+        self.pipe = pipe
+        self.origin = origin
+        self._lock = threading.Lock()
+
+    def sample(
+        self,
+        request: BackendRequest,
+        prompt: str,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+        **extra,
+    ) -> np.ndarray:
+        """One image at the request's steps and guidance, else this backend's defaults."""
+        steps = request.num_inference_steps or self.info.default_steps
+        guidance = self.info.default_guidance if request.guidance_scale is None else request.guidance_scale
+        return run_pipeline(
+            self.pipe,
+            prompt=prompt,
+            request=request,
+            steps=steps,
+            guidance=guidance,
+            label=self.backend_id,
+            progress=progress,
+            cancel=cancel,
+            lock=self._lock,
+            **extra,
+        )
+
+    def tiny_warnings(self) -> list[str]:
+        """The noise warning of a tiny random variant, else none."""
+        return [f"{self.backend_id} has random weights: it produces noise."] if self.info.is_tiny else []
 
 
 def device_and_dtype(settings: Settings):

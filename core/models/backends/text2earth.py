@@ -12,9 +12,9 @@ import threading
 import time
 
 from core.config import Settings
-from core.models.backends.base import Backend, BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.base import BackendRequest, BackendResult, ProgressCallback
 from core.models.backends.registry import BackendInfo
-from core.models.backends.sd_common import device_and_dtype, load_sd_pipeline, run_pipeline, spatial_prompt
+from core.models.backends.sd_common import SDPipelineBackend, device_and_dtype, load_sd_pipeline, spatial_prompt
 
 MIN_LEVEL, MAX_LEVEL = 10, 18
 
@@ -30,15 +30,7 @@ def resolution_prompt(gsd_m: float, text: str) -> str:
     return f"{resolution_level(gsd_m)}_GOOGLE_LEVEL_{text}"
 
 
-class Text2EarthBackend(Backend):
-    def __init__(self, info: BackendInfo, pipe, origin: str = "") -> None:
-        self.info = info
-        self.backend_id = info.backend_id
-        self.uses = info.uses
-        self.pipe = pipe
-        self.origin = origin
-        self._lock = threading.Lock()
-
+class Text2EarthBackend(SDPipelineBackend):
     def generate(
         self,
         request: BackendRequest,
@@ -49,20 +41,8 @@ class Text2EarthBackend(Backend):
         request = request.with_place()
         level = resolution_level(request.ground_m_per_px)
         prompt = resolution_prompt(request.ground_m_per_px, spatial_prompt(request))
-        steps = request.num_inference_steps or self.info.default_steps
-        guidance = self.info.default_guidance if request.guidance_scale is None else request.guidance_scale
-        image = run_pipeline(
-            self.pipe,
-            prompt=prompt,
-            request=request,
-            steps=steps,
-            guidance=guidance,
-            label=self.backend_id,
-            progress=progress,
-            cancel=cancel,
-            lock=self._lock,
-        )
-        warnings = [f"{self.backend_id} has random weights: it produces noise."] if self.info.is_tiny else []
+        image = self.sample(request, prompt, progress, cancel)
+        warnings = self.tiny_warnings()
         if 2.0 ** (17 - level) != request.ground_m_per_px:
             warnings.append(
                 f"Text2Earth's nearest level {level} is {2.0 ** (17 - level):g} m/px; the footprint is "
