@@ -70,7 +70,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         )
     point = point_from(args)
     month = Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     mode = mode_from(args, bool(args.control_image or args.control_month))
     return GenerateRequest(
         point=point,

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     temp_deltas = _numbers(args.temp_deltas, "temp-deltas")
     precip_changes = _numbers(args.precip_changes, "precip-changes")
     point, month = point_from(args), Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     base = GenerateRequest(
         point=point,
         month=month,

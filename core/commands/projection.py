@@ -130,7 +130,7 @@ def write_frames(args: argparse.Namespace, settings, projection, observed_years:
     from core.sources.projections import project_climate
 
     point, month = projection.point, Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     base = GenerationRequest(
         point=point,
         month=month,

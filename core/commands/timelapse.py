@@ -65,7 +65,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 
     point = point_from(args)
     months = month_range(args.start, args.end)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     fixed = explicit_climate(args)
     mode = (
         "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
