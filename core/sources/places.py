@@ -127,13 +127,13 @@ def boundaries_or_none(settings: Any):
     except (EcoMapperError, OSError) as err:
         with _unavailable_lock:
             first = key not in _unavailable_boundaries
-            _unavailable_boundaries[key] = str(err)
+            _unavailable_boundaries[key] = str(getattr(err, "problem", "") or err)
         if first:
             log.warning(
                 "Place names come from the nearest town, not the administrative boundaries: %s "
                 "Fix: run once online so %s is fetched into the cache, set ECOMAPPER_BOUNDARIES_URL to a "
                 "local admin-1 GeoJSON file, or set it empty to use the nearest town without this warning.",
-                err,
+                _unavailable_boundaries[key],
                 source,
             )
         return None

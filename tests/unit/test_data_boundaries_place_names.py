@@ -136,7 +136,7 @@ def test_a_failed_download_is_asked_once_per_process_and_the_place_still_comes(t
     asked = []
 
     class Missing(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server name)
+        def do_GET(self):
             asked.append(self.path)
             self.send_error(404)
 
