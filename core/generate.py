@@ -261,13 +261,17 @@ class GenerationRequest:
     def prompts(self) -> Prompts:
         return build_prompts(self.prompt_inputs(), word_mode=self.word_mode)
 
-    def with_place(self) -> GenerationRequest:
-        """This request with state and country looked up offline when no country was given."""
+    def with_place(self, settings: Settings | None = None) -> GenerationRequest:
+        """This request with state and country looked up when no country was given.
+
+        With `settings`, from the admin-1 polygon containing the point (`core.sources.places`,
+        nearest town when the boundaries cannot be had); without, from the nearest town.
+        """
         if self.country.strip():
             return self
         from core.sources.places import reverse_geocode
 
-        place = reverse_geocode(self.point)
+        place = reverse_geocode(self.point, settings)
         return dataclasses.replace(self, state=self.state or place.state, country=place.country)
 
     def replace(self, **changes: Any) -> GenerationRequest:
@@ -365,7 +369,7 @@ def generate_images(
     """
     eng = _as_engine(engine)
     started = time.perf_counter()
-    request = request.with_place()
+    request = request.with_place(settings)
     fetch_started = time.perf_counter()
     control, control_meta = _resolve_control(request, settings)
     if control is not None and request.control_image is None:
@@ -547,7 +551,7 @@ def generate_time_series(
     eng = _as_engine(engine)
     started = time.perf_counter()
     encode_before = eng.encode_calls
-    base = series.base.with_place()
+    base = series.base.with_place(settings)
     months = series.months
     observed = (
         dict(series.climates)
@@ -703,7 +707,7 @@ def generate_scenario_grid(
     eng = _as_engine(engine)
     started = time.perf_counter()
     encode_before = eng.encode_calls
-    base = grid.base.with_place()
+    base = grid.base.with_place(settings)
     control, _ = _resolve_control(base, settings)
     observed = grid.observed
     requests = [

@@ -26,9 +26,17 @@ def require_shared(path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Default settings with a fresh cache and checkpoints folder per test, and fast retries."""
+    """Default settings with a fresh cache and checkpoints folder per test, and fast retries.
+
+    No boundary file (the nearest-town gazetteer names places): tests reach only localhost, and the
+    tests about boundaries set `boundaries_url` to a local file or server.
+    """
     return Settings.from_env().with_(
-        cache_dir=tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints", backoff_s=0.0, timeout_s=5.0
+        cache_dir=tmp_path / "cache",
+        checkpoints_dir=tmp_path / "checkpoints",
+        backoff_s=0.0,
+        timeout_s=5.0,
+        boundaries_url="",
     )
 
 

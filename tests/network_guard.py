@@ -74,6 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
     endpoints = ("STAC_URL", "PC_STAC_URL", "PC_SAS_URL", "LANDCOVER_STAC_URL", "POWER_URL", "HF_ENDPOINT")
     for name in (*endpoints, "CMIP6_CATALOG_URL"):
         os.environ[f"ECOMAPPER_{name}"] = _CLOSED
+    # Place names from the nearest-town gazetteer, not a boundary file fetched from the internet
+    # (empty, not unset, is that choice); the tests about boundaries give a local file or server.
+    os.environ["ECOMAPPER_BOUNDARIES_URL"] = ""
     os.environ["HF_ENDPOINT"] = _CLOSED
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

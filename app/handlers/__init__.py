@@ -59,14 +59,14 @@ class Handlers(
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the place look-up now, before the first click (it takes seconds when cold)."""
-        thread = threading.Thread(target=self._warm_up, name="ecomapper-warm-up", daemon=True)
+        thread = threading.Thread(target=self._warm_up, args=(self.settings,), name="ecomapper-warm-up", daemon=True)
         thread.start()
         return thread
 
     @staticmethod
-    def _warm_up() -> None:
+    def _warm_up(settings) -> None:
         try:
-            bridge.warm_up()
+            bridge.warm_up(settings)
         except Exception as err:  # a failed warm-up only makes the first click slower
             log.warning("warming up the place look-up failed: %s", err)
 

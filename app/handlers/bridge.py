@@ -21,9 +21,10 @@ from core.scenario import Scenario
 log = logging.getLogger(__name__)
 
 
-def warm_up() -> None:
-    """Load the offline place look-up and land mask now, so the first click does not wait for them."""
-    services.place_of(Point(48.85, 2.35))
+def warm_up(settings=None) -> None:
+    """Load the place look-up (the boundary file: fetched once, then from the cache) and the land mask
+    now, so the first click does not wait for them."""
+    services.place_of(Point(48.85, 2.35), settings)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class PointView:
     crs: str
 
 
-def describe_point(point: Point) -> PointView:
-    place = services.place_of(point)
+def describe_point(point: Point, settings=None) -> PointView:
+    """The place names (the admin-1 boundary containing the point, with `settings`) and the footprint."""
+    place = services.place_of(point, settings)
     label = place.label()
     if place.nearest_place:
         label = f"near {place.nearest_place}, {label}"

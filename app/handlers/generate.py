@@ -59,7 +59,7 @@ class GenerateHandlers:
                     f"ControlNet needs a real image {form.control_months_before} month(s) earlier: {err.problem}",
                     "Pick another 'months before' value (1 to 6) or use Text mode.",
                 ) from err
-        point_view = bridge.describe_point(form.point)
+        point_view = bridge.describe_point(form.point, self.settings)
         engine, spec = self.engine_for(form, progress)
         scenario_choice = self.scenario_for(form, progress)
         request_core = bridge.generation_request(

@@ -80,7 +80,7 @@ class ModelsHandlers:
         )
         scenario = read_scenario(values.get("temp_delta_c"), values.get("precip_pct"))
         cloud_pct = read_number_or(values.get("cloud_pct"), "cloud cover", 0.0)
-        place = services.place_of(point)
+        place = services.place_of(point, self.settings)
         backend_request = services.BackendRequest(
             point=point,
             month=month,

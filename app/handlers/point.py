@@ -18,7 +18,7 @@ class PointHandlers:
     """Mixed into `Handlers`."""
 
     def _point_outputs(self, point: Point, fly: bool) -> tuple:
-        view = bridge.describe_point(point)
+        view = bridge.describe_point(point, self.settings)
         place_md = f"**{view.place_label}** · {point.label()} · footprint 5.12 km × 5.12 km ({view.crs})"
         return (
             f"{point.lat:.5f}",

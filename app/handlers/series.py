@@ -106,7 +106,7 @@ class SeriesHandlers:
         base = form.base
         if not base.land_cover:
             raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or choose one.")
-        place = bridge.describe_point(base.point)
+        place = bridge.describe_point(base.point, self.settings)
         engine, spec = self.engine_for(base, progress, mode="controlnet" if form.chain == "controlnet" else "text")
         base_request = bridge.generation_request(base, None, Scenario.today(), place, spec)
         stem = formatting.safe_filename(
@@ -146,7 +146,7 @@ class SeriesHandlers:
         if not form.land_cover:
             raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or choose one.")
         observed = _observed_climate(form)
-        place = bridge.describe_point(form.point)
+        place = bridge.describe_point(form.point, self.settings)
         engine, spec = self.engine_for(form, progress, mode="text")
         base_request = bridge.generation_request(form, observed, Scenario.today(), place, spec)
         stem = formatting.safe_filename(

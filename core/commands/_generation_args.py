@@ -188,7 +188,7 @@ def request_fields(args: argparse.Namespace, settings, point, month, *, observed
     """
     from core.commands._prompt_context import resolve_climate, resolve_land_cover, resolve_place
 
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     fields = dict(
         point=point,
         month=month,

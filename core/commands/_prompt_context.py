@@ -38,13 +38,13 @@ def add_context_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def resolve_place(args: argparse.Namespace, point: Point) -> tuple[str | None, str]:
-    """(state, country): from --state/--country, else from `core.sources.places.reverse_geocode`."""
+def resolve_place(args: argparse.Namespace, point: Point, settings: Settings | None = None) -> tuple[str | None, str]:
+    """(state, country): from --state/--country, else the place of the point (`core.services.place_of`)."""
     if args.country:
         return (args.state or None), args.country
     from core.services import place_of
 
-    place = place_of(point)
+    place = place_of(point, settings)
     return (args.state or place.state), place.country
 
 

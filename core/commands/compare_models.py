@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     point = point_from(args)
     month = Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     if args.models:
         ids = [m.strip() for m in args.models.split(",") if m.strip()]
     else:

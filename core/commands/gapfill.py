@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     point, month = point_from(args), Month.parse(args.month)
     scene = fetch_scene(point, month, settings, size_px=args.size)
     mask = fetch_cloud_mask(point, month, settings, scene.scene_id, size_px=args.size)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     request = GenerationRequest(
         point=point,
         month=month,

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, settings) -> int:
     from core.services import land_cover_at, place_of
 
     point = point_from(args)
-    place = place_of(point)
+    place = place_of(point, settings)
     lookup = land_cover_at(point, settings)
     print(
         json.dumps(

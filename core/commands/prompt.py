@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     point = point_from(args)
     month = Month.parse(args.month)
-    state, country = resolve_place(args, point)
+    state, country = resolve_place(args, point, settings)
     prompts = prompts_for(
         point,
         month,

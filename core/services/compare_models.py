@@ -113,7 +113,7 @@ def compare_models(
     """
     from core.models.backends import backend_info, check_available, load_backend
 
-    request = request.with_place()  # once, so every backend and the CLIP prompt share the place names
+    request = request.with_place(settings)  # once, so every backend and the CLIP prompt share the place names
     real_note = "given"
     if real_image is None and fetch_real:
         from core.sources.imagery import fetch_scene

@@ -152,13 +152,15 @@ def prompts_for(
     state: str | None = None,
     country: str = "",
     word_mode: bool = False,
+    settings: Settings | None = None,
 ) -> Prompts:
-    """The EcoMapper prompts of a place and month (place names looked up offline when `country` is '')."""
+    """The EcoMapper prompts of a place and month (place names looked up when `country` is '': from the
+    admin-1 polygon with `settings`, as `place_of`; from the nearest town without)."""
     from core.prompts import PromptInputs, build_prompts
     from core.sources.places import reverse_geocode
 
     if not country:
-        place = reverse_geocode(point)
+        place = reverse_geocode(point, settings)
         state, country = state or place.state, place.country
     inputs = PromptInputs(
         land_cover=land_cover,

@@ -119,11 +119,16 @@ def land_cover_at(point: Point, settings: Settings, client: Any = None):
     return lookup_land_cover(point, settings, client=client)
 
 
-def place_of(point: Point):
-    """State and country from the offline reverse geocoder (`Place`; raises for the open sea)."""
+def place_of(point: Point, settings: Settings | None = None):
+    """State and country of `point` (`Place`; raises for the open sea).
+
+    With `settings`, from the admin-1 polygon that contains the point (`Settings.boundaries_url`,
+    fetched once, offline afterwards), falling back to the nearest town with one logged warning
+    when the boundaries cannot be had; without, from the nearest town (offline gazetteer).
+    """
     from core.sources.places import reverse_geocode
 
-    return reverse_geocode(point)
+    return reverse_geocode(point, settings)
 
 
 def ensure_on_land(point: Point) -> Point:
@@ -201,7 +206,7 @@ def observe(
 
     def place_part() -> dict[str, Any]:
         try:
-            place = place_of(point)
+            place = place_of(point, settings)
         except EcoMapperError as err:
             return {"place_problem": str(err), "place_label": point.label()}
         return {

@@ -18,16 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.config import NATURAL_EARTH_ADMIN1_URL
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Point
 from core.sources.place_names import dataset_country_name
 
 log = logging.getLogger(__name__)
 
-NATURAL_EARTH_ADMIN1_URL = (
-    "https://raw.githubusercontent.com/nvkelso/natural-earth-vector/master/geojson/"
-    "ne_10m_admin_1_states_provinces.geojson"
-)
 CACHE_NAME = "admin1.geojson"
 
 

@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass
+from typing import Any
 
-from core.errors import BadRequestError
+from core.errors import BadRequestError, EcoMapperError
 from core.geo import Point
 
 log = logging.getLogger(__name__)
+
+# Boundary sources that could not be had in this process, with why: asked once, warned once, and the
+# gazetteer answers afterwards (a failed download is not retried on every click).
+_unavailable_boundaries: dict[tuple[str, str], str] = {}
+_unavailable_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -81,10 +88,8 @@ def reverse_geocode(point: Point, settings=None, boundaries=None) -> Place:
     ensure_on_land(point)
     found = rg.get((point.lat, point.lon))
     nearest = str(found.get("city") or "")
-    if boundaries is None and settings is not None and getattr(settings, "boundaries_url", ""):
-        from core.sources.boundaries import load_boundaries
-
-        boundaries = load_boundaries(settings)
+    if boundaries is None and settings is not None:
+        boundaries = boundaries_or_none(settings)
     if boundaries is not None:
         region = boundaries.region_at(point)
         if region is not None:
@@ -103,3 +108,32 @@ def reverse_geocode(point: Point, settings=None, boundaries=None) -> Place:
         country_code=str(found.get("country_code") or "").strip(),
         nearest_place=nearest,
     )
+
+
+def boundaries_or_none(settings: Any):
+    """The boundary index for `settings`, or None (the gazetteer answers) when none is configured
+    or it cannot be had; the reason is logged once per process and source, and not asked again."""
+    source = str(getattr(settings, "boundaries_url", "") or "")
+    if not source:
+        return None
+    key = (source, str(getattr(settings, "cache_dir", "")))
+    with _unavailable_lock:
+        if key in _unavailable_boundaries:
+            return None
+    from core.sources.boundaries import load_boundaries
+
+    try:
+        return load_boundaries(settings)
+    except (EcoMapperError, OSError) as err:
+        with _unavailable_lock:
+            first = key not in _unavailable_boundaries
+            _unavailable_boundaries[key] = str(getattr(err, "problem", "") or err)
+        if first:
+            log.warning(
+                "Place names come from the nearest town, not the administrative boundaries: %s "
+                "Fix: run once online so %s is fetched into the cache, set ECOMAPPER_BOUNDARIES_URL to a "
+                "local admin-1 GeoJSON file, or set it empty to use the nearest town without this warning.",
+                _unavailable_boundaries[key],
+                source,
+            )
+        return None

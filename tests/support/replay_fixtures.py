@@ -50,6 +50,7 @@ def settings_for(server: ReplayServer, cache_dir: Path, **changes: object) -> Se
         timeout_s=5.0,
         retries=2,
         backoff_s=0.0,
+        boundaries_url="",  # the gazetteer; tests about boundaries pass a local file or server
     )
     return base.with_(**changes) if changes else base
 

@@ -96,3 +96,77 @@ def test_boundaries_are_fetched_once_and_then_read_offline(tmp_path, settings):
     assert reverse_geocode(PORT_DU_RHIN, offline).country == "France"
     with pytest.raises(EcoMapperError, match="not cached"):
         load_boundaries(offline.with_(cache_dir=tmp_path / "empty"))
+
+
+def test_the_default_is_natural_earth_and_an_empty_variable_keeps_the_gazetteer():
+    from core.config import NATURAL_EARTH_ADMIN1_URL, Settings
+
+    assert Settings().boundaries_url == NATURAL_EARTH_ADMIN1_URL
+    assert Settings.from_env({}).boundaries_url == NATURAL_EARTH_ADMIN1_URL
+    assert Settings.from_env({"ECOMAPPER_BOUNDARIES_URL": ""}).boundaries_url == ""
+    assert Settings.from_env({"ECOMAPPER_BOUNDARIES_URL": "/data/admin1.geojson"}).boundaries_url == (
+        "/data/admin1.geojson"
+    )
+
+
+def _fallback_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "nearest town" in r.getMessage()]
+
+
+def test_default_settings_offline_without_a_cached_file_fall_back_to_the_nearest_town_warning_once(
+    tmp_path, settings, caplog
+):
+    from core.config import NATURAL_EARTH_ADMIN1_URL
+    from core.services import place_of
+
+    default = settings.with_(boundaries_url=NATURAL_EARTH_ADMIN1_URL, offline=True)
+    with caplog.at_level("WARNING", logger="core.sources.places"):
+        first = place_of(PORT_DU_RHIN, default)
+        second = place_of(PORT_DU_RHIN, default)
+    assert first == second and first.country == "Germany"  # Kehl: the gazetteer's answer, not a failure
+    warnings = _fallback_warnings(caplog)
+    assert len(warnings) == 1, warnings
+    assert "not cached" in warnings[0] and "ECOMAPPER_BOUNDARIES_URL" in warnings[0]
+    assert not (settings.cache_dir / "boundaries" / "admin1.geojson").exists()
+
+
+def test_a_failed_download_is_asked_once_per_process_and_the_place_still_comes(tmp_path, settings, caplog):
+    from core.services import place_of
+
+    asked = []
+
+    class Missing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Missing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/admin1.geojson"
+        online = settings.with_(boundaries_url=url, retries=0)
+        with caplog.at_level("WARNING", logger="core.sources.places"):
+            places = [place_of(PORT_DU_RHIN, online) for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert {p.country for p in places} == {"Germany"}
+    assert len(asked) == 1, asked  # remembered: not fetched again on every call
+    assert len(_fallback_warnings(caplog)) == 1
+
+
+def test_observe_names_the_place_by_the_containing_polygon(tmp_path, settings):
+    from core.services import observe
+
+    file = tmp_path / "admin1.geojson"
+    write_boundaries(file)
+    # Offline with an empty cache: the scene, climate and land cover say why they are missing, fast;
+    # the place comes from the local boundary file.
+    seen = observe(PORT_DU_RHIN, "2021-06", settings.with_(boundaries_url=str(file), offline=True))
+    assert (seen.state, seen.country, seen.place_label) == ("Grand Est", "France", "Grand Est, France")
+    assert seen.nearest_place  # the gazetteer's town is still given, as a landmark
+    gazetteer = observe(PORT_DU_RHIN, "2021-06", settings.with_(offline=True))
+    assert gazetteer.country == "Germany"

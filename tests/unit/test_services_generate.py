@@ -185,3 +185,17 @@ def test_grid_has_headers_and_keeps_rows_whole(engine, settings, tmp_path):
     block = grid.image[height - 128 :, width - 128 :]
     np.testing.assert_array_equal(block[64:, :64], grid.cells[1][0].image)
     assert "AI-generated" in read_png_metadata(tmp_path / "grid.png")["label"]
+
+
+def test_a_request_without_a_country_is_named_by_the_boundary_that_contains_the_point(engine, settings, tmp_path):
+    from tests.unit.test_data_boundaries_place_names import PORT_DU_RHIN, write_boundaries
+
+    file = tmp_path / "admin1.geojson"
+    write_boundaries(file)
+    with_file = settings.with_(boundaries_url=str(file))
+    unnamed = request(point=PORT_DU_RHIN, state=None, country="")
+    assert (unnamed.with_place(with_file).state, unnamed.with_place(with_file).country) == ("Grand Est", "France")
+    assert unnamed.with_place().country == "Germany"  # without settings: the nearest town (Kehl)
+    result = generate(unnamed, with_file, engine=engine)
+    assert (result.result.request.state, result.result.request.country) == ("Grand Est", "France")
+    assert "Grand Est, France" in result.label

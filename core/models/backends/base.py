@@ -140,13 +140,14 @@ class BackendRequest:
         """Ground size of one generated pixel when the image shows the 5.12 km footprint."""
         return FOOTPRINT_M / self.size_px
 
-    def with_place(self) -> BackendRequest:
-        """This request with state and country looked up offline when no country was given."""
+    def with_place(self, settings: Any = None) -> BackendRequest:
+        """This request with state and country looked up when no country was given (`settings`: the
+        admin-1 polygon containing the point, as `GenerationRequest.with_place`; None: the nearest town)."""
         if self.country.strip():
             return self
         from core.sources.places import reverse_geocode
 
-        place = reverse_geocode(self.point)
+        place = reverse_geocode(self.point, settings)
         return dataclasses.replace(self, state=self.state or place.state, country=place.country)
 
     def replace(self, **changes: Any) -> BackendRequest:
