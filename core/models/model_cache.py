@@ -61,6 +61,10 @@ class ModelCache:
 
     def get(self, spec: ModelSpec, progress: ProgressCallback | None = None) -> LoadedPipeline:
         """The loaded base for `spec`, with its ControlNet and LoRA scale set as `spec` says."""
+        # a shared server loads only what its operator offers: the whole spec, ControlNet included,
+        # before anything is loaded or attached (load_controlnet alone does not ask the policy)
+        if self.settings.model_policy is not None:
+            self.settings.model_policy.check_spec(spec)
         key = BaseKey.of(spec, self.settings)
         with self._lock:
             loaded = self._bases.pop(key, None)
