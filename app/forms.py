@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.projection_form import ProjectionChoice
+from core.climate.scenario import SCENARIO_PRESETS, Scenario
 from core.errors import BadRequestError
 from core.geo import Month, Point
-from core.scenario import SCENARIO_PRESETS, Scenario
 
 PICK_A_PLACE = BadRequestError(
     "No place is picked yet.", "Pick a place first: click the map, search a name, or type a latitude and a longitude."

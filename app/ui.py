@@ -17,9 +17,9 @@ from app.layout import CSS, build_blocks
 from app.map_picker import leaflet_url
 from app.state import AppConfig
 from core.config import Settings
-from core.land_cover_classes import LAND_COVER_CLASSES
 from core.model_policy import ModelPolicy
 from core.services import MODEL_IDS, weights_status
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 log = logging.getLogger(__name__)
 

@@ -42,10 +42,10 @@ def main() -> None:
     from PIL import Image
 
     from core.config import Settings
+    from core.generation.prompts import Prompts
     from core.geo import month_range
     from core.models import ModelSpec
     from core.models.engine import NEGATIVE_PROMPTS, Engine, FrameJob, known_control_latents
-    from core.prompts import Prompts
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.geo import Point
 from core.sources.places import is_on_land

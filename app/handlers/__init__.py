@@ -25,10 +25,10 @@ from app.handlers.recipes import RecipeHandlers
 from app.handlers.series import SeriesHandlers, grid_endpoint, timelapse_endpoint
 from app.state import AppConfig, CancelRegistry, EngineHolder
 from core import services
-from core.climate_values import ClimateValues
+from core.climate.scenario import SCENARIO_PRESETS, Scenario
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError, CancelledError, EcoMapperError
 from core.geo import Point
-from core.scenario import SCENARIO_PRESETS, Scenario
 
 log = logging.getLogger(__name__)
 

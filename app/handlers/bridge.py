@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from core import services
-from core.climate_values import ClimateValues
+from core.climate.scenario import Scenario
+from core.climate.values import ClimateValues
 from core.geo import Footprint, Month, Point
-from core.scenario import Scenario
 
 log = logging.getLogger(__name__)
 

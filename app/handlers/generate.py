@@ -15,7 +15,7 @@ from app.map_export import write_result_map
 from app.map_picker import image_overlay, map_value, served_url
 from app.state import GeneratedResults, Observation
 from core import services
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError, NoImageryError
 
 GENERATE_FIELDS = GenerateForm.FIELDS

@@ -10,7 +10,7 @@ from app.endpoints import form_endpoint
 from app.errors import shown_errors
 from app.forms import ObservedClimateForm, read_int, read_month, read_number_or, read_point, read_scenario, read_text
 from core import services
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 
 MODELS_FIELDS = (

@@ -12,8 +12,8 @@ from app.endpoints import form_endpoint
 from app.errors import shown_errors
 from app.forms import GenerateForm, read_month, read_number, read_text
 from app.handlers import bridge
+from core.climate.scenario import Scenario
 from core.errors import BadRequestError
-from core.scenario import Scenario
 
 MAX_TIMELAPSE_MONTHS = 36
 # Longest list of changes on one grid axis (a 4 x 4 grid is 16 generations).

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core import limits
     from core.dataset.builder import DEFAULT_SAMPLE_BBOX, build_dataset, read_locations_csv, sample_locations
     from core.geo import month_range
-    from core.outputs import check_free_disk, check_output_dir, estimated_png_bytes
+    from core.io.outputs import check_free_disk, check_output_dir, estimated_png_bytes
 
     # every number and the output folder before any fetch
     limits.DATASET_SIZE_PX.check("--size", args.size)

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.commands.generate import request_from_args
-    from core.files import atomic_write_bytes
+    from core.io.files import atomic_write_bytes
     from core.services import compare, export_image
     from core.sources.imagery import encode_png
 

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{backend_id:<26} failed: {message}")
     print(f"sheet: {path}")
     if args.json:
-        from core.files import atomic_write_json
+        from core.io.files import atomic_write_json
 
         atomic_write_json(
             args.json,

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--caption-preset",
         default="fixed_caption",
-        help="prompts to generate with (core.prompts.CAPTION_PRESETS; the paper: fixed_caption)",
+        help="prompts to generate with (core.generation.prompts.CAPTION_PRESETS; the paper: fixed_caption)",
     )
 
 

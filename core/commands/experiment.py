@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     years = _integers(args.years, "years")
     csv_path = args.csv
     if args.ssp:
-        from core.sources.projections.future_csv import fill_future_csv
+        from core.climate.future_csv import fill_future_csv
 
         csv_path = fill_future_csv(
             args.csv, Path(args.out) / f"projected_{args.ssp}.csv", args.ssp, settings, years,

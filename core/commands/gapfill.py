@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from core.evaluation.gap_filling import run_gap_filling_evaluation
-    from core.gapfill import gap_filling_table_markdown
+    from core.generation.gapfill import gap_filling_table_markdown
 
     engine = load_engine(args, settings) if args.model else None
     rows, cases = run_gap_filling_evaluation(
@@ -61,9 +61,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _evaluate(args, settings)
     import numpy as np
 
-    from core.export import write_png
-    from core.gapfill import fetch_cloud_mask, fill_clouds
-    from core.generate import GenerationRequest
+    from core.export.image_files import write_png
+    from core.generation.gapfill import fetch_cloud_mask, fill_clouds
+    from core.generation.request import GenerationRequest
     from core.sources.imagery import fetch_scene
 
     missing = [name for name in ("lat", "lon", "month", "out", "model") if getattr(args, name) is None]

@@ -76,8 +76,8 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.io.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.limits import IMAGE_SIZE_PX
-    from core.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.services import export_image, generate, recipe_request
 
     # Every number and output is checked before any look-up or model load, so a mistake costs nothing.

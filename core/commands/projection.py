@@ -87,7 +87,7 @@ def format_table(projection, statistic: str = "median") -> str:
 
 def frame_horizons(year: int) -> list[int]:
     """The paper's horizons up to `year`, and `year` itself (the frames after "today")."""
-    from core.scenario_projection import HORIZON_FRAMES
+    from core.climate.projection import HORIZON_FRAMES
 
     return sorted({h for h in HORIZON_FRAMES if h <= year} | {year})
 
@@ -120,12 +120,12 @@ def run(args: argparse.Namespace, settings) -> int:
 
 def write_frames(args: argparse.Namespace, settings, projection, observed_years: tuple[int, int]):
     """Generate --month under today and each horizon, and write the captioned time-lapse."""
+    from core.climate.projection import scenario_from_projection
+    from core.climate.scenario import Scenario
     from core.commands._generation_args import TqdmProgress, load_engine, request_fields
-    from core.generate import GenerationRequest
+    from core.generation.projection_timelapse import generate_horizon_frames, write_horizon_timelapse
+    from core.generation.request import GenerationRequest
     from core.geo import Month
-    from core.projection_timelapse import generate_horizon_frames, write_horizon_timelapse
-    from core.scenario import Scenario
-    from core.scenario_projection import scenario_from_projection
     from core.sources.projections import project_climate
 
     point, month = projection.point, Month.parse(args.month)

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.outputs import check_free_disk, check_output_file, estimated_png_bytes
+    from core.io.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.services import export_scene, fetch_real_scene
 
     # outputs first: the format follows the extension, and nothing is fetched for a path we cannot write

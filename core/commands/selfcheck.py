@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.files import atomic_write_json
+    from core.io.files import atomic_write_json
     from core.models.selfcheck import contact_sheet, find_missing, run_selfcheck
 
     missing = find_missing(args.model, settings, args.device)
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from core.export import write_png
+    from core.export.image_files import write_png
 
     sheet = write_png(contact_sheet(report), out / "contact_sheet.png", {"note": "real | each mode, labelled"})
     report_path = atomic_write_json(out / "report.json", report.as_dict())

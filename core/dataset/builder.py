@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, CancelledError, EcoMapperError
-from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.geo import Month, Point
+from core.io.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.limits import MAX_LOCATION_ROWS
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,7 @@ def ecomapper_record(
     loc: Location, month: Month, context: Any, climate: ClimateValues, cloud_fraction: float
 ) -> dict[str, Any]:
     """The JSON of one sample with the EcoMapper dataset's keys (see fixtures/ecomapper_example)."""
-    from core.prompts import MONTH_NAMES, climate_words, cloud_phrase
+    from core.generation.prompts import MONTH_NAMES, climate_words, cloud_phrase
 
     temp, precip, solar = climate.temp_c, climate.precip_mm_day, climate.solar_mj_m2_day
     address = f"{context.state}, {context.country}" if context.state else context.country

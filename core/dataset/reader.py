@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError, EcoMapperError
 from core.geo import Month, Point
-from core.land_cover_classes import LAND_COVER_CLASSES
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +161,12 @@ class Sample:
 
     @property
     def prompt_inputs(self):
-        """The `core.prompts.PromptInputs` of this sample (full prompt, as in evaluation)."""
+        """The `core.generation.prompts.PromptInputs` of this sample (full prompt, as in evaluation)."""
         return sample_prompt_inputs(self.metadata)
 
     @property
     def prompts(self):
-        """The EcoMapper spatial and climate prompts (`core.prompts.Prompts`)."""
+        """The EcoMapper spatial and climate prompts (`core.generation.prompts.Prompts`)."""
         return build_sample_prompts(self.metadata)
 
 
@@ -176,7 +176,7 @@ def sample_prompt_inputs(metadata: SampleMetadata):
     Raises:
         BadRequestError: the sample has no country (no address and no offline geocoding possible).
     """
-    from core.prompts import PromptInputs
+    from core.generation.prompts import PromptInputs
 
     if not metadata.country:
         raise BadRequestError(
@@ -194,8 +194,8 @@ def sample_prompt_inputs(metadata: SampleMetadata):
 
 
 def build_sample_prompts(metadata: SampleMetadata):
-    """The prompts of a sample, built by `core.prompts.build_prompts` (exact EcoMapper wording)."""
-    from core.prompts import build_prompts
+    """The prompts of a sample, built by `core.generation.prompts.build_prompts` (exact EcoMapper wording)."""
+    from core.generation.prompts import build_prompts
 
     return build_prompts(sample_prompt_inputs(metadata))
 
@@ -566,7 +566,7 @@ def _build_metadata(location_id, month, lat, lon, land_cover, cloud, climate, ad
 def parse_address(address: str) -> tuple[str | None, str | None]:
     """`"Krasnoyarsk Krai, Russia"` -> ("Krasnoyarsk Krai", "Russia"), split as the original EcoMapper
     code does: at the first ", " only, so "A, B, C" -> ("A", "B, C"); one part -> (None, country)."""
-    from core.prompts import split_address
+    from core.generation.prompts import split_address
 
     text = str(address).strip()
     if not text:
@@ -661,7 +661,7 @@ def _check_png_header(path: Path) -> None:
     from PIL import Image, UnidentifiedImageError
 
     _check_png_size(path)
-    from core.images import check_pixel_count
+    from core.io.images import check_pixel_count
 
     try:
         with Image.open(path) as image:
@@ -682,7 +682,7 @@ def load_rgb(path: str | Path) -> np.ndarray:
     Raises:
         BadRequestError: the file is missing or not a readable image.
     """
-    from core.images import read_rgb
+    from core.io.images import read_rgb
 
     try:
         return read_rgb(path, "dataset image")
@@ -708,7 +708,7 @@ def sample_problem(sample: Sample) -> tuple[np.ndarray | None, SkippedFile | Non
     The decoded image is returned so that a caller checking a sample it is about to use does not
     decode it twice.
     """
-    from core.images import ImageTooLargeError
+    from core.io.images import ImageTooLargeError
 
     try:
         image = load_rgb(sample.image_path)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import BadRequestError
-from core.gapfill import (
+from core.generation.gapfill import (
     GapFillCase,
     evaluate_gap_filling,
     fill_clouds,

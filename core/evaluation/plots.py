@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.evaluation.tables import CLIMATE_VARIABLES, COLUMN_TITLES, model_label
-from core.files import atomic_write_bytes
+from core.io.files import atomic_write_bytes
 from core.metrics.availability import HIGHER_IS_BETTER
 
 PER_IMAGE_METRICS = ("lpips", "ssim", "psnr", "clip")

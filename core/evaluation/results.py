@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from core.files import atomic_write_bytes
+from core.io.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 

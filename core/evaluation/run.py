@@ -26,7 +26,7 @@ from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key, settings_key
 from core.evaluation.selection import SampleSelector, Selected
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
-from core.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+from core.io.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
 from core.metrics.suite import MetricSuite, match_size
 
@@ -73,7 +73,7 @@ class EvaluationConfig:
         fill_missing_climate: samples without stored climate get NASA POWER's values for their
             month (the original's CSVs had them); otherwise their climate prompt is the spatial one.
         transformer / control_range: as `core.models.ModelSpec`.
-        caption_preset: the prompts generated with (`core.prompts.CAPTION_PRESETS`): "fixed_caption"
+        caption_preset: the prompts generated with (`core.generation.prompts.CAPTION_PRESETS`): "fixed_caption"
             (the paper's evaluation), "fixed_caption_word" for word-mode models, "fixed_caption_diffsat", ...
         batch_size: samples generated and scored together; None chooses from the free memory of
             the generation device (`core.models.memory.auto_batch_size`).
@@ -142,7 +142,7 @@ class EvaluationConfig:
         limits.EXTREME_PERCENTILE.check("--extreme-percentile", self.extreme_percentile)
         if self.batch_size is not None and not 1 <= self.batch_size <= 64:
             raise BadRequestError(f"--batch-size {self.batch_size} is not 1..64.", "Give 1 to 64, or leave it out.")
-        from core.prompts import caption_preset
+        from core.generation.prompts import caption_preset
 
         caption_preset(self.caption_preset)  # BadRequestError naming the known presets
         if self.control_choice not in ("random", "latest"):
@@ -241,7 +241,7 @@ class PipelineGenerator:
         return auto_batch_size(self.engine.loaded, self.config.size_px, mode=self.config.mode)
 
     def _request(self, sample: Sample, control: Sample | None, seed: int):
-        from core.generate import GenerationRequest
+        from core.generation.request import GenerationRequest
 
         meta = sample.metadata
         climate = meta.climate
@@ -262,7 +262,7 @@ class PipelineGenerator:
             control_image=_resized(control.image, self.config.size_px) if control is not None else None,
             control_month=control.month if control is not None else None,
             state=meta.state,
-            country=meta.country or "",  # "" lets core.generate look the country up offline
+            country=meta.country or "",  # "" lets core.generation.request look the country up offline
         ).with_place()
 
     def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
@@ -272,7 +272,7 @@ class PipelineGenerator:
         """The request's prompts, or those drawn under the caption preset (seeded by the sample)."""
         if self.config.caption_preset == "fixed_caption":
             return request.prompts()
-        from core.prompts import caption_prompts
+        from core.generation.prompts import caption_prompts
 
         rng = random.Random(sample_seed(self.config.seed, "caption:" + sample.sample_id))
         return caption_prompts(request.prompt_inputs(), self.config.caption_preset, rng)
@@ -482,7 +482,7 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
-    from core.outputs import check_output_dir
+    from core.io.outputs import check_output_dir
 
     check_output_dir(config.out_dir, "--out")
     from core.models.backends.registry import is_peer_backend

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadRequestError
-from core.files import atomic_output, atomic_write_json
-from core.prompts import climate_words
+from core.generation.prompts import climate_words
+from core.io.files import atomic_output, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def extreme_prompts(
     month_part = "" if drop_month else f" {month}"
     short = f"a satellite image of {land_cover}{location_part} on{month_part} {PROMPT_YEAR}."
     if word_mode:
-        from core.climate_values import ClimateValues
+        from core.climate.values import ClimateValues
 
         t, p, r = climate_words(ClimateValues(float(temp), float(precip), float(rad)))
         return short, short + (

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadRequestError
-from core.files import atomic_output, atomic_write_json
 from core.geo import Month
+from core.io.files import atomic_output, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ def read_future_csv(
 
 def future_prompts(row: FutureRow, year: int) -> tuple[str, str]:
     """(CLIP prompt, T5 prompt) of a row in a future year, as the original experiment writes them."""
-    from core.climate_values import ClimateValues
-    from core.prompts import PromptInputs, build_prompts, split_address
+    from core.climate.values import ClimateValues
+    from core.generation.prompts import PromptInputs, build_prompts, split_address
 
     state, country = split_address(row.address)
     temp, precip, rad = row.projected[year]

@@ -19,9 +19,9 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import CancelledError
+from core.generation.prompts import CLIMATE_MAX_SEQUENCE_LENGTH, Prompts
 from core.models.loading import LoadedPipeline, load_pipeline
 from core.models.spec import ModelSpec
-from core.prompts import CLIMATE_MAX_SEQUENCE_LENGTH, Prompts
 
 log = logging.getLogger(__name__)
 

@@ -251,7 +251,7 @@ def read_control_range(folder: Path) -> str | None:
 
 
 def write_control_range(folder: Path, control_range: str) -> None:
-    from core.files import atomic_write_json
+    from core.io.files import atomic_write_json
 
     atomic_write_json(folder / CONTROL_RANGE_FILE, {"control_range": control_range})
 

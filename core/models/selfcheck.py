@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import EcoMapperError
 from core.geo import Month, Point
@@ -177,8 +177,8 @@ def run_selfcheck(
     """Run every mode and known ControlNet of `model_id` once on the self-check place."""
     import torch
 
-    from core.gapfill import fill_clouds
-    from core.generate import GenerationRequest, fetch_control_image, generate_images
+    from core.generation.gapfill import fill_clouds
+    from core.generation.request import GenerationRequest, fetch_control_image, generate_images
     from core.models.engine import Engine
     from core.models.loading import LOAD_COUNTS
     from core.models.model_cache import ModelCache

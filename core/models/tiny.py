@@ -16,8 +16,8 @@ import itertools
 import string
 from collections import Counter
 
-from core.land_cover_classes import LAND_COVER_CLASSES
-from core.prompts import MONTH_NAMES, PRECIP_WORDS, SOLAR_WORDS, TEMP_WORDS
+from core.generation.prompts import MONTH_NAMES, PRECIP_WORDS, SOLAR_WORDS, TEMP_WORDS
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 TINY_DESCRIPTION = "tiny random SD3 for tests and smoke runs: produces noise, not satellite images"
 

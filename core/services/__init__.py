@@ -8,9 +8,10 @@ dataclasses; the app may also use the plain value types listed in docs/interface
 Importing this package does not import torch.
 """
 
+from core.climate.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
+from core.export.provenance import Provenance, image_label
+from core.export.timelapse import caption_for, frame_caption, label_image
 from core.metrics.suite import HOW_TO_READ, MetricSuite
-from core.provenance import Provenance, image_label
-from core.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.services.compare import Comparison, compare
 from core.services.compare_models import (
     BackendRequest,
@@ -54,7 +55,6 @@ from core.services.observe import (
 )
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
-from core.timelapse import caption_for, frame_caption, label_image
 
 __all__ = [
     "HORIZON_CHOICES",

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from core.climate.scenario import Scenario
 from core.config import Settings
 from core.errors import EcoMapperError
-from core.generate import ProgressCallback
+from core.generation.request import ProgressCallback
 from core.metrics.suite import HOW_TO_READ, MetricSuite
-from core.scenario import Scenario
 from core.services.generate import GenerateRequest, GenerateResult, generate
 from core.services.models import load_engine
 

@@ -256,7 +256,7 @@ def write_comparison_sheet(comparison: ModelComparison, path: str | Path, cell_p
     """Write the sheet as one PNG (atomically)."""
     from PIL import Image
 
-    from core.files import atomic_output
+    from core.io.files import atomic_output
 
     path = Path(path)
     with atomic_output(path) as tmp:

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from core.climate.scenario import Scenario
 from core.errors import BadRequestError
-from core.export import (
+from core.export.image_files import (
     footprint_georeference,
     read_recipe,
     read_recipe_model,
@@ -26,9 +27,8 @@ from core.export import (
     write_png,
     write_recipe,
 )
+from core.export.timelapse import label_image
 from core.geo import Month, Point
-from core.scenario import Scenario
-from core.timelapse import label_image
 
 __all__ = [
     "ExportedFiles",
@@ -63,7 +63,7 @@ def _generation_result(result: Any) -> Any:
 
 def labelled_image(result: Any) -> np.ndarray:
     """The image with its "AI-generated · place · month · scenario" band underneath."""
-    from core.provenance import Provenance
+    from core.export.provenance import Provenance
 
     inner = _generation_result(result)
     return label_image(inner.image, Provenance.of(inner).label)
@@ -149,7 +149,7 @@ def export_scene(
     geotiff: str | os.PathLike | None = None,
 ) -> ExportedFiles:
     """Write a real scene: the PNG, optionally its metadata JSON and a GeoTIFF in the scene's own grid with tags."""
-    from core.files import atomic_write_bytes, atomic_write_json
+    from core.io.files import atomic_write_bytes, atomic_write_json
     from core.sources.imagery import encode_png
 
     written_png = atomic_write_bytes(png, encode_png(scene.image))

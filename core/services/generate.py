@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import Scenario
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, NoImageryError
-from core.generate import GenerationRequest, GenerationResult, ProgressCallback, generate_images
+from core.export.provenance import Provenance
+from core.generation.prompts import Prompts
+from core.generation.request import GenerationRequest, GenerationResult, ProgressCallback, generate_images
 from core.geo import Month, Point
 from core.models.spec import ModelSpec
-from core.prompts import Prompts
-from core.provenance import Provenance
-from core.scenario import Scenario
 from core.services.models import check_engine_matches, load_engine
 
 # EcoMapper conditions the ControlNet on an image 1 to 6 months earlier.
@@ -76,7 +76,7 @@ class GenerateResult:
 
     @property
     def label(self) -> str:
-        """'AI-generated · Kenya · March 2021 · +3 °C, −30 % rain' (see `core.provenance.image_label`)."""
+        """'AI-generated · Kenya · March 2021 · +3 °C, −30 % rain' (see `core.export.provenance.image_label`)."""
         return self.provenance.label
 
     @property
@@ -156,7 +156,7 @@ def prompts_for(
 ) -> Prompts:
     """The EcoMapper prompts of a place and month (place names looked up when `country` is '': from the
     admin-1 polygon with `settings`, as `place_of`; from the nearest town without)."""
-    from core.prompts import PromptInputs, build_prompts
+    from core.generation.prompts import PromptInputs, build_prompts
     from core.sources.places import reverse_geocode
 
     if not country:

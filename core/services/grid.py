@@ -13,8 +13,8 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError
-from core.generate import ProgressCallback, ScenarioGridRequest, ScenarioGridResult, generate_scenario_grid
-from core.provenance import Provenance, image_label
+from core.export.provenance import Provenance, image_label
+from core.generation.request import ProgressCallback, ScenarioGridRequest, ScenarioGridResult, generate_scenario_grid
 from core.services.generate import GenerateRequest
 from core.services.models import check_engine_matches, load_engine
 
@@ -81,7 +81,7 @@ def compose_grid(
     """
     from PIL import Image, ImageDraw
 
-    from core.timelapse import caption_font
+    from core.export.timelapse import caption_font
 
     rows, cols = len(images), len(images[0]) if images else 0
     if not rows or any(len(row) != cols for row in images):
@@ -125,7 +125,7 @@ def make_grid(
     The picture's title says "AI-generated" (and "noise" for the tiny model), the place, the month and
     the observed climate the changes apply to.
     """
-    from core.export import write_png
+    from core.export.image_files import write_png
 
     grid_request = request.grid_request()
     engine = engine or load_engine(request.base.model, settings)

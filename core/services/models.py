@@ -13,7 +13,7 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import BadRequestError, EcoMapperError
-from core.generate import MODES
+from core.generation.request import MODES
 from core.models.registry import MODEL_IDS, TINY_MODEL_ID
 from core.models.spec import ModelSpec
 

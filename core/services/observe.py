@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, EcoMapperError, NoImageryError
 from core.geo import Month, Point, month_range
@@ -263,7 +263,7 @@ def latest_month(
         NoImageryError: no month in the look-back window has both.
         UpstreamError: POWER or the STAC API failed.
     """
-    from core.http import HttpClient
+    from core.io.http import HttpClient
     from core.sources.imagery import search_scenes
 
     now = today or date.today()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.climate.scenario import Scenario
 from core.config import Settings
 from core.geo import Point
-from core.scenario import Scenario
 from core.sources.projections.periods import NAMED_HORIZONS, SSPS
 
 # (label shown, value) pairs for a dropdown, and the paper's horizons.
@@ -75,7 +75,7 @@ def projected_climate(
         BadRequestError: unknown SSP or statistic, horizon outside 2015-2100, a point at sea.
         UpstreamError: the catalog or the stores cannot be reached and nothing is cached.
     """
-    from core.scenario_projection import scenario_from_projection
+    from core.climate.projection import scenario_from_projection
     from core.sources.projections import check_statistic, project_climate
 
     check_statistic(statistic)

@@ -16,16 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import Scenario
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, EcoMapperError
-from core.generate import SERIES_CHAINS, ProgressCallback, TimeSeriesRequest, TimeSeriesResult, generate_time_series
+from core.export.provenance import Provenance
+from core.export.timelapse import FORMATS, frame_caption, write_timelapse
+from core.generation.request import (
+    SERIES_CHAINS,
+    ProgressCallback,
+    TimeSeriesRequest,
+    TimeSeriesResult,
+    generate_time_series,
+)
 from core.geo import Month, Point, month_range
-from core.provenance import Provenance
-from core.scenario import Scenario
 from core.services.generate import GenerateRequest
 from core.services.models import check_engine_matches, load_engine
-from core.timelapse import FORMATS, frame_caption, write_timelapse
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +77,7 @@ class TimelapseRequest:
         return month_range(self.start, self.end)
 
     def series_request(self) -> TimeSeriesRequest:
-        """The engine-level time series (core.generate)."""
+        """The engine-level time series (core.generation.request)."""
         return TimeSeriesRequest(
             base=self.base.replace(month=self.start),
             start=self.start,
@@ -108,7 +114,7 @@ def real_frames(
     point: Point, months: list[Month], size_px: int, settings: Settings, progress: ProgressCallback | None = None
 ) -> tuple[list[np.ndarray | None], dict[str, str]]:
     """The real image of each month at `size_px` (None where the month has none) and why it has none."""
-    from core.generate import fetch_control_image
+    from core.generation.request import fetch_control_image
 
     images: list[np.ndarray | None] = []
     problems: dict[str, str] = {}

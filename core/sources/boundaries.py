@@ -107,8 +107,8 @@ def boundary_file(settings: Any, client: Any = None) -> Path:
             "The administrative boundaries are not cached yet and the settings are offline.",
             "Run once online (they are fetched from ECOMAPPER_BOUNDARIES_URL and kept), or give a local file.",
         )
-    from core.files import atomic_write_bytes
-    from core.http import HttpClient
+    from core.io.files import atomic_write_bytes
+    from core.io.http import HttpClient
 
     http = client or HttpClient(settings)
     log.info("fetching administrative boundaries from %s (once)", source)

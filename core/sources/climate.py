@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from core.cache import DiskCache, request_key
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Month, Point, month_range
-from core.http import HttpClient, describe_age
+from core.io.cache import DiskCache, request_key
+from core.io.http import HttpClient, describe_age
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import numpy as np
 from core.config import Settings
 from core.errors import OfflineCacheMissError, UpstreamError
 from core.geo import Footprint
-from core.http import USER_AGENT
+from core.io.http import USER_AGENT
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from core.cache import DiskCache, fresh_month_max_age_s, request_key
 from core.config import Settings
 from core.errors import NoImageryError, UpstreamError
 from core.geo import FOOTPRINT_PX, Footprint, Month, Point
-from core.http import HttpClient, describe_age
+from core.io.cache import DiskCache, fresh_month_max_age_s, request_key
+from core.io.http import HttpClient, describe_age
 from core.limits import MAX_IMAGE_PIXELS
 from core.sources.cog import read_footprint
 from core.sources.stac import PlanetaryComputerSigner, month_interval, search_bbox_parts

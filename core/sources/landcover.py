@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.cache import DiskCache, request_key
 from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Footprint, Point
-from core.http import HttpClient
-from core.land_cover_classes import LAND_COVER_CLASSES
+from core.io.cache import DiskCache, request_key
+from core.io.http import HttpClient
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 from core.sources.stac import PlanetaryComputerSigner, search_items
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ IGBP_CODES: dict[int, str] = {
     16: BARREN_OR_SPARSELY_VEGETATED,
     # 17 Water Bodies: not an EcoMapper class
 }
-# The names in order live in core.land_cover_classes (so prompts need not import this module);
+# The names in order live in core.sources.land_cover_classes (so prompts need not import this module);
 # the codes above must spell the same 15 names (a test checks).
 __all__ = ["IGBP_CODES", "LAND_COVER_CLASSES", "LandCoverLookup", "check_land_cover", "lookup_land_cover"]
 

@@ -1,7 +1,7 @@
 """OpenStreetMap raster tiles around a point: the layout image the map-conditioned generators expect.
 
 Slippy-map tiles (Web Mercator, 256 px, `{z}/{x}/{y}`) come from the tile server in
-`settings.osm_tile_url` through `core.http.HttpClient` (timeouts, retries, on-disk cache, offline
+`settings.osm_tile_url` through `core.io.http.HttpClient` (timeouts, retries, on-disk cache, offline
 mode). The layout is cut at the zoom a model was trained on without resampling, so its ground
 size per pixel is the tile's (about 1.2 m at zoom 17 on the equator), not Sentinel-2's 10 m.
 The tile server's usage policy asks for attribution, which every layout carries.
@@ -137,7 +137,7 @@ def fetch_layout(point: Point, zoom: int, size_px: int, settings: Settings, clie
         BadRequestError: bad zoom / size, a latitude outside Web Mercator, or a bad tile URL template.
         UpstreamError: the tile server failed or returned something that is not a 256 px image.
     """
-    from core.http import HttpClient
+    from core.io.http import HttpClient
 
     _check_zoom(zoom)
     if isinstance(size_px, bool) or not isinstance(size_px, int) or not 16 <= size_px <= 2048:

@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.cache import DiskCache, request_key
 from core.config import Settings
 from core.errors import UpstreamError
 from core.geo import Month
-from core.http import HttpClient
+from core.io.cache import DiskCache, request_key
+from core.io.http import HttpClient
 
 log = logging.getLogger(__name__)
 

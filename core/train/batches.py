@@ -73,7 +73,7 @@ def plan_micro_batch(
     ControlNet items also carry the captions of the control month (the original's ControlNet reads
     the control image's own caption).
     """
-    from core.prompts import caption_prompts
+    from core.generation.prompts import caption_prompts
 
     items = []
     for slot, index in enumerate(plan.example_indices(micro_step, process_index)):
@@ -99,7 +99,7 @@ def plan_micro_batch(
 
 def prompt_variants(prompt_inputs: Any, data: Any) -> list[tuple[str, str]]:
     """Every (spatial, climate) pair the caption preset can produce for one sample (for the text cache)."""
-    from core.prompts import caption_variants
+    from core.generation.prompts import caption_variants
 
     return [(p.spatial, p.climate) for p in caption_variants(prompt_inputs, data.caption_preset)]
 

@@ -60,7 +60,7 @@ class DataConfig:
     max_cloud_coverage: float = 1.0
     # Use at most this many samples (0 = all); handy for smoke runs.
     max_samples: int = 0
-    # Caption preset (core.prompts.CAPTION_PRESETS, the original's configs/caption/*.json);
+    # Caption preset (core.generation.prompts.CAPTION_PRESETS, the original's configs/caption/*.json);
     # "skip_date_location" is the paper's.
     caption_preset: str = "skip_date_location"
     # ControlNet: whose captions the ControlNet reads: "control" (the control month's own, as the
@@ -93,7 +93,7 @@ class DataConfig:
             )
         if not 0.0 <= self.max_cloud_coverage <= 1.0:
             raise _fail("data", "max_cloud_coverage", f"= {self.max_cloud_coverage} is not in 0..1.", "Use 0..1.")
-        from core.prompts import CAPTION_PRESETS
+        from core.generation.prompts import CAPTION_PRESETS
 
         if self.caption_preset not in CAPTION_PRESETS:
             close = difflib.get_close_matches(self.caption_preset, CAPTION_PRESETS, n=1)

@@ -20,7 +20,7 @@ class TrainingExample:
     Attributes:
         sample_id: "<location>@<YYYY-MM>", stable across runs (cache keys and logs use it).
         image_path: the PNG.
-        prompt_inputs: `core.prompts.PromptInputs` for the full and the dropped-out prompts.
+        prompt_inputs: `core.generation.prompts.PromptInputs` for the full and the dropped-out prompts.
         control_indices: indices (into the example list) of the same place 1..6 months earlier,
             nearest first; empty in LoRA mode.
     """

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import BadRequestError, CancelledError, EcoMapperError
-from core.files import atomic_write_json
+from core.io.files import atomic_write_json
 from core.train import adapters, run_files
 from core.train.batches import BatchPlan, derived_seed
 from core.train.config import CONTROL_MODES, TrainConfig
@@ -86,7 +86,7 @@ def train(
     """
     started = time.perf_counter()
     config.check_paths()
-    from core.outputs import check_output_dir
+    from core.io.outputs import check_output_dir
 
     check_output_dir(config.output_dir, "Training config: output_dir")
     examples = load_examples(config)

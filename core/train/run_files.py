@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from core.errors import BadRequestError
-from core.files import atomic_write_json, atomic_write_text
+from core.io.files import atomic_write_json, atomic_write_text
 
 LOSS_COLUMNS = ("step", "loss", "learning_rate", "epoch", "elapsed_s")
 CHECKPOINT_PREFIX = "checkpoint-"

@@ -27,7 +27,7 @@ def build_validation_set(config: Any, examples: list[Any], targets: list[int], e
     from PIL import Image
 
     from core.dataset.reader import load_rgb
-    from core.prompts import build_prompts
+    from core.generation.prompts import build_prompts
 
     count = config.validation.num_images
     chosen = [examples[i] for i in targets[:count]] or examples[:1]
@@ -59,7 +59,7 @@ def render_validation(
     import torch
     from diffusers import StableDiffusion3ControlNetPipeline, StableDiffusion3Pipeline
 
-    from core.files import temporary_sibling
+    from core.io.files import temporary_sibling
 
     components = {name: module for name, module in pipe.components.items() if name != "controlnet"}
     components["transformer"] = transformer

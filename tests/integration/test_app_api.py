@@ -122,7 +122,7 @@ def test_observe_returns_the_real_scene_and_the_months_power_climate(stack):
     assert float(precip) == pytest.approx(expected.precip_mm_day, abs=0.005)
     assert details["point"] == {"lat": LAT, "lon": LON}
     assert 0.0 <= cloud_pct <= 100.0 and month == MONTH and "Sentinel-2 2020-02-19" in line
-    from core.land_cover_classes import LAND_COVER_CLASSES
+    from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
     assert land_cover in (*LAND_COVER_CLASSES, None)
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from core.cli import main
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.geo import Point
 from core.models.backends import BackendRequest, load_backend

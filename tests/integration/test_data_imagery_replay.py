@@ -8,7 +8,7 @@ import rasterio
 
 from core.errors import BadRequestError, NoImageryError, OfflineCacheMissError, UpstreamError
 from core.geo import Footprint, Month, Point
-from core.http import HttpClient
+from core.io.http import HttpClient
 from core.sources.cog import read_footprint
 from core.sources.imagery import fetch_scene, rank_candidates, search_scenes
 from core.sources.stac import PlanetaryComputerSigner, search_items

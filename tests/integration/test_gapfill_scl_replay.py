@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import NoImageryError
-from core.gapfill import MASK_DILATION_PX, fetch_cloud_mask
+from core.generation.gapfill import MASK_DILATION_PX, fetch_cloud_mask
 from core.geo import Month, Point
 from tests.support.replay_fixtures import SAHARA_CLOUDY_COPY_ID, SAHARA_ITEM_ID
 from tests.support.replay_server import FakeStacApi

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.cli import main
-from core.export import read_png_metadata, read_recipe
+from core.export.image_files import read_png_metadata, read_recipe
 
 OFFLINE_CONTEXT = [
     *("--lat", "-1.5", "--lon", "36.8", "--land-cover", "Croplands", "--country", "Kenya"),

@@ -10,10 +10,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from core.cache import DiskCache, fresh_month_max_age_s
 from core.errors import UpstreamError
 from core.geo import Month, Point
-from core.http import HttpClient
+from core.io.cache import DiskCache, fresh_month_max_age_s
+from core.io.http import HttpClient
 from core.sources.climate import fetch_climate
 from core.sources.imagery import fetch_scene
 from tests.support.replay_server import Fault

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.projection import scenario_from_projection
+from core.climate.scenario import Scenario, round_climate
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
-from core.generate import GenerationRequest, TimeSeriesRequest, generate_images, generate_time_series
+from core.generation.request import GenerationRequest, TimeSeriesRequest, generate_images, generate_time_series
 from core.geo import Month, Point
-from core.scenario import Scenario, round_climate
-from core.scenario_projection import scenario_from_projection
 from core.sources.projections import project_climate
 from tests.support.cmip6_fixtures import cmip6_local_settings
 
@@ -89,9 +89,9 @@ def test_generate_and_a_series_accept_a_projection_scenario(projection, settings
 
 @pytest.mark.slow
 def test_horizon_timelapse_today_2050_2075_2100(cmip6_archive, settings, tmp_path):
+    from core.generation.projection_timelapse import generate_horizon_frames, horizon_scenarios, write_horizon_timelapse
     from core.models import ModelSpec
     from core.models.engine import Engine
-    from core.projection_timelapse import generate_horizon_frames, horizon_scenarios, write_horizon_timelapse
 
     cmip6 = cmip6_local_settings(cmip6_archive, tmp_path / "cache")
     base = GenerationRequest(
@@ -146,7 +146,7 @@ def test_importing_the_services_does_not_load_zarr_or_dask():
 
 
 def test_a_recipe_with_a_projection_scenario_replays_without_the_network(projection, tmp_path):
-    from core.export import read_recipe, write_recipe
+    from core.export.image_files import read_recipe, write_recipe
 
     scenario = scenario_from_projection(projection, "p10")
     request = GenerationRequest(
@@ -160,8 +160,8 @@ def test_a_recipe_with_a_projection_scenario_replays_without_the_network(project
 
 
 def test_the_future_experiment_csv_is_filled_from_the_projections(cmip6_archive, tmp_path):
+    from core.climate.future_csv import fill_future_csv
     from core.experiments.future import read_future_csv
-    from core.sources.projections.future_csv import fill_future_csv
 
     source = tmp_path / "future.csv"
     source.write_text(

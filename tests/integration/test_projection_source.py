@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError, OfflineCacheMissError, UpstreamError
 from core.geo import Point
 from core.sources.projections import project_climate

@@ -1,4 +1,4 @@
-"""core.http against a tiny local server: dropped connections are retried (POST too), the cache
+"""core.io.http against a tiny local server: dropped connections are retried (POST too), the cache
 is keyed by the whole request, and offline mode answers only from the cache."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from core.errors import OfflineCacheMissError, UpstreamError
-from core.http import HttpClient
+from core.io.http import HttpClient
 
 
 class _Server(ThreadingHTTPServer):

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.cli import main
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.geo import Month, Point
 from core.services import GenerateRequest, ModelSpec, Scenario, export_image, generate

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.climate_values import ClimateValues
-from core.generate import GenerationRequest
+from core.climate.values import ClimateValues
+from core.generation.request import GenerationRequest
 from core.geo import Month, Point
 
 KENYA = Point(-1.5, 36.8)

@@ -61,7 +61,7 @@ def test_observation_text_names_date_scene_and_cloud_and_hides_tiny_nodata():
 
 
 def test_a_month_without_a_scene_still_shows_its_climate_and_land_cover_on_one_line():
-    from core.climate_values import ClimateValues
+    from core.climate.values import ClimateValues
 
     climate = ClimateValues(31.25, 0.0412, 24.96)
     line = formatting.observed_line("2021-06", None, climate, "Barren or Sparsely Vegetated")
@@ -76,7 +76,7 @@ def test_a_month_without_a_scene_still_shows_its_climate_and_land_cover_on_one_l
 
 
 def test_file_names_name_the_scenario_and_only_the_tiny_model_is_noise():
-    from core.scenario import Scenario
+    from core.climate.scenario import Scenario
 
     assert formatting.scenario_stem(Scenario.today()) == "today"
     assert formatting.scenario_stem(Scenario.of_change(2, -30)) == "t+2_p-30"

@@ -17,11 +17,11 @@ from tests.conftest import REPO
 APP_MAY_IMPORT_PREFIX = "core.services"
 ALLOWED_FOR_APP = frozenset(
     {
-        "core.scenario",
-        "core.provenance",
+        "core.climate.scenario",
+        "core.export.provenance",
         "core.geo",
-        "core.climate_values",
-        "core.land_cover_classes",
+        "core.climate.values",
+        "core.sources.land_cover_classes",
         "core.errors",
         "core.config",
         "core.model_policy",  # a value carried in Settings: what the server's operator allows
@@ -91,7 +91,7 @@ def test_the_checks_see_imports_inside_functions_and_by_name():
         "def handler():\n"
         "    from core.models.engine import Engine\n"
         "    import gradio as gr\n"
-        "    return importlib.import_module('core.export')\n"
+        "    return importlib.import_module('core.export.image_files')\n"
         "class H:\n"
         "    def m(self):\n"
         "        import core.sources.imagery\n"
@@ -100,7 +100,7 @@ def test_the_checks_see_imports_inside_functions_and_by_name():
         "x.py:10: core.sources.imagery",
         "x.py:2: core.generate",
         "x.py:5: core.models.engine",
-        "x.py:7: core.export",
+        "x.py:7: core.export.image_files",
     ]
     assert source_violations(tree, "x.py") == ["x.py:5: core.models.engine"]
     assert gradio_violations(tree, "x.py") == ["x.py:6: gradio"]

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError, ModelUnavailableError
 from core.models.backends.diffusionsat import load_diffusionsat_unet
 from core.models.backends.diffusionsat_unet import DiffusionSatUNet

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.files import atomic_output, atomic_write_bytes
+from core.io.files import atomic_output, atomic_write_bytes
 
 
 def test_atomic_write_bytes_replaces_the_file_and_leaves_no_temporary(tmp_path):

@@ -18,7 +18,7 @@ from core.sources.places import reverse_geocode
 
 def test_fifteen_classes_are_igbp_without_water_and_snow():
     assert len(LAND_COVER_CLASSES) == 15
-    assert tuple(IGBP_CODES.values()) == LAND_COVER_CLASSES  # core.land_cover_classes and the codes agree
+    assert tuple(IGBP_CODES.values()) == LAND_COVER_CLASSES  # core.sources.land_cover_classes and the codes agree
     assert 15 not in IGBP_CODES and 17 not in IGBP_CODES
     assert IGBP_CODES[16] == "Barren or Sparsely Vegetated" and IGBP_CODES[13] == "Urban and Built-up Lands"
     assert set(WORLDCOVER_TO_IGBP.values()) <= set(IGBP_CODES)

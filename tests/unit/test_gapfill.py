@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.gapfill import cloud_mask_from_scl, fill_clouds, fill_with_mean, masked_psnr, paste_into
+from core.generation.gapfill import cloud_mask_from_scl, fill_clouds, fill_with_mean, masked_psnr, paste_into
+from core.generation.prompts import Prompts
 from core.models.engine import Engine, FrameJob
 from core.models.loading import load_pipeline
 from core.models.spec import ModelSpec
-from core.prompts import Prompts
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 
 REAL_PNG = ECOMAPPER_EXAMPLE / "2021-2022" / "9137"

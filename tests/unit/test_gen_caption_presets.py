@@ -1,6 +1,6 @@
 """Caption presets against a reference written here from the original JSON files' semantics.
 
-The reference below is deliberately independent of `core.prompts`: it holds the masks as the
+The reference below is deliberately independent of `core.generation.prompts`: it holds the masks as the
 original `configs/caption/*.json` write them, splits the address at the first ", ", builds the
 part texts from the original `CaptionBuilder`'s f-strings and draws with `random.choices` in the
 original's order (cloud, land, date, location, climate). Same seed -> same caption.
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.dataset.reader import parse_address, read_dataset
-from core.geo import Month
-from core.prompts import (
+from core.generation.prompts import (
     CAPTION_PRESETS,
     PromptInputs,
     build_prompts,
@@ -29,6 +28,7 @@ from core.prompts import (
     climate_words,
     split_address,
 )
+from core.geo import Month
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 
 # The original files, as JSON text (commit fa37060 of maltevb/ecomapper).

@@ -8,10 +8,10 @@ import threading
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, CancelledError
-from core.generate import (
+from core.generation.request import (
     GenerationRequest,
     ScenarioGridRequest,
     TimeSeriesRequest,

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
-from core.export import (
+from core.export.image_files import (
     footprint_georeference,
     read_png_metadata,
     read_recipe,
@@ -19,11 +19,11 @@ from core.export import (
     write_png,
     write_recipe,
 )
-from core.generate import TimeSeriesRequest, generate_images, generate_time_series
+from core.export.timelapse import caption_for, compose_frame, write_timelapse
+from core.generation.request import TimeSeriesRequest, generate_images, generate_time_series
 from core.geo import Footprint, Month, month_range
 from core.models import ModelSpec
 from core.models.engine import Engine
-from core.timelapse import caption_for, compose_frame, write_timelapse
 from tests.support.tiny_generation import KENYA, tiny_generation_request
 
 request = tiny_generation_request
@@ -141,7 +141,7 @@ def test_bad_timelapse_input_writes_nothing(tmp_path, args, message):
 WRITE_UNDER_SIZE_LIMIT = """
 import resource, signal, sys
 import numpy as np
-from core.timelapse import write_timelapse
+from core.export.timelapse import write_timelapse
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # exceeding the limit raises OSError instead of killing us
 resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
 rng = np.random.default_rng(0)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
+from core.generation.prompts import PromptInputs, build_prompts, caption_integer, climate_words, dropout_prompts
 from core.geo import Month
-from core.land_cover_classes import LAND_COVER_CLASSES
-from core.prompts import PromptInputs, build_prompts, caption_integer, climate_words, dropout_prompts
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 CLIMATE_TAIL = (
     " The average temperature over the last month was {t} C. with an average precipitation {p} mm,"

@@ -75,7 +75,8 @@ def test_importing_the_generation_modules_stays_light():
     from tests.conftest import REPO
 
     code = (
-        "import sys, core.generate, core.models, core.models.engine, core.timelapse, core.export, core.prompts, "
+        "import sys, core.generation.request, core.models, core.models.engine, core.export.timelapse, "
+        "core.export.image_files, core.generation.prompts, "
         "core.commands.generate, core.commands.timelapse, core.commands.download; "
         "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'peft', 'huggingface_hub', 'imageio', "
         "'rasterio') if m in sys.modules))"

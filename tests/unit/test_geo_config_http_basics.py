@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Footprint, Month, Point, month_range, utm_epsg

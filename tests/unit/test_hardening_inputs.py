@@ -18,9 +18,9 @@ import pytest
 from core import limits
 from core.config import Settings
 from core.errors import BadRequestError
-from core.images import ImageTooLargeError, read_rgb
+from core.io.images import ImageTooLargeError, read_rgb
+from core.io.outputs import check_free_disk, check_output_dir, check_output_file
 from core.model_policy import ModelPolicy, NotAllowedError
-from core.outputs import check_free_disk, check_output_dir, check_output_file
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 
 
@@ -149,9 +149,9 @@ def test_a_control_image_bomb_and_a_tiny_control_image_get_clear_messages(tmp_pa
 
 
 def _recipe(tmp_path: Path, name: str, **changes) -> Path:
-    from core.climate_values import ClimateValues
-    from core.export import write_recipe
-    from core.generate import GenerationRequest
+    from core.climate.values import ClimateValues
+    from core.export.image_files import write_recipe
+    from core.generation.request import GenerationRequest
     from core.geo import Month, Point
 
     request = GenerationRequest(
@@ -173,7 +173,7 @@ def _recipe(tmp_path: Path, name: str, **changes) -> Path:
 
 
 def test_bad_recipes_are_one_clear_error(tmp_path):
-    from core.export import read_recipe, read_recipe_model
+    from core.export.image_files import read_recipe, read_recipe_model
 
     (tmp_path / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(BadRequestError, match="nested too deeply"):

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from core.errors import BadRequestError, ModelUnavailableError
+from core.generation.prompts import Prompts
 from core.models.loading import LOAD_COUNTS, load_controlnet, load_pipeline
 from core.models.model_cache import ModelCache
 from core.models.spec import ModelSpec
-from core.prompts import Prompts
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 from tests.support.gen_tiny_weights import save_tiny_controlnet, save_tiny_lora
 
@@ -158,7 +158,7 @@ def test_known_controlnets_resolve_offline_and_check_their_base(settings, tmp_pa
 
 
 def test_img2img_requests():
-    from core.generate import GenerationRequest
+    from core.generation.request import GenerationRequest
     from core.geo import Month, Point
 
     base = dict(point=Point(-1.3, 36.8), month=Month.parse("2021-03"), land_cover="Croplands", size_px=64)

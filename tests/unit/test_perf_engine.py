@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
-from core.generate import (
+from core.generation.prompts import Prompts
+from core.generation.request import (
     GenerationRequest,
     ScenarioGridRequest,
     TimeSeriesRequest,
@@ -18,7 +19,6 @@ from core.geo import Point, month_range
 from core.models import ModelSpec
 from core.models.engine import Engine, FrameJob, known_control_latents
 from core.models.memory import MAX_AUTO_BATCH, auto_batch_size, denoise_bytes_per_image, vae_decode_bytes
-from core.prompts import Prompts
 
 KENYA = Point(-1.5, 36.8)
 MONTHS = month_range("2021-01", "2021-12")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Point

@@ -1,4 +1,4 @@
-"""core.scenario: the change applied to observed climate, its label, JSON round trip and validation."""
+"""core.climate.scenario: the change applied to observed climate, its label, JSON round trip and validation."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import SCENARIO_KINDS, SCENARIO_PRESETS, ClimateChange, Scenario
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 from core.geo import Month
-from core.scenario import SCENARIO_KINDS, SCENARIO_PRESETS, ClimateChange, Scenario
 
 OBSERVED = ClimateValues(21.4, 3.2, 19.9)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.geo import Month, Point
 from core.services import GenerateRequest, ModelSpec, generate, load_engine
 from tests.support.gen_tiny_weights import save_tiny_controlnet

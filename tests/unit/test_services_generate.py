@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import Scenario
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError
-from core.export import read_png_metadata, read_recipe
+from core.export.image_files import read_png_metadata, read_recipe
 from core.geo import Month, Point
 from core.metrics.suite import MetricSuite
-from core.scenario import Scenario
 from core.services import (
     GenerateRequest,
     GridRequest,

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
+from core.generation.prompts import PromptInputs, build_prompts
 from core.geo import Month
-from core.prompts import PromptInputs, build_prompts
 from core.train.batches import BatchPlan, derived_seed, plan_micro_batch, prompt_variants
 from core.train.config import DataConfig, OptimConfig
 from core.train.examples import TrainingExample

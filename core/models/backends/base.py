@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 from core.geo import Month, Point
-from core.land_cover_classes import LAND_COVER_CLASSES
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -58,10 +58,10 @@ class BackendRequest:
         land_cover: one of the 15 EcoMapper classes.
         cloud_fraction: 0..1.
         climate: the month's climate the image should show, or None; derived when `observed_climate`
-            and a `core.scenario.Scenario` are given.
-        scenario: the `core.scenario.Scenario` applied to the observed climate (or None).
+            and a `core.climate.scenario.Scenario` are given.
+        scenario: the `core.climate.scenario.Scenario` applied to the observed climate (or None).
         observed_climate: the month's observed climate, before the scenario.
-        seed, num_inference_steps, guidance_scale, size_px: as in `core.generate`; guidance and
+        seed, num_inference_steps, guidance_scale, size_px: as in `core.generation.request`; guidance and
             steps None take the backend's own defaults.
         control_image: uint8 H x W x 3 (a real earlier image, or a layout), or None to let the
             backend build its layout (OSM tiles, Canny edges of `reference_image`).

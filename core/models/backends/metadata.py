@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 
 METADATA_NAMES = ("lon", "lat", "gsd_m", "cloud_fraction", "year", "month", "day")

@@ -1,4 +1,4 @@
-"""The SD3 family (EcoMapper's method) as one backend: wraps `core.generate.generate_images` and its engine."""
+"""The SD3 family (EcoMapper's method) as one backend: wraps the engine's `generate_images`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class SD3Backend(Backend):
     ) -> BackendResult:
         from PIL import Image
 
-        from core.generate import GenerationRequest, generate_images
+        from core.generation.request import GenerationRequest, generate_images
 
         started = time.perf_counter()
         size = request.size_px - request.size_px % 16  # SD3 needs multiples of 16
@@ -75,7 +75,7 @@ class SD3Backend(Backend):
 
 def _climate_arguments(request: BackendRequest) -> dict:
     """The observed climate and scenario when the request has both (recorded in provenance), else the climate."""
-    from core.scenario import Scenario
+    from core.climate.scenario import Scenario
 
     if request.observed_climate is not None and isinstance(request.scenario, Scenario):
         return {"observed_climate": request.observed_climate, "scenario": request.scenario}

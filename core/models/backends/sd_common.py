@@ -9,8 +9,8 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
+from core.generation.prompts import PromptInputs, build_prompts
 from core.models.backends.base import Backend, BackendRequest, ProgressCallback, step_callback, to_uint8
-from core.prompts import PromptInputs, build_prompts
 
 
 def spatial_prompt(request: BackendRequest) -> str:

@@ -123,7 +123,7 @@ def _declare_unet_as_diffusers(index_file: Path) -> None:
     """
     import json
 
-    from core.files import atomic_write_json
+    from core.io.files import atomic_write_json
 
     index = json.loads(index_file.read_text())
     index["unet"] = ["diffusers", "UNet2DConditionModel"]
@@ -153,7 +153,7 @@ def train_weather_diffusionsat(config: WeatherTrainConfig, settings: Settings, p
     from diffusers import DDPMScheduler
     from PIL import Image
 
-    from core.files import atomic_write_text
+    from core.io.files import atomic_write_text
     from core.models.backends import BackendRequest, load_backend
     from core.models.backends.diffusionsat import DiffusionSatBackend
     from core.models.backends.registry import TINY_BACKENDS

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.cache import DiskCache, request_key
 from core.config import Settings
 from core.errors import OfflineCacheMissError, UpstreamError
-from core.http import HttpClient
+from core.io.cache import DiskCache, request_key
+from core.io.http import HttpClient
 from core.sources.projections.periods import HISTORICAL, SSPS
 
 log = logging.getLogger(__name__)

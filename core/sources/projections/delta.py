@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 
 # Below this baseline (mm/day) a precipitation ratio is meaningless (0.1 mm/day ~ 3 mm a month).
 DRY_BASELINE_MM_DAY = 0.1

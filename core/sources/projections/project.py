@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.cache import DiskCache, request_key
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import UpstreamError
 from core.geo import Month, Point
-from core.http import HttpClient
+from core.io.cache import DiskCache, request_key
+from core.io.http import HttpClient
 from core.sources.projections.catalog import CLIMATE_VARIABLES, ModelRuns, load_catalog
 from core.sources.projections.delta import (
     VARIABLE_NAMES,

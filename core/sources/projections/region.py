@@ -18,7 +18,7 @@ import numpy as np
 from core.config import Settings
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Point
-from core.http import HttpClient
+from core.io.http import HttpClient
 from core.sources.projections.catalog import CLIMATE_VARIABLES, ModelRuns, load_catalog
 from core.sources.projections.delta import DRY_BASELINE_MM_DAY
 from core.sources.projections.model_climate import (

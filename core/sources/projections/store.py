@@ -1,6 +1,6 @@
 """CMIP6 Zarr stores opened lazily with xarray: over anonymous HTTPS through `HttpClient`, or from a folder.
 
-A read-only zarr Store whose every key is one GET through `core.http.HttpClient`, so the Zarr
+A read-only zarr Store whose every key is one GET through `core.io.http.HttpClient`, so the Zarr
 reads get the project's timeouts, retries, on-disk cache (atomic writes) and offline mode; zarr
 and xarray decide which keys to read (the consolidated metadata, the coordinates, and only the
 chunks an index touches).
@@ -16,10 +16,10 @@ from pathlib import Path
 from zarr.abc.store import ByteRequest, OffsetByteRequest, RangeByteRequest, Store, SuffixByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 
-from core.cache import DiskCache, request_key
 from core.config import Settings
 from core.errors import UpstreamError
-from core.http import HttpClient
+from core.io.cache import DiskCache, request_key
+from core.io.http import HttpClient
 
 log = logging.getLogger(__name__)
 

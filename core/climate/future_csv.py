@@ -15,11 +15,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError
-from core.files import atomic_write_text
 from core.geo import Month, Point
+from core.io.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def fill_future_csv(
         BadRequestError: the CSV lacks latitude/longitude/date/observed climate columns, or a value is bad.
         UpstreamError: the CMIP6 catalog, stores or NASA POWER cannot be reached (nothing cached).
     """
-    from core.scenario_projection import scenario_from_projection
+    from core.climate.projection import scenario_from_projection
     from core.sources.projections import check_ssp, check_statistic, period_for, project_climate
 
     ssp, _ = check_ssp(ssp), check_statistic(statistic)

@@ -13,9 +13,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from core.cache import DiskCache, request_key
 from core.config import Settings
 from core.errors import OfflineCacheMissError, UpstreamError
+from core.io.cache import DiskCache, request_key
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadRequestError
-from core.files import atomic_write_bytes
+from core.io.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError, EcoMapperError
-from core.files import atomic_output
+from core.export.provenance import Provenance, image_label
+from core.generation.prompts import MONTH_NAMES
 from core.geo import Month
-from core.prompts import MONTH_NAMES
-from core.provenance import Provenance, image_label
+from core.io.files import atomic_output
 
 log = logging.getLogger(__name__)
 

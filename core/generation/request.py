@@ -2,7 +2,7 @@
 
 A `GenerationRequest` says what to show (place, month, land cover, cloud, climate) and how
 (seed, steps, guidance, size, mode). The engine (`core.models.engine.Engine`) turns the prompts
-of `core.prompts` into images, reusing text embeddings across frames. Real context comes from the
+of `core.generation.prompts` into images, reusing text embeddings across frames. Real context comes from the
 data layer: the control image from `core.sources.imagery.fetch_scene`, the observed climate from
 `core.sources.climate`, the place names from `core.sources.places`.
 """
@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import Scenario, round_climate
+from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError
+from core.generation.prompts import PromptInputs, Prompts, build_prompts
 from core.geo import Month, Point, month_range
-from core.land_cover_classes import LAND_COVER_CLASSES
-from core.prompts import PromptInputs, Prompts, build_prompts
-from core.scenario import Scenario, round_climate
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,8 @@ class GenerationRequest:
             object.__setattr__(self, "climate", round_climate(self.climate))
         if not isinstance(self.scenario, Scenario):
             raise BadRequestError(
-                f"The scenario {self.scenario!r} is not a Scenario.", "Pass core.scenario.Scenario.of_change(...)."
+                f"The scenario {self.scenario!r} is not a Scenario.",
+                "Pass core.climate.scenario.Scenario.of_change(...).",
             )
         if self.observed_climate is None:
             if not self.scenario.is_today:

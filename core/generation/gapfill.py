@@ -59,7 +59,7 @@ def fetch_cloud_mask(
     Raises:
         NoImageryError: the scene is not found for the month, or it has no SCL asset.
     """
-    from core.http import HttpClient
+    from core.io.http import HttpClient
     from core.sources.cog import read_footprint
     from core.sources.imagery import _footprint_for, search_scenes
 
@@ -101,7 +101,7 @@ def fill_clouds(
         image: the real scene, uint8 H x W x 3 (H = W, a multiple of 16).
         mask: bool H x W, True where clouds are.
         engine: a `core.models.engine.Engine` (its base is shared with the other modes).
-        prompts: the place / month / climate prompts (`core.prompts.Prompts`).
+        prompts: the place / month / climate prompts (`core.generation.prompts.Prompts`).
     """
     from core.models.engine import FrameJob
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.climate.projection import HORIZON_FRAMES, scenario_from_projection
+from core.climate.scenario import Scenario
 from core.config import Settings
-from core.generate import GenerationRequest, GenerationResult, ProgressCallback, generate_images
-from core.scenario import Scenario
-from core.scenario_projection import HORIZON_FRAMES, scenario_from_projection
-from core.timelapse import caption_for, write_timelapse
+from core.export.timelapse import caption_for, write_timelapse
+from core.generation.request import GenerationRequest, GenerationResult, ProgressCallback, generate_images
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,10 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.climate_values import ClimateValues
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 from core.geo import Month
-from core.land_cover_classes import LAND_COVER_CLASSES
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 # English month names, fixed here rather than from `calendar` (which follows the process locale).
 MONTH_NAMES = (
@@ -187,7 +187,7 @@ class PromptInputs:
         if self.climate is not None and not isinstance(self.climate, ClimateValues):
             raise BadRequestError(
                 f"The climate {self.climate!r} is not a ClimateValues.",
-                "Pass core.climate_values.ClimateValues(temp_c, precip_mm_day, solar_mj_m2_day) or None.",
+                "Pass core.climate.values.ClimateValues(temp_c, precip_mm_day, solar_mj_m2_day) or None.",
             )
 
 

@@ -2,7 +2,7 @@
 
 A recipe holds everything that decides the pixels (request, control image, model spec), so
 `read_recipe` + `generate_images` on the same model and device gives the same image again.
-Every file is written to a temporary sibling and renamed into place (core.files).
+Every file is written to a temporary sibling and renamed into place (core.io.files).
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import Scenario
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
-from core.files import atomic_output, atomic_write_bytes, atomic_write_json
+from core.export.provenance import Provenance, climate_dict
 from core.geo import Footprint, Month, Point
-from core.images import ImageTooLargeError
-from core.provenance import Provenance, climate_dict
-from core.scenario import Scenario
+from core.io.files import atomic_output, atomic_write_bytes, atomic_write_json
+from core.io.images import ImageTooLargeError
 
 RECIPE_FORMAT = "ecomapper-studio/recipe"
 # 2: the request keeps observed climate and scenario beside the final climate; 1 (final climate only)
 # still reads, as observed = final and scenario = today.
 RECIPE_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-# Display precision of the request's numbers in a recipe (climate: core.scenario.CLIMATE_DECIMALS).
+# Display precision of the request's numbers in a recipe (climate: core.climate.scenario.CLIMATE_DECIMALS).
 GUIDANCE_DECIMALS = 3
 FRACTION_DECIMALS = 4
 # PNG text keys (tEXt for ASCII values, iTXt for the rest); "ecomapper" holds the full JSON.
@@ -153,7 +153,7 @@ def _image_to_b64(image: np.ndarray | None) -> str | None:
 def _image_from_b64(text: str | None) -> np.ndarray | None:
     if text is None:
         return None
-    from core.images import read_rgb
+    from core.io.images import read_rgb
 
     if not isinstance(text, str):
         raise ValueError(f"a {type(text).__name__}, not base64 text")
@@ -251,7 +251,7 @@ def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
 
 def read_recipe(path: str | os.PathLike):
     """The GenerationRequest stored in a recipe JSON (validated like any request)."""
-    from core.generate import GenerationRequest
+    from core.generation.request import GenerationRequest
 
     data = _load_recipe_json(path)
     fields = data.get("request")

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.climate_values import ClimateValues
+from core.climate.scenario import CLIMATE_DECIMALS, Scenario
+from core.climate.values import ClimateValues
+from core.generation.prompts import MONTH_NAMES
 from core.geo import Month, Point
-from core.prompts import MONTH_NAMES
-from core.scenario import CLIMATE_DECIMALS, Scenario
 
 AI_GENERATED = "AI-generated"
 # What a frame of the tiny random test model shows, said on the image itself.
@@ -76,7 +76,7 @@ class Provenance:
 
     @classmethod
     def of(cls, result: Any) -> Provenance:
-        """The provenance of a `core.generate.GenerationResult`."""
+        """The provenance of a `core.generation.request.GenerationResult`."""
         request = result.request
         info = result.model_info or {}
         return cls(

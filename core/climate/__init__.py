@@ -1,0 +1,1 @@
+"""Climate values, scenarios (a hand-set change or a CMIP6 projection) and applying them."""

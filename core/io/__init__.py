@@ -1,0 +1,1 @@
+"""Files, HTTP and caches: atomic writes, the one HTTP client, the on-disk cache, user images, output paths."""
