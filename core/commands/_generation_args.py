@@ -20,9 +20,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help=f"model id, local diffusers folder or Hub id ({listing}); required")
     group.add_argument("--lora", help="LoRA adapter: .safetensors file, folder or Hub id")
     group.add_argument("--lora-scale", type=float, default=1.0, help="LoRA strength (0 = base model; default 1)")
-    from core.models.registry import list_controlnets
+    from core.services import controlnet_choices
 
-    controlnets = "; ".join(f"{cid}: {text}" for cid, text in list_controlnets())
+    controlnets = "; ".join(f"{cid}: {text}" for cid, text in controlnet_choices())
     group.add_argument(
         "--controlnet", help=f"SD3 ControlNet: {controlnets}; or a folder or Hub id (tiny-random carries its own)"
     )
@@ -153,12 +153,11 @@ def mode_from(args: argparse.Namespace, conditioned: bool) -> str:
 
 def controlnet_scale_from(args: argparse.Namespace, spec) -> float:
     """--controlnet-scale, else the known ControlNet's default (0.5 for the InstantX ones), else 1."""
-    from core.models.registry import known_controlnet
+    from core.services import default_controlnet_scale
 
     if args.controlnet_scale is not None:
         return args.controlnet_scale
-    known = known_controlnet(spec.controlnet) if spec is not None and spec.controlnet else None
-    return known.profile.conditioning_scale if known else 1.0
+    return default_controlnet_scale(spec)
 
 
 def spec_from(args: argparse.Namespace):
@@ -214,6 +213,8 @@ def load_engine(args: argparse.Namespace, settings, spec=None):
     # the loader logs its warnings (no T5, tiny model makes noise); the CLI shows WARNING and up
     engine = load(spec or spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
     if getattr(args, "compile", False):
+        if not hasattr(engine, "compile"):
+            raise BadRequestError(f"--compile works with SD3 models, not {args.model}.", "Leave --compile out.")
         engine.compile()
     return engine
 

@@ -52,8 +52,7 @@ def _observed_climate(args: argparse.Namespace, point, month, settings: Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.models.backends.registry import BACKENDS, TINY_BACKENDS
-    from core.services import BackendRequest
+    from core.services import GenerationRequest, ModelSpec, generator_ids
     from core.services.compare_models import compare_models, write_comparison_sheet
 
     point = point_from(args)
@@ -62,13 +61,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.models:
         ids = [m.strip() for m in args.models.split(",") if m.strip()]
     else:
-        ids = list(TINY_BACKENDS if args.tiny else BACKENDS)
+        ids = generator_ids(tiny=args.tiny)
     real = None
     if args.real_image:
-        from core.dataset.reader import load_rgb
+        from core.services import read_rgb_image
 
-        real = load_rgb(args.real_image)
-    request = BackendRequest(
+        real = read_rgb_image(args.real_image, "real image")
+    ids = [i for i in ids if i]
+    request = GenerationRequest(
         point=point,
         month=month,
         land_cover=resolve_land_cover(args, point, settings),
@@ -77,8 +77,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         scenario=scenario_from(args),
         seed=args.seed,
         num_inference_steps=args.steps,
+        guidance_scale=None,  # each generator's own
         state=state,
         country=country,
+        model=ModelSpec(ids[0]) if ids else None,
     )
     comparison = compare_models(request, settings, ids, real_image=real, fetch_real=not args.no_real)
     path = write_comparison_sheet(comparison, args.out)
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.json,
             {
                 "real": comparison.real_note,
-                "scenario": comparison.request.scenario_label,
+                "scenario": comparison.request.scenario.label,
                 "climate": comparison.request.climate.as_dict() if comparison.request.climate else None,
                 "images": [
                     {"backend": i.backend_id, "metrics": i.metrics, "seconds": i.seconds, "prompt": i.prompt,

@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     """The service request the arguments describe (`--temp/--precip/--rad` or NASA POWER = observed climate)."""
-    from core.services import GenerateRequest
+    from core.services import GenerationRequest
 
     missing = [name for name in ("lat", "lon", "month") if getattr(args, name) is None]
     if missing:
@@ -63,7 +63,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         )
     fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
     mode = mode_from(args, bool(args.control_image or args.control_month))
-    return GenerateRequest(
+    return GenerationRequest(
         **fields,
         scenario=scenario_from(args),
         mode=mode,

@@ -52,12 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.services import GenerateRequest, GridRequest, make_grid
+    from core.services import GenerationRequest, GridRequest, make_grid
 
     spec = spec_from(args)  # a missing --model fails before any look-up
     temp_deltas = _numbers(args.temp_deltas, "temp-deltas")
     precip_changes = _numbers(args.precip_changes, "precip-changes")
-    base = GenerateRequest(**request_fields(args, settings, point_from(args), Month.parse(args.month)), model=spec)
+    base = GenerationRequest(**request_fields(args, settings, point_from(args), Month.parse(args.month)), model=spec)
     request = GridRequest(base, temp_deltas, precip_changes, batch_size=args.batch_size)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("grid")

@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     """The service request the arguments describe (the climate of every month: --temp... or NASA POWER)."""
-    from core.services import GenerateRequest, TimelapseRequest
+    from core.services import GenerationRequest, TimelapseRequest
 
     point = point_from(args)
     months = month_range(args.start, args.end)
@@ -72,7 +72,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
     )
     controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
-    base = GenerateRequest(
+    base = GenerationRequest(
         **fields,
         mode=mode,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
@@ -136,14 +136,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "written": written,
         "frames": len(result.series.frames),
         "months": [str(m) for m in result.months],
-        "model": engine.model_id,
+        "model": result.series.frames[0].model_id,
         "chain": request.chain,
         "scenario": request.scenario.label,
         "captions": result.captions,
         "text_encoder_calls": result.series.encode_calls,
         "timings_s": {k: round(v, 3) for k, v in result.series.timings_s.items()},
         "missing_real_images": result.real_problems,
-        "warnings": list(engine.loaded.warnings),
+        "warnings": list(result.series.frames[0].warnings),
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.models.backends.train_diffusionsat import weather_config_if_asked
+    from core.train.diffusionsat_weather import weather_config_if_asked
 
     weather = weather_config_if_asked(
         args.config, data_dir=args.data_dir, output_dir=args.output_dir, max_steps=args.max_steps
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train_weather(config, settings: Settings) -> int:
-    from core.models.backends.train_diffusionsat import MODE, train_weather_diffusionsat
+    from core.train.diffusionsat_weather import MODE, train_weather_diffusionsat
 
     result = train_weather_diffusionsat(config, settings)
     first, last = result.losses[0][1], result.losses[-1][1]

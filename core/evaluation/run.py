@@ -538,7 +538,7 @@ def evaluate(
         if generator is None:  # loaded on the first sample to do: a finished run loads nothing
             process_settings = _settings_for_process(settings, state)
             if peer:
-                from core.models.backends.sample_generator import BackendSampleGenerator
+                from core.evaluation.peer_samples import BackendSampleGenerator
 
                 generator = BackendSampleGenerator(config, process_settings)
             else:

@@ -11,18 +11,25 @@ Importing this package does not import torch.
 from core.climate.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.export.provenance import Provenance, image_label
 from core.export.timelapse import caption_for, frame_caption, label_image
+from core.generation.request import GenerationRequest
 from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.services.compare import Comparison, compare
 from core.services.compare_models import (
-    BackendRequest,
     ModelComparison,
     backend_choices,
     compare_models,
     write_comparison_sheet,
 )
-from core.services.exports import ExportedFiles, export_image, export_scene, export_stem, labelled_image, recipe_request
+from core.services.exports import (
+    ExportedFiles,
+    export_image,
+    export_scene,
+    export_stem,
+    labelled_image,
+    read_rgb_image,
+    recipe_request,
+)
 from core.services.generate import (
-    GenerateRequest,
     GenerateResult,
     control_month_before,
     generate,
@@ -35,6 +42,9 @@ from core.services.models import (
     MODES,
     TINY_MODEL_ID,
     ModelSpec,
+    controlnet_choices,
+    default_controlnet_scale,
+    generator_ids,
     load_engine,
     model_choices,
     shared_engine_loader,
@@ -64,12 +74,11 @@ __all__ = [
     "SCENARIO_PRESETS",
     "SSP_CHOICES",
     "TINY_MODEL_ID",
-    "BackendRequest",
     "ClimateChange",
     "Comparison",
     "ExportedFiles",
-    "GenerateRequest",
     "GenerateResult",
+    "GenerationRequest",
     "GridRequest",
     "GridResult",
     "MetricSuite",
@@ -88,6 +97,8 @@ __all__ = [
     "compare_models",
     "compose_grid",
     "control_month_before",
+    "controlnet_choices",
+    "default_controlnet_scale",
     "default_timelapse_range",
     "ensure_on_land",
     "export_image",
@@ -96,6 +107,7 @@ __all__ = [
     "fetch_real_scene",
     "frame_caption",
     "generate",
+    "generator_ids",
     "image_label",
     "label_image",
     "labelled_image",
@@ -110,6 +122,7 @@ __all__ = [
     "place_of",
     "projected_climate",
     "prompts_for",
+    "read_rgb_image",
     "real_frames",
     "recipe_request",
     "request_for",

@@ -12,9 +12,10 @@ import numpy as np
 from core.climate.scenario import Scenario
 from core.config import Settings
 from core.errors import EcoMapperError
-from core.generation.request import ProgressCallback
+from core.generation.request import GenerationRequest
+from core.generation.runs import ProgressCallback
 from core.metrics.suite import HOW_TO_READ, MetricSuite
-from core.services.generate import GenerateRequest, GenerateResult, generate
+from core.services.generate import GenerateResult, generate
 from core.services.models import load_engine
 
 
@@ -51,7 +52,7 @@ class Comparison:
 
 
 def compare(
-    request: GenerateRequest,
+    request: GenerationRequest,
     settings: Settings,
     *,
     engine: Any = None,

@@ -20,7 +20,9 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import EcoMapperError
-from core.models.backends.base import BackendRequest  # re-exported: the app builds requests without core.models
+from core.generation.request import GenerationRequest
+from core.generation.runs import generate_images
+from core.services.models import load_engine
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,7 @@ def backend_choices(settings: Settings, tiny: bool = False) -> list[tuple[str, s
 
 
 def compare_models(
-    request: BackendRequest,
+    request: GenerationRequest,
     settings: Settings,
     backend_ids: list[str],
     *,
@@ -104,14 +106,16 @@ def compare_models(
     """Generate `request` with each backend whose weights are present.
 
     Args:
-        request: a `core.models.backends.BackendRequest` (its size is replaced by each backend's native size).
+        request: the one `GenerationRequest` (its model, size and mode are replaced per generator: each
+            runs text-to-image at its native size; steps and guidance None take each one's defaults).
         settings: paths, device, endpoints.
         backend_ids: which backends to try, in sheet order.
         real_image: the real image of the place and month; None fetches the Sentinel-2 scene when `fetch_real`.
         progress: `progress(done, total, message)` per backend.
         cancel: stops between backends and steps.
     """
-    from core.models.backends import backend_info, check_available, load_backend
+    from core.models.backends import backend_info, check_available, ignored_parts
+    from core.models.spec import ModelSpec
 
     request = request.with_place(settings)  # once, so every backend and the CLIP prompt share the place names
     real_note = "given"
@@ -147,16 +151,17 @@ def compare_models(
         if progress is not None:
             progress(done, len(backend_ids), f"{backend_id}: loading")
         try:
-            backend = load_backend(backend_id, settings)
-            own = request.replace(size_px=info.native_size_px)
-            result = backend.generate(own, cancel=cancel)
+            generator = load_engine(ModelSpec(backend_id), settings)
+            own = request.replace(model=ModelSpec(backend_id), size_px=info.native_size_px)
+            result = generate_images(own, generator, settings, cancel=cancel)
         except EcoMapperError as err:
             if type(err).__name__ == "CancelledError":
                 raise
             failed.append((backend_id, str(err)))
             log.warning("%s failed: %s", backend_id, err)
             continue
-        layout = result.conditioning.get("layout", {})
+        conditioning = result.model_info.get("conditioning") or {"prompts": result.prompts.as_dict()}
+        layout = conditioning.get("layout", {})
         if isinstance(layout, dict) and layout.get("attribution"):
             attributions.add(layout["attribution"])
         images.append(
@@ -164,16 +169,22 @@ def compare_models(
                 backend_id=backend_id,
                 image=result.image,
                 metrics=_scores(suite, real_image, result.image, prompt),
-                prompt=result.prompt,
-                ignored=result.ignored,
-                warnings=result.warnings,
+                prompt=result.prompts.climate or result.prompts.spatial,
+                ignored=tuple(result.model_info.get("ignored") or ignored_parts(own, info.uses)),
+                warnings=_warnings_of(result, info),
                 seconds=round(result.timings_s.get("total_s", 0.0), 2),
-                conditioning=result.conditioning,
+                conditioning=conditioning,
             )
         )
     if progress is not None:
         progress(len(backend_ids), len(backend_ids), "done")
     return ModelComparison(request, real_image, real_note, images, unavailable, failed, tuple(sorted(attributions)))
+
+
+def _warnings_of(result: Any, info: Any) -> tuple[str, ...]:
+    """The result's warnings; a tiny random generator says it makes noise."""
+    noise = (f"{info.backend_id} has random weights: it produces noise.",) if info.is_tiny else ()
+    return noise + tuple(w for w in result.warnings if w not in noise)
 
 
 def _scores(suite, real: np.ndarray | None, fake: np.ndarray, prompt: str) -> dict[str, float]:
@@ -218,7 +229,7 @@ def render_sheet(comparison: ModelComparison, cell_px: int = CELL_PX) -> np.ndar
             if req.climate is not None
             else ""
         )
-        + (f"  scenario {req.scenario_label}" if req.has_scenario else "")
+        + (f"  scenario {req.scenario.label}" if req.has_scenario else "")
         + f"  seed {req.seed}",
     ]
     footer = [f"not available: {bid} - {how}" for bid, how in comparison.unavailable]

@@ -115,19 +115,16 @@ def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scen
 
 
 def recipe_request(path: str | os.PathLike, model: Any = None):
-    """A service `GenerateRequest` from a recipe: the recipe's model unless `model` (a ModelSpec) is given.
+    """A service `GenerationRequest` from a recipe: the recipe's model unless `model` (a ModelSpec) is given.
 
     Raises:
         BadRequestError: the recipe is unreadable, or names no model and none is given.
     """
-    from core.services.generate import GenerateRequest
-
     request = read_recipe(path)
     spec = model if model is not None else read_recipe_model(path)
     if spec is None:
         raise BadRequestError(f"The recipe {path} does not name its model.", "Give the model (--model).")
-    fields = {name: getattr(request, name) for name in type(request).__dataclass_fields__}
-    return GenerateRequest(**fields, model=spec)
+    return request.replace(model=spec)
 
 
 def scene_geotiff_tags(scene: Any) -> dict[str, str]:
@@ -158,3 +155,14 @@ def export_scene(
     if geotiff is not None:
         written_tif = write_geotiff(scene.image, geotiff, scene.crs, scene.transform, tags=scene_geotiff_tags(scene))
     return ExportedFiles(png=Path(written_png), meta=written_meta, geotiff=written_tif)
+
+
+def read_rgb_image(path: str | os.PathLike, what: str = "image") -> np.ndarray:
+    """An image file a user gives (a real image to compare with, a control image) as uint8 H x W x 3.
+
+    Raises:
+        BadRequestError: missing, unreadable, or too many pixels (refused from its header).
+    """
+    from core.io.images import read_rgb
+
+    return read_rgb(path, what)

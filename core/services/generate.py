@@ -19,36 +19,14 @@ from core.config import Settings
 from core.errors import BadRequestError, NoImageryError
 from core.export.provenance import Provenance
 from core.generation.prompts import Prompts
-from core.generation.request import GenerationRequest, GenerationResult, ProgressCallback, generate_images
+from core.generation.request import GenerationRequest
+from core.generation.runs import GenerationResult, ProgressCallback, generate_images
 from core.geo import Month, Point
 from core.models.spec import ModelSpec
 from core.services.models import check_engine_matches, load_engine
 
 # EcoMapper conditions the ControlNet on an image 1 to 6 months earlier.
 CONTROL_MONTHS_BEFORE = (1, 6)
-
-
-@dataclass(frozen=True)
-class GenerateRequest(GenerationRequest):
-    """A `GenerationRequest` plus the model it runs on.
-
-    Fields beyond `GenerationRequest`'s: `model` (a `ModelSpec`; required). Give the observed
-    climate as `observed_climate` and the change as `scenario`: `climate` is derived.
-    """
-
-    model: ModelSpec | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.model, ModelSpec):
-            raise BadRequestError(
-                f"The model {self.model!r} is not a ModelSpec.", "Pass model=ModelSpec('sd3-medium') (or tiny-random)."
-            )
-
-    def generation_request(self) -> GenerationRequest:
-        """The engine-level request (everything but the model)."""
-        fields = {name: getattr(self, name) for name in GenerationRequest.__dataclass_fields__}
-        return GenerationRequest(**fields)
 
 
 @dataclass(frozen=True)
@@ -92,6 +70,16 @@ class GenerateResult:
         return self.result.timings_s
 
 
+def check_runnable(request: object) -> None:
+    """A service runs a `GenerationRequest` that names its model."""
+    if not isinstance(request, GenerationRequest):
+        raise BadRequestError(
+            f"{type(request).__name__} is not a GenerationRequest.", "Build a core.services.GenerationRequest."
+        )
+    if request.model is None:
+        raise BadRequestError("The request names no model.", "Pass model=ModelSpec('sd3-medium') (or tiny-random).")
+
+
 def control_month_before(month, months_before: int):
     """The control month `months_before` (1..6) months before `month`."""
     low, high = CONTROL_MONTHS_BEFORE
@@ -104,7 +92,7 @@ def control_month_before(month, months_before: int):
 
 
 def generate(
-    request: GenerateRequest,
+    request: GenerationRequest,
     settings: Settings,
     *,
     engine: Any = None,
@@ -123,10 +111,7 @@ def generate(
     Raises:
         NoImageryError: ControlNet mode and the control month has no usable scene (names the month).
     """
-    if not isinstance(request, GenerateRequest):
-        raise BadRequestError(
-            f"{type(request).__name__} is not a GenerateRequest.", "Build a core.services.GenerateRequest."
-        )
+    check_runnable(request)
     if engine is None:
         engine = load_engine(request.model, settings)
     check_engine_matches(engine, request.model)
@@ -182,7 +167,7 @@ def request_for(
     cloud_fraction: float | None = None,
     observed_climate: ClimateValues | None = None,
     **options: Any,
-) -> GenerateRequest:
+) -> GenerationRequest:
     """The request to generate what `observation` shows, under `scenario`: place, month, land cover,
     cloud, climate and place names all come from the one observation (or the overrides given), so a
     request never mixes a new place with an old place's land cover or climate.
@@ -204,7 +189,7 @@ def request_for(
             f"No land cover is known at {observation.point.label()} ({why}).", "Choose one of the 15 classes."
         )
     cloud = cloud_fraction if cloud_fraction is not None else (observation.cloud_fraction or 0.0)
-    return GenerateRequest(
+    return GenerationRequest(
         point=observation.point,
         month=observation.month,
         land_cover=chosen,

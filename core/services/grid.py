@@ -14,46 +14,13 @@ import numpy as np
 from core.config import Settings
 from core.errors import BadRequestError
 from core.export.provenance import Provenance, image_label
-from core.generation.request import ProgressCallback, ScenarioGridRequest, ScenarioGridResult, generate_scenario_grid
-from core.services.generate import GenerateRequest
+from core.generation.compositions import GridRequest
+from core.generation.runs import ProgressCallback, ScenarioGridResult, generate_scenario_grid
+from core.services.generate import check_runnable
 from core.services.models import check_engine_matches, load_engine
 
 HEADER_BAND = (16, 16, 16)
 HEADER_TEXT = (245, 245, 245)
-
-
-@dataclass(frozen=True)
-class GridRequest:
-    """Args:
-    base: the month, its observed climate (`observed_climate`, or `climate`), model, seed and the rest.
-    temp_deltas_c: one row per temperature change (°C).
-    precip_changes_pct: one column per precipitation change (percent: -30 = 30 % less rain).
-    batch_size: cells per pipeline call; None: as many as fit in memory.
-    """
-
-    base: GenerateRequest
-    temp_deltas_c: tuple[float, ...] = (0.0, 2.0, 4.0)
-    precip_changes_pct: tuple[float, ...] = (-30.0, 0.0, 30.0)
-    batch_size: int | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.base, GenerateRequest):
-            raise BadRequestError(f"The base {self.base!r} is not a GenerateRequest.", "Build a GenerateRequest.")
-        self.grid_request()  # validates the changes against the observed climate
-
-    def grid_request(self) -> ScenarioGridRequest:
-        pcts = tuple(self.precip_changes_pct)
-        for pct in pcts:
-            if isinstance(pct, bool) or not isinstance(pct, (int, float)) or pct < -100:
-                raise BadRequestError(
-                    f"The precipitation change {pct!r} % is not a number of -100 or more.", "Use e.g. -30, 0, 30."
-                )
-        return ScenarioGridRequest(
-            base=self.base,
-            temp_deltas_c=tuple(self.temp_deltas_c),
-            precip_scales=tuple(1.0 + p / 100.0 for p in pcts),
-            batch_size=self.batch_size,
-        )
 
 
 @dataclass(frozen=True)
@@ -127,13 +94,13 @@ def make_grid(
     """
     from core.export.image_files import write_png
 
-    grid_request = request.grid_request()
+    check_runnable(request.base)
     engine = engine or load_engine(request.base.model, settings)
     check_engine_matches(engine, request.base.model)
-    grid = generate_scenario_grid(grid_request, engine, settings, progress=progress, cancel=cancel)
+    grid = generate_scenario_grid(request, engine, settings, progress=progress, cancel=cancel)
     provenances = [[Provenance.of(cell) for cell in row] for row in grid.cells]
     first = provenances[0][0]
-    observed = grid_request.observed
+    observed = request.observed
     title = (
         image_label(first.place, first.month, None, noise=first.is_noise)
         + f"\nchanges to the observed {observed.temp_c:.1f} °C, {observed.precip_mm_day:.1f} mm/day"

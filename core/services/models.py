@@ -1,7 +1,9 @@
-"""The model a request runs on: its spec, and loading it into a generation engine.
+"""The generator a request runs on: its spec, and loading it (SD3 into a generation engine, a peer
+generator into its backend).
 
 Loading and caching belong to `core.models`; this is the one door the CLI and the app use, so
-neither imports `core.models` itself.
+neither imports `core.models` itself. Every generator the registry knows loads here, so every
+service (generate, time-lapse, grid, compare) runs on any of them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from core.config import Settings
 from core.errors import BadRequestError, EcoMapperError
 from core.generation.request import MODES
+from core.models.backends.registry import is_peer_backend
 from core.models.registry import MODEL_IDS, TINY_MODEL_ID
 from core.models.spec import ModelSpec
 
@@ -23,6 +26,9 @@ __all__ = [
     "TINY_MODEL_ID",
     "ModelSpec",
     "check_engine_matches",
+    "controlnet_choices",
+    "default_controlnet_scale",
+    "generator_ids",
     "load_engine",
     "model_choices",
     "shared_engine_loader",
@@ -32,7 +38,8 @@ log = logging.getLogger(__name__)
 
 
 def load_engine(spec: ModelSpec, settings: Settings, progress=None, hf_cache_dir: str | None = None) -> Any:
-    """A `core.models.engine.Engine` for `spec` (pipeline plus prompt-embedding cache).
+    """What `spec` runs on: a `core.models.engine.Engine` (SD3: pipeline plus prompt-embedding cache),
+    or the peer generator's `Backend` (DiffusionSat, GeoSynth, map-sat, Text2Earth and their tiny variants).
 
     Args:
         spec: the model, LoRA, ControlNet, device, dtype.
@@ -45,7 +52,24 @@ def load_engine(spec: ModelSpec, settings: Settings, progress=None, hf_cache_dir
 
     if not isinstance(spec, ModelSpec):
         raise BadRequestError(f"The model {spec!r} is not a ModelSpec.", "Pass core.services.ModelSpec(model_id).")
+    if is_peer_backend(spec.model_id):
+        return _load_peer(spec, settings)
     return Engine(load_pipeline(spec, settings, progress=progress, hf_cache_dir=hf_cache_dir))
+
+
+def _load_peer(spec: ModelSpec, settings: Settings) -> Any:
+    """A peer generator; SD3 adapters (LoRA, ControlNet) do not fit it."""
+    from core.models.backends import load_backend
+
+    extras = [name for name in ("lora", "controlnet") if getattr(spec, name, None)]
+    if extras:
+        raise BadRequestError(
+            f"{spec.model_id} is not an SD3 model: a {' or '.join(extras)} cannot be attached to it.",
+            "Leave --lora / --controlnet out, or pick an SD3 model.",
+        )
+    if settings.model_policy is not None:
+        settings.model_policy.check_spec(spec)
+    return load_backend(spec.model_id, settings)
 
 
 def shared_engine_loader(max_bases: int = 1, hf_cache_dir: str | None = None) -> Callable[..., Any]:
@@ -69,18 +93,24 @@ def shared_engine_loader(max_bases: int = 1, hf_cache_dir: str | None = None) ->
             if state.get("settings") is not settings:
                 state["settings"] = settings
                 state["cache"] = ModelCache(settings, max_bases=max_bases, hf_cache_dir=hf_cache_dir)
-            cache = state["cache"]
+                state["peers"] = {}
+            cache, peers = state["cache"], state["peers"]
+            if is_peer_backend(spec.model_id):
+                if spec.model_id not in peers:  # one peer kept at a time, as one SD3 base
+                    peers.clear()
+                    peers[spec.model_id] = _load_peer(spec, settings)
+                return peers[spec.model_id]
         return cache.engine(spec, progress)
 
     return load
 
 
 def check_engine_matches(engine: Any, spec: ModelSpec | None) -> None:
-    """Refuse to run a request on an engine that holds another base model."""
+    """Refuse to run a request on an engine (or peer generator) that holds another model."""
     if spec is None:
         return
     loaded = getattr(engine, "loaded", engine)
-    held = getattr(getattr(loaded, "spec", None), "model_id", None)
+    held = getattr(getattr(loaded, "spec", None), "model_id", None) or getattr(engine, "backend_id", None)
     if held is not None and held != spec.model_id:
         raise BadRequestError(
             f"The request asks for model {spec.model_id!r}, but the engine holds {held!r}.",
@@ -89,10 +119,13 @@ def check_engine_matches(engine: Any, spec: ModelSpec | None) -> None:
 
 
 def model_choices() -> list[tuple[str, str]]:
-    """(model id, one-line description) of the known models, for a picker."""
+    """(model id, one-line description) of the known models (SD3 family and peer generators), for a picker."""
+    from core.models.backends.registry import ALL_BACKENDS
     from core.models.registry import list_models
 
-    return list(list_models())
+    sd3 = list(list_models())
+    known = {model_id for model_id, _ in sd3}
+    return sd3 + [(bid, info.description) for bid, info in ALL_BACKENDS.items() if bid not in known]
 
 
 def weights_status(model_id: str, settings: Settings) -> tuple[bool | None, str]:
@@ -103,6 +136,13 @@ def weights_status(model_id: str, settings: Settings) -> tuple[bool | None, str]
     """
     if model_id == TINY_MODEL_ID:
         return None, ""
+    if is_peer_backend(model_id):
+        from core.models.backends.registry import backend_info, check_available
+
+        if backend_info(model_id).is_tiny:
+            return None, ""
+        status = check_available(model_id, settings)
+        return status.available, "" if status.available else status.detail
     from core.models.checkpoints import resolve_weights
 
     try:
@@ -113,3 +153,25 @@ def weights_status(model_id: str, settings: Settings) -> tuple[bool | None, str]
         log.warning("could not check the weights of %s: %s", model_id, err)
         return None, ""
     return True, ""
+
+
+def generator_ids(tiny: bool = False) -> list[str]:
+    """Every generator id with public weights (or, with `tiny`, every tiny random variant), in sheet order."""
+    from core.models.backends.registry import BACKENDS, TINY_BACKENDS
+
+    return list(TINY_BACKENDS if tiny else BACKENDS)
+
+
+def controlnet_choices() -> list[tuple[str, str]]:
+    """(id, description) of the known SD3 ControlNets, for menus and `--help`."""
+    from core.models.registry import list_controlnets
+
+    return list(list_controlnets())
+
+
+def default_controlnet_scale(spec: ModelSpec | None) -> float:
+    """The conditioning scale a known ControlNet is made for (1.0 for others)."""
+    from core.models.registry import known_controlnet
+
+    known = known_controlnet(spec.controlnet) if spec is not None and spec.controlnet else None
+    return known.profile.conditioning_scale if known else 1.0

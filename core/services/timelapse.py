@@ -16,77 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from core.climate.scenario import Scenario
-from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, EcoMapperError
 from core.export.provenance import Provenance
 from core.export.timelapse import FORMATS, frame_caption, write_timelapse
-from core.generation.request import (
-    SERIES_CHAINS,
-    ProgressCallback,
-    TimeSeriesRequest,
-    TimeSeriesResult,
-    generate_time_series,
-)
-from core.geo import Month, Point, month_range
-from core.services.generate import GenerateRequest
+from core.generation.compositions import SERIES_CHAINS, TimelapseRequest
+from core.generation.runs import ProgressCallback, TimeSeriesResult, fetch_control_image, generate_time_series
+from core.geo import Month, Point
+from core.services.generate import check_runnable
 from core.services.models import check_engine_matches, load_engine
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SERIES_CHAINS", "TimelapseRequest", "TimelapseResult", "make_timelapse", "real_frames"]
-
-
-@dataclass(frozen=True)
-class TimelapseRequest:
-    """What to animate.
-
-    Args:
-        base: place, land cover, cloud, model, seed, sampling, place names and mode (ControlNet: its
-            control image or month conditions the first frame; default the month before `start`).
-            Its month and climate are replaced per frame.
-        start, end: the months (inclusive).
-        scenario: the change applied to every month's observed climate.
-        climates: the observed climate per month; None asks NASA POWER.
-        chain: "independent" (same seed every month) or "controlnet" (each frame grown from the last).
-        side_by_side: the real image of each month on the left ("real | generated").
-        fps: frames per second.
-        batch_size: frames per pipeline call (independent chain); None: as many as fit in memory.
-    """
-
-    base: GenerateRequest
-    start: Month
-    end: Month
-    scenario: Scenario = field(default_factory=Scenario)
-    climates: tuple[tuple[Month, ClimateValues], ...] | None = None
-    chain: str = "independent"
-    side_by_side: bool = False
-    fps: float = 2.0
-    batch_size: int | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.base, GenerateRequest):
-            raise BadRequestError(f"The base {self.base!r} is not a GenerateRequest.", "Build a GenerateRequest.")
-        object.__setattr__(self, "start", Month.parse(self.start))
-        object.__setattr__(self, "end", Month.parse(self.end))
-        self.series_request()  # validates months, chain, scenario, climates
-
-    @property
-    def months(self) -> list[Month]:
-        return month_range(self.start, self.end)
-
-    def series_request(self) -> TimeSeriesRequest:
-        """The engine-level time series (core.generation.request)."""
-        return TimeSeriesRequest(
-            base=self.base.replace(month=self.start),
-            start=self.start,
-            end=self.end,
-            scenario=self.scenario,
-            climates=self.climates,
-            chain=self.chain,
-            batch_size=self.batch_size,
-        )
 
 
 @dataclass(frozen=True)
@@ -114,8 +56,6 @@ def real_frames(
     point: Point, months: list[Month], size_px: int, settings: Settings, progress: ProgressCallback | None = None
 ) -> tuple[list[np.ndarray | None], dict[str, str]]:
     """The real image of each month at `size_px` (None where the month has none) and why it has none."""
-    from core.generation.request import fetch_control_image
-
     images: list[np.ndarray | None] = []
     problems: dict[str, str] = {}
     for index, month in enumerate(months):
@@ -155,13 +95,13 @@ def make_timelapse(
     target = Path(out)
     if target.suffix.lower() not in FORMATS:
         raise BadRequestError(f"{target.name!r} is neither .gif nor .mp4.", "Name the output *.gif or *.mp4.")
-    series_request = request.series_request()
+    check_runnable(request.base)
     reals, problems = (None, {})
     if request.side_by_side:  # before the model loads: a failure here costs no generation
         reals, problems = real_frames(request.base.point, request.months, request.base.size_px, settings)
     engine = engine or load_engine(request.base.model, settings)
     check_engine_matches(engine, request.base.model)
-    series = generate_time_series(series_request, engine, settings, progress=progress, cancel=cancel)
+    series = generate_time_series(request, engine, settings, progress=progress, cancel=cancel)
     provenances = [Provenance.of(frame) for frame in series.frames]
     captions = [frame_caption(p) for p in provenances]
     path = write_timelapse(series.images, captions, target, fps=request.fps, side_by_side=reals)

@@ -15,7 +15,7 @@ from core.config import Settings
 from core.geo import Point
 from core.models.backends import BackendRequest, load_backend
 from core.models.backends.diffusionsat import build_tiny_diffusionsat_pipeline
-from core.models.backends.train_diffusionsat import widen_to_weather
+from core.train.diffusionsat_weather import widen_to_weather
 from tests.conftest import ECOMAPPER_EXAMPLE, REPO, require_shared
 
 pytestmark = pytest.mark.slow

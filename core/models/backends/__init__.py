@@ -1,13 +1,15 @@
-"""Generator backends behind one interface: SD3 (EcoMapper), DiffusionSat, GeoSynth, map-sat, Text2Earth.
+"""Peer generators behind one interface: DiffusionSat, GeoSynth, map-sat, Text2Earth (SD3 runs on the engine).
 
-`load_backend(id, settings)` returns a `Backend` whose `generate(BackendRequest)` gives a
-`BackendResult`; `BACKENDS` / `TINY_BACKENDS` list the ids. Importing this package does not import torch.
+`load_backend(id, settings)` returns a `Backend` whose `generate(GenerationRequest)` gives a
+`BackendResult`; `BACKENDS` / `TINY_BACKENDS` list every generator id, SD3 ones included.
+Importing this package does not import torch.
 """
 
 from __future__ import annotations
 
 from core.config import Settings
-from core.models.backends.base import Backend, BackendRequest, BackendResult, Uses
+from core.errors import BadRequestError
+from core.models.backends.base import Backend, BackendResult, Uses, ignored_parts
 from core.models.backends.registry import (
     ALL_BACKENDS,
     BACKENDS,
@@ -26,28 +28,29 @@ __all__ = [
     "Availability",
     "Backend",
     "BackendInfo",
-    "BackendRequest",
     "BackendResult",
     "Uses",
     "backend_info",
     "check_available",
+    "ignored_parts",
     "is_peer_backend",
     "load_backend",
 ]
 
 
 def load_backend(backend_id: str, settings: Settings) -> Backend:
-    """Load a backend by id (tiny ones are built in code; others read checkpoints/, the HF cache or the Hub).
+    """Load a peer generator by id (tiny ones are built in code; others read checkpoints/, the HF cache or the Hub).
 
     Raises:
-        BadRequestError: unknown id.
+        BadRequestError: unknown id, or an SD3-family id (those load as an engine: `core.models.engine`).
         ModelUnavailableError: weights missing (offline) or not matching the architecture.
     """
     info = backend_info(backend_id)
     if info.family == "sd3":
-        from core.models.backends.sd3 import load_sd3
-
-        return load_sd3(info, settings)
+        raise BadRequestError(
+            f"{backend_id} is an SD3 model: it loads as a generation engine, not a peer backend.",
+            "Load it with core.services.load_engine(ModelSpec(...)).",
+        )
     if info.family == "diffusionsat":
         from core.models.backends.diffusionsat import load_diffusionsat
 

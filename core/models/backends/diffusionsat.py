@@ -12,10 +12,11 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.models.backends.base import BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.base import BackendResult, ProgressCallback, ignored_parts
 from core.models.backends.metadata import normalise_metadata, unconditional_metadata
 from core.models.backends.registry import BackendInfo, local_checkpoint
 from core.models.backends.sd_common import (
@@ -25,6 +26,9 @@ from core.models.backends.sd_common import (
     resolve_base,
     spatial_prompt,
 )
+
+if TYPE_CHECKING:  # read, never built, here
+    from core.generation.request import GenerationRequest
 
 TRAINED_ON = (
     "DiffusionSat was trained on fMoW, Satlas and SpaceNet imagery (sub-metre to a few metres per pixel), "
@@ -39,7 +43,7 @@ class DiffusionSatBackend(SDPipelineBackend):
         super().__init__(info, pipe, origin)
         self.num_metadata = pipe.unet.config.num_metadata
 
-    def metadata_for(self, request: BackendRequest) -> list[float]:
+    def metadata_for(self, request: GenerationRequest) -> list[float]:
         return normalise_metadata(
             lon=request.point.lon,
             lat=request.point.lat,
@@ -54,7 +58,7 @@ class DiffusionSatBackend(SDPipelineBackend):
 
     def generate(
         self,
-        request: BackendRequest,
+        request: GenerationRequest,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> BackendResult:
@@ -81,7 +85,7 @@ class DiffusionSatBackend(SDPipelineBackend):
                 "prediction_type": self.pipe.scheduler.config.prediction_type,
                 "weights": self.origin,
             },
-            ignored=request.ignored_by(self.uses),
+            ignored=ignored_parts(request, self.uses),
             warnings=tuple(warnings),
             timings_s={"total_s": time.perf_counter() - started},
         )

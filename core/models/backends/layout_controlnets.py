@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError
-from core.models.backends.base import BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.base import BackendResult, ProgressCallback, ignored_parts
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import (
     SDPipelineBackend,
@@ -24,6 +25,9 @@ from core.models.backends.sd_common import (
     resolve_base,
     spatial_prompt,
 )
+
+if TYPE_CHECKING:  # read, never built, here
+    from core.generation.request import GenerationRequest
 
 # cv2.Canny's usual thresholds (GeoSynth-Canny's card uses OpenCV's Canny), on 0..255 intensities.
 CANNY_LOW, CANNY_HIGH = 100.0, 200.0
@@ -48,7 +52,7 @@ class LayoutControlNetBackend(SDPipelineBackend):
         super().__init__(info, pipe, origin)
         self.settings = settings
 
-    def layout_for(self, request: BackendRequest) -> tuple[np.ndarray, dict]:
+    def layout_for(self, request: GenerationRequest) -> tuple[np.ndarray, dict]:
         """(control image, where it came from)."""
         kind = request.layout or ("image" if request.control_image is not None else self.uses.control)
         if kind == "image":
@@ -77,7 +81,7 @@ class LayoutControlNetBackend(SDPipelineBackend):
 
     def generate(
         self,
-        request: BackendRequest,
+        request: GenerationRequest,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> BackendResult:
@@ -101,7 +105,7 @@ class LayoutControlNetBackend(SDPipelineBackend):
             backend_id=self.backend_id,
             prompt=prompt,
             conditioning={"layout": source, "weights": self.origin},
-            ignored=request.ignored_by(self.uses),
+            ignored=ignored_parts(request, self.uses),
             control_image=control,
             warnings=tuple(warnings),
             timings_s={"total_s": time.perf_counter() - started},

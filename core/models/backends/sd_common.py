@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
 from core.generation.prompts import PromptInputs, build_prompts
-from core.models.backends.base import Backend, BackendRequest, ProgressCallback, step_callback, to_uint8
+from core.models.backends.base import Backend, ProgressCallback, step_callback, to_uint8
+
+if TYPE_CHECKING:  # read, never built, here
+    from core.generation.request import GenerationRequest
 
 
-def spatial_prompt(request: BackendRequest) -> str:
+def spatial_prompt(request: GenerationRequest) -> str:
     """EcoMapper's spatial prompt (land cover, place, month, cloud) for a request with place names."""
     inputs = PromptInputs(
         land_cover=request.land_cover,
@@ -30,7 +34,7 @@ def run_pipeline(
     pipe,
     *,
     prompt: str,
-    request: BackendRequest,
+    request: GenerationRequest,
     steps: int,
     guidance: float,
     label: str,
@@ -72,7 +76,7 @@ class SDPipelineBackend(Backend):
 
     def sample(
         self,
-        request: BackendRequest,
+        request: GenerationRequest,
         prompt: str,
         progress: ProgressCallback | None,
         cancel: threading.Event | None,

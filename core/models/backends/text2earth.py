@@ -10,11 +10,15 @@ from __future__ import annotations
 import math
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from core.config import Settings
-from core.models.backends.base import BackendRequest, BackendResult, ProgressCallback
+from core.models.backends.base import BackendResult, ProgressCallback, ignored_parts
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import SDPipelineBackend, device_and_dtype, load_sd_pipeline, spatial_prompt
+
+if TYPE_CHECKING:  # read, never built, here
+    from core.generation.request import GenerationRequest
 
 MIN_LEVEL, MAX_LEVEL = 10, 18
 
@@ -33,7 +37,7 @@ def resolution_prompt(gsd_m: float, text: str) -> str:
 class Text2EarthBackend(SDPipelineBackend):
     def generate(
         self,
-        request: BackendRequest,
+        request: GenerationRequest,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> BackendResult:
@@ -53,7 +57,7 @@ class Text2EarthBackend(SDPipelineBackend):
             backend_id=self.backend_id,
             prompt=prompt,
             conditioning={"google_level": level, "level_m_per_px": 2.0 ** (17 - level), "weights": self.origin},
-            ignored=request.ignored_by(self.uses),
+            ignored=ignored_parts(request, self.uses),
             warnings=tuple(warnings),
             timings_s={"total_s": time.perf_counter() - started},
         )

@@ -153,8 +153,9 @@ def train_weather_diffusionsat(config: WeatherTrainConfig, settings: Settings, p
     from diffusers import DDPMScheduler
     from PIL import Image
 
+    from core.generation.request import GenerationRequest
     from core.io.files import atomic_write_text
-    from core.models.backends import BackendRequest, load_backend
+    from core.models.backends import load_backend
     from core.models.backends.diffusionsat import DiffusionSatBackend
     from core.models.backends.registry import TINY_BACKENDS
     from core.models.backends.sd_common import spatial_prompt
@@ -185,7 +186,7 @@ def train_weather_diffusionsat(config: WeatherTrainConfig, settings: Settings, p
             meta = sample.metadata
             image = Image.fromarray(sample.image).resize((config.resolution_px,) * 2, Image.Resampling.LANCZOS)
             pixels.append(torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 127.5 - 1.0)
-            request = BackendRequest(
+            request = GenerationRequest(
                 point=meta.point, month=meta.month, land_cover=meta.land_cover, cloud_fraction=meta.cloud_fraction,
                 climate=meta.climate, size_px=config.resolution_px, state=meta.state, country=meta.country or "",
             ).with_place()  # fmt: skip

@@ -1,7 +1,7 @@
 """The evaluation harness's image source for the peer backends (DiffusionSat, GeoSynth, map-sat, Text2Earth).
 
 `core.evaluation.run.evaluate` calls `generate(sample, control, seed)` per dataset sample; this
-turns the sample's metadata into a `BackendRequest`. Layout backends never see the target image:
+turns the sample's metadata into a `GenerationRequest`. Layout backends never see the target image:
 GeoSynth-Canny takes the edges of the earlier real month (`--controlnet-previous`), the OSM ones
 their map tiles.
 """
@@ -12,7 +12,8 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError
-from core.models.backends import BackendRequest, backend_info, load_backend
+from core.generation.request import GenerationRequest
+from core.models.backends import backend_info, load_backend
 
 
 class BackendSampleGenerator:
@@ -41,7 +42,7 @@ class BackendSampleGenerator:
 
     def generate(self, sample, control, seed: int) -> np.ndarray:
         meta = sample.metadata
-        request = BackendRequest(
+        request = GenerationRequest(
             point=meta.point,
             month=meta.month,
             land_cover=meta.land_cover,

@@ -1,0 +1,451 @@
+"""Running requests: one image, a time series, a scenario grid, on any generator.
+
+A `GenerationRequest` goes to whatever its model loaded as: the SD3 engine (`core.models.engine.Engine`,
+text embeddings cached and frames batched) or a peer generator (`core.models.backends.Backend`:
+DiffusionSat, GeoSynth, map-sat, Text2Earth), one frame at a time. Either way the result is a
+`GenerationResult` carrying the request that made it. Real context comes from the data layer: the
+control image from `core.sources.imagery.fetch_scene`, the observed climate from `core.sources.climate`,
+the place names from `core.sources.places`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.climate.scenario import Scenario
+from core.climate.values import ClimateValues
+from core.config import Settings
+from core.errors import BadRequestError
+from core.generation.compositions import GridRequest, TimelapseRequest
+from core.generation.prompts import Prompts
+from core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_MODES, GenerationRequest
+from core.geo import Month, Point, month_range
+from core.models.backends.base import Backend
+from core.models.backends.registry import ALL_BACKENDS
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What came out: images (uint8 HxWx3), the prompts, seed, model, timings and the resolved request."""
+
+    images: list[np.ndarray]
+    prompts: Prompts
+    seed: int
+    model_id: str
+    timings_s: dict[str, float]
+    request: GenerationRequest
+    control_image: np.ndarray | None = field(default=None, repr=False)
+    model_info: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.images[0]
+
+
+def _as_engine(engine: Any):
+    from core.models.engine import Engine
+    from core.models.loading import LoadedPipeline
+
+    if isinstance(engine, Engine):
+        return engine
+    if isinstance(engine, LoadedPipeline):
+        # A bare LoadedPipeline gets an engine (and its embedding cache) attached once.
+        attached = getattr(engine, "_engine", None)
+        if attached is None:
+            attached = Engine(engine)
+            engine._engine = attached
+        return attached
+    raise BadRequestError(f"{type(engine).__name__} is not a generation engine.", "Pass a core.models Engine.")
+
+
+def fetch_control_image(
+    point: Point, month: Month, size_px: int, settings: Settings, client: Any = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The real Sentinel-2 image of `month` at `point`, resized to size_px, and the scene's metadata.
+
+    The footprint is 512 px of 10 m; other output sizes resample it (Lanczos), so a 1024 px
+    generation is conditioned on the same 5.12 km square.
+    """
+    from PIL import Image
+
+    from core.sources.imagery import fetch_scene
+
+    scene = fetch_scene(point, month, settings, client=client)
+    image = scene.image
+    if image.shape[:2] != (size_px, size_px):
+        image = np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS))
+    return image, scene.to_metadata()
+
+
+def _resolve_control(request: GenerationRequest, settings: Settings) -> tuple[np.ndarray | None, dict[str, Any]]:
+    if request.mode not in IMAGE_MODES:
+        return None, {}
+    if request.control_image is not None:
+        return request.control_image, {"source": "user image"}
+    # img2img without a start month starts from the real image of the month itself
+    month = request.control_month or request.month
+    image, meta = fetch_control_image(request.point, month, request.size_px, settings)
+    return image, {"source": "sentinel-2", **meta}
+
+
+def generate_images(
+    request: GenerationRequest,
+    engine: Any,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerationResult:
+    """Generate the image a request describes, on the SD3 engine or a peer generator.
+
+    Args:
+        request: what to generate.
+        engine: what `request.model` loaded as: a `core.models.engine.Engine` (or a `LoadedPipeline`)
+            reused across requests, or a peer `Backend`.
+        settings: for fetching the control scene.
+        progress: `progress(step, total, message)` after each denoising step.
+        cancel: set it to stop between steps (raises `CancelledError`).
+    """
+    request = with_generator_defaults(request, engine)
+    peer = peer_generator(engine)
+    if peer is not None:
+        return _generate_with_peer(request, peer, settings, progress, cancel)
+    return _generate_with_engine(request, engine, settings, progress, cancel)
+
+
+def with_generator_defaults(request: GenerationRequest, engine: Any) -> GenerationRequest:
+    """Steps and guidance left None take the generator's own defaults (its registry entry; SD3: EcoMapper's)."""
+    info = getattr(engine, "info", None) or ALL_BACKENDS.get(getattr(engine, "model_id", None))
+    steps = getattr(info, "default_steps", DEFAULT_STEPS)
+    guidance = getattr(info, "default_guidance", DEFAULT_GUIDANCE)
+    return request.with_sampling_defaults(steps, guidance)
+
+
+def peer_generator(engine: Any) -> Backend | None:
+    """`engine` when it is a peer generator (not the SD3 engine), else None."""
+    return engine if isinstance(engine, Backend) else None
+
+
+def _generate_with_peer(
+    request: GenerationRequest,
+    backend: Backend,
+    settings: Settings,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> GenerationResult:
+    """One image from a peer generator: its own conditioning (metadata, layout, resolution prefix) from the request."""
+    if request.mode != "text":
+        raise BadRequestError(
+            f"{backend.backend_id} cannot do mode '{request.mode}': it draws from its own conditioning.",
+            "Use mode text with this generator, or an SD3 model for ControlNet / img2img.",
+        )
+    started = time.perf_counter()
+    request = request.with_place(settings)
+    if backend.uses.control == "canny" and request.reference_image is None and request.layout in (None, "canny"):
+        # Canny layouts are the edges of the real image of the month
+        request = request.replace(reference_image=fetch_control_image(request.point, request.month, request.size_px,
+                                                                      settings)[0])  # fmt: skip
+    made = backend.generate(request, progress=progress, cancel=cancel)
+    info = {
+        "model_id": backend.backend_id,
+        "family": getattr(getattr(backend, "info", None), "family", ""),
+        "is_tiny": bool(getattr(getattr(backend, "info", None), "is_tiny", False)),
+        "conditioning": made.conditioning,
+        "ignored": list(made.ignored),
+    }
+    return GenerationResult(
+        images=[made.image],
+        prompts=Prompts(spatial=made.prompt, climate=made.prompt if backend.uses.climate else ""),
+        seed=request.seed,
+        model_id=backend.backend_id,
+        timings_s={**made.timings_s, "total_s": time.perf_counter() - started},
+        request=request,
+        control_image=made.control_image,
+        model_info=info,
+        warnings=made.warnings,
+    )
+
+
+def _generate_with_engine(
+    request: GenerationRequest,
+    engine: Any,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerationResult:
+    """One image on the SD3 engine.
+
+    Steps: 1. resolve the place names; 2. fetch the control image (ControlNet from a month);
+    3. build the prompts; 4. run the engine.
+
+    """
+    eng = _as_engine(engine)
+    started = time.perf_counter()
+    request = request.with_place(settings)
+    fetch_started = time.perf_counter()
+    control, control_meta = _resolve_control(request, settings)
+    if control is not None and request.control_image is None:
+        request = request.replace(control_image=control)
+    fetch_s = time.perf_counter() - fetch_started
+    prompts = request.prompts()
+    from core.models.engine import FrameJob
+
+    images, timings = eng.run_frames(
+        [FrameJob(prompts, request.seed, control)],
+        mode=request.mode,
+        size_px=request.size_px,
+        num_inference_steps=request.num_inference_steps,
+        guidance_scale=request.guidance_scale,
+        controlnet_conditioning_scale=request.controlnet_conditioning_scale,
+        strength=request.strength,
+        progress=progress,
+        cancel=cancel,
+    )
+    timings = {**timings, "fetch_s": fetch_s, "total_s": time.perf_counter() - started}
+    info = {**eng.loaded.describe(), "control": control_meta} if control_meta else eng.loaded.describe()
+    return GenerationResult(
+        images=images,
+        prompts=prompts,
+        seed=request.seed,
+        model_id=eng.model_id,
+        timings_s=timings,
+        request=request,
+        control_image=control,
+        model_info=info,
+        warnings=eng.loaded.warnings,
+    )
+
+
+@dataclass(frozen=True)
+class TimeSeriesResult:
+    """One frame per month: the months, their final (scenario) climates and the results.
+
+    Each frame's request carries its observed climate and the scenario too.
+    """
+
+    months: list[Month]
+    climates: list[ClimateValues]
+    frames: list[GenerationResult]
+    timings_s: dict[str, float]
+    encode_calls: int
+    scenario: Scenario = field(default_factory=Scenario)
+
+    @property
+    def observed_climates(self) -> list[ClimateValues | None]:
+        return [frame.request.observed_climate for frame in self.frames]
+
+    @property
+    def images(self) -> list[np.ndarray]:
+        return [frame.image for frame in self.frames]
+
+
+def _frames_with_peer(
+    requests: Sequence[GenerationRequest],
+    backend: Backend,
+    settings: Settings,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> list[GenerationResult]:
+    """A peer generator makes frames one at a time; progress counts every step of every frame."""
+    total = sum(r.num_inference_steps for r in requests)
+    results: list[GenerationResult] = []
+    done = 0
+    for request in requests:
+
+        def frame_progress(step: int, _total: int, message: str, offset: int = done) -> None:
+            if progress is not None:
+                progress(offset + step, total, message)
+
+        results.append(_generate_with_peer(request, backend, settings, frame_progress, cancel))
+        done += request.num_inference_steps
+    return results
+
+
+def _frame_result(
+    request: GenerationRequest, image: np.ndarray, control: np.ndarray | None, eng: Any, info: dict
+) -> GenerationResult:
+    """One frame of a series or grid as a result of its own (timings are kept for the whole run)."""
+    return GenerationResult(
+        images=[image],
+        prompts=request.prompts(),
+        seed=request.seed,
+        model_id=eng.model_id,
+        timings_s={},
+        request=request.replace(control_image=control) if request.mode in IMAGE_MODES else request,
+        control_image=control,
+        model_info=info,
+        warnings=eng.loaded.warnings,
+    )
+
+
+def observed_climates(point: Point, start: Month, end: Month, settings: Settings) -> dict[Month, ClimateValues]:
+    """The NASA POWER climate of each month (through core.sources.climate), in one request."""
+    from core.sources.climate import climate_for_month, fetch_climate
+
+    dataset = fetch_climate(point, start, end, settings)
+    return {month: climate_for_month(dataset, month) for month in month_range(start, end)}
+
+
+def generate_time_series(
+    series: TimelapseRequest,
+    engine: Any,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> TimeSeriesResult:
+    """Generate one frame per month with observed or modified climate.
+
+    Each distinct prompt goes through the text encoders once (the engine caches embeddings), so
+    a 12-month series costs 12 encodings (+1 for the empty negative prompt with guidance).
+    """
+    from core.models.engine import FrameJob
+
+    started = time.perf_counter()
+    base = with_generator_defaults(series.base, engine).with_place(settings)
+    months = series.months
+    observed = (
+        dict(series.climates)
+        if series.climates is not None
+        else observed_climates(base.point, months[0], months[-1], settings)
+    )
+    requests = TimelapseRequest(**{**series.__dict__, "base": base}).frame_requests(observed)
+    climates = [r.climate for r in requests]
+    peer = peer_generator(engine)
+    if peer is not None:
+        if series.chain != "independent":
+            raise BadRequestError(
+                f"{peer.backend_id} cannot chain frames through a ControlNet.", "Use the independent chain."
+            )
+        frames = _frames_with_peer(requests, peer, settings, progress, cancel)
+        return TimeSeriesResult(months, climates, frames, {"total_s": time.perf_counter() - started}, 0,
+                                series.scenario)  # fmt: skip
+    eng = _as_engine(engine)
+    encode_before = eng.encode_calls
+    for r in requests:
+        log.debug("frame %s: %s", r.month, r.prompts().climate)
+    steps = base.num_inference_steps
+    total = len(months) * steps
+    common = dict(
+        size_px=base.size_px,
+        num_inference_steps=steps,
+        guidance_scale=base.guidance_scale,
+        controlnet_conditioning_scale=base.controlnet_conditioning_scale,
+        strength=base.strength,
+        progress=progress,
+        cancel=cancel,
+        progress_total=total,
+    )
+    timings = {"encode_s": 0.0, "denoise_s": 0.0, "fetch_s": 0.0}
+    frames_images: list[np.ndarray] = []
+    controls: list[np.ndarray | None] = []
+    if series.chain == "independent":
+        mode = base.mode
+        control = None
+        if mode in IMAGE_MODES:
+            fetch_started = time.perf_counter()
+            control, _ = _resolve_control(base, settings)
+            timings["fetch_s"] += time.perf_counter() - fetch_started
+        jobs = [FrameJob(r.prompts(), r.seed, control) for r in requests]
+        frames_images, run_timings = eng.run_frames(jobs, mode=mode, batch_size=series.batch_size, **common)
+        controls = [control] * len(jobs)
+        for key, value in run_timings.items():
+            timings[key] = timings.get(key, 0.0) + value
+    else:
+        fetch_started = time.perf_counter()
+        control, _ = _resolve_control(base, settings)
+        timings["fetch_s"] += time.perf_counter() - fetch_started
+        for index, r in enumerate(requests):
+            images, run_timings = eng.run_frames(
+                [FrameJob(r.prompts(), r.seed, control)], mode="controlnet", progress_offset=index * steps, **common
+            )
+            frames_images.append(images[0])
+            controls.append(control)
+            control = images[0]  # the next month grows out of this one
+            for key, value in run_timings.items():
+                timings[key] = timings.get(key, 0.0) + value
+    timings["total_s"] = time.perf_counter() - started
+    info = eng.loaded.describe()
+    frames = [
+        _frame_result(r, image, ctrl, eng, info)
+        for r, image, ctrl in zip(requests, frames_images, controls, strict=True)
+    ]
+    return TimeSeriesResult(
+        months=months,
+        climates=climates,
+        frames=frames,
+        timings_s=timings,
+        encode_calls=eng.encode_calls - encode_before,
+        scenario=series.scenario,
+    )
+
+
+@dataclass(frozen=True)
+class ScenarioGridResult:
+    temp_deltas_c: tuple[float, ...]
+    precip_changes_pct: tuple[float, ...]
+    cells: list[list[GenerationResult]]  # [temperature row][precipitation column]
+    timings_s: dict[str, float]
+    encode_calls: int
+    row_labels: tuple[str, ...] = ()
+    column_labels: tuple[str, ...] = ()
+
+
+def generate_scenario_grid(
+    grid: GridRequest,
+    engine: Any,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ScenarioGridResult:
+    """One image per (temperature change, precipitation scale), all from the same seed."""
+    from core.models.engine import FrameJob
+
+    started = time.perf_counter()
+    placed = GridRequest(**{**grid.__dict__, "base": with_generator_defaults(grid.base, engine).with_place(settings)})
+    base = placed.base
+    flat: Sequence[GenerationRequest] = [r for row in placed.cell_requests() for r in row]
+    peer = peer_generator(engine)
+    if peer is not None:
+        results = iter(_frames_with_peer(flat, peer, settings, progress, cancel))
+        cells = [[next(results) for _ in grid.precip_changes_pct] for _ in grid.temp_deltas_c]
+        return ScenarioGridResult(grid.temp_deltas_c, grid.precip_changes_pct, cells,
+                                  {"total_s": time.perf_counter() - started}, 0, tuple(grid.row_labels),
+                                  tuple(grid.column_labels))  # fmt: skip
+    eng = _as_engine(engine)
+    encode_before = eng.encode_calls
+    control, _ = _resolve_control(base, settings)
+    images, timings = eng.run_frames(
+        [FrameJob(r.prompts(), r.seed, control) for r in flat],
+        mode=base.mode,
+        size_px=base.size_px,
+        num_inference_steps=base.num_inference_steps,
+        guidance_scale=base.guidance_scale,
+        controlnet_conditioning_scale=base.controlnet_conditioning_scale,
+        strength=base.strength,
+        batch_size=grid.batch_size,
+        progress=progress,
+        cancel=cancel,
+    )
+    info = eng.loaded.describe()
+    results = iter(_frame_result(r, image, control, eng, info) for r, image in zip(flat, images, strict=True))
+    cells = [[next(results) for _ in grid.precip_changes_pct] for _ in grid.temp_deltas_c]
+    return ScenarioGridResult(
+        temp_deltas_c=grid.temp_deltas_c,
+        precip_changes_pct=grid.precip_changes_pct,
+        cells=cells,
+        timings_s={**timings, "total_s": time.perf_counter() - started},
+        encode_calls=eng.encode_calls - encode_before,
+        row_labels=tuple(grid.row_labels),
+        column_labels=tuple(grid.column_labels),
+    )
