@@ -14,7 +14,8 @@ from core.climate.projection import HORIZON_FRAMES, scenario_from_projection
 from core.climate.scenario import Scenario
 from core.config import Settings
 from core.export.timelapse import caption_for, write_timelapse
-from core.generation.request import GenerationRequest, GenerationResult, ProgressCallback, generate_images
+from core.generation.request import GenerationRequest
+from core.generation.runs import GenerationResult, ProgressCallback, generate_images
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,8 @@ def run_selfcheck(
     import torch
 
     from core.generation.gapfill import fill_clouds
-    from core.generation.request import GenerationRequest, fetch_control_image, generate_images
+    from core.generation.request import GenerationRequest
+    from core.generation.runs import fetch_control_image, generate_images
     from core.models.engine import Engine
     from core.models.loading import LOAD_COUNTS
     from core.models.model_cache import ModelCache

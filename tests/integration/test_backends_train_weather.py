@@ -12,8 +12,9 @@ import torch
 from core.cli import main
 from core.climate.values import ClimateValues
 from core.config import Settings
+from core.generation.request import GenerationRequest
 from core.geo import Point
-from core.models.backends import BackendRequest, load_backend
+from core.models.backends import load_backend
 from core.models.backends.diffusionsat import build_tiny_diffusionsat_pipeline
 from core.train.diffusionsat_weather import widen_to_weather
 from tests.conftest import ECOMAPPER_EXAMPLE, REPO, require_shared
@@ -52,7 +53,7 @@ def test_train_cli_writes_a_loadable_weather_model(tmp_path, monkeypatch, capsys
     shutil.copytree(out, checkpoints / "diffusionsat-weather")
     settings = Settings.from_env().with_(offline=True)
     backend = load_backend("diffusionsat-weather", settings)
-    request = BackendRequest(
+    request = GenerationRequest(
         point=Point(55.95, -3.19), month="2020-07", land_cover="Grasslands", country="United Kingdom",
         climate=ClimateValues(15.0, 2.0, 17.0), size_px=64, num_inference_steps=2,
     )  # fmt: skip

@@ -9,7 +9,9 @@ from core.climate.projection import scenario_from_projection
 from core.climate.scenario import Scenario, round_climate
 from core.climate.values import ClimateValues
 from core.errors import BadRequestError
-from core.generation.request import GenerationRequest, TimeSeriesRequest, generate_images, generate_time_series
+from core.generation.compositions import TimelapseRequest
+from core.generation.request import GenerationRequest
+from core.generation.runs import generate_images, generate_time_series
 from core.geo import Month, Point
 from core.sources.projections import project_climate
 from tests.support.cmip6_fixtures import cmip6_local_settings
@@ -77,7 +79,7 @@ def test_generate_and_a_series_accept_a_projection_scenario(projection, settings
     assert not np.array_equal(today.image, result.image)  # the projected climate changes the prompt
 
     months = [Month(2021, 1), Month(2021, 2), Month(2021, 3)]
-    series = TimeSeriesRequest(
+    series = TimelapseRequest(
         base=base, start=months[0], end=months[-1], scenario=scenario,
         climates=tuple((m, OBSERVED[m.month - 1]) for m in months),
     )  # fmt: skip

@@ -12,7 +12,7 @@ from core.cli import main
 from core.climate.values import ClimateValues
 from core.config import Settings
 from core.geo import Month, Point
-from core.services import GenerateRequest, ModelSpec, Scenario, export_image, generate
+from core.services import GenerationRequest, ModelSpec, Scenario, export_image, generate
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_cli_and_service_write_identical_recipes_for_the_same_request(env, capsy
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and summary["scenario"] == "Hot and dry (+3 °C, −30 % rain)"
 
-    request = GenerateRequest(
+    request = GenerationRequest(
         point=Point(-1.5, 36.8),
         month=Month(2021, 3),
         land_cover="Croplands",

@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.climate.scenario import Scenario
 from core.climate.values import ClimateValues
 from core.errors import BadRequestError, ModelUnavailableError
+from core.generation.request import GenerationRequest
 from core.geo import Point
 from core.models.backends import (
     BACKENDS,
     TINY_BACKENDS,
-    BackendRequest,
     Uses,
     backend_info,
     check_available,
+    ignored_parts,
     load_backend,
 )
 from core.models.backends.text2earth import resolution_level, resolution_prompt
@@ -30,7 +32,7 @@ def _fields_image() -> np.ndarray:
     return image
 
 
-def _request(**changes) -> BackendRequest:
+def _request(**changes) -> GenerationRequest:
     base = dict(
         point=EDINBURGH,
         month="2021-06",
@@ -44,7 +46,7 @@ def _request(**changes) -> BackendRequest:
         country="United Kingdom",
         reference_image=_fields_image(),
     )
-    return BackendRequest(**{**base, **changes})
+    return GenerationRequest(**{**base, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +77,17 @@ def test_each_family_makes_a_seeded_image(tiny, backend_id):
     assert any("random weights" in w for w in first.warnings)
 
 
-def test_sd3_family_goes_through_the_engine(tiny):
-    result = tiny("tiny-random").generate(_request())
+def test_sd3_family_goes_through_the_engine_and_peers_through_their_backend(tiny, settings):
+    from core.services import ModelSpec, load_engine
+    from core.services.generate import generate
+
+    result = generate(_request(model=ModelSpec("tiny-random"), reference_image=None), settings)
     assert result.image.shape == (64, 64, 3)
-    assert "Croplands" in result.conditioning["prompts"]["spatial"]
-    assert "temperature" in result.conditioning["prompts"]["climate"]
-    assert "climate" not in result.ignored
+    assert "Croplands" in result.prompts.spatial and "temperature" in result.prompts.climate
+    with pytest.raises(BadRequestError, match="SD3 model"):
+        load_backend("tiny-random", settings)
+    peer = load_engine(ModelSpec("tiny-diffusionsat"), settings)
+    assert peer.backend_id == "tiny-diffusionsat" and peer.uses.metadata
 
 
 def test_diffusionsat_reads_metadata_not_climate(tiny):
@@ -148,14 +155,16 @@ def test_request_validation():
         _request(land_cover="Water")
     with pytest.raises(BadRequestError, match="control image"):
         _request(layout="image")
-    with pytest.raises(BadRequestError, match="multiple of 8"):
+    with pytest.raises(BadRequestError, match="multiple of 16"):
         _request(size_px=100)
+    with pytest.raises(BadRequestError, match="day"):
+        _request(day=32)
 
 
 def test_ignored_parts_follow_what_a_family_uses():
-    request = _request(scenario="+2 °C")
-    assert request.ignored_by(Uses(metadata=True, text=True, climate=True)) == ()
-    assert request.ignored_by(Uses(text=False, control="osm")) == (
+    request = _request(climate=None, observed_climate=ClimateValues(14.0, 2.0, 18.0), scenario=Scenario.of_change(2.0))
+    assert ignored_parts(request, Uses(metadata=True, text=True, climate=True)) == ()
+    assert ignored_parts(request, Uses(text=False, control="osm")) == (
         "climate",
         "scenario",
         "land cover and place names (no text prompt)",

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from core.errors import ModelUnavailableError
+from core.generation.request import GenerationRequest
 from core.geo import Point
-from core.models.backends import BackendRequest, check_available, load_backend
+from core.models.backends import check_available, load_backend
 from tests.support.gen_diffusionsat_checkpoint import write_checkpoint
 from tests.support.gen_peer_checkpoints import hub_folder, save_tiny_controlnet_repo, save_tiny_sd_base
 from tests.support.tile_server import TileServer
@@ -20,7 +21,7 @@ def _request(**changes):
         point=Point(55.95, -3.19), month="2020-07", land_cover="Grasslands", country="United Kingdom",
         size_px=64, num_inference_steps=2, seed=1,
     )  # fmt: skip
-    return BackendRequest(**{**base, **changes})
+    return GenerationRequest(**{**base, **changes})
 
 
 def test_diffusionsat_from_a_published_layout_and_the_sd21_mirror(settings):

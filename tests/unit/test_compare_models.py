@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from core.cli import main
+from core.generation.request import GenerationRequest
 from core.geo import Point
-from core.models.backends import BackendRequest
 from core.services.compare_models import CELL_PX, ComparedImage, ModelComparison, render_sheet
 from tests.support.tile_server import TileServer
 
@@ -72,7 +72,7 @@ def test_unknown_model_is_one_line_error(cli_env, capsys):
 
 
 def test_sheet_places_the_real_image_first_and_lists_missing_backends():
-    request = BackendRequest(point=Point(1.0, 2.0), month="2020-01", land_cover="Savannas")
+    request = GenerationRequest(point=Point(1.0, 2.0), month="2020-01", land_cover="Savannas")
     real = np.full((64, 64, 3), 200, np.uint8)
     fake = np.zeros((32, 32, 3), np.uint8)
     comparison = ModelComparison(

@@ -8,17 +8,13 @@ import threading
 import numpy as np
 import pytest
 
+from core.climate.scenario import Scenario
 from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, CancelledError
-from core.generation.request import (
-    GenerationRequest,
-    ScenarioGridRequest,
-    TimeSeriesRequest,
-    generate_images,
-    generate_scenario_grid,
-    generate_time_series,
-)
+from core.generation.compositions import GridRequest, TimelapseRequest
+from core.generation.request import GenerationRequest
+from core.generation.runs import generate_images, generate_scenario_grid, generate_time_series
 from core.geo import Month, Point, month_range
 from core.models.engine import Engine
 from tests.support.tiny_generation import tiny_generation_request
@@ -144,7 +140,7 @@ def test_controlnet_from_a_real_earlier_month(tiny_engine, data_settings):
 
 def test_twelve_month_series_encodes_each_prompt_once(tiny_engine, settings):
     months = month_range("2020-01", "2020-12")
-    series = TimeSeriesRequest(base=request(seed=5), start=months[0], end=months[-1], climates=monthly_climates(months))
+    series = TimelapseRequest(base=request(seed=5), start=months[0], end=months[-1], climates=monthly_climates(months))
     tiny_engine.clear_cache()
     counts, handles = count_encoder_calls(tiny_engine)
     try:
@@ -171,14 +167,14 @@ def test_twelve_month_series_encodes_each_prompt_once(tiny_engine, settings):
 def test_series_with_modified_climate_and_batches(tiny_engine, settings):
     months = month_range("2021-01", "2021-04")
     climates = monthly_climates(months)
-    series = TimeSeriesRequest(
-        base=request(), start=months[0], end=months[-1], climates=climates, temp_delta_c=2.0, precip_scale=1.5
+    series = TimelapseRequest(
+        base=request(), start=months[0], end=months[-1], climates=climates, scenario=Scenario.of_change(2.0, 50.0)
     )
     result = generate_time_series(series, tiny_engine, settings)
     observed = dict(climates)
     assert [c.temp_c for c in result.climates] == [observed[m].temp_c + 2.0 for m in months]
     assert [c.precip_mm_day for c in result.climates] == [observed[m].precip_mm_day * 1.5 for m in months]
-    batched = generate_time_series(TimeSeriesRequest(**{**series.__dict__, "batch_size": 4}), tiny_engine, settings)
+    batched = generate_time_series(TimelapseRequest(**{**series.__dict__, "batch_size": 4}), tiny_engine, settings)
     for a, b in zip(result.images, batched.images, strict=True):
         # batched matrix products round differently in the last bits; at most one 8-bit level
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
@@ -188,7 +184,7 @@ def test_series_with_observed_climate_from_power(tiny_engine, data_settings):
     from core.sources.climate import climate_for_month, fetch_climate
 
     point = Point(24.8, -11.4)
-    series = TimeSeriesRequest(
+    series = TimelapseRequest(
         base=request(point=point, country="Morocco", state=None, land_cover="Barren or Sparsely Vegetated"),
         start="2020-01",
         end="2020-03",
@@ -201,7 +197,7 @@ def test_series_with_observed_climate_from_power(tiny_engine, data_settings):
 def test_controlnet_chain(tiny_engine, settings):
     control = np.full((64, 64, 3), 90, dtype=np.uint8)
     months = month_range("2021-01", "2021-03")
-    series = TimeSeriesRequest(
+    series = TimelapseRequest(
         base=request(mode="controlnet", control_image=control),
         start=months[0],
         end=months[-1],
@@ -215,7 +211,7 @@ def test_controlnet_chain(tiny_engine, settings):
 
 
 def test_scenario_grid(tiny_engine, settings):
-    grid = ScenarioGridRequest(base=request(), temp_deltas_c=(-2, 0, 2), precip_scales=(0.5, 1.0))
+    grid = GridRequest(base=request(), temp_deltas_c=(-2, 0, 2), precip_changes_pct=(-50, 0))
     result = generate_scenario_grid(grid, tiny_engine, settings)
     assert [len(row) for row in result.cells] == [2, 2, 2]
     cell = result.cells[2][0]
@@ -240,7 +236,7 @@ def test_progress_and_cancel(tiny_engine, settings):
     months = month_range("2021-01", "2021-03")
     with pytest.raises(CancelledError, match="before frame 1"):
         generate_time_series(
-            TimeSeriesRequest(base=request(), start=months[0], end=months[-1], climates=monthly_climates(months)),
+            TimelapseRequest(base=request(), start=months[0], end=months[-1], climates=monthly_climates(months)),
             tiny_engine,
             settings,
             cancel=cancel,
@@ -288,13 +284,13 @@ def test_nan_climate_is_refused():
 
 def test_bad_series_and_grid():
     with pytest.raises(BadRequestError, match="No climate given for 2021-02"):
-        TimeSeriesRequest(base=request(), start="2021-01", end="2021-02", climates=monthly_climates([Month(2021, 1)]))
+        TimelapseRequest(base=request(), start="2021-01", end="2021-02", climates=monthly_climates([Month(2021, 1)]))
     with pytest.raises(BadRequestError, match="Unknown chain"):
-        TimeSeriesRequest(base=request(), start="2021-01", end="2021-02", chain="sideways")
+        TimelapseRequest(base=request(), start="2021-01", end="2021-02", chain="sideways")
     with pytest.raises(BadRequestError, match="needs the month's climate"):
-        ScenarioGridRequest(base=request(climate=None))
-    with pytest.raises(BadRequestError, match="precipitation scale -1"):
-        ScenarioGridRequest(base=request(), precip_scales=(-1.0,))
+        GridRequest(base=request(climate=None))
+    with pytest.raises(BadRequestError, match="precipitation change -200"):
+        GridRequest(base=request(), precip_changes_pct=(-200.0,))
 
 
 def test_concurrent_requests_on_one_engine_match_sequential(tiny_engine, settings):

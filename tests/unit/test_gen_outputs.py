@@ -20,7 +20,8 @@ from core.export.image_files import (
     write_recipe,
 )
 from core.export.timelapse import caption_for, compose_frame, write_timelapse
-from core.generation.request import TimeSeriesRequest, generate_images, generate_time_series
+from core.generation.compositions import TimelapseRequest
+from core.generation.runs import generate_images, generate_time_series
 from core.geo import Footprint, Month, month_range
 from core.models import ModelSpec
 from core.models.engine import Engine
@@ -39,7 +40,7 @@ def test_twelve_month_gif_and_mp4(tiny_engine, settings, tmp_path):
     months = month_range("2020-01", "2020-12")
     climates = tuple((m, ClimateValues(10.0 + m.month, 2.0, 15.0)) for m in months)
     series = generate_time_series(
-        TimeSeriesRequest(base=request(), start=months[0], end=months[-1], climates=climates), tiny_engine, settings
+        TimelapseRequest(base=request(), start=months[0], end=months[-1], climates=climates), tiny_engine, settings
     )
     captions = [caption_for(m, c) for m, c in zip(series.months, series.climates, strict=True)]
     assert captions[0] == "January 2020 · 11.0 °C · 2.0 mm/day · 15.0 MJ/m²/day"

@@ -7,14 +7,10 @@ import pytest
 
 from core.climate.values import ClimateValues
 from core.config import Settings
+from core.generation.compositions import GridRequest, TimelapseRequest
 from core.generation.prompts import Prompts
-from core.generation.request import (
-    GenerationRequest,
-    ScenarioGridRequest,
-    TimeSeriesRequest,
-    generate_scenario_grid,
-    generate_time_series,
-)
+from core.generation.request import GenerationRequest
+from core.generation.runs import generate_scenario_grid, generate_time_series
 from core.geo import Point, month_range
 from core.models import ModelSpec
 from core.models.engine import Engine, FrameJob, known_control_latents
@@ -97,7 +93,7 @@ def assert_same_frames(single: list[np.ndarray], batched: list[np.ndarray]) -> N
 @pytest.mark.parametrize("mode", ["text", "controlnet"])
 def test_a_batched_series_gives_each_frame_of_the_unbatched_one_in_fewer_calls(engine, mode):
     changes = {"mode": "controlnet", "control_image": control_image()} if mode == "controlnet" else {}
-    series = TimeSeriesRequest(
+    series = TimelapseRequest(
         base=base_request(**changes), start=MONTHS[0], end=MONTHS[-1], climates=CLIMATES, batch_size=1
     )
     transformer = engine.loaded.pipe.transformer
@@ -105,7 +101,7 @@ def test_a_batched_series_gives_each_frame_of_the_unbatched_one_in_fewer_calls(e
         single = generate_time_series(series, engine, Settings.from_env())
     with ModuleCalls(transformer) as together:
         batched = generate_time_series(
-            TimeSeriesRequest(**{**series.__dict__, "batch_size": 12}), engine, Settings.from_env()
+            TimelapseRequest(**{**series.__dict__, "batch_size": 12}), engine, Settings.from_env()
         )
     # 12 frames x 2 steps, one image (two with guidance) per call vs the 12 frames in one call per step
     assert one_by_one.batches == [2] * 24
@@ -116,7 +112,7 @@ def test_a_batched_series_gives_each_frame_of_the_unbatched_one_in_fewer_calls(e
 
 def test_a_series_encodes_its_control_image_once(engine):
     encoder = engine.loaded.pipe.vae.encoder
-    series = TimeSeriesRequest(
+    series = TimelapseRequest(
         base=base_request(mode="controlnet", control_image=control_image()),
         start=MONTHS[0],
         end=MONTHS[-1],
@@ -180,10 +176,10 @@ def test_known_control_latents_leave_the_pipeline_as_it_was(engine):
 
 
 def test_a_controlnet_grid_shares_one_encode_and_batches(engine):
-    grid = ScenarioGridRequest(
+    grid = GridRequest(
         base=base_request(mode="controlnet", control_image=control_image(), climate=CLIMATES[0][1]),
         temp_deltas_c=(0.0, 2.0),
-        precip_scales=(1.0, 1.5),
+        precip_changes_pct=(0.0, 50.0),
         batch_size=4,
     )
     with ModuleCalls(engine.loaded.pipe.vae.encoder) as encodes, ModuleCalls(engine.loaded.pipe.transformer) as steps:

@@ -12,7 +12,7 @@ import pytest
 
 from core.climate.values import ClimateValues
 from core.geo import Month, Point
-from core.services import GenerateRequest, ModelSpec, generate, load_engine
+from core.services import GenerationRequest, ModelSpec, generate, load_engine
 from tests.support.gen_tiny_weights import save_tiny_controlnet
 
 KENYA = Point(-1.5, 36.8)
@@ -30,7 +30,7 @@ def engine(model):
     return load_engine(model, Settings.from_env())
 
 
-def request(model: ModelSpec, **changes) -> GenerateRequest:
+def request(model: ModelSpec, **changes) -> GenerationRequest:
     fields = dict(
         point=KENYA,
         month=Month(2021, 3),
@@ -43,7 +43,7 @@ def request(model: ModelSpec, **changes) -> GenerateRequest:
         model=model,
     )
     fields.update(changes)
-    return GenerateRequest(**fields)
+    return GenerationRequest(**fields)
 
 
 def control(seed: int) -> np.ndarray:

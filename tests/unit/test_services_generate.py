@@ -15,7 +15,7 @@ from core.export.image_files import read_png_metadata, read_recipe
 from core.geo import Month, Point
 from core.metrics.suite import MetricSuite
 from core.services import (
-    GenerateRequest,
+    GenerationRequest,
     GridRequest,
     ModelSpec,
     TimelapseRequest,
@@ -39,7 +39,7 @@ def engine():
     return load_engine(ModelSpec("tiny-random"), Settings.from_env())
 
 
-def request(**changes) -> GenerateRequest:
+def request(**changes) -> GenerationRequest:
     fields = dict(
         point=KENYA,
         month=Month(2021, 3),
@@ -54,7 +54,7 @@ def request(**changes) -> GenerateRequest:
         model=ModelSpec("tiny-random"),
     )
     fields.update(changes)
-    return GenerateRequest(**fields)
+    return GenerationRequest(**fields)
 
 
 def test_the_request_keeps_observed_climate_and_scenario_and_derives_the_final_one():
