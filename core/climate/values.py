@@ -43,18 +43,5 @@ class ClimateValues:
         object.__setattr__(self, "precip_mm_day", float(self.precip_mm_day))
         object.__setattr__(self, "solar_mj_m2_day", float(self.solar_mj_m2_day))
 
-    def with_scenario(self, temp_delta_c: float = 0.0, precip_scale: float = 1.0) -> ClimateValues:
-        """The same month shifted by a warming (°C) and scaled precipitation (1.2 = +20 %)."""
-        if not math.isfinite(temp_delta_c) or not math.isfinite(precip_scale) or precip_scale < 0:
-            raise BadRequestError(
-                f"Scenario change (temp_delta_c={temp_delta_c}, precip_scale={precip_scale}) is invalid.",
-                "Use a finite temperature change and a precipitation scale of 0 or more (1.0 = unchanged).",
-            )
-        return ClimateValues(
-            temp_c=self.temp_c + temp_delta_c,
-            precip_mm_day=self.precip_mm_day * precip_scale,
-            solar_mj_m2_day=self.solar_mj_m2_day,
-        )
-
     def as_dict(self) -> dict[str, float]:
         return {"temp_c": self.temp_c, "precip_mm_day": self.precip_mm_day, "solar_mj_m2_day": self.solar_mj_m2_day}

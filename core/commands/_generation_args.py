@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import BadRequestError
-from core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
+from core.services.generate import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -225,9 +225,9 @@ def read_control_image(path: str, size_px: int) -> np.ndarray:
 
     from PIL import Image, UnidentifiedImageError
 
-    from core.generation.request import check_control_image
     from core.io.images import ImageTooLargeError, check_pixel_count
     from core.limits import IMAGE_SIZE_PX
+    from core.services.generate import check_control_image
 
     file = Path(path)
     try:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month, Point
-from core.sources.land_cover_classes import LAND_COVER_CLASSES
+from core.services import LAND_COVER_CLASSES, ClimateValues
 
 
 def add_context_arguments(parser: argparse.ArgumentParser) -> None:

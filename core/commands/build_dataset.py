@@ -38,9 +38,9 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core import limits
-    from core.dataset.builder import DEFAULT_SAMPLE_BBOX, build_dataset, read_locations_csv, sample_locations
     from core.geo import month_range
     from core.io.outputs import check_free_disk, check_output_dir, estimated_png_bytes
+    from core.services.datasets import build_dataset, dataset_places
 
     # every number and the output folder before any fetch
     limits.DATASET_SIZE_PX.check("--size", args.size)
@@ -52,11 +52,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     months = month_range(args.start, args.end)
     for month in months:
         month.ensure_not_future()
-    if args.locations is not None:
-        locations = read_locations_csv(args.locations)
-    else:
-        bbox = _parse_bbox(args.bbox) if args.bbox else DEFAULT_SAMPLE_BBOX
-        locations = sample_locations(args.sample, settings, seed=args.seed, bbox=bbox, max_workers=args.max_workers)
+    locations = dataset_places(
+        settings,
+        locations_csv=args.locations,
+        sample=args.sample,
+        seed=args.seed,
+        bbox=_parse_bbox(args.bbox) if args.bbox else None,
+        max_workers=args.max_workers,
+    )
     check_free_disk(args.out, estimated_png_bytes(args.size, len(locations) * len(months)), "--out")
     result = build_dataset(locations, months, args.out, settings, max_workers=args.max_workers, size_px=args.size)
     print(

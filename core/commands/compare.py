@@ -34,9 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.commands.generate import request_from_args
-    from core.io.files import atomic_write_bytes
-    from core.services import compare, export_image
-    from core.sources.imagery import encode_png
+    from core.services import compare, export_image, write_real_png
 
     spec = spec_from(args)  # a missing --model fails before any look-up
     request = request_from_args(args, settings, spec)
@@ -54,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for name, result in (("today", seen.today), ("scenario", seen.scenario))
     }
     if seen.real is not None:
-        written["real"] = {"png": str(atomic_write_bytes(out / "real.png", encode_png(seen.real)))}
+        written["real"] = {"png": str(write_real_png(seen.real, out / "real.png"))}
     summary = {
         "written": written,
         "scenario": request.scenario.label,

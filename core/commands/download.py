@@ -11,10 +11,10 @@ HELP = "download a model from the Hugging Face Hub into the local cache (sd3-med
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.models.registry import list_controlnets, list_models
+    from core.services.models import controlnet_choices, model_choices
 
-    listing = "; ".join(f"{model_id}: {text}" for model_id, text in list_models())
-    controlnets = "; ".join(f"{cid}: {text}" for cid, text in list_controlnets())
+    listing = "; ".join(f"{model_id}: {text}" for model_id, text in model_choices(peers=False))
+    controlnets = "; ".join(f"{cid}: {text}" for cid, text in controlnet_choices())
     parser.add_argument(
         "--model",
         help=f"model id or Hub repository ({listing}); peer generators: geosynth-osm, geosynth-canny, map-sat, "
@@ -29,26 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.errors import BadRequestError
-    from core.models.backends.registry import backend_info, is_peer_backend
-    from core.models.checkpoints import resolve_weights
-    from core.models.loading import download_model
+    from core.services.models import download_weights
 
-    if not (args.model or args.controlnet or args.lora):
-        raise BadRequestError("Nothing to download.", "Pass --model ID, --controlnet ID and/or --lora ID.")
-    cache = args.hf_cache_dir
-    found = {}
-    if args.model and is_peer_backend(args.model):  # DiffusionSat, GeoSynth, map-sat, Text2Earth: own weights
-        from core.models.backends.download import download_backend
-
-        found = download_backend(args.model, settings, hf_cache_dir=cache)
-        info = backend_info(args.model)
-        if info.family == "diffusionsat":
-            print(f"{args.model}: the SD 2.1 parts are here; the UNet is not on the Hub. {info.how_to_get}")
-    elif args.model:
-        found = {"model": download_model(args.model, settings, drop_t5=args.no_t5, hf_cache_dir=cache)}
-    for what, ref in (("ControlNet", args.controlnet), ("LoRA", args.lora)):
-        if ref:
-            found[what.lower()] = resolve_weights(ref, settings, what=what, pipeline=False, hf_cache_dir=cache)
+    found, notes = download_weights(
+        settings,
+        model=args.model,
+        controlnet=args.controlnet,
+        lora=args.lora,
+        no_t5=args.no_t5,
+        hf_cache_dir=args.hf_cache_dir,
+    )
+    for note in notes:
+        print(note)
     print(json.dumps({name: {"path": str(w.path), "origin": w.origin} for name, w in found.items()}, indent=2))
     return 0

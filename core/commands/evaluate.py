@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from core.evaluation.run import EvaluationConfig, evaluate
+    from core.services.evaluate import evaluate_model, evaluation_config
 
     metrics = tuple(m.strip().lower() for m in args.metrics.split(",") if m.strip()) if args.metrics else None
     options = {
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace, settings) -> int:
     }
     if args.fill_climate:
         options["fill_missing_climate"] = True
-    make = EvaluationConfig.paper if args.paper_conventions else EvaluationConfig
-    config = make(
+    config = evaluation_config(
+        paper_conventions=args.paper_conventions,
         model_id=args.model,
         data_dir=args.data,
         out_dir=args.out,
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace, settings) -> int:
         caption_preset=args.caption_preset,
         **options,
     )
-    report = evaluate(config, settings)
+    report = evaluate_model(config, settings)
     if report is None:  # a non-main process of a multi-process run
         return 0
     print(

@@ -61,14 +61,12 @@ def _integers(text: str, what: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.commands._generation_args import TqdmProgress
-    from core.models.loading import load_pipeline
+    from core.services import experiments
 
-    loaded = load_pipeline(spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
+    loaded = experiments.load_experiment_model(spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
     if args.experiment == "extremes":
-        from core.experiments.extremes import ExtremesRequest, run_extremes
-
-        defaults = ExtremesRequest(out_dir=args.out)
-        request = ExtremesRequest(
+        defaults = experiments.ExtremesRequest(out_dir=args.out)
+        request = experiments.ExtremesRequest(
             out_dir=args.out,
             seeds=_integers(args.seeds, "seeds"),
             locations=_csv_list(args.locations) or defaults.locations,
@@ -82,29 +80,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             drop_month=args.drop_month,
             drop_location=args.drop_location,
         )
-        result = run_extremes(loaded.pipeline_for("text"), request, progress=TqdmProgress("extremes"))
+        result = experiments.run_extremes(loaded, request, progress=TqdmProgress("extremes"))
         for path in result.figures:
             print(path)
         print(f"{len(result.figures)} figures, {len(result.images)} images under {args.out}")
         return 0
-    from core.experiments.future import read_future_csv, run_future
-
     years = _integers(args.years, "years")
     csv_path = args.csv
     if args.ssp:
-        from core.climate.future_csv import fill_future_csv
-
-        csv_path = fill_future_csv(
+        csv_path = experiments.project_future_csv(
             args.csv, Path(args.out) / f"projected_{args.ssp}.csv", args.ssp, settings, years,
             progress=TqdmProgress("CMIP6 projections"),
         )  # fmt: skip
         print(f"projected climate ({args.ssp}) written to {csv_path}")
-    rows = read_future_csv(csv_path, args.data, years)
-    mode = "controlnet" if loaded.has_controlnet and not args.text_only else "text"
-    result = run_future(
-        loaded.pipeline_for(mode),
-        rows,
+    result, mode = experiments.run_future(
+        loaded,
+        csv_path,
+        args.data,
         args.out,
+        text_only=args.text_only,
         years=years,
         seed=args.seed,
         size_px=args.size,

@@ -37,11 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from core.evaluation.gap_filling import run_gap_filling_evaluation
-    from core.generation.gapfill import gap_filling_table_markdown
+    from core.services.evaluate import evaluate_gap_filling
 
     engine = load_engine(args, settings) if args.model else None
-    rows, cases = run_gap_filling_evaluation(
+    table, cases = evaluate_gap_filling(
         args.evaluate,
         engine,
         max_cases=args.cases,
@@ -50,7 +49,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         guidance_scale=args.guidance,
         seed=args.seed,
     )
-    print(gap_filling_table_markdown(rows))
+    print(table)
     print()
     print("cases (truth <- mask of):", ", ".join(f"{c.name} <- {c.mask_source}" for c in cases))
     return 0
@@ -59,12 +58,8 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.evaluate:
         return _evaluate(args, settings)
-    import numpy as np
-
-    from core.export.image_files import write_png
-    from core.generation.gapfill import fetch_cloud_mask, fill_clouds
-    from core.generation.request import GenerationRequest
-    from core.sources.imagery import fetch_scene
+    from core.services import GenerationRequest
+    from core.services.gapfill import fill_scene_clouds, write_filled_scene
 
     missing = [name for name in ("lat", "lon", "month", "out", "model") if getattr(args, name) is None]
     if missing:
@@ -77,50 +72,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise BadRequestError(f"--out {out.name!r} is not a .png file.", "Name the output image *.png.")
     spec = spec_from(args)
     point, month = point_from(args), Month.parse(args.month)
-    scene = fetch_scene(point, month, settings, size_px=args.size)
-    mask = fetch_cloud_mask(point, month, settings, scene.scene_id, size_px=args.size)
     state, country = resolve_place(args, point, settings)
     request = GenerationRequest(
         point=point,
         month=month,
         land_cover=resolve_land_cover(args, point, settings),
-        cloud_fraction=0.0,  # the filled image is to look clear
         climate=resolve_climate(args, point, month, settings),
+        seed=args.seed,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
         size_px=args.size,
         state=state,
         country=country,
-    ).with_place()
+    )
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("filling clouds")
     try:
-        filled = fill_clouds(
-            scene.image,
-            mask,
-            engine,
-            request.prompts(),
-            seed=args.seed,
-            num_inference_steps=args.steps,
-            guidance_scale=args.guidance,
-        )
+        filled = fill_scene_clouds(request, engine, settings)
     finally:
         progress.close()
-    metadata = {
-        "scene_id": scene.scene_id,
-        "prompt": request.prompts().spatial,
-        "climate_prompt": request.prompts().climate,
-        "model": engine.model_id,
-        "filled_fraction": f"{mask.mean():.4f}",
-        "note": "clear pixels are the real scene's; masked pixels are AI-generated",
-    }
-    written = {"png": str(write_png(filled, out, metadata))}
-    mask_rgb = np.repeat((mask.astype(np.uint8) * 255)[..., None], 3, axis=2)
-    written["mask"] = str(write_png(mask_rgb, out.with_suffix(".mask.png"), {"note": "white = filled (SCL cloud)"}))
     summary = {
-        "written": written,
-        "scene_id": scene.scene_id,
-        "filled_fraction": round(float(mask.mean()), 4),
-        "model": engine.model_id,
-        "warnings": list(engine.loaded.warnings),
+        "written": write_filled_scene(filled, out),
+        "scene_id": filled.scene_id,
+        "filled_fraction": round(filled.filled_fraction, 4),
+        "model": filled.model_id,
+        "warnings": list(filled.warnings),
     }
     print(json.dumps(summary, indent=2))
     return 0

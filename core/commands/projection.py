@@ -85,16 +85,9 @@ def format_table(projection, statistic: str = "median") -> str:
     return "\n".join(lines)
 
 
-def frame_horizons(year: int) -> list[int]:
-    """The paper's horizons up to `year`, and `year` itself (the frames after "today")."""
-    from core.climate.projection import HORIZON_FRAMES
-
-    return sorted({h for h in HORIZON_FRAMES if h <= year} | {year})
-
-
 def run(args: argparse.Namespace, settings) -> int:
     from core.commands._generation_args import TqdmProgress
-    from core.sources.projections import project_climate
+    from core.services import projected_climate
 
     if args.timelapse and not args.month:
         raise BadRequestError("--timelapse needs --month (the month to show).", "Add --month YYYY-MM.")
@@ -103,9 +96,9 @@ def run(args: argparse.Namespace, settings) -> int:
     progress = TqdmProgress("CMIP6 models")
     observed_years = parse_years(args.observed_years)
     try:
-        projection = project_climate(
+        projection = projected_climate(
             point_from(args), args.ssp, args.year, settings, observed_years=observed_years, progress=progress
-        )
+        ).projection
     finally:
         progress.close()
     if args.format == "json":
@@ -120,28 +113,27 @@ def run(args: argparse.Namespace, settings) -> int:
 
 def write_frames(args: argparse.Namespace, settings, projection, observed_years: tuple[int, int]):
     """Generate --month under today and each horizon, and write the captioned time-lapse."""
-    from core.climate.projection import scenario_from_projection
-    from core.climate.scenario import Scenario
-    from core.commands._generation_args import TqdmProgress, load_engine, request_fields
-    from core.generation.projection_timelapse import generate_horizon_frames, write_horizon_timelapse
-    from core.generation.request import GenerationRequest
+    from core.commands._generation_args import TqdmProgress, load_engine, request_fields, spec_from
     from core.geo import Month
-    from core.sources.projections import project_climate
+    from core.services import GenerationRequest
+    from core.services.projection import make_horizon_timelapse
 
-    point, month = projection.point, Month.parse(args.month)
-    base = GenerationRequest(**request_fields(args, settings, point, month))
-    scenarios = [Scenario.today()]
-    for horizon in frame_horizons(args.year):
-        at_horizon = (
-            projection
-            if horizon == args.year
-            else project_climate(point, args.ssp, horizon, settings, observed_years=observed_years)
-        )
-        scenarios.append(scenario_from_projection(at_horizon, args.statistic))
-    engine = load_engine(args, settings)
+    spec = spec_from(args)
+    base = GenerationRequest(**request_fields(args, settings, projection.point, Month.parse(args.month)), model=spec)
     progress = TqdmProgress("frames")
     try:
-        frames = generate_horizon_frames(base, tuple(scenarios), engine, settings, progress=progress)
+        return make_horizon_timelapse(
+            base,
+            args.ssp,
+            args.year,
+            settings,
+            args.timelapse,
+            engine=load_engine(args, settings, spec),
+            statistic=args.statistic,
+            observed_years=observed_years,
+            known={args.year: projection},
+            fps=args.fps,
+            progress=progress,
+        )
     finally:
         progress.close()
-    return write_horizon_timelapse(frames, args.timelapse, fps=args.fps)

@@ -102,9 +102,9 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core import limits
     from core.commands._generation_args import check_sampling_arguments
-    from core.export.timelapse import FORMATS
     from core.io.outputs import check_free_disk, check_output_dir, check_output_file, estimated_png_bytes
     from core.services import make_timelapse
+    from core.services.timelapse import FORMATS
 
     # Every number and output is checked before any frame is made (a bad --fps used to fail at the end).
     check_sampling_arguments(args)

@@ -19,35 +19,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.train.diffusionsat_weather import weather_config_if_asked
+    from core.services.train import plan_training, run_training
 
-    weather = weather_config_if_asked(
-        args.config, data_dir=args.data_dir, output_dir=args.output_dir, max_steps=args.max_steps
+    plan = plan_training(
+        args.config, data_dir=args.data_dir, output_dir=args.output_dir, max_steps=args.max_steps, resume=args.resume
     )
-    if weather is not None:  # mode = "diffusionsat-weather"
-        return _train_weather(weather, settings)
-    from core.train import load_train_config, train
-
-    # The TOML's data_dir is checked after --data-dir has replaced it (the paper presets name a
-    # stand-in folder), by `train` before any model loads.
-    config = load_train_config(args.config, check_paths=args.data_dir is None)
-    overrides = {}
-    if args.data_dir is not None:
-        overrides["data__data_dir"] = args.data_dir
-    if args.output_dir is not None:
-        overrides["output_dir"] = args.output_dir
-    if args.max_steps is not None:
-        overrides["optim__max_steps"] = args.max_steps
-    if args.resume is not None:
-        overrides["checkpoints__resume"] = args.resume
-    if overrides:
-        config = config.with_overrides(**overrides)
-    result = train(config, settings)
+    result = run_training(plan, settings)
+    if plan.kind == "diffusionsat-weather":
+        return _report_weather(result)
     if not result.is_main_process:
         return 0
     first = result.losses[:5]
     last = result.losses[-5:]
-    print(f"trained {config.mode} steps {result.start_step}->{result.final_step} in {result.elapsed_s:.1f} s")
+    print(f"trained {plan.config.mode} steps {result.start_step}->{result.final_step} in {result.elapsed_s:.1f} s")
     if first:
         mean_first = sum(loss for _, loss in first) / len(first)
         mean_last = sum(loss for _, loss in last) / len(last)
@@ -57,12 +41,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _train_weather(config, settings: Settings) -> int:
-    from core.train.diffusionsat_weather import MODE, train_weather_diffusionsat
-
-    result = train_weather_diffusionsat(config, settings)
+def _report_weather(result) -> int:
     first, last = result.losses[0][1], result.losses[-1][1]
-    print(f"trained {MODE} {len(result.losses)} steps in {result.elapsed_s:.1f} s (loss {first:.4f} -> {last:.4f})")
+    print(
+        f"trained diffusionsat-weather {len(result.losses)} steps in {result.elapsed_s:.1f} s "
+        f"(loss {first:.4f} -> {last:.4f})"
+    )
     print(f"weights: {result.output_dir} (put it at checkpoints/diffusionsat-weather/ to generate with it)")
     print(f"loss log: {result.loss_csv}")
     return 0

@@ -9,6 +9,7 @@ Importing this package does not import torch.
 """
 
 from core.climate.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
+from core.climate.values import ClimateValues
 from core.export.provenance import Provenance, image_label
 from core.export.timelapse import caption_for, frame_caption, label_image
 from core.generation.request import GenerationRequest
@@ -28,6 +29,7 @@ from core.services.exports import (
     labelled_image,
     read_rgb_image,
     recipe_request,
+    write_real_png,
 )
 from core.services.generate import (
     GenerateResult,
@@ -65,16 +67,19 @@ from core.services.observe import (
 )
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
+from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 __all__ = [
     "HORIZON_CHOICES",
     "HOW_TO_READ",
+    "LAND_COVER_CLASSES",
     "MODEL_IDS",
     "MODES",
     "SCENARIO_PRESETS",
     "SSP_CHOICES",
     "TINY_MODEL_ID",
     "ClimateChange",
+    "ClimateValues",
     "Comparison",
     "ExportedFiles",
     "GenerateResult",
@@ -130,4 +135,5 @@ __all__ = [
     "shared_engine_loader",
     "weights_status",
     "write_comparison_sheet",
+    "write_real_png",
 ]

@@ -166,3 +166,11 @@ def read_rgb_image(path: str | os.PathLike, what: str = "image") -> np.ndarray:
     from core.io.images import read_rgb
 
     return read_rgb(path, what)
+
+
+def write_real_png(image: np.ndarray, path: str | os.PathLike) -> Path:
+    """A real (not generated) image as a plain PNG, written atomically."""
+    from core.io.files import atomic_write_bytes
+    from core.sources.imagery import encode_png
+
+    return atomic_write_bytes(Path(path), encode_png(image))

@@ -19,7 +19,13 @@ from core.config import Settings
 from core.errors import BadRequestError, NoImageryError
 from core.export.provenance import Provenance
 from core.generation.prompts import Prompts
-from core.generation.request import GenerationRequest
+from core.generation.request import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    DEFAULT_STRENGTH,
+    GenerationRequest,
+    check_control_image,
+)
 from core.generation.runs import GenerationResult, ProgressCallback, generate_images
 from core.geo import Month, Point
 from core.models.spec import ModelSpec
@@ -27,6 +33,21 @@ from core.services.models import check_engine_matches, load_engine
 
 # EcoMapper conditions the ControlNet on an image 1 to 6 months earlier.
 CONTROL_MONTHS_BEFORE = (1, 6)
+
+__all__ = [
+    "CONTROL_MONTHS_BEFORE",
+    "DEFAULT_GUIDANCE",
+    "DEFAULT_STEPS",
+    "DEFAULT_STRENGTH",
+    "GenerateResult",
+    "GenerationRequest",
+    "check_control_image",
+    "check_runnable",
+    "control_month_before",
+    "generate",
+    "prompts_for",
+    "request_for",
+]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ __all__ = [
     "check_engine_matches",
     "controlnet_choices",
     "default_controlnet_scale",
+    "download_weights",
     "generator_ids",
     "load_engine",
     "model_choices",
@@ -118,14 +119,15 @@ def check_engine_matches(engine: Any, spec: ModelSpec | None) -> None:
         )
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """(model id, one-line description) of the known models (SD3 family and peer generators), for a picker."""
+def model_choices(peers: bool = True) -> list[tuple[str, str]]:
+    """(model id, one-line description) of the known models: the SD3 family, then (with `peers`) the peer
+    generators, for a picker."""
     from core.models.backends.registry import ALL_BACKENDS
     from core.models.registry import list_models
 
     sd3 = list(list_models())
     known = {model_id for model_id, _ in sd3}
-    return sd3 + [(bid, info.description) for bid, info in ALL_BACKENDS.items() if bid not in known]
+    return sd3 + [(bid, info.description) for bid, info in ALL_BACKENDS.items() if peers and bid not in known]
 
 
 def weights_status(model_id: str, settings: Settings) -> tuple[bool | None, str]:
@@ -175,3 +177,44 @@ def default_controlnet_scale(spec: ModelSpec | None) -> float:
 
     known = known_controlnet(spec.controlnet) if spec is not None and spec.controlnet else None
     return known.profile.conditioning_scale if known else 1.0
+
+
+def download_weights(
+    settings: Settings,
+    *,
+    model: str | None = None,
+    controlnet: str | None = None,
+    lora: str | None = None,
+    no_t5: bool = False,
+    hf_cache_dir: str | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Fetch a generator's weights (and a ControlNet / LoRA) into the Hugging Face cache.
+
+    Returns what was found ({part: found weights with `.path` and `.origin`}) and notes for the user
+    (DiffusionSat's UNet is not on the Hub: where to get it).
+
+    Raises:
+        BadRequestError: nothing asked for.
+        ModelUnavailableError: offline, gated without a token, or not found.
+    """
+    from core.models.backends.registry import backend_info
+    from core.models.checkpoints import resolve_weights
+    from core.models.loading import download_model
+
+    if not (model or controlnet or lora):
+        raise BadRequestError("Nothing to download.", "Pass --model ID, --controlnet ID and/or --lora ID.")
+    found: dict[str, Any] = {}
+    notes: list[str] = []
+    if model and is_peer_backend(model):  # DiffusionSat, GeoSynth, map-sat, Text2Earth: their own weights
+        from core.models.backends.download import download_backend
+
+        found = download_backend(model, settings, hf_cache_dir=hf_cache_dir)
+        info = backend_info(model)
+        if info.family == "diffusionsat":
+            notes.append(f"{model}: the SD 2.1 parts are here; the UNet is not on the Hub. {info.how_to_get}")
+    elif model:
+        found = {"model": download_model(model, settings, drop_t5=no_t5, hf_cache_dir=hf_cache_dir)}
+    for what, ref in (("ControlNet", controlnet), ("LoRA", lora)):
+        if ref:
+            found[what.lower()] = resolve_weights(ref, settings, what=what, pipeline=False, hf_cache_dir=hf_cache_dir)
+    return found, notes

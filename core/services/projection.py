@@ -9,6 +9,7 @@ time-lapse requests take, plus the 12-month table the climate chart draws (obser
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from core.climate.scenario import Scenario
@@ -83,3 +84,48 @@ def projected_climate(
         point, ssp, horizon, settings, observed=observed, observed_years=observed_years, progress=progress
     )
     return ProjectedClimate(projection, scenario_from_projection(projection, statistic))
+
+
+def horizon_years(year: int) -> list[int]:
+    """The paper's horizons up to `year`, and `year` itself (the frames after "today")."""
+    from core.climate.projection import HORIZON_FRAMES
+
+    return sorted({h for h in HORIZON_FRAMES if h <= year} | {year})
+
+
+def make_horizon_timelapse(
+    base: Any,
+    ssp: str,
+    year: int,
+    settings: Settings,
+    out: str | Path,
+    *,
+    engine: Any = None,
+    statistic: str = "median",
+    observed_years: tuple[int, int] = (1995, 2014),
+    known: dict[int, Any] | None = None,
+    fps: float = 1.0,
+    progress=None,
+) -> Path:
+    """"today -> 2050 -> ... -> `year`": `base` (a GenerationRequest with its observed climate) generated under
+    today and the CMIP6 projection of each horizon (same seed), written as a captioned GIF / MP4.
+
+    Args:
+        known: projections already computed, by horizon (not fetched again).
+    """
+    from core.climate.projection import scenario_from_projection
+    from core.generation.projection_timelapse import generate_horizon_frames, write_horizon_timelapse
+    from core.services.generate import check_runnable
+    from core.services.models import load_engine
+    from core.sources.projections import project_climate
+
+    check_runnable(base)
+    scenarios = [Scenario.today()]
+    for horizon in horizon_years(year):
+        projection = (known or {}).get(horizon) or project_climate(
+            base.point, ssp, horizon, settings, observed_years=observed_years
+        )
+        scenarios.append(scenario_from_projection(projection, statistic))
+    engine = engine or load_engine(base.model, settings)
+    frames = generate_horizon_frames(base, tuple(scenarios), engine, settings, progress=progress)
+    return write_horizon_timelapse(frames, out, fps=fps)

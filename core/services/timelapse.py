@@ -28,7 +28,7 @@ from core.services.models import check_engine_matches, load_engine
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SERIES_CHAINS", "TimelapseRequest", "TimelapseResult", "make_timelapse", "real_frames"]
+__all__ = ["FORMATS", "SERIES_CHAINS", "TimelapseRequest", "TimelapseResult", "make_timelapse", "real_frames"]
 
 
 @dataclass(frozen=True)

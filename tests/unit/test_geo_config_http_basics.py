@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from core.climate.scenario import Scenario
 from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError
@@ -117,5 +118,5 @@ def test_climate_values_are_checked_against_physical_ranges():
         ClimateValues(75, 1, 10)
     with pytest.raises(BadRequestError, match="not a number"):
         ClimateValues(10, math.nan, 10)
-    warmer = ClimateValues(10, 2.0, 15).with_scenario(temp_delta_c=3, precip_scale=1.5)
+    warmer = Scenario.of_change(3.0, 50.0).apply(ClimateValues(10, 2.0, 15))
     assert warmer == ClimateValues(13, 3.0, 15)
