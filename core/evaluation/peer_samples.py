@@ -1,7 +1,7 @@
 """The evaluation harness's image source for the peer backends (DiffusionSat, GeoSynth, map-sat, Text2Earth).
 
 `core.evaluation.run.evaluate` calls `generate(sample, control, seed)` per dataset sample; this
-turns the sample's metadata into a `GenerationRequest`. Layout backends never see the target image:
+turns the sample's metadata into a `GenerationRequest` (`GenerationRequest.from_record`). Layout backends never see the target image:
 GeoSynth-Canny takes the edges of the earlier real month (`--controlnet-previous`), the OSM ones
 their map tiles.
 """
@@ -41,19 +41,12 @@ class BackendSampleGenerator:
         self.label = config.model_id
 
     def generate(self, sample, control, seed: int) -> np.ndarray:
-        meta = sample.metadata
-        request = GenerationRequest(
-            point=meta.point,
-            month=meta.month,
-            land_cover=meta.land_cover,
-            cloud_fraction=meta.cloud_fraction,
-            climate=meta.climate,
+        request = GenerationRequest.from_record(
+            sample.metadata,
             seed=seed,
             num_inference_steps=self.config.num_inference_steps,
             guidance_scale=self.config.guidance_scale,
             size_px=self.config.size_px,
             reference_image=control.image if control is not None else None,
-            state=meta.state,
-            country=meta.country or "",
         )
         return self.backend.generate(request).image

@@ -294,6 +294,25 @@ class GenerationRequest:
                 "Leave climate out: it is derived from observed_climate and scenario.",
             )
 
+    @classmethod
+    def from_record(cls, record: Any, **fields: Any) -> GenerationRequest:
+        """The request to generate what `record` shows: a dataset sample's metadata or an observation (anything
+        with `point`, `month`, `land_cover`, `cloud_fraction`, `climate`, `state`, `country`).
+
+        The record's climate is the observed one; `fields` set the rest (model, seed, mode, scenario, ...)
+        and may override any of the record's. The one mapping from records to requests.
+        """
+        taken = {
+            "point": record.point,
+            "month": record.month,
+            "land_cover": record.land_cover,
+            "cloud_fraction": record.cloud_fraction or 0.0,
+            "observed_climate": record.climate,
+            "state": record.state,
+            "country": record.country or "",
+        }
+        return cls(**{**taken, **fields})
+
     def prompt_inputs(self) -> PromptInputs:
         """The prompt inputs (needs `country`; see `with_place`)."""
         return PromptInputs(

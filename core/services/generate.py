@@ -210,15 +210,12 @@ def request_for(
             f"No land cover is known at {observation.point.label()} ({why}).", "Choose one of the 15 classes."
         )
     cloud = cloud_fraction if cloud_fraction is not None else (observation.cloud_fraction or 0.0)
-    return GenerationRequest(
-        point=observation.point,
-        month=observation.month,
+    return GenerationRequest.from_record(
+        observation,
         land_cover=chosen,
         cloud_fraction=cloud,
         observed_climate=observed_climate if observed_climate is not None else observation.climate,
         scenario=scenario if scenario is not None else Scenario.today(),
-        state=observation.state,
-        country=observation.country,
         model=model,
         **options,
     )

@@ -186,10 +186,7 @@ def train_weather_diffusionsat(config: WeatherTrainConfig, settings: Settings, p
             meta = sample.metadata
             image = Image.fromarray(sample.image).resize((config.resolution_px,) * 2, Image.Resampling.LANCZOS)
             pixels.append(torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 127.5 - 1.0)
-            request = GenerationRequest(
-                point=meta.point, month=meta.month, land_cover=meta.land_cover, cloud_fraction=meta.cloud_fraction,
-                climate=meta.climate, size_px=config.resolution_px, state=meta.state, country=meta.country or "",
-            ).with_place()  # fmt: skip
+            request = GenerationRequest.from_record(meta, size_px=config.resolution_px).with_place()
             prompts.append("" if rng.random() < DROP_PROBABILITY else spatial_prompt(request))
             values = weather.metadata_for(request)
             metadata.append([0.0 if rng.random() < DROP_PROBABILITY else v for v in values])

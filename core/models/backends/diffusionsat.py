@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.models.backends.base import BackendResult, ProgressCallback, ignored_parts
+from core.models.backends.base import ProgressCallback
 from core.models.backends.metadata import normalise_metadata, unconditional_metadata
 from core.models.backends.registry import BackendInfo, local_checkpoint
 from core.models.backends.sd_common import (
+    Drawn,
     SDPipelineBackend,
     device_and_dtype,
     load_sd_pipeline,
@@ -56,16 +56,11 @@ class DiffusionSatBackend(SDPipelineBackend):
             with_weather=self.num_metadata > 7,
         )
 
-    def generate(
-        self,
-        request: GenerationRequest,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> BackendResult:
+    def draw(
+        self, request: GenerationRequest, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> Drawn:
         import torch
 
-        started = time.perf_counter()
-        request = request.with_place()
         prompt = spatial_prompt(request)
         metadata = self.metadata_for(request)
         unet = self.pipe.unet
@@ -73,22 +68,13 @@ class DiffusionSatBackend(SDPipelineBackend):
         uncond = torch.tensor([unconditional_metadata(self.num_metadata)], dtype=torch.float32)
         with unet.metadata_for_guidance(cond, uncond):
             image = self.sample(request, prompt, progress, cancel)
-        warnings = [*self.tiny_warnings(), TRAINED_ON.format(gsd=request.ground_m_per_px)]
-        return BackendResult(
-            image=image,
-            backend_id=self.backend_id,
-            prompt=prompt,
-            conditioning={
-                "metadata": [round(v, 4) for v in metadata],
-                "unconditional_metadata": "zeros",
-                "gsd_m": request.ground_m_per_px,
-                "prediction_type": self.pipe.scheduler.config.prediction_type,
-                "weights": self.origin,
-            },
-            ignored=ignored_parts(request, self.uses),
-            warnings=tuple(warnings),
-            timings_s={"total_s": time.perf_counter() - started},
-        )
+        conditioning = {
+            "metadata": [round(v, 4) for v in metadata],
+            "unconditional_metadata": "zeros",
+            "gsd_m": request.ground_m_per_px,
+            "prediction_type": self.pipe.scheduler.config.prediction_type,
+        }
+        return Drawn(image, prompt, conditioning, warnings=(TRAINED_ON.format(gsd=request.ground_m_per_px),))
 
 
 def v_prediction_scheduler(config: dict | None = None):

@@ -9,16 +9,16 @@ map-sat reads no text beyond its fixed prompt.
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError
-from core.models.backends.base import BackendResult, ProgressCallback, ignored_parts
+from core.models.backends.base import ProgressCallback
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import (
+    Drawn,
     SDPipelineBackend,
     device_and_dtype,
     load_sd_pipeline,
@@ -79,37 +79,21 @@ class LayoutControlNetBackend(SDPipelineBackend):
             return layout.image, layout.to_metadata()
         raise BadRequestError(f"{self.backend_id} cannot use a {kind} layout.", "Use osm, canny or image.")
 
-    def generate(
-        self,
-        request: GenerationRequest,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> BackendResult:
+    def draw(
+        self, request: GenerationRequest, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> Drawn:
         from PIL import Image
 
-        started = time.perf_counter()
-        fixed_prompt = self.info.options.get("prompt")
-        if fixed_prompt is None:
-            request = request.with_place()
-        prompt = fixed_prompt or spatial_prompt(request)
+        prompt = self.info.options.get("prompt") or spatial_prompt(request)  # map-sat: a fixed prompt
         control, source = self.layout_for(request)
         image = self.sample(request, prompt, progress, cancel, image=Image.fromarray(control))
-        warnings = self.tiny_warnings()
+        warnings = []
         if "metres_per_pixel" in source:
             warnings.append(
                 f"The OpenStreetMap layout is at zoom {source['zoom']} ({source['metres_per_pixel']:.2f} m/px, as the "
                 f"model was trained), so the image covers a smaller area than the 10 m Sentinel-2 footprint."
             )
-        return BackendResult(
-            image=image,
-            backend_id=self.backend_id,
-            prompt=prompt,
-            conditioning={"layout": source, "weights": self.origin},
-            ignored=ignored_parts(request, self.uses),
-            control_image=control,
-            warnings=tuple(warnings),
-            timings_s={"total_s": time.perf_counter() - started},
-        )
+        return Drawn(image, prompt, {"layout": source}, control_image=control, warnings=tuple(warnings))
 
 
 def build_tiny_controlnet_pipeline(seed: int = 0):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
+from abc import abstractmethod
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.generation.prompts import PromptInputs, build_prompts
-from core.models.backends.base import Backend, ProgressCallback, step_callback, to_uint8
+from core.generation.prompts import build_prompts
+from core.models.backends.base import Backend, BackendResult, ProgressCallback, ignored_parts, step_callback, to_uint8
 
 if TYPE_CHECKING:  # read, never built, here
     from core.generation.request import GenerationRequest
@@ -19,15 +22,7 @@ if TYPE_CHECKING:  # read, never built, here
 
 def spatial_prompt(request: GenerationRequest) -> str:
     """EcoMapper's spatial prompt (land cover, place, month, cloud) for a request with place names."""
-    inputs = PromptInputs(
-        land_cover=request.land_cover,
-        cloud_fraction=request.cloud_fraction,
-        country=request.country,
-        state=request.state,
-        month=request.month,
-        climate=None,
-    )
-    return build_prompts(inputs).spatial
+    return build_prompts(request.prompt_inputs()).spatial
 
 
 def run_pipeline(
@@ -101,6 +96,45 @@ class SDPipelineBackend(Backend):
     def tiny_warnings(self) -> list[str]:
         """The noise warning of a tiny random variant, else none."""
         return [f"{self.backend_id} has random weights: it produces noise."] if self.info.is_tiny else []
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> BackendResult:
+        """Place names resolved (for families that read text), the family's `draw`, then the common result."""
+        started = time.perf_counter()
+        if self.uses.text:
+            request = request.with_place()
+        drawn = self.draw(request, progress, cancel)
+        return BackendResult(
+            image=drawn.image,
+            backend_id=self.backend_id,
+            prompt=drawn.prompt,
+            conditioning={**drawn.conditioning, "weights": self.origin},
+            ignored=ignored_parts(request, self.uses),
+            control_image=drawn.control_image,
+            warnings=(*self.tiny_warnings(), *drawn.warnings),
+            timings_s={"total_s": time.perf_counter() - started},
+        )
+
+    @abstractmethod
+    def draw(
+        self, request: GenerationRequest, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> Drawn:
+        """The family's own conditioning and sampling for one request (place names already resolved)."""
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a family's `draw` made: the image, its prompt and conditioning, a layout, what the user should know."""
+
+    image: np.ndarray = field(repr=False)
+    prompt: str
+    conditioning: dict[str, Any]
+    control_image: np.ndarray | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()
 
 
 def device_and_dtype(settings: Settings):

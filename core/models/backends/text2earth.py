@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from core.config import Settings
-from core.models.backends.base import BackendResult, ProgressCallback, ignored_parts
+from core.models.backends.base import ProgressCallback
 from core.models.backends.registry import BackendInfo
-from core.models.backends.sd_common import SDPipelineBackend, device_and_dtype, load_sd_pipeline, spatial_prompt
+from core.models.backends.sd_common import Drawn, SDPipelineBackend, device_and_dtype, load_sd_pipeline, spatial_prompt
 
 if TYPE_CHECKING:  # read, never built, here
     from core.generation.request import GenerationRequest
@@ -35,32 +34,20 @@ def resolution_prompt(gsd_m: float, text: str) -> str:
 
 
 class Text2EarthBackend(SDPipelineBackend):
-    def generate(
-        self,
-        request: GenerationRequest,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> BackendResult:
-        started = time.perf_counter()
-        request = request.with_place()
+    def draw(
+        self, request: GenerationRequest, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> Drawn:
         level = resolution_level(request.ground_m_per_px)
         prompt = resolution_prompt(request.ground_m_per_px, spatial_prompt(request))
         image = self.sample(request, prompt, progress, cancel)
-        warnings = self.tiny_warnings()
+        warnings = []
         if 2.0 ** (17 - level) != request.ground_m_per_px:
             warnings.append(
                 f"Text2Earth's nearest level {level} is {2.0 ** (17 - level):g} m/px; the footprint is "
                 f"{request.ground_m_per_px:g} m/px."
             )
-        return BackendResult(
-            image=image,
-            backend_id=self.backend_id,
-            prompt=prompt,
-            conditioning={"google_level": level, "level_m_per_px": 2.0 ** (17 - level), "weights": self.origin},
-            ignored=ignored_parts(request, self.uses),
-            warnings=tuple(warnings),
-            timings_s={"total_s": time.perf_counter() - started},
-        )
+        conditioning = {"google_level": level, "level_m_per_px": 2.0 ** (17 - level)}
+        return Drawn(image, prompt, conditioning, warnings=tuple(warnings))
 
 
 def build_tiny_text2earth_pipeline(seed: int = 0):
