@@ -1,7 +1,8 @@
 """The evaluation harness's image source for the peer backends (DiffusionSat, GeoSynth, map-sat, Text2Earth).
 
 `core.evaluation.run.evaluate` calls `generate(sample, control, seed)` per dataset sample; this
-turns the sample's metadata into a `GenerationRequest` (`GenerationRequest.from_record`). Layout backends never see the target image:
+turns the sample's metadata into a `GenerationRequest` (`GenerationRequest.from_record`). Layout
+backends never see the target image:
 GeoSynth-Canny takes the edges of the earlier real month (`--controlnet-previous`), the OSM ones
 their map tiles.
 """

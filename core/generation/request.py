@@ -83,6 +83,17 @@ def check_control_image(image: object, size_px: int, what: str = "control image"
     return image
 
 
+def scenario_climate(observed: ClimateValues, scenario: Scenario, month: Month | None = None) -> ClimateValues:
+    """The climate `month` shows under `scenario`: the one place a scenario meets an observed climate.
+
+    A request derives its final climate here; the app's scenario line previews it here too.
+
+    Raises:
+        BadRequestError: not a physically possible climate (names the scenario and the observed values).
+    """
+    return scenario.apply(observed, month)
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to generate.
@@ -284,7 +295,7 @@ class GenerationRequest:
                 "Pass ClimateValues(temp_c, precip_mm_day, solar_mj_m2_day).",
             )
         object.__setattr__(self, "observed_climate", round_climate(self.observed_climate))
-        final = self.scenario.apply(self.observed_climate, self.month)
+        final = scenario_climate(self.observed_climate, self.scenario, self.month)
         if self.climate is None:
             object.__setattr__(self, "climate", final)
         elif self.climate != final:

@@ -37,6 +37,7 @@ from core.services.generate import (
     generate,
     prompts_for,
     request_for,
+    scenario_climate,
 )
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
 from core.services.models import (
@@ -131,6 +132,7 @@ __all__ = [
     "real_frames",
     "recipe_request",
     "request_for",
+    "scenario_climate",
     "search_places",
     "shared_engine_loader",
     "weights_status",

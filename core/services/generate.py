@@ -25,6 +25,7 @@ from core.generation.request import (
     DEFAULT_STRENGTH,
     GenerationRequest,
     check_control_image,
+    scenario_climate,
 )
 from core.generation.runs import GenerationResult, ProgressCallback, generate_images
 from core.geo import Month, Point
@@ -47,6 +48,7 @@ __all__ = [
     "generate",
     "prompts_for",
     "request_for",
+    "scenario_climate",
 ]
 
 
