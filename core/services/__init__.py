@@ -4,7 +4,7 @@ One module per job: `observe` (place, month -> image, climate, land cover, place
 `generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`,
 `projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
-dataclasses; the app may also use the plain value types listed in docs/interfaces.md.
+dataclasses; the app may also use the plain value types listed in docs/architecture.md.
 Importing this package does not import torch.
 """
 

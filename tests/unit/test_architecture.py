@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.conftest import REPO
 
 # What the app may import from core: the service layer (and its submodules) and plain value types.
-# The same list is in docs/interfaces.md ("Service layer").
+# The same list is in docs/architecture.md ("Service layer").
 APP_MAY_IMPORT_PREFIX = "core.services"
 ALLOWED_FOR_APP = frozenset(
     {
