@@ -352,75 +352,38 @@ class CaptionPreset:
         return tuple(w / total for w in weights)
 
 
-_FIXED = dict(land=(0.0, 1.0), cloud=(0.0, 1.0), date=(0.0, 1.0, 0.0, 0.0), location=(0.0, 1.0, 0.0))
-# skip_date_location.json and its _word twin differ only in use_numerical_values.
-_SKIP_DATE_LOCATION = dict(land=(0.0, 1.0), cloud=(0.0, 1.0), date=(0.25, 0.25, 0.25, 0.25), location=(0.5, 0.25, 0.25))
+_KEPT = (0.0, 1.0)  # a part that is always in the caption
 _FULL_CLIMATE = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 _NO_CLIMATE = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+_MONTH_AND_YEAR = (0.0, 1.0, 0.0, 0.0)
+_STATE_AND_COUNTRY = (0.0, 1.0, 0.0)
+_ANY_DATE = (0.25, 0.25, 0.25, 0.25)
+_ANY_LOCATION = (0.5, 0.25, 0.25)
 
-# The original repository's configs/caption/*.json (commit fa37060), value for value.
-CAPTION_PRESETS: dict[str, CaptionPreset] = {
-    preset.name: preset
-    for preset in (
-        CaptionPreset("fixed_caption", **_FIXED, climate=_FULL_CLIMATE, source="fixed_caption.json"),
-        CaptionPreset(
-            "skip_date_location", **_SKIP_DATE_LOCATION, climate=_FULL_CLIMATE, source="skip_date_location.json"
-        ),
-        CaptionPreset(
-            "skip_date_location_word",
-            **_SKIP_DATE_LOCATION,
-            climate=_FULL_CLIMATE,
-            use_numerical_values=False,
-            source="skip_date_location_word.json",
-        ),
-        CaptionPreset(
-            "skip_all",
-            land=(0.05, 0.95),
-            cloud=(0.1, 0.9),
-            date=(0.3, 0.2, 0.3, 0.2),
-            location=(0.2, 0.5, 0.3),
-            climate=(0.2, 0.5, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05),
-            source="skip_all.json",
-        ),
-        CaptionPreset(
-            "skip_month_always",
-            land=(0.0, 1.0),
-            cloud=(0.0, 1.0),
-            date=(0.75, 0.0, 0.0, 0.25),
-            location=(0.0, 1.0, 0.0),
-            climate=_FULL_CLIMATE,
-            source="skip_month_always.json",
-        ),
-        CaptionPreset("skip_weather_always", **_FIXED, climate=_NO_CLIMATE, source="skip_weather_always.json"),
-        # The file gives date and location weights of 0.1: relative weights, so always kept.
-        CaptionPreset(
-            "skip_weather_data",
-            land=(0.0, 1.0),
-            cloud=(0.0, 1.0),
-            date=(0.0, 0.1, 0.0, 0.0),
-            location=(0.0, 0.1, 0.0),
-            climate=_NO_CLIMATE,
-            source="skip_weather_data.json",
-        ),
-        CaptionPreset(
-            "fixed_caption_diffsat",
-            land=(0.0, 1.0),
-            cloud=(1.0, 0.0),
-            date=(1.0, 0.0, 0.0, 0.0),
-            location=(0.0, 0.0, 1.0),
-            climate=_NO_CLIMATE,
-            source="fixed_caption_diffsat.json",
-        ),
-        # The original's CaptionBuilder defaults (masks=None) with words: how validate.py evaluates word models.
-        CaptionPreset(
-            "fixed_caption_word",
-            **_FIXED,
-            climate=_FULL_CLIMATE,
-            use_numerical_values=False,
-            source="create_captions.py defaults, use_numerical_values=False",
-        ),
-    )
-}
+# The original repository's configs/caption/*.json (commit fa37060), value for value: one row per preset,
+# in CaptionPreset's field order (name, land, cloud, date, location, climate, numbers, source).
+# skip_weather_data.json gives date and location weights of 0.1: relative weights, so always kept.
+# fixed_caption_word is the original's CaptionBuilder defaults (masks=None) with words: how validate.py
+# evaluates word models.
+_PRESET_ROWS = (
+    ("fixed_caption", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _FULL_CLIMATE, True, "fixed_caption.json"),
+    ("skip_date_location", _KEPT, _KEPT, _ANY_DATE, _ANY_LOCATION, _FULL_CLIMATE, True, "skip_date_location.json"),
+    ("skip_date_location_word", _KEPT, _KEPT, _ANY_DATE, _ANY_LOCATION, _FULL_CLIMATE, False,
+     "skip_date_location_word.json"),
+    ("skip_all", (0.05, 0.95), (0.1, 0.9), (0.3, 0.2, 0.3, 0.2), (0.2, 0.5, 0.3),
+     (0.2, 0.5, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05), True, "skip_all.json"),
+    ("skip_month_always", _KEPT, _KEPT, (0.75, 0.0, 0.0, 0.25), _STATE_AND_COUNTRY, _FULL_CLIMATE, True,
+     "skip_month_always.json"),
+    ("skip_weather_always", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _NO_CLIMATE, True,
+     "skip_weather_always.json"),
+    ("skip_weather_data", _KEPT, _KEPT, (0.0, 0.1, 0.0, 0.0), (0.0, 0.1, 0.0), _NO_CLIMATE, True,
+     "skip_weather_data.json"),
+    ("fixed_caption_diffsat", _KEPT, (1.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 1.0), _NO_CLIMATE, True,
+     "fixed_caption_diffsat.json"),
+    ("fixed_caption_word", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _FULL_CLIMATE, False,
+     "create_captions.py defaults, use_numerical_values=False"),
+)  # fmt: skip
+CAPTION_PRESETS: dict[str, CaptionPreset] = {row[0]: CaptionPreset(*row) for row in _PRESET_ROWS}
 PAPER_TRAINING_PRESET = "skip_date_location"
 PAPER_EVALUATION_PRESET = "fixed_caption"
 
