@@ -203,7 +203,7 @@ def request_fields(args: argparse.Namespace, settings, point, month, *, observed
         size_px=args.size,
         state=state,
         country=country,
-        word_mode=args.words,
+        word_mode=getattr(args, "words", False),
     )
 
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from core.commands._common import point_from
-from core.commands._generation_args import TqdmProgress, add_model_arguments, load_engine, spec_from
-from core.commands._prompt_context import add_context_arguments, resolve_climate, resolve_land_cover, resolve_place
+from core.commands._generation_args import TqdmProgress, add_model_arguments, load_engine, request_fields, spec_from
+from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
@@ -72,19 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise BadRequestError(f"--out {out.name!r} is not a .png file.", "Name the output image *.png.")
     spec = spec_from(args)
     point, month = point_from(args), Month.parse(args.month)
-    state, country = resolve_place(args, point, settings)
-    request = GenerationRequest(
-        point=point,
-        month=month,
-        land_cover=resolve_land_cover(args, point, settings),
-        climate=resolve_climate(args, point, month, settings),
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
-        state=state,
-        country=country,
-    )
+    request = GenerationRequest(**request_fields(args, settings, point, month), model=spec)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("filling clouds")
     try:

@@ -183,14 +183,7 @@ def sample_prompt_inputs(metadata: SampleMetadata):
             f"Sample {metadata.location_id} {metadata.month} has no country for its prompt.",
             "Add `caption_info.location_address` (or `location_address` in the CSV).",
         )
-    return PromptInputs(
-        land_cover=metadata.land_cover,
-        cloud_fraction=metadata.cloud_fraction,
-        country=metadata.country,
-        state=metadata.state,
-        month=metadata.month,
-        climate=metadata.climate,
-    )
+    return PromptInputs.of(metadata)
 
 
 def build_sample_prompts(metadata: SampleMetadata):

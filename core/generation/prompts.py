@@ -43,7 +43,7 @@ import difflib
 import math
 import random
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.climate.values import ClimateValues
 from core.errors import BadRequestError
@@ -154,6 +154,18 @@ class PromptInputs:
     state: str | None
     month: Month
     climate: ClimateValues | None = None
+
+    @classmethod
+    def of(cls, record: Any) -> PromptInputs:
+        """What `record` says (a request, a dataset sample's metadata: anything with these six fields)."""
+        return cls(
+            land_cover=record.land_cover,
+            cloud_fraction=record.cloud_fraction,
+            country=record.country,
+            state=record.state,
+            month=record.month,
+            climate=record.climate,
+        )
 
     def __post_init__(self) -> None:
         if self.land_cover not in LAND_COVER_CLASSES:

@@ -326,14 +326,7 @@ class GenerationRequest:
 
     def prompt_inputs(self) -> PromptInputs:
         """The prompt inputs (needs `country`; see `with_place`)."""
-        return PromptInputs(
-            land_cover=self.land_cover,
-            cloud_fraction=self.cloud_fraction,
-            country=self.country,
-            state=self.state,
-            month=self.month,
-            climate=self.climate,
-        )
+        return PromptInputs.of(self)
 
     def prompts(self) -> Prompts:
         return build_prompts(self.prompt_inputs(), word_mode=self.word_mode)

@@ -121,8 +121,39 @@ def generate_images(
     peer = peer_generator(engine)
     if peer is not None:
         return _generate_with_peer(request, peer, settings, progress, cancel)
-    return _generate_with_engine(request, engine, settings, progress, cancel)
+    # The SD3 engine: 1. place names; 2. the control image (ControlNet / img2img from a month);
+    # 3. the prompts; 4. the engine run.
+    eng = _as_engine(engine)
+    started = time.perf_counter()
+    request = request.with_place(settings)
+    fetch_started = time.perf_counter()
+    control, control_meta = _resolve_control(request, settings)
+    if control is not None and request.control_image is None:
+        request = request.replace(control_image=control)
+    fetch_s = time.perf_counter() - fetch_started
+    prompts = request.prompts()
+    from core.models.engine import FrameJob
 
+    images, timings = eng.run_frames(
+        [FrameJob(prompts, request.seed, control)],
+        mode=request.mode,
+        **_sampling(request),
+        progress=progress,
+        cancel=cancel,
+    )
+    timings = {**timings, "fetch_s": fetch_s, "total_s": time.perf_counter() - started}
+    info = {**eng.loaded.describe(), "control": control_meta} if control_meta else eng.loaded.describe()
+    return GenerationResult(
+        images=images,
+        prompts=prompts,
+        seed=request.seed,
+        model_id=eng.model_id,
+        timings_s=timings,
+        request=request,
+        control_image=control,
+        model_info=info,
+        warnings=eng.loaded.warnings,
+    )
 
 def with_generator_defaults(request: GenerationRequest, engine: Any) -> GenerationRequest:
     """Steps and guidance left None take the generator's own defaults (its registry entry; SD3: EcoMapper's)."""
@@ -177,56 +208,6 @@ def _generate_with_peer(
     )
 
 
-def _generate_with_engine(
-    request: GenerationRequest,
-    engine: Any,
-    settings: Settings,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-) -> GenerationResult:
-    """One image on the SD3 engine.
-
-    Steps: 1. resolve the place names; 2. fetch the control image (ControlNet from a month);
-    3. build the prompts; 4. run the engine.
-
-    """
-    eng = _as_engine(engine)
-    started = time.perf_counter()
-    request = request.with_place(settings)
-    fetch_started = time.perf_counter()
-    control, control_meta = _resolve_control(request, settings)
-    if control is not None and request.control_image is None:
-        request = request.replace(control_image=control)
-    fetch_s = time.perf_counter() - fetch_started
-    prompts = request.prompts()
-    from core.models.engine import FrameJob
-
-    images, timings = eng.run_frames(
-        [FrameJob(prompts, request.seed, control)],
-        mode=request.mode,
-        size_px=request.size_px,
-        num_inference_steps=request.num_inference_steps,
-        guidance_scale=request.guidance_scale,
-        controlnet_conditioning_scale=request.controlnet_conditioning_scale,
-        strength=request.strength,
-        progress=progress,
-        cancel=cancel,
-    )
-    timings = {**timings, "fetch_s": fetch_s, "total_s": time.perf_counter() - started}
-    info = {**eng.loaded.describe(), "control": control_meta} if control_meta else eng.loaded.describe()
-    return GenerationResult(
-        images=images,
-        prompts=prompts,
-        seed=request.seed,
-        model_id=eng.model_id,
-        timings_s=timings,
-        request=request,
-        control_image=control,
-        model_info=info,
-        warnings=eng.loaded.warnings,
-    )
-
-
 @dataclass(frozen=True)
 class TimeSeriesResult:
     """One frame per month: the months, their final (scenario) climates and the results.
@@ -270,6 +251,17 @@ def _frames_with_peer(
         results.append(_generate_with_peer(request, backend, settings, frame_progress, cancel))
         done += request.num_inference_steps
     return results
+
+
+def _sampling(request: GenerationRequest) -> dict[str, Any]:
+    """What the engine samples with, as `Engine.run_frames` names it (the same for every frame of a run)."""
+    return {
+        "size_px": request.size_px,
+        "num_inference_steps": request.num_inference_steps,
+        "guidance_scale": request.guidance_scale,
+        "controlnet_conditioning_scale": request.controlnet_conditioning_scale,
+        "strength": request.strength,
+    }
 
 
 def _frame_result(
@@ -337,11 +329,7 @@ def generate_time_series(
     steps = base.num_inference_steps
     total = len(months) * steps
     common = dict(
-        size_px=base.size_px,
-        num_inference_steps=steps,
-        guidance_scale=base.guidance_scale,
-        controlnet_conditioning_scale=base.controlnet_conditioning_scale,
-        strength=base.strength,
+        **_sampling(base),
         progress=progress,
         cancel=cancel,
         progress_total=total,
@@ -428,11 +416,7 @@ def generate_scenario_grid(
     images, timings = eng.run_frames(
         [FrameJob(r.prompts(), r.seed, control) for r in flat],
         mode=base.mode,
-        size_px=base.size_px,
-        num_inference_steps=base.num_inference_steps,
-        guidance_scale=base.guidance_scale,
-        controlnet_conditioning_scale=base.controlnet_conditioning_scale,
-        strength=base.strength,
+        **_sampling(base),
         batch_size=grid.batch_size,
         progress=progress,
         cancel=cancel,
