@@ -72,7 +72,7 @@ def generate_compare(request, engine, settings, folder: Path, stem: str, referen
 def generation_request(form, observed: ClimateValues | None, scenario: Scenario, point_view: PointView, spec,
                        control_image=None, control_month=None):  # fmt: skip
     """The service request of a Generate form: observed climate and scenario kept apart."""
-    return services.GenerateRequest(
+    return services.GenerationRequest(
         point=form.point,
         month=form.month,
         land_cover=form.land_cover,

@@ -81,14 +81,16 @@ class ModelsHandlers:
         scenario = read_scenario(values.get("temp_delta_c"), values.get("precip_pct"))
         cloud_pct = read_number_or(values.get("cloud_pct"), "cloud cover", 0.0)
         place = services.place_of(point, self.settings)
-        backend_request = services.BackendRequest(
+        backend_request = services.GenerationRequest(
             point=point,
             month=month,
             land_cover=land_cover,
             cloud_fraction=min(max(cloud_pct, 0.0), 100.0) / 100.0,
             observed_climate=climate,
-            scenario=scenario if climate is not None else None,
+            scenario=scenario if climate is not None else services.Scenario.today(),
             seed=read_int(values.get("seed"), "seed", default=0),
+            num_inference_steps=None,  # each generator's own
+            guidance_scale=None,
             state=place.state,
             country=place.country or "",
         )
