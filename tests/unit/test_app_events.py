@@ -102,3 +102,28 @@ def test_a_handler_that_does_not_take_an_input_is_refused_when_the_page_is_built
     event = named_event(components, takes_any, {"path": "lon"}, ["lat"])
     assert list(inspect.signature(event["fn"]).parameters) == ["path"] and event["inputs"] == ["LON"]
     assert event["fn"]("file.json") == "file.json"
+
+
+def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_parameters(tmp_path):
+    from app.forms import GenerateForm, GridForm, ModelsForm, TimelapseForm
+    from app.handlers.generate import GenerateShown
+    from app.layout.events import output_names
+    from app.ui import build_ui
+
+    demo = build_ui("tiny-random", output_dir=tmp_path)
+    components = demo.ecomapper_components
+    ids = {id(component): name for name, component in components.by_name.items()}
+    wired = {
+        fn.api_name: ([ids[id(c)] for c in fn.inputs], [ids[id(c)] for c in fn.outputs])
+        for fn in demo.fns.values()
+        if fn.api_visibility == "public"
+    }
+    assert set(wired) == {"observe", "generate", "load_recipe", "timelapse", "scenario_grid", "projection",
+                          "compare_models"}  # fmt: skip
+    assert wired["generate"] == (list(GenerateForm.FIELDS), list(output_names(GenerateShown)))
+    assert wired["timelapse"][0] == list(TimelapseForm.FIELDS) and wired["scenario_grid"][0] == list(GridForm.FIELDS)
+    assert wired["compare_models"][0] == list(ModelsForm.FIELDS)
+    # a loaded recipe fills exactly the controls /generate reads, then the preset
+    assert wired["load_recipe"] == (["recipe_upload"], [*GenerateForm.FIELDS, "preset"])
+    assert wired["observe"][0] == ["lat", "lon", "month"]
+    assert components["lat"].elem_id == "lat" and components["temp_delta_c"].elem_id == "temp-delta"
