@@ -17,12 +17,15 @@ from core.climate.scenario import Scenario
 from core.geo import Point
 
 NO_PROJECTION = ("Sliders (no projection)", "")
-PICKER_FIELDS = ("lat", "lon", "ssp", "horizon", "normals_years")
 
 
 def ssp_choices() -> list[tuple[str, str]]:
     """The dropdown: the sliders' own scenario first, then the four SSPs."""
     return [NO_PROJECTION, *services.SSP_CHOICES]
+
+
+def horizon_choices() -> tuple[int, ...]:
+    return tuple(services.HORIZON_CHOICES)
 
 
 @dataclass(frozen=True)

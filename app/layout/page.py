@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from app.handlers.projection import ssp_choices
+from app.handlers.projection import horizon_choices, ssp_choices
 from app.handlers.registry import Handlers
 from app.handlers.scenario import preset_labels
 from app.handlers.series import default_timelapse_range
@@ -25,7 +25,6 @@ from app.layout.results_area import build_exports_tab, build_results_tabs
 from app.layout.settings_area import build_settings_tab
 from app.layout.timelapse_area import build_timelapse_tab
 from app.layout.wiring import wire_page
-from core import services
 
 
 def build_components(
@@ -42,7 +41,7 @@ def build_components(
             with gr.Tabs(elem_id="result-tabs", overflow_behavior="wrap"):
                 results = build_results_tabs()
                 climate = build_climate_tab()
-                projection = build_projection_tab(ssp_choices(), services.HORIZON_CHOICES)
+                projection = build_projection_tab(ssp_choices(), horizon_choices())
                 timelapse = build_timelapse_tab(default_timelapse_range())
                 grid = build_grid_tab()
                 models = build_models_tab()
