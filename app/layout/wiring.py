@@ -12,13 +12,16 @@ from typing import Any
 import gradio as gr
 
 from app.forms import GenerateForm
-from app.handlers import generate, observe, point, recipes, runs, scenario, series
-from app.handlers.generate import GenerateShown
+from app.handlers.generate import GenerateShown, map_for_results
 from app.handlers.models import MODELS_FIELDS, ModelsShown
-from app.handlers.observe import ObserveShown
-from app.handlers.point import ClearedResults, PointShown
+from app.handlers.observe import ObserveShown, map_for_observation
+from app.handlers.point import ClearedResults, PointShown, clear_results, month_changed
 from app.handlers.projection import ProjectionShown
+from app.handlers.recipes import RECIPE_OUTPUTS, load_recipe
 from app.handlers.registry import Handlers
+from app.handlers.runs import clear_status
+from app.handlers.scenario import preset_chosen, preset_for_numbers, scenario_line
+from app.handlers.series import GRID_FIELDS, TIMELAPSE_FIELDS, GridShown, TimelapseShown, preview_for_format
 from app.layout.components import Components
 from app.layout.events import named_event, output_names
 
@@ -30,46 +33,46 @@ OBSERVE_INPUTS = ("lat", "lon", "month")
 POINT_OUTPUTS = output_names(PointShown)
 
 
-def wire_page(c: Components, h: Handlers) -> None:
+def wire_page(page: Components, handlers: Handlers) -> None:
     """Every event of the page, area by area."""
-    wire_point_and_month(c, h)
-    wire_scenario(c, h)
-    wire_generate(c, h)
-    wire_series(c, h)
-    wire_runs(c, h)
-    wire_projection(c, h)
-    wire_models(c, h)
+    wire_point_and_month(page, handlers)
+    wire_scenario(page, handlers)
+    wire_generate(page, handlers)
+    wire_series(page, handlers)
+    wire_runs(page, handlers)
+    wire_projection(page, handlers)
+    wire_models(page, handlers)
 
 
 # ---- events several areas start -----------------------------------------------------------------
 
 
-def _pointing(c: Components) -> dict[str, Any]:
-    return {"api_visibility": "private", "concurrency_limit": None, "show_progress_on": [c["place_line"]]}
+def _pointing(page: Components) -> dict[str, Any]:
+    return {"api_visibility": "private", "concurrency_limit": None, "show_progress_on": [page["place_line"]]}
 
 
-def _point_typed(c: Components, h: Handlers) -> dict[str, Any]:
-    return {**named_event(c, h.point.point_typed, ("lat", "lon"), PointShown), **_pointing(c)}
+def _point_typed(page: Components, handlers: Handlers) -> dict[str, Any]:
+    return {**named_event(page, handlers.point.point_typed, ("lat", "lon"), PointShown), **_pointing(page)}
 
 
-def _observing(c: Components) -> dict[str, Any]:
+def _observing(page: Components) -> dict[str, Any]:
     return {"concurrency_limit": OBSERVE_CONCURRENCY, "concurrency_id": "observe",
-            "show_progress_on": [c["observed_line"]]}  # fmt: skip
+            "show_progress_on": [page["observed_line"]]}  # fmt: skip
 
 
-def _map_after_observe(c: Components) -> dict[str, Any]:
-    return {**named_event(c, observe.map_for_observation, ["observation"], ["map_html"]), **QUIET}
+def _map_after_observe(page: Components) -> dict[str, Any]:
+    return {**named_event(page, map_for_observation, ["observation"], ["map_html"]), **QUIET}
 
 
-def _scenario_line(c: Components) -> dict[str, Any]:
+def _scenario_line(page: Components) -> dict[str, Any]:
     inputs = ("temp_delta_c", "precip_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day")
-    return {**named_event(c, scenario.scenario_line, inputs, ["scenario_line"]), **QUIET}
+    return {**named_event(page, scenario_line, inputs, ["scenario_line"]), **QUIET}
 
 
-def _control_preview(c: Components, h: Handlers) -> dict[str, Any]:
+def _control_preview(page: Components, handlers: Handlers) -> dict[str, Any]:
     inputs = ("lat", "lon", "month", "mode", "control_months_before")
     return {
-        **named_event(c, h.observe.control_preview, inputs, ["control_months_before", "control_image"]),
+        **named_event(page, handlers.observe.control_preview, inputs, ["control_months_before", "control_image"]),
         "api_visibility": "private",
         "concurrency_limit": OBSERVE_CONCURRENCY,
         "concurrency_id": "observe",
@@ -77,149 +80,159 @@ def _control_preview(c: Components, h: Handlers) -> dict[str, Any]:
     }
 
 
-def _generating(c: Components, h: Handlers) -> dict[str, Any]:
+def _generating(page: Components, handlers: Handlers) -> dict[str, Any]:
     return {
-        **named_event(c, h.generate.generate, GenerateForm.FIELDS, GenerateShown),
-        "show_progress_on": [c["scenario_image"], c["status"]],
+        **named_event(page, handlers.generate.generate, GenerateForm.FIELDS, GenerateShown),
+        "show_progress_on": [page["scenario_image"], page["status"]],
         "concurrency_limit": 1,
         "concurrency_id": GENERATION_QUEUE,
     }
 
 
-def _map_after_generate(c: Components) -> dict[str, Any]:
-    return {**named_event(c, generate.map_for_results, ["results"], ["map_html"]), **QUIET}
+def _map_after_generate(page: Components) -> dict[str, Any]:
+    return {**named_event(page, map_for_results, ["results"], ["map_html"]), **QUIET}
 
 
 # ---- the areas ----------------------------------------------------------------------------------
 
 
-def wire_point_and_month(c: Components, h: Handlers) -> None:
+def wire_point_and_month(page: Components, handlers: Handlers) -> None:
     """A click, typed point, place search or new month: clear the old results, observe, redraw."""
-    pointing = _pointing(c)
+    pointing = _pointing(page)
 
     def observe_after(event) -> None:
-        cleared = event.success(**named_event(c, point.clear_results, ("lat", "lon"), ClearedResults), **QUIET)
+        cleared = event.success(**named_event(page, clear_results, ("lat", "lon"), ClearedResults), **QUIET)
         observed = cleared.then(
-            **named_event(c, h.observe.observe_if_picked, OBSERVE_INPUTS, ObserveShown),
-            api_visibility="private", **_observing(c),
+            **named_event(page, handlers.observe.observe_if_picked, OBSERVE_INPUTS, ObserveShown),
+            api_visibility="private", **_observing(page),
         )  # fmt: skip
-        observed.then(**_map_after_observe(c))
-        observed.then(**_scenario_line(c))
-        observed.then(**_control_preview(c, h))
+        observed.then(**_map_after_observe(page))
+        observed.then(**_scenario_line(page))
+        observed.then(**_control_preview(page, handlers))
 
     # The public endpoint keeps the plain name "observe".
-    observe_click = c["observe_button"].click(
-        **named_event(c, h.observe.observe, OBSERVE_INPUTS, ObserveShown), api_name="observe", **_observing(c)
+    observe_click = page["observe_button"].click(
+        **named_event(page, handlers.observe.observe, OBSERVE_INPUTS, ObserveShown),
+        api_name="observe",
+        **_observing(page),
     )
-    observe_click.then(**_map_after_observe(c))
-    observe_click.then(**_scenario_line(c))
-    observe_after(c["map_html"].map_click(**named_event(c, h.point.map_clicked, (), PointShown), **pointing))
-    observe_after(gr.on([c["go_button"].click, c["lat"].submit, c["lon"].submit], **_point_typed(c, h)))
+    observe_click.then(**_map_after_observe(page))
+    observe_click.then(**_scenario_line(page))
+    observe_after(
+        page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
+    )
+    observe_after(
+        gr.on([page["go_button"].click, page["lat"].submit, page["lon"].submit], **_point_typed(page, handlers))
+    )
     observe_after(
         gr.on(
-            [c["search_button"].click, c["place_query"].submit],
-            **named_event(c, h.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
+            [page["search_button"].click, page["place_query"].submit],
+            **named_event(page, handlers.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
             **pointing,
         )
     )
     observe_after(
-        c["place_results"].input(**named_event(c, h.point.place_picked, ["place_results"], PointShown), **pointing)
+        page["place_results"].input(
+            **named_event(page, handlers.point.place_picked, ["place_results"], PointShown), **pointing
+        )
     )
     # A new month re-observes (its image, climate and land cover), when a point is picked.
     observe_after(
         gr.on(
-            [c["month"].submit, c["month"].blur],
-            **named_event(c, point.month_changed, ("lat", "lon", "month", "observation")),
+            [page["month"].submit, page["month"].blur],
+            **named_event(page, month_changed, ("lat", "lon", "month", "observation")),
             **QUIET,
         )
     )
 
 
-def wire_scenario(c: Components, h: Handlers) -> None:
+def wire_scenario(page: Components, handlers: Handlers) -> None:
     """Presets and sliders keep each other and the scenario line in step; ControlNet shows its image."""
-    c["preset"].input(**named_event(c, scenario.preset_chosen, ["preset"], ("temp_delta_c", "precip_pct")), **QUIET)
+    page["preset"].input(**named_event(page, preset_chosen, ["preset"], ("temp_delta_c", "precip_pct")), **QUIET)
     gr.on(
-        [c["temp_delta_c"].change, c["precip_pct"].change, c["temp_c"].input, c["precip_mm_day"].input,
-         c["solar_mj_m2_day"].input],
-        **_scenario_line(c),
+        [page["temp_delta_c"].change, page["precip_pct"].change, page["temp_c"].input, page["precip_mm_day"].input,
+         page["solar_mj_m2_day"].input],
+        **_scenario_line(page),
     )  # fmt: skip
     for name in ("temp_delta_c", "precip_pct"):
-        c[name].input(**named_event(c, scenario.preset_for_numbers, ("temp_delta_c", "precip_pct"), ["preset"]),
+        page[name].input(**named_event(page, preset_for_numbers, ("temp_delta_c", "precip_pct"), ["preset"]),
                       **QUIET)  # fmt: skip
-    gr.on([c["mode"].input, c["control_months_before"].input], **_control_preview(c, h))
+    gr.on([page["mode"].input, page["control_months_before"].input], **_control_preview(page, handlers))
 
 
-def wire_generate(c: Components, h: Handlers) -> None:
+def wire_generate(page: Components, handlers: Handlers) -> None:
     """Generate, and a loaded recipe: its point shown on the map, its climate kept (not re-observed), then
     the same Generate."""
-    c["generate_button"].click(api_name="generate", **_generating(c, h)).success(**_map_after_generate(c))
-    recipe_loaded = c["load_recipe_button"].click(
-        **named_event(c, recipes.load_recipe, {"path": "recipe_upload"}, recipes.RECIPE_OUTPUTS),
-        api_name="load_recipe",
-        show_progress_on=[c["status"]],
+    page["generate_button"].click(api_name="generate", **_generating(page, handlers)).success(
+        **_map_after_generate(page)
     )
-    shown_on_map = recipe_loaded.success(**_point_typed(c, h))
-    regenerated = shown_on_map.success(api_visibility="private", **_generating(c, h))
-    regenerated.success(**_map_after_generate(c))
+    recipe_loaded = page["load_recipe_button"].click(
+        **named_event(page, load_recipe, {"path": "recipe_upload"}, RECIPE_OUTPUTS),
+        api_name="load_recipe",
+        show_progress_on=[page["status"]],
+    )
+    shown_on_map = recipe_loaded.success(**_point_typed(page, handlers))
+    regenerated = shown_on_map.success(api_visibility="private", **_generating(page, handlers))
+    regenerated.success(**_map_after_generate(page))
 
 
-def wire_series(c: Components, h: Handlers) -> None:
+def wire_series(page: Components, handlers: Handlers) -> None:
     """The time-lapse and the scenario grid (each a run of generations in the generation slot)."""
-    c["timelapse_button"].click(
-        **named_event(c, h.series.timelapse, series.TIMELAPSE_FIELDS, series.TimelapseShown),
+    page["timelapse_button"].click(
+        **named_event(page, handlers.series.timelapse, TIMELAPSE_FIELDS, TimelapseShown),
         api_name="timelapse",
-        show_progress_on=[c["timelapse_summary"], c["timelapse_gif"]],
+        show_progress_on=[page["timelapse_summary"], page["timelapse_gif"]],
         concurrency_limit=1,
         concurrency_id=GENERATION_QUEUE,
     )
-    c["video_format"].change(
-        **named_event(c, series.preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
+    page["video_format"].change(
+        **named_event(page, preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
         api_visibility="private",
     )
-    c["grid_button"].click(
-        **named_event(c, h.series.grid, series.GRID_FIELDS, series.GridShown),
+    page["grid_button"].click(
+        **named_event(page, handlers.series.grid, GRID_FIELDS, GridShown),
         api_name="scenario_grid",
-        show_progress_on=[c["grid_image"]],
+        show_progress_on=[page["grid_image"]],
         concurrency_limit=1,
         concurrency_id=GENERATION_QUEUE,
     )
 
 
-def wire_runs(c: Components, h: Handlers) -> None:
+def wire_runs(page: Components, handlers: Handlers) -> None:
     """Cancel, and a clean status line when a run starts."""
     # Cancelling is cooperative (core checks a threading.Event between steps) rather than
     # `cancels=`: killing the task would leave the worker thread running outside the queue slot.
     for button in ("generate_cancel", "timelapse_cancel", "grid_cancel"):
-        c[button].click(**named_event(c, h.runs.cancel, (), ["status"]), api_visibility="private",
+        page[button].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                         concurrency_limit=None)  # fmt: skip
     # A new run starts with an empty status line (no "Cancel requested" left from the last one).
     for button in ("generate_button", "timelapse_button", "grid_button"):
-        c[button].click(**named_event(c, runs.clear_status, (), ["status"]), **QUIET)
+        page[button].click(**named_event(page, clear_status, (), ["status"]), **QUIET)
 
 
-def wire_projection(c: Components, h: Handlers) -> None:
+def wire_projection(page: Components, handlers: Handlers) -> None:
     """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate)."""
     gr.on(
-        [c["projection_button"].click, c["ssp"].input, c["horizon"].input],
+        [page["projection_button"].click, page["ssp"].input, page["horizon"].input],
         **named_event(
-            c, h.projection.show_projection, ("lat", "lon", "ssp", "horizon", "normals_years", "month"),
+            page, handlers.projection.show_projection, ("lat", "lon", "ssp", "horizon", "normals_years", "month"),
             ProjectionShown,
         ),
         api_name="projection",
-        show_progress_on=[c["projection_summary"]],
+        show_progress_on=[page["projection_summary"]],
         concurrency_limit=OBSERVE_CONCURRENCY,
         concurrency_id="observe",
     )  # fmt: skip
 
 
-def wire_models(c: Components, h: Handlers) -> None:
+def wire_models(page: Components, handlers: Handlers) -> None:
     """The Models tab's events: one generation-queue slot (it loads several models in turn)."""
-    c["models_button"].click(
-        **named_event(c, h.models.compare_models, MODELS_FIELDS, ModelsShown),
+    page["models_button"].click(
+        **named_event(page, handlers.models.compare_models, MODELS_FIELDS, ModelsShown),
         api_name="compare_models",
-        show_progress_on=[c["models_sheet"]],
+        show_progress_on=[page["models_sheet"]],
         concurrency_limit=1,
         concurrency_id=GENERATION_QUEUE,
     )
-    c["models_cancel"].click(**named_event(c, h.runs.cancel, (), ["status"]), api_visibility="private",
+    page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                              concurrency_limit=None)  # fmt: skip
