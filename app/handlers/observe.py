@@ -159,7 +159,7 @@ class ObserveHandlers:
         if read_number(lat, "latitude", required=False) is None:
             return {**shown, "control_image": gr.update(visible=True, value=None, label="Control: pick a place first")}
         form = ObserveForm.parse((lat, lon, month))
-        control_month = form.month - int(control_months_before or 1)
+        control_month = services.control_month_before(form.month, int(control_months_before or 1))
         try:
             image = bridge.real_image(form.point, control_month, self.context.settings)
         except NoImageryError:
