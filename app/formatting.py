@@ -180,3 +180,8 @@ def format_comparison(comparison) -> str:
     if missing:
         parts.append(f"{', '.join(missing)}: weights not on this server")
     return " · ".join(parts) + f"\n\nHow to read: {comparison.how_to_read}"
+
+
+def observed_png_name(point, month) -> str:
+    """The file name of a month's real image at a point (written by Observe, overlaid after Generate)."""
+    return f"{point_stem(point.lat, point.lon)}_{month}.png"

@@ -1,9 +1,9 @@
 """Widget values read once into typed forms, with messages that name the field that was wrong.
 
-A Gradio event hands its handler one value per input widget. Each form below lists its fields in
-the order of the public endpoint's parameters (`FIELDS`), and `parse` turns the raw values (numbers,
-text typed with a decimal comma, empty boxes) into plain values once, so the handlers never see
-twenty positional arguments.
+Each form lists its fields in the order of the public endpoint's parameters (`FIELDS`, which are
+also the names of the components they come from), and `parse` turns the raw values (numbers, text
+typed with a decimal comma, empty boxes) into plain values once, so the handlers never see twenty
+loose arguments.
 """
 
 from __future__ import annotations
@@ -16,12 +16,19 @@ from typing import Any
 
 from app.projection_form import ProjectionChoice
 from core.climate.scenario import SCENARIO_PRESETS, Scenario
+from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 from core.geo import Month, Point
 
 PICK_A_PLACE = BadRequestError(
     "No place is picked yet.", "Pick a place first: click the map, search a name, or type a latitude and a longitude."
 )
+NO_LAND_COVER = BadRequestError(
+    "No land cover is chosen.", "Observe the place to look it up, or choose one from the list."
+)
+MAX_TIMELAPSE_MONTHS = 36
+# Longest list of changes on one grid axis (a 4 x 4 grid is 16 generations).
+MAX_GRID_AXIS = 4
 # "24,8" (a decimal comma) is read as 24.8; "1.234,5" and "1,234.5" are refused (which is the decimal mark?).
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
@@ -96,6 +103,25 @@ def read_text(value: Any) -> str:
     return str(value or "").strip()
 
 
+def read_cloud_fraction(cloud_pct: Any) -> float:
+    """The cloud-cover slider (%) as a 0..1 fraction; an empty box is a clear sky."""
+    return min(max(read_number_or(cloud_pct, "cloud cover", 0.0), 0.0), 100.0) / 100.0
+
+
+def read_number_list(text: Any, field: str) -> list[float]:
+    """'0, 2, 4' or '0; 2,5; 4' (decimal commas need ';' between values)."""
+    raw = str(text or "")
+    parts = raw.split(";") if ";" in raw else raw.split(",")
+    values = [read_number(p, field) for p in parts if p.strip()]
+    if not values:
+        raise BadRequestError(f"The list of {field} is empty.", "Write numbers separated by commas, e.g. 0, 2, 4.")
+    if len(values) > MAX_GRID_AXIS:
+        raise BadRequestError(
+            f"{len(values)} {field} is more than {MAX_GRID_AXIS} for one grid.", f"Give at most {MAX_GRID_AXIS}."
+        )
+    return [float(v) for v in values]  # type: ignore[arg-type]
+
+
 def _values(fields: tuple[str, ...], values: Mapping[str, Any] | tuple | list) -> dict[str, Any]:
     if isinstance(values, Mapping):
         return {name: values.get(name) for name in fields}
@@ -147,6 +173,12 @@ class ObservedClimateForm:
     @property
     def complete(self) -> bool:
         return None not in (self.temp_c, self.precip_mm_day, self.solar_mj_m2_day)
+
+    def values(self) -> ClimateValues | None:
+        """The three values, None while any box is empty."""
+        if not self.complete:
+            return None
+        return ClimateValues(self.temp_c, self.precip_mm_day, self.solar_mj_m2_day)  # type: ignore[arg-type]
 
 
 def read_scenario(temp_delta_c: Any, precip_pct: Any) -> Scenario:
@@ -216,12 +248,12 @@ class GenerateForm:
         mode = read_text(raw["mode"]) or "text"
         if mode not in ("text", "controlnet"):
             raise BadRequestError(f"Unknown mode {mode!r}.", "Use 'text' or 'controlnet'.")
-        cloud_pct = read_number_or(raw["cloud_pct"], "cloud cover", 0.0)
+        cloud_fraction = read_cloud_fraction(raw["cloud_pct"])
         return cls(
             point=point,
             month=read_month(raw["month"]),
             land_cover=read_text(raw["land_cover"]) or None,
-            cloud_fraction=min(max(cloud_pct, 0.0), 100.0) / 100.0,
+            cloud_fraction=cloud_fraction,
             observed=ObservedClimateForm.read(raw["temp_c"], raw["precip_mm_day"], raw["solar_mj_m2_day"]),
             scenario=read_scenario(raw["temp_delta_c"], raw["precip_pct"]),
             mode=mode,
@@ -229,4 +261,146 @@ class GenerateForm:
             model=_model_choice(raw, default_model),
             sampling=SamplingForm.read(raw),
             projection=ProjectionChoice.read(raw["ssp"], raw["horizon"], raw["normals_years"]),
+        )
+
+    def require_land_cover(self) -> str:
+        if not self.land_cover:
+            raise NO_LAND_COVER
+        return self.land_cover
+
+    def observed_climate(self) -> ClimateValues:
+        """The observed climate of the month; every generation starts from it."""
+        climate = self.observed.values()
+        if climate is None:
+            raise BadRequestError(
+                f"The climate of {self.month} is not known (NASA POWER has no value, or the boxes are empty).",
+                "Observe a month that has climate data, or type temperature, precipitation and radiation in the "
+                "'Observed climate' tab.",
+            )
+        return climate
+
+
+def _base_values(values: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """The Generate form's share of a longer form's values, with what the longer form fixes."""
+    base = {name: values.get(name) for name in GenerateForm.FIELDS}
+    base.update(overrides)
+    return base
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise BadRequestError(f"Unknown {name} {value!r}.", f"Use one of {', '.join(allowed)}.")
+    return value
+
+
+@dataclass(frozen=True)
+class TimelapseForm:
+    """The `/timelapse` endpoint: a Generate form in text mode over a run of months."""
+
+    FIELDS = (
+        "lat", "lon", "start", "end", "climate_source", "temp_delta_c", "precip_pct", "chain", "side_by_side",
+        "video_format", "fps", "land_cover", "cloud_pct", "model_id", "seed", "steps", "guidance", "size_px",
+        "controlnet", "lora", "lora_scale",
+    )  # fmt: skip
+    base: GenerateForm
+    start: Month
+    end: Month
+    climate_source: str
+    chain: str
+    side_by_side: bool
+    video_format: str
+    fps: float
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any], default_model: str) -> TimelapseForm:
+        start, end = read_month(values["start"], "start month"), read_month(values["end"], "end month")
+        source = _one_of("climate", read_text(values["climate_source"]) or "observed", ("observed", "scenario"))
+        chain = _one_of("frame chaining", read_text(values["chain"]) or "independent", ("independent", "controlnet"))
+        video_format = _one_of("format", read_text(values["video_format"]) or "gif", ("gif", "mp4"))
+        # Each frame's climate is its own month's (looked up by core), not the boxes' one month.
+        base_values = _base_values(
+            values, month=str(start), mode="text", temp_c=None, precip_mm_day=None, solar_mj_m2_day=None
+        )
+        if source == "observed":
+            base_values.update(temp_delta_c=0, precip_pct=0)
+        months = end - start + 1
+        if months < 1:
+            raise BadRequestError(f"The end month {end} is before the start month {start}.", "Swap them.")
+        if months > MAX_TIMELAPSE_MONTHS:
+            raise BadRequestError(
+                f"{months} months is too long for one time-lapse in the app.",
+                f"Pick at most {MAX_TIMELAPSE_MONTHS} months (the command line has no such limit).",
+            )
+        return cls(
+            base=GenerateForm.parse(base_values, default_model),
+            start=start,
+            end=end,
+            climate_source=source,
+            chain=chain,
+            side_by_side=bool(values.get("side_by_side")),
+            video_format=video_format,
+            fps=read_number(values.get("fps"), "frames per second", required=False) or 2.0,
+        )
+
+    @property
+    def mode(self) -> str:
+        """The model's mode: a ControlNet chain grows each frame from the one before."""
+        return "controlnet" if self.chain == "controlnet" else "text"
+
+
+@dataclass(frozen=True)
+class GridForm:
+    """The `/scenario_grid` endpoint: one month under temperature (rows) x precipitation (columns) changes."""
+
+    FIELDS = (
+        "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
+        "temp_deltas_text", "precip_pcts_text", "model_id", "seed", "steps", "guidance", "size_px", "lora",
+        "lora_scale",
+    )  # fmt: skip
+    base: GenerateForm
+    temp_deltas_c: tuple[float, ...]
+    precip_changes_pct: tuple[float, ...]
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any], default_model: str) -> GridForm:
+        return cls(
+            base=GenerateForm.parse(_base_values(values, mode="text", temp_delta_c=0, precip_pct=0), default_model),
+            temp_deltas_c=tuple(read_number_list(values.get("temp_deltas_text"), "temperature changes (°C)")),
+            precip_changes_pct=tuple(read_number_list(values.get("precip_pcts_text"), "precipitation changes (%)")),
+        )
+
+
+@dataclass(frozen=True)
+class ModelsForm:
+    """The `/compare_models` endpoint: one place, month, climate, scenario and seed for every generator."""
+
+    FIELDS = (
+        "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
+        "temp_delta_c", "precip_pct", "seed",
+    )  # fmt: skip
+    point: Point
+    month: Month
+    land_cover: str
+    cloud_fraction: float
+    observed_climate: ClimateValues | None
+    scenario: Scenario
+    seed: int
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> ModelsForm:
+        land_cover = read_text(values.get("land_cover"))
+        if not land_cover:
+            raise NO_LAND_COVER
+        point, month = read_point(values.get("lat"), values.get("lon")), read_month(values.get("month"))
+        observed = ObservedClimateForm.read(
+            values.get("temp_c"), values.get("precip_mm_day"), values.get("solar_mj_m2_day")
+        )
+        return cls(
+            point=point,
+            month=month,
+            land_cover=land_cover,
+            cloud_fraction=read_cloud_fraction(values.get("cloud_pct")),
+            observed_climate=observed.values(),
+            scenario=read_scenario(values.get("temp_delta_c"), values.get("precip_pct")),
+            seed=read_int(values.get("seed"), "seed", default=0),
         )

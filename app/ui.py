@@ -12,8 +12,10 @@ from pathlib import Path
 import gradio as gr
 
 from app.formatting import model_notice, operator_message
-from app.handlers import Handlers
-from app.layout import CSS, build_blocks
+from app.handlers.bridge import warm_up_in_background
+from app.handlers.registry import build_handlers
+from app.layout.page import build_blocks
+from app.layout.style import CSS
 from app.map_picker import leaflet_url
 from app.state import AppConfig
 from core.config import Settings
@@ -78,10 +80,10 @@ def build_ui(
         log.warning("%s", for_operator.replace("`", ""))
     # the menu offers what the server offers (the policy refuses the rest in core anyway)
     choices = [m for m in dict.fromkeys([model, *MODEL_IDS]) if m in resolved.model_policy.models]
-    handlers = Handlers(config)
+    handlers = build_handlers(config)
     demo = build_blocks(handlers, model_notice(model, present), choices, tuple(LAND_COVER_CLASSES))
     # The place look-up loads in the background now, so the first click finds it warm.
-    handlers.warm_up_in_background()
+    warm_up_in_background(resolved)
     demo.queue(max_size=MAX_QUEUE_SIZE)
     demo.delete_cache = UPLOAD_SWEEP_S  # read at launch: uploads do not pile up
     demo.ecomapper_config = config  # read by tests and benchmarks (allowed paths, output folder)

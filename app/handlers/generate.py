@@ -3,66 +3,76 @@ SSIM/PSNR, exports, and the result drawn on the map."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import gradio as gr
 import numpy as np
 
 from app import formatting
-from app.endpoints import form_endpoint
 from app.errors import shown_errors
 from app.forms import GenerateForm
-from app.handlers import bridge
+from app.handlers import bridge, requests
+from app.handlers.context import AppContext, progress_bridge, stop_if_cancelled
+from app.handlers.projection import ProjectionHandlers
 from app.map_export import write_result_map
 from app.map_picker import image_overlay, map_value, served_url
-from app.state import GeneratedResults, Observation
+from app.state import GeneratedResults
 from core import services
-from core.climate.values import ClimateValues
-from core.errors import BadRequestError, NoImageryError
+from core.errors import NoImageryError
+from core.geo import Month
 
 GENERATE_FIELDS = GenerateForm.FIELDS
 
 
-def _observed_climate(form: GenerateForm) -> ClimateValues:
-    observed = form.observed
-    if not observed.complete:
-        raise BadRequestError(
-            f"The climate of {form.month} is not known (NASA POWER has no value, or the boxes are empty).",
-            "Observe a month that has climate data, or type temperature, precipitation and radiation in the "
-            "'Observed climate' tab.",
-        )
-    return ClimateValues(observed.temp_c, observed.precip_mm_day, observed.solar_mj_m2_day)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class GenerateShown:
+    """What Generate shows; the field order is the `/generate` endpoint's output order."""
+
+    scenario_image: Any
+    today_image: Any
+    slider: tuple[Any, Any]
+    metrics: str
+    prompts: str
+    png: str
+    tif: str
+    recipe: str
+    html_map: str
+    results: GeneratedResults
+
+
+def _prompts_text(scenario, form: GenerateForm, model_id: str, control_month: Month | None) -> str:
+    prompts = scenario.prompts
+    return (
+        f"**Spatial prompt** (CLIP): {prompts.spatial}\n\n**Climate prompt** (T5): {prompts.climate}\n\n"
+        f"Model `{model_id}`, seed {form.sampling.seed}, mode {form.mode}"
+        + (f" (control image of {control_month})" if control_month else "")
+        + f"; {formatting.format_timings(scenario.timings_s or {})}"
+    )
 
 
 class GenerateHandlers:
-    """Mixed into `Handlers`."""
+    """The Generate button (and `/generate`): one request, today and the scenario, exports, the map."""
+
+    def __init__(self, context: AppContext, projection: ProjectionHandlers) -> None:
+        self.context = context
+        self.projection = projection
 
     @shown_errors
-    def _generate(self, values: dict, request: gr.Request, progress) -> tuple:
-        """Returns (scenario image, today image, slider pair, metrics, prompts, PNG, GeoTIFF, recipe,
-        HTML map, results state)."""
-        with self.cancellable(request) as cancel:
-            return self._generate_form(GenerateForm.parse(values, self.config.model_id), request, progress, cancel)
+    def generate(self, request: gr.Request, progress: gr.Progress, **values: Any) -> GenerateShown:
+        form = GenerateForm.parse(values, self.context.config.model_id)
+        with self.context.cancellable(request) as cancel:
+            return self._generate(form, request, progress, cancel)
 
-    def _generate_form(self, form: GenerateForm, request: gr.Request, progress, cancel) -> tuple:
-        if not form.land_cover:
-            raise BadRequestError(
-                "No land cover is chosen.", "Observe the place to look it up, or choose one from the list."
-            )
-        observed = _observed_climate(form)
-        control_image, control_month = None, None
-        if form.mode == "controlnet":
-            control_month = services.control_month_before(form.month, form.control_months_before)
-            progress(0.02, desc=f"Fetching the control image of {control_month}")
-            try:
-                control_image = bridge.real_image(form.point, control_month, self.settings)
-            except NoImageryError as err:
-                raise NoImageryError(
-                    f"ControlNet needs a real image {form.control_months_before} month(s) earlier: {err.problem}",
-                    "Pick another 'months before' value (1 to 6) or use Text mode.",
-                ) from err
-        point_view = bridge.describe_point(form.point, self.settings)
-        engine, spec = self.engine_for(form, progress)
-        scenario_choice = self.scenario_for(form, progress)
-        request_core = bridge.generation_request(
+    def _generate(self, form: GenerateForm, request: gr.Request, progress, cancel) -> GenerateShown:
+        form.require_land_cover()
+        observed = form.observed_climate()
+        control_image, control_month = self._control(form, progress)
+        point_view = bridge.describe_point(form.point, self.context.settings)
+        engine, spec = self.context.engine_for(form.model, form.mode, progress)
+        scenario_choice = self.projection.scenario_for(form, progress)
+        core_request = requests.generation_request(
             form, observed, scenario_choice, point_view, spec, control_image, control_month
         )
         stem = formatting.safe_filename(
@@ -70,12 +80,31 @@ class GenerateHandlers:
             form.mode, formatting.scenario_stem(scenario_choice),
         )  # fmt: skip
         reference = self._reference(form)
-        folder = self.output_folder(request)
-        self.stop_if_cancelled(cancel, "before denoising")
+        folder = self.context.output_folder(request)
+        stop_if_cancelled(cancel, "before denoising")
         view = bridge.generate_compare(
-            request_core, engine, self.settings, folder, stem, reference,
-            progress=self.progress_bridge(progress), cancel=cancel,
+            core_request, engine, self.context.settings, folder, stem, reference,
+            progress=progress_bridge(progress), cancel=cancel,
         )  # fmt: skip
+        prompts = _prompts_text(view.comparison.scenario, form, spec.model_id, control_month)
+        return self._shown(form, view, point_view, folder, stem, prompts)
+
+    def _control(self, form: GenerateForm, progress) -> tuple[np.ndarray | None, Month | None]:
+        """(control image, its month) in ControlNet mode; (None, None) in text mode."""
+        if form.mode != "controlnet":
+            return None, None
+        control_month = services.control_month_before(form.month, form.control_months_before)
+        progress(0.02, desc=f"Fetching the control image of {control_month}")
+        try:
+            return bridge.real_image(form.point, control_month, self.context.settings), control_month
+        except NoImageryError as err:
+            raise NoImageryError(
+                f"ControlNet needs a real image {form.control_months_before} month(s) earlier: {err.problem}",
+                "Pick another 'months before' value (1 to 6) or use Text mode.",
+            ) from err
+
+    def _shown(self, form: GenerateForm, view: bridge.CompareView, point_view: bridge.PointView, folder: Path,
+               stem: str, prompts: str) -> GenerateShown:  # fmt: skip
         comparison = view.comparison
         today, scenario = comparison.today, comparison.scenario
         # The same band height under both, so they line up side by side and in the slider.
@@ -100,52 +129,37 @@ class GenerateHandlers:
             label=scenario.label,
             real_path=self._observed_path(form),
         )
-        prompts = scenario.prompts
-        prompts_md = (
-            f"**Spatial prompt** (CLIP): {prompts.spatial}\n\n**Climate prompt** (T5): {prompts.climate}\n\n"
-            f"Model `{spec.model_id}`, seed {form.sampling.seed}, mode {form.mode}"
-            + (f" (control image of {control_month})" if control_month else "")
-            + f"; {formatting.format_timings(scenario.timings_s or {})}"
-        )
-        return (
-            scenario_shown,
-            today_shown,
-            (today_shown, scenario_shown),
-            formatting.format_comparison(comparison),
-            prompts_md,
-            str(view.files.png),
-            str(view.files.geotiff),
-            str(view.files.recipe),
-            str(html_map),
-            results,
+        return GenerateShown(
+            scenario_image=scenario_shown,
+            today_image=today_shown,
+            slider=(today_shown, scenario_shown),
+            metrics=formatting.format_comparison(comparison),
+            prompts=prompts,
+            png=str(view.files.png),
+            tif=str(view.files.geotiff),
+            recipe=str(view.files.recipe),
+            html_map=str(html_map),
+            results=results,
         )
 
     def _reference(self, form: GenerateForm) -> np.ndarray | None:
         """The real image of the month (cached on disk by core), None when the month has no scene."""
         try:
-            return bridge.real_image(form.point, form.month, self.settings)
+            return bridge.real_image(form.point, form.month, self.context.settings)
         except NoImageryError:
             return None
 
     def _observed_path(self, form: GenerateForm) -> str | None:
-        path = (
-            self.output_folder("observed") / f"{formatting.point_stem(form.point.lat, form.point.lon)}_{form.month}.png"
-        )
+        path = self.context.output_folder("observed") / formatting.observed_png_name(form.point, form.month)
         return str(path) if path.exists() else None
 
-    @staticmethod
-    def map_for_results(results: GeneratedResults | None):
-        """The map after Generate: the generated image on its footprint over the real one, with a fader."""
-        if results is None:
-            return gr.skip()
-        real = image_overlay(served_url(results.real_path), results.bbox, "real") if results.real_path else None
-        generated = image_overlay(served_url(results.image_path), results.bbox, results.label)
-        return map_value(results.lat, results.lon, results.footprint, fly=True, real=real, generated=generated)
 
-
-def generate_endpoint(handlers) -> object:
-    """The public `/generate` function (its parameters are `GENERATE_FIELDS`)."""
-    return form_endpoint(GENERATE_FIELDS, handlers._generate, "generate")
-
-
-__all__ = ["GENERATE_FIELDS", "GenerateHandlers", "Observation", "generate_endpoint"]
+def map_for_results(results: GeneratedResults | None) -> dict:
+    """The map after Generate: the generated image on its footprint over the real one, with a fader."""
+    if results is None:
+        return gr.skip()
+    real = image_overlay(served_url(results.real_path), results.bbox, "real") if results.real_path else None
+    generated = image_overlay(served_url(results.image_path), results.bbox, results.label)
+    return {
+        "map_html": map_value(results.lat, results.lon, results.footprint, fly=True, real=real, generated=generated)
+    }

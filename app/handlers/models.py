@@ -3,20 +3,29 @@ next to the real image, with the metrics, as one downloadable sheet (issue 11)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import gradio as gr
 
 from app import formatting
-from app.endpoints import form_endpoint
 from app.errors import shown_errors
-from app.forms import ObservedClimateForm, read_int, read_month, read_number_or, read_point, read_scenario, read_text
+from app.forms import ModelsForm
+from app.handlers import requests
+from app.handlers.context import AppContext, progress_bridge
 from core import services
-from core.climate.values import ClimateValues
-from core.errors import BadRequestError
 
-MODELS_FIELDS = (
-    "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
-    "temp_delta_c", "precip_pct", "seed",
-)  # fmt: skip
+MODELS_FIELDS = ModelsForm.FIELDS
+
+
+@dataclass(frozen=True)
+class ModelsShown:
+    """The `/compare_models` endpoint's outputs, in order."""
+
+    models_sheet: str
+    models_metrics: str
+    models_missing: str
+    models_file: str
 
 
 def allowed_backend_ids(settings, model_id: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -61,53 +70,28 @@ def _missing_list(comparison, refused: list[tuple[str, str]]) -> str:
 
 
 class ModelsHandlers:
-    """Mixed into `Handlers`."""
+    """The Models tab (and `/compare_models`)."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
 
     @shown_errors
-    def _compare_models(self, values: dict, request: gr.Request, progress) -> tuple:
-        """Returns (sheet PNG, metrics table, unavailable models with how to get them, sheet to download)."""
-        land_cover = read_text(values.get("land_cover"))
-        if not land_cover:
-            raise BadRequestError("No land cover is chosen.", "Observe the place to look it up, or choose one.")
-        point = read_point(values.get("lat"), values.get("lon"))
-        month = read_month(values.get("month"))
-        observed = ObservedClimateForm.read(values.get("temp_c"), values.get("precip_mm_day"),
-                                            values.get("solar_mj_m2_day"))  # fmt: skip
-        climate = (
-            ClimateValues(observed.temp_c, observed.precip_mm_day, observed.solar_mj_m2_day)  # type: ignore[arg-type]
-            if observed.complete
-            else None
-        )
-        scenario = read_scenario(values.get("temp_delta_c"), values.get("precip_pct"))
-        cloud_pct = read_number_or(values.get("cloud_pct"), "cloud cover", 0.0)
-        place = services.place_of(point, self.settings)
-        backend_request = services.GenerationRequest(
-            point=point,
-            month=month,
-            land_cover=land_cover,
-            cloud_fraction=min(max(cloud_pct, 0.0), 100.0) / 100.0,
-            observed_climate=climate,
-            scenario=scenario if climate is not None else services.Scenario.today(),
-            seed=read_int(values.get("seed"), "seed", default=0),
-            num_inference_steps=None,  # each generator's own
-            guidance_scale=None,
-            state=place.state,
-            country=place.country or "",
-        )
-        ids, refused = allowed_backend_ids(self.settings, self.config.model_id)
-        with self.cancellable(request) as cancel:
+    def compare_models(self, request: gr.Request, progress: gr.Progress, **values: Any) -> ModelsShown:
+        form = ModelsForm.parse(values)
+        settings = self.context.settings
+        backend_request = requests.backend_request(form, services.place_of(form.point, settings))
+        ids, refused = allowed_backend_ids(settings, self.context.config.model_id)
+        with self.context.cancellable(request) as cancel:
             comparison = services.compare_models(
-                backend_request, self.settings, ids, progress=self.progress_bridge(progress), cancel=cancel
+                backend_request, settings, ids, progress=progress_bridge(progress), cancel=cancel
             )
         stem = formatting.safe_filename(
-            formatting.point_stem(point.lat, point.lon), str(month), "models", f"seed{backend_request.seed}"
+            formatting.point_stem(form.point.lat, form.point.lon), str(form.month), "models", f"seed{form.seed}"
         )
-        path = services.write_comparison_sheet(comparison, self.output_folder(request) / f"{stem}.png")
-        return str(path), _metrics_table(comparison), _missing_list(comparison, refused), str(path)
-
-
-def models_endpoint(handlers):
-    return form_endpoint(MODELS_FIELDS, handlers._compare_models, "compare_models")
-
-
-__all__ = ["MODELS_FIELDS", "ModelsHandlers", "allowed_backend_ids", "models_endpoint"]
+        path = services.write_comparison_sheet(comparison, self.context.output_folder(request) / f"{stem}.png")
+        return ModelsShown(
+            models_sheet=str(path),
+            models_metrics=_metrics_table(comparison),
+            models_missing=_missing_list(comparison, refused),
+            models_file=str(path),
+        )

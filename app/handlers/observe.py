@@ -3,12 +3,16 @@ scene still shows its climate and land cover), and the real image drawn on the m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import gradio as gr
 
 from app import formatting
 from app.errors import shown_errors
 from app.forms import ObserveForm, read_number, read_point
 from app.handlers import bridge
+from app.handlers.context import AppContext
 from app.map_picker import image_overlay, map_value, served_url
 from app.state import Observation
 from core import services
@@ -19,10 +23,45 @@ from core.geo import Footprint
 CHART_MONTHS = 48
 
 
-class ObserveHandlers:
-    """Mixed into `Handlers`."""
+@dataclass(frozen=True)
+class ObserveShown:
+    """What an observation shows; the field order is the `/observe` endpoint's output order."""
 
-    def observe(self, lat, lon, month, progress: gr.Progress = gr.Progress()) -> tuple:
+    real_image: str | None
+    observed_info: str
+    climate_plot: Any
+    observed_details: dict
+    land_cover: str | None
+    land_cover_note: str
+    cloud_pct: float
+    temp_c: str
+    precip_mm_day: str
+    solar_mj_m2_day: str
+    observed_line: str
+    observation: Observation
+    month: str
+
+
+def _land_cover_texts(seen) -> tuple[str, str]:
+    """(the line in the details, the note in the Climate tab)."""
+    if seen.land_cover:
+        return (
+            f"{seen.land_cover} ({seen.land_cover_source})",
+            f"Looked up: **{seen.land_cover}** ({seen.land_cover_source}); you can change it.",
+        )
+    return (
+        f"not found — choose one ({seen.land_cover_problem})",
+        f"⚠️ Land cover not found ({seen.land_cover_problem}): choose one.",
+    )
+
+
+class ObserveHandlers:
+    """The month's observation at the picked point, and the control image ControlNet would use."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+
+    def observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> ObserveShown:
         """The `/observe` endpoint. An empty month means the latest month that has data at the point.
 
         Returns (real image, info, climate chart, details, land cover, land-cover note, cloud %,
@@ -30,23 +69,23 @@ class ObserveHandlers:
         """
         return self._observe(lat, lon, month, progress)
 
-    def observe_if_picked(self, lat, lon, month, progress: gr.Progress = gr.Progress()) -> tuple:
+    def observe_if_picked(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> Any:
         """`observe` after a point or month event; nothing at all while no point is picked."""
         if read_number(lat, "latitude", required=False) is None:
             return gr.skip()
         return self._observe(lat, lon, month, progress)
 
     @shown_errors
-    def _observe(self, lat, lon, month, progress) -> tuple:
+    def _observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> ObserveShown:
         from app.charts import climate_figure
 
         point = read_point(lat, lon)
         if not str(month or "").strip():
             progress(0.05, desc="Finding the latest month with NASA POWER data and a Sentinel-2 scene")
-            month = self.default_month_for(point)
+            month = str(services.latest_month(point, self.context.settings))
         form = ObserveForm.parse((lat, lon, month))
         progress(0.1, desc=f"Observing {form.month}: Sentinel-2, NASA POWER, land cover")
-        seen = services.observe(form.point, form.month, self.settings, history_months=CHART_MONTHS)
+        seen = services.observe(form.point, form.month, self.context.settings, history_months=CHART_MONTHS)
         scene, climate = seen.scene, seen.climate
         image_path = self._write_observed(scene.image, form) if scene is not None else None
         if scene is None:
@@ -58,15 +97,10 @@ class ObserveHandlers:
             figure = climate_figure(
                 seen.climate_history, highlight=form.month.first_day, title=f"NASA POWER at {form.point.label()}"
             )
-        place = f"near {seen.nearest_place}, {seen.place_label}" if seen.nearest_place else seen.place_label
-        land_line = (
-            f"{seen.land_cover} ({seen.land_cover_source})"
-            if seen.land_cover
-            else f"not found — choose one ({seen.land_cover_problem})"
-        )
+        land_line, land_cover_note = _land_cover_texts(seen)
         info = formatting.format_observation(
             point_label=form.point.label(),
-            place_label=place,
+            place_label=f"near {seen.nearest_place}, {seen.place_label}" if seen.nearest_place else seen.place_label,
             month=str(form.month),
             scene=scene,
             scene_problem=seen.scene_problem or "",
@@ -90,62 +124,55 @@ class ObserveHandlers:
             footprint=footprint.geojson(),
             bbox=footprint.bbox,
         )
-        land_cover_note = (
-            f"Looked up: **{seen.land_cover}** ({seen.land_cover_source}); you can change it."
-            if seen.land_cover
-            else f"⚠️ Land cover not found ({seen.land_cover_problem}): choose one."
-        )
-        cloud = round(100.0 * scene.cloud_fraction, 1) if scene is not None else 0.0
         temp, precip, solar = formatting.climate_boxes(climate)
-        return (
-            str(image_path) if image_path else None,
-            info,
-            figure,
-            seen.as_dict(),
-            seen.land_cover,
-            land_cover_note,
-            cloud,
-            temp,
-            precip,
-            solar,
-            formatting.observed_line(str(form.month), scene, climate, seen.land_cover),
-            observation,
-            str(form.month),
+        return ObserveShown(
+            real_image=str(image_path) if image_path else None,
+            observed_info=info,
+            climate_plot=figure,
+            observed_details=seen.as_dict(),
+            land_cover=seen.land_cover,
+            land_cover_note=land_cover_note,
+            cloud_pct=round(100.0 * scene.cloud_fraction, 1) if scene is not None else 0.0,
+            temp_c=temp,
+            precip_mm_day=precip,
+            solar_mj_m2_day=solar,
+            observed_line=formatting.observed_line(str(form.month), scene, climate, seen.land_cover),
+            observation=observation,
+            month=str(form.month),
         )
 
     def _write_observed(self, image, form: ObserveForm):
         from PIL import Image
 
-        folder = self.output_folder("observed")
-        path = folder / f"{formatting.point_stem(form.point.lat, form.point.lon)}_{form.month}.png"
+        path = self.context.output_folder("observed") / formatting.observed_png_name(form.point, form.month)
         if not path.exists():
             Image.fromarray(image).save(path)
         return path
 
-    @staticmethod
-    def map_for_observation(observation: Observation | None):
-        """The map after an observation: the marker, footprint and the real image on it."""
-        if observation is None:
-            return gr.skip()
-        real = None
-        if observation.image_path:
-            real = image_overlay(
-                served_url(observation.image_path), observation.bbox, f"Sentinel-2 {observation.acquired}"
-            )
-        return map_value(observation.lat, observation.lon, observation.footprint, real=real)
-
     @shown_errors
-    def control_preview(self, lat, lon, month, mode, months_before) -> tuple:
+    def control_preview(self, lat: Any, lon: Any, month: Any, mode: str, control_months_before: Any) -> dict:
         """ControlNet chosen: show the months-before picker and the control image of that month."""
         if mode != "controlnet":
-            return gr.update(visible=False), gr.update(visible=False, value=None)
+            return {"control_months_before": gr.update(visible=False),
+                    "control_image": gr.update(visible=False, value=None)}  # fmt: skip
+        shown = {"control_months_before": gr.update(visible=True)}
         if read_number(lat, "latitude", required=False) is None:
-            return gr.update(visible=True), gr.update(visible=True, value=None, label="Control: pick a place first")
+            return {**shown, "control_image": gr.update(visible=True, value=None, label="Control: pick a place first")}
         form = ObserveForm.parse((lat, lon, month))
-        control_month = form.month - int(months_before or 1)
+        control_month = services.control_month_before(form.month, int(control_months_before or 1))
         try:
-            image = bridge.real_image(form.point, control_month, self.settings)
+            image = bridge.real_image(form.point, control_month, self.context.settings)
         except NoImageryError:
             # Not an error yet: the user may pick another month; Generate says it in full.
-            return gr.update(visible=True), gr.update(visible=True, value=None, label=f"No image in {control_month}")
-        return gr.update(visible=True), gr.update(visible=True, value=image, label=f"Control: {control_month}")
+            return {**shown, "control_image": gr.update(visible=True, value=None, label=f"No image in {control_month}")}
+        return {**shown, "control_image": gr.update(visible=True, value=image, label=f"Control: {control_month}")}
+
+
+def map_for_observation(observation: Observation | None) -> dict:
+    """The map after an observation: the marker, footprint and the real image on it."""
+    if observation is None:
+        return gr.skip()
+    real = None
+    if observation.image_path:
+        real = image_overlay(served_url(observation.image_path), observation.bbox, f"Sentinel-2 {observation.acquired}")
+    return {"map_html": map_value(observation.lat, observation.lon, observation.footprint, real=real)}

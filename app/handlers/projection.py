@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import gradio as gr
 
 from app.errors import shown_errors
-from app.forms import read_month, read_point
+from app.forms import GenerateForm, read_month, read_point
+from app.handlers.context import AppContext
 from app.projection_chart import projection_figure
 from app.projection_form import ProjectionChoice
 from core import services
+from core.climate.scenario import Scenario
 from core.geo import Point
 
 NO_PROJECTION = ("Sliders (no projection)", "")
-PICKER_FIELDS = ("lat", "lon", "ssp", "horizon", "normals_years")
 
 
 def ssp_choices() -> list[tuple[str, str]]:
@@ -20,16 +24,32 @@ def ssp_choices() -> list[tuple[str, str]]:
     return [NO_PROJECTION, *services.SSP_CHOICES]
 
 
+def horizon_choices() -> tuple[int, ...]:
+    return tuple(services.HORIZON_CHOICES)
+
+
+@dataclass(frozen=True)
+class ProjectionShown:
+    """The `/projection` endpoint's outputs, in order."""
+
+    projection_chart: Any
+    projection_summary: str
+    scenario_line: Any
+
+
 class ProjectionHandlers:
-    """Mixed into `Handlers`."""
+    """CMIP6 projections at the picked place (cached on disk by core, so Generate after Show reads no chunk again)."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
 
     def projected(self, point: Point, choice: ProjectionChoice, progress=None):
-        """The projection (cached on disk by core, so Generate after Show reads no chunk again)."""
         return services.projected_climate(
-            point, choice.ssp, choice.horizon, self.settings, observed_years=choice.observed_years, progress=progress
-        )
+            point, choice.ssp, choice.horizon, self.context.settings, observed_years=choice.observed_years,
+            progress=progress,
+        )  # fmt: skip
 
-    def scenario_for(self, form, progress=None):
+    def scenario_for(self, form: GenerateForm, progress=None) -> Scenario:
         """The scenario Generate uses: the picked projection's, else the sliders'."""
         if form.projection is None:
             return form.scenario
@@ -38,18 +58,23 @@ class ProjectionHandlers:
         return self.projected(form.point, form.projection).scenario
 
     @shown_errors
-    def show_projection(self, lat, lon, ssp, horizon, normals_years, month) -> tuple:
+    def show_projection(
+        self, lat: Any, lon: Any, ssp: Any, horizon: Any, normals_years: Any, month: Any
+    ) -> ProjectionShown:
         """(chart, summary, scenario line) of the picked SSP x horizon at the picked place."""
         choice = ProjectionChoice.read(ssp, horizon, normals_years)
         if choice is None:
-            return None, "No SSP is picked: Generate uses the sliders' scenario.", gr.skip()
+            return ProjectionShown(None, "No SSP is picked: Generate uses the sliders' scenario.", gr.skip())
         point = read_point(lat, lon)
         projected = self.projected(point, choice)
-        title = f"{point.lat:.3f}, {point.lon:.3f}: {projected.label}"
-        summary = projected.summary()
         line = f"Scenario: **{projected.label}** (CMIP6 median)"
         if str(month or "").strip():
             picked = read_month(month)
             change = projected.scenario.change_for(picked)
             line = f"Scenario: **{projected.label}** (CMIP6 median, month {picked.month:02d}): {change.label()}"
-        return projection_figure(projected.monthly_table(), projected.label, title), summary, line
+        title = f"{point.lat:.3f}, {point.lon:.3f}: {projected.label}"
+        return ProjectionShown(
+            projection_chart=projection_figure(projected.monthly_table(), projected.label, title),
+            projection_summary=projected.summary(),
+            scenario_line=line,
+        )

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.errors import shown_errors
-from app.handlers import bridge
+from app.forms import GenerateForm
+from app.handlers import requests
+from app.handlers.scenario import preset_label_for
 from core.errors import BadRequestError
 
+# The `/load_recipe` endpoint's outputs: the `/generate` parameters, then the preset they are.
+RECIPE_OUTPUTS = (*GenerateForm.FIELDS, "preset")
 
-class RecipeHandlers:
-    """Mixed into `Handlers`."""
 
-    @shown_errors
-    def load_recipe(self, path: str | None) -> tuple:
-        """The values of the `/generate` parameters (in `GenerateForm.FIELDS` order), then the preset.
+@shown_errors
+def load_recipe(path: str | None) -> dict[str, Any]:
+    """The values of the `/generate` parameters (in `GenerateForm.FIELDS` order), then the preset.
 
-        Numbers come back at their display precision (a recipe's 1.0779999999999998 shows as 1.08).
-        """
-        if not path:
-            raise BadRequestError("No recipe file was given.", "Upload a *.recipe.json written by this app.")
-        recipe = bridge.read_recipe(path)
-        return (*recipe.values(), self.preset_label_for(recipe["temp_delta_c"], recipe["precip_pct"]))
+    Numbers come back at their display precision (a recipe's 1.0779999999999998 shows as 1.08).
+    """
+    if not path:
+        raise BadRequestError("No recipe file was given.", "Upload a *.recipe.json written by this app.")
+    values = requests.recipe_values(path)
+    return {**values, "preset": preset_label_for(values["temp_delta_c"], values["precip_pct"])}

@@ -8,28 +8,28 @@ from dataclasses import dataclass
 import gradio as gr
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerateArea:
     preset: gr.Radio
-    temp_delta: gr.Slider
+    temp_delta_c: gr.Slider
     precip_pct: gr.Slider
     scenario_line: gr.Markdown
-    generate: gr.Button
+    generate_button: gr.Button
     mode: gr.Radio
-    control_before: gr.Dropdown
+    control_months_before: gr.Dropdown
     control_image: gr.Image
-    cancel: gr.Button
+    generate_cancel: gr.Button
     status: gr.Markdown
 
 
-def build_generate_area(preset_labels: list[str], model_id: str) -> GenerateArea:
+def build_generate_area(preset_labels: list[str]) -> GenerateArea:
     preset = gr.Radio(preset_labels, value=preset_labels[0], label="Scenario", elem_id="presets", container=False)
     with gr.Row():
-        temp_delta = gr.Slider(-10, 10, value=0, step=0.5, label="Temperature change (°C)", elem_id="temp-delta")
+        temp_delta_c = gr.Slider(-10, 10, value=0, step=0.5, label="Temperature change (°C)", elem_id="temp-delta")
         precip_pct = gr.Slider(-100, 200, value=0, step=5, label="Precipitation change (%)", elem_id="precip-pct")
     scenario_line = gr.Markdown("", elem_id="scenario-line")
     with gr.Row(equal_height=True):
-        generate = gr.Button("Generate", variant="primary", elem_id="generate", scale=2, min_width=110)
+        generate_button = gr.Button("Generate", variant="primary", elem_id="generate", scale=2, min_width=110)
         mode = gr.Radio(
             [("Text", "text"), ("ControlNet", "controlnet")],
             value="text",
@@ -40,7 +40,7 @@ def build_generate_area(preset_labels: list[str], model_id: str) -> GenerateArea
             scale=2,
             min_width=150,
         )
-        control_before = gr.Dropdown(
+        control_months_before = gr.Dropdown(
             [(f"{n} month{'s' if n > 1 else ''} before", n) for n in range(1, 7)],
             value=1,
             label="Control image",
@@ -60,8 +60,17 @@ def build_generate_area(preset_labels: list[str], model_id: str) -> GenerateArea
             min_width=90,
             buttons=[],
         )
-        cancel = gr.Button("Cancel", variant="stop", elem_id="cancel", scale=1, min_width=70)
+        generate_cancel = gr.Button("Cancel", variant="stop", elem_id="cancel", scale=1, min_width=70)
     status = gr.Markdown("", elem_id="generate-status", min_height=20)
     return GenerateArea(
-        preset, temp_delta, precip_pct, scenario_line, generate, mode, control_before, control_image, cancel, status
+        preset=preset,
+        temp_delta_c=temp_delta_c,
+        precip_pct=precip_pct,
+        scenario_line=scenario_line,
+        generate_button=generate_button,
+        mode=mode,
+        control_months_before=control_months_before,
+        control_image=control_image,
+        generate_cancel=generate_cancel,
+        status=status,
     )

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 import gradio as gr
 
 
-@dataclass
-class GridArea:
-    temps: gr.Textbox
-    precips: gr.Textbox
-    run: gr.Button
-    cancel: gr.Button
-    image: gr.Image
-    file: gr.File
+@dataclass(frozen=True)
+class GridTab:
+    temp_deltas_text: gr.Textbox
+    precip_pcts_text: gr.Textbox
+    grid_button: gr.Button
+    grid_cancel: gr.Button
+    grid_image: gr.Image
+    grid_file: gr.File
 
 
-def build_grid_area() -> GridArea:
+def build_grid_tab() -> GridTab:
     with gr.Tab("Grid", id="tab-grid"):
         with gr.Row():
             temps = gr.Textbox(label="Temperature changes (°C, rows)", value="0, 4", elem_id="grid-temps")
@@ -31,4 +31,7 @@ def build_grid_area() -> GridArea:
                 interactive=False,
             )  # fmt: skip
             file = gr.File(label="Download (PNG)", elem_id="grid-file", height=70, scale=0, min_width=160)
-    return GridArea(temps, precips, run, cancel, image, file)
+    return GridTab(
+        temp_deltas_text=temps, precip_pcts_text=precips, grid_button=run, grid_cancel=cancel, grid_image=image,
+        grid_file=file,
+    )  # fmt: skip

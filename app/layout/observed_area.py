@@ -8,25 +8,25 @@ from dataclasses import dataclass
 import gradio as gr
 
 
-@dataclass
+@dataclass(frozen=True)
 class ObservedArea:
     month: gr.Textbox
-    observe: gr.Button
+    observe_button: gr.Button
     land_cover: gr.Dropdown
     observed_line: gr.Markdown
     observation: gr.State
 
 
-@dataclass
-class ObservedTab:
+@dataclass(frozen=True)
+class ClimateTab:
     temp_c: gr.Textbox
-    precip: gr.Textbox
-    solar: gr.Textbox
+    precip_mm_day: gr.Textbox
+    solar_mj_m2_day: gr.Textbox
     cloud_pct: gr.Slider
-    info: gr.Markdown
+    observed_info: gr.Markdown
     land_cover_note: gr.Markdown
     climate_plot: gr.Plot
-    details: gr.JSON
+    observed_details: gr.JSON
 
 
 def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
@@ -35,7 +35,7 @@ def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
         month = gr.Textbox(
             label="Month (YYYY-MM)", placeholder="latest with data", elem_id="month", scale=2, min_width=110
         )
-        observe = gr.Button("Observe", elem_id="observe", scale=0, min_width=80)
+        observe_button = gr.Button("Observe", elem_id="observe", scale=0, min_width=80)
         land_cover = gr.Dropdown(
             label="Land cover (looked up; you can change it)",
             choices=list(land_cover_classes),
@@ -44,21 +44,36 @@ def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
             scale=4,
         )
     observed_line = gr.Markdown("", elem_id="observed-line")
-    return ObservedArea(month, observe, land_cover, observed_line, gr.State(None))
+    return ObservedArea(
+        month=month,
+        observe_button=observe_button,
+        land_cover=land_cover,
+        observed_line=observed_line,
+        observation=gr.State(None),
+    )
 
 
-def build_observed_tab() -> ObservedTab:
+def build_climate_tab() -> ClimateTab:
     with gr.Tab("Climate", id="tab-climate"):
         with gr.Row():
             # The month's NASA POWER climate: the "today" a scenario changes. Filled by each observation.
             temp_c = gr.Textbox(label="Temperature (°C)", elem_id="temp", min_width=80)
-            precip = gr.Textbox(label="Precipitation (mm/day)", elem_id="precip", min_width=80)
-            solar = gr.Textbox(label="Solar radiation (MJ/m²/day)", elem_id="solar", min_width=80)
+            precip_mm_day = gr.Textbox(label="Precipitation (mm/day)", elem_id="precip", min_width=80)
+            solar_mj_m2_day = gr.Textbox(label="Solar radiation (MJ/m²/day)", elem_id="solar", min_width=80)
             cloud_pct = gr.Slider(0, 100, value=0, step=1, label="Cloud cover (%)", elem_id="cloud")
         with gr.Row():
-            info = gr.Markdown(elem_id="observed-info")
+            observed_info = gr.Markdown(elem_id="observed-info")
             land_cover_note = gr.Markdown(elem_id="land-cover-note")
         climate_plot = gr.Plot(label="Climate over recent years (NASA POWER)")
         with gr.Accordion("Details (JSON)", open=False):
-            details = gr.JSON(label="Observation")
-    return ObservedTab(temp_c, precip, solar, cloud_pct, info, land_cover_note, climate_plot, details)
+            observed_details = gr.JSON(label="Observation")
+    return ClimateTab(
+        temp_c=temp_c,
+        precip_mm_day=precip_mm_day,
+        solar_mj_m2_day=solar_mj_m2_day,
+        cloud_pct=cloud_pct,
+        observed_info=observed_info,
+        land_cover_note=land_cover_note,
+        climate_plot=climate_plot,
+        observed_details=observed_details,
+    )

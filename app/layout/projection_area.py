@@ -9,17 +9,17 @@ import gradio as gr
 from app.projection_form import DEFAULT_NORMALS
 
 
-@dataclass
-class ProjectionArea:
+@dataclass(frozen=True)
+class ProjectionTab:
     ssp: gr.Dropdown
     horizon: gr.Dropdown
     normals_years: gr.Textbox
-    show: gr.Button
-    summary: gr.Markdown
-    chart: gr.Plot
+    projection_button: gr.Button
+    projection_summary: gr.Markdown
+    projection_chart: gr.Plot
 
 
-def build_projection_tab(ssp_choices: list[tuple[str, str]], horizons: tuple[int, ...]) -> ProjectionArea:
+def build_projection_tab(ssp_choices: list[tuple[str, str]], horizons: tuple[int, ...]) -> ProjectionTab:
     with gr.Tab("Future", elem_id="projection-tab"):
         with gr.Row(equal_height=True):
             ssp = gr.Dropdown(ssp_choices, value="", label="CMIP6 scenario (SSP)", elem_id="projection-ssp", scale=3)
@@ -35,4 +35,7 @@ def build_projection_tab(ssp_choices: list[tuple[str, str]], horizons: tuple[int
         chart = gr.Plot(
             label="Observed normal, ensemble median and 10-90 % spread", show_label=False, elem_id="projection-chart"
         )
-    return ProjectionArea(ssp, horizon, normals_years, show, summary, chart)
+    return ProjectionTab(
+        ssp=ssp, horizon=horizon, normals_years=normals_years, projection_button=show, projection_summary=summary,
+        projection_chart=chart,
+    )  # fmt: skip

@@ -10,17 +10,17 @@ import gradio as gr
 RESULT_HEIGHT = 215
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResultsTabs:
-    real: gr.Image
-    today: gr.Image
-    scenario: gr.Image
+    real_image: gr.Image
+    today_image: gr.Image
+    scenario_image: gr.Image
     metrics: gr.Markdown
     slider: gr.ImageSlider
     results: gr.State
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExportsTab:
     png: gr.File
     tif: gr.File
@@ -28,7 +28,7 @@ class ExportsTab:
     html_map: gr.File
     prompts: gr.Markdown
     recipe_upload: gr.File
-    load_recipe: gr.Button
+    load_recipe_button: gr.Button
 
 
 def _image(label: str, elem_id: str) -> gr.Image:
@@ -47,9 +47,9 @@ def _image(label: str, elem_id: str) -> gr.Image:
 def build_results_tabs() -> ResultsTabs:
     with gr.Tab("Today vs scenario", id="tab-compare"):
         with gr.Row(equal_height=True):
-            real = _image("Real (Sentinel-2)", "observed-image")
-            today = _image("Today's climate · AI-generated", "today-image")
-            scenario = _image("Scenario · AI-generated", "generated-image")
+            real_image = _image("Real (Sentinel-2)", "observed-image")
+            today_image = _image("Today's climate · AI-generated", "today-image")
+            scenario_image = _image("Scenario · AI-generated", "generated-image")
         metrics = gr.Markdown(elem_id="metrics")
     with gr.Tab("Slider", id="tab-slider"):
         slider = gr.ImageSlider(
@@ -61,7 +61,10 @@ def build_results_tabs() -> ResultsTabs:
         )
         # Kept in the Slider tab: a component directly under gr.Tabs (outside any Tab) shifts the tab buttons.
         results = gr.State(None)
-    return ResultsTabs(real, today, scenario, metrics, slider, results)
+    return ResultsTabs(
+        real_image=real_image, today_image=today_image, scenario_image=scenario_image, metrics=metrics,
+        slider=slider, results=results,
+    )  # fmt: skip
 
 
 def build_exports_tab() -> ExportsTab:
@@ -77,5 +80,8 @@ def build_exports_tab() -> ExportsTab:
                 label="Load a recipe (regenerates the same image)", file_types=[".json"], height=80,
                 elem_id="recipe-upload",
             )  # fmt: skip
-            load_recipe = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)
-    return ExportsTab(png, tif, recipe, html_map, prompts, recipe_upload, load_recipe)
+            load_recipe_button = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)
+    return ExportsTab(
+        png=png, tif=tif, recipe=recipe, html_map=html_map, prompts=prompts, recipe_upload=recipe_upload,
+        load_recipe_button=load_recipe_button,
+    )  # fmt: skip

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import gradio as gr
 
 
-@dataclass
+@dataclass(frozen=True)
 class SettingsTab:
-    model: gr.Dropdown
+    model_id: gr.Dropdown
     controlnet: gr.Textbox
     lora: gr.Textbox
     lora_scale: gr.Slider
@@ -38,4 +38,7 @@ def build_settings_tab(model_choices: list[str], model_id: str) -> SettingsTab:
             steps = gr.Slider(1, 100, value=28, step=1, label="Denoising steps", elem_id="steps")
             guidance = gr.Slider(0.0, 15.0, value=7.5, step=0.5, label="Guidance scale")
             size_px = gr.Radio([512, 1024], value=512, label="Size (px)", elem_id="size")
-    return SettingsTab(model, controlnet, lora, lora_scale, seed, steps, guidance, size_px)
+    return SettingsTab(
+        model_id=model, controlnet=controlnet, lora=lora, lora_scale=lora_scale, seed=seed, steps=steps,
+        guidance=guidance, size_px=size_px,
+    )  # fmt: skip

@@ -7,24 +7,24 @@ from dataclasses import dataclass
 import gradio as gr
 
 
-@dataclass
-class TimelapseArea:
+@dataclass(frozen=True)
+class TimelapseTab:
     start: gr.Textbox
     end: gr.Textbox
-    source: gr.Radio
+    climate_source: gr.Radio
     chain: gr.Radio
     side_by_side: gr.Checkbox
     video_format: gr.Radio
     fps: gr.Slider
-    run: gr.Button
-    cancel: gr.Button
-    gif: gr.Image
-    mp4: gr.Video
-    file: gr.File
-    summary: gr.Markdown
+    timelapse_button: gr.Button
+    timelapse_cancel: gr.Button
+    timelapse_gif: gr.Image
+    timelapse_mp4: gr.Video
+    timelapse_file: gr.File
+    timelapse_summary: gr.Markdown
 
 
-def build_timelapse_area(default_range: tuple[str, str]) -> TimelapseArea:
+def build_timelapse_tab(default_range: tuple[str, str]) -> TimelapseTab:
     with gr.Tab("Time-lapse", id="tab-timelapse"):
         with gr.Row():
             start = gr.Textbox(label="Start month", value=default_range[0], elem_id="tl-start", min_width=80)
@@ -50,6 +50,8 @@ def build_timelapse_area(default_range: tuple[str, str]) -> TimelapseArea:
             gif = gr.Image(label="Preview · AI-generated", type="filepath", elem_id="tl-gif", height=150)
             mp4 = gr.Video(label="Preview · AI-generated", elem_id="tl-mp4", visible=False, height=150)
             file = gr.File(label="Download", elem_id="tl-file", height=70)
-    return TimelapseArea(
-        start, end, source, chain, side_by_side, video_format, fps, run, cancel, gif, mp4, file, summary
-    )
+    return TimelapseTab(
+        start=start, end=end, climate_source=source, chain=chain, side_by_side=side_by_side,
+        video_format=video_format, fps=fps, timelapse_button=run, timelapse_cancel=cancel, timelapse_gif=gif,
+        timelapse_mp4=mp4, timelapse_file=file, timelapse_summary=summary,
+    )  # fmt: skip

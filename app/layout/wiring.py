@@ -1,4 +1,4 @@
-"""Connect the areas to the handlers. Only wiring: the work is in `app.handlers`.
+"""Connect the components to the handlers, by name. Only wiring: the work is in `app.handlers`.
 
 Generation events share one queue slot (one model, one GPU) while point picks and observations run
 beside them. Every event that changes the point or the month clears the results of the old one
@@ -7,240 +7,232 @@ first (quick, no queue), then observes the new one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
-from app.handlers import Handlers
-from app.handlers.generate import GENERATE_FIELDS
-from app.handlers.series import GRID_FIELDS, TIMELAPSE_FIELDS
+from app.forms import GenerateForm
+from app.handlers.generate import GenerateShown, map_for_results
+from app.handlers.models import MODELS_FIELDS, ModelsShown
+from app.handlers.observe import ObserveShown, map_for_observation
+from app.handlers.point import ClearedResults, PointShown, clear_results, month_changed
+from app.handlers.projection import ProjectionShown
+from app.handlers.recipes import RECIPE_OUTPUTS, load_recipe
+from app.handlers.registry import Handlers
+from app.handlers.runs import clear_status
+from app.handlers.scenario import preset_chosen, preset_for_numbers, scenario_line
+from app.handlers.series import GRID_FIELDS, TIMELAPSE_FIELDS, GridShown, TimelapseShown, preview_for_format
+from app.layout.components import Components
+from app.layout.events import named_event, output_names
 
 GENERATION_QUEUE = "generation"
 OBSERVE_CONCURRENCY = 4
+# Quick events of the page itself: not in the API, no queue slot, no spinner.
+QUIET = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
+OBSERVE_INPUTS = ("lat", "lon", "month")
+POINT_OUTPUTS = output_names(PointShown)
 
 
-def wire(handlers: Handlers, map_area, observed, observed_tab, generate, results, timelapse, grid, exports, settings,
-         projection_widgets: dict | None = None):  # fmt: skip
-    """All events of the page (the arguments are the areas' widget groups)."""
-    # ---- point and month -> clear old results, observe ------------------------------------------
-    point_outputs = [map_area.lat, map_area.lon, map_area.map_html, map_area.place_line]
-    stale_outputs = [
-        results.real, results.today, results.scenario, results.slider, results.metrics, results.results,
-        observed.observed_line, observed_tab.temp_c, observed_tab.precip, observed_tab.solar, observed.land_cover,
-        exports.png, exports.tif, exports.recipe, exports.html_map, generate.control_image, map_area.map_html,
-    ]  # fmt: skip
-    observe_inputs = [map_area.lat, map_area.lon, observed.month]
-    observe_outputs = [
-        results.real, observed_tab.info, observed_tab.climate_plot, observed_tab.details, observed.land_cover,
-        observed_tab.land_cover_note, observed_tab.cloud_pct, observed_tab.temp_c, observed_tab.precip,
-        observed_tab.solar, observed.observed_line, observed.observation, observed.month,
-    ]  # fmt: skip
-    observing = dict(
-        concurrency_limit=OBSERVE_CONCURRENCY, concurrency_id="observe", show_progress_on=[observed.observed_line]
-    )
-    pointing = dict(api_visibility="private", concurrency_limit=None, show_progress_on=[map_area.place_line])
-    map_after_observe = dict(
-        fn=handlers.map_for_observation,
-        inputs=[observed.observation],
-        outputs=[map_area.map_html],
-        api_visibility="private",
-        show_progress="hidden",
-        concurrency_limit=None,
-    )
-    control_preview = dict(
-        fn=handlers.control_preview,
-        inputs=[map_area.lat, map_area.lon, observed.month, generate.mode, generate.control_before],
-        outputs=[generate.control_before, generate.control_image],
-        api_visibility="private",
-        concurrency_limit=OBSERVE_CONCURRENCY,
-        concurrency_id="observe",
-        show_progress="minimal",
-    )
+def wire_page(page: Components, handlers: Handlers) -> None:
+    """Every event of the page, area by area."""
+    wire_point_and_month(page, handlers)
+    wire_scenario(page, handlers)
+    wire_generate(page, handlers)
+    wire_series(page, handlers)
+    wire_runs(page, handlers)
+    wire_projection(page, handlers)
+    wire_models(page, handlers)
 
-    scenario_line_inputs = [generate.temp_delta, generate.precip_pct, observed_tab.temp_c, observed_tab.precip,
-                            observed_tab.solar]  # fmt: skip
-    scenario_line_event = dict(
-        fn=handlers.scenario_line,
-        inputs=scenario_line_inputs,
-        outputs=[generate.scenario_line],
-        api_visibility="private",
-        show_progress="hidden",
-        concurrency_limit=None,
-    )
 
-    def observe_after(event):
-        """After a point or month is set: clear what belonged to the old one, observe, redraw the map."""
-        cleared = event.success(
-            handlers.clear_results,
-            [map_area.lat, map_area.lon],
-            stale_outputs,
-            api_visibility="private",
-            concurrency_limit=None,
-            show_progress="hidden",
-        )
-        observed_event = cleared.then(
-            handlers.observe_if_picked, observe_inputs, observe_outputs, api_visibility="private", **observing
-        )
-        observed_event.then(**map_after_observe)
-        observed_event.then(**scenario_line_event)
-        observed_event.then(**control_preview)
+# ---- events several areas start -----------------------------------------------------------------
+
+
+def _pointing(page: Components) -> dict[str, Any]:
+    return {"api_visibility": "private", "concurrency_limit": None, "show_progress_on": [page["place_line"]]}
+
+
+def _point_typed(page: Components, handlers: Handlers) -> dict[str, Any]:
+    return {**named_event(page, handlers.point.point_typed, ("lat", "lon"), PointShown), **_pointing(page)}
+
+
+def _observing(page: Components) -> dict[str, Any]:
+    return {"concurrency_limit": OBSERVE_CONCURRENCY, "concurrency_id": "observe",
+            "show_progress_on": [page["observed_line"]]}  # fmt: skip
+
+
+def _map_after_observe(page: Components) -> dict[str, Any]:
+    return {**named_event(page, map_for_observation, ["observation"], ["map_html"]), **QUIET}
+
+
+def _scenario_line(page: Components) -> dict[str, Any]:
+    inputs = ("temp_delta_c", "precip_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day")
+    return {**named_event(page, scenario_line, inputs, ["scenario_line"]), **QUIET}
+
+
+def _control_preview(page: Components, handlers: Handlers) -> dict[str, Any]:
+    inputs = ("lat", "lon", "month", "mode", "control_months_before")
+    return {
+        **named_event(page, handlers.observe.control_preview, inputs, ["control_months_before", "control_image"]),
+        "api_visibility": "private",
+        "concurrency_limit": OBSERVE_CONCURRENCY,
+        "concurrency_id": "observe",
+        "show_progress": "minimal",
+    }
+
+
+def _generating(page: Components, handlers: Handlers) -> dict[str, Any]:
+    return {
+        **named_event(page, handlers.generate.generate, GenerateForm.FIELDS, GenerateShown),
+        "show_progress_on": [page["scenario_image"], page["status"]],
+        "concurrency_limit": 1,
+        "concurrency_id": GENERATION_QUEUE,
+    }
+
+
+def _map_after_generate(page: Components) -> dict[str, Any]:
+    return {**named_event(page, map_for_results, ["results"], ["map_html"]), **QUIET}
+
+
+# ---- the areas ----------------------------------------------------------------------------------
+
+
+def wire_point_and_month(page: Components, handlers: Handlers) -> None:
+    """A click, typed point, place search or new month: clear the old results, observe, redraw."""
+    pointing = _pointing(page)
+
+    def observe_after(event) -> None:
+        cleared = event.success(**named_event(page, clear_results, ("lat", "lon"), ClearedResults), **QUIET)
+        observed = cleared.then(
+            **named_event(page, handlers.observe.observe_if_picked, OBSERVE_INPUTS, ObserveShown),
+            api_visibility="private", **_observing(page),
+        )  # fmt: skip
+        observed.then(**_map_after_observe(page))
+        observed.then(**_scenario_line(page))
+        observed.then(**_control_preview(page, handlers))
 
     # The public endpoint keeps the plain name "observe".
-    observe_click = observed.observe.click(
-        handlers.observe, observe_inputs, observe_outputs, api_name="observe", **observing
+    observe_click = page["observe_button"].click(
+        **named_event(page, handlers.observe.observe, OBSERVE_INPUTS, ObserveShown),
+        api_name="observe",
+        **_observing(page),
     )
-    observe_click.then(**map_after_observe)
-    observe_click.then(**scenario_line_event)
-    observe_after(map_area.map_html.map_click(handlers.map_clicked, None, point_outputs, **pointing))
+    observe_click.then(**_map_after_observe(page))
+    observe_click.then(**_scenario_line(page))
+    observe_after(
+        page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
+    )
+    observe_after(
+        gr.on([page["go_button"].click, page["lat"].submit, page["lon"].submit], **_point_typed(page, handlers))
+    )
     observe_after(
         gr.on(
-            [map_area.go.click, map_area.lat.submit, map_area.lon.submit],
-            handlers.point_typed,
-            [map_area.lat, map_area.lon],
-            point_outputs,
+            [page["search_button"].click, page["place_query"].submit],
+            **named_event(page, handlers.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
             **pointing,
         )
     )
     observe_after(
-        gr.on(
-            [map_area.search.click, map_area.place_query.submit],
-            handlers.search_place,
-            [map_area.place_query],
-            [map_area.place_results, *point_outputs],
-            **pointing,
+        page["place_results"].input(
+            **named_event(page, handlers.point.place_picked, ["place_results"], PointShown), **pointing
         )
-    )
-    observe_after(
-        map_area.place_results.input(handlers.place_picked, [map_area.place_results], point_outputs, **pointing)
     )
     # A new month re-observes (its image, climate and land cover), when a point is picked.
     observe_after(
         gr.on(
-            [observed.month.submit, observed.month.blur],
-            handlers.month_changed,
-            [map_area.lat, map_area.lon, observed.month, observed.observation],
-            None,
-            api_visibility="private",
-            concurrency_limit=None,
-            show_progress="hidden",
+            [page["month"].submit, page["month"].blur],
+            **named_event(page, month_changed, ("lat", "lon", "month", "observation")),
+            **QUIET,
         )
     )
 
-    # ---- scenario and ControlNet --------------------------------------------------------------------
-    generate.preset.input(
-        handlers.preset_chosen,
-        [generate.preset],
-        [generate.temp_delta, generate.precip_pct],
-        api_visibility="private",
-        show_progress="hidden",
-        concurrency_limit=None,
-    )
+
+def wire_scenario(page: Components, handlers: Handlers) -> None:
+    """Presets and sliders keep each other and the scenario line in step; ControlNet shows its image."""
+    page["preset"].input(**named_event(page, preset_chosen, ["preset"], ("temp_delta_c", "precip_pct")), **QUIET)
     gr.on(
-        [generate.temp_delta.change, generate.precip_pct.change, observed_tab.temp_c.input,
-         observed_tab.precip.input, observed_tab.solar.input],
-        **scenario_line_event,
+        [page["temp_delta_c"].change, page["precip_pct"].change, page["temp_c"].input, page["precip_mm_day"].input,
+         page["solar_mj_m2_day"].input],
+        **_scenario_line(page),
     )  # fmt: skip
-    for widget in (generate.temp_delta, generate.precip_pct):
-        widget.input(
-            handlers.preset_for_numbers,
-            [generate.temp_delta, generate.precip_pct],
-            [generate.preset],
-            api_visibility="private",
-            show_progress="hidden",
-            concurrency_limit=None,
-        )
-    gr.on([generate.mode.input, generate.control_before.input], **control_preview)
+    for name in ("temp_delta_c", "precip_pct"):
+        page[name].input(**named_event(page, preset_for_numbers, ("temp_delta_c", "precip_pct"), ["preset"]),
+                      **QUIET)  # fmt: skip
+    gr.on([page["mode"].input, page["control_months_before"].input], **_control_preview(page, handlers))
 
-    # ---- generate -----------------------------------------------------------------------------------
-    generation = dict(concurrency_limit=1, concurrency_id=GENERATION_QUEUE)
-    widgets = {
-        "lat": map_area.lat, "lon": map_area.lon, "month": observed.month, "land_cover": observed.land_cover,
-        "cloud_pct": observed_tab.cloud_pct, "temp_c": observed_tab.temp_c, "precip_mm_day": observed_tab.precip,
-        "solar_mj_m2_day": observed_tab.solar, "temp_delta_c": generate.temp_delta,
-        "precip_pct": generate.precip_pct, "mode": generate.mode, "control_months_before": generate.control_before,
-        "model_id": settings.model, "seed": settings.seed, "steps": settings.steps, "guidance": settings.guidance,
-        "size_px": settings.size_px, "controlnet": settings.controlnet, "lora": settings.lora,
-        "lora_scale": settings.lora_scale, "start": timelapse.start, "end": timelapse.end,
-        "climate_source": timelapse.source, "chain": timelapse.chain, "side_by_side": timelapse.side_by_side,
-        "video_format": timelapse.video_format, "fps": timelapse.fps, "temp_deltas_text": grid.temps,
-        "precip_pcts_text": grid.precips,
-        **(projection_widgets or {}),
-    }  # fmt: skip
-    generate_outputs = [
-        results.scenario, results.today, results.slider, results.metrics, exports.prompts,
-        exports.png, exports.tif, exports.recipe, exports.html_map, results.results,
-    ]  # fmt: skip
-    generate_event = dict(
-        fn=handlers.generate_endpoint,
-        inputs=[widgets[name] for name in GENERATE_FIELDS],
-        outputs=generate_outputs,
-        show_progress_on=[results.scenario, generate.status],
-        **generation,
-    )
-    map_after_generate = dict(
-        fn=handlers.map_for_results,
-        inputs=[results.results],
-        outputs=[map_area.map_html],
-        api_visibility="private",
-        show_progress="hidden",
-        concurrency_limit=None,
-    )
-    generate.generate.click(api_name="generate", **generate_event).success(**map_after_generate)
 
-    recipe_targets = [widgets[name] for name in GENERATE_FIELDS] + [generate.preset]
-    recipe_loaded = exports.load_recipe.click(
-        handlers.load_recipe,
-        [exports.recipe_upload],
-        recipe_targets,
+def wire_generate(page: Components, handlers: Handlers) -> None:
+    """Generate, and a loaded recipe: its point shown on the map, its climate kept (not re-observed), then
+    the same Generate."""
+    page["generate_button"].click(api_name="generate", **_generating(page, handlers)).success(
+        **_map_after_generate(page)
+    )
+    recipe_loaded = page["load_recipe_button"].click(
+        **named_event(page, load_recipe, {"path": "recipe_upload"}, RECIPE_OUTPUTS),
         api_name="load_recipe",
-        show_progress_on=[generate.status],
+        show_progress_on=[page["status"]],
     )
-    # The recipe's point is shown on the map; its climate is kept (not re-observed), then it regenerates.
-    recipe_loaded.success(handlers.point_typed, [map_area.lat, map_area.lon], point_outputs, **pointing).success(
-        api_visibility="private", **generate_event
-    ).success(**map_after_generate)
+    shown_on_map = recipe_loaded.success(**_point_typed(page, handlers))
+    regenerated = shown_on_map.success(api_visibility="private", **_generating(page, handlers))
+    regenerated.success(**_map_after_generate(page))
 
-    # ---- time-lapse and grid ------------------------------------------------------------------------
-    timelapse.run.click(
-        handlers.timelapse_endpoint,
-        [widgets[name] for name in TIMELAPSE_FIELDS],
-        [timelapse.gif, timelapse.mp4, timelapse.file, timelapse.summary],
+
+def wire_series(page: Components, handlers: Handlers) -> None:
+    """The time-lapse and the scenario grid (each a run of generations in the generation slot)."""
+    page["timelapse_button"].click(
+        **named_event(page, handlers.series.timelapse, TIMELAPSE_FIELDS, TimelapseShown),
         api_name="timelapse",
-        show_progress_on=[timelapse.summary, timelapse.gif],
-        **generation,
+        show_progress_on=[page["timelapse_summary"], page["timelapse_gif"]],
+        concurrency_limit=1,
+        concurrency_id=GENERATION_QUEUE,
     )
-    timelapse.video_format.change(
-        Handlers.preview_for_format, [timelapse.video_format], [timelapse.gif, timelapse.mp4],
+    page["video_format"].change(
+        **named_event(page, preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
         api_visibility="private",
-    )  # fmt: skip
-    grid.run.click(
-        handlers.grid_endpoint,
-        [widgets[name] for name in GRID_FIELDS],
-        [grid.image, grid.file],
+    )
+    page["grid_button"].click(
+        **named_event(page, handlers.series.grid, GRID_FIELDS, GridShown),
         api_name="scenario_grid",
-        show_progress_on=[grid.image],
-        **generation,
+        show_progress_on=[page["grid_image"]],
+        concurrency_limit=1,
+        concurrency_id=GENERATION_QUEUE,
     )
 
+
+def wire_runs(page: Components, handlers: Handlers) -> None:
+    """Cancel, and a clean status line when a run starts."""
     # Cancelling is cooperative (core checks a threading.Event between steps) rather than
     # `cancels=`: killing the task would leave the worker thread running outside the queue slot.
-    for button in (generate.cancel, timelapse.cancel, grid.cancel):
-        button.click(handlers.cancel, None, generate.status, api_visibility="private", concurrency_limit=None)
+    for button in ("generate_cancel", "timelapse_cancel", "grid_cancel"):
+        page[button].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
+                        concurrency_limit=None)  # fmt: skip
     # A new run starts with an empty status line (no "Cancel requested" left from the last one).
-    for button in (generate.generate, timelapse.run, grid.run):
-        button.click(
-            Handlers.clear_status, None, generate.status, api_visibility="private", concurrency_limit=None,
-            show_progress="hidden",
-        )  # fmt: skip
+    for button in ("generate_button", "timelapse_button", "grid_button"):
+        page[button].click(**named_event(page, clear_status, (), ["status"]), **QUIET)
 
 
-def wire_projection(handlers: Handlers, map_area, observed, generate, projection) -> None:
+def wire_projection(page: Components, handlers: Handlers) -> None:
     """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate)."""
     gr.on(
-        [projection.show.click, projection.ssp.input, projection.horizon.input],
-        handlers.show_projection,
-        [map_area.lat, map_area.lon, projection.ssp, projection.horizon, projection.normals_years, observed.month],
-        [projection.chart, projection.summary, generate.scenario_line],
+        [page["projection_button"].click, page["ssp"].input, page["horizon"].input],
+        **named_event(
+            page, handlers.projection.show_projection, ("lat", "lon", "ssp", "horizon", "normals_years", "month"),
+            ProjectionShown,
+        ),
         api_name="projection",
-        show_progress_on=[projection.summary],
+        show_progress_on=[page["projection_summary"]],
         concurrency_limit=OBSERVE_CONCURRENCY,
         concurrency_id="observe",
+    )  # fmt: skip
+
+
+def wire_models(page: Components, handlers: Handlers) -> None:
+    """The Models tab's events: one generation-queue slot (it loads several models in turn)."""
+    page["models_button"].click(
+        **named_event(page, handlers.models.compare_models, MODELS_FIELDS, ModelsShown),
+        api_name="compare_models",
+        show_progress_on=[page["models_sheet"]],
+        concurrency_limit=1,
+        concurrency_id=GENERATION_QUEUE,
     )
+    page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
+                             concurrency_limit=None)  # fmt: skip

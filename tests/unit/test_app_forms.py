@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 
-from app.endpoints import form_endpoint
-from app.forms import GenerateForm, ObserveForm, read_int, read_number, read_point
+from app.forms import GenerateForm, GridForm, ModelsForm, ObserveForm, TimelapseForm, read_int, read_number, read_point
 from core.errors import BadRequestError
 from core.geo import Month, Point
 
@@ -54,14 +51,34 @@ def test_a_generate_form_is_parsed_once_into_typed_parts():
         ObserveForm.parse(("24.8", "-11.4", "Feb 2020"))
 
 
-def test_an_endpoint_exposes_the_form_fields_as_its_parameters():
-    seen = {}
+def test_the_longer_forms_share_the_generate_form_and_name_what_is_wrong():
+    common = dict(lat="24.8", lon="-11.4", land_cover="Croplands", cloud_pct=None, model_id="", seed=3, steps=2)
+    timelapse = TimelapseForm.parse(
+        {**common, "start": "2020-01", "end": "2020-03", "climate_source": "observed", "temp_delta_c": 4,
+         "precip_pct": -30, "chain": "controlnet", "side_by_side": True, "video_format": "mp4", "fps": None},
+        default_model="tiny-random",
+    )  # fmt: skip
+    # an observed-climate time-lapse drops the sliders' change; its frames are text prompts
+    assert timelapse.base.scenario.is_today and timelapse.base.mode == "text" and timelapse.mode == "controlnet"
+    assert (timelapse.fps, timelapse.base.model.model_id, timelapse.base.month) == (2.0, "tiny-random", Month(2020, 1))
+    with pytest.raises(BadRequestError, match="before the start month"):
+        TimelapseForm.parse({**common, "start": "2020-03", "end": "2020-01", "climate_source": "", "chain": "",
+                             "video_format": ""}, "tiny-random")  # fmt: skip
+    with pytest.raises(BadRequestError, match="Unknown format 'avi'"):
+        TimelapseForm.parse({**common, "start": "2020-01", "end": "2020-02", "climate_source": "", "chain": "",
+                             "video_format": "avi"}, "tiny-random")  # fmt: skip
+    grid = GridForm.parse({**common, "month": "2020-02", "temp_deltas_text": "0; 2,5", "precip_pcts_text": "-30"}, "x")
+    assert (grid.temp_deltas_c, grid.precip_changes_pct, grid.base.scenario.is_today) == ((0.0, 2.5), (-30.0,), True)
+    with pytest.raises(BadRequestError, match="No land cover is chosen"):
+        GridForm.parse({**common, "land_cover": "", "month": "2020-02", "temp_deltas_text": "0",
+                        "precip_pcts_text": "0"}, "x").base.require_land_cover()  # fmt: skip
 
-    def handler(values, request, progress):
-        seen.update(values)
-        return "done"
 
-    endpoint = form_endpoint(("lat", "lon", "month"), handler, "observe")
-    names = list(inspect.signature(endpoint).parameters)
-    assert names == ["lat", "lon", "month", "request", "progress"]
-    assert endpoint("1", "2", "2020-02", None, None) == "done" and seen == {"lat": "1", "lon": "2", "month": "2020-02"}
+def test_the_models_form_keeps_a_scenario_only_beside_a_complete_observed_climate():
+    values = dict(lat="24.8", lon="-11.4", month="2020-02", land_cover="Croplands", cloud_pct=150, temp_c="20",
+                  precip_mm_day="", solar_mj_m2_day="18", temp_delta_c=2, precip_pct=0, seed=None)  # fmt: skip
+    form = ModelsForm.parse(values)
+    assert form.observed_climate is None and form.cloud_fraction == 1.0 and form.seed == 0
+    assert ModelsForm.parse({**values, "precip_mm_day": "1,5"}).observed_climate.precip_mm_day == pytest.approx(1.5)
+    with pytest.raises(BadRequestError, match="No land cover is chosen"):
+        ModelsForm.parse({**values, "land_cover": " "})

@@ -1,4 +1,4 @@
-"""The app's per-process model holder and per-session cancel flags."""
+"""The app's per-process model holder, per-session cancel flags, and the scenario controls' values."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 
-from app.handlers import Handlers
-from app.handlers.series import read_number_list
+from app.forms import read_number_list
+from app.handlers import scenario
 from app.state import CancelRegistry, EngineHolder, Observation
 
 
@@ -71,20 +71,29 @@ def test_an_observation_matches_only_its_own_point_and_month():
 
 
 def test_the_scenario_line_shows_the_climate_the_model_will_be_asked_for():
-    line = Handlers.scenario_line(4.0, -30.0, "28.0", "1,5", "20.4")
+    line = scenario.describe_scenario(4.0, -30.0, "28.0", "1,5", "20.4")
     assert line.startswith("Scenario: **Hot and dry (+4 °C, \u221230 % rain)** \u2192 32.0 °C · 1.05 mm/day")
     assert "today 28.0 °C · 1.50 mm/day" in line
-    assert "+2.5 °C" in Handlers.scenario_line(2.5, 0.0, "28", "1", "20")
-    assert "comes with the observation" in Handlers.scenario_line(2.0, 0.0, "", "", "")
-    assert "observed precipitation" in Handlers.scenario_line(0.0, 0.0, "28", "lots", "20")
+    assert "+2.5 °C" in scenario.describe_scenario(2.5, 0.0, "28", "1", "20")
+    assert "comes with the observation" in scenario.describe_scenario(2.0, 0.0, "", "", "")
+    assert "observed precipitation" in scenario.describe_scenario(0.0, 0.0, "28", "lots", "20")
+    # the event handler names the component it fills
+    shown = scenario.scenario_line(
+        temp_delta_c=4.0, precip_pct=-30.0, temp_c="28", precip_mm_day="1", solar_mj_m2_day="20"
+    )
+    assert list(shown) == ["scenario_line"] and "32.0 °C" in shown["scenario_line"]
 
 
 def test_presets_set_the_sliders_and_moving_a_slider_selects_the_matching_preset():
-    labels = Handlers.preset_labels()
+    import gradio as gr
+
+    labels = scenario.preset_labels()
     assert labels[0] == "Today" and labels[-1] == "Custom"
     assert {"+2 °C", "+4 °C, \u221230 % rain", "+30 % rain"} <= set(labels)
-    assert Handlers.preset_chosen("+4 °C, \u221230 % rain") == (4.0, -30.0)
-    assert Handlers.preset_label_for(2, 0) == "+2 °C" and Handlers.preset_label_for(2.5, 0) == "Custom"
+    assert scenario.preset_chosen("+4 °C, \u221230 % rain") == {"temp_delta_c": 4.0, "precip_pct": -30.0}
+    assert scenario.preset_chosen("Custom") == gr.skip()  # 'Custom' leaves the sliders where they are
+    assert scenario.preset_label_for(2, 0) == "+2 °C" and scenario.preset_label_for(2.5, 0) == "Custom"
+    assert scenario.preset_for_numbers(temp_delta_c=4, precip_pct=-30) == {"preset": "+4 °C, \u221230 % rain"}
 
 
 def test_scenario_lists_accept_commas_semicolons_and_decimal_commas_and_name_the_field():

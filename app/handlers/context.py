@@ -1,0 +1,82 @@
+"""What every handler shares: how the app was started, the one loaded model and the cancel flags,
+with the small helpers around them (the session's output folder, cancelling, progress)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app import formatting
+from app.forms import ModelChoice
+from app.handlers import requests
+from app.state import AppConfig, CancelRegistry, EngineHolder
+from core import services
+from core.config import Settings
+from core.errors import BadRequestError, CancelledError
+
+
+def session_of(request: gr.Request | Any) -> str:
+    return getattr(request, "session_hash", None) or "no-session"
+
+
+def progress_bridge(progress: gr.Progress) -> Callable[[int, int, str], None]:
+    """Adapt core's `progress(step, total, message)` to Gradio's progress bar."""
+
+    def report(step: int, total: int, message: str = "") -> None:
+        progress((int(step), int(total)) if total else None, desc=message or None)
+
+    return report
+
+
+def stop_if_cancelled(cancel: threading.Event, stage: str) -> None:
+    """Between stages (loading, fetching): stop here when Cancel was pressed."""
+    if cancel.is_set():
+        raise CancelledError(f"Cancelled {stage}.", "Start it again when ready.")
+
+
+class AppContext:
+    """One configuration, one model holder and one cancel registry, shared by the handlers."""
+
+    def __init__(self, config: AppConfig, engines: EngineHolder | None = None) -> None:
+        self.config = config
+        # one loaded base shared by every mode, ControlNet and LoRA scale (no reload on a switch)
+        self.engines = engines or EngineHolder(services.shared_engine_loader())
+        self.cancels = CancelRegistry()
+
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings
+
+    def output_folder(self, request: gr.Request | str | None) -> Path:
+        """The session's own export folder (or a named one, e.g. "observed")."""
+        name = request if isinstance(request, str) else session_of(request)
+        folder = self.config.output_dir / formatting.safe_filename(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def engine_for(self, model: ModelChoice, mode: str, progress: gr.Progress) -> tuple[Any, Any]:
+        """(engine, model spec) for `model` in `mode` (loaded once, kept across requests)."""
+        if mode == "controlnet" and not model.controlnet:
+            raise BadRequestError(
+                "ControlNet mode needs ControlNet weights, and none are set.",
+                "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model).",
+            )
+        progress(0.05, desc=f"Loading model {model.model_id}")
+        spec = requests.model_spec(model, mode)
+        return self.engines.get(spec, self.settings, progress=progress_bridge(progress)), spec
+
+    @contextmanager
+    def cancellable(self, request: gr.Request | None) -> Iterator[threading.Event]:
+        """The cancel flag of this session's job, set up as the job starts (so Cancel works while the
+        model loads too) and removed when it ends."""
+        session = session_of(request)
+        cancel = self.cancels.start(session)
+        try:
+            yield cancel
+        finally:
+            self.cancels.finish(session, cancel)

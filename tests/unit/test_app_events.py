@@ -1,0 +1,129 @@
+"""Events wired by name: components found by their page-wide name, handlers called with named inputs
+and their named results put in Gradio's output order."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import gradio as gr
+import pytest
+
+from app.layout.components import Components
+from app.layout.events import named_event, positional
+
+
+@dataclass(frozen=True)
+class _PointArea:
+    lat: object
+    lon: object
+
+
+@dataclass(frozen=True)
+class _StatusArea:
+    status: object
+
+
+@dataclass(frozen=True)
+class _AnotherLat:
+    lat: object
+
+
+def _components(**areas) -> Components:
+    """A Components whose areas are `areas` and the rest empty (no Blocks needed)."""
+
+    @dataclass(frozen=True)
+    class Empty:
+        pass
+
+    names = [f for f in Components.__dataclass_fields__ if f != "by_name"]
+    return Components(**{name: areas.get(name, Empty()) for name in names})
+
+
+@dataclass(frozen=True)
+class _Shown:
+    status: str
+    lon: str
+
+
+def test_components_are_found_by_one_page_wide_name_and_a_second_use_of_a_name_is_refused():
+    components = _components(map=_PointArea("LAT", "LON"), observed=_StatusArea("STATUS"))
+    assert components["lat"] == "LAT" and components.pick(["status", "lon"]) == ["STATUS", "LON"]
+    with pytest.raises(KeyError, match="No component is named 'latitude'"):
+        components["latitude"]
+    with pytest.raises(ValueError, match="Two components are named 'lat'"):
+        _components(map=_PointArea("LAT", "LON"), observed=_AnotherLat("again"))
+
+
+def test_a_named_event_exposes_the_input_names_and_returns_named_values_in_output_order():
+    components = _components(map=_PointArea("LAT", "LON"), observed=_StatusArea("STATUS"))
+    seen = {}
+
+    def handler(lat, lon, request: gr.Request, progress=None):
+        seen.update(lat=lat, lon=lon, request=request)
+        return _Shown(status="ok", lon=f"{lon}!")
+
+    event = named_event(components, handler, ("lat", "lon"), ("lon", "status"))
+    parameters = inspect.signature(event["fn"]).parameters
+    # what gradio_client shows: the component names, then what Gradio itself fills in
+    assert list(parameters) == ["lat", "lon", "request", "progress"]
+    assert isinstance(parameters["progress"].default, gr.Progress)
+    assert event["inputs"] == ["LAT", "LON"] and event["outputs"] == ["LON", "STATUS"]
+    assert event["fn"]("1", "2", "REQ", None) == ("2!", "ok")
+    assert seen == {"lat": "1", "lon": "2", "request": "REQ"}
+    assert event["fn"].__name__ == "handler"  # Gradio names private events after it
+
+
+def test_outputs_a_handler_leaves_out_keep_their_value_and_unknown_ones_are_refused():
+    names = ("status", "lon")
+    assert positional({"lon": "x"}, names) == (gr.skip(), "x")
+    assert positional({"status": "only"}, ("status",)) == "only"  # one output is not a tuple
+    assert positional(gr.skip(), names) == gr.skip()  # a cancelled run changes nothing
+    assert positional({}, ()) is None
+    with pytest.raises(TypeError, match=r"returned \['lat'\]"):
+        positional({"lat": 1}, names)
+    with pytest.raises(TypeError, match="dataclass or a dict"):
+        positional(("a", "b"), names)
+
+
+def test_a_handler_that_does_not_take_an_input_is_refused_when_the_page_is_built():
+    components = _components(map=_PointArea("LAT", "LON"))
+
+    def handler(lat):
+        return {}
+
+    with pytest.raises(TypeError, match=r"does not take the inputs \['lon'\]"):
+        named_event(components, handler, ("lat", "lon"))
+
+    def takes_any(**values):
+        return {"lat": values["path"]}
+
+    # a public parameter named unlike its component: {parameter: component}
+    event = named_event(components, takes_any, {"path": "lon"}, ["lat"])
+    assert list(inspect.signature(event["fn"]).parameters) == ["path"] and event["inputs"] == ["LON"]
+    assert event["fn"]("file.json") == "file.json"
+
+
+def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_parameters(tmp_path):
+    from app.forms import GenerateForm, GridForm, ModelsForm, TimelapseForm
+    from app.handlers.generate import GenerateShown
+    from app.layout.events import output_names
+    from app.ui import build_ui
+
+    demo = build_ui("tiny-random", output_dir=tmp_path)
+    components = demo.ecomapper_components
+    ids = {id(component): name for name, component in components.by_name.items()}
+    wired = {
+        fn.api_name: ([ids[id(c)] for c in fn.inputs], [ids[id(c)] for c in fn.outputs])
+        for fn in demo.fns.values()
+        if fn.api_visibility == "public"
+    }
+    assert set(wired) == {"observe", "generate", "load_recipe", "timelapse", "scenario_grid", "projection",
+                          "compare_models"}  # fmt: skip
+    assert wired["generate"] == (list(GenerateForm.FIELDS), list(output_names(GenerateShown)))
+    assert wired["timelapse"][0] == list(TimelapseForm.FIELDS) and wired["scenario_grid"][0] == list(GridForm.FIELDS)
+    assert wired["compare_models"][0] == list(ModelsForm.FIELDS)
+    # a loaded recipe fills exactly the controls /generate reads, then the preset
+    assert wired["load_recipe"] == (["recipe_upload"], [*GenerateForm.FIELDS, "preset"])
+    assert wired["observe"][0] == ["lat", "lon", "month"]
+    assert components["lat"].elem_id == "lat" and components["temp_delta_c"].elem_id == "temp-delta"
