@@ -16,8 +16,17 @@ from pathlib import Path
 
 from core.errors import BadRequestError
 
-# Built in code, reads no file and downloads nothing: always safe to offer.
-ALWAYS_ALLOWED = ("tiny-random",)
+# Built in code, read no file and download nothing: always safe to offer. These are the tiny random
+# generators of the registry (`core.models.backends.registry.TINY_BACKENDS`; a test keeps both in step).
+ALWAYS_ALLOWED = (
+    "tiny-random",
+    "tiny-diffusionsat",
+    "tiny-diffusionsat-weather",
+    "tiny-geosynth-osm",
+    "tiny-geosynth-canny",
+    "tiny-map-sat",
+    "tiny-text2earth",
+)
 
 
 class NotAllowedError(BadRequestError):
@@ -57,7 +66,7 @@ class ModelPolicy:
         return cls(
             models=tuple(dict.fromkeys([default_model, *ALWAYS_ALLOWED, *models])),
             loras=tuple(dict.fromkeys(loras)),
-            controlnets=tuple(dict.fromkeys([*ALWAYS_ALLOWED, *controlnets])),
+            controlnets=tuple(dict.fromkeys(["tiny-random", *controlnets])),  # it carries its own ControlNet
             local_root=Path(checkpoints_dir),
             allow_downloads=allow_downloads,
         )

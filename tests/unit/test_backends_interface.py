@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -188,3 +190,14 @@ def test_missing_weights_say_how_to_get_them(settings):
     with pytest.raises(ModelUnavailableError, match="checkpoint"):
         load_backend("diffusionsat-512", offline)
     assert check_available("tiny-map-sat", offline).available
+
+
+def test_every_tiny_generator_is_always_offered_by_a_shared_server():
+    from core.model_policy import ALWAYS_ALLOWED, ModelPolicy
+
+    assert set(ALWAYS_ALLOWED) == set(TINY_BACKENDS)  # built in code: nothing to read or download
+    policy = ModelPolicy.for_server("sd3-medium", Path("/srv/checkpoints"))
+    for backend_id in TINY_BACKENDS:
+        policy.check("model", backend_id)
+    with pytest.raises(BadRequestError, match="does not offer the model 'diffusionsat-256'"):
+        policy.check("model", "diffusionsat-256")
