@@ -315,3 +315,25 @@ def test_the_app_and_the_cli_write_the_same_recipe_for_the_same_request(stack, m
     app_side = json.loads(Path(app_recipe).read_text())
     cli_side = json.loads(cli_out.with_suffix(".recipe.json").read_text())
     assert app_side == cli_side
+
+
+@pytest.mark.slow
+def test_generate_and_timelapse_run_a_peer_generator_through_the_same_endpoints(stack):
+    _, _, _, client = stack
+    peer = {"model_id": "tiny-diffusionsat"}
+    scenario_path, today_path, _slider, _metrics, prompts_md, png, _tif, recipe, _map = _generate(
+        client, temp_delta_c=4.0, **peer
+    )
+    assert _image(png).shape == (512, 512, 3)
+    saved = json.loads(Path(recipe).read_text())
+    assert saved["model"]["model_id"] == "tiny-diffusionsat"
+    assert saved["request"]["climate"]["temp_c"] == pytest.approx(24.0)
+    # DiffusionSat reads metadata, not the climate: today and +4 °C are the same picture from one seed
+    assert np.array_equal(_image(scenario_path)[:512], _image(today_path)[:512])  # the label bands differ
+    _gif, _mp4, download, summary = _timelapse(client, start="2020-01", end="2020-02", **peer)
+    assert iio.imread(download, index=None).shape[0] == 2 and "2 frames" in summary
+
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="cannot do mode 'controlnet'"):
+        _generate(client, month="2020-03", mode="controlnet", control_months_before=1, **peer)
