@@ -321,7 +321,7 @@ def test_the_app_and_the_cli_write_the_same_recipe_for_the_same_request(stack, m
 def test_generate_and_timelapse_run_a_peer_generator_through_the_same_endpoints(stack):
     _, _, _, client = stack
     peer = {"model_id": "tiny-diffusionsat"}
-    scenario_path, today_path, _slider, _metrics, prompts_md, png, _tif, recipe, _map = _generate(
+    scenario_path, today_path, _slider, _metrics, _prompts, png, _tif, recipe, _map = _generate(
         client, temp_delta_c=4.0, **peer
     )
     assert _image(png).shape == (512, 512, 3)
