@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,10 @@ from core.io.cache import DiskCache, request_key
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# A host whose name did not resolve fails at once for this long (process-wide): offline, every source
+# costs one look-up, not one per request.
+UNRESOLVED_HOST_MEMORY_S = 60.0
+_UNRESOLVED_HOSTS: dict[str, float] = {}
 USER_AGENT = "EcoMapperStudio/0.1 (+https://github.com/ecomapper-studio)"
 
 
@@ -49,9 +55,20 @@ class HttpResponse:
             ) from err
 
 
+class _RetryButNotUnresolvedNames(Retry):
+    """urllib3's retries, except for a host name that did not resolve: with no network or DNS, retrying
+    only waits (and logs a warning per attempt)."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if _is_unresolved_name(error):
+            raise urllib3.exceptions.MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def build_session(settings: Settings) -> requests.Session:
-    """A session whose adapter retries connection errors, 429 and 5xx (POST too) with backoff."""
-    retry = Retry(
+    """A session whose adapter retries connection errors, 429 and 5xx (POST too) with backoff;
+    a host name that does not resolve fails at once."""
+    retry = _RetryButNotUnresolvedNames(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries,
@@ -155,6 +172,16 @@ class HttpClient:
     ) -> tuple[str, int, bytes]:
         """(final url, status, body) of a successful answer; UpstreamError for every failure."""
         log.debug("%s %s params=%s", method, url, params)
+        host = urllib.parse.urlsplit(url).hostname or ""
+        failed_at = _UNRESOLVED_HOSTS.get(host)
+        if failed_at is not None and time.monotonic() - failed_at < UNRESOLVED_HOST_MEMORY_S:
+            # one failed name look-up per host and minute: later requests fail at once, without a new wait
+            raise UpstreamError(
+                f"Could not reach {service}: the host name {host!r} did not resolve a moment ago (no network or DNS).",
+                "Check the network connection (or set ECOMAPPER_OFFLINE=1 to use cached data).",
+                service=service,
+                url=url,
+            )
         try:
             response = self.session.request(
                 method,
@@ -165,6 +192,16 @@ class HttpClient:
                 timeout=(min(10.0, self.settings.timeout_s), self.settings.timeout_s),
             )
         except requests.exceptions.RequestException as err:
+            unresolved = _unresolved_name(err)
+            if unresolved is not None:
+                name = getattr(unresolved, "_host", None) or host  # a proxy's name, when it is the proxy's
+                _UNRESOLVED_HOSTS[host] = time.monotonic()
+                raise UpstreamError(
+                    f"Could not reach {service}: the host name {name!r} does not resolve (no network or DNS).",
+                    "Check the network connection (or set ECOMAPPER_OFFLINE=1 to use cached data).",
+                    service=service,
+                    url=url,
+                ) from err
             if not _is_timeout(err):
                 raise UpstreamError(
                     f"Could not reach {service} at {url}: {_short_reason(err)}.",
@@ -240,11 +277,33 @@ def describe_age(age_s: float) -> str:
     return f"{age_s / 86400:.0f} days"
 
 
+def _unresolved_name(err: object, depth: int = 0) -> urllib3.exceptions.NameResolutionError | None:
+    """The name-resolution failure inside `err` (however requests / urllib3 wrapped it), or None."""
+    if isinstance(err, urllib3.exceptions.NameResolutionError):
+        return err
+    if depth > 4 or not isinstance(err, BaseException):
+        return None
+    for inner in (getattr(err, "reason", None), *err.args):
+        found = _unresolved_name(inner, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_unresolved_name(err: object) -> bool:
+    return _unresolved_name(err) is not None
+
+
 def _is_timeout(err: Exception) -> bool:
-    """True for a timeout, also when urllib3's retries wrapped it in a connection error."""
+    """True for a timeout, also when urllib3's retries wrapped it in a connection error.
+
+    A name that did not resolve is not a timeout (urllib3 makes it a kind of ConnectTimeoutError).
+    """
     if isinstance(err, requests.exceptions.Timeout):
         return True
     reason = getattr(err.args[0], "reason", None) if err.args else None
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # refused or unresolved: an answer, not a wait
+        return False
     return isinstance(reason, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError))
 
 
