@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 
 from core.config import Settings
@@ -62,8 +63,39 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module in _available_commands().items():
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
+        _add_global_flags(command_parser)
         command_parser.set_defaults(_run=module.run)
     return parser
+
+
+def _add_global_flags(parser: argparse.ArgumentParser) -> None:
+    """-v and --offline after the command name too (`python -m core generate ... --offline`)."""
+    group = parser.add_argument_group("global options (also accepted before the command)")
+    group.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more logging")
+    group.add_argument(
+        "--offline", action="store_true", default=argparse.SUPPRESS, help="serve only from the on-disk cache"
+    )
+
+
+# A value that starts with a minus and holds only numbers: a negative number or a list of them.
+_NEGATIVE_VALUE = re.compile(r"^-\d[\d.,;\s-]*$")
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    """`--bbox -10,35,5,45` as `--bbox=-10,35,5,45`: argparse takes a value that starts with '-' and is not one
+    plain number for an option, and stops with "expected one argument"."""
+    joined: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if token.startswith("--") and "=" not in token and following is not None and _NEGATIVE_VALUE.match(following):
+            joined.append(f"{token}={following}")
+            index += 2
+            continue
+        joined.append(token)
+        index += 1
+    return joined
 
 
 class _TorchvisionFallbackFilter(logging.Filter):
@@ -85,8 +117,12 @@ def quiet_known_library_notices() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as err:
+        print(f"error: {missing_package_message(err)}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     quiet_known_library_notices()
@@ -109,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         # A file or folder the user named (or the disk) failed us: say which, without a traceback.
         log.debug("file system error", exc_info=True)
         print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        log.debug("missing package", exc_info=True)
+        print(f"error: {missing_package_message(err)}", file=sys.stderr)
         return 2
     except RecursionError:
         log.debug("recursion", exc_info=True)
@@ -133,3 +173,12 @@ def describe_os_error(err: OSError) -> str:
     return (
         f"{reason}: {paths}. " if paths else f"{reason}: {err}. "
     ) + "Check that the path exists, is the right kind (file or folder) and is writable, and that the disk has room."
+
+
+def missing_package_message(err: ModuleNotFoundError) -> str:
+    """One line: which package this Python lacks, and how to get the environment that has it."""
+    return (
+        f"The Python package {err.name!r} is not installed for {sys.executable}. "
+        "Set up the environment with `bash scripts/setup.sh` and run the commands with .venv/bin/python "
+        "(or the `ecomapper` command it installs)."
+    )

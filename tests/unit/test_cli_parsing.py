@@ -1,0 +1,43 @@
+"""The command line takes what people type: global flags after the command, negative numbers and
+negative lists without `=`, and a missing package named in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from core.cli import build_parser, join_negative_values
+from tests.conftest import REPO
+
+
+def test_negative_values_and_lists_are_joined_to_their_option():
+    argv = ["grid", "--temp-deltas", "-2,0,2", "--precip-changes", "-30,0", "--lat", "-1.5", "--seed", "3"]
+    assert join_negative_values(argv) == [
+        "grid", "--temp-deltas=-2,0,2", "--precip-changes=-30,0", "--lat=-1.5", "--seed", "3"
+    ]  # fmt: skip
+    assert join_negative_values(["--model", "-tiny"]) == ["--model", "-tiny"]  # not a number: left alone
+    args = build_parser().parse_args(
+        join_negative_values(["build-dataset", "--sample", "2", "--bbox", "-10,35,5,45", "--start", "2020-01",
+                              "--end", "2020-01", "--out", "x"])
+    )  # fmt: skip
+    assert args.bbox == "-10,35,5,45"
+
+
+def test_global_flags_are_accepted_after_the_command():
+    parser = build_parser()
+    after = parser.parse_args(["prompt", "--lat", "1", "--lon", "2", "--month", "2020-01", "--offline", "-vv"])
+    assert after.offline is True and after.verbose == 2
+    before = parser.parse_args(["--offline", "prompt", "--lat", "1", "--lon", "2", "--month", "2020-01"])
+    assert before.offline is True and before.verbose == 0
+
+
+def test_a_python_without_the_packages_gets_one_line_naming_the_package_and_the_fix(tmp_path):
+    # A Python whose `numpy` cannot be imported, as the system Python of a machine without our venv.
+    (tmp_path / "numpy.py").write_text("raise ModuleNotFoundError(\"No module named 'numpy'\", name='numpy')\n")
+    probe = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from core.cli import main; raise SystemExit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "generate", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "'numpy' is not installed" in done.stderr
+    assert "bash scripts/setup.sh" in done.stderr and "a bug" not in done.stderr
