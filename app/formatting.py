@@ -9,13 +9,13 @@ from collections.abc import Mapping
 TINY_MODEL_ID = "tiny-random"
 DOWNLOAD_HINT = (
     "To get real weights: accept the licence of `stabilityai/stable-diffusion-3-medium-diffusers` on the "
-    "Hugging Face Hub, log in (`huggingface-cli login` or set `HF_TOKEN`), then run "
+    "Hugging Face Hub, log in (`hf auth login` or set `HF_TOKEN`), then run "
     "`python -m core download --model sd3-medium` (or put a diffusers folder in `checkpoints/` and pass "
     "`--model PATH`)."
 )
 
 GATED_HINT = (
-    "SD3 is gated: accept its licence on the Hugging Face Hub and log in (`huggingface-cli login` or `HF_TOKEN`) "
+    "SD3 is gated: accept its licence on the Hugging Face Hub and log in (`hf auth login` or `HF_TOKEN`) "
     "before downloading."
 )
 

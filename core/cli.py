@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import re
 import sys
 
@@ -52,9 +53,10 @@ def _available_commands() -> dict[str, object]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m core",
+        prog="ecomapper" if os.path.basename(sys.argv[0]) == "ecomapper" else "python -m core",
         description="EcoMapper Studio: real Sentinel-2 and NASA POWER data at a point, and climate-aware "
-        "satellite image generation, evaluation and fine-tuning.",
+        "satellite image generation, evaluation and fine-tuning. `ecomapper` and `python -m core` are the same "
+        "command; `ecomapper app [--port P ...]` starts the app.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     parser.add_argument("--offline", action="store_true", help="serve only from the on-disk cache")
@@ -117,12 +119,15 @@ def quiet_known_library_notices() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["app"]:
+        start_app(argv[1:])
     try:
         parser = build_parser()
     except ModuleNotFoundError as err:
         print(f"error: {missing_package_message(err)}", file=sys.stderr)
         return 2
-    args = parser.parse_args(join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    args = parser.parse_args(join_negative_values(argv))
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     quiet_known_library_notices()
@@ -164,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def start_app(app_args: list[str]) -> None:
+    """`ecomapper app ...`: the app in this process's place (`python -m app`). The app is its own entry point;
+    the command line starts it rather than importing it (core never imports gradio)."""
+    os.execv(sys.executable, [sys.executable, "-m", "app", *app_args])
 
 
 def describe_os_error(err: OSError) -> str:

@@ -17,10 +17,18 @@ fi
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
 
 # torch first: the pinned CPU build installs from local disk here; with torch already present
-# (a CUDA build on a GPU machine, say) the requirements' range is satisfied and nothing changes.
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-  echo "setup: installing torch (${TORCH_SPEC:=torch==2.13.0})"
-  "${pip[@]}" "$TORCH_SPEC"
+# the requirements' range is satisfied and nothing changes. A TORCH_SPEC you give is installed even
+# over an earlier build (the CUDA build after a first CPU setup), once per spec:
+#   TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126" bash scripts/setup.sh
+torch_stamp="$venv/.installed-torch"
+if [ -n "${TORCH_SPEC:-}" ] && [ "$(cat "$torch_stamp" 2>/dev/null)" != "$TORCH_SPEC" ]; then
+  echo "setup: installing torch ($TORCH_SPEC)"
+  # shellcheck disable=SC2086  # the spec may carry pip options (--index-url ...)
+  "${pip[@]}" --force-reinstall --no-deps $TORCH_SPEC
+  echo "$TORCH_SPEC" > "$torch_stamp"
+elif ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+  echo "setup: installing torch (torch==2.13.0)"
+  "${pip[@]}" "torch==2.13.0"
 fi
 
 files=(requirements.txt)
@@ -31,6 +39,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "setup: installing ${files[*]}"
   "${pip[@]}" $(printf -- '-r %s ' "${files[@]}")
   echo "$wanted" > "$stamp"
+fi
+
+# The project itself, editable: the `ecomapper` command and `import core` from any folder in this venv.
+if [ ! -x "$venv/bin/ecomapper" ]; then
+  echo "setup: installing the ecomapper command (editable)"
+  "${pip[@]}" --no-deps --no-build-isolation -e .
 fi
 
 if [ $dev = 1 ] && [ ! -x /usr/bin/chromium ]; then
