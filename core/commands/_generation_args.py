@@ -196,15 +196,12 @@ def request_fields(args: argparse.Namespace, settings, point, month, *, observed
     )
     if observed_climate:
         fields["observed_climate"] = resolve_climate(args, point, month, settings)
-    return fields | dict(
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
-        state=state,
-        country=country,
-        word_mode=getattr(args, "words", False),
-    )
+    return fields | sampling_from(args) | dict(state=state, country=country, word_mode=getattr(args, "words", False))
+
+
+def sampling_from(args: argparse.Namespace) -> dict:
+    """--seed, --steps, --guidance and --size under the request's names (every command that samples)."""
+    return dict(seed=args.seed, num_inference_steps=args.steps, guidance_scale=args.guidance, size_px=args.size)
 
 
 def load_engine(args: argparse.Namespace, settings, spec=None):

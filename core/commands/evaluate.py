@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.commands._generation_args import sampling_from
+
 HELP = "evaluate a model on an EcoMapper dataset: FID, LPIPS, SSIM, PSNR, CLIP tables and plots"
 
 
@@ -99,10 +101,7 @@ def run(args: argparse.Namespace, settings) -> int:
         controlnet_previous=args.controlnet_previous,
         img2img_strength=args.img2img_previous,
         limit=args.limit,
-        seed=args.seed,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        size_px=args.size,
+        **sampling_from(args),
         metrics=metrics,
         inception_weights=args.inception_weights,
         alexnet_weights=args.alexnet_weights,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.commands._generation_args import add_model_arguments, spec_from
+from core.commands._generation_args import add_model_arguments, sampling_from, spec_from
 from core.config import Settings
 
 HELP = "the paper's experiments: extremes (absolute climate grid, fixed latents) and future (2050/2075/2100)"
@@ -100,10 +100,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         args.out,
         text_only=args.text_only,
         years=years,
-        seed=args.seed,
-        size_px=args.size,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
+        **sampling_from(args),
         progress=TqdmProgress("future"),
     )
     for path in result.images:

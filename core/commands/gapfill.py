@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 
 from core.commands._common import point_from
-from core.commands._generation_args import TqdmProgress, add_model_arguments, load_engine, request_fields, spec_from
+from core.commands._generation_args import (
+    TqdmProgress,
+    add_model_arguments,
+    load_engine,
+    request_fields,
+    sampling_from,
+    spec_from,
+)
 from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 from core.errors import BadRequestError
@@ -44,10 +51,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         args.evaluate,
         engine,
         max_cases=args.cases,
-        size_px=args.size,
-        num_inference_steps=args.steps,
-        guidance_scale=args.guidance,
-        seed=args.seed,
+        **sampling_from(args),
     )
     print(table)
     print()
