@@ -40,9 +40,12 @@ COMMANDS = {
 log = logging.getLogger("core")
 
 
-def _available_commands() -> dict[str, object]:
+def _available_commands(only: str | None = None) -> dict[str, object]:
+    """The command modules (all of them, or just `only`'s: `generate --help` needs no other module)."""
     modules = {}
     for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             modules[name] = importlib.import_module(f"core.commands.{module_name}")
         except ModuleNotFoundError as err:
@@ -51,7 +54,13 @@ def _available_commands() -> dict[str, object]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_in(argv: list[str]) -> str | None:
+    """The command an argument list names (the first word that is one), or None."""
+    return next((word for word in argv if word in COMMANDS), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that command's module is imported (the others are names only)."""
     parser = argparse.ArgumentParser(
         prog="ecomapper" if os.path.basename(sys.argv[0]) == "ecomapper" else "python -m core",
         description="EcoMapper Studio: real Sentinel-2 and NASA POWER data at a point, and climate-aware "
@@ -62,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--offline", action="store_true", help="serve only from the on-disk cache")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module in _available_commands().items():
+    modules = _available_commands(command)
+    for name in COMMANDS:
+        module = modules.get(name)
+        if module is None:
+            if command is not None:
+                sub.add_parser(name)  # a name to choose from; its module loads when it is the command
+            continue
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
         _add_global_flags(command_parser)
@@ -123,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["app"]:
         start_app(argv[1:])
     try:
-        parser = build_parser()
+        parser = build_parser(command_in(argv))
     except ModuleNotFoundError as err:
         print(f"error: {missing_package_message(err)}", file=sys.stderr)
         return 2

@@ -41,3 +41,16 @@ def test_a_python_without_the_packages_gets_one_line_naming_the_package_and_the_
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "'numpy' is not installed" in done.stderr
     assert "bash scripts/setup.sh" in done.stderr and "a bug" not in done.stderr
+
+
+def test_a_command_imports_only_its_own_module():
+    probe = (
+        "import sys\n"
+        "from core.cli import main\n"
+        "try:\n    main(['climate', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m.split('.')[-1] for m in sys.modules if m.startswith('core.commands.') and "
+        "not m.split('.')[-1].startswith('_')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['climate']"
