@@ -195,6 +195,9 @@ def _generate_with_peer(
         "conditioning": made.conditioning,
         "ignored": list(made.ignored),
     }
+    warnings = made.warnings
+    if {"climate", "scenario"} & set(made.ignored):
+        warnings += (f"{backend.backend_id} does not read the climate: a scenario does not change its image.",)
     return GenerationResult(
         images=[made.image],
         prompts=Prompts(spatial=made.prompt, climate=made.prompt if backend.uses.climate else ""),
@@ -204,7 +207,7 @@ def _generate_with_peer(
         request=request,
         control_image=made.control_image,
         model_info=info,
-        warnings=made.warnings,
+        warnings=warnings,
     )
 
 

@@ -68,6 +68,7 @@ def test_generate_runs_a_peer_generator_and_records_its_provenance(diffusionsat,
     assert result.result.model_id == "tiny-diffusionsat"
     assert result.label.startswith("AI-generated · noise (tiny test model) · Nairobi, Kenya · March 2021")
     assert result.model_info["ignored"] == ["climate", "scenario"]  # DiffusionSat reads metadata, not climate
+    assert "tiny-diffusionsat does not read the climate: a scenario does not change its image." in result.warnings
     assert len(result.model_info["conditioning"]["metadata"]) == 7
     files = export_image(result, tmp_path / "d.png", recipe=tmp_path / "d.recipe.json")
     assert read_png_metadata(files.png)["model"] == "tiny-diffusionsat"
