@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import core.models.original_formats as original_formats
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
-from core.models import original_formats
 from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
 from core.models.registry import (
     TINY_MODEL_ID,
