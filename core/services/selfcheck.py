@@ -1,5 +1,8 @@
 """The GPU self-check: every mode and known ControlNet once on one real place, or what is missing.
 
+A service: it drives the generation engine (core.generation) with a model from the cache; what
+touches torch (what is missing, versions, the timing of a run) is in `core.models.selfcheck`.
+
 On a machine with a CUDA GPU and the weights it loads the base once (`ModelCache`), then runs
 text-to-image, image-to-image from the real Sentinel-2 image, inpainting of a square and each
 known ControlNet of that base at 512 px, and records seconds per step, peak GPU memory, dtype and
@@ -10,8 +13,6 @@ library versions. Without a GPU or weights it lists exactly what is missing and 
 from __future__ import annotations
 
 import logging
-import platform
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,20 @@ import numpy as np
 
 from core.climate.values import ClimateValues
 from core.config import Settings
-from core.errors import EcoMapperError
 from core.geo import Month, Point
+from core.models.selfcheck import Missing, find_missing, library_versions, timed_run
+
+__all__ = [
+    "SELFCHECK_MONTH",
+    "SELFCHECK_POINT",
+    "Missing",
+    "ModeRun",
+    "SelfcheckReport",
+    "contact_sheet",
+    "find_missing",
+    "run_selfcheck",
+    "square_mask",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +46,6 @@ SELFCHECK_CLIMATE = ClimateValues(temp_c=19.0, precip_mm_day=0.1, solar_mj_m2_da
 DEFAULT_STEPS = 28
 THUMB_PX = 256
 LABEL_PX = 22
-
-
-@dataclass(frozen=True)
-class Missing:
-    """One thing the self-check needs and this machine lacks: what, and how to get it."""
-
-    what: str
-    problem: str
-    fix: str
 
 
 @dataclass
@@ -101,61 +105,6 @@ class SelfcheckReport:
         return "\n".join(lines)
 
 
-def find_missing(model_id: str, settings: Settings, device: str = "auto") -> list[Missing]:
-    """What this machine lacks for a self-check of `model_id` (empty: ready). Reads no weights."""
-    import torch
-
-    from core.models.checkpoints import resolve_weights
-    from core.models.registry import CONTROLNETS, KNOWN_MODELS, TINY_MODEL_ID
-
-    missing: list[Missing] = []
-    wants_gpu = device in ("auto", "cuda") or device.startswith("cuda")
-    if model_id != TINY_MODEL_ID and wants_gpu and not torch.cuda.is_available():
-        build = "a CPU-only build" if torch.version.cuda is None else f"a CUDA {torch.version.cuda} build"
-        missing.append(
-            Missing(
-                "CUDA GPU",
-                f"torch {torch.__version__} ({build}) sees no CUDA GPU on this machine.",
-                "Run on a machine with an NVIDIA GPU (sd3-medium in bf16 needs ~15 GiB with T5, ~6 GiB with --no-t5; "
-                "see the README's memory table) and a CUDA build of torch "
-                "(e.g. pip install torch --index-url https://download.pytorch.org/whl/cu124). "
-                "Or check the code path here with --model tiny-random --device cpu.",
-            )
-        )
-    if model_id == TINY_MODEL_ID:
-        return missing
-    try:
-        resolve_weights(model_id, settings, what="model", allow_download=False)
-    except EcoMapperError as err:
-        missing.append(Missing(f"weights of {model_id}", err.problem, err.fix))
-    base = KNOWN_MODELS.get(model_id)
-    for known in CONTROLNETS.values():
-        if base is None or known.base_model != base.model_id:
-            continue
-        try:
-            resolve_weights(known.controlnet_id, settings, what="ControlNet", pipeline=False, allow_download=False)
-        except EcoMapperError as err:
-            missing.append(Missing(f"ControlNet {known.controlnet_id} ({known.repo_id})", err.problem, err.fix))
-    return missing
-
-
-def _versions() -> dict[str, str]:
-    import diffusers
-    import torch
-    import transformers
-
-    versions = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "diffusers": diffusers.__version__,
-        "transformers": transformers.__version__,
-    }
-    if torch.cuda.is_available():
-        versions["cuda"] = str(torch.version.cuda)
-        versions["gpu"] = torch.cuda.get_device_name(0)
-    return versions
-
-
 def square_mask(size_px: int) -> np.ndarray:
     """The central square of a quarter of the area: what the inpainting run repaints."""
     mask = np.zeros((size_px, size_px), bool)
@@ -175,8 +124,6 @@ def run_selfcheck(
     progress=None,
 ) -> SelfcheckReport:
     """Run every mode and known ControlNet of `model_id` once on the self-check place."""
-    import torch
-
     from core.generation.gapfill import fill_clouds
     from core.generation.request import GenerationRequest, fetch_control_image, generate_images
     from core.models.engine import Engine
@@ -205,23 +152,21 @@ def run_selfcheck(
         num_inference_steps=num_inference_steps,
     ).with_place()
     report = SelfcheckReport(
-        model_id, str(loaded.device), str(loaded.dtype).replace("torch.", ""), size_px, real_image, versions=_versions()
+        model_id,
+        str(loaded.device),
+        str(loaded.dtype).replace("torch.", ""),
+        size_px,
+        real_image,
+        versions=library_versions(),
     )
     if loaded.is_tiny:
         report.notes.append("tiny-random is a random test model: its images are noise; the run checks the code path")
 
     def timed(label: str, steps: int, make) -> None:
-        if cuda:
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        started = time.perf_counter()
-        image = make()
+        image, seconds, peak = timed_run(make, cuda)
         if loaded.is_tiny:
             label = f"{label} [noise]"
-        if cuda:
-            torch.cuda.synchronize()
-        peak = torch.cuda.max_memory_allocated() if cuda else None
-        report.runs.append(ModeRun(label, image, time.perf_counter() - started, steps, peak))
+        report.runs.append(ModeRun(label, image, seconds, steps, peak))
         if progress is not None:
             progress(len(report.runs), 3 + len(controlnets), label)
 
