@@ -499,10 +499,10 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
-    peer = _check_before_loading(config, generator)
+    peer = _check_before_loading(config, generator)  # 1.
     state = PartialState(cpu=_use_cpu(settings))
-    run = _prepare_run(config, settings, generator, state)
-    generated, pending = _generate_share(run, config, settings, generator, peer, state, progress)
+    run = _prepare_run(config, settings, generator, state)  # 2.
+    generated, pending = _generate_share(run, config, settings, generator, peer, state, progress)  # 3.
     if run.selector.selected == 0:
         raise BadRequestError(
             f"No sample of {config.data_dir} can be evaluated ({len(run.dataset)} found, {len(run.selector.bad)} "
@@ -511,13 +511,14 @@ def evaluate(
         )
     run.dataset = run.dataset.without(run.selector.bad)
     log.info("%d samples selected, %d already done", run.selector.selected, run.selector.selected - pending)
+    # 4. every process has written its records
     state.wait_for_everyone()
     from accelerate.utils import gather_object
 
     generated_total = sum(gather_object([generated]))
     if not state.is_main_process:
         return None
-    return _write_outputs(run, config, state, generated_total, run.selector.selected - pending, started)
+    return _write_outputs(run, config, state, generated_total, run.selector.selected - pending, started)  # 5.
 
 
 def _check_before_loading(config: EvaluationConfig, generator: SampleGenerator | None) -> bool:
