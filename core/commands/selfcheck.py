@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.io.files import atomic_write_json
-    from core.models.selfcheck import contact_sheet, find_missing, run_selfcheck
+    from core.services.selfcheck import contact_sheet, find_missing, run_selfcheck
 
     missing = find_missing(args.model, settings, args.device)
     if missing:

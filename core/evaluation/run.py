@@ -26,6 +26,7 @@ from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key, settings_key
 from core.evaluation.selection import SampleSelector, Selected
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
+from core.generation.request import GenerationRequest
 from core.io.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.metrics.availability import METRIC_NAMES
 from core.metrics.suite import MetricSuite, match_size
@@ -240,31 +241,6 @@ class PipelineGenerator:
 
         return auto_batch_size(self.engine.loaded, self.config.size_px, mode=self.config.mode)
 
-    def _request(self, sample: Sample, control: Sample | None, seed: int):
-        from core.generation.request import GenerationRequest
-
-        meta = sample.metadata
-        climate = meta.climate
-        if climate is None and self.config.fill_missing_climate:
-            climate = power_climate(sample, self.settings)
-        return GenerationRequest(
-            point=meta.point,
-            month=meta.month,
-            land_cover=meta.land_cover,
-            cloud_fraction=meta.cloud_fraction,
-            climate=climate,
-            seed=seed,
-            num_inference_steps=self.config.num_inference_steps,
-            guidance_scale=self.config.guidance_scale,
-            size_px=self.config.size_px,
-            mode=self.config.mode if control is not None else "text",
-            strength=self.config.img2img_strength if self.config.img2img_strength is not None else 0.6,
-            control_image=_resized(control.image, self.config.size_px) if control is not None else None,
-            control_month=control.month if control is not None else None,
-            state=meta.state,
-            country=meta.country or "",  # "" lets core.generation.request look the country up offline
-        ).with_place()
-
     def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
         return self.generate_batch([(sample, control, seed)])[0]
 
@@ -281,7 +257,9 @@ class PipelineGenerator:
         """One image per (sample, control, seed) in one engine call (ControlNet: a control image each)."""
         from core.models.engine import FrameJob
 
-        requests = [self._request(sample, control, seed) for sample, control, seed in items]
+        requests = [
+            sample_request(sample, control, seed, self.config, self.settings) for sample, control, seed in items
+        ]
         first = requests[0]
         images, _ = self.engine.run_frames(
             [
@@ -318,12 +296,30 @@ def sample_seed(base_seed: int, sample_id: str) -> int:
     return int(digest[:8], 16) % (2**31 - 1)
 
 
-def power_climate(sample: Sample, settings: Settings):
-    """NASA POWER's climate of the sample's month at its point (for samples stored without climate)."""
-    from core.sources.climate import climate_for_month, fetch_climate
+def sample_request(sample: Sample, control: Sample | None, seed: int, config: EvaluationConfig, settings: Settings):
+    """The `GenerationRequest` that regenerates a dataset sample (its place, month, land cover, cloud and climate).
 
-    month = sample.metadata.month
-    return climate_for_month(fetch_climate(sample.metadata.point, month, month, settings), month)
+    A sample stored without climate gets NASA POWER's values for its month when
+    `config.fill_missing_climate` (the original's CSVs had them); otherwise its climate prompt is the spatial one.
+    """
+    meta = sample.metadata
+    climate = meta.climate
+    if climate is None and config.fill_missing_climate:
+        from core.sources.climate import fetch_month_climate
+
+        climate = fetch_month_climate(meta.point, meta.month, settings)
+    return GenerationRequest.from_record(
+        meta,
+        observed_climate=climate,
+        seed=seed,
+        num_inference_steps=config.num_inference_steps,
+        guidance_scale=config.guidance_scale,
+        size_px=config.size_px,
+        mode=config.mode if control is not None else "text",
+        strength=config.img2img_strength if config.img2img_strength is not None else 0.6,
+        control_image=_resized(control.image, config.size_px) if control is not None else None,
+        control_month=control.month if control is not None else None,
+    ).with_place()
 
 
 def _control_chooser(config: EvaluationConfig):
@@ -455,6 +451,18 @@ def _evaluate_batch(
     return records
 
 
+@dataclass
+class _EvaluationRun:
+    """What one process of an evaluation works on: the dataset, the metrics, the results and the selection."""
+
+    dataset: Dataset
+    suite: MetricSuite
+    store: ResultStore
+    label: str
+    run_settings: str  # every setting that changes the images (see `_run_settings_key`)
+    selector: SampleSelector
+
+
 def evaluate(
     config: EvaluationConfig,
     settings: Settings,
@@ -465,6 +473,9 @@ def evaluate(
 
     Run it plainly for one process, or under `accelerate launch --num_processes N` to split the
     samples between N processes (each loads the model once); only the main process writes tables.
+    Steps: 1. check the output folder and the model id (before anything is downloaded); 2. read the
+    dataset and choose the samples; 3. generate and score this process's share; 4. gather the
+    processes; 5. write the tables, plots and summary (main process).
 
     Args:
         config: what to evaluate.
@@ -482,6 +493,30 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
+    peer = _check_before_loading(config, generator)  # 1.
+    state = PartialState(cpu=_use_cpu(settings))
+    run = _prepare_run(config, settings, generator, state)  # 2.
+    generated, pending = _generate_share(run, config, settings, generator, peer, state, progress)  # 3.
+    if run.selector.selected == 0:
+        raise BadRequestError(
+            f"No sample of {config.data_dir} can be evaluated ({len(run.dataset)} found, {len(run.selector.bad)} "
+            f"unusable, {run.selector.no_control} without an earlier month for the control image).",
+            "Use a dataset with at least two months per location for --controlnet-previous.",
+        )
+    run.dataset = run.dataset.without(run.selector.bad)
+    log.info("%d samples selected, %d already done", run.selector.selected, run.selector.selected - pending)
+    # 4. every process has written its records
+    state.wait_for_everyone()
+    from accelerate.utils import gather_object
+
+    generated_total = sum(gather_object([generated]))
+    if not state.is_main_process:
+        return None
+    return _write_outputs(run, config, state, generated_total, run.selector.selected - pending, started)  # 5.
+
+
+def _check_before_loading(config: EvaluationConfig, generator: SampleGenerator | None) -> bool:
+    """Step 1: the output folder can be written and the model id means something; True for a peer generator."""
     from core.io.outputs import check_output_dir
 
     check_output_dir(config.out_dir, "--out")
@@ -493,7 +528,13 @@ def evaluate(
         from core.models.registry import resolve_model_id
 
         resolve_model_id(config.model_id)
-    state = PartialState(cpu=_use_cpu(settings))
+    return peer
+
+
+def _prepare_run(
+    config: EvaluationConfig, settings: Settings, generator: SampleGenerator | None, state
+) -> _EvaluationRun:
+    """Step 2: the dataset (metadata only), the metric suite, this process's results and the selection."""
     # metadata only: images are opened, and places looked up, when a sample is reached
     dataset = read_dataset(config.data_dir, open_images=False, resolve_places=False)
     suite = _metric_suite(config, settings)
@@ -508,9 +549,38 @@ def evaluate(
         key_of=lambda sample: result_key(label, config.mode, sample.sample_id, run_settings),
         finished=finished,
     )
+    return _EvaluationRun(dataset, suite, store, label, run_settings, selector)
+
+
+def _load_generator(config: EvaluationConfig, settings: Settings, state, peer: bool) -> SampleGenerator:
+    """The model's generator for this process (one GPU each when several share a machine)."""
+    process_settings = _settings_for_process(settings, state)
+    if peer:
+        from core.evaluation.peer_samples import BackendSampleGenerator
+
+        return BackendSampleGenerator(config, process_settings)
+    return PipelineGenerator(config, process_settings)
+
+
+def _generate_share(
+    run: _EvaluationRun,
+    config: EvaluationConfig,
+    settings: Settings,
+    generator: SampleGenerator | None,
+    peer: bool,
+    state,
+    progress: ProgressFn | None,
+) -> tuple[int, int]:
+    """Step 3: generate and score this process's share, a batch at a time, appending each record.
+
+    Every process walks the same selection; each takes every N-th sample still to do.
+
+    Returns:
+        (samples this process generated, samples still to do before this run over all processes).
+    """
     from tqdm.auto import tqdm
 
-    expected = -(-selector.expected // state.num_processes)
+    expected = -(-run.selector.expected // state.num_processes)
     bar = tqdm(total=expected, desc=f"evaluate[{state.process_index}]", disable=not state.is_main_process)
     generated = 0
     batch: list[Selected] = []
@@ -518,17 +588,16 @@ def evaluate(
 
     def run_batch() -> None:
         nonlocal generated
-        for record in _evaluate_batch(batch, config, generator, suite, store):
-            store.append({**record, "settings_key": run_settings})
+        for record in _evaluate_batch(batch, config, generator, run.suite, run.store):
+            run.store.append({**record, "settings_key": run.run_settings})
             generated += 1
             bar.update(1)
             if progress is not None and state.is_main_process:
                 progress(generated, expected, record["sample_id"])
         batch.clear()
 
-    # Every process walks the same selection; each takes every N-th sample still to do.
     pending = 0
-    for item in selector:
+    for item in run.selector:
         if item.finished:
             continue
         mine = pending % state.num_processes == state.process_index
@@ -536,15 +605,9 @@ def evaluate(
         if not mine:
             continue
         if generator is None:  # loaded on the first sample to do: a finished run loads nothing
-            process_settings = _settings_for_process(settings, state)
-            if peer:
-                from core.evaluation.peer_samples import BackendSampleGenerator
-
-                generator = BackendSampleGenerator(config, process_settings)
-            else:
-                generator = PipelineGenerator(config, process_settings)
+            generator = _load_generator(config, settings, state, peer)
         if not batch and generated == 0:
-            suite.device = getattr(generator, "device", "cpu")
+            run.suite.device = getattr(generator, "device", "cpu")
             if config.batch_size is None and hasattr(generator, "batch_size"):
                 batch_size = generator.batch_size()
                 log.info("evaluating %d sample(s) per batch", batch_size)
@@ -554,29 +617,22 @@ def evaluate(
     if batch:
         run_batch()
     bar.close()
-    if selector.selected == 0:
-        raise BadRequestError(
-            f"No sample of {config.data_dir} can be evaluated ({len(dataset)} found, {len(selector.bad)} unusable, "
-            f"{selector.no_control} without an earlier month for the control image).",
-            "Use a dataset with at least two months per location for --controlnet-previous.",
-        )
-    dataset = dataset.without(selector.bad)
-    log.info("%d samples selected, %d already done", selector.selected, selector.selected - pending)
-    state.wait_for_everyone()
-    from accelerate.utils import gather_object
+    return generated, pending
 
-    generated_total = sum(gather_object([generated]))
-    if not state.is_main_process:
-        return None
 
-    records = _comparable(store.read_all(), label, config.mode, run_settings)
-    inception = _inception_score(records, store, suite)
+def _write_outputs(
+    run: _EvaluationRun, config: EvaluationConfig, state, generated_total: int, reused: int, started: float
+) -> EvaluationReport:
+    """Step 5 (main process): tables, plots, report.md and summary.json from every process's records."""
+    suite, dataset, selector, label = run.suite, run.dataset, run.selector, run.label
+    records = _comparable(run.store.read_all(), label, config.mode, run.run_settings)
+    inception = _inception_score(records, run.store, suite)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
         records,
         thresholds,
         config.out_dir,
-        store,
+        run.store,
         metrics=suite.names,
         notes=_notes(config, dataset, suite, selector.no_control, label),
         clip_scale=config.clip_scale,
@@ -586,7 +642,7 @@ def evaluate(
         "mode": config.mode,
         "selected": selector.selected,
         "generated_this_run": generated_total,
-        "reused": selector.selected - pending,
+        "reused": reused,
         "num_processes": state.num_processes,
         "metrics": list(suite.names),
         "metrics_unavailable": suite.unavailable,
@@ -611,7 +667,7 @@ def evaluate(
         plot_paths=report["plots"],
         n_selected=selector.selected,
         generated=generated_total,
-        reused=selector.selected - pending,
+        reused=reused,
         metrics_used=suite.names,
         metrics_unavailable=dict(suite.unavailable),
         skipped_files=dataset.skip_counts(),

@@ -100,6 +100,15 @@ def _by_model(records: list[dict]) -> dict[str, list[dict]]:
     return dict(sorted(grouped.items()))
 
 
+def _groups_by(by_model: dict[str, list[dict]], key: str, column: str) -> list[tuple[dict, list[dict]]]:
+    """One row per model and value of `key` (sorted), labelled `column`, with the records that have it."""
+    return [
+        ({"Model": m, column: value}, [r for r in rs if r[key] == value])
+        for m, rs in by_model.items()
+        for value in sorted({r[key] for r in rs})
+    ]
+
+
 def build_tables(
     records: list[dict],
     thresholds: ExtremeThresholds,
@@ -120,24 +129,8 @@ def build_tables(
     by_model = _by_model(records)
     tables = {
         "models": _table([({"Model": m}, rs) for m, rs in by_model.items()], metrics, load_features),
-        "land_cover": _table(
-            [
-                ({"Model": m, "Land cover": lc}, [r for r in rs if r["land_cover"] == lc])
-                for m, rs in by_model.items()
-                for lc in sorted({r["land_cover"] for r in rs})
-            ],
-            metrics,
-            load_features,
-        ),
-        "year": _table(
-            [
-                ({"Model": m, "Year": year}, [r for r in rs if r["year"] == year])
-                for m, rs in by_model.items()
-                for year in sorted({r["year"] for r in rs})
-            ],
-            metrics,
-            load_features,
-        ),
+        "land_cover": _table(_groups_by(by_model, "land_cover", "Land cover"), metrics, load_features),
+        "year": _table(_groups_by(by_model, "year", "Year"), metrics, load_features),
     }
     extreme_groups = []
     for m, rs in by_model.items():

@@ -224,27 +224,16 @@ class Engine:
         """
         import numpy as np
         import torch
-        from PIL import Image
 
-        from core.models.memory import auto_batch_size, needs_vae_tiling
-
+        # 1. plan: the pipeline of the mode, frames per call, VAE tiling
         pipe = self.loaded.pipeline_for(mode)
         use_cfg = guidance_scale > CFG_THRESHOLD
-        if batch_size is None:
-            batch_size = auto_batch_size(
-                self.loaded, size_px, mode=mode, guidance=use_cfg, budget_bytes=self.memory_budget_bytes
-            )
-        batch_size = max(1, min(batch_size, len(jobs) or 1))
-        if mode in ("img2img", "inpaint"):
-            batch_size = 1  # each job has its own start image (and mask)
+        batch_size = self._plan_batches(jobs, mode, size_px, use_cfg, batch_size)
         vae = self.loaded.pipe.vae
-        if needs_vae_tiling(self.loaded, size_px, batch_size, budget_bytes=self.memory_budget_bytes):
-            vae.enable_tiling()
-        else:
-            vae.disable_tiling()
         total = progress_total if progress_total is not None else len(jobs) * num_inference_steps
         timings = {"encode_s": 0.0, "denoise_s": 0.0}
         images: list[Any] = []
+        # 2. ControlNet: every distinct control image through the VAE once
         control_latents = None
         if mode == "controlnet":
             started = time.perf_counter()
@@ -259,68 +248,31 @@ class Engine:
                 raise CancelledError(
                     f"Generation cancelled before frame {start + 1} of {len(jobs)}.", "Start it again when ready."
                 )
+            # 3. the batch's inputs: cached prompt embeddings and the mode's images
             started = time.perf_counter()
-            embeds, pooled = zip(*(self.embeddings(job.prompts) for job in batch), strict=True)
-            kwargs: dict[str, Any] = {
-                "prompt_embeds": torch.cat(embeds),
-                "pooled_prompt_embeds": torch.cat(pooled),
-            }
-            if use_cfg:
-                negative, negative_pooled = self.embeddings(NEGATIVE_PROMPTS)
-                kwargs["negative_prompt_embeds"] = negative.repeat(len(batch), 1, 1)
-                kwargs["negative_pooled_prompt_embeds"] = negative_pooled.repeat(len(batch), 1)
-            if mode == "controlnet":
-                # a stand-in the pipeline never reads: the latents below replace its encode
-                kwargs["control_image"] = Image.new("RGB", (size_px, size_px))
-                kwargs["controlnet_conditioning_scale"] = controlnet_conditioning_scale
-            elif mode in ("img2img", "inpaint"):
-                from core.models.image_modes import mode_inputs, vae_round_trip
-
-                job = batch[0]
-                if mode == "img2img" and strength == 0.0:
-                    images.append(vae_round_trip(pipe, job.control_image))  # nothing to denoise at strength 0
-                    continue
-                kwargs.update(mode_inputs(self.loaded, mode, job.control_image, job.mask, strength, 1.0))
+            kwargs, shortcut = self._batch_inputs(
+                pipe, batch, mode, size_px, use_cfg, controlnet_conditioning_scale, strength
+            )
+            if shortcut is not None:
+                images.append(shortcut)  # nothing to denoise at strength 0
+                continue
             timings["encode_s"] += time.perf_counter() - started
-
-            done_before = progress_offset + start * num_inference_steps
-            frames_label = f"frame {start + 1}" + (f"-{start + len(batch)}" if len(batch) > 1 else "")
-
-            def on_step_end(
-                _pipe, step, _timestep, callback_kwargs, done_before=done_before, label=frames_label, width=len(batch)
-            ):
-                done = done_before + (step + 1) * width
-                if progress is not None:
-                    progress(done, total, f"{label} of {len(jobs)}: step {step + 1}/{num_inference_steps}")
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError(
-                        f"Generation cancelled at step {step + 1} of {num_inference_steps} ({label}).",
-                        "Start it again when ready.",
-                    )
-                return callback_kwargs
-
+            # 4. denoise and decode, reporting each step and stopping when cancelled
+            on_step_end = _step_callback(
+                done_before=progress_offset + start * num_inference_steps,
+                total=total,
+                label=f"frame {start + 1}" + (f"-{start + len(batch)}" if len(batch) > 1 else ""),
+                width=len(batch),
+                n_jobs=len(jobs),
+                num_inference_steps=num_inference_steps,
+                progress=progress,
+                cancel=cancel,
+            )
             started = time.perf_counter()
-            device = self.loaded.device
-            noise_device = "cpu" if device == "mps" else device  # MPS generators are not reproducible
-            generators = [torch.Generator(device=noise_device).manual_seed(job.seed) for job in batch]
-            known = nullcontext()
-            if control_latents is not None:
-                known = known_control_latents(pipe, control_latents[start : start + len(batch)])
-            with self._run_lock, torch.inference_mode(), known:
-                output = pipe(
-                    height=size_px,
-                    width=size_px,
-                    num_inference_steps=num_inference_steps,
-                    guidance_scale=guidance_scale,
-                    generator=generators,
-                    output_type="pt",
-                    callback_on_step_end=on_step_end,
-                    max_sequence_length=CLIMATE_MAX_SEQUENCE_LENGTH,
-                    **kwargs,
-                )
-                # to 8 bits where the images are: a quarter of the bytes cross to the host
-                frames = (output.images.float().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
-                frames = frames.permute(0, 2, 3, 1).cpu().numpy()
+            batch_latents = None if control_latents is None else control_latents[start : start + len(batch)]
+            frames = self._denoise(
+                pipe, batch, kwargs, batch_latents, size_px, num_inference_steps, guidance_scale, on_step_end
+            )
             elapsed = time.perf_counter() - started
             if self.compiled and not self._compile_warm:
                 timings["compile_warmup_s"] = elapsed  # the first compiled call includes the compilation
@@ -328,6 +280,126 @@ class Engine:
             timings["denoise_s"] += elapsed
             images.extend(np.ascontiguousarray(frame) for frame in frames)
         return images, timings
+
+    def _plan_batches(
+        self, jobs: Sequence[FrameJob], mode: str, size_px: int, use_cfg: bool, batch_size: int | None
+    ) -> int:
+        """Frames per pipeline call (None: from the free memory), and VAE tiling on or off to fit."""
+        from core.models.memory import auto_batch_size, needs_vae_tiling
+
+        if batch_size is None:
+            batch_size = auto_batch_size(
+                self.loaded, size_px, mode=mode, guidance=use_cfg, budget_bytes=self.memory_budget_bytes
+            )
+        batch_size = max(1, min(batch_size, len(jobs) or 1))
+        if mode in ("img2img", "inpaint"):
+            batch_size = 1  # each job has its own start image (and mask)
+        vae = self.loaded.pipe.vae
+        if needs_vae_tiling(self.loaded, size_px, batch_size, budget_bytes=self.memory_budget_bytes):
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
+        return batch_size
+
+    def _batch_inputs(
+        self,
+        pipe: Any,
+        batch: list[FrameJob],
+        mode: str,
+        size_px: int,
+        use_cfg: bool,
+        controlnet_conditioning_scale: float,
+        strength: float,
+    ) -> tuple[dict[str, Any], Any | None]:
+        """(pipeline keyword arguments of one call, None), or ({}, image) when img2img at strength 0
+        needs no denoising (the start image's VAE round trip)."""
+        import torch
+        from PIL import Image
+
+        embeds, pooled = zip(*(self.embeddings(job.prompts) for job in batch), strict=True)
+        kwargs: dict[str, Any] = {
+            "prompt_embeds": torch.cat(embeds),
+            "pooled_prompt_embeds": torch.cat(pooled),
+        }
+        if use_cfg:
+            negative, negative_pooled = self.embeddings(NEGATIVE_PROMPTS)
+            kwargs["negative_prompt_embeds"] = negative.repeat(len(batch), 1, 1)
+            kwargs["negative_pooled_prompt_embeds"] = negative_pooled.repeat(len(batch), 1)
+        if mode == "controlnet":
+            # a stand-in the pipeline never reads: the latents from `_control_latents` replace its encode
+            kwargs["control_image"] = Image.new("RGB", (size_px, size_px))
+            kwargs["controlnet_conditioning_scale"] = controlnet_conditioning_scale
+        elif mode in ("img2img", "inpaint"):
+            from core.models.image_modes import mode_inputs, vae_round_trip
+
+            job = batch[0]
+            if mode == "img2img" and strength == 0.0:
+                return {}, vae_round_trip(pipe, job.control_image)
+            kwargs.update(mode_inputs(self.loaded, mode, job.control_image, job.mask, strength, 1.0))
+        return kwargs, None
+
+    def _denoise(
+        self,
+        pipe: Any,
+        batch: list[FrameJob],
+        kwargs: dict[str, Any],
+        control_latents: Any | None,
+        size_px: int,
+        num_inference_steps: int,
+        guidance_scale: float,
+        on_step_end: Callable,
+    ) -> Any:
+        """One pipeline call over the batch, each frame with its own seeded noise: uint8 NxHxWx3 on the host."""
+        import torch
+
+        device = self.loaded.device
+        noise_device = "cpu" if device == "mps" else device  # MPS generators are not reproducible
+        generators = [torch.Generator(device=noise_device).manual_seed(job.seed) for job in batch]
+        known = nullcontext()
+        if control_latents is not None:
+            known = known_control_latents(pipe, control_latents)
+        with self._run_lock, torch.inference_mode(), known:
+            output = pipe(
+                height=size_px,
+                width=size_px,
+                num_inference_steps=num_inference_steps,
+                guidance_scale=guidance_scale,
+                generator=generators,
+                output_type="pt",
+                callback_on_step_end=on_step_end,
+                max_sequence_length=CLIMATE_MAX_SEQUENCE_LENGTH,
+                **kwargs,
+            )
+            # to 8 bits where the images are: a quarter of the bytes cross to the host
+            frames = (output.images.float().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
+            return frames.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def _step_callback(
+    *,
+    done_before: int,
+    total: int,
+    label: str,
+    width: int,
+    n_jobs: int,
+    num_inference_steps: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Callable:
+    """diffusers' `callback_on_step_end` for one call: progress per step, and `CancelledError` when cancelled."""
+
+    def on_step_end(_pipe, step, _timestep, callback_kwargs):
+        done = done_before + (step + 1) * width
+        if progress is not None:
+            progress(done, total, f"{label} of {n_jobs}: step {step + 1}/{num_inference_steps}")
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(
+                f"Generation cancelled at step {step + 1} of {num_inference_steps} ({label}).",
+                "Start it again when ready.",
+            )
+        return callback_kwargs
+
+    return on_step_end
 
 
 class _FixedPosterior:

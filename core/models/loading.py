@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import core.models.original_formats as original_formats
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
-from core.models import original_formats
 from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
 from core.models.registry import (
     TINY_MODEL_ID,
@@ -381,8 +381,6 @@ def load_pipeline(
         BadRequestError: an impossible option (unknown id, CPU offload without a GPU, ...).
         ModelUnavailableError: weights missing, gated, offline, incomplete or incompatible.
     """
-    from diffusers import StableDiffusion3ControlNetPipeline
-
     from core.models.device import choose_device, choose_dtype
 
     total = 6
@@ -405,55 +403,14 @@ def load_pipeline(
 
     # 3. the base pipeline
     _report(progress, 1, total, f"loading {spec.model_id}")
-    if source.is_tiny:
-        pipe, bundled_controlnet = _build_tiny(spec.drop_t5)
-        origins["model"] = "built-in"
-        warnings.append(TINY_WARNING)
-    else:
-        skip = ("text_encoder_3", "tokenizer_3") if spec.drop_t5 else ()
-        resolved = resolve_weights(
-            spec.model_id,
-            settings,
-            what="model",
-            repo_id=source.repo_id,
-            skip_parts=skip,
-            progress=progress,
-            hf_cache_dir=hf_cache_dir,
-        )
-        origins["model"] = resolved.origin
-        pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5)
-    if spec.drop_t5:
-        warnings.append(T5_DROPPED_WARNING)
-    if spec.transformer is not None:
-        pipe = original_formats.with_transformer(pipe, spec.transformer, dtype)
-        origins["transformer"] = "path"
+    pipe, bundled_controlnet = _base_pipeline(spec, source, settings, dtype, progress, hf_cache_dir, warnings, origins)
 
     # 4. ControlNet: the one asked for, else one bundled in the model folder (or the tiny one)
     _report(progress, 2, total, "attaching the ControlNet")
-    controlnet = bundled_controlnet
-    profile = None
-    if spec.controlnet is not None:
-        controlnet, profile, origins["controlnet"] = load_controlnet(
-            spec.controlnet,
-            spec.model_id,
-            settings,
-            dtype,
-            progress,
-            hf_cache_dir,
-            pipe.transformer,
-        )
-    elif controlnet is not None:
-        from core.models.control import profile_for
-
-        origins["controlnet"] = origins["model"]
-        profile = profile_for(None, source.path / "controlnet" if source.path else None)
-    controlnet_pipe = None
-    control_handle = None
-    if controlnet is not None:
-        check_controlnet_fits(controlnet, pipe.transformer)
-        controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
-        control_range = original_formats.resolve_control_range(spec, settings)
-        control_handle = original_formats.install_control_range(controlnet_pipe, control_range)
+    controlnet, profile = _controlnet_for(
+        spec, source, settings, dtype, pipe, bundled_controlnet, progress, hf_cache_dir, origins
+    )
+    controlnet_pipe, control_handle = _controlnet_pipeline(pipe, controlnet, spec, settings)
 
     # 5. LoRA on the shared transformer (both pipelines see it)
     if spec.lora is not None:
@@ -474,22 +431,120 @@ def load_pipeline(
         controlnet_profile=profile,
         _control_handle=control_handle,
     )
-    if spec.cpu_offload:
+    _place(loaded, controlnet)
+    for message in warnings:
+        log.warning("%s", message)
+    _report(progress, total, total, f"{spec.model_id} ready")
+    return loaded
+
+
+def _resolve_base_weights(
+    model_id: str,
+    source: ModelSource,
+    settings: Settings,
+    drop_t5: bool,
+    progress: ProgressCallback | None,
+    hf_cache_dir: str | os.PathLike | None,
+) -> ResolvedWeights:
+    """Where a base model's weights are (downloaded when allowed); without T5 its files are skipped."""
+    skip = ("text_encoder_3", "tokenizer_3") if drop_t5 else ()
+    return resolve_weights(
+        model_id,
+        settings,
+        what="model",
+        repo_id=source.repo_id,
+        skip_parts=skip,
+        progress=progress,
+        hf_cache_dir=hf_cache_dir,
+    )
+
+
+def _base_pipeline(
+    spec: ModelSpec,
+    source: ModelSource,
+    settings: Settings,
+    dtype: Any,
+    progress: ProgressCallback | None,
+    hf_cache_dir: str | os.PathLike | None,
+    warnings: list[str],
+    origins: dict[str, str],
+) -> tuple[Any, Any | None]:
+    """Step 3 of `load_pipeline`: (pipeline, the ControlNet bundled with it or None), built or loaded,
+    with `spec.transformer` swapped in; adds to `warnings` and `origins`."""
+    if source.is_tiny:
+        pipe, bundled_controlnet = _build_tiny(spec.drop_t5)
+        origins["model"] = "built-in"
+        warnings.append(TINY_WARNING)
+    else:
+        resolved = _resolve_base_weights(spec.model_id, source, settings, spec.drop_t5, progress, hf_cache_dir)
+        origins["model"] = resolved.origin
+        pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5)
+    if spec.drop_t5:
+        warnings.append(T5_DROPPED_WARNING)
+    if spec.transformer is not None:
+        pipe = original_formats.with_transformer(pipe, spec.transformer, dtype)
+        origins["transformer"] = "path"
+    return pipe, bundled_controlnet
+
+
+def _controlnet_for(
+    spec: ModelSpec,
+    source: ModelSource,
+    settings: Settings,
+    dtype: Any,
+    pipe: Any,
+    bundled_controlnet: Any | None,
+    progress: ProgressCallback | None,
+    hf_cache_dir: str | os.PathLike | None,
+    origins: dict[str, str],
+) -> tuple[Any | None, ControlProfile | None]:
+    """Step 4 of `load_pipeline`: (ControlNet, its profile): the one `spec` asks for, else the bundled one."""
+    if spec.controlnet is not None:
+        controlnet, profile, origins["controlnet"] = load_controlnet(
+            spec.controlnet,
+            spec.model_id,
+            settings,
+            dtype,
+            progress,
+            hf_cache_dir,
+            pipe.transformer,
+        )
+        return controlnet, profile
+    if bundled_controlnet is None:
+        return None, None
+    from core.models.control import profile_for
+
+    origins["controlnet"] = origins["model"]
+    return bundled_controlnet, profile_for(None, source.path / "controlnet" if source.path else None)
+
+
+def _controlnet_pipeline(pipe: Any, controlnet: Any | None, spec: ModelSpec, settings: Settings) -> tuple[Any, Any]:
+    """(ControlNet pipeline sharing `pipe`'s components, its control-range hook), or (None, None) without one."""
+    if controlnet is None:
+        return None, None
+    from diffusers import StableDiffusion3ControlNetPipeline
+
+    check_controlnet_fits(controlnet, pipe.transformer)
+    controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
+    control_range = original_formats.resolve_control_range(spec, settings)
+    return controlnet_pipe, original_formats.install_control_range(controlnet_pipe, control_range)
+
+
+def _place(loaded: LoadedPipeline, controlnet: Any | None) -> None:
+    """Step 6 of `load_pipeline`: on the device in the dtype (or CPU offload installed), progress bars off."""
+    pipe, dtype = loaded.pipe, loaded.dtype
+    if loaded.spec.cpu_offload:
         loaded.pipeline_for("text")
     else:
         # weights were loaded in `dtype` (the tiny model is built in float32): cast only what differs
         for module in (*pipe.components.values(), controlnet):
             if module is not None and hasattr(module, "to") and hasattr(module, "dtype"):
-                module.to(device)
+                module.to(loaded.device)
                 if module.dtype != dtype:
                     module.to(dtype=dtype)
-    for pipeline in (pipe, controlnet_pipe):
+    for pipeline in (pipe, loaded.controlnet_pipe):
         if pipeline is not None:
             pipeline.set_progress_bar_config(disable=True)
-    for message in warnings:
-        log.warning("%s", message)
-    _report(progress, total, total, f"{spec.model_id} ready")
-    return loaded
 
 
 def download_model(
@@ -509,13 +564,4 @@ def download_model(
             "tiny-random is built in code and needs no download (it produces noise; it is for tests).",
             "Use it directly with --model tiny-random, or download sd3-medium.",
         )
-    skip = ("text_encoder_3", "tokenizer_3") if drop_t5 else ()
-    return resolve_weights(
-        model_id,
-        settings,
-        what="model",
-        repo_id=source.repo_id,
-        skip_parts=skip,
-        progress=progress,
-        hf_cache_dir=hf_cache_dir,
-    )
+    return _resolve_base_weights(model_id, source, settings, drop_t5, progress, hf_cache_dir)

@@ -1,38 +1,16 @@
-"""The GPU self-check: every mode and known ControlNet once on one real place, or what is missing.
-
-On a machine with a CUDA GPU and the weights it loads the base once (`ModelCache`), then runs
-text-to-image, image-to-image from the real Sentinel-2 image, inpainting of a square and each
-known ControlNet of that base at 512 px, and records seconds per step, peak GPU memory, dtype and
-library versions. Without a GPU or weights it lists exactly what is missing and how to get it.
-`--model tiny-random --device cpu` runs the same path on a CPU in seconds (its images are noise).
-"""
+"""The model side of the GPU self-check: what this machine lacks for a model, library versions, and
+one timed run with its peak GPU memory. The check itself (modes, report) is `core.services.selfcheck`."""
 
 from __future__ import annotations
 
-import logging
 import platform
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import EcoMapperError
-from core.geo import Month, Point
-
-log = logging.getLogger(__name__)
-
-# The place of the real Sentinel-2 fixture scene S2A_29RKH_20200219 (Western Sahara, February 2020).
-SELFCHECK_POINT = Point(24.8, -11.4)
-SELFCHECK_MONTH = Month(2020, 2)
-SELFCHECK_LAND_COVER = "Barren or Sparsely Vegetated"
-# A fixed plausible climate, so the check does not depend on NASA POWER being reachable.
-SELFCHECK_CLIMATE = ClimateValues(temp_c=19.0, precip_mm_day=0.1, solar_mj_m2_day=17.0)
-DEFAULT_STEPS = 28
-THUMB_PX = 256
-LABEL_PX = 22
 
 
 @dataclass(frozen=True)
@@ -42,63 +20,6 @@ class Missing:
     what: str
     problem: str
     fix: str
-
-
-@dataclass
-class ModeRun:
-    """One mode's run: label, image, seconds, seconds per step, peak GPU memory (bytes, None on CPU)."""
-
-    label: str
-    image: np.ndarray
-    seconds: float
-    steps: int
-    peak_gpu_bytes: int | None
-
-    @property
-    def seconds_per_step(self) -> float:
-        return self.seconds / max(1, self.steps)
-
-
-@dataclass
-class SelfcheckReport:
-    model_id: str
-    device: str
-    dtype: str
-    size_px: int
-    real_image: np.ndarray
-    runs: list[ModeRun] = field(default_factory=list)
-    versions: dict[str, str] = field(default_factory=dict)
-    load_counts: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model_id,
-            "device": self.device,
-            "dtype": self.dtype,
-            "size_px": self.size_px,
-            "place": {"lat": SELFCHECK_POINT.lat, "lon": SELFCHECK_POINT.lon, "month": str(SELFCHECK_MONTH)},
-            "runs": [
-                {
-                    "mode": run.label,
-                    "seconds": round(run.seconds, 3),
-                    "steps": run.steps,
-                    "seconds_per_step": round(run.seconds_per_step, 4),
-                    "peak_gpu_gib": None if run.peak_gpu_bytes is None else round(run.peak_gpu_bytes / 1024**3, 2),
-                }
-                for run in self.runs
-            ],
-            "versions": self.versions,
-            "load_counts": self.load_counts,
-            "notes": self.notes,
-        }
-
-    def table(self) -> str:
-        lines = ["| mode | seconds | s/step | peak GPU GiB |", "|---|---|---|---|"]
-        for run in self.runs:
-            peak = "-" if run.peak_gpu_bytes is None else f"{run.peak_gpu_bytes / 1024**3:.2f}"
-            lines.append(f"| {run.label} | {run.seconds:.1f} | {run.seconds_per_step:.3f} | {peak} |")
-        return "\n".join(lines)
 
 
 def find_missing(model_id: str, settings: Settings, device: str = "auto") -> list[Missing]:
@@ -139,7 +60,8 @@ def find_missing(model_id: str, settings: Settings, device: str = "auto") -> lis
     return missing
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
+    """Python, torch, diffusers and transformers versions, and the CUDA version and GPU name when there is one."""
     import diffusers
     import torch
     import transformers
@@ -156,106 +78,16 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def square_mask(size_px: int) -> np.ndarray:
-    """The central square of a quarter of the area: what the inpainting run repaints."""
-    mask = np.zeros((size_px, size_px), bool)
-    mask[size_px // 4 : 3 * size_px // 4, size_px // 4 : 3 * size_px // 4] = True
-    return mask
-
-
-def run_selfcheck(
-    model_id: str,
-    settings: Settings,
-    *,
-    device: str = "auto",
-    dtype: str = "auto",
-    size_px: int = 512,
-    num_inference_steps: int = DEFAULT_STEPS,
-    real_image: np.ndarray | None = None,
-    progress=None,
-) -> SelfcheckReport:
-    """Run every mode and known ControlNet of `model_id` once on the self-check place."""
+def timed_run(make: Callable[[], Any], cuda: bool) -> tuple[Any, float, int | None]:
+    """(what `make()` returns, seconds, peak GPU bytes or None off CUDA), the GPU synchronised around it."""
     import torch
 
-    from core.generation.gapfill import fill_clouds
-    from core.generation.request import GenerationRequest
-    from core.generation.runs import fetch_control_image, generate_images
-    from core.models.engine import Engine
-    from core.models.loading import LOAD_COUNTS
-    from core.models.model_cache import ModelCache
-    from core.models.registry import CONTROLNETS, KNOWN_MODELS, TINY_MODEL_ID
-    from core.models.spec import ModelSpec
-
-    if real_image is None:
-        real_image, _ = fetch_control_image(SELFCHECK_POINT, SELFCHECK_MONTH, size_px, settings)
-    counts_before = dict(LOAD_COUNTS)
-    cache = ModelCache(settings)
-    base = KNOWN_MODELS.get(model_id)
-    controlnets = [c.controlnet_id for c in CONTROLNETS.values() if base is not None and c.base_model == model_id]
-    if model_id == TINY_MODEL_ID:
-        controlnets = [TINY_MODEL_ID]
-    loaded = cache.get(ModelSpec(model_id, device=device, dtype=dtype))
-    engine = Engine(loaded)
-    cuda = str(loaded.device).startswith("cuda")
-    request = GenerationRequest(
-        point=SELFCHECK_POINT,
-        month=SELFCHECK_MONTH,
-        land_cover=SELFCHECK_LAND_COVER,
-        climate=SELFCHECK_CLIMATE,
-        size_px=size_px,
-        num_inference_steps=num_inference_steps,
-    ).with_place()
-    report = SelfcheckReport(
-        model_id, str(loaded.device), str(loaded.dtype).replace("torch.", ""), size_px, real_image, versions=_versions()
-    )
-    if loaded.is_tiny:
-        report.notes.append("tiny-random is a random test model: its images are noise; the run checks the code path")
-
-    def timed(label: str, steps: int, make) -> None:
-        if cuda:
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        started = time.perf_counter()
-        image = make()
-        if loaded.is_tiny:
-            label = f"{label} [noise]"
-        if cuda:
-            torch.cuda.synchronize()
-        peak = torch.cuda.max_memory_allocated() if cuda else None
-        report.runs.append(ModeRun(label, image, time.perf_counter() - started, steps, peak))
-        if progress is not None:
-            progress(len(report.runs), 3 + len(controlnets), label)
-
-    steps = num_inference_steps
-    timed("text", steps, lambda: generate_images(request, engine, settings).image)
-    img2img = request.replace(mode="img2img", control_image=real_image, strength=0.6)
-    timed("img2img 0.6", max(1, int(steps * 0.6)), lambda: generate_images(img2img, engine, settings).image)
-    if loaded.pipe.transformer.config.in_channels in (16, 33):
-        timed(
-            "inpaint (centre square)",
-            steps,
-            lambda: fill_clouds(real_image, square_mask(size_px), engine, request.prompts(), num_inference_steps=steps),
-        )
-    else:
-        report.notes.append("inpainting skipped: the model has 4 latent channels (SD3 inpainting needs 16)")
-    for controlnet in controlnets:
-        cache.get(ModelSpec(model_id, device=device, dtype=dtype, controlnet=controlnet))
-        scale = loaded.controlnet_profile.conditioning_scale if loaded.controlnet_profile else 1.0
-        conditioned = request.replace(mode="controlnet", control_image=real_image, controlnet_conditioning_scale=scale)
-        timed(f"controlnet {controlnet}", steps, lambda r=conditioned: generate_images(r, engine, settings).image)
-    report.load_counts = {k: LOAD_COUNTS[k] - counts_before.get(k, 0) for k in ("base", "controlnet", "lora")}
-    return report
-
-
-def contact_sheet(report: SelfcheckReport) -> np.ndarray:
-    """real | each mode's output, as one labelled uint8 image (thumbnails of THUMB_PX)."""
-    from PIL import Image, ImageDraw
-
-    tiles = [("real Sentinel-2", report.real_image)] + [(run.label, run.image) for run in report.runs]
-    sheet = Image.new("RGB", (THUMB_PX * len(tiles), THUMB_PX + LABEL_PX), "white")
-    draw = ImageDraw.Draw(sheet)
-    for index, (label, image) in enumerate(tiles):
-        thumb = Image.fromarray(image).resize((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
-        sheet.paste(thumb, (index * THUMB_PX, LABEL_PX))
-        draw.text((index * THUMB_PX + 4, 4), label, fill="black")
-    return np.asarray(sheet)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    result = make()
+    if cuda:
+        torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() if cuda else None
+    return result, time.perf_counter() - started, peak

@@ -107,9 +107,9 @@ def climate_series(point: Point, start: Month, end: Month, settings: Settings, c
 
 def observed_climate(point: Point, month: Month, settings: Settings) -> ClimateValues:
     """The month's NASA POWER climate (raises with the reason when the month has none)."""
-    from core.sources.climate import climate_for_month
+    from core.sources.climate import fetch_month_climate
 
-    return climate_for_month(climate_series(point, month, month, settings), month)
+    return fetch_month_climate(point, month, settings)
 
 
 def land_cover_at(point: Point, settings: Settings, client: Any = None):

@@ -416,3 +416,16 @@ def climate_for_month(ds, month: Month | str) -> ClimateValues:
             service=SERVICE,
         )
     return ClimateValues(**values)
+
+
+def fetch_month_climate(
+    point: Point, month: Month | str, settings: Settings, client: HttpClient | None = None
+) -> ClimateValues:
+    """NASA POWER's climate of one month at a point: `fetch_climate` of that month, then `climate_for_month`.
+
+    Raises:
+        BadRequestError: a month in the future or before POWER's first year.
+        UpstreamError: POWER failed, or has no (complete) value for the month.
+    """
+    wanted = Month.parse(month)
+    return climate_for_month(fetch_climate(point, wanted, wanted, settings, client=client), wanted)

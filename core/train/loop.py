@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import core.train.adapters as adapters
+import core.train.run_files as run_files
 from core.config import Settings
 from core.errors import BadRequestError, CancelledError, EcoMapperError
 from core.io.files import atomic_write_json
-from core.train import adapters, run_files
 from core.train.batches import BatchPlan, derived_seed
 from core.train.config import CONTROL_MODES, TrainConfig
 from core.train.examples import load_examples, target_indices

@@ -130,17 +130,24 @@ def test_control_month_is_drawn_from_1_to_6_months_earlier_with_a_seed():
     assert all(control_sample(dataset, s, latest) is dataset.previous_sample(s) for s in late)
 
 
-def test_missing_climate_comes_from_nasa_power(data_settings):
+def test_missing_climate_comes_from_nasa_power(data_settings, tmp_path):
     from core.dataset.reader import read_dataset
-    from core.evaluation.run import power_climate
+    from core.evaluation.run import EvaluationConfig, sample_request
+    from core.sources.climate import fetch_month_climate
     from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 
     dataset = read_dataset(require_shared(ECOMAPPER_EXAMPLE) / "Test-Batch")
     sample = next(s for s in dataset.samples if str(s.metadata.month) == "2019-07")
     assert sample.metadata.climate is None  # the test batch stores no climate
-    climate = power_climate(sample, data_settings)
+    climate = fetch_month_climate(sample.metadata.point, sample.metadata.month, data_settings)
     # the recorded NASA POWER answer for July 2019 (T2M 23.06 C, PRECTOTCORR 4.24 mm/day)
     assert climate.temp_c == pytest.approx(23.06) and climate.precip_mm_day == pytest.approx(4.24)
+    filled = EvaluationConfig("tiny-random", tmp_path, tmp_path / "out", fill_missing_climate=True, size_px=64)
+    request = sample_request(sample, None, 7, filled, data_settings)
+    assert request.climate == climate and request.seed == 7 and request.mode == "text"
+    assert "23 C" in request.prompts().climate  # the climate prompt carries POWER's values
+    as_stored = EvaluationConfig("tiny-random", tmp_path, tmp_path / "out", size_px=64)
+    assert sample_request(sample, None, 7, as_stored, data_settings).climate is None
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ def test_selfcheck_says_exactly_what_is_missing_and_how_to_get_it(monkeypatch, t
 
 
 def test_sd35_large_has_no_known_controlnet_to_miss(settings, tmp_path):
-    from core.models.selfcheck import find_missing
+    from core.services.selfcheck import find_missing
 
     missing = find_missing("sd3.5-large", settings.with_(offline=True), device="cpu")
     assert [m.what for m in missing] == ["weights of sd3.5-large"]
@@ -38,7 +38,7 @@ def test_sd35_large_has_no_known_controlnet_to_miss(settings, tmp_path):
 
 @pytest.mark.slow
 def test_selfcheck_runs_every_mode_on_the_real_scene_with_one_base(replay_server, data_settings, tmp_path):
-    from core.models.selfcheck import SELFCHECK_MONTH, SELFCHECK_POINT, contact_sheet, run_selfcheck
+    from core.services.selfcheck import SELFCHECK_MONTH, SELFCHECK_POINT, contact_sheet, run_selfcheck
     from core.sources.imagery import fetch_scene
 
     report = run_selfcheck("tiny-random", data_settings, device="cpu", size_px=64, num_inference_steps=1)
