@@ -24,10 +24,12 @@ def layer_of(module: str) -> int:
         return 2
     if module.startswith("app.layout"):
         return 3
-    if module in ("app.ui", "app.py"):
+    if module == "app.ui":
         return 4
-    if module == "app.__main__":  # the entry point (`python -m app`, `ecomapper app`) above everything
+    if module == "app.__main__":  # the entry point (`python -m app`, `ecomapper app`)
         return 5
+    if module == "app.py":  # the start script, a shim over app.__main__
+        return 6
     return 1
 
 
