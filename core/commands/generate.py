@@ -8,23 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.commands import _generation_args as gen_args
 from core.commands._common import point_from
-from core.commands._generation_args import (
-    TqdmProgress,
-    add_mode_arguments,
-    add_model_arguments,
-    add_request_arguments,
-    add_sampling_arguments,
-    check_sampling_arguments,
-    controlnet_scale_from,
-    load_engine,
-    mode_from,
-    read_control_image,
-    request_fields,
-    scenario_from,
-    spec_from,
-    strength_from,
-)
 from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
@@ -36,14 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe", help="regenerate from a recipe JSON (place, month, sampling and, without --model, the model)"
     )
-    add_request_arguments(
+    gen_args.add_request_arguments(
         parser,
         control_image_help="ControlNet / img2img: an RGB image of --size x --size px",
         control_month_help="ControlNet / img2img: the real image of this earlier month",
     )
-    add_model_arguments(parser)
-    add_sampling_arguments(parser)
-    add_mode_arguments(parser)
+    gen_args.add_model_arguments(parser)
+    gen_args.add_sampling_arguments(parser)
+    gen_args.add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output PNG (prompt, seed, model, climate in its metadata)")
     parser.add_argument("--recipe-out", help="recipe JSON to write (default: OUT with .recipe.json)")
     parser.add_argument("--geotiff", help="also write a GeoTIFF on the footprint's UTM grid (with the same tags)")
@@ -61,16 +46,16 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         raise BadRequestError(
             f"Missing {', '.join('--' + m for m in missing)}.", "Give --lat, --lon and --month (or --recipe FILE)."
         )
-    fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
-    mode = mode_from(args, bool(args.control_image or args.control_month))
+    fields = gen_args.request_fields(args, settings, point_from(args), Month.parse(args.month))
+    mode = gen_args.mode_from(args, bool(args.control_image or args.control_month))
     return GenerationRequest(
         **fields,
-        scenario=scenario_from(args),
+        scenario=gen_args.scenario_from(args),
         mode=mode,
-        control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
+        control_image=gen_args.read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
-        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
-        strength=strength_from(args),
+        controlnet_conditioning_scale=gen_args.controlnet_scale_from(args, spec),
+        strength=gen_args.strength_from(args),
         model=spec,
     )
 
@@ -82,7 +67,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     # Every number and output is checked before any look-up or model load, so a mistake costs nothing.
     if not args.recipe:
-        check_sampling_arguments(args)
+        gen_args.check_sampling_arguments(args)
     out = check_output_file(args.out, "--out", (".png",))
     recipe_path = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
     if args.geotiff:
@@ -91,11 +76,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     check_free_disk(out.parent, estimated_png_bytes(size_px, 3 if args.geotiff else 2), "--out")
     if args.recipe:
         # the recipe's model unless --model says otherwise
-        request = recipe_request(args.recipe, spec_from(args) if args.model else None)
+        request = recipe_request(args.recipe, gen_args.spec_from(args) if args.model else None)
     else:
-        request = request_from_args(args, settings, spec_from(args))  # a missing --model fails before look-ups
-    engine = load_engine(args, settings, request.model)
-    progress = TqdmProgress("generating")
+        request = request_from_args(args, settings, gen_args.spec_from(args))  # a missing --model fails before look-ups
+    engine = gen_args.load_engine(args, settings, request.model)
+    progress = gen_args.TqdmProgress("generating")
     try:
         result = generate(request, settings, engine=engine, progress=progress)
     finally:

@@ -8,22 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.commands import _generation_args as gen_args
 from core.commands._common import add_point_arguments, point_from
-from core.commands._generation_args import (
-    TqdmProgress,
-    add_mode_arguments,
-    add_model_arguments,
-    add_sampling_arguments,
-    add_scenario_arguments,
-    controlnet_scale_from,
-    load_engine,
-    mode_from,
-    read_control_image,
-    request_fields,
-    scenario_from,
-    spec_from,
-    strength_from,
-)
 from core.commands._prompt_context import add_context_arguments, explicit_climate
 from core.config import Settings
 from core.geo import Month, month_range
@@ -35,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_point_arguments(parser)
     parser.add_argument("--start", required=True, help="first month, YYYY-MM")
     parser.add_argument("--end", required=True, help="last month, YYYY-MM")
-    add_scenario_arguments(parser, precip_scale=True)
+    gen_args.add_scenario_arguments(parser, precip_scale=True)
     add_context_arguments(parser)
     parser.add_argument(
         "--chain",
@@ -54,9 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
     parser.add_argument("--frames-dir", help="also save every frame as a PNG with metadata here")
-    add_model_arguments(parser)
-    add_sampling_arguments(parser)
-    add_mode_arguments(parser)
+    gen_args.add_model_arguments(parser)
+    gen_args.add_sampling_arguments(parser)
+    gen_args.add_mode_arguments(parser)
     parser.add_argument("--out", required=True, help="output .gif or .mp4")
 
 
@@ -67,30 +53,32 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     point = point_from(args)
     months = month_range(args.start, args.end)
     fixed = explicit_climate(args)
-    fields = request_fields(args, settings, point, months[0], observed_climate=False)
+    fields = gen_args.request_fields(args, settings, point, months[0], observed_climate=False)
     mode = (
-        "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
+        "controlnet"
+        if args.chain == "controlnet"
+        else gen_args.mode_from(args, bool(args.control_image or args.control_month))
     )
     controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
     base = GenerationRequest(
         **fields,
         mode=mode,
-        control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
+        control_image=gen_args.read_control_image(args.control_image, args.size) if args.control_image else None,
         # ControlNet: the month before the series; img2img: None = the first month's own image
         control_month=(
             Month.parse(args.control_month) if args.control_month else (months[0] - 1 if mode == "controlnet" else None)
         )
         if controlnet and not args.control_image
         else None,
-        controlnet_conditioning_scale=controlnet_scale_from(args, spec),
-        strength=strength_from(args),
+        controlnet_conditioning_scale=gen_args.controlnet_scale_from(args, spec),
+        strength=gen_args.strength_from(args),
         model=spec,
     )
     return TimelapseRequest(
         base=base,
         start=months[0],
         end=months[-1],
-        scenario=scenario_from(args),
+        scenario=gen_args.scenario_from(args),
         climates=tuple((m, fixed) for m in months) if fixed is not None else None,
         chain=args.chain,
         side_by_side=args.side_by_side,
@@ -121,10 +109,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     limits.TIMELAPSE_MONTHS.check("number of months (--start..--end)", len(months))
     frames = len(months) * (2 if args.frames_dir else 1) * (2 if args.side_by_side else 1)
     check_free_disk(out.parent, estimated_png_bytes(args.size, frames), "--out")
-    spec = spec_from(args)  # a missing --model fails before any look-up
+    spec = gen_args.spec_from(args)  # a missing --model fails before any look-up
     request = request_from_args(args, settings, spec)
-    engine = load_engine(args, settings, spec)
-    progress = TqdmProgress("time-lapse")
+    engine = gen_args.load_engine(args, settings, spec)
+    progress = gen_args.TqdmProgress("time-lapse")
     try:
         result = make_timelapse(request, out, settings, engine=engine, frames_dir=args.frames_dir, progress=progress)
     finally:

@@ -158,14 +158,7 @@ class PromptInputs:
     @classmethod
     def of(cls, record: Any) -> PromptInputs:
         """What `record` says (a request, a dataset sample's metadata: anything with these six fields)."""
-        return cls(
-            land_cover=record.land_cover,
-            cloud_fraction=record.cloud_fraction,
-            country=record.country,
-            state=record.state,
-            month=record.month,
-            climate=record.climate,
-        )
+        return cls(**{name: getattr(record, name) for name in cls.__dataclass_fields__})
 
     def __post_init__(self) -> None:
         if self.land_cover not in LAND_COVER_CLASSES:

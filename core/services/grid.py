@@ -114,11 +114,4 @@ def make_grid(
             raise BadRequestError(f"{path.name!r} is not a .png file.", "Name the grid image *.png.")
         write_png(picture, path, {"Software": "EcoMapper Studio", "ai_generated": "true", "label": title,
                                   "cells": [[p.as_dict() for p in row] for row in provenances]})  # fmt: skip
-    return GridResult(
-        grid=grid,
-        row_labels=grid.row_labels,
-        column_labels=grid.column_labels,
-        provenances=provenances,
-        image=picture,
-        title=title,
-    )
+    return GridResult(grid, grid.row_labels, grid.column_labels, provenances, picture, title)

@@ -110,12 +110,4 @@ def make_timelapse(
         written_frames = Path(frames_dir)
         for frame in series.frames:
             export_image(frame, written_frames / f"{frame.request.month}.png")
-    return TimelapseResult(
-        path=path,
-        series=series,
-        captions=captions,
-        provenances=provenances,
-        reals=reals,
-        real_problems=problems,
-        frames_dir=written_frames,
-    )
+    return TimelapseResult(path, series, captions, provenances, reals, problems, written_frames)

@@ -1,6 +1,7 @@
 """The app's layers, checked on the source (AST; imports inside functions count too):
 
-app.py, app/__main__.py -> app.ui -> app.layout -> app.handlers -> the rest of app (forms, formatting, state, ...) -> core.services.
+app.py, app/__main__.py -> app.ui -> app.layout -> app.handlers -> the rest of app (forms, formatting, state,
+...) -> core.services.
 Nothing imports a layer above its own, the app's modules form no import cycle, the app never
 imports the model libraries, and no function of the app is over 120 lines.
 """
