@@ -13,7 +13,7 @@ import pytest
 from core.model_policy import ModelPolicy
 from tests.support.app_harness import free_port
 from tests.support.replay_fixtures import REAL, settings_for, start_replay_server
-from tests.unit.test_hardening_inputs import _recipe, png_bomb
+from tests.unit.test_input_limits import _recipe, png_bomb
 
 pytestmark = [
     pytest.mark.slow,

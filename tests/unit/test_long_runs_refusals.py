@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import BadRequestError
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
-from tests.unit.test_hardening_inputs import png_bomb
+from tests.unit.test_input_limits import png_bomb
 
 pytestmark = pytest.mark.slow
 

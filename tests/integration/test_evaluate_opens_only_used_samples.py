@@ -159,7 +159,7 @@ def test_the_geocoder_is_not_loaded_when_every_reached_sample_has_an_address(dat
         "from pathlib import Path\n"
         "from core.config import Settings\n"
         "from core.evaluation.run import EvaluationConfig, evaluate\n"
-        "from tests.integration.test_perf_evaluate_scan import _MetadataGenerator, _config\n"
+        "from tests.integration.test_evaluate_opens_only_used_samples import _MetadataGenerator, _config\n"
         f"report = evaluate(_config(Path({str(dataset_1000)!r}), Path({str(tmp_path / 'out')!r}), 3), "
         f"Settings.from_env().with_(cache_dir=Path({str(tmp_path / 'cache')!r})), generator=_MetadataGenerator())\n"
         "print(json.dumps([report.generated, sorted(m for m in ('reverse_geocode', 'roaring_landmask') "

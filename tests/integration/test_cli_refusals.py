@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ECOMAPPER_EXAMPLE, REPO
-from tests.unit.test_hardening_inputs import png_bomb
+from tests.unit.test_input_limits import png_bomb
 
 pytestmark = pytest.mark.slow  # each case starts a Python process
 
@@ -76,7 +76,7 @@ def workdir(tmp_path_factory) -> Path:
     """The inputs every case points at (made once)."""
     from PIL import Image
 
-    from tests.unit.test_hardening_inputs import _recipe
+    from tests.unit.test_input_limits import _recipe
 
     work = tmp_path_factory.mktemp("bad-inputs")
     for name in ("folder.png", "folder.json", "folder.tif", "folder.gif"):
