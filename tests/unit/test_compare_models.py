@@ -88,3 +88,20 @@ def test_sheet_places_the_real_image_first_and_lists_missing_backends():
     assert sheet.shape[1] == 2 * (64 + 8) + 8
     assert (sheet[top + 10, 8 + 10] == 200).all()  # the real image in column 1
     assert (sheet[top + 10, 8 + 72 + 10] == 0).all()  # the generated one, resized, in column 2
+
+
+def test_compare_models_exits_1_when_a_present_generator_failed_and_still_writes_the_sheet(cli_env, monkeypatch):
+    out, meta = cli_env / "partial.png", cli_env / "partial.json"
+    monkeypatch.setenv("ECOMAPPER_OSM_TILE_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")  # a closed port: no tiles
+    code = main(
+        [
+            "compare-models", "--lat", "55.9533", "--lon", "-3.1883", "--month", "2021-06",
+            "--land-cover", "Croplands", "--country", "United Kingdom", "--state", "Scotland",
+            "--temp", "14", "--precip", "2", "--rad", "18", "--steps", "1",
+            "--models", "tiny-diffusionsat,tiny-map-sat", "--no-real", "--out", str(out), "--json", str(meta),
+        ]
+    )  # fmt: skip
+    report = json.loads(meta.read_text())
+    assert [item["backend"] for item in report["images"]] == ["tiny-diffusionsat"]
+    assert set(report["failed"]) == {"tiny-map-sat"}
+    assert code == 1 and out.is_file()
