@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precip-changes",
         default="-30,0,30",
-        help="columns: percent changes, e.g. --precip-changes=-30,0,30 (the default; a leading minus needs the =)",
+        help="columns: percent changes, e.g. --precip-changes -30,0,30 (the default)",
     )
     parser.add_argument("--batch-size", type=int, default=1, help="cells per pipeline call (GPU; default 1)")
     add_model_arguments(parser)
