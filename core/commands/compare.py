@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_request_arguments,
     add_sampling_arguments,
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out-dir", required=True, type=Path, help="folder for today.png, scenario.png, real.png")
     parser.add_argument("--label", action="store_true", help="draw the AI-generated label band under the images")
 

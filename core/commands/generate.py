@@ -18,12 +18,11 @@ from core.commands._generation_args import (
     check_sampling_arguments,
     controlnet_scale_from,
     load_engine,
-    mode_from,
+    mode_fields,
     read_control_image,
     request_fields,
     scenario_from,
     spec_from,
-    strength_from,
 )
 from core.config import Settings
 from core.errors import BadRequestError
@@ -61,16 +60,15 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         raise BadRequestError(
             f"Missing {', '.join('--' + m for m in missing)}.", "Give --lat, --lon and --month (or --recipe FILE)."
         )
+    modes = mode_fields(args, bool(args.control_image or args.control_month))  # refused before any look-up
     fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
-    mode = mode_from(args, bool(args.control_image or args.control_month))
     return GenerationRequest(
         **fields,
         scenario=scenario_from(args),
-        mode=mode,
+        **modes,
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
-        strength=strength_from(args),
         model=spec,
     )
 

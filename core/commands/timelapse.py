@@ -17,12 +17,11 @@ from core.commands._generation_args import (
     add_scenario_arguments,
     controlnet_scale_from,
     load_engine,
-    mode_from,
+    mode_fields,
     read_control_image,
     request_fields,
     scenario_from,
     spec_from,
-    strength_from,
 )
 from core.commands._prompt_context import add_context_arguments, explicit_climate
 from core.config import Settings
@@ -68,13 +67,12 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     months = month_range(args.start, args.end)
     fixed = explicit_climate(args)
     fields = request_fields(args, settings, point, months[0], observed_climate=False)
-    mode = (
-        "controlnet" if args.chain == "controlnet" else mode_from(args, bool(args.control_image or args.control_month))
-    )
+    modes = mode_fields(args, bool(args.control_image or args.control_month))
+    mode = "controlnet" if args.chain == "controlnet" else modes["mode"]
     controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
     base = GenerationRequest(
         **fields,
-        mode=mode,
+        **{**modes, "mode": mode},
         control_image=read_control_image(args.control_image, args.size) if args.control_image else None,
         # ControlNet: the month before the series; img2img: None = the first month's own image
         control_month=(
@@ -83,7 +81,6 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         if controlnet and not args.control_image
         else None,
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
-        strength=strength_from(args),
         model=spec,
     )
     return TimelapseRequest(

@@ -12,7 +12,7 @@ from core.climate.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.climate.values import ClimateValues
 from core.export.provenance import Provenance, image_label
 from core.export.timelapse import caption_for, frame_caption, label_image
-from core.generation.request import GenerationRequest
+from core.generation.request import EditOptions, GenerationRequest
 from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.services.compare import Comparison, compare
 from core.services.compare_models import (
@@ -82,6 +82,7 @@ __all__ = [
     "ClimateChange",
     "ClimateValues",
     "Comparison",
+    "EditOptions",
     "ExportedFiles",
     "GenerateResult",
     "GenerationRequest",
