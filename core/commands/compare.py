@@ -63,6 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "real_problem": seen.real_problem,
         "how_to_read": seen.how_to_read,
         "difference_today_vs_scenario": round(seen.difference, 3),
+        "greenness": seen.greenness,
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

@@ -21,6 +21,7 @@ from core.services.compare_models import (
     compare_models,
     write_comparison_sheet,
 )
+from core.services.ensemble import EnsembleResult, ensemble_paths, run_ensemble, write_ensemble
 from core.services.exports import (
     ExportedFiles,
     export_image,
@@ -83,6 +84,7 @@ __all__ = [
     "ClimateValues",
     "Comparison",
     "EditOptions",
+    "EnsembleResult",
     "ExportedFiles",
     "GenerateResult",
     "GenerationRequest",
@@ -107,6 +109,7 @@ __all__ = [
     "controlnet_choices",
     "default_controlnet_scale",
     "default_timelapse_range",
+    "ensemble_paths",
     "ensure_on_land",
     "export_image",
     "export_scene",
@@ -133,10 +136,12 @@ __all__ = [
     "real_frames",
     "recipe_request",
     "request_for",
+    "run_ensemble",
     "scenario_climate",
     "search_places",
     "shared_engine_loader",
     "weights_status",
     "write_comparison_sheet",
+    "write_ensemble",
     "write_real_png",
 ]

@@ -62,7 +62,92 @@ def test_a_month_without_a_scene_edits_the_nearest_earlier_one_and_says_so(repla
 
 
 def test_edit_options_outside_edit_modes_are_refused_in_one_line(capsys, tmp_path):
-    code = main(["--offline", "generate", *SAHARA, "--month", "2020-02", "--land-cover", "Grasslands",
-                 "--country", "Morocco", "--n-max", "3", "--out", str(tmp_path / "x.png")])  # fmt: skip
+    code = main(
+        [
+            "--offline",
+            "generate",
+            *SAHARA,
+            "--month",
+            "2020-02",
+            "--land-cover",
+            "Grasslands",
+            "--country",
+            "Morocco",
+            "--n-max",
+            "3",
+            "--out",
+            str(tmp_path / "x.png"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code != 0 and "--mode edit or invert" in err and not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.slow
+def test_samples_write_change_spread_and_statistics(replay_env, capsys):
+    tmp = replay_env
+    today = generate(capsys, tmp / "today.png", "--month", "2020-02", "--mode", "edit", "--samples", "3")
+    hot = generate(capsys, tmp / "hot.png", "--month", "2020-02", "--mode", "edit", "--samples", "3", *SCENARIO)
+    for stem in ("today", "hot"):
+        assert all((tmp / f"{stem}{suffix}").exists() for suffix in ("-change.png", "-spread.png", "-change.json"))
+    still = json.loads((tmp / "today-change.json").read_text())
+    assert (still["samples"], still["mean_abs_change"], still["mean_spread"]) == (3, 0.0, 0.0)
+    assert still["mean_spread_scenario"] <= 0.5  # every seed's edit of an unchanged climate is the real image
+    moved = json.loads((tmp / "hot-change.json").read_text())
+    assert moved["mean_abs_change"] > 1.0 and moved["mean_spread"] > 0.5 and moved["seeds"] == [0, 1, 2]
+    assert (
+        hot["ensemble"]["agreement"] == moved["agreement"] and "samples agree" in hot["ensemble"]["agreement_sentence"]
+    )
+    # the greenness index of the real February scene, today and the scenario
+    green = moved["greenness"]
+    assert green["index"] == "ExG" and green["real"] is not None and green["change_scenario_minus_today"] != 0
+    assert today["written"]["change_json"] == str(tmp / "today-change.json")
+
+
+@pytest.mark.slow
+def test_compare_timelapse_and_grid_run_in_edit_mode(replay_env, capsys):
+    tmp = replay_env
+    code = main(["compare", *SAHARA, "--month", "2020-02", "--mode", "edit", *SCENARIO, "--out-dir", str(tmp / "cmp")])
+    out = capsys.readouterr().out
+    assert code == 0
+    seen = json.loads(out)
+    assert seen["difference_today_vs_scenario"] > 1.0 and seen["greenness"]["real"] is not None
+    code = main(
+        [
+            "timelapse",
+            *SAHARA,
+            "--start",
+            "2020-02",
+            "--end",
+            "2020-03",
+            "--mode",
+            "invert",
+            "--land-cover",
+            "Barren or Sparsely Vegetated",
+            "--country",
+            "Morocco",
+            "--frames-dir",
+            str(tmp / "frames"),
+            "--out",
+            str(tmp / "edit.gif"),
+        ]
+    )
+    capsys.readouterr()
+    assert code == 0 and sorted(p.name for p in (tmp / "frames").iterdir()) == ["2020-02.png", "2020-03.png"]
+    code = main(
+        [
+            "grid",
+            *SAHARA,
+            "--month",
+            "2020-02",
+            "--mode",
+            "edit",
+            "--temp-deltas",
+            "0,6",
+            "--precip-changes=0",
+            "--out",
+            str(tmp / "grid.png"),
+        ]
+    )
+    grid = json.loads(capsys.readouterr().out)
+    assert code == 0 and grid["cells"] == [["today"], ["+6 °C"]]
