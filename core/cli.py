@@ -33,6 +33,7 @@ COMMANDS = {
     "selfcheck": "selfcheck",
     "compare-models": "compare_models",
     "experiment": "experiment",
+    "verify": "verify",
 }
 
 log = logging.getLogger("core")

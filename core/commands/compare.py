@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out = args.out_dir
     written = {
         name: export_image(
-            result, out / f"{name}.png", recipe=out / f"{name}.recipe.json", labelled=args.label
+            result, out / f"{name}.png", recipe=out / f"{name}.recipe.json", labelled=args.label, settings=settings
         ).as_dict()
         for name, result in (("today", seen.today), ("scenario", seen.scenario))
     }

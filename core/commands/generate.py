@@ -115,7 +115,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             result = ensemble.scenario[0]
     finally:
         progress.close()
-    written = export_image(result, out, recipe=recipe_path, geotiff=args.geotiff, labelled=args.label)
+    written = export_image(
+        result, out, recipe=recipe_path, geotiff=args.geotiff, labelled=args.label, settings=settings
+    )
     summary = {
         "written": written.as_dict(),
         "prompts": result.prompts.as_dict(),
@@ -129,6 +131,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "climate": result.provenance.as_dict()["final_climate"],
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
         "warnings": list(result.warnings),
+        "credentials": written.credentials,
     }
     if ensemble is not None:
         files = write_ensemble(ensemble, out)

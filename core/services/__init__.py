@@ -30,6 +30,7 @@ from core.services.exports import (
     labelled_image,
     read_rgb_image,
     recipe_request,
+    verify_image,
     write_real_png,
 )
 from core.services.generate import (
@@ -140,6 +141,7 @@ __all__ = [
     "scenario_climate",
     "search_places",
     "shared_engine_loader",
+    "verify_image",
     "weights_status",
     "write_comparison_sheet",
     "write_ensemble",
