@@ -230,9 +230,8 @@ def flow_edit(
     steps = len(sigmas) - 1
     z_edit, x_tar = x_src.clone(), None
 
-    def noised() -> Any:
-        noise = torch.randn(x_src.shape, generator=generator, device=generator.device).to(x_src.device)
-        return noise
+    def noised() -> Any:  # a fresh draw of eps for each use, from the job's seeded generator
+        return torch.randn(x_src.shape, generator=generator, device=generator.device).to(x_src.device)
 
     for i in range(steps):
         t, t_next = sigmas[i], sigmas[i + 1]

@@ -59,6 +59,14 @@ def test_a_scenario_moves_the_edit_and_the_seed_draws_the_noise(tiny_engine, set
     assert diff(lighter.image, round_trip).mean() < diff(moved.image, round_trip).mean()
 
 
+def test_the_plain_sampling_tail_and_noise_averaging_change_the_result(tiny_engine, settings):
+    base = edit_request("edit", scenario=HOTTER, num_inference_steps=4, edit=EditOptions(n_max=4))
+    plain = generate_images(base, tiny_engine, settings).image
+    tail = generate_images(base.replace(edit=EditOptions(n_max=4, n_min=2)), tiny_engine, settings).image
+    averaged = generate_images(base.replace(edit=EditOptions(n_max=4, n_avg=3)), tiny_engine, settings).image
+    assert diff(tail, plain).mean() > 0.5 and diff(averaged, plain).mean() > 0.1
+
+
 def test_inversion_then_regeneration_with_the_same_caption_returns_the_source(tiny_engine, settings, round_trip):
     # stated tolerance: 50 Euler steps each way return within 1/255 on average, 8/255 at most (measured 0.54, 6)
     back = generate_images(edit_request("invert", num_inference_steps=50), tiny_engine, settings)
