@@ -1,7 +1,8 @@
 """The one service layer: what the CLI commands and the app both call (and nothing else of `core`).
 
 One module per job: `observe` (place, month -> image, climate, land cover, place; each on its own),
-`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`,
+`generate`, `compare` (today vs scenario, metrics), `ensemble` (N seeds: change, spread, agreement),
+`timelapse`, `grid` (scenario grid), `exports` (and `verify_image`: content credentials),
 `projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/architecture.md.
