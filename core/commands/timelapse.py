@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "text_encoder_calls": result.series.encode_calls,
         "timings_s": {k: round(v, 3) for k, v in result.series.timings_s.items()},
         "missing_real_images": result.real_problems,
-        "warnings": list(result.series.frames[0].warnings),
+        "warnings": list(dict.fromkeys(w for frame in result.series.frames for w in frame.warnings)),
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

@@ -132,8 +132,10 @@ def test_compare_timelapse_and_grid_run_in_edit_mode(replay_env, capsys):
             str(tmp / "edit.gif"),
         ]
     )
-    capsys.readouterr()
+    lapse = json.loads(capsys.readouterr().out)
     assert code == 0 and sorted(p.name for p in (tmp / "frames").iterdir()) == ["2020-02.png", "2020-03.png"]
+    # each month edits its own scene; March has none and says which month it edited instead
+    assert any("No usable scene of 2020-03" in w and "2020-02" in w for w in lapse["warnings"]), lapse["warnings"]
     code = main(
         [
             "grid",
