@@ -35,6 +35,7 @@ COMMANDS = {
     "selfcheck": "selfcheck",
     "compare-models": "compare_models",
     "experiment": "experiment",
+    "verify": "verify",
 }
 
 log = logging.getLogger("core")

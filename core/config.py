@@ -107,6 +107,10 @@ class Settings:
     # Cached answers about a month that is not over yet (scene choice, STAC search, provisional
     # climate) are fetched again after this many seconds; a month that is over stays cached.
     fresh_month_ttl_s: float = 24 * 3600.0
+    # Content credentials (C2PA) of exported images: the signer's certificate chain (PEM, leaf first) and
+    # private key (PEM); empty: exports carry no manifest and say so (core.export.credentials).
+    c2pa_cert: str = ""
+    c2pa_key: str = ""
     # Torch device and dtype; "auto" picks CUDA bf16/fp16, then MPS, then CPU float32.
     device: str = "auto"
     dtype: str = "auto"

@@ -81,13 +81,17 @@ def check_sampling_arguments(args: argparse.Namespace) -> None:
 
 
 def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
-    """--mode and --strength (generate, timelapse): text-to-image, ControlNet or image-to-image."""
+    """--mode, --strength and the edit options (generate, timelapse, grid, compare)."""
+    from core.services import MODES
+
     group = parser.add_argument_group("mode")
     group.add_argument(
         "--mode",
-        choices=("text", "controlnet", "img2img"),
-        help="text-to-image, ControlNet, or image-to-image from the real image of the month (or --control-month / "
-        "--control-image); default: controlnet when a control image or month is given, else text",
+        choices=MODES,
+        help="text-to-image, ControlNet, image-to-image from the real image of the month (or --control-month / "
+        "--control-image), edit (FlowEdit: the real image of the month edited from today's climate to the "
+        "scenario) or invert (the real image inverted under today's climate, regenerated under the scenario); "
+        "default: controlnet when a control image or month is given, else text",
     )
     group.add_argument(
         "--strength",
@@ -95,6 +99,12 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_STRENGTH,
         help=f"img2img: how much of the start image is redrawn, 0..1 (default {DEFAULT_STRENGTH})",
     )
+    edit = parser.add_argument_group("edit / invert (FlowEdit's names; defaults: FlowEdit's SD3 values)")
+    edit.add_argument("--n-max", type=int, help="steps edited, from the end (edit: 66 %% of --steps; invert: all)")
+    edit.add_argument("--n-min", type=int, default=0, help="edit: last steps sampled plainly (default 0)")
+    edit.add_argument("--n-avg", type=int, default=1, help="edit: noise draws averaged per step (default 1)")
+    edit.add_argument("--source-guidance", type=float, help="guidance of today's caption (edit 3.5; invert 1)")
+    edit.add_argument("--target-guidance", type=float, help="guidance of the scenario's caption (edit 13.5; invert 1)")
 
 
 def add_request_arguments(parser: argparse.ArgumentParser, *, control_image_help: str, control_month_help: str) -> None:
@@ -142,6 +152,28 @@ def scenario_from(args: argparse.Namespace):
 def strength_from(args: argparse.Namespace) -> float:
     """--strength where the command has it, else the default."""
     return getattr(args, "strength", DEFAULT_STRENGTH)
+
+
+def edit_options_from(args: argparse.Namespace):
+    """The `EditOptions` of --n-max ... --target-guidance (all defaults where the command has none)."""
+    from core.services import EditOptions
+
+    names = ("n_max", "n_min", "n_avg", "source_guidance", "target_guidance")
+    given = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    return EditOptions(**given)
+
+
+def mode_fields(args: argparse.Namespace, conditioned: bool) -> dict:
+    """mode, strength and edit options of a request (edit options only in modes edit / invert)."""
+    mode = mode_from(args, conditioned)
+    fields = {"mode": mode, "strength": strength_from(args)}
+    if mode in ("edit", "invert"):
+        fields["edit"] = edit_options_from(args)
+    elif edit_options_from(args).as_dict() != {"n_max": None, "n_min": 0, "n_avg": 1, "source_guidance": None,
+                                               "target_guidance": None}:  # fmt: skip
+        raise BadRequestError(f"--n-max ... --target-guidance were given with --mode {mode}.",
+                              "Use them with --mode edit or invert.")  # fmt: skip
+    return fields
 
 
 def mode_from(args: argparse.Namespace, conditioned: bool) -> str:

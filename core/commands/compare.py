@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_request_arguments,
     add_sampling_arguments,
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out-dir", required=True, type=Path, help="folder for today.png, scenario.png, real.png")
     parser.add_argument("--label", action="store_true", help="draw the AI-generated label band under the images")
 
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out = args.out_dir
     written = {
         name: export_image(
-            result, out / f"{name}.png", recipe=out / f"{name}.recipe.json", labelled=args.label
+            result, out / f"{name}.png", recipe=out / f"{name}.recipe.json", labelled=args.label, settings=settings
         ).as_dict()
         for name, result in (("today", seen.today), ("scenario", seen.scenario))
     }
@@ -61,6 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "real_problem": seen.real_problem,
         "how_to_read": seen.how_to_read,
         "difference_today_vs_scenario": round(seen.difference, 3),
+        "greenness": seen.greenness,
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

@@ -14,6 +14,9 @@ from core.config import Settings
 from core.errors import BadRequestError
 from core.geo import Month
 
+# what the summary shows of an ensemble (the JSON beside OUT has it all)
+ENSEMBLE_KEYS = ("samples", "mean_abs_change", "mean_spread", "mean_spread_scenario", "agreement",
+                 "agreement_sentence", "greenness")  # fmt: skip
 HELP = "generate a satellite image of a place and month under a climate (SD3 or SD3 ControlNet)"
 
 
@@ -35,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--label", action="store_true", help='draw the "AI-generated · place · month · scenario" band under the PNG'
     )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        help="ensemble: N seeds (--seed, --seed+1, ...) of today and of the scenario; writes OUT (the first "
+        "scenario sample) and beside it <stem>-change.png, <stem>-spread.png and <stem>-change.json",
+    )
 
 
 def request_from_args(args: argparse.Namespace, settings: Settings, spec):
@@ -46,16 +55,15 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         raise BadRequestError(
             f"Missing {', '.join('--' + m for m in missing)}.", "Give --lat, --lon and --month (or --recipe FILE)."
         )
+    modes = gen_args.mode_fields(args, bool(args.control_image or args.control_month))  # refused before any look-up
     fields = gen_args.request_fields(args, settings, point_from(args), Month.parse(args.month))
-    mode = gen_args.mode_from(args, bool(args.control_image or args.control_month))
     return GenerationRequest(
         **fields,
         scenario=gen_args.scenario_from(args),
-        mode=mode,
+        **modes,
         control_image=gen_args.read_control_image(args.control_image, args.size) if args.control_image else None,
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=gen_args.controlnet_scale_from(args, spec),
-        strength=gen_args.strength_from(args),
         model=spec,
     )
 
@@ -63,7 +71,8 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.io.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.limits import IMAGE_SIZE_PX
-    from core.services import export_image, generate, recipe_request
+    from core.services import export_image, generate, recipe_request, run_ensemble, write_ensemble
+    from core.services.ensemble import ensemble_requests
 
     # Every number and output is checked before any look-up or model load, so a mistake costs nothing.
     if not args.recipe:
@@ -79,13 +88,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         request = recipe_request(args.recipe, gen_args.spec_from(args) if args.model else None)
     else:
         request = request_from_args(args, settings, gen_args.spec_from(args))  # a missing --model fails before look-ups
+    if args.samples is not None:
+        ensemble_requests(request, args.samples)  # a bad count fails before the model loads
     engine = gen_args.load_engine(args, settings, request.model)
     progress = gen_args.TqdmProgress("generating")
+    ensemble = None
     try:
-        result = generate(request, settings, engine=engine, progress=progress)
+        if args.samples is None:
+            result = generate(request, settings, engine=engine, progress=progress)
+        else:
+            ensemble = run_ensemble(request, args.samples, settings, engine=engine, progress=progress)
+            result = ensemble.scenario[0]
     finally:
         progress.close()
-    written = export_image(result, out, recipe=recipe_path, geotiff=args.geotiff, labelled=args.label)
+    written = export_image(
+        result, out, recipe=recipe_path, geotiff=args.geotiff, labelled=args.label, settings=settings
+    )
     summary = {
         "written": written.as_dict(),
         "prompts": result.prompts.as_dict(),
@@ -99,6 +117,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "climate": result.provenance.as_dict()["final_climate"],
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
         "warnings": list(result.warnings),
+        "credentials": written.credentials,
     }
+    if ensemble is not None:
+        files = write_ensemble(ensemble, out)
+        summary["written"].update({name: str(path) for name, path in files.items()})
+        summary["ensemble"] = {key: ensemble.summary()[key] for key in ENSEMBLE_KEYS}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

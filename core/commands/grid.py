@@ -10,9 +10,11 @@ from pathlib import Path
 from core.commands._common import point_from
 from core.commands._generation_args import (
     TqdmProgress,
+    add_mode_arguments,
     add_model_arguments,
     add_sampling_arguments,
     load_engine,
+    mode_fields,
     request_fields,
     spec_from,
 )
@@ -48,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=1, help="cells per pipeline call (GPU; default 1)")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
+    add_mode_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="the grid as one PNG")
 
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     spec = spec_from(args)  # a missing --model fails before any look-up
     temp_deltas = _numbers(args.temp_deltas, "temp-deltas")
     precip_changes = _numbers(args.precip_changes, "precip-changes")
-    base = GenerationRequest(**request_fields(args, settings, point_from(args), Month.parse(args.month)), model=spec)
+    fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
+    base = GenerationRequest(**fields, **mode_fields(args, conditioned=False), model=spec)
     request = GridRequest(base, temp_deltas, precip_changes, batch_size=args.batch_size)
     engine = load_engine(args, settings, spec)
     progress = TqdmProgress("grid")

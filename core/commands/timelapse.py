@@ -54,15 +54,12 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
     months = month_range(args.start, args.end)
     fixed = explicit_climate(args)
     fields = gen_args.request_fields(args, settings, point, months[0], observed_climate=False)
-    mode = (
-        "controlnet"
-        if args.chain == "controlnet"
-        else gen_args.mode_from(args, bool(args.control_image or args.control_month))
-    )
+    modes = gen_args.mode_fields(args, bool(args.control_image or args.control_month))
+    mode = "controlnet" if args.chain == "controlnet" else modes["mode"]
     controlnet = mode in ("controlnet", "img2img")  # conditioned on / starting from a real image
     base = GenerationRequest(
         **fields,
-        mode=mode,
+        **{**modes, "mode": mode},
         control_image=gen_args.read_control_image(args.control_image, args.size) if args.control_image else None,
         # ControlNet: the month before the series; img2img: None = the first month's own image
         control_month=(
@@ -71,7 +68,6 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         if controlnet and not args.control_image
         else None,
         controlnet_conditioning_scale=gen_args.controlnet_scale_from(args, spec),
-        strength=gen_args.strength_from(args),
         model=spec,
     )
     return TimelapseRequest(
@@ -131,7 +127,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "text_encoder_calls": result.series.encode_calls,
         "timings_s": {k: round(v, 3) for k, v in result.series.timings_s.items()},
         "missing_real_images": result.real_problems,
-        "warnings": list(result.series.frames[0].warnings),
+        "warnings": list(dict.fromkeys(w for frame in result.series.frames for w in frame.warnings)),
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

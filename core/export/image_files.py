@@ -187,6 +187,7 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
             "country": request.country,
             "word_mode": request.word_mode,
             "strength": getattr(request, "strength", None),  # img2img
+            "edit": request.edit.as_dict(),  # edit / invert: FlowEdit's options (None = the documented default)
             # lossless copy of the control image, so the recipe does not depend on fetching it again
             "control_image_png_base64": _image_to_b64(request.control_image),
         },
@@ -251,7 +252,7 @@ def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
 
 def read_recipe(path: str | os.PathLike):
     """The GenerationRequest stored in a recipe JSON (validated like any request)."""
-    from core.generation.request import GenerationRequest
+    from core.generation.request import EditOptions, GenerationRequest
 
     data = _load_recipe_json(path)
     fields = data.get("request")
@@ -291,6 +292,7 @@ def read_recipe(path: str | os.PathLike):
             country=fields.get("country") or "",
             word_mode=bool(fields.get("word_mode", False)),
             **({"strength": fields["strength"]} if fields.get("strength") is not None else {}),
+            **({"edit": EditOptions.from_dict(fields["edit"])} if fields.get("edit") else {}),
         )
     except BadRequestError as err:
         raise BadRequestError(f"The recipe {path}: {err.problem}", err.fix) from err

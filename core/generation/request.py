@@ -23,14 +23,15 @@ from core.config import Settings
 from core.errors import BadRequestError
 from core.generation.prompts import PromptInputs, Prompts, build_prompts
 from core.geo import Month, Point
+from core.models.flow_edit import EDIT_MODES, EditOptions
 from core.models.spec import ModelSpec
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 ProgressCallback = Callable[[int, int, str], None]
 
-MODES = ("text", "controlnet", "img2img")
-# Modes that start from (img2img) or are conditioned on (ControlNet) a real image.
-IMAGE_MODES = ("controlnet", "img2img")
+MODES = ("text", "controlnet", "img2img", *EDIT_MODES)
+# Modes that start from (img2img, edit, invert) or are conditioned on (ControlNet) a real image.
+IMAGE_MODES = ("controlnet", "img2img", *EDIT_MODES)
 DEFAULT_STRENGTH = 0.6
 # EcoMapper's footprint is 512 px; 1024 px is its high-resolution mode. Smaller sizes serve quick
 # previews and the tiny test model. SD3 needs multiples of 16 (VAE 8x, transformer patch 2).
@@ -110,8 +111,11 @@ class GenerationRequest:
         size_px: output width = height, a multiple of 16 from 64 to 1024 (512 = the footprint).
         mode: "text" (text-to-image), "controlnet" (conditioned on an earlier real image) or
             "img2img" (the real image of the month, an earlier month or an uploaded one, redrawn
-            under the prompt's climate).
-        control_image: uint8 size_px x size_px x 3 (ControlNet: control image; img2img: start image),
+            under the prompt's climate), "edit" (FlowEdit: the real image of the month edited from the caption
+            of the observed climate to that of the scenario) or "invert" (the real image inverted under the
+            observed climate's caption, then sampled under the scenario's).
+        control_image: uint8 size_px x size_px x 3 (ControlNet: control image; img2img: start image;
+            edit / invert: the source image),
             or None to fetch `control_month` (img2img without either: the real image of `month`).
         control_month: the month whose real Sentinel-2 image conditions the ControlNet / starts img2img.
         controlnet_conditioning_scale: strength of the ControlNet, 0..2.
@@ -129,6 +133,8 @@ class GenerationRequest:
             "image" = `control_image` as given); None = the generator's default.
         reference_image: the real image of the place (uint8), read by layout generators for Canny edges.
         day: day of the month for date metadata (DiffusionSat; a monthly product: mid-month by default).
+        edit: edit / invert only: FlowEdit's n_max, n_min, n_avg, source and target guidance
+            (`core.models.flow_edit.EditOptions`; None fields take the documented defaults).
     """
 
     point: Point
@@ -154,6 +160,7 @@ class GenerationRequest:
     layout: str | None = None
     reference_image: np.ndarray | None = field(default=None, compare=False, repr=False)
     day: int = 15
+    edit: EditOptions = field(default_factory=EditOptions)
 
     def __post_init__(self) -> None:
         if not isinstance(self.point, Point):
@@ -190,7 +197,8 @@ class GenerationRequest:
             object.__setattr__(self, "control_month", Month.parse(self.control_month))
         _check_number("strength", self.strength, 0.0, 1.0, "Use a strength from 0 (keep the image) to 1 (redraw it).")
         object.__setattr__(self, "strength", float(self.strength))
-        if self.mode == "img2img":
+        self._check_edit_options()
+        if self.mode in ("img2img", *EDIT_MODES):
             if self.control_image is not None:
                 check_control_image(self.control_image, size, what="start image")
             if self.control_month is not None and self.control_month > self.month:
@@ -225,6 +233,23 @@ class GenerationRequest:
         if not isinstance(self.country, str):
             raise BadRequestError(f"The country {self.country!r} is not text.", "Give a country name.")
         self._check_generator_inputs()
+
+    def _check_edit_options(self) -> None:
+        """FlowEdit / inversion options belong to modes edit and invert, and must fit the steps."""
+        if not isinstance(self.edit, EditOptions):
+            raise BadRequestError(f"The edit options {self.edit!r} are not EditOptions.",
+                                  "Pass core.models.flow_edit.EditOptions(n_max=..., ...).")  # fmt: skip
+        if self.mode in EDIT_MODES:
+            self.edit.check(self.mode, self.num_inference_steps)
+        elif self.edit != EditOptions():
+            raise BadRequestError(f"Edit options were given in mode {self.mode}.",
+                                  "Use mode edit or invert, or leave the edit options out.")  # fmt: skip
+
+    def source_prompts(self) -> Prompts:
+        """The caption of the source image in modes edit / invert: this place and month under the observed climate."""
+        if self.observed_climate is None:
+            return self.prompts()
+        return self.replace(scenario=Scenario.today()).prompts()
 
     def _check_sampling(self) -> None:
         """Steps and guidance; None leaves them to the generator (`with_sampling_defaults`)."""

@@ -22,17 +22,21 @@ import numpy as np
 from core.climate.scenario import Scenario
 from core.climate.values import ClimateValues
 from core.config import Settings
-from core.errors import BadRequestError
+from core.errors import BadRequestError, NoImageryError
 from core.generation.compositions import GridRequest, TimelapseRequest
 from core.generation.prompts import Prompts
 from core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_MODES, GenerationRequest
 from core.geo import Month, Point, month_range
 from core.models.backends.base import Backend
 from core.models.backends.registry import ALL_BACKENDS
+from core.models.flow_edit import EDIT_MODES
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
+# Edit / invert: a month without a usable scene is edited from the nearest earlier one, at most this many
+# months back (EcoMapper's control images are 1 to 6 months earlier).
+SOURCE_LOOKBACK_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,47 @@ def _resolve_control(request: GenerationRequest, settings: Settings) -> tuple[np
         return None, {}
     if request.control_image is not None:
         return request.control_image, {"source": "user image"}
+    if request.mode in EDIT_MODES:
+        return _source_scene(request, settings)
     # img2img without a start month starts from the real image of the month itself
     month = request.control_month or request.month
     image, meta = fetch_control_image(request.point, month, request.size_px, settings)
     return image, {"source": "sentinel-2", **meta}
+
+
+def _source_scene(request: GenerationRequest, settings: Settings) -> tuple[np.ndarray, dict[str, Any]]:
+    """Edit / invert: the real scene of the month, or of the nearest earlier month with one (a warning says so)."""
+    wanted = request.control_month or request.month
+    first_problem = None
+    for back in range(SOURCE_LOOKBACK_MONTHS + 1):
+        try:
+            image, meta = fetch_control_image(request.point, wanted - back, request.size_px, settings)
+        except NoImageryError as err:
+            first_problem = first_problem or err
+            continue
+        meta = {"source": "sentinel-2", "source_month": str(wanted - back), **meta}
+        if back:
+            meta["warning"] = (f"No usable scene of {wanted} ({first_problem.problem}); edited the real image of "
+                               f"{wanted - back}, {back} month(s) earlier.")  # fmt: skip
+        return image, meta
+    raise NoImageryError(
+        f"No usable scene of {wanted} or the {SOURCE_LOOKBACK_MONTHS} months before it: {first_problem.problem}",
+        "Pick another month, give a source image (--control-image), or use text-to-image.",
+    ) from first_problem
+
+
+def _source_month(request: GenerationRequest, meta: dict[str, Any]) -> GenerationRequest:
+    """Edit / invert from an earlier month's scene: the request records that month as its control month."""
+    used = meta.get("source_month")
+    return request.replace(control_month=Month.parse(used)) if used and used != str(request.month) else request
+
+
+def _job(request: GenerationRequest, control: np.ndarray | None):
+    """The engine's job for a request: edit / invert also carry the caption of the source (observed climate)."""
+    from core.models.engine import FrameJob
+
+    source = request.source_prompts() if request.mode in EDIT_MODES else None
+    return FrameJob(request.prompts(), request.seed, control, source_prompts=source)
 
 
 def generate_images(
@@ -129,13 +170,11 @@ def generate_images(
     fetch_started = time.perf_counter()
     control, control_meta = _resolve_control(request, settings)
     if control is not None and request.control_image is None:
-        request = request.replace(control_image=control)
+        request = _source_month(request, control_meta).replace(control_image=control)
     fetch_s = time.perf_counter() - fetch_started
     prompts = request.prompts()
-    from core.models.engine import FrameJob
-
     images, timings = eng.run_frames(
-        [FrameJob(prompts, request.seed, control)],
+        [_job(request, control)],
         mode=request.mode,
         **_sampling(request),
         progress=progress,
@@ -152,8 +191,9 @@ def generate_images(
         request=request,
         control_image=control,
         model_info=info,
-        warnings=eng.loaded.warnings,
+        warnings=eng.loaded.warnings + ((control_meta["warning"],) if "warning" in control_meta else ()),
     )
+
 
 def with_generator_defaults(request: GenerationRequest, engine: Any) -> GenerationRequest:
     """Steps and guidance left None take the generator's own defaults (its registry entry; SD3: EcoMapper's)."""
@@ -179,7 +219,7 @@ def _generate_with_peer(
     if request.mode != "text":
         raise BadRequestError(
             f"{backend.backend_id} cannot do mode '{request.mode}': it draws from its own conditioning.",
-            "Use mode text with this generator, or an SD3 model for ControlNet / img2img.",
+            "Use mode text with this generator, or an SD3 model for ControlNet / img2img / edit / invert.",
         )
     started = time.perf_counter()
     request = request.with_place(settings)
@@ -264,11 +304,13 @@ def _sampling(request: GenerationRequest) -> dict[str, Any]:
         "guidance_scale": request.guidance_scale,
         "controlnet_conditioning_scale": request.controlnet_conditioning_scale,
         "strength": request.strength,
+        "edit_options": request.edit,
     }
 
 
 def _frame_result(
-    request: GenerationRequest, image: np.ndarray, control: np.ndarray | None, eng: Any, info: dict
+    request: GenerationRequest, image: np.ndarray, control: np.ndarray | None, eng: Any, info: dict,
+    warning: str | None = None,
 ) -> GenerationResult:
     """One frame of a series or grid as a result of its own (timings are kept for the whole run)."""
     return GenerationResult(
@@ -280,7 +322,7 @@ def _frame_result(
         request=request.replace(control_image=control) if request.mode in IMAGE_MODES else request,
         control_image=control,
         model_info=info,
-        warnings=eng.loaded.warnings,
+        warnings=eng.loaded.warnings + ((warning,) if warning else ()),
     )
 
 
@@ -290,6 +332,17 @@ def observed_climates(point: Point, start: Month, end: Month, settings: Settings
 
     dataset = fetch_climate(point, start, end, settings)
     return {month: climate_for_month(dataset, month) for month in month_range(start, end)}
+
+
+def _series_controls(
+    base: GenerationRequest, requests: Sequence[GenerationRequest], settings: Settings
+) -> tuple[list[np.ndarray | None], list[str | None]]:
+    """Each frame's image and warning: edit / invert edit each month's own scene; other image modes share the base's."""
+    if base.mode in EDIT_MODES and base.control_image is None:
+        resolved = [_resolve_control(r, settings) for r in requests]
+        return [image for image, _ in resolved], [meta.get("warning") for _, meta in resolved]
+    control = _resolve_control(base, settings)[0] if base.mode in IMAGE_MODES else None
+    return [control] * len(requests), [None] * len(requests)
 
 
 def generate_time_series(
@@ -340,16 +393,13 @@ def generate_time_series(
     timings = {"encode_s": 0.0, "denoise_s": 0.0, "fetch_s": 0.0}
     frames_images: list[np.ndarray] = []
     controls: list[np.ndarray | None] = []
+    warnings: list[str | None] = [None] * len(requests)
     if series.chain == "independent":
-        mode = base.mode
-        control = None
-        if mode in IMAGE_MODES:
-            fetch_started = time.perf_counter()
-            control, _ = _resolve_control(base, settings)
-            timings["fetch_s"] += time.perf_counter() - fetch_started
-        jobs = [FrameJob(r.prompts(), r.seed, control) for r in requests]
-        frames_images, run_timings = eng.run_frames(jobs, mode=mode, batch_size=series.batch_size, **common)
-        controls = [control] * len(jobs)
+        fetch_started = time.perf_counter()
+        controls, warnings = _series_controls(base, requests, settings)
+        timings["fetch_s"] += time.perf_counter() - fetch_started
+        jobs = [_job(r, control) for r, control in zip(requests, controls, strict=True)]
+        frames_images, run_timings = eng.run_frames(jobs, mode=base.mode, batch_size=series.batch_size, **common)
         for key, value in run_timings.items():
             timings[key] = timings.get(key, 0.0) + value
     else:
@@ -368,8 +418,8 @@ def generate_time_series(
     timings["total_s"] = time.perf_counter() - started
     info = eng.loaded.describe()
     frames = [
-        _frame_result(r, image, ctrl, eng, info)
-        for r, image, ctrl in zip(requests, frames_images, controls, strict=True)
+        _frame_result(r, image, ctrl, eng, info, warning)
+        for r, image, ctrl, warning in zip(requests, frames_images, controls, warnings, strict=True)
     ]
     return TimeSeriesResult(
         months=months,
@@ -400,8 +450,6 @@ def generate_scenario_grid(
     cancel: threading.Event | None = None,
 ) -> ScenarioGridResult:
     """One image per (temperature change, precipitation scale), all from the same seed."""
-    from core.models.engine import FrameJob
-
     started = time.perf_counter()
     placed = GridRequest(**{**grid.__dict__, "base": with_generator_defaults(grid.base, engine).with_place(settings)})
     base = placed.base
@@ -417,7 +465,7 @@ def generate_scenario_grid(
     encode_before = eng.encode_calls
     control, _ = _resolve_control(base, settings)
     images, timings = eng.run_frames(
-        [FrameJob(r.prompts(), r.seed, control) for r in flat],
+        [_job(r, control) for r in flat],
         mode=base.mode,
         **_sampling(base),
         batch_size=grid.batch_size,

@@ -39,6 +39,7 @@ class FrameJob:
     seed: int
     control_image: Any | None = None
     mask: Any | None = None  # inpainting: bool HxW, True where to repaint
+    source_prompts: Prompts | None = None  # edit / invert: the caption of the source (observed climate)
 
 
 class Engine:
@@ -200,6 +201,7 @@ class Engine:
         cancel: threading.Event | None = None,
         progress_offset: int = 0,
         progress_total: int | None = None,
+        edit_options: Any = None,
     ) -> tuple[list[Any], dict[str, float]]:
         """Generate one uint8 HxWx3 image per job, `batch_size` jobs per pipeline call.
 
@@ -225,6 +227,12 @@ class Engine:
         import numpy as np
         import torch
 
+        if mode in ("edit", "invert"):  # real image edited from source to target caption: core.models.flow_edit
+            from core.models.flow_edit import run_edit_frames
+
+            return run_edit_frames(self, jobs, mode=mode, size_px=size_px, num_inference_steps=num_inference_steps,
+                                   options=edit_options, progress=progress, cancel=cancel,
+                                   progress_offset=progress_offset, progress_total=progress_total)  # fmt: skip
         # 1. plan: the pipeline of the mode, frames per call, VAE tiling
         pipe = self.loaded.pipeline_for(mode)
         use_cfg = guidance_scale > CFG_THRESHOLD

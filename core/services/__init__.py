@@ -1,7 +1,8 @@
 """The one service layer: what the CLI commands and the app both call (and nothing else of `core`).
 
 One module per job: `observe` (place, month -> image, climate, land cover, place; each on its own),
-`generate`, `compare` (today vs scenario, metrics), `timelapse`, `grid` (scenario grid), `exports`,
+`generate`, `compare` (today vs scenario, metrics), `ensemble` (N seeds: change, spread, agreement),
+`timelapse`, `grid` (scenario grid), `exports` (and `verify_image`: content credentials),
 `projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/architecture.md.
@@ -12,7 +13,7 @@ from core.climate.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.climate.values import ClimateValues
 from core.export.provenance import Provenance, image_label
 from core.export.timelapse import caption_for, frame_caption, label_image
-from core.generation.request import GenerationRequest
+from core.generation.request import EditOptions, GenerationRequest
 from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.services.compare import Comparison, compare
 from core.services.compare_models import (
@@ -21,6 +22,7 @@ from core.services.compare_models import (
     compare_models,
     write_comparison_sheet,
 )
+from core.services.ensemble import EnsembleResult, ensemble_paths, run_ensemble, write_ensemble
 from core.services.exports import (
     ExportedFiles,
     export_image,
@@ -29,6 +31,7 @@ from core.services.exports import (
     labelled_image,
     read_rgb_image,
     recipe_request,
+    verify_image,
     write_real_png,
 )
 from core.services.generate import (
@@ -82,6 +85,8 @@ __all__ = [
     "ClimateChange",
     "ClimateValues",
     "Comparison",
+    "EditOptions",
+    "EnsembleResult",
     "ExportedFiles",
     "GenerateResult",
     "GenerationRequest",
@@ -106,6 +111,7 @@ __all__ = [
     "controlnet_choices",
     "default_controlnet_scale",
     "default_timelapse_range",
+    "ensemble_paths",
     "ensure_on_land",
     "export_image",
     "export_scene",
@@ -132,10 +138,13 @@ __all__ = [
     "real_frames",
     "recipe_request",
     "request_for",
+    "run_ensemble",
     "scenario_climate",
     "search_places",
     "shared_engine_loader",
+    "verify_image",
     "weights_status",
     "write_comparison_sheet",
+    "write_ensemble",
     "write_real_png",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 from core.climate.scenario import Scenario
 from core.config import Settings
 from core.errors import EcoMapperError
+from core.generation.greenness import greenness_summary
 from core.generation.request import GenerationRequest
 from core.generation.runs import ProgressCallback
 from core.metrics.suite import HOW_TO_READ, MetricSuite
@@ -34,6 +35,8 @@ class Comparison:
         versus_today: SSIM and PSNR of the scenario image against today's (how much the climate
             alone changed the picture; 1.0 / inf when the scenario is today).
         how_to_read: one line on reading the numbers.
+        greenness: the RGB greenness index (ExG) of real, today and scenario and their changes, with its
+            caveat (`core.generation.greenness.greenness_summary`).
     """
 
     today: GenerateResult
@@ -44,6 +47,7 @@ class Comparison:
     values: dict[str, dict[str, float]] = field(default_factory=dict)
     versus_today: dict[str, float] = field(default_factory=dict)
     how_to_read: str = HOW_TO_READ
+    greenness: dict[str, Any] = field(default_factory=dict)
 
     @property
     def difference(self) -> float:
@@ -96,7 +100,8 @@ def compare(
         except EcoMapperError as err:
             real_problem = str(err)
     if real is None:
-        return Comparison(today=today, scenario=changed, real_problem=real_problem, versus_today=versus_today)
+        return Comparison(today=today, scenario=changed, real_problem=real_problem, versus_today=versus_today,
+                          greenness=greenness_summary(today.image, changed.image))  # fmt: skip
     real = np.asarray(real, dtype=np.uint8)
     suite = suite or MetricSuite.for_pairs(settings)
     values = {name: suite.score(real, result.image, result.prompts.spatial)[0]
@@ -108,4 +113,5 @@ def compare(
         metrics={name: suite.labelled(v) for name, v in values.items()},
         values=values,
         versus_today=versus_today,
+        greenness=greenness_summary(today.image, changed.image, real),
     )

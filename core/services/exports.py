@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.climate.scenario import Scenario
+from core.config import Settings
 from core.errors import BadRequestError
 from core.export.image_files import (
     footprint_georeference,
@@ -50,6 +51,8 @@ class ExportedFiles:
     recipe: Path | None = None
     geotiff: Path | None = None
     meta: Path | None = None
+    # content credentials: what was signed, or why nothing was (core.export.credentials)
+    credentials: str = ""
 
     def as_dict(self) -> dict[str, str]:
         paths = {"png": self.png, "recipe": self.recipe, "geotiff": self.geotiff, "meta": self.meta}
@@ -76,6 +79,7 @@ def export_image(
     recipe: str | os.PathLike | None = None,
     geotiff: str | os.PathLike | None = None,
     labelled: bool = False,
+    settings: Settings | None = None,
 ) -> ExportedFiles:
     """Write a generated image and its provenance.
 
@@ -85,6 +89,8 @@ def export_image(
         recipe: the recipe JSON to write (None: none).
         geotiff: a GeoTIFF on the footprint's UTM grid with the same facts as tags (None: none).
         labelled: draw the label band under the PNG's pixels (the GeoTIFF stays unlabelled: it is data).
+        settings: with a C2PA key and certificate configured, the PNG and GeoTIFF get signed content
+            credentials holding the recipe; `ExportedFiles.credentials` says what was done or why not.
     """
     inner = _generation_result(result)
     target = Path(png)
@@ -97,7 +103,28 @@ def export_image(
     if geotiff is not None:
         crs, transform = footprint_georeference(inner.request.point, inner.image.shape[0])
         written_tif = write_geotiff(inner.image, geotiff, crs, transform, tags=result_geotiff_tags(inner))
-    return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=written_tif)
+    note = _credentials(inner, [written_png] + ([written_tif] if written_tif else []), settings)
+    return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=written_tif, credentials=note)
+
+
+def verify_image(path: str | os.PathLike) -> dict[str, Any]:
+    """What an exported file claims: its C2PA manifest (validation state, signer, actions, recipe), or none."""
+    from core.export.credentials import read_credentials
+
+    return read_credentials(path)
+
+
+def _credentials(inner: Any, files: list[Path], settings: Settings | None) -> str:
+    """Sign each file's content credentials (the recipe) when a key is configured; the note says which or why not."""
+    from core.export.credentials import attach_credentials
+    from core.export.image_files import recipe_dict
+    from core.export.provenance import Provenance
+
+    if settings is None:
+        return "no content credentials: exported without settings (no signing key to read)"
+    recipe, label = recipe_dict(inner.request, inner.model_info), Provenance.of(inner).label
+    notes = {attach_credentials(path, recipe, label, settings).note for path in files}
+    return "; ".join(sorted(notes))
 
 
 def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scenario | None = None) -> str:
