@@ -135,6 +135,12 @@ class Prompts:
         return {"spatial": self.spatial, "climate": self.climate}
 
 
+# The negative branch of classifier-free guidance: the empty prompt pair.
+NEGATIVE_PROMPTS = Prompts(spatial="", climate="")
+# Guidance above this uses classifier-free guidance (an extra, negative, branch), as in diffusers.
+CFG_THRESHOLD = 1.0
+
+
 @dataclass(frozen=True)
 class PromptInputs:
     """What a prompt says about one image.

@@ -19,16 +19,13 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import CancelledError
-from core.generation.prompts import CLIMATE_MAX_SEQUENCE_LENGTH, Prompts
+from core.generation.prompts import CFG_THRESHOLD, CLIMATE_MAX_SEQUENCE_LENGTH, NEGATIVE_PROMPTS, Prompts
 from core.models.loading import LoadedPipeline, load_pipeline
 from core.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
-# Guidance above this uses classifier-free guidance (an extra, negative, branch), as in diffusers.
-CFG_THRESHOLD = 1.0
-NEGATIVE_PROMPTS = Prompts(spatial="", climate="")
 
 
 @dataclass(frozen=True)

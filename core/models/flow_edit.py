@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.errors import BadRequestError, CancelledError
+from core.generation.prompts import CFG_THRESHOLD, NEGATIVE_PROMPTS
 
 EDIT_MODES = ("edit", "invert")
 # FlowEdit's settings for SD3 (the reference code's SD3 config, 50 steps): edit the last 33 of 50
@@ -34,8 +35,6 @@ FLOWEDIT_TARGET_GUIDANCE = 13.5
 INVERT_SOURCE_GUIDANCE = 1.0
 INVERT_TARGET_GUIDANCE = 1.0
 MAX_N_AVG = 16
-# Guidance above this uses classifier-free guidance (an extra, negative, branch), as in the engine.
-CFG_THRESHOLD = 1.0
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -132,8 +131,6 @@ class _Branch:
 
 
 def _branch(engine: Any, prompts: Any, guidance: float) -> _Branch:
-    from core.models.engine import NEGATIVE_PROMPTS
-
     embeds, pooled = engine.embeddings(prompts)
     negative = engine.embeddings(NEGATIVE_PROMPTS) if guidance > CFG_THRESHOLD else None
     return _Branch(embeds, pooled, negative, guidance)
