@@ -27,7 +27,7 @@ from core.generation.compositions import GridRequest, TimelapseRequest
 from core.generation.prompts import Prompts
 from core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_MODES, GenerationRequest
 from core.geo import Month, Point, month_range
-from core.models.backends.base import Backend
+from core.models.backends.base import Backend, Bands
 from core.models.backends.registry import ALL_BACKENDS
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class GenerationResult:
     control_image: np.ndarray | None = field(default=None, repr=False)
     model_info: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    bands: Bands | None = field(default=None, repr=False)  # extra bands (multispectral generators)
 
     @property
     def image(self) -> np.ndarray:
@@ -205,6 +206,7 @@ def _generate_with_peer(
         control_image=made.control_image,
         model_info=info,
         warnings=made.warnings,
+        bands=made.bands,
     )
 
 

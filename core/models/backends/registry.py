@@ -17,6 +17,8 @@ MAPSAT_ZOOM = 17  # map-sat: "trained on OSM tiles at zoom level 17"
 # GeoSynth's paper pairs ~1 m/px satellite images with OSM tiles; zoom 17 (about 1.2 m/px at the
 # equator) is the level used here. A setting could change it if their data card says otherwise.
 GEOSYNTH_ZOOM = 17
+# COP-GEN reads the land cover as a map and the point and date as numbers; no prompt, no climate.
+COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True)
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class BackendInfo:
 
     Attributes:
         backend_id: the id users type (`--model`).
-        family: "sd3", "diffusionsat", "geosynth", "map-sat" or "text2earth".
+        family: "sd3", "diffusionsat", "geosynth", "map-sat", "text2earth", "copgen", "zoomldm" or "aerogen".
         description: one line for listings.
         uses: what the family reads from a request.
         native_size_px: the size it was trained at (the side-by-side sheet generates at it).
@@ -151,6 +153,21 @@ BACKENDS: dict[str, BackendInfo] = {
             how_to_get="python -m core download --model text2earth (Hub lcybuaa/Text2Earth, with its pipeline file)",
             options={"repo": "lcybuaa/Text2Earth"},
         ),
+        BackendInfo(
+            "copgen",
+            "copgen",
+            "COP-GEN base (Sentinel-2 L2A B04/B03/B02/B08 at 10 m, 192 px, from land cover, point and date; "
+            "RGB preview + near-infrared for NDVI; code Apache-2.0, weights CC-BY-4.0)",
+            COPGEN_USES,
+            192,
+            50,
+            1.0,
+            ("mespinosami/copgen-base", "mespinosami/copgen-vaes"),
+            how_to_get="python -m core download --model copgen (Hub mespinosami/copgen-base, ~1.2 GB, and the "
+            "LULC, cloud-mask and S2 L2A B04/B03/B02/B08 autoencoders of mespinosami/copgen-vaes, CC-BY-4.0) into "
+            "checkpoints/copgen/",
+            options={"repos": ("mespinosami/copgen-base", "mespinosami/copgen-vaes")},
+        ),
     )
 }
 
@@ -172,6 +189,8 @@ TINY_BACKENDS: dict[str, BackendInfo] = {
                     is_tiny=True, options={"zoom": MAPSAT_ZOOM, "prompt": MAPSAT_PROMPT}),
         BackendInfo("tiny-text2earth", "text2earth", "tiny random Text2Earth (noise)", BACKENDS["text2earth"].uses,
                     64, 2, 4.0, is_tiny=True),
+        BackendInfo("tiny-copgen", "copgen", "tiny random COP-GEN (noise; 4 bands at 32 px)", COPGEN_USES, 32, 2,
+                    1.0, is_tiny=True),
     )
 }  # fmt: skip
 
@@ -205,6 +224,22 @@ def local_checkpoint(backend_id: str, settings: Settings) -> Path | None:
     return nested[-1].parent.parent if nested else None
 
 
+# Families whose weights are original checkpoint files under checkpoints/<id>/ (not diffusers folders).
+LOCAL_FAMILIES = ("copgen",)
+
+
+def _check_local(info: BackendInfo, settings: Settings) -> Availability:
+    """Weights of an original-checkpoint family in checkpoints/<id>/: found, or the one line saying how to get them."""
+    folder = settings.checkpoints_dir / info.backend_id
+    if info.family == "copgen":
+        from core.models.backends.copgen import copgen_files
+
+        net, vaes = copgen_files(folder)
+        if net is not None and len(vaes) == 3:
+            return Availability(info.backend_id, True, f"checkpoints: {net}")
+    return Availability(info.backend_id, False, f"No {info.backend_id} weights in {folder}: {info.how_to_get}")
+
+
 @dataclass(frozen=True)
 class Availability:
     """Whether a backend can run here now, and if not, how to make it so."""
@@ -232,6 +267,8 @@ def check_available(backend_id: str, settings: Settings) -> Availability:
             if not (folder / "model_index.json").is_file():
                 resolve_weights(getattr(settings, info.base_setting), settings, allow_download=False)
             return Availability(backend_id, True, f"checkpoints: {folder}")
+        if info.family in LOCAL_FAMILIES:
+            return _check_local(info, settings)
         if info.family in ("geosynth", "map-sat"):
             control = resolve_weights(
                 info.options["controlnet_repo"], settings, what="ControlNet", pipeline=False, allow_download=False

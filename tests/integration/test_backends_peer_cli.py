@@ -1,0 +1,50 @@
+"""`python -m core generate` with the tiny COP-GEN / ZoomLDM / AeroGen at the Sahara replay point."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.cli import main
+
+SAHARA = ["--lat", "24.8", "--lon", "-11.4", "--month", "2020-02"]
+
+
+@pytest.fixture
+def replay_env(monkeypatch, tmp_path, replay_server):
+    for key, value in replay_server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ECOMAPPER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
+    return tmp_path
+
+
+def run_cli(capsys, *args) -> tuple[int, dict, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, (json.loads(captured.out) if code == 0 else {}), captured.err
+
+
+@pytest.mark.slow
+def test_tiny_copgen_writes_the_rgb_preview_a_four_band_geotiff_and_ndvi(replay_env, capsys):
+    import rasterio
+
+    out = replay_env / "copgen.png"
+    code, summary, err = run_cli(
+        capsys, "generate", "--model", "tiny-copgen", *SAHARA, "--steps", "2", "--size", "64", "--out", out,
+        "--geotiff", replay_env / "copgen.tif",
+    )  # fmt: skip
+    assert code == 0, err
+    assert summary["model"] == "tiny-copgen" and summary["prompts"]["spatial"] == ""
+    assert summary["written"]["geotiff"] == str(replay_env / "copgen.tif")
+    assert summary["written"]["ndvi"] == str(replay_env / "copgen.ndvi.tif")
+    with rasterio.open(replay_env / "copgen.tif") as src:
+        assert src.count == 4 and src.descriptions == ("B04", "B03", "B02", "B08")
+        assert src.res == (10.0, 10.0) and src.dtypes == ("float32",) * 4
+        bands = src.read()
+        assert np.nanmin(bands) >= 0.0 and np.nanmax(bands) <= 1.0  # reflectance
+    with rasterio.open(replay_env / "copgen.ndvi.tif") as src:
+        ndvi = src.read(1)
+        assert src.descriptions == ("NDVI",) and np.nanmin(ndvi) >= -1.0 and np.nanmax(ndvi) <= 1.0
