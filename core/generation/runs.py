@@ -184,8 +184,9 @@ def _generate_with_peer(
         )
     started = time.perf_counter()
     request = request.with_place(settings)
-    if backend.uses.control == "canny" and request.reference_image is None and request.layout in (None, "canny"):
-        # Canny layouts are the edges of the real image of the month
+    canny = backend.uses.control == "canny" and request.layout in (None, "canny")
+    if (canny or backend.uses.reference) and request.reference_image is None:
+        # Canny layouts are the edges of the real image of the month; ZoomLDM reads its DINOv2 features
         request = request.replace(reference_image=fetch_control_image(request.point, request.month, request.size_px,
                                                                       settings)[0])  # fmt: skip
     made = backend.generate(request, progress=progress, cancel=cancel)

@@ -48,3 +48,18 @@ def test_tiny_copgen_writes_the_rgb_preview_a_four_band_geotiff_and_ndvi(replay_
     with rasterio.open(replay_env / "copgen.ndvi.tif") as src:
         ndvi = src.read(1)
         assert src.descriptions == ("NDVI",) and np.nanmin(ndvi) >= -1.0 and np.nanmax(ndvi) <= 1.0
+
+
+@pytest.mark.slow
+def test_tiny_zoomldm_draws_from_the_replayed_scene_of_the_month(replay_env, capsys):
+    from PIL import Image
+
+    out = replay_env / "zoom.png"
+    code, summary, err = run_cli(
+        capsys, "generate", "--model", "tiny-zoomldm", *SAHARA, "--steps", "2", "--guidance", "2", "--size", "64",
+        "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert summary["model"] == "tiny-zoomldm" and "geotiff" not in summary["written"]
+    assert any("ZoomLDM (NAIP)" in w for w in summary["warnings"])
+    assert np.asarray(Image.open(out)).shape == (32, 32, 3)

@@ -63,6 +63,10 @@ def load_backend(backend_id: str, settings: Settings) -> Backend:
         from core.models.backends.copgen import load_copgen
 
         return load_copgen(info, settings)
+    if info.family == "zoomldm":
+        from core.models.backends.zoomldm import load_zoomldm
+
+        return load_zoomldm(info, settings)
     from core.models.backends.text2earth import load_text2earth
 
     return load_text2earth(info, settings)

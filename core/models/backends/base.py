@@ -34,6 +34,7 @@ class Uses:
         control: the kind of control image read ("osm", "canny", "sam", "image") or None.
         land_cover: reads the land cover class without a prompt (COP-GEN: as a land-cover map).
         layout: reads a box layout (AeroGen: `request.boxes`).
+        reference: reads the real image of the month (ZoomLDM: its DINOv2 features); fetched when not given.
     """
 
     metadata: bool = False
@@ -42,6 +43,7 @@ class Uses:
     control: str | None = None
     land_cover: bool = False
     layout: bool = False
+    reference: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)

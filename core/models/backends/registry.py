@@ -19,6 +19,8 @@ MAPSAT_ZOOM = 17  # map-sat: "trained on OSM tiles at zoom level 17"
 GEOSYNTH_ZOOM = 17
 # COP-GEN reads the land cover as a map and the point and date as numbers; no prompt, no climate.
 COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True)
+# ZoomLDM reads only the real image of the month (its DINOv2 features).
+ZOOMLDM_USES = Uses(metadata=False, text=False, climate=False, reference=True)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,20 @@ BACKENDS: dict[str, BackendInfo] = {
             "checkpoints/copgen/",
             options={"repos": ("mespinosami/copgen-base", "mespinosami/copgen-vaes")},
         ),
+        BackendInfo(
+            "zoomldm",
+            "zoomldm",
+            "ZoomLDM NAIP (256 px variations of the real scene of the month from its DINOv2 features, zoom level 3; "
+            "trained on ~1 m US aerial images; code MIT)",
+            ZOOMLDM_USES,
+            256,
+            50,
+            2.0,
+            ("StonyBrook-CVLab/ZoomLDM", "facebook/dinov2-with-registers-large"),
+            how_to_get="python -m core download --model zoomldm (naip/weights.ckpt of StonyBrook-CVLab/ZoomLDM, "
+            "converted into checkpoints/zoomldm/, plus facebook/dinov2-with-registers-large, ~1.2 GB)",
+            options={"repo": "StonyBrook-CVLab/ZoomLDM", "zoom_level": 3},
+        ),
     )
 }
 
@@ -191,6 +207,8 @@ TINY_BACKENDS: dict[str, BackendInfo] = {
                     64, 2, 4.0, is_tiny=True),
         BackendInfo("tiny-copgen", "copgen", "tiny random COP-GEN (noise; 4 bands at 32 px)", COPGEN_USES, 32, 2,
                     1.0, is_tiny=True),
+        BackendInfo("tiny-zoomldm", "zoomldm", "tiny random ZoomLDM (noise; 32 px)", ZOOMLDM_USES, 32, 2, 2.0,
+                    is_tiny=True, options={"zoom_level": 3}),
     )
 }  # fmt: skip
 
@@ -225,7 +243,7 @@ def local_checkpoint(backend_id: str, settings: Settings) -> Path | None:
 
 
 # Families whose weights are original checkpoint files under checkpoints/<id>/ (not diffusers folders).
-LOCAL_FAMILIES = ("copgen",)
+LOCAL_FAMILIES = ("copgen", "zoomldm")
 
 
 def _check_local(info: BackendInfo, settings: Settings) -> Availability:
@@ -237,6 +255,10 @@ def _check_local(info: BackendInfo, settings: Settings) -> Availability:
         net, vaes = copgen_files(folder)
         if net is not None and len(vaes) == 3:
             return Availability(info.backend_id, True, f"checkpoints: {net}")
+    if info.family == "zoomldm":
+        converted = (folder / "unet" / "config.json").is_file()
+        if converted or (folder.is_dir() and any(folder.glob("**/weights.ckpt"))):
+            return Availability(info.backend_id, True, f"checkpoints: {folder}")
     return Availability(info.backend_id, False, f"No {info.backend_id} weights in {folder}: {info.how_to_get}")
 
 
