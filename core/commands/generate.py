@@ -15,6 +15,7 @@ from core.commands._generation_args import (
     add_model_arguments,
     add_request_arguments,
     add_sampling_arguments,
+    boxes_from,
     check_sampling_arguments,
     controlnet_scale_from,
     load_engine,
@@ -72,6 +73,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         controlnet_conditioning_scale=controlnet_scale_from(args, spec),
         strength=strength_from(args),
         model=spec,
+        boxes=boxes_from(args),
     )
 
 

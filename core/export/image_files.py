@@ -243,6 +243,7 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
             "strength": getattr(request, "strength", None),  # img2img
             # lossless copy of the control image, so the recipe does not depend on fetching it again
             "control_image_png_base64": _image_to_b64(request.control_image),
+            "boxes": [box.as_dict() for box in getattr(request, "boxes", ())],  # AeroGen's layout
         },
         "prompts": request.prompts().as_dict() if request.country else None,
         "model": _model_part(model),
@@ -305,7 +306,7 @@ def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
 
 def read_recipe(path: str | os.PathLike):
     """The GenerationRequest stored in a recipe JSON (validated like any request)."""
-    from core.generation.request import GenerationRequest
+    from core.generation.request import GenerationRequest, parse_boxes
 
     data = _load_recipe_json(path)
     fields = data.get("request")
@@ -345,6 +346,7 @@ def read_recipe(path: str | os.PathLike):
             country=fields.get("country") or "",
             word_mode=bool(fields.get("word_mode", False)),
             **({"strength": fields["strength"]} if fields.get("strength") is not None else {}),
+            boxes=parse_boxes(fields.get("boxes") or []),
         )
     except BadRequestError as err:
         raise BadRequestError(f"The recipe {path}: {err.problem}", err.fix) from err

@@ -63,3 +63,18 @@ def test_tiny_zoomldm_draws_from_the_replayed_scene_of_the_month(replay_env, cap
     assert summary["model"] == "tiny-zoomldm" and "geotiff" not in summary["written"]
     assert any("ZoomLDM (NAIP)" in w for w in summary["warnings"])
     assert np.asarray(Image.open(out)).shape == (32, 32, 3)
+
+
+@pytest.mark.slow
+def test_tiny_aerogen_reads_a_json_box_layout(replay_env, capsys):
+    layout = replay_env / "boxes.json"
+    layout.write_text(json.dumps([{"label": "airplane", "box": [0.1, 0.1, 0.5, 0.4]}]))
+    common = ["generate", "--model", "tiny-aerogen", *SAHARA, "--steps", "2", "--size", "64"]
+    code, summary, err = run_cli(capsys, *common, "--layout-json", layout, "--out", replay_env / "aero.png")
+    assert code == 0, err
+    assert summary["model"] == "tiny-aerogen" and summary["prompts"]["spatial"].startswith("a satellite image of")
+    recipe = json.loads((replay_env / "aero.recipe.json").read_text())
+    assert recipe["request"]["boxes"] == [{"label": "airplane", "corners": [0.1, 0.1, 0.5, 0.1, 0.5, 0.4, 0.1, 0.4]}]
+    layout.write_text(json.dumps([{"label": "castle", "box": [0.1, 0.1, 0.5, 0.4]}]))
+    code, _, err = run_cli(capsys, *common, "--layout-json", layout, "--out", replay_env / "bad.png")
+    assert code == 2 and "does not know the class(es) castle" in err and err.count("\n") == 1

@@ -67,6 +67,10 @@ def load_backend(backend_id: str, settings: Settings) -> Backend:
         from core.models.backends.zoomldm import load_zoomldm
 
         return load_zoomldm(info, settings)
+    if info.family == "aerogen":
+        from core.models.backends.aerogen import load_aerogen
+
+        return load_aerogen(info, settings)
     from core.models.backends.text2earth import load_text2earth
 
     return load_text2earth(info, settings)

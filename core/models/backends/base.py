@@ -64,6 +64,8 @@ def ignored_parts(request: GenerationRequest, uses: Uses) -> tuple[str, ...]:
         ignored.append("coordinates as numbers (only place names reach the prompt)")
     if request.control_image is not None and uses.control is None:
         ignored.append("control image")
+    if getattr(request, "boxes", ()) and not uses.layout:
+        ignored.append("box layout")
     return tuple(ignored)
 
 

@@ -21,6 +21,8 @@ GEOSYNTH_ZOOM = 17
 COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True)
 # ZoomLDM reads only the real image of the month (its DINOv2 features).
 ZOOMLDM_USES = Uses(metadata=False, text=False, climate=False, reference=True)
+# AeroGen reads the prompt and the request's box layout.
+AEROGEN_USES = Uses(metadata=False, text=True, climate=False, layout=True)
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,22 @@ BACKENDS: dict[str, BackendInfo] = {
             "converted into checkpoints/zoomldm/, plus facebook/dinov2-with-registers-large, ~1.2 GB)",
             options={"repo": "StonyBrook-CVLab/ZoomLDM", "zoom_level": 3},
         ),
+        BackendInfo(
+            "aerogen",
+            "aerogen",
+            "AeroGen (SD 1.5 drawing DIOR-R objects inside a box layout, up to 20 rotated boxes; code and weights "
+            "without a licence: your own download)",
+            AEROGEN_USES,
+            512,
+            50,
+            7.5,
+            ("Sonetto702/AeroGen",),
+            "sd15_repo",
+            "AeroGen's weights (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt, ~9.5 GB, no licence file) are an "
+            "LDM checkpoint; put them converted as checkpoints/aerogen/unet/ (AeroGenUNet) and "
+            "checkpoints/aerogen/box_encoder.safetensors (the converter is not written yet); the SD 1.5 parts come "
+            "from ECOMAPPER_SD15_REPO",
+        ),
     )
 }
 
@@ -209,6 +227,8 @@ TINY_BACKENDS: dict[str, BackendInfo] = {
                     1.0, is_tiny=True),
         BackendInfo("tiny-zoomldm", "zoomldm", "tiny random ZoomLDM (noise; 32 px)", ZOOMLDM_USES, 32, 2, 2.0,
                     is_tiny=True, options={"zoom_level": 3}),
+        BackendInfo("tiny-aerogen", "aerogen", "tiny random AeroGen (noise)", AEROGEN_USES, 64, 2, 7.5,
+                    is_tiny=True),
     )
 }  # fmt: skip
 
@@ -243,7 +263,7 @@ def local_checkpoint(backend_id: str, settings: Settings) -> Path | None:
 
 
 # Families whose weights are original checkpoint files under checkpoints/<id>/ (not diffusers folders).
-LOCAL_FAMILIES = ("copgen", "zoomldm")
+LOCAL_FAMILIES = ("copgen", "zoomldm", "aerogen")
 
 
 def _check_local(info: BackendInfo, settings: Settings) -> Availability:
@@ -255,6 +275,8 @@ def _check_local(info: BackendInfo, settings: Settings) -> Availability:
         net, vaes = copgen_files(folder)
         if net is not None and len(vaes) == 3:
             return Availability(info.backend_id, True, f"checkpoints: {net}")
+    if info.family == "aerogen" and (folder / "unet" / "config.json").is_file():
+        return Availability(info.backend_id, (folder / "box_encoder.safetensors").is_file(), f"checkpoints: {folder}")
     if info.family == "zoomldm":
         converted = (folder / "unet" / "config.json").is_file()
         if converted or (folder.is_dir() and any(folder.glob("**/weights.ckpt"))):
