@@ -121,8 +121,12 @@ def _vq_mid(prefix: str, ch: int) -> Iterator[tuple[str, Shape]]:
     yield from _vq_res(f"{prefix}.mid.block_2", ch, ch)
 
 
-def ldm_vq_shapes(ch, ch_mult, z_channels, n_embed, in_ch=3, num_res_blocks=2):
-    """{key: shape} of an LDM VQModel (f = 2^(len(ch_mult)-1), no attention outside the middle), no prefix."""
+def ldm_vq_shapes(ch, ch_mult, z_channels, n_embed, in_ch=3, num_res_blocks=2, kl=False):
+    """{key: shape} of an LDM VQModel (f = 2^(len(ch_mult)-1), no attention outside the middle), no prefix.
+
+    With `kl`, the KL autoencoder instead (double_z: the encoder writes mean and log-variance; no codebook).
+    """
+    moments = 2 * z_channels if kl else z_channels
     keys: list[tuple[str, Shape]] = [("encoder.conv_in.weight", (ch, in_ch, 3, 3)), ("encoder.conv_in.bias", (ch,))]
     block_in = ch
     for level, mult in enumerate(ch_mult):
@@ -138,8 +142,8 @@ def ldm_vq_shapes(ch, ch_mult, z_channels, n_embed, in_ch=3, num_res_blocks=2):
         *_vq_mid("encoder", block_in),
         ("encoder.norm_out.weight", (block_in,)),
         ("encoder.norm_out.bias", (block_in,)),
-        ("encoder.conv_out.weight", (z_channels, block_in, 3, 3)),
-        ("encoder.conv_out.bias", (z_channels,)),
+        ("encoder.conv_out.weight", (moments, block_in, 3, 3)),
+        ("encoder.conv_out.bias", (moments,)),
     ]
     top = ch * ch_mult[-1]
     keys += [
@@ -162,12 +166,13 @@ def ldm_vq_shapes(ch, ch_mult, z_channels, n_embed, in_ch=3, num_res_blocks=2):
         ("decoder.norm_out.bias", (block_in,)),
         ("decoder.conv_out.weight", (in_ch, block_in, 3, 3)),
         ("decoder.conv_out.bias", (in_ch,)),
-        ("quant_conv.weight", (z_channels, z_channels, 1, 1)),
-        ("quant_conv.bias", (z_channels,)),
+        ("quant_conv.weight", (moments, moments, 1, 1)),
+        ("quant_conv.bias", (moments,)),
         ("post_quant_conv.weight", (z_channels, z_channels, 1, 1)),
         ("post_quant_conv.bias", (z_channels,)),
-        ("quantize.embedding.weight", (n_embed, z_channels)),
     ]
+    if not kl:
+        keys.append(("quantize.embedding.weight", (n_embed, z_channels)))
     return dict(keys)
 
 

@@ -164,3 +164,58 @@ def test_a_result_with_bands_exports_a_band_geotiff_and_ndvi(tiny, settings, tmp
         with np.errstate(invalid="ignore"):  # both bands 0 (clipped): NaN in the file too
             expected = (nir - red) / (nir + red)
         np.testing.assert_allclose(src.read(1), expected, rtol=1e-5)
+
+
+def test_an_original_autoencoder_file_converts_key_for_key(tmp_path):
+    import torch
+    from diffusers import AutoencoderKL
+
+    from core.models.backends.copgen import autoencoder_config, load_ldm_autoencoder
+    from tests.support.ldm_state_dicts import ldm_vq_shapes, random_state
+
+    s2 = next(m for m in COPGEN_BASE_MODALITIES if m.name == S2L2A_RGBN)
+    with torch.device("meta"):
+        published = AutoencoderKL(**autoencoder_config(s2))
+    original = ldm_vq_shapes(ch=128, ch_mult=(1, 2, 4, 4), z_channels=8, n_embed=0, in_ch=4, kl=True)
+    count = sum(p.numel() for p in published.parameters())
+    assert count == sum(math.prod(shape) for shape in original.values()) and round(count / 1e6, 1) == 83.7
+    # a narrow autoencoder in the original layout, saved as COP-GEN saves it, loads strictly
+    narrow = random_state(ldm_vq_shapes(ch=32, ch_mult=(1, 1, 1, 1), z_channels=8, n_embed=0, in_ch=4, kl=True))
+    torch.save(narrow, tmp_path / "model-50-ema.pth")
+    vae = load_ldm_autoencoder(tmp_path / "model-50-ema.pth", s2, block_out_channels=(32,) * 4)
+    assert torch.equal(vae.decoder.conv_out.weight, narrow["decoder.conv_out.weight"])
+    assert torch.equal(
+        vae.encoder.down_blocks[1].resnets[0].conv1.weight, narrow["encoder.down.1.block.0.conv1.weight"]
+    )
+    assert vae.config.scaling_factor == s2.scale_factor
+    with pytest.raises(ModelUnavailableError, match="does not fit S2L2A_B02_B03_B04_B08"):
+        load_ldm_autoencoder(tmp_path / "model-50-ema.pth", s2, block_out_channels=(64,) * 4)
+
+
+def test_download_puts_the_original_files_where_the_loader_looks(settings, monkeypatch):
+    import huggingface_hub
+
+    from core.models.backends.download import download_backend
+
+    fetched: list[tuple[str, tuple]] = []
+
+    def fake_snapshot(repo, allow_patterns, local_dir, **_):
+        fetched.append((repo, tuple(allow_patterns)))
+        if repo.endswith("copgen-base"):
+            (local_dir / "500000_nnet_ema.pth").parent.mkdir(parents=True, exist_ok=True)
+            (local_dir / "500000_nnet_ema.pth").write_bytes(b"x")
+        else:
+            for name in ("LULC_192x192_LULC", "S2L1C_192x192_cloud_mask", "S2L2A_192x192_B4_3_2_8"):
+                (local_dir / "models" / "vae" / f"{name}_latent_8").mkdir(parents=True, exist_ok=True)
+                (local_dir / "models" / "vae" / f"{name}_latent_8" / "model-50-ema.pth").write_bytes(b"x")
+        return str(local_dir)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot)
+    assert not check_available("copgen", settings).available
+    found = download_backend("copgen", settings)
+    assert [repo for repo, _ in fetched] == ["mespinosami/copgen-base", "mespinosami/copgen-vaes"]
+    assert set(found) == {"mespinosami/copgen-base", "mespinosami/copgen-vaes"}
+    status = check_available("copgen", settings)
+    assert status.available and status.detail.endswith("500000_nnet_ema.pth")
+    with pytest.raises(ModelUnavailableError, match="offline mode is on"):
+        download_backend("copgen", settings.with_(offline=True))

@@ -335,16 +335,25 @@ def _vae_folder(name: str) -> str:
     }[name]
 
 
-def load_ldm_autoencoder(path: Path, modality: Modality, dtype=None):
-    """One of COP-GEN's LDM-format KL autoencoders as a diffusers AutoencoderKL (keys converted, loaded strictly)."""
+def load_ldm_autoencoder(path: Path, modality: Modality, dtype=None, **config_changes):
+    """One of COP-GEN's LDM-format KL autoencoders as a diffusers AutoencoderKL (keys converted, loaded strictly).
+
+    `config_changes` override the published architecture (tests use narrower blocks).
+    """
     import torch
     from diffusers import AutoencoderKL
     from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
 
     state = torch.load(path, map_location="cpu", weights_only=True)
-    vae = AutoencoderKL(**autoencoder_config(modality))
+    vae = AutoencoderKL(**{**autoencoder_config(modality), **config_changes})
     converted = convert_ldm_vae_checkpoint(state, vae.config)
-    missing, unexpected = vae.load_state_dict(converted, strict=False)
+    try:
+        missing, unexpected = vae.load_state_dict(converted, strict=False)
+    except RuntimeError as err:  # mis-shaped tensors
+        raise ModelUnavailableError(
+            f"The autoencoder {path} does not fit {modality.name}: {str(err).splitlines()[1].strip()}",
+            "Use the file of this modality from mespinosami/copgen-vaes.",
+        ) from err
     if missing or unexpected:
         raise ModelUnavailableError(
             f"The autoencoder {path} does not fit {modality.name}: {len(missing)} missing, {len(unexpected)} "
