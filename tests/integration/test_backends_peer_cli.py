@@ -78,3 +78,28 @@ def test_tiny_aerogen_reads_a_json_box_layout(replay_env, capsys):
     layout.write_text(json.dumps([{"label": "castle", "box": [0.1, 0.1, 0.5, 0.4]}]))
     code, _, err = run_cli(capsys, *common, "--layout-json", layout, "--out", replay_env / "bad.png")
     assert code == 2 and "does not know the class(es) castle" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_compare_models_runs_the_new_generators_and_refuses_the_missing_ones(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    monkeypatch.setenv("ECOMAPPER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
+    Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(tmp_path / "real.png")
+    code = main([
+        "--offline", "compare-models", *SAHARA, "--land-cover", "Croplands", "--country", "Morocco", "--temp", "20",
+        "--precip", "1", "--rad", "20", "--steps", "2", "--models", "tiny-copgen,tiny-aerogen,copgen,zoomldm,aerogen",
+        "--real-image", str(tmp_path / "real.png"), "--out", str(tmp_path / "sheet.png"),
+        "--json", str(tmp_path / "sheet.json"),
+    ])  # fmt: skip
+    capsys.readouterr()
+    assert code == 0
+    report = json.loads((tmp_path / "sheet.json").read_text())
+    assert [item["backend"] for item in report["images"]] == ["tiny-copgen", "tiny-aerogen"]
+    assert set(report["unavailable"]) == {"copgen", "zoomldm", "aerogen"}
+    assert "python -m core download --model copgen" in report["unavailable"]["copgen"]
+    assert "no licence" in report["unavailable"]["aerogen"]
+    copgen = report["images"][0]
+    assert copgen["conditioning"]["bands"] == ["B04", "B03", "B02", "B08"]
+    assert "place names (no text prompt)" in copgen["ignored"]
