@@ -107,8 +107,9 @@ class AeroGenBackend(SDPipelineBackend):
         for index, box in enumerate(boxes):
             corners[0, index] = torch.tensor(box.corners) * MASK_UNITS
             present[0, index] = 1.0
+        weight = self.box_encoder.null_positive_feature
         with torch.inference_mode():
-            tokens = self.box_encoder(corners, text, present)
+            tokens = self.box_encoder(*(t.to(weight.device, weight.dtype) for t in (corners, text, present)))
         latent_px = request.size_px // pipe.vae_scale_factor
         masks = torch.from_numpy(polygon_masks(boxes, latent_px))[None]
         dtype = pipe.unet.dtype

@@ -189,7 +189,7 @@ class BoxEncoder(nn.Module):
 
     def fourier(self, corners):
         bands = FOURIER_TEMPERATURE ** (torch.arange(self.freqs, dtype=torch.float32) / self.freqs)
-        angles = corners[..., None, :] * bands[:, None].to(corners.device)  # [B, N, freqs, 8]
+        angles = corners[..., None, :] * bands[:, None].to(corners.device, corners.dtype)  # [B, N, freqs, 8]
         return torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(-2)  # [B, N, freqs * 16]
 
     def forward(self, corners, text, present):

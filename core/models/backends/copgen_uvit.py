@@ -112,7 +112,8 @@ class CopGenUViT(nn.Module):
         return self.pos_embed.shape[1]
 
     def forward(self, latents: list[torch.Tensor], timesteps: list[torch.Tensor]) -> list[torch.Tensor]:
-        time_tokens = [timestep_embedding(t, self.embed_dim)[:, None] for t in timesteps]
+        dtype = self.pos_embed.dtype  # half-precision weights take half-precision time tokens
+        time_tokens = [timestep_embedding(t, self.embed_dim).to(dtype)[:, None] for t in timesteps]
         tokens = [embed(z) for embed, z in zip(self.patch_embeds, latents, strict=True)]
         x = torch.cat([*time_tokens, *tokens], dim=1) + self.pos_embed
         skips = []
