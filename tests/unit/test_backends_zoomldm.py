@@ -91,31 +91,46 @@ def test_the_published_checkpoint_layout_converts_key_for_key_and_shape_for_shap
     assert len(parts["unet"]) == 688 and "quantize.embedding.weight" in parts["vqvae"]
 
 
+TOY_UNET = dict(
+    sample_size=8,
+    in_channels=3,
+    out_channels=3,
+    block_out_channels=(16, 32),
+    layers_per_block=2,
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+    attention_head_dim=(16, 32),
+    cross_attention_dim=16,
+    norm_num_groups=8,
+)
+TOY_VQ = dict(
+    in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 3,
+    up_block_types=("UpDecoderBlock2D",) * 3, block_out_channels=(8, 8, 8), layers_per_block=2, latent_channels=3,
+    num_vq_embeddings=32, vq_embed_dim=3, norm_num_groups=4,
+)  # fmt: skip
+TOY_SUMMARIZER = dict(input_channels=16, hidden_channels=16, mlp_dim=32, num_layers=2, num_heads=2,
+                      output_channels=16, zoom_levels=4)  # fmt: skip
+
+
+def _toy_checkpoint() -> dict:
+    """A toy ZoomLDM checkpoint in the published layout (UNet, EMA with different values, VQ, summarizer)."""
+    shapes = ldm_unet_shapes(model_channels=16, channel_mult=(1, 2), attention_ds=(2,), context_dim=16)
+    ema = random_state(shapes, seed=2)
+    summarizer = build_summarizer(**TOY_SUMMARIZER).state_dict()
+    return {
+        **random_state(shapes, "model.diffusion_model.", seed=1),
+        **{"model_ema." + ("diffusion_model." + k).replace(".", ""): v for k, v in ema.items()},
+        **random_state(ldm_vq_shapes(ch=8, ch_mult=(1, 1, 1), z_channels=3, n_embed=32), "first_stage_model."),
+        **{"cond_stage_model." + k: v.clone() for k, v in summarizer.items()},
+    }
+
+
 def test_conversion_takes_the_ema_weights_and_refuses_a_mismatch():
     import torch
     from diffusers import UNet2DConditionModel
 
-    tiny = dict(model_channels=16, channel_mult=(1, 2), attention_ds=(2,), context_dim=16)
-    shapes = ldm_unet_shapes(**tiny)
-    state = {
-        **random_state(shapes, "model.diffusion_model.", seed=1),
-        **{
-            "model_ema." + ("diffusion_model." + k).replace(".", ""): v for k, v in random_state(shapes, seed=2).items()
-        },
-        **random_state(ldm_vq_shapes(ch=8, ch_mult=(1, 1, 1), z_channels=3, n_embed=32), "first_stage_model."),
-    }
-    unet = UNet2DConditionModel(
-        sample_size=8,
-        in_channels=3,
-        out_channels=3,
-        block_out_channels=(16, 32),
-        layers_per_block=2,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(16, 32),
-        cross_attention_dim=16,
-        norm_num_groups=8,
-    )
+    state = _toy_checkpoint()
+    unet = UNet2DConditionModel(**TOY_UNET)
     vq_config = dict(down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3)
     parts = convert_zoomldm_checkpoint(state, dict(unet.config), vq_config)
     load_strict(unet, parts["unet"], "UNet")
@@ -129,6 +144,29 @@ def test_conversion_takes_the_ema_weights_and_refuses_a_mismatch():
     no_ema = {k: v for k, v in state.items() if not k.startswith("model_ema.")}
     with pytest.raises(ModelUnavailableError, match="no EMA"):
         convert_zoomldm_checkpoint(no_ema, dict(unet.config), vq_config)
+
+
+def test_a_checkpoint_file_becomes_diffusers_folders_that_load_back(tmp_path, settings):
+    import torch
+
+    from core.models.backends.zoomldm import build_tiny_dino
+    from core.models.backends.zoomldm_convert import load_converted
+
+    state = _toy_checkpoint()
+    (tmp_path / "naip").mkdir()
+    torch.save({"state_dict": state}, tmp_path / "naip" / "weights.ckpt")  # a Lightning-style file
+    build_tiny_dino().save_pretrained(tmp_path / "dino")  # the DINOv2 folder, so no Hub look-up
+    configs = {"unet": TOY_UNET, "vq": TOY_VQ, "summarizer": TOY_SUMMARIZER}
+    unet, vq, summarizer, dino = load_converted(tmp_path, settings, configs)
+    assert (tmp_path / "unet" / "config.json").is_file() and (tmp_path / "vqvae" / "config.json").is_file()
+    assert torch.equal(unet.conv_in.weight, state["model_ema.diffusion_modelinput_blocks00weight"])
+    assert torch.equal(vq.quantize.embedding.weight, state["first_stage_model.quantize.embedding.weight"])
+    assert torch.equal(summarizer.pad_token, state["cond_stage_model.pad_token"])
+    assert dino.config.hidden_size == 16
+    # once converted, the folders load without the checkpoint
+    (tmp_path / "naip" / "weights.ckpt").unlink()
+    again = load_converted(tmp_path, settings, configs)[0]
+    assert torch.equal(again.conv_in.weight, unet.conv_in.weight)
 
 
 def test_the_summarizer_centres_small_grids_among_pad_tokens():

@@ -55,19 +55,24 @@ def load_strict(module, state: dict[str, Any], what: str):
     return module.eval()
 
 
-def write_converted(ckpt: Path, folder: Path) -> Path:
-    """Convert `ckpt` into folder/unet, folder/vqvae (diffusers) and folder/summarizer.safetensors."""
+def write_converted(ckpt: Path, folder: Path, configs: dict | None = None) -> Path:
+    """Convert `ckpt` into folder/unet, folder/vqvae (diffusers) and folder/summarizer.safetensors.
+
+    `configs` ({"unet", "vq", "summarizer"}) default to the NAIP model's (tests use toy sizes).
+    """
     import torch
     from diffusers import UNet2DConditionModel, VQModel
     from safetensors.torch import save_file
 
-    from core.models.backends.zoomldm import NAIP_SUMMARIZER, NAIP_UNET, NAIP_VQ, build_summarizer
+    from core.models.backends.zoomldm import build_summarizer
 
+    configs = configs or naip_configs()
+    # a Lightning checkpoint of the user's choosing holds non-tensor objects: full unpickling is needed
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
     state = state.get("state_dict", state)
     with torch.device("meta"):
-        unet, vq = UNet2DConditionModel(**NAIP_UNET), VQModel(**NAIP_VQ)
-        summarizer = build_summarizer(**NAIP_SUMMARIZER)
+        unet, vq = UNet2DConditionModel(**configs["unet"]), VQModel(**configs["vq"])
+        summarizer = build_summarizer(**configs["summarizer"])
     parts = convert_zoomldm_checkpoint(state, dict(unet.config), dict(vq.config))
     load_strict(unet, parts["unet"], "UNet").save_pretrained(folder / "unet")
     load_strict(vq, parts["vqvae"], "VQ autoencoder").save_pretrained(folder / "vqvae")
@@ -76,25 +81,34 @@ def write_converted(ckpt: Path, folder: Path) -> Path:
     return folder
 
 
-def load_converted(folder: Path, settings: Settings):
-    """(UNet, VQ model, summarizer, DINOv2) from folder, converting its weights.ckpt first when needed."""
+def naip_configs() -> dict:
+    from core.models.backends.zoomldm import NAIP_SUMMARIZER, NAIP_UNET, NAIP_VQ
+
+    return {"unet": NAIP_UNET, "vq": NAIP_VQ, "summarizer": NAIP_SUMMARIZER}
+
+
+def load_converted(folder: Path, settings: Settings, configs: dict | None = None):
+    """(UNet, VQ model, summarizer, DINOv2) from folder, converting its weights.ckpt first when needed.
+
+    DINOv2 comes from folder/dino/ when present, else the Hub cache (or the Hub).
+    """
     from diffusers import UNet2DConditionModel, VQModel
     from safetensors.torch import load_file
     from transformers import Dinov2WithRegistersModel
 
-    from core.models.backends.zoomldm import DINO_REPO, NAIP_SUMMARIZER, build_summarizer
+    from core.models.backends.zoomldm import DINO_REPO, build_summarizer
     from core.models.checkpoints import resolve_weights
 
+    configs = configs or naip_configs()
     if not (folder / "unet" / "config.json").is_file():
         ckpts = sorted(folder.glob(f"**/{CKPT_NAME}"))
         if not ckpts:
             raise FileNotFoundError(f"no unet/ folder and no {CKPT_NAME} in {folder}")
-        write_converted(ckpts[-1], folder)
+        write_converted(ckpts[-1], folder, configs)
     unet = UNet2DConditionModel.from_pretrained(folder / "unet").eval()
     vq = VQModel.from_pretrained(folder / "vqvae").eval()
-    summarizer = load_strict(
-        build_summarizer(**NAIP_SUMMARIZER), load_file(str(folder / SUMMARIZER_FILE)), "summarizer"
-    )
+    weights = load_file(str(folder / SUMMARIZER_FILE))
+    summarizer = load_strict(build_summarizer(**configs["summarizer"]), weights, "summarizer")
     dino_dir = folder / "dino" if (folder / "dino" / "config.json").is_file() else None
     if dino_dir is None:
         dino_dir = resolve_weights(DINO_REPO, settings, what="DINOv2", pipeline=False).path
