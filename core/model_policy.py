@@ -26,6 +26,9 @@ ALWAYS_ALLOWED = (
     "tiny-geosynth-canny",
     "tiny-map-sat",
     "tiny-text2earth",
+    "tiny-copgen",
+    "tiny-zoomldm",
+    "tiny-aerogen",
 )
 
 

@@ -122,6 +122,12 @@ def add_request_arguments(parser: argparse.ArgumentParser, *, control_image_help
     control = parser.add_mutually_exclusive_group()
     control.add_argument("--control-image", metavar="PATH", help=control_image_help)
     control.add_argument("--control-month", metavar="YYYY-MM", help=control_month_help)
+    parser.add_argument(
+        "--layout-json",
+        metavar="PATH",
+        help='AeroGen: a box layout, [{"label": "airplane", "box": [x_min, y_min, x_max, y_max]}, ...] or "corners": '
+        "[x1, y1, ..., x4, y4] for rotated boxes; fractions of the image (0..1), up to 20 DIOR-R objects",
+    )
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser, *, precip_scale: bool = False) -> None:
@@ -246,6 +252,29 @@ def load_engine(args: argparse.Namespace, settings, spec=None):
             raise BadRequestError(f"--compile works with SD3 models, not {args.model}.", "Leave --compile out.")
         engine.compile()
     return engine
+
+
+def boxes_from(args: argparse.Namespace) -> tuple:
+    """The box layout of --layout-json, or () without it.
+
+    Raises:
+        BadRequestError: the file is missing, not JSON, or not a list of boxes.
+    """
+    import json
+
+    from core.services import parse_boxes
+
+    path = getattr(args, "layout_json", None)
+    if not path:
+        return ()
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise BadRequestError(f"The layout file {path} does not exist.", "Check --layout-json.") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problem = f"The layout file {path} is not readable JSON: {err}"
+        raise BadRequestError(problem, "Give a JSON list of boxes.") from err
+    return parse_boxes(data)
 
 
 def read_control_image(path: str, size_px: int) -> np.ndarray:

@@ -65,6 +65,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings, spec):
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=gen_args.controlnet_scale_from(args, spec),
         model=spec,
+        boxes=gen_args.boxes_from(args),
     )
 
 

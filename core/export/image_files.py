@@ -146,6 +146,60 @@ def write_geotiff(
     return target
 
 
+def ndvi(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """NDVI = (B08 - B04) / (B08 + B04) of reflectance bands; NaN where both are 0.
+
+    Raises:
+        BadRequestError: the bands lack B04 (red) or B08 (near-infrared).
+    """
+    missing = [name for name in ("B04", "B08") if name not in arrays]
+    if missing:
+        raise BadRequestError(
+            f"NDVI needs the red (B04) and near-infrared (B08) bands; missing {', '.join(missing)}.",
+            "Use a generator that makes near-infrared (COP-GEN).",
+        )
+    red = arrays["B04"].astype(np.float32)
+    nir = arrays["B08"].astype(np.float32)
+    total = nir + red
+    out = np.full(red.shape, np.nan, np.float32)
+    np.divide(nir - red, total, out=out, where=total != 0)
+    return out
+
+
+def write_bands_geotiff(
+    arrays: dict[str, np.ndarray],
+    path: str | os.PathLike,
+    point: Point,
+    m_per_px: float,
+    tags: dict[str, str] | None = None,
+) -> Path:
+    """A float32 GeoTIFF, one band per entry of `arrays` (its name as the band description), on a
+    `m_per_px` UTM grid centred on `point` (the generator's own ground size, not the 5.12 km footprint)."""
+    import rasterio
+
+    stack = np.stack([np.asarray(a, np.float32) for a in arrays.values()])
+    size = stack.shape[1]
+    footprint = Footprint.around(point, size_px=size, pixel_size_m=m_per_px)
+    profile = dict(
+        driver="GTiff",
+        width=stack.shape[2],
+        height=size,
+        count=stack.shape[0],
+        dtype="float32",
+        crs=footprint.crs,
+        transform=footprint.transform,
+        nodata=float("nan"),
+        compress="deflate",
+    )
+    target = Path(path)
+    with atomic_output(target) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(stack)
+        dst.descriptions = tuple(arrays)
+        if tags:
+            dst.update_tags(**{k: str(v) for k, v in tags.items()})
+    return target
+
+
 def _image_to_b64(image: np.ndarray | None) -> str | None:
     return None if image is None else base64.b64encode(encode_png(image)).decode("ascii")
 
@@ -190,6 +244,7 @@ def recipe_dict(request: Any, model: dict[str, Any] | None = None) -> dict[str, 
             "edit": request.edit.as_dict(),  # edit / invert: FlowEdit's options (None = the documented default)
             # lossless copy of the control image, so the recipe does not depend on fetching it again
             "control_image_png_base64": _image_to_b64(request.control_image),
+            "boxes": [box.as_dict() for box in getattr(request, "boxes", ())],  # AeroGen's layout
         },
         "prompts": request.prompts().as_dict() if request.country else None,
         "model": _model_part(model),
@@ -252,7 +307,7 @@ def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
 
 def read_recipe(path: str | os.PathLike):
     """The GenerationRequest stored in a recipe JSON (validated like any request)."""
-    from core.generation.request import EditOptions, GenerationRequest
+    from core.generation.request import EditOptions, GenerationRequest, parse_boxes
 
     data = _load_recipe_json(path)
     fields = data.get("request")
@@ -293,6 +348,7 @@ def read_recipe(path: str | os.PathLike):
             word_mode=bool(fields.get("word_mode", False)),
             **({"strength": fields["strength"]} if fields.get("strength") is not None else {}),
             **({"edit": EditOptions.from_dict(fields["edit"])} if fields.get("edit") else {}),
+            boxes=parse_boxes(fields.get("boxes") or []),
         )
     except BadRequestError as err:
         raise BadRequestError(f"The recipe {path}: {err.problem}", err.fix) from err

@@ -46,6 +46,67 @@ MAX_SEED = 2**63 - 1
 LAYOUTS = ("osm", "canny", "image")
 # EcoMapper's footprint: 512 px of Sentinel-2 at 10 m.
 FOOTPRINT_M = 5120.0
+# A box layout (AeroGen): at most this many objects, each a rotated box given by its 4 corners.
+MAX_BOXES = 20
+
+
+@dataclass(frozen=True)
+class LayoutBox:
+    """One object of a box layout: its class and the 4 corners of its (rotated) box.
+
+    Args:
+        label: the object class (AeroGen: a DIOR-R class such as "airplane" or "storagetank").
+        corners: x1, y1, ..., x4, y4 as fractions of the image width and height (0..1, y down).
+    """
+
+    label: str
+    corners: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, str) or not self.label.strip():
+            raise BadRequestError(f"The box label {self.label!r} is not a class name.", 'Give e.g. "airplane".')
+        corners = tuple(self.corners) if isinstance(self.corners, (list, tuple)) else ()
+        if len(corners) != 8:
+            raise BadRequestError(
+                f"The {self.label} box has {len(corners)} corner numbers, not 8.",
+                'Give "corners": [x1, y1, x2, y2, x3, y3, x4, y4] or "box": [x_min, y_min, x_max, y_max] (0..1).',
+            )
+        hint = "Corners are fractions of the image, 0..1."
+        object.__setattr__(self, "corners", tuple(_check_number("box corner", v, 0.0, 1.0, hint) for v in corners))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LayoutBox:
+        """{"label": ..., "corners": [8 numbers]} or {"label": ..., "box": [x_min, y_min, x_max, y_max]}."""
+        if not isinstance(data, dict) or "label" not in data or ("corners" in data) == ("box" in data):
+            raise BadRequestError(
+                f"The layout entry {data!r} is not a box.",
+                'Write {"label": "airplane", "box": [x_min, y_min, x_max, y_max]} or give "corners" (8 numbers).',
+            )
+        if "corners" in data:
+            return cls(data["label"], tuple(data["corners"]) if isinstance(data["corners"], list) else ())
+        box = data["box"]
+        if not isinstance(box, list) or len(box) != 4:
+            raise BadRequestError(f"The box {box!r} is not [x_min, y_min, x_max, y_max].", "Give 4 numbers, 0..1.")
+        x0, y0, x1, y1 = box
+        return cls(data["label"], (x0, y0, x1, y0, x1, y1, x0, y1))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "corners": list(self.corners)}
+
+
+def parse_boxes(data: Any) -> tuple[LayoutBox, ...]:
+    """A box layout from JSON data: a list of boxes, or {"boxes": [...]}.
+
+    Raises:
+        BadRequestError: not a list of boxes, or more than MAX_BOXES.
+    """
+    items = data.get("boxes") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise BadRequestError("The layout is not a list of boxes.", 'Write [{"label": "ship", "box": [...]}, ...].')
+    boxes = tuple(LayoutBox.from_dict(item) for item in items)
+    if len(boxes) > MAX_BOXES:
+        raise BadRequestError(f"The layout has {len(boxes)} boxes, more than {MAX_BOXES}.", "Keep the 20 that matter.")
+    return boxes
 
 
 def _check_number(name: str, value: object, low: float, high: float, hint: str) -> float:
@@ -135,6 +196,7 @@ class GenerationRequest:
         day: day of the month for date metadata (DiffusionSat; a monthly product: mid-month by default).
         edit: edit / invert only: FlowEdit's n_max, n_min, n_avg, source and target guidance
             (`core.models.flow_edit.EditOptions`; None fields take the documented defaults).
+        boxes: a box layout (AeroGen): up to 20 `LayoutBox`es; () = none.
     """
 
     point: Point
@@ -161,6 +223,7 @@ class GenerationRequest:
     reference_image: np.ndarray | None = field(default=None, compare=False, repr=False)
     day: int = 15
     edit: EditOptions = field(default_factory=EditOptions)
+    boxes: tuple[LayoutBox, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.point, Point):
@@ -293,6 +356,10 @@ class GenerationRequest:
             check_control_image(self.reference_image, size, what="reference image")
         if isinstance(self.day, bool) or not isinstance(self.day, int) or not 1 <= self.day <= 31:
             raise BadRequestError(f"The day {self.day!r} is not 1..31.", "Give a day of the month.")
+        if not isinstance(self.boxes, tuple) or not all(isinstance(b, LayoutBox) for b in self.boxes):
+            raise BadRequestError("The boxes are not a tuple of LayoutBox.", "Build them with parse_boxes(json_data).")
+        if len(self.boxes) > MAX_BOXES:
+            raise BadRequestError(f"The layout has {len(self.boxes)} boxes, over {MAX_BOXES}.", "Keep 20 or fewer.")
 
     def _derive_climate(self) -> None:
         """Fill or check `climate` from `observed_climate` and `scenario` (the final climate is never free).

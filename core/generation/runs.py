@@ -27,7 +27,7 @@ from core.generation.compositions import GridRequest, TimelapseRequest
 from core.generation.prompts import Prompts
 from core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_MODES, GenerationRequest
 from core.geo import Month, Point, month_range
-from core.models.backends.base import Backend
+from core.models.backends.base import Backend, Bands
 from core.models.backends.registry import ALL_BACKENDS
 from core.models.flow_edit import EDIT_MODES
 
@@ -52,6 +52,7 @@ class GenerationResult:
     control_image: np.ndarray | None = field(default=None, repr=False)
     model_info: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    bands: Bands | None = field(default=None, repr=False)  # extra bands (multispectral generators)
 
     @property
     def image(self) -> np.ndarray:
@@ -223,8 +224,9 @@ def _generate_with_peer(
         )
     started = time.perf_counter()
     request = request.with_place(settings)
-    if backend.uses.control == "canny" and request.reference_image is None and request.layout in (None, "canny"):
-        # Canny layouts are the edges of the real image of the month
+    canny = backend.uses.control == "canny" and request.layout in (None, "canny")
+    if (canny or backend.uses.reference) and request.reference_image is None:
+        # Canny layouts are the edges of the real image of the month; ZoomLDM reads its DINOv2 features
         request = request.replace(reference_image=fetch_control_image(request.point, request.month, request.size_px,
                                                                       settings)[0])  # fmt: skip
     made = backend.generate(request, progress=progress, cancel=cancel)
@@ -248,6 +250,7 @@ def _generate_with_peer(
         control_image=made.control_image,
         model_info=info,
         warnings=warnings,
+        bands=made.bands,
     )
 
 

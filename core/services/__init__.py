@@ -13,7 +13,7 @@ from core.climate.scenario import SCENARIO_PRESETS, ClimateChange, Scenario
 from core.climate.values import ClimateValues
 from core.export.provenance import Provenance, image_label
 from core.export.timelapse import caption_for, frame_caption, label_image
-from core.generation.request import EditOptions, GenerationRequest
+from core.generation.request import EditOptions, GenerationRequest, LayoutBox, parse_boxes
 from core.metrics.suite import HOW_TO_READ, MetricSuite
 from core.services.compare import Comparison, compare
 from core.services.compare_models import (
@@ -92,6 +92,7 @@ __all__ = [
     "GenerationRequest",
     "GridRequest",
     "GridResult",
+    "LayoutBox",
     "MetricSuite",
     "ModelComparison",
     "ModelSpec",
@@ -131,6 +132,7 @@ __all__ = [
     "model_choices",
     "observe",
     "observed_climate",
+    "parse_boxes",
     "place_of",
     "projected_climate",
     "prompts_for",

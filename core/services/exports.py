@@ -20,10 +20,12 @@ from core.config import Settings
 from core.errors import BadRequestError
 from core.export.image_files import (
     footprint_georeference,
+    ndvi,
     read_recipe,
     read_recipe_model,
     result_geotiff_tags,
     result_metadata,
+    write_bands_geotiff,
     write_geotiff,
     write_png,
     write_recipe,
@@ -53,9 +55,10 @@ class ExportedFiles:
     meta: Path | None = None
     # content credentials: what was signed, or why nothing was (core.export.credentials)
     credentials: str = ""
+    ndvi: Path | None = None
 
     def as_dict(self) -> dict[str, str]:
-        paths = {"png": self.png, "recipe": self.recipe, "geotiff": self.geotiff, "meta": self.meta}
+        paths = {"png": self.png, "recipe": self.recipe, "geotiff": self.geotiff, "meta": self.meta, "ndvi": self.ndvi}
         return {name: str(path) for name, path in paths.items() if path is not None}
 
 
@@ -87,7 +90,9 @@ def export_image(
         result: a `GenerateResult` (service) or `GenerationResult`.
         png: the PNG (its text chunks carry the label, prompts, climates, scenario, model and recipe).
         recipe: the recipe JSON to write (None: none).
-        geotiff: a GeoTIFF on the footprint's UTM grid with the same facts as tags (None: none).
+        geotiff: a GeoTIFF on the footprint's UTM grid with the same facts as tags (None: none). A result with
+            bands (COP-GEN) always gets one: its bands as float32 reflectance (default: PNG stem + ".bands.tif"),
+            plus NDVI beside it ("<stem>.ndvi.tif") when it has B04 and B08.
         labelled: draw the label band under the PNG's pixels (the GeoTIFF stays unlabelled: it is data).
         settings: with a C2PA key and certificate configured, the PNG and GeoTIFF get signed content
             credentials holding the recipe; `ExportedFiles.credentials` says what was done or why not.
@@ -99,6 +104,10 @@ def export_image(
     image = labelled_image(inner) if labelled else inner.image
     written_png = write_png(image, target, result_metadata(inner))
     written_recipe = write_recipe(inner.request, recipe, inner.model_info) if recipe is not None else None
+    bands = getattr(inner, "bands", None)
+    if bands is not None:
+        tif, ndvi_tif = _write_bands(inner, Path(geotiff) if geotiff is not None else target.with_suffix(".bands.tif"))
+        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif)
     written_tif = None
     if geotiff is not None:
         crs, transform = footprint_georeference(inner.request.point, inner.image.shape[0])
@@ -125,6 +134,19 @@ def _credentials(inner: Any, files: list[Path], settings: Settings | None) -> st
     recipe, label = recipe_dict(inner.request, inner.model_info), Provenance.of(inner).label
     notes = {attach_credentials(path, recipe, label, settings).note for path in files}
     return "; ".join(sorted(notes))
+
+
+def _write_bands(inner: Any, tif: Path) -> tuple[Path, Path | None]:
+    """A result's bands as a float32 GeoTIFF at the generator's ground size, and NDVI beside it when it can."""
+    bands = inner.bands
+    tags = {**result_geotiff_tags(inner), "unit": bands.unit, "m_per_px": f"{bands.m_per_px:g}"}
+    point = inner.request.point
+    written = write_bands_geotiff(bands.arrays, tif, point, bands.m_per_px, tags=tags)
+    if not {"B04", "B08"} <= set(bands.arrays):
+        return written, None
+    ndvi_path = tif.with_name(tif.name.removesuffix(tif.suffix).removesuffix(".bands") + ".ndvi.tif")
+    ndvi_tags = {**tags, "unit": "NDVI = (B08 - B04) / (B08 + B04)"}
+    return written, write_bands_geotiff({"NDVI": ndvi(bands.arrays)}, ndvi_path, point, bands.m_per_px, ndvi_tags)
 
 
 def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scenario | None = None) -> str:

@@ -17,7 +17,8 @@ MAY_IMPORT_MODEL_LIBRARIES = ("models/", "generate.py", "train/", "metrics/")
 LAZY_ONLY = ("evaluation/run.py",)
 # Modules that define torch.nn.Module subclasses need torch when they are imported.
 DEFINE_NETWORKS = {"core.metrics.clip_score", "core.metrics.fid", "core.metrics.inception", "core.metrics.lpips",
-                   "core.metrics.state_dicts", "core.models.backends.diffusionsat_unet"}  # fmt: skip
+                   "core.metrics.state_dicts", "core.models.backends.diffusionsat_unet",
+                   "core.models.backends.copgen_uvit", "core.models.backends.aerogen_unet"}  # fmt: skip
 
 
 def _sources() -> list[tuple[str, ast.Module]]:

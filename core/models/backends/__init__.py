@@ -1,4 +1,4 @@
-"""Peer generators behind one interface: DiffusionSat, GeoSynth, map-sat, Text2Earth (SD3 runs on the engine).
+"""Peer generators behind one interface: DiffusionSat, GeoSynth, map-sat, Text2Earth, COP-GEN, ... (SD3: the engine).
 
 `load_backend(id, settings)` returns a `Backend` whose `generate(GenerationRequest)` gives a
 `BackendResult`; `BACKENDS` / `TINY_BACKENDS` list every generator id, SD3 ones included.
@@ -59,6 +59,18 @@ def load_backend(backend_id: str, settings: Settings) -> Backend:
         from core.models.backends.layout_controlnets import load_layout_controlnet
 
         return load_layout_controlnet(info, settings)
+    if info.family == "copgen":
+        from core.models.backends.copgen import load_copgen
+
+        return load_copgen(info, settings)
+    if info.family == "zoomldm":
+        from core.models.backends.zoomldm import load_zoomldm
+
+        return load_zoomldm(info, settings)
+    if info.family == "aerogen":
+        from core.models.backends.aerogen import load_aerogen
+
+        return load_aerogen(info, settings)
     from core.models.backends.text2earth import load_text2earth
 
     return load_text2earth(info, settings)

@@ -32,12 +32,18 @@ class Uses:
         text: a prompt built from land cover, place and month.
         climate: the month's temperature, precipitation and radiation.
         control: the kind of control image read ("osm", "canny", "sam", "image") or None.
+        land_cover: reads the land cover class without a prompt (COP-GEN: as a land-cover map).
+        layout: reads a box layout (AeroGen: `request.boxes`).
+        reference: reads the real image of the month (ZoomLDM: its DINOv2 features); fetched when not given.
     """
 
     metadata: bool = False
     text: bool = True
     climate: bool = False
     control: str | None = None
+    land_cover: bool = False
+    layout: bool = False
+    reference: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -51,12 +57,44 @@ def ignored_parts(request: GenerationRequest, uses: Uses) -> tuple[str, ...]:
     if request.has_scenario and not uses.climate:
         ignored.append("scenario")
     if not uses.text:
-        ignored.append("land cover and place names (no text prompt)")
+        # COP-GEN reads the land cover as a map, not through a prompt
+        no_text = "place names" if uses.land_cover else "land cover and place names"
+        ignored.append(f"{no_text} (no text prompt)")
     if not uses.metadata and uses.text:
         ignored.append("coordinates as numbers (only place names reach the prompt)")
     if request.control_image is not None and uses.control is None:
         ignored.append("control image")
+    if getattr(request, "boxes", ()) and not uses.layout:
+        ignored.append("box layout")
     return tuple(ignored)
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Bands a generator made beside its RGB preview (COP-GEN: Sentinel-2 L2A B04 B03 B02 B08).
+
+    Attributes:
+        arrays: band name -> float32 H x W, all the same shape, in `unit`.
+        m_per_px: ground size of one pixel (the GeoTIFF grid is built from it, not from the footprint).
+        unit: "reflectance" (0..1, Sentinel-2 L2A digital numbers / 10000).
+    """
+
+    arrays: dict[str, np.ndarray] = field(repr=False)
+    m_per_px: float
+    unit: str = "reflectance"
+
+    def __post_init__(self) -> None:
+        shapes = {name: array.shape for name, array in self.arrays.items()}
+        if not shapes or len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 2:
+            raise ValueError(f"bands must be 2-D arrays of one shape, got {shapes}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.arrays)
+
+    @property
+    def size_px(self) -> int:
+        return next(iter(self.arrays.values())).shape[0]
 
 
 @dataclass(frozen=True)
@@ -72,6 +110,7 @@ class BackendResult:
         control_image: the layout / control image used, or None.
         warnings: things the user should know (scale differs from Sentinel-2, random weights, ...).
         timings_s: stage timings.
+        bands: extra bands beside the RGB image (multispectral generators), or None.
     """
 
     image: np.ndarray = field(repr=False)
@@ -82,6 +121,7 @@ class BackendResult:
     control_image: np.ndarray | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
     timings_s: dict[str, float] = field(default_factory=dict)
+    bands: Bands | None = None
 
 
 class Backend(ABC):

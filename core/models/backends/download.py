@@ -37,6 +37,50 @@ def fetch_text2earth_pipeline_file(folder: Path, repo: str, settings: Settings, 
     return Path(path)
 
 
+# Families whose weights are original files copied into checkpoints/<id>/: (repo, file patterns) per family.
+# COP-GEN needs its network and the autoencoders of the modalities it reads or writes (land cover, cloud mask,
+# S2 L2A B04/B03/B02/B08); ZoomLDM its NAIP checkpoint (converted to diffusers folders once downloaded).
+ORIGINAL_FILES = {
+    "copgen": (
+        ("mespinosami/copgen-base", ("*nnet_ema.pth", "*.md")),
+        ("mespinosami/copgen-vaes", ("*LULC*", "*cloud_mask*", "*S2L2A*B4_3_2_8*", "*S2L2A_B02_B03_B04_B08*")),
+    ),
+    "zoomldm": (("StonyBrook-CVLab/ZoomLDM", ("naip/*",)),),
+}
+
+
+def fetch_original_files(backend_id: str, settings: Settings, hf_cache_dir=None) -> dict[str, ResolvedWeights]:
+    """Copy a family's original weight files from the Hub into checkpoints/<id>/ (and convert ZoomLDM's).
+
+    Raises:
+        ModelUnavailableError: offline, or the Hub refused (one line, with the repository).
+    """
+    from huggingface_hub import snapshot_download
+
+    info = backend_info(backend_id)
+    folder = settings.checkpoints_dir / backend_id
+    if settings.offline:
+        raise ModelUnavailableError(f"{backend_id}: offline mode is on.", info.how_to_get)
+    found: dict[str, ResolvedWeights] = {}
+    for repo, patterns in ORIGINAL_FILES[info.family]:
+        try:
+            snapshot_download(repo, allow_patterns=list(patterns), local_dir=folder, cache_dir=hf_cache_dir,
+                              endpoint=settings.hf_endpoint or None)  # fmt: skip
+        except Exception as err:  # huggingface_hub raises many types; one message
+            raise ModelUnavailableError(
+                f"Could not fetch {repo}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
+                "Check the network (and the repository's terms on the Hub), then retry.",
+            ) from err
+        found[repo] = ResolvedWeights(folder, "download", repo)
+    if info.family == "zoomldm":
+        from core.models.backends.zoomldm import DINO_REPO
+        from core.models.backends.zoomldm_convert import load_converted
+
+        found["dino"] = resolve_weights(DINO_REPO, settings, what="DINOv2", pipeline=False, hf_cache_dir=hf_cache_dir)
+        load_converted(folder, settings)  # converts naip/weights.ckpt into unet/, vqvae/, summarizer
+    return found
+
+
 def download_backend(
     backend_id: str, settings: Settings, progress=None, hf_cache_dir: str | os.PathLike | None = None
 ) -> dict[str, ResolvedWeights]:
@@ -60,6 +104,10 @@ def download_backend(
         found["controlnet"] = resolve_weights(
             info.options["controlnet_repo"], settings, what="ControlNet", pipeline=False, **common
         )
+    elif info.family in ORIGINAL_FILES:
+        found.update(fetch_original_files(info.backend_id, settings, hf_cache_dir))
+    elif info.family == "aerogen":
+        raise ModelUnavailableError(f"{backend_id} cannot be downloaded here.", info.how_to_get)
     elif info.family == "text2earth":
         repo = info.options["repo"]
         found["model"] = resolve_weights(repo, settings, skip_parts=BASE_SKIP, **common)

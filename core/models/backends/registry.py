@@ -17,6 +17,12 @@ MAPSAT_ZOOM = 17  # map-sat: "trained on OSM tiles at zoom level 17"
 # GeoSynth's paper pairs ~1 m/px satellite images with OSM tiles; zoom 17 (about 1.2 m/px at the
 # equator) is the level used here. A setting could change it if their data card says otherwise.
 GEOSYNTH_ZOOM = 17
+# COP-GEN reads the land cover as a map and the point and date as numbers; no prompt, no climate.
+COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True)
+# ZoomLDM reads only the real image of the month (its DINOv2 features).
+ZOOMLDM_USES = Uses(metadata=False, text=False, climate=False, reference=True)
+# AeroGen reads the prompt and the request's box layout.
+AEROGEN_USES = Uses(metadata=False, text=True, climate=False, layout=True)
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class BackendInfo:
 
     Attributes:
         backend_id: the id users type (`--model`).
-        family: "sd3", "diffusionsat", "geosynth", "map-sat" or "text2earth".
+        family: "sd3", "diffusionsat", "geosynth", "map-sat", "text2earth", "copgen", "zoomldm" or "aerogen".
         description: one line for listings.
         uses: what the family reads from a request.
         native_size_px: the size it was trained at (the side-by-side sheet generates at it).
@@ -151,6 +157,51 @@ BACKENDS: dict[str, BackendInfo] = {
             how_to_get="python -m core download --model text2earth (Hub lcybuaa/Text2Earth, with its pipeline file)",
             options={"repo": "lcybuaa/Text2Earth"},
         ),
+        BackendInfo(
+            "copgen",
+            "copgen",
+            "COP-GEN base (Sentinel-2 L2A B04/B03/B02/B08 at 10 m, 192 px, from land cover, point and date; "
+            "RGB preview + near-infrared for NDVI; code Apache-2.0, weights CC-BY-4.0)",
+            COPGEN_USES,
+            192,
+            50,
+            1.0,
+            ("mespinosami/copgen-base", "mespinosami/copgen-vaes"),
+            how_to_get="python -m core download --model copgen (Hub mespinosami/copgen-base, ~1.2 GB, and the "
+            "LULC, cloud-mask and S2 L2A B04/B03/B02/B08 autoencoders of mespinosami/copgen-vaes, CC-BY-4.0) into "
+            "checkpoints/copgen/",
+            options={"repos": ("mespinosami/copgen-base", "mespinosami/copgen-vaes")},
+        ),
+        BackendInfo(
+            "zoomldm",
+            "zoomldm",
+            "ZoomLDM NAIP (256 px variations of the real scene of the month from its DINOv2 features, zoom level 3; "
+            "trained on ~1 m US aerial images; code MIT)",
+            ZOOMLDM_USES,
+            256,
+            50,
+            2.0,
+            ("StonyBrook-CVLab/ZoomLDM", "facebook/dinov2-with-registers-large"),
+            how_to_get="python -m core download --model zoomldm (naip/weights.ckpt of StonyBrook-CVLab/ZoomLDM, "
+            "converted into checkpoints/zoomldm/, plus facebook/dinov2-with-registers-large, ~1.2 GB)",
+            options={"repo": "StonyBrook-CVLab/ZoomLDM", "zoom_level": 3},
+        ),
+        BackendInfo(
+            "aerogen",
+            "aerogen",
+            "AeroGen (SD 1.5 drawing DIOR-R objects inside a box layout, up to 20 rotated boxes; code and weights "
+            "without a licence: your own download)",
+            AEROGEN_USES,
+            512,
+            50,
+            7.5,
+            ("Sonetto702/AeroGen",),
+            "sd15_repo",
+            "AeroGen's weights (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt, ~9.5 GB, no licence file) are an "
+            "LDM checkpoint; put them converted as checkpoints/aerogen/unet/ (AeroGenUNet) and "
+            "checkpoints/aerogen/box_encoder.safetensors (the converter is not written yet); the SD 1.5 parts come "
+            "from ECOMAPPER_SD15_REPO",
+        ),
     )
 }
 
@@ -172,6 +223,12 @@ TINY_BACKENDS: dict[str, BackendInfo] = {
                     is_tiny=True, options={"zoom": MAPSAT_ZOOM, "prompt": MAPSAT_PROMPT}),
         BackendInfo("tiny-text2earth", "text2earth", "tiny random Text2Earth (noise)", BACKENDS["text2earth"].uses,
                     64, 2, 4.0, is_tiny=True),
+        BackendInfo("tiny-copgen", "copgen", "tiny random COP-GEN (noise; 4 bands at 32 px)", COPGEN_USES, 64, 2,
+                    1.0, is_tiny=True),
+        BackendInfo("tiny-zoomldm", "zoomldm", "tiny random ZoomLDM (noise; 32 px)", ZOOMLDM_USES, 64, 2, 2.0,
+                    is_tiny=True, options={"zoom_level": 3}),
+        BackendInfo("tiny-aerogen", "aerogen", "tiny random AeroGen (noise)", AEROGEN_USES, 64, 2, 7.5,
+                    is_tiny=True),
     )
 }  # fmt: skip
 
@@ -205,6 +262,28 @@ def local_checkpoint(backend_id: str, settings: Settings) -> Path | None:
     return nested[-1].parent.parent if nested else None
 
 
+# Families whose weights are original checkpoint files under checkpoints/<id>/ (not diffusers folders).
+LOCAL_FAMILIES = ("copgen", "zoomldm", "aerogen")
+
+
+def _check_local(info: BackendInfo, settings: Settings) -> Availability:
+    """Weights of an original-checkpoint family in checkpoints/<id>/: found, or the one line saying how to get them."""
+    folder = settings.checkpoints_dir / info.backend_id
+    if info.family == "copgen":
+        from core.models.backends.copgen import copgen_files
+
+        net, vaes = copgen_files(folder)
+        if net is not None and len(vaes) == 3:
+            return Availability(info.backend_id, True, f"checkpoints: {net}")
+    if info.family == "aerogen" and (folder / "unet" / "config.json").is_file():
+        return Availability(info.backend_id, (folder / "box_encoder.safetensors").is_file(), f"checkpoints: {folder}")
+    if info.family == "zoomldm":
+        converted = (folder / "unet" / "config.json").is_file()
+        if converted or (folder.is_dir() and any(folder.glob("**/weights.ckpt"))):
+            return Availability(info.backend_id, True, f"checkpoints: {folder}")
+    return Availability(info.backend_id, False, f"No {info.backend_id} weights in {folder}: {info.how_to_get}")
+
+
 @dataclass(frozen=True)
 class Availability:
     """Whether a backend can run here now, and if not, how to make it so."""
@@ -232,6 +311,8 @@ def check_available(backend_id: str, settings: Settings) -> Availability:
             if not (folder / "model_index.json").is_file():
                 resolve_weights(getattr(settings, info.base_setting), settings, allow_download=False)
             return Availability(backend_id, True, f"checkpoints: {folder}")
+        if info.family in LOCAL_FAMILIES:
+            return _check_local(info, settings)
         if info.family in ("geosynth", "map-sat"):
             control = resolve_weights(
                 info.options["controlnet_repo"], settings, what="ControlNet", pipeline=False, allow_download=False

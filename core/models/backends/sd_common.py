@@ -14,7 +14,15 @@ import numpy as np
 from core.config import Settings
 from core.errors import ModelUnavailableError
 from core.generation.prompts import build_prompts
-from core.models.backends.base import Backend, BackendResult, ProgressCallback, ignored_parts, step_callback, to_uint8
+from core.models.backends.base import (
+    Backend,
+    BackendResult,
+    Bands,
+    ProgressCallback,
+    ignored_parts,
+    step_callback,
+    to_uint8,
+)
 
 if TYPE_CHECKING:  # read, never built, here
     from core.generation.request import GenerationRequest
@@ -117,6 +125,7 @@ class SDPipelineBackend(Backend):
             control_image=drawn.control_image,
             warnings=(*self.tiny_warnings(), *drawn.warnings),
             timings_s={"total_s": time.perf_counter() - started},
+            bands=drawn.bands,
         )
 
     @abstractmethod
@@ -135,6 +144,7 @@ class Drawn:
     conditioning: dict[str, Any]
     control_image: np.ndarray | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
+    bands: Bands | None = None
 
 
 def device_and_dtype(settings: Settings):
