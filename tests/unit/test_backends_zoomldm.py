@@ -11,8 +11,9 @@ from core.errors import BadRequestError, ModelUnavailableError
 from core.generation.request import GenerationRequest
 from core.geo import Point
 from core.models.backends import check_available, load_backend
-from core.models.backends.zoomldm import NAIP_SUMMARIZER, NAIP_UNET, NAIP_VQ, build_summarizer, feature_grid
+from core.models.backends.zoomldm import feature_grid
 from core.models.backends.zoomldm_convert import convert_zoomldm_checkpoint, load_strict
+from core.models.backends.zoomldm_net import NAIP_SUMMARIZER, NAIP_UNET, NAIP_VQ, build_summarizer
 from tests.support.ldm_state_dicts import ldm_unet_shapes, ldm_vq_shapes, random_state
 
 SAHARA = Point(24.8, -11.4)

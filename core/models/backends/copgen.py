@@ -24,11 +24,11 @@ import numpy as np
 from core.config import Settings
 from core.errors import ModelUnavailableError
 from core.models.backends.base import Bands, ProgressCallback
-from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import Drawn, SDPipelineBackend, device_and_dtype
 
 if TYPE_CHECKING:  # read, never built, here
     from core.generation.request import GenerationRequest
+    from core.models.backends.registry import BackendInfo
 
 
 @dataclass(frozen=True)

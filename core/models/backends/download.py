@@ -73,8 +73,8 @@ def fetch_original_files(backend_id: str, settings: Settings, hf_cache_dir=None)
             ) from err
         found[repo] = ResolvedWeights(folder, "download", repo)
     if info.family == "zoomldm":
-        from core.models.backends.zoomldm import DINO_REPO
         from core.models.backends.zoomldm_convert import load_converted
+        from core.models.backends.zoomldm_net import DINO_REPO
 
         found["dino"] = resolve_weights(DINO_REPO, settings, what="DINOv2", pipeline=False, hf_cache_dir=hf_cache_dir)
         load_converted(folder, settings)  # converts naip/weights.ckpt into unet/, vqvae/, summarizer

@@ -64,7 +64,7 @@ def write_converted(ckpt: Path, folder: Path, configs: dict | None = None) -> Pa
     from diffusers import UNet2DConditionModel, VQModel
     from safetensors.torch import save_file
 
-    from core.models.backends.zoomldm import build_summarizer
+    from core.models.backends.zoomldm_net import build_summarizer
 
     configs = configs or naip_configs()
     # a Lightning checkpoint of the user's choosing holds non-tensor objects: full unpickling is needed
@@ -82,7 +82,7 @@ def write_converted(ckpt: Path, folder: Path, configs: dict | None = None) -> Pa
 
 
 def naip_configs() -> dict:
-    from core.models.backends.zoomldm import NAIP_SUMMARIZER, NAIP_UNET, NAIP_VQ
+    from core.models.backends.zoomldm_net import NAIP_SUMMARIZER, NAIP_UNET, NAIP_VQ
 
     return {"unet": NAIP_UNET, "vq": NAIP_VQ, "summarizer": NAIP_SUMMARIZER}
 
@@ -96,7 +96,7 @@ def load_converted(folder: Path, settings: Settings, configs: dict | None = None
     from safetensors.torch import load_file
     from transformers import Dinov2WithRegistersModel
 
-    from core.models.backends.zoomldm import DINO_REPO, build_summarizer
+    from core.models.backends.zoomldm_net import DINO_REPO, build_summarizer
     from core.models.checkpoints import resolve_weights
 
     configs = configs or naip_configs()
