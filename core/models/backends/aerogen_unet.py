@@ -16,7 +16,6 @@ SD 1.5's UNet is 859,520,964 parameters; with the extras, 905,606,724.
 from __future__ import annotations
 
 import contextlib
-import inspect
 from dataclasses import dataclass
 
 import torch
@@ -24,6 +23,8 @@ from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import Attention
 from torch import nn
 from torch.nn import functional as F
+
+from core.models.backends.diffusionsat_unet import unet_init_keys
 
 MASK_ATTENTION_FROM_T = 200  # the mask cross-attention runs for timesteps >= 200
 MASK_ATTENTION_STRENGTH = 0.2
@@ -141,12 +142,7 @@ class AeroGenUNet(UNet2DConditionModel):
         self._guidance_layout: tuple[LayoutTensors, LayoutTensors] | None = None
         self._timestep: int = 0
 
-    @staticmethod
-    def _get_init_keys(input_class):
-        keys = set(inspect.signature(input_class.__init__).parameters)
-        if isinstance(input_class, type) and issubclass(input_class, UNet2DConditionModel):
-            keys |= set(inspect.signature(UNet2DConditionModel.__init__).parameters)
-        return keys
+    _get_init_keys = staticmethod(unet_init_keys)
 
     @contextlib.contextmanager
     def layout_for_guidance(self, cond: LayoutTensors, uncond: LayoutTensors):

@@ -21,6 +21,15 @@ BASE_METADATA = 7
 WEATHER_METADATA = 10
 
 
+
+def unet_init_keys(input_class) -> set[str]:
+    """The config keys of a `UNet2DConditionModel` subclass whose `__init__` forwards the parent's (diffusers
+    reads them from `__init__`'s signature)."""
+    keys = set(inspect.signature(input_class.__init__).parameters)
+    if isinstance(input_class, type) and issubclass(input_class, UNet2DConditionModel):
+        keys |= set(inspect.signature(UNet2DConditionModel.__init__).parameters)
+    return keys
+
 class DiffusionSatUNet(UNet2DConditionModel):
     """`UNet2DConditionModel` with DiffusionSat's metadata embeddings.
 
@@ -47,13 +56,7 @@ class DiffusionSatUNet(UNet2DConditionModel):
         self._metadata: torch.Tensor | None = None
         self._guidance_metadata: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    @staticmethod
-    def _get_init_keys(input_class):
-        # diffusers reads the config keys from __init__'s signature; ours forwards the parent's.
-        keys = set(inspect.signature(input_class.__init__).parameters)
-        if isinstance(input_class, type) and issubclass(input_class, UNet2DConditionModel):
-            keys |= set(inspect.signature(UNet2DConditionModel.__init__).parameters)
-        return keys
+    _get_init_keys = staticmethod(unet_init_keys)
 
     @contextlib.contextmanager
     def metadata_for_guidance(self, cond: torch.Tensor, uncond: torch.Tensor):
