@@ -1,0 +1,66 @@
+"""Names from data that become paths: one check (issue 26, item 1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import limits
+from core.errors import BadRequestError
+from core.experiments.extremes import ExtremesRequest
+from core.io.safe_names import MAX_NAME_CHARS, safe_label, safe_name, to_safe_name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["..", ".", "../../x", "a/b", "a\\b", "/etc", "a..b", "", " a", "a b", "a_b", "-a", "x" * (MAX_NAME_CHARS + 1),
+     "a\x00b", "é"],
+)  # fmt: skip
+def test_a_name_that_could_leave_its_folder_is_refused_with_the_value(name):
+    with pytest.raises(BadRequestError) as caught:
+        safe_name(name, "location id")
+    assert "location id" in caught.value.problem
+    assert repr(name[:40]) in caught.value.problem
+    assert "\n" not in str(caught.value)
+
+
+def test_safe_names_come_back_unchanged():
+    assert safe_name("1", "location id") == "1"
+    assert safe_name("loc-7.v2", "location id") == "loc-7.v2"
+    assert safe_name("a_b", "sample key", underscore=True) == "a_b"
+    assert safe_name("x" * MAX_NAME_CHARS, "location id") == "x" * MAX_NAME_CHARS
+
+
+def test_free_text_becomes_a_safe_name_or_is_refused():
+    assert to_safe_name("24.8000N_11.4000W_2020-02_seed0_text", "export stem") == "24.8000N_11.4000W_2020-02_seed0_text"
+    assert to_safe_name("../../etc/passwd", "export stem") == "etc-passwd"
+    assert to_safe_name("a...b c", "export stem") == "a.b-c"
+    with pytest.raises(BadRequestError, match="export stem"):
+        to_safe_name("/../", "export stem")
+
+
+def test_a_label_keeps_the_papers_place_names_but_not_separators():
+    assert safe_label("Cape Town, South Africa", "location") == "Cape Town, South Africa"
+    for bad in ("../x", "a/b", "..", ".hidden", "a\nb", "", "x" * (MAX_NAME_CHARS + 1)):
+        with pytest.raises(BadRequestError, match="location"):
+            safe_label(bad, "location")
+
+
+def test_the_extremes_request_bounds_every_count_and_their_product(tmp_path):
+    with pytest.raises(BadRequestError, match=r"number of --seeds = 101 is outside 1\.\.100"):
+        ExtremesRequest(out_dir=tmp_path, seeds=tuple(range(101)))
+    with pytest.raises(BadRequestError, match="--seeds = -1 is outside"):
+        ExtremesRequest(out_dir=tmp_path, seeds=(-1,))
+    with pytest.raises(BadRequestError, match="--guidance = nan"):
+        ExtremesRequest(out_dir=tmp_path, guidance_scale=float("nan"))
+    with pytest.raises(BadRequestError, match="'Moon Rock' is not a land-cover class"):
+        ExtremesRequest(out_dir=tmp_path, land_covers=("Moon Rock",))
+    with pytest.raises(BadRequestError, match="'Smarch' is not a month name"):
+        ExtremesRequest(out_dir=tmp_path, months=("Smarch",))
+    with pytest.raises(BadRequestError, match="location '../../x' is not usable"):
+        ExtremesRequest(out_dir=tmp_path, locations=("../../x",))
+    # 100 seeds x 8 places x 8 covers x 5 months x 27 climates = 864_000 images
+    with pytest.raises(BadRequestError, match="seeds x locations x land covers x months x climates = 864_000"):
+        ExtremesRequest(out_dir=tmp_path, seeds=tuple(range(100)), grid="full")
+    paper = ExtremesRequest(out_dir=tmp_path, months=("july",), land_covers=("croplands",))
+    assert paper.months == ("July",) and paper.land_covers == ("Croplands",)
+    assert limits.EXPERIMENT_IMAGES.high >= 3 * 8 * 8 * 5 * 27  # the paper's full grid still runs
