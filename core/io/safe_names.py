@@ -17,13 +17,14 @@ _NAME_WITH_UNDERSCORE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def safe_name(text: object, what: str, *, underscore: bool = False) -> str:
+def safe_name(text: object, what: str, *, underscore: bool = False, max_chars: int = MAX_NAME_CHARS) -> str:
     """Return `text` if it is usable as one file or folder name, else refuse it.
 
     Args:
         text: the name from data (a CSV cell, a sample id, a stem).
         what: what it is, for the message ("location id", "sample key").
         underscore: also allow '_' (not for ids that prefix `<id>_<YYYY-MM>` names, where '_' splits).
+        max_chars: the longest name allowed (keys with a digest suffix are a little longer).
 
     Raises:
         BadRequestError: naming the value and the characters allowed.
@@ -31,14 +32,14 @@ def safe_name(text: object, what: str, *, underscore: bool = False) -> str:
     name = str(text)
     allowed = "letters, digits, '.', '-'" + (" and '_'" if underscore else "")
     pattern = _NAME_WITH_UNDERSCORE if underscore else _NAME
-    if len(name) > MAX_NAME_CHARS:
+    if len(name) > max_chars:
         raise BadRequestError(
-            f"The {what} {name[:40]!r}... is {len(name)} characters long (at most {MAX_NAME_CHARS}).",
+            f"The {what} {name[:40]!r}... is {len(name)} characters long (at most {max_chars}).",
             f"Use a shorter {what}.",
         )
     if not pattern.fullmatch(name) or ".." in name:
         raise BadRequestError(
-            f"The {what} {name!r} is not usable as a file or folder name.",
+            f"The {what} {name!r} is not usable as a folder name or file name.",
             f"Use {allowed} only, starting with a letter or digit (no '/', '\\', '..' or spaces).",
         )
     return name

@@ -68,6 +68,7 @@ CASES = [
     ("build-dataset-out-file", [*BD, "--locations", "{W}/locs.csv", "--out", "{W}/afile"], {}, "--out"),
     ("build-dataset-binary-csv", [*BD, "--locations", "{W}/binary.csv", "--out", "{W}/bd"], {}, "not a text CSV"),
     ("build-dataset-size", [*BD, "--locations", "{W}/locs.csv", "--size", "100000", "--out", "{W}/bd"], {}, "--size"),
+    ("build-dataset-id-traversal", [*BD, "--locations", "{W}/climb-locs.csv", "--out", "{W}/bd"], {}, "../../climbed"),
     ("build-dataset-size-7", [*BD, "--locations", "{W}/locs.csv", "--size", "7", "--out", "{W}/bd"], {}, "--size"),
     # issue 26: a location id that climbs out of --out (future wrote <id>_2050-02.png outside and exited 0)
     ("future-id-traversal", [*FUT, "--csv", "{W}/climb.csv", "--out", "{W}/f/g"], {}, "location id '../../climbed'"),
@@ -116,6 +117,7 @@ def workdir(tmp_path_factory) -> Path:
     _recipe(work, "bomb.json", mode="controlnet", control_image_png_base64=bomb)
     (work / "binary.csv").write_bytes(bytes(range(256)) * 40)
     (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
+    (work / "climb-locs.csv").write_text("location_id,lat,lon\n../../climbed,24.8,-11.4\n")
     for name, location_id in (("climb", "../../climbed"), ("slash", "a/b"), ("future", "1")):
         (work / f"{name}.csv").write_text(
             "location_id,date,type,cloud_coverage,location_address,average_temp,average_prep,average_rad\n"

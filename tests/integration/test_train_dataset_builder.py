@@ -149,6 +149,10 @@ def test_cli_bad_workers_or_size_is_one_line_before_any_fetch(tmp_path, capsys):
         ("name,x\nA,1\n", "no lat/lon columns"),
         ("location_id,lat,lon\na,1,1\na,2,2\n", "repeats"),
         ("location_id,lat,lon\nmy_place,1,1\n", "not usable as a folder name"),
+        # issue 26: an id that climbs out of --out, through the one name check
+        ("location_id,lat,lon\n../../climbed,1,1\n", "location id '../../climbed' is not usable"),
+        ("location_id,lat,lon\n..,1,1\n", "location id '..' is not usable"),
+        (f"location_id,lat,lon\n{'x' * 121},1,1\n", "121 characters long"),
         ("lat,lon,land_cover\n1,1,Jungle\n", "Jungle"),
         ("lat,lon\n95,1\n", "latitude"),
     ],

@@ -64,3 +64,20 @@ def test_the_extremes_request_bounds_every_count_and_their_product(tmp_path):
     paper = ExtremesRequest(out_dir=tmp_path, months=("july",), land_covers=("croplands",))
     assert paper.months == ("July",) and paper.land_covers == ("Croplands",)
     assert limits.EXPERIMENT_IMAGES.high >= 3 * 8 * 8 * 5 * 27  # the paper's full grid still runs
+
+
+def test_evaluation_keys_and_their_files_stay_in_the_output_folder(tmp_path):
+    from core.evaluation.results import ResultStore, result_key
+
+    key = result_key("../../lora", "text", "../../x@2017-01", "s")
+    assert "/" not in key and ".." not in key and key[0].isalnum()
+    assert key.startswith("lora__text__._._x_2017-01__") and len(key) == len("lora__text__._._x_2017-01__") + 12
+    assert result_key("m", "text", "loc1@2017-01") == result_key("m", "text", "loc1@2017-01")  # stable
+    store = ResultStore(tmp_path)
+    assert store.image_path(key).parent == tmp_path / "images"
+    assert store.features_path(key).parent == store.features_dir
+    for bad in ("../../x", "a/b", ".."):
+        with pytest.raises(BadRequestError, match="result key"):
+            store.image_path(bad)
+        with pytest.raises(BadRequestError, match="result key"):
+            store.features_path(bad)
