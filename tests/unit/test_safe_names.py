@@ -81,3 +81,15 @@ def test_evaluation_keys_and_their_files_stay_in_the_output_folder(tmp_path):
             store.image_path(bad)
         with pytest.raises(BadRequestError, match="result key"):
             store.features_path(bad)
+
+
+def test_export_stems_never_hold_a_separator_or_dots():
+    from core.geo import Month, Point
+    from core.services.exports import export_stem
+
+    month = Month(2020, 2)
+    assert export_stem(Point(24.8, -11.4), month, 0, "text") == "24.8000N_11.4000W_2020-02_seed0_text"
+    stem = export_stem(Point(24.8, -11.4), month, 0, "../../x")
+    assert stem == "24.8000N_11.4000W_2020-02_seed0_.-.-x" and "/" not in stem and ".." not in stem
+    with pytest.raises(BadRequestError, match="export name"):
+        export_stem(Point(24.8, -11.4), month, 0, "m" * 200)
