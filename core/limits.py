@@ -95,6 +95,9 @@ GAPFILL_CASES = Limit(1, 10_000, "cases", whole=True, hint="Use e.g. 12.")
 # --- build-dataset --------------------------------------------------------------------------
 DATASET_SIZE_PX = Limit(64, 2048, "px", whole=True, multiple_of=16, hint="EcoMapper uses 512.")
 SAMPLE_LOCATIONS = Limit(1, 100_000, "locations", whole=True)
+DATASET_MONTHS = Limit(1, 600, "months", whole=True, hint="Split longer periods into several builds.")
+# locations x months of one build (EcoMapper's dataset is ~104k locations x 24 months ≈ 2.5 M pairs)
+DATASET_ITEMS = Limit(1, 5_000_000, "images", whole=True, hint="Fewer locations or months per build.")
 MAX_WORKERS = Limit(1, 64, "workers", whole=True, hint="Use 4.")
 DATA_SEED = Limit(0, 2**32 - 1, whole=True, hint="Use a whole number such as 0.")
 # --- training (TOML) ------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         limits.SAMPLE_LOCATIONS.check("--sample", args.sample)
     check_output_dir(args.out, "--out")
     months = month_range(args.start, args.end)
+    limits.DATASET_MONTHS.check("months from --start to --end", len(months))
     for month in months:
         month.ensure_not_future()
     locations = dataset_places(
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bbox=_parse_bbox(args.bbox) if args.bbox else None,
         max_workers=args.max_workers,
     )
+    limits.DATASET_ITEMS.check("locations x months", len(locations) * len(months))
     check_free_disk(args.out, estimated_png_bytes(args.size, len(locations) * len(months)), "--out")
     result = build_dataset(locations, months, args.out, settings, max_workers=args.max_workers, size_px=args.size)
     print(

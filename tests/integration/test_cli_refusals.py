@@ -69,6 +69,18 @@ CASES = [
     ("build-dataset-binary-csv", [*BD, "--locations", "{W}/binary.csv", "--out", "{W}/bd"], {}, "not a text CSV"),
     ("build-dataset-size", [*BD, "--locations", "{W}/locs.csv", "--size", "100000", "--out", "{W}/bd"], {}, "--size"),
     ("build-dataset-id-traversal", [*BD, "--locations", "{W}/climb-locs.csv", "--out", "{W}/bd"], {}, "../../climbed"),
+    (
+        "build-dataset-912-months",
+        [*BD, "--locations", "{W}/locs.csv", "--start", "1950-01", "--end", "2025-12", "--out", "{W}/bd"],
+        {},
+        "months from --start to --end = 912 is outside 1..600",
+    ),
+    (
+        "build-dataset-6m-images",
+        [*BD, "--locations", "{W}/100k-locs.csv", "--start", "2015-01", "--end", "2019-12", "--out", "{W}/bd"],
+        {},
+        "locations x months = 6_000_000 is outside",
+    ),
     ("build-dataset-size-7", [*BD, "--locations", "{W}/locs.csv", "--size", "7", "--out", "{W}/bd"], {}, "--size"),
     # issue 26: a location id that climbs out of --out (future wrote <id>_2050-02.png outside and exited 0)
     ("future-id-traversal", [*FUT, "--csv", "{W}/climb.csv", "--out", "{W}/f/g"], {}, "location id '../../climbed'"),
@@ -117,11 +129,12 @@ def workdir(tmp_path_factory) -> Path:
     _recipe(work, "bomb.json", mode="controlnet", control_image_png_base64=bomb)
     (work / "binary.csv").write_bytes(bytes(range(256)) * 40)
     (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
+    (work / "100k-locs.csv").write_text("lat,lon\n" + "24.8,-11.4\n" * 100_000)
     (work / "climb-locs.csv").write_text("location_id,lat,lon\n../../climbed,24.8,-11.4\n")
     for name, location_id in (("climb", "../../climbed"), ("slash", "a/b"), ("future", "1")):
         (work / f"{name}.csv").write_text(
             "location_id,date,type,cloud_coverage,location_address,average_temp,average_prep,average_rad\n"
-            f"{location_id},2017-07,Evergreen Needleleaf Forests,0.0,\"British Columbia, Canada\",14.4,0.8,23.6\n"
+            f'{location_id},2017-07,Evergreen Needleleaf Forests,0.0,"British Columbia, Canada",14.4,0.8,23.6\n'
         )
     preset = (REPO / "assets" / "presets" / "train_lora_tiny.toml").read_text()
     preset = preset.replace('data_dir = "../shared/fixtures/ecomapper_example/2017-2018"', f'data_dir = "{work}"')
