@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from core.config import Settings
@@ -72,4 +73,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"failures: {result.failures_path}")
         for failure in result.failures[:5]:
             print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
+    if result.failures and not result.written:
+        # a build that wrote nothing new must not look like a success to a script (issue 26)
+        failed = len(result.failures)
+        print(
+            f"error: nothing was written: all {failed} location-months failed. See {result.failures_path}.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
