@@ -70,6 +70,15 @@ def _location_id(row: dict, line: int, csv_path: Path) -> str:
         raise BadRequestError(f"{csv_path}, line {line}: {err.problem}", err.fix) from err
 
 
+def _land_cover(row: dict, line: int, csv_path: Path) -> str:
+    from core.sources.landcover import check_land_cover
+
+    try:
+        return check_land_cover(row["type"])
+    except BadRequestError as err:
+        raise BadRequestError(f"{csv_path}, line {line}: `type` {err.problem}", err.fix) from err
+
+
 def read_future_csv(
     csv_path: Path, data_root: Path | None = None, years: tuple[int, ...] = FUTURE_YEARS
 ) -> list[FutureRow]:
@@ -106,7 +115,7 @@ def read_future_csv(
             FutureRow(
                 location_id=location_id,
                 month=Month.parse(raw["date"]),
-                land_cover=raw["type"],
+                land_cover=_land_cover(raw, line, csv_path),
                 cloud_fraction=_number(raw, "cloud_coverage", line, csv_path),
                 address=raw["location_address"],
                 observed=observed,
@@ -165,6 +174,8 @@ def run_future(
     from core.dataset.reader import load_rgb
     from core.models.fixed_latents import generate_from_latents, initial_latents
 
+    for row in rows:  # every row's folder and files are named by its id: refuse a bad one before any work
+        safe_name(row.location_id, "location id")
     uses_control = hasattr(pipe, "controlnet")
     result = FutureResult()
     total = len(rows) * len(years)

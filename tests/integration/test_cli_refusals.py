@@ -96,6 +96,9 @@ CASES = [
     ("extremes-steps-negative", [*EXT, "--steps", "-5"], {}, "--steps = -5"),
     ("extremes-steps-absurd", [*EXT, "--steps", "100000"], {}, "--steps = 100_000"),
     ("extremes-size", [*EXT, "--size", "99999"], {}, "--size = 99999 is outside"),
+    ("extremes-location-traversal", [*EXT, "--locations", "../../climbed"], {}, "location '../../climbed'"),
+    ("future-land-cover", [*FUT, "--csv", "{W}/moon.csv", "--out", "{W}/f"], {}, "'Moon Rock' is not a land-cover"),
+    ("gapfill-cases-0", ["gapfill", "--evaluate", "{D}", "--cases", "0"], {}, "--cases = 0 is outside 1..10000"),
     ("extremes-land-cover", [*EXT, "--land-covers", "Moon Rock"], {}, "Moon Rock"),
     ("extremes-month", [*EXT, "--months", "Smarch"], {}, "Smarch"),
     ("selfcheck-size", [*SC, "--size", "99999"], {}, "--size = 99999 is outside"),
@@ -131,10 +134,15 @@ def workdir(tmp_path_factory) -> Path:
     (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
     (work / "100k-locs.csv").write_text("lat,lon\n" + "24.8,-11.4\n" * 100_000)
     (work / "climb-locs.csv").write_text("location_id,lat,lon\n../../climbed,24.8,-11.4\n")
-    for name, location_id in (("climb", "../../climbed"), ("slash", "a/b"), ("future", "1")):
+    for name, location_id, cover in (
+        ("climb", "../../climbed", "Evergreen Needleleaf Forests"),
+        ("slash", "a/b", "Evergreen Needleleaf Forests"),
+        ("future", "1", "Evergreen Needleleaf Forests"),
+        ("moon", "1", "Moon Rock"),
+    ):
         (work / f"{name}.csv").write_text(
             "location_id,date,type,cloud_coverage,location_address,average_temp,average_prep,average_rad\n"
-            f'{location_id},2017-07,Evergreen Needleleaf Forests,0.0,"British Columbia, Canada",14.4,0.8,23.6\n'
+            f'{location_id},2017-07,{cover},0.0,"British Columbia, Canada",14.4,0.8,23.6\n'
         )
     preset = (REPO / "assets" / "presets" / "train_lora_tiny.toml").read_text()
     preset = preset.replace('data_dir = "../shared/fixtures/ecomapper_example/2017-2018"', f'data_dir = "{work}"')

@@ -93,3 +93,13 @@ def test_export_stems_never_hold_a_separator_or_dots():
     assert stem == "24.8000N_11.4000W_2020-02_seed0_.-.-x" and "/" not in stem and ".." not in stem
     with pytest.raises(BadRequestError, match="export name"):
         export_stem(Point(24.8, -11.4), month, 0, "m" * 200)
+
+
+def test_run_future_refuses_a_climbing_id_before_any_work(tmp_path):
+    from core.experiments.future import FutureRow, run_future
+    from core.geo import Month
+
+    row = FutureRow("../../climbed", Month(2017, 7), "Croplands", 0.0, "Ontario, Canada", (1.0, 1.0, 1.0), {}, None)
+    with pytest.raises(BadRequestError, match="location id '../../climbed'"):
+        run_future(object(), [row], tmp_path / "out")  # no pipeline is touched: the id is refused first
+    assert list(tmp_path.iterdir()) == []
