@@ -83,9 +83,21 @@ PRECIP_SCALE = Limit(0.0, 10.0, hint="Use a factor such as 1.2.")
 # --- evaluate -------------------------------------------------------------------------------
 EVALUATE_LIMIT = Limit(1, 10_000_000, "samples", whole=True)
 EXTREME_PERCENTILE = Limit(0.5, 49.5, "%", hint="Use e.g. 10.")
+# --- experiment extremes / future, selfcheck, gapfill --evaluate -------------------------------
+EXPERIMENT_SEEDS = Limit(1, 100, "seeds", whole=True, hint="The paper uses 3 seeds: 333,666,999.")
+EXPERIMENT_LIST = Limit(1, 100, "entries", whole=True, hint="Split a longer list into several runs.")
+# seeds x locations x land covers x months x climates: the paper's full grid is 3 x 8 x 8 x 5 x 27 = 25_920
+EXPERIMENT_IMAGES = Limit(1, 50_000, "images", whole=True, hint="Fewer seeds, places, covers or months per run.")
+FUTURE_YEAR = Limit(1950, 2100, whole=True, hint="CMIP6 projections run to 2100; the paper uses 2050,2075,2100.")
+# rows x years of one future run (a locations CSV has at most MAX_LOCATION_ROWS rows)
+FUTURE_IMAGES = Limit(1, 300_000, "images", whole=True, hint="Split the CSV into several runs.")
+GAPFILL_CASES = Limit(1, 10_000, "cases", whole=True, hint="Use e.g. 12.")
 # --- build-dataset --------------------------------------------------------------------------
 DATASET_SIZE_PX = Limit(64, 2048, "px", whole=True, multiple_of=16, hint="EcoMapper uses 512.")
 SAMPLE_LOCATIONS = Limit(1, 100_000, "locations", whole=True)
+DATASET_MONTHS = Limit(1, 600, "months", whole=True, hint="Split longer periods into several builds.")
+# locations x months of one build (EcoMapper's dataset is ~104k locations x 24 months ≈ 2.5 M pairs)
+DATASET_ITEMS = Limit(1, 5_000_000, "images", whole=True, hint="Fewer locations or months per build.")
 MAX_WORKERS = Limit(1, 64, "workers", whole=True, hint="Use 4.")
 DATA_SEED = Limit(0, 2**32 - 1, whole=True, hint="Use a whole number such as 0.")
 # --- training (TOML) ------------------------------------------------------------------------

@@ -68,15 +68,17 @@ def check_sampling_arguments(args: argparse.Namespace) -> None:
     """Every number of the sampling and model options against core.limits, before any work."""
     from core import limits
 
-    for option, limit, value in (
-        ("--size", limits.IMAGE_SIZE_PX, args.size),
-        ("--steps", limits.INFERENCE_STEPS, args.steps),
-        ("--guidance", limits.GUIDANCE_SCALE, args.guidance),
-        ("--seed", limits.GENERATION_SEED, args.seed),
-        ("--controlnet-scale", limits.CONTROLNET_SCALE, args.controlnet_scale),
-        ("--lora-scale", limits.LORA_SCALE, args.lora_scale),
+    for option, limit in (
+        ("--size", limits.IMAGE_SIZE_PX),
+        ("--steps", limits.INFERENCE_STEPS),
+        ("--guidance", limits.GUIDANCE_SCALE),
+        ("--seed", limits.GENERATION_SEED),
+        ("--controlnet-scale", limits.CONTROLNET_SCALE),
+        ("--lora-scale", limits.LORA_SCALE),
     ):
-        if value is not None:  # None: left to the model's default
+        # absent: the command has no such option; None: left to the model's default
+        value = getattr(args, option[2:].replace("-", "_"), None)
+        if value is not None:
             limit.check(option, value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from core.config import Settings
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         limits.SAMPLE_LOCATIONS.check("--sample", args.sample)
     check_output_dir(args.out, "--out")
     months = month_range(args.start, args.end)
+    limits.DATASET_MONTHS.check("months from --start to --end", len(months))
     for month in months:
         month.ensure_not_future()
     locations = dataset_places(
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bbox=_parse_bbox(args.bbox) if args.bbox else None,
         max_workers=args.max_workers,
     )
+    limits.DATASET_ITEMS.check("locations x months", len(locations) * len(months))
     check_free_disk(args.out, estimated_png_bytes(args.size, len(locations) * len(months)), "--out")
     result = build_dataset(locations, months, args.out, settings, max_workers=args.max_workers, size_px=args.size)
     print(
@@ -70,4 +73,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"failures: {result.failures_path}")
         for failure in result.failures[:5]:
             print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
+    if result.failures and not result.written:
+        # a build that wrote nothing new must not look like a success to a script (issue 26)
+        failed = len(result.failures)
+        print(
+            f"error: nothing was written: all {failed} location-months failed. See {result.failures_path}.",
+            file=sys.stderr,
+        )
+        return 1
     return 0

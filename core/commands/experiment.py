@@ -59,44 +59,57 @@ def _integers(text: str, what: str) -> tuple[int, ...]:
         raise BadRequestError(f"--{what} {text!r} is not a list of integers.", f"Write e.g. --{what} 1,2,3.") from err
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def _extremes_request(args: argparse.Namespace):
+    from core.services import experiments
+
+    defaults = experiments.ExtremesRequest(out_dir=args.out)
+    return experiments.ExtremesRequest(
+        out_dir=args.out,
+        seeds=_integers(args.seeds, "seeds"),
+        locations=_csv_list(args.locations) or defaults.locations,
+        land_covers=_csv_list(args.land_covers) or defaults.land_covers,
+        months=_csv_list(args.months) or defaults.months,
+        grid=args.grid,
+        size_px=args.size,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        word_mode=args.words,
+        drop_month=args.drop_month,
+        drop_location=args.drop_location,
+    )
+
+
+def _run_extremes(args: argparse.Namespace, settings: Settings) -> int:
     from core.commands._generation_args import TqdmProgress
     from core.services import experiments
 
+    request = _extremes_request(args)  # every input checked before the model loads
     loaded = experiments.load_experiment_model(spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
-    if args.experiment == "extremes":
-        defaults = experiments.ExtremesRequest(out_dir=args.out)
-        request = experiments.ExtremesRequest(
-            out_dir=args.out,
-            seeds=_integers(args.seeds, "seeds"),
-            locations=_csv_list(args.locations) or defaults.locations,
-            land_covers=_csv_list(args.land_covers) or defaults.land_covers,
-            months=_csv_list(args.months) or defaults.months,
-            grid=args.grid,
-            size_px=args.size,
-            num_inference_steps=args.steps,
-            guidance_scale=args.guidance,
-            word_mode=args.words,
-            drop_month=args.drop_month,
-            drop_location=args.drop_location,
-        )
-        result = experiments.run_extremes(loaded, request, progress=TqdmProgress("extremes"))
-        for path in result.figures:
-            print(path)
-        print(f"{len(result.figures)} figures, {len(result.images)} images under {args.out}")
-        return 0
+    result = experiments.run_extremes(loaded, request, progress=TqdmProgress("extremes"))
+    for path in result.figures:
+        print(path)
+    print(f"{len(result.figures)} figures, {len(result.images)} images under {args.out}")
+    return 0
+
+
+def _run_future(args: argparse.Namespace, settings: Settings) -> int:
+    from core.commands._generation_args import TqdmProgress, check_sampling_arguments
+    from core.services import experiments
+
+    check_sampling_arguments(args)
     years = _integers(args.years, "years")
-    csv_path = args.csv
+    rows = experiments.read_future_rows(args.csv, args.data, years, args.seed)  # ids and counts before any work
     if args.ssp:
         csv_path = experiments.project_future_csv(
             args.csv, Path(args.out) / f"projected_{args.ssp}.csv", args.ssp, settings, years,
             progress=TqdmProgress("CMIP6 projections"),
         )  # fmt: skip
         print(f"projected climate ({args.ssp}) written to {csv_path}")
+        rows = experiments.read_future_rows(csv_path, args.data, years, args.seed)
+    loaded = experiments.load_experiment_model(spec_from(args), settings, hf_cache_dir=args.hf_cache_dir)
     result, mode = experiments.run_future(
         loaded,
-        csv_path,
-        args.data,
+        rows,
         args.out,
         text_only=args.text_only,
         years=years,
@@ -107,3 +120,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(path)
     print(f"{len(result.images)} images ({mode}) under {args.out}")
     return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.experiment == "extremes":
+        return _run_extremes(args, settings)
+    return _run_future(args, settings)

@@ -10,6 +10,7 @@ from core.commands._common import point_from
 from core.commands._generation_args import (
     TqdmProgress,
     add_model_arguments,
+    check_sampling_arguments,
     load_engine,
     request_fields,
     sampling_from,
@@ -60,6 +61,11 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core import limits
+
+    # before any work: --size 99999 ended in "unexpected MemoryError (a bug...)" (issue 26)
+    check_sampling_arguments(args)
+    limits.GAPFILL_CASES.check("--cases", args.cases)
     if args.evaluate:
         return _evaluate(args, settings)
     from core.services import GenerationRequest

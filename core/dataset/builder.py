@@ -14,7 +14,6 @@ import io
 import logging
 import math
 import random
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -27,6 +26,7 @@ from core.config import Settings
 from core.errors import BadRequestError, CancelledError, EcoMapperError
 from core.geo import Month, Point
 from core.io.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+from core.io.safe_names import safe_name
 from core.limits import MAX_LOCATION_ROWS
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ FAILURE_COLUMNS = ("location_id", "month", "stage", "error")
 DEFAULT_SAMPLE_BBOX = (-180.0, -56.0, 180.0, 72.0)
 # Candidates drawn per requested location when sampling (land cover is looked up for each).
 SAMPLE_OVERDRAW = 4
-_LOCATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
 Progress = Callable[[int, int, str], None]
 
@@ -52,12 +51,8 @@ class Location:
     land_cover: str | None = None
 
     def __post_init__(self) -> None:
-        # "_" would break the <loc>_<YYYY-MM> file names; "/" would escape the folder.
-        if not _LOCATION_ID_RE.match(self.location_id):
-            raise BadRequestError(
-                f"Location id {self.location_id!r} is not usable as a folder name.",
-                "Use letters, digits, '.' and '-' only (no '_', '/', spaces).",
-            )
+        # "_" would break the <loc>_<YYYY-MM> file names; "/" or ".." would escape the folder.
+        safe_name(self.location_id, "location id")
         if self.land_cover is not None:
             from core.sources.landcover import check_land_cover
 
@@ -223,6 +218,7 @@ def _safe_land_cover(lookup: Callable, point: Point, settings: Settings) -> str 
 
 def sample_paths(out_dir: Path, location_id: str, month: Month) -> tuple[Path, Path]:
     """The PNG and JSON of one location-month in the EcoMapper layout."""
+    location_id = safe_name(location_id, "location id")
     stem = f"{location_id}_{month}"
     return out_dir / location_id / f"{stem}.png", out_dir / location_id / f"{stem}.json"
 

@@ -22,12 +22,15 @@ from typing import Any
 import numpy as np
 
 from core.io.files import atomic_write_bytes
+from core.io.safe_names import safe_name
 
 log = logging.getLogger(__name__)
 
 RESULTS_DIRNAME = "results"
 FEATURES_DIRNAME = "features"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_READABLE_CHARS = 120
+MAX_KEY_CHARS = _READABLE_CHARS + 2 + 12  # readable part, "__", digest
 
 
 def result_key(model_label: str, mode: str, sample_id: str, settings_key: str = "") -> str:
@@ -36,9 +39,11 @@ def result_key(model_label: str, mode: str, sample_id: str, settings_key: str = 
     `settings_key` (see `settings_key`) holds everything else that changes the pixels, so a rerun
     into the same folder with other steps, size, guidance, seed or weights recomputes.
     """
-    readable = _UNSAFE.sub("_", f"{model_label}__{mode}__{sample_id}")[:120]
+    readable = _UNSAFE.sub("_", f"{model_label}__{mode}__{sample_id}")[:_READABLE_CHARS]
+    # a key names files under results/, features/ and images/: no ".." and no leading '.', '_' or '-'
+    readable = re.sub(r"\.{2,}", ".", readable).lstrip("._-") or "key"
     digest = hashlib.sha256(f"{model_label}\0{mode}\0{sample_id}\0{settings_key}".encode()).hexdigest()[:12]
-    return f"{readable}__{digest}"
+    return safe_name(f"{readable}__{digest}", "result key", underscore=True, max_chars=MAX_KEY_CHARS)
 
 
 def settings_key(**settings: Any) -> str:
@@ -73,7 +78,11 @@ class ResultStore:
         self.part_path = self.results_dir / f"part-{rank}.jsonl"
 
     def features_path(self, key: str) -> Path:
-        return self.features_dir / f"{key}.npz"
+        return self.features_dir / f"{safe_name(key, 'result key', underscore=True, max_chars=MAX_KEY_CHARS)}.npz"
+
+    def image_path(self, key: str) -> Path:
+        """Where `save_images` puts the generated image of `key` (checked: a key never leaves images/)."""
+        return self.out_dir / "images" / f"{safe_name(key, 'result key', underscore=True, max_chars=MAX_KEY_CHARS)}.png"
 
     def write_features(self, key: str, real: np.ndarray, fake: np.ndarray) -> Path:
         buffer = io.BytesIO()

@@ -429,7 +429,7 @@ def _evaluate_batch(
             png = io.BytesIO()
             Image.fromarray(fake).save(png, format="PNG")
             # encoded in memory first: a failed encode leaves no stray temporary file in images/
-            atomic_write_bytes(store.out_dir / "images" / f"{item.key}.png", png.getvalue())
+            atomic_write_bytes(store.image_path(item.key), png.getvalue())
         records.append(
             {
                 "key": item.key,

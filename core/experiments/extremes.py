@@ -13,6 +13,7 @@ out), word mode, and the grids "radiation" (our reading of the paper's radiation
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from typing import Any
 from core.errors import BadRequestError
 from core.generation.prompts import climate_words
 from core.io.files import atomic_output, atomic_write_json
+from core.io.safe_names import safe_label
+from core.sources.landcover import check_land_cover
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,14 @@ def grid_climates(grid: str) -> tuple[tuple[int, int, int], ...]:
     if grid == "full":
         return tuple((t, p, r) for t in TEMPERATURES for p in PRECIPITATIONS for r in RADIATIONS)
     raise BadRequestError(f"Unknown grid {grid!r}.", f"Use one of {', '.join(GRIDS)}.")
+
+
+def _month_name(name: str) -> str:
+    """The English month name, as the original experiment writes it in the prompt."""
+    for known in calendar.month_name[1:]:
+        if known.lower() == str(name).strip().lower():
+            return known
+    raise BadRequestError(f"--months: {name!r} is not a month name.", "Use e.g. January;July;December.")
 
 
 def extreme_prompts(
@@ -118,11 +129,26 @@ class ExtremesRequest:
     drop_location: bool = False
 
     def __post_init__(self) -> None:
+        from core import limits
+
         grid_climates(self.grid)
-        if self.size_px < 64 or self.size_px % 16:
-            raise BadRequestError(f"Size {self.size_px} is not usable.", "Use a multiple of 16 (paper: 1024).")
+        limits.IMAGE_SIZE_PX.check("--size", self.size_px)
+        limits.INFERENCE_STEPS.check("--steps", self.num_inference_steps)
+        limits.GUIDANCE_SCALE.check("--guidance", self.guidance_scale)
         if not self.seeds:
             raise BadRequestError("No seed given.", "The paper uses 333, 666 and 999.")
+        limits.EXPERIMENT_SEEDS.check("number of --seeds", len(self.seeds))
+        for seed in self.seeds:
+            limits.GENERATION_SEED.check("--seeds", seed)
+        for option, values in (("--locations", self.locations), ("--land-covers", self.land_covers),
+                               ("--months", self.months)):  # fmt: skip
+            limits.EXPERIMENT_LIST.check(f"number of {option}", len(values))
+        object.__setattr__(self, "locations", tuple(safe_label(p, "location") for p in self.locations))
+        object.__setattr__(self, "land_covers", tuple(check_land_cover(c) for c in self.land_covers))
+        object.__setattr__(self, "months", tuple(_month_name(m) for m in self.months))
+        locations, months = self.effective()
+        images = len(self.seeds) * len(locations) * len(self.land_covers) * len(months) * len(grid_climates(self.grid))
+        limits.EXPERIMENT_IMAGES.check("seeds x locations x land covers x months x climates", images)
 
     def effective(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(locations, months) after the drop variants, as the original narrows them."""

@@ -27,6 +27,7 @@ from typing import Any
 from core.errors import BadRequestError
 from core.geo import Month
 from core.io.files import atomic_output, atomic_write_json
+from core.io.safe_names import safe_name
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,23 @@ def _number(row: dict, column: str, line: int, csv_path: Path) -> float:
     return value
 
 
+def _location_id(row: dict, line: int, csv_path: Path) -> str:
+    # the id names the row's folder and files under --out: "../x" would write outside it
+    try:
+        return safe_name(row["location_id"], "location id")
+    except BadRequestError as err:
+        raise BadRequestError(f"{csv_path}, line {line}: {err.problem}", err.fix) from err
+
+
+def _land_cover(row: dict, line: int, csv_path: Path) -> str:
+    from core.sources.landcover import check_land_cover
+
+    try:
+        return check_land_cover(row["type"])
+    except BadRequestError as err:
+        raise BadRequestError(f"{csv_path}, line {line}: `type` {err.problem}", err.fix) from err
+
+
 def read_future_csv(
     csv_path: Path, data_root: Path | None = None, years: tuple[int, ...] = FUTURE_YEARS
 ) -> list[FutureRow]:
@@ -78,6 +96,7 @@ def read_future_csv(
             f"Give the dataset columns {', '.join(REQUIRED_COLUMNS)} and e.g. 2050_temp, 2050_pr, 2050_rsds.",
         )
     for line, raw in enumerate(reader, start=2):
+        location_id = _location_id(raw, line, csv_path)
         observed = tuple(_number(raw, column, line, csv_path) for _, column in PROJECTED)
         projected = {}
         for year in years:
@@ -91,12 +110,12 @@ def read_future_csv(
         if raw.get("img_path"):
             image = Path(raw["img_path"])
             if data_root is not None and not image.is_absolute():
-                image = Path(data_root) / str(raw["location_id"]) / image
+                image = Path(data_root) / location_id / image
         rows.append(
             FutureRow(
-                location_id=str(raw["location_id"]),
+                location_id=location_id,
                 month=Month.parse(raw["date"]),
-                land_cover=raw["type"],
+                land_cover=_land_cover(raw, line, csv_path),
                 cloud_fraction=_number(raw, "cloud_coverage", line, csv_path),
                 address=raw["location_address"],
                 observed=observed,
@@ -155,6 +174,8 @@ def run_future(
     from core.dataset.reader import load_rgb
     from core.models.fixed_latents import generate_from_latents, initial_latents
 
+    for row in rows:  # every row's folder and files are named by its id: refuse a bad one before any work
+        safe_name(row.location_id, "location id")
     uses_control = hasattr(pipe, "controlnet")
     result = FutureResult()
     total = len(rows) * len(years)
@@ -181,7 +202,7 @@ def run_future(
                 control_image=control,
             )
             name = f"{row.location_id}_{year}-{row.month.month:02d}"
-            path = Path(out_dir) / row.location_id / f"{name}.png"
+            path = Path(out_dir) / safe_name(row.location_id, "location id") / f"{name}.png"
             with atomic_output(path) as tmp:
                 Image.fromarray(pixels).save(tmp, format="PNG")
             atomic_write_json(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from core.export.image_files import (
 )
 from core.export.timelapse import label_image
 from core.geo import Month, Point
+from core.io.safe_names import to_safe_name
 
 __all__ = [
     "ExportedFiles",
@@ -150,7 +150,10 @@ def _write_bands(inner: Any, tif: Path) -> tuple[Path, Path | None]:
 
 
 def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scenario | None = None) -> str:
-    """A file-name stem, e.g. '24.8000N_11.4000W_2020-02_seed0_text_plus3C_minus30pct'."""
+    """A file-name stem, e.g. '24.8000N_11.4000W_2020-02_seed0_text_plus3C_minus30pct'.
+
+    Made safe by `core.io.safe_names` (the mode is free text): never a separator or "..".
+    """
     ns = "N" if point.lat >= 0 else "S"
     ew = "E" if point.lon >= 0 else "W"
     parts = [f"{abs(point.lat):.4f}{ns}_{abs(point.lon):.4f}{ew}", str(month), f"seed{seed}", mode]
@@ -160,7 +163,7 @@ def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scen
                             (change.solar_delta_mj_m2_day, "MJ")):  # fmt: skip
             if value:
                 parts.append(f"{'plus' if value > 0 else 'minus'}{abs(value):g}{unit}")
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts))
+    return to_safe_name("_".join(parts), "export name")
 
 
 def recipe_request(path: str | os.PathLike, model: Any = None):

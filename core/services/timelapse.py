@@ -23,6 +23,7 @@ from core.export.timelapse import FORMATS, frame_caption, write_timelapse
 from core.generation.compositions import SERIES_CHAINS, TimelapseRequest
 from core.generation.runs import ProgressCallback, TimeSeriesResult, fetch_control_image, generate_time_series
 from core.geo import Month, Point
+from core.io.safe_names import safe_name
 from core.services.generate import check_runnable
 from core.services.models import check_engine_matches, load_engine
 
@@ -109,5 +110,5 @@ def make_timelapse(
     if frames_dir is not None:
         written_frames = Path(frames_dir)
         for frame in series.frames:
-            export_image(frame, written_frames / f"{frame.request.month}.png")
+            export_image(frame, written_frames / f"{safe_name(str(frame.request.month), 'frame name')}.png")
     return TimelapseResult(path, series, captions, provenances, reals, problems, written_frames)

@@ -23,6 +23,11 @@ TL = ["timelapse", "--model", "tiny-random", *POINT, "--start", "2020-01", "--en
 SCENE = ["scene", *POINT, "--month", "2020-02"]
 BD = ["build-dataset", "--start", "2020-02", "--end", "2020-02"]
 EV = ["evaluate", "--model", "tiny-random", "--data", "{D}"]
+FCSV = ["--csv", "{W}/future.csv", "--out", "{W}/f"]
+FUT = ["experiment", "future", "--model", "tiny-random", "--size", "64", "--steps", "2", "--text-only"]
+EXT = ["experiment", "extremes", "--model", "tiny-random", "--size", "64", "--steps", "2", "--out", "{W}/x"]
+SC = ["selfcheck", "--model", "tiny-random"]
+GF = ["gapfill", "--model", "tiny-random", *POINT, "--month", "2020-02"]
 
 # (id, argv with {W} for the work folder, extra environment, message expected in the error line)
 CASES = [
@@ -63,7 +68,42 @@ CASES = [
     ("build-dataset-out-file", [*BD, "--locations", "{W}/locs.csv", "--out", "{W}/afile"], {}, "--out"),
     ("build-dataset-binary-csv", [*BD, "--locations", "{W}/binary.csv", "--out", "{W}/bd"], {}, "not a text CSV"),
     ("build-dataset-size", [*BD, "--locations", "{W}/locs.csv", "--size", "100000", "--out", "{W}/bd"], {}, "--size"),
+    ("build-dataset-id-traversal", [*BD, "--locations", "{W}/climb-locs.csv", "--out", "{W}/bd"], {}, "../../climbed"),
+    (
+        "build-dataset-912-months",
+        [*BD, "--locations", "{W}/locs.csv", "--start", "1950-01", "--end", "2025-12", "--out", "{W}/bd"],
+        {},
+        "months from --start to --end = 912 is outside 1..600",
+    ),
+    (
+        "build-dataset-6m-images",
+        [*BD, "--locations", "{W}/100k-locs.csv", "--start", "2015-01", "--end", "2019-12", "--out", "{W}/bd"],
+        {},
+        "locations x months = 6_000_000 is outside",
+    ),
     ("build-dataset-size-7", [*BD, "--locations", "{W}/locs.csv", "--size", "7", "--out", "{W}/bd"], {}, "--size"),
+    # issue 26: a location id that climbs out of --out (future wrote <id>_2050-02.png outside and exited 0)
+    ("future-id-traversal", [*FUT, "--csv", "{W}/climb.csv", "--out", "{W}/f/g"], {}, "location id '../../climbed'"),
+    ("future-id-separator", [*FUT, "--csv", "{W}/slash.csv", "--out", "{W}/f"], {}, "location id 'a/b'"),
+    ("future-seed-negative", [*FUT, *FCSV, "--seed", "-1"], {}, "--seed = -1"),
+    ("future-steps-0", [*FUT, *FCSV, "--steps", "0"], {}, "--steps = 0"),
+    ("future-guidance-nan", [*FUT, *FCSV, "--guidance", "nan"], {}, "nan"),
+    ("future-size", [*FUT, *FCSV, "--size", "99999"], {}, "--size = 99999 is outside"),
+    # issue 26: unbounded or unchecked experiment inputs
+    ("extremes-10000-seeds", [*EXT, "--seeds", ",".join(map(str, range(10_000)))], {}, "number of --seeds = 10000"),
+    ("extremes-seed-negative", [*EXT, "--seeds", "-1"], {}, "--seeds = -1"),
+    ("extremes-guidance-nan", [*EXT, "--guidance", "nan"], {}, "--guidance = nan"),
+    ("extremes-steps-negative", [*EXT, "--steps", "-5"], {}, "--steps = -5"),
+    ("extremes-steps-absurd", [*EXT, "--steps", "100000"], {}, "--steps = 100_000"),
+    ("extremes-size", [*EXT, "--size", "99999"], {}, "--size = 99999 is outside"),
+    ("extremes-location-traversal", [*EXT, "--locations", "../../climbed"], {}, "location '../../climbed'"),
+    ("future-land-cover", [*FUT, "--csv", "{W}/moon.csv", "--out", "{W}/f"], {}, "'Moon Rock' is not a land-cover"),
+    ("gapfill-cases-0", ["gapfill", "--evaluate", "{D}", "--cases", "0"], {}, "--cases = 0 is outside 1..10000"),
+    ("extremes-land-cover", [*EXT, "--land-covers", "Moon Rock"], {}, "Moon Rock"),
+    ("extremes-month", [*EXT, "--months", "Smarch"], {}, "Smarch"),
+    ("selfcheck-size", [*SC, "--size", "99999"], {}, "--size = 99999 is outside"),
+    ("selfcheck-steps", [*SC, "--steps", "-1"], {}, "--steps = -1"),
+    ("gapfill-size", [*GF, "--size", "99999", "--out", "{W}/gf.png"], {}, "--size = 99999 is outside"),
     ("cache-dir-file", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"CACHE": "afile"}, "CACHE_DIR"),
     ("timeout-nan", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "nan"}, "TIMEOUT_S = nan"),
     ("timeout-inf", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "inf"}, "TIMEOUT_S = inf"),
@@ -92,6 +132,18 @@ def workdir(tmp_path_factory) -> Path:
     _recipe(work, "bomb.json", mode="controlnet", control_image_png_base64=bomb)
     (work / "binary.csv").write_bytes(bytes(range(256)) * 40)
     (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
+    (work / "100k-locs.csv").write_text("lat,lon\n" + "24.8,-11.4\n" * 100_000)
+    (work / "climb-locs.csv").write_text("location_id,lat,lon\n../../climbed,24.8,-11.4\n")
+    for name, location_id, cover in (
+        ("climb", "../../climbed", "Evergreen Needleleaf Forests"),
+        ("slash", "a/b", "Evergreen Needleleaf Forests"),
+        ("future", "1", "Evergreen Needleleaf Forests"),
+        ("moon", "1", "Moon Rock"),
+    ):
+        (work / f"{name}.csv").write_text(
+            "location_id,date,type,cloud_coverage,location_address,average_temp,average_prep,average_rad\n"
+            f'{location_id},2017-07,{cover},0.0,"British Columbia, Canada",14.4,0.8,23.6\n'
+        )
     preset = (REPO / "assets" / "presets" / "train_lora_tiny.toml").read_text()
     preset = preset.replace('data_dir = "../shared/fixtures/ecomapper_example/2017-2018"', f'data_dir = "{work}"')
     (work / "t.toml").write_text(preset)

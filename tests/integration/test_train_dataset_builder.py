@@ -149,6 +149,10 @@ def test_cli_bad_workers_or_size_is_one_line_before_any_fetch(tmp_path, capsys):
         ("name,x\nA,1\n", "no lat/lon columns"),
         ("location_id,lat,lon\na,1,1\na,2,2\n", "repeats"),
         ("location_id,lat,lon\nmy_place,1,1\n", "not usable as a folder name"),
+        # issue 26: an id that climbs out of --out, through the one name check
+        ("location_id,lat,lon\n../../climbed,1,1\n", "location id '../../climbed' is not usable"),
+        ("location_id,lat,lon\n..,1,1\n", "location id '..' is not usable"),
+        (f"location_id,lat,lon\n{'x' * 121},1,1\n", "121 characters long"),
         ("lat,lon,land_cover\n1,1,Jungle\n", "Jungle"),
         ("lat,lon\n95,1\n", "latitude"),
     ],
@@ -166,4 +170,27 @@ def test_locations_csv_defaults_ids_and_reads_land_cover(tmp_path):
     assert read_locations_csv(path) == [
         Location("1", Point(24.8, -11.4), "Grasslands"),
         Location("2", Point(51.4, -119.5), None),
+    ]
+
+
+def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_path):
+    # issue 26: "0 written, 471 failed" exited 0; a place and month the replay server has no answer for fails
+    locations = tmp_path / "locations.csv"
+    locations.write_text("location_id,lat,lon,land_cover\nnowhere,-45.0,170.0,Grasslands\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        **replay_server.env(),
+        "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache"),
+        "ECOMAPPER_RETRIES": "0",
+    }
+    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
+    command += ["--start", "2020-02", "--end", "2020-03", "--out", str(tmp_path / "out")]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.stdout.startswith("0 written, 0 already there, 2 failed"), proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    failures = (tmp_path / "out" / "build_failures.csv").read_text().splitlines()
+    assert len(failures) == 3 and failures[1].startswith("nowhere,2020-02,")
+    error = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert error == [
+        f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}."
     ]
