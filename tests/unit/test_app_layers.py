@@ -24,7 +24,7 @@ def layer_of(module: str) -> int:
         return 2
     if module.startswith("app.layout"):
         return 3
-    if module in ("app.ui", "app.py"):
+    if module in ("app.ui", "app.py", "app.__main__"):  # the entry points: `python app.py`, `python -m app`
         return 4
     return 1
 
