@@ -35,12 +35,14 @@ def shown_errors(fn: Callable) -> Callable:
             return gr.skip()
         except EcoMapperError as err:
             log.info("%s refused: %s", fn.__name__, str(err).replace("\n", " "))
-            raise gr.Error(str(err), print_exception=False) from err
+            # Stays on screen until closed (a toast that closed by itself left a textless red badge).
+            raise gr.Error(str(err), duration=None, print_exception=False) from err
         except Exception as err:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(
                 f"Unexpected error ({type(err).__name__}: {err}). The details are in the server log; "
                 "please report it with the inputs you used.",
+                duration=None,
                 print_exception=False,
             ) from err
 

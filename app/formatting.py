@@ -46,6 +46,18 @@ def operator_message(model_id: str, weights_present: bool | None, detail: str = 
     return ""
 
 
+# The change sliders' labels; while a CMIP6 projection drives the scenario they name it.
+TEMP_DELTA_LABEL = "Temperature change (°C)"
+PRECIP_PCT_LABEL = "Precipitation change (%)"
+
+
+def slider_labels(projection_label: str | None = None) -> tuple[str, str]:
+    """(temperature, precipitation) slider labels: '… · SSP2-4.5 2050, month 02' while a projection is in use."""
+    if not projection_label:
+        return TEMP_DELTA_LABEL, PRECIP_PCT_LABEL
+    return f"{TEMP_DELTA_LABEL} · {projection_label}", f"{PRECIP_PCT_LABEL} · {projection_label}"
+
+
 def format_number(value: float | None, digits: int = 1, unit: str = "") -> str:
     """A number for display; '—' when missing or not finite."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -125,9 +137,9 @@ def format_observation(
 
 
 def safe_filename(*parts: object) -> str:
-    """File-name stem from parts: letters, digits, '.', '-', '_' only."""
+    """File-name stem from parts: letters, digits, ".", "-", "_" and "+" (a change keeps its sign: t+2 vs t-2)."""
     joined = "_".join(str(p) for p in parts if p is not None and str(p) != "")
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", joined).strip("-_.")
+    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "-", joined).strip("-_.+")
     return cleaned or "ecomapper"
 
 

@@ -26,6 +26,12 @@ PICK_A_PLACE = BadRequestError(
 NO_LAND_COVER = BadRequestError(
     "No land cover is chosen.", "Observe the place to look it up, or choose one from the list."
 )
+# The presets the app offers: core's (issue 9) plus +3 °C, the warming most 2100 pathways pass (issue 25).
+PRESETS: tuple[Scenario, ...] = (
+    *SCENARIO_PRESETS[:2],
+    Scenario.of_change(3.0, name="Much warmer"),
+    *SCENARIO_PRESETS[2:],
+)
 MAX_TIMELAPSE_MONTHS = 36
 # Longest list of changes on one grid axis (a 4 x 4 grid is 16 generations).
 MAX_GRID_AXIS = 4
@@ -186,7 +192,7 @@ def read_scenario(temp_delta_c: Any, precip_pct: Any) -> Scenario:
     scenario = Scenario.of_change(
         read_number_or(temp_delta_c, "temperature change", 0.0), read_number_or(precip_pct, "precipitation change", 0.0)
     )
-    for preset in SCENARIO_PRESETS:
+    for preset in PRESETS:
         if preset.change == scenario.change:
             return preset
     return scenario
@@ -300,7 +306,7 @@ class TimelapseForm:
     FIELDS = (
         "lat", "lon", "start", "end", "climate_source", "temp_delta_c", "precip_pct", "chain", "side_by_side",
         "video_format", "fps", "land_cover", "cloud_pct", "model_id", "seed", "steps", "guidance", "size_px",
-        "controlnet", "lora", "lora_scale",
+        "controlnet", "lora", "lora_scale", "ssp", "horizon", "normals_years",
     )  # fmt: skip
     base: GenerateForm
     start: Month
@@ -321,8 +327,8 @@ class TimelapseForm:
         base_values = _base_values(
             values, month=str(start), mode="text", temp_c=None, precip_mm_day=None, solar_mj_m2_day=None
         )
-        if source == "observed":
-            base_values.update(temp_delta_c=0, precip_pct=0)
+        if source == "observed":  # no scenario at all: neither the sliders' nor a picked projection
+            base_values.update(temp_delta_c=0, precip_pct=0, ssp="")
         months = end - start + 1
         if months < 1:
             raise BadRequestError(f"The end month {end} is before the start month {start}.", "Swap them.")
@@ -355,7 +361,7 @@ class GridForm:
     FIELDS = (
         "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
         "temp_deltas_text", "precip_pcts_text", "model_id", "seed", "steps", "guidance", "size_px", "lora",
-        "lora_scale",
+        "lora_scale", "ssp", "horizon", "normals_years",
     )  # fmt: skip
     base: GenerateForm
     temp_deltas_c: tuple[float, ...]
@@ -376,7 +382,7 @@ class ModelsForm:
 
     FIELDS = (
         "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
-        "temp_delta_c", "precip_pct", "seed",
+        "temp_delta_c", "precip_pct", "seed", "ssp", "horizon", "normals_years",
     )  # fmt: skip
     point: Point
     month: Month
@@ -385,6 +391,7 @@ class ModelsForm:
     observed_climate: ClimateValues | None
     scenario: Scenario
     seed: int
+    projection: ProjectionChoice | None = None  # a picked CMIP6 SSP x horizon replaces the sliders' scenario
 
     @classmethod
     def parse(cls, values: Mapping[str, Any]) -> ModelsForm:
@@ -403,4 +410,5 @@ class ModelsForm:
             observed_climate=observed.values(),
             scenario=read_scenario(values.get("temp_delta_c"), values.get("precip_pct")),
             seed=read_int(values.get("seed"), "seed", default=0),
+            projection=ProjectionChoice.read(values.get("ssp"), values.get("horizon"), values.get("normals_years")),
         )

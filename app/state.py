@@ -86,6 +86,11 @@ class CancelRegistry:
         event.set()
         return True
 
+    def running(self, session: str) -> bool:
+        """Whether the session has a job running now."""
+        with self._lock:
+            return session in self._events
+
     def finish(self, session: str, event: threading.Event) -> None:
         with self._lock:
             if self._events.get(session) is event:

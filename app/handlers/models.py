@@ -13,6 +13,7 @@ from app.errors import shown_errors
 from app.forms import ModelsForm
 from app.handlers import requests
 from app.handlers.context import AppContext, progress_bridge
+from app.handlers.projection import ProjectionHandlers
 from core import services
 
 MODELS_FIELDS = ModelsForm.FIELDS
@@ -72,22 +73,25 @@ def _missing_list(comparison, refused: list[tuple[str, str]]) -> str:
 class ModelsHandlers:
     """The Models tab (and `/compare_models`)."""
 
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppContext, projection: ProjectionHandlers) -> None:
         self.context = context
+        self.projection = projection
 
     @shown_errors
     def compare_models(self, request: gr.Request, progress: gr.Progress, **values: Any) -> ModelsShown:
         form = ModelsForm.parse(values)
         settings = self.context.settings
-        backend_request = requests.backend_request(form, services.place_of(form.point, settings))
+        scenario = self.projection.scenario_for(form, progress)
+        backend_request = requests.backend_request(form, services.place_of(form.point, settings), scenario)
         ids, refused = allowed_backend_ids(settings, self.context.config.model_id)
         with self.context.cancellable(request) as cancel:
             comparison = services.compare_models(
                 backend_request, settings, ids, progress=progress_bridge(progress), cancel=cancel
             )
         stem = formatting.safe_filename(
-            formatting.point_stem(form.point.lat, form.point.lon), str(form.month), "models", f"seed{form.seed}"
-        )
+            formatting.point_stem(form.point.lat, form.point.lon), str(form.month), "models",
+            formatting.scenario_stem(backend_request.scenario), f"seed{form.seed}",
+        )  # fmt: skip
         path = services.write_comparison_sheet(comparison, self.context.output_folder(request) / f"{stem}.png")
         return ModelsShown(
             models_sheet=str(path),

@@ -70,10 +70,17 @@ class ObserveHandlers:
         return self._observe(lat, lon, month, progress)
 
     def observe_if_picked(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> Any:
-        """`observe` after a point or month event; nothing at all while no point is picked."""
+        """`observe` after a point or month event; nothing at all while no point is picked.
+
+        A failed observation says why in the observed line, where the person looks and where it stays
+        until the next pick (not only in a toast that closes by itself): "Observing…" always ends.
+        """
         if read_number(lat, "latitude", required=False) is None:
             return gr.skip()
-        return self._observe(lat, lon, month, progress)
+        try:
+            return self._observe(lat, lon, month, progress)
+        except gr.Error as err:
+            return {"observed_line": f"⚠️ Not observed: {err.message}"}
 
     @shown_errors
     def _observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> ObserveShown:

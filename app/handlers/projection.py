@@ -7,9 +7,11 @@ from typing import Any
 
 import gradio as gr
 
+from app import formatting
 from app.errors import shown_errors
-from app.forms import GenerateForm, read_month, read_point
+from app.forms import GenerateForm, ModelsForm, read_month, read_point
 from app.handlers.context import AppContext
+from app.handlers.scenario import preset_label_for, preset_labels, projection_shown
 from app.projection_chart import projection_figure
 from app.projection_form import ProjectionChoice
 from core import services
@@ -49,8 +51,8 @@ class ProjectionHandlers:
             progress=progress,
         )  # fmt: skip
 
-    def scenario_for(self, form: GenerateForm, progress=None) -> Scenario:
-        """The scenario Generate uses: the picked projection's, else the sliders'."""
+    def scenario_for(self, form: GenerateForm | ModelsForm, progress=None) -> Scenario:
+        """The scenario every generating tab uses: the picked projection's, else the sliders'."""
         if form.projection is None:
             return form.scenario
         if progress is not None:
@@ -78,3 +80,31 @@ class ProjectionHandlers:
             projection_summary=projected.summary(),
             scenario_line=line,
         )
+
+    @shown_errors
+    def controls_for_projection(
+        self,
+        lat: Any,
+        lon: Any,
+        ssp: Any,
+        horizon: Any,
+        normals_years: Any,
+        month: Any,
+        temp_delta_c: Any,
+        precip_pct: Any,
+    ) -> dict[str, Any]:
+        """After the picker: the scenario controls say the projection is in use (its name as the preset,
+        the sliders at the month's median change), or, with no SSP, are the sliders' own again."""
+        choice = ProjectionChoice.read(ssp, horizon, normals_years)
+        if choice is None:
+            temp_label, precip_label = formatting.slider_labels()
+            return {
+                "preset": gr.update(choices=preset_labels(), value=preset_label_for(temp_delta_c, precip_pct)),
+                "temp_delta_c": gr.update(label=temp_label),
+                "precip_pct": gr.update(label=precip_label),
+            }
+        projected = self.projected(read_point(lat, lon), choice)  # cached by core since the picker drew it
+        if not str(month or "").strip():
+            return projection_shown(projected.label, None, None)
+        change = projected.scenario.change_for(read_month(month))
+        return projection_shown(projected.label, change.temp_delta_c, change.precip_change_pct)

@@ -42,8 +42,8 @@ def build_handlers(config: AppConfig, engines: EngineHolder | None = None) -> Ha
         point=PointHandlers(context),
         observe=ObserveHandlers(context),
         generate=GenerateHandlers(context, projection),
-        series=SeriesHandlers(context),
-        models=ModelsHandlers(context),
+        series=SeriesHandlers(context, projection),
+        models=ModelsHandlers(context, projection),
         projection=projection,
         runs=RunHandlers(context),
     )

@@ -59,10 +59,13 @@ def generation_request(
     )
 
 
-def timelapse_request(form: TimelapseForm, base: services.GenerationRequest) -> services.TimelapseRequest:
-    """A frame per month from `base` (under today's climate), the form's scenario applied to each."""
+def timelapse_request(
+    form: TimelapseForm, base: services.GenerationRequest, scenario: Scenario
+) -> services.TimelapseRequest:
+    """A frame per month from `base` (under today's climate), `scenario` (the sliders' or a projection's)
+    applied to each."""
     return services.TimelapseRequest(
-        base=base, start=form.start, end=form.end, scenario=form.base.scenario, chain=form.chain,
+        base=base, start=form.start, end=form.end, scenario=scenario, chain=form.chain,
         side_by_side=form.side_by_side, fps=form.fps,
     )  # fmt: skip
 
@@ -71,16 +74,16 @@ def grid_request(form: GridForm, base: services.GenerationRequest) -> services.G
     return services.GridRequest(base=base, temp_deltas_c=form.temp_deltas_c, precip_changes_pct=form.precip_changes_pct)
 
 
-def backend_request(form: ModelsForm, place: Any) -> services.GenerationRequest:
-    """The request every generator of the Models tab gets (a scenario only with an observed climate; each
-    generator's own steps and guidance)."""
+def backend_request(form: ModelsForm, place: Any, scenario: Scenario) -> services.GenerationRequest:
+    """The request every generator of the Models tab gets (`scenario`, the sliders' or a projection's, only
+    with an observed climate; each generator's own steps and guidance)."""
     return services.GenerationRequest(
         point=form.point,
         month=form.month,
         land_cover=form.land_cover,
         cloud_fraction=form.cloud_fraction,
         observed_climate=form.observed_climate,
-        scenario=form.scenario if form.observed_climate is not None else Scenario.today(),
+        scenario=scenario if form.observed_climate is not None else Scenario.today(),
         seed=form.seed,
         num_inference_steps=None,
         guidance_scale=None,

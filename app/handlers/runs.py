@@ -1,4 +1,7 @@
-"""Cancel and the status line under Generate, shared by every generating tab."""
+"""Cancel and the status line under Generate, shared by every generating tab.
+
+A click on a generating button while a run is going is not dropped: the event waits for the one
+generation slot (each such click runs in turn when the current run ends) and the person is told so."""
 
 from __future__ import annotations
 
@@ -16,6 +19,17 @@ class RunHandlers:
         if self.context.cancels.cancel(session_of(request)):
             return {"status": "Cancel requested: the run stops after its current step."}
         return {"status": "Nothing is running."}
+
+    def run_clicked(self, request: gr.Request) -> dict[str, str]:
+        """A generating button was clicked: an empty status line, or "busy" (a toast and the line) when this
+        session's last run is still going and this one waits for it."""
+        if self.context.cancels.running(session_of(request)):
+            gr.Info(BUSY)
+            return {"status": f"⏳ {BUSY}"}
+        return clear_status()
+
+
+BUSY = "Busy: a run is going. Your click runs when it ends (Cancel stops the current run)."
 
 
 def clear_status() -> dict[str, str]:

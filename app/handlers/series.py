@@ -12,8 +12,11 @@ from app.errors import shown_errors
 from app.forms import GridForm, TimelapseForm
 from app.handlers import bridge, requests
 from app.handlers.context import AppContext, progress_bridge, stop_if_cancelled
+from app.handlers.projection import ProjectionHandlers
 from core import services
 from core.climate.scenario import Scenario
+from core.errors import EcoMapperError
+from core.geo import Month
 
 TIMELAPSE_FIELDS = TimelapseForm.FIELDS
 GRID_FIELDS = GridForm.FIELDS
@@ -43,6 +46,17 @@ def default_timelapse_range() -> tuple[str, str]:
     return str(start), str(end)
 
 
+def timelapse_range_for(month: Any) -> dict[str, Any]:
+    """The time-lapse's default range follows the picked month: the 12 months ending there (the month has
+    been observed, so its climate exists, which 'the last 12 months' may not have yet)."""
+    try:
+        end = Month.parse(str(month or "").strip())
+    except EcoMapperError:
+        return gr.skip()
+    start, end = services.default_timelapse_range(latest=end)
+    return {"start": str(start), "end": str(end)}
+
+
 def preview_for_format(video_format: str) -> dict[str, Any]:
     """Show the GIF preview (an image) or the MP4 preview (a video player), not both."""
     return {
@@ -51,9 +65,9 @@ def preview_for_format(video_format: str) -> dict[str, Any]:
     }
 
 
-def _timelapse_summary(form: TimelapseForm, frames: int, noise: bool) -> str:
+def _timelapse_summary(form: TimelapseForm, scenario: Scenario, frames: int, noise: bool) -> str:
     return (
-        f"{frames} frames, {form.start} to {form.end}, {form.base.scenario.label}"
+        f"{frames} frames, {form.start} to {form.end}, {scenario.label}"
         + (", real | generated side by side" if form.side_by_side else "")
         + (", each frame grown from the previous one (ControlNet)" if form.chain == "controlnet" else "")
         + f", {form.fps:g} frames/s · AI-generated{' noise (tiny test model)' if noise else ''}."
@@ -63,8 +77,9 @@ def _timelapse_summary(form: TimelapseForm, frames: int, noise: bool) -> str:
 class SeriesHandlers:
     """The time-lapse and the scenario grid: one base request under today's climate, then what varies."""
 
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppContext, projection: ProjectionHandlers) -> None:
         self.context = context
+        self.projection = projection
 
     @shown_errors
     def timelapse(self, request: gr.Request, progress: gr.Progress, **values: Any) -> TimelapseShown:
@@ -77,15 +92,17 @@ class SeriesHandlers:
         base.require_land_cover()
         place = bridge.describe_point(base.point, self.context.settings)
         engine, spec = self.context.engine_for(base.model, form.mode, progress)
+        # A picked projection drives every frame (its change differs by calendar month), else the sliders.
+        scenario = self.projection.scenario_for(base, progress)
         # Each frame's observed climate is its own month's, looked up by core: none is given here.
         base_request = requests.generation_request(base, None, Scenario.today(), place, spec)
         stem = formatting.safe_filename(
             formatting.point_stem(base.point.lat, base.point.lon), f"{form.start}_{form.end}",
-            formatting.scenario_stem(base.scenario), f"seed{base.sampling.seed}",
+            formatting.scenario_stem(scenario), f"seed{base.sampling.seed}",
         )  # fmt: skip
         stop_if_cancelled(cancel, "before denoising")
         path, frames = bridge.make_timelapse(
-            requests.timelapse_request(form, base_request),
+            requests.timelapse_request(form, base_request, scenario),
             self.context.output_folder(request) / f"{stem}.{form.video_format}", engine, self.context.settings,
             progress=progress_bridge(progress), cancel=cancel,
         )  # fmt: skip
@@ -94,7 +111,7 @@ class SeriesHandlers:
             timelapse_gif=str(path) if is_gif else None,
             timelapse_mp4=None if is_gif else str(path),
             timelapse_file=str(path),
-            timelapse_summary=_timelapse_summary(form, frames, formatting.is_noise(spec.model_id)),
+            timelapse_summary=_timelapse_summary(form, scenario, frames, formatting.is_noise(spec.model_id)),
         )
 
     @shown_errors
@@ -109,10 +126,13 @@ class SeriesHandlers:
         observed = base.observed_climate()
         place = bridge.describe_point(base.point, self.context.settings)
         engine, spec = self.context.engine_for(base.model, "text", progress)
-        base_request = requests.generation_request(base, observed, Scenario.today(), place, spec)
+        # The grid varies the climate around the picked projection's (core folds it in), else around today's.
+        scenario = self.projection.scenario_for(base, progress)
+        base_request = requests.generation_request(base, observed, scenario, place, spec)
         stem = formatting.safe_filename(
-            formatting.point_stem(base.point.lat, base.point.lon), str(base.month), "grid", f"seed{base.sampling.seed}"
-        )
+            formatting.point_stem(base.point.lat, base.point.lon), str(base.month), "grid",
+            formatting.scenario_stem(scenario), f"seed{base.sampling.seed}",
+        )  # fmt: skip
         stop_if_cancelled(cancel, "before denoising")
         path = bridge.make_grid(
             requests.grid_request(form, base_request), self.context.output_folder(request) / f"{stem}.png", engine,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from app.formatting import PRECIP_PCT_LABEL, TEMP_DELTA_LABEL
+
 
 @dataclass(frozen=True)
 class GenerateArea:
@@ -25,8 +27,8 @@ class GenerateArea:
 def build_generate_area(preset_labels: list[str]) -> GenerateArea:
     preset = gr.Radio(preset_labels, value=preset_labels[0], label="Scenario", elem_id="presets", container=False)
     with gr.Row():
-        temp_delta_c = gr.Slider(-10, 10, value=0, step=0.5, label="Temperature change (°C)", elem_id="temp-delta")
-        precip_pct = gr.Slider(-100, 200, value=0, step=5, label="Precipitation change (%)", elem_id="precip-pct")
+        temp_delta_c = gr.Slider(-10, 10, value=0, step=0.5, label=TEMP_DELTA_LABEL, elem_id="temp-delta")
+        precip_pct = gr.Slider(-100, 200, value=0, step=5, label=PRECIP_PCT_LABEL, elem_id="precip-pct")
     scenario_line = gr.Markdown("", elem_id="scenario-line")
     with gr.Row(equal_height=True):
         generate_button = gr.Button("Generate", variant="primary", elem_id="generate", scale=2, min_width=110)

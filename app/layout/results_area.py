@@ -68,16 +68,18 @@ def build_results_tabs() -> ResultsTabs:
 
 
 def build_exports_tab() -> ExportsTab:
-    with gr.Tab("Exports", id="tab-exports"):
+    # Two files a row, and names that wrap (style.py): four in a row cut them to ".p", ".ti" (issue 25).
+    with gr.Tab("Exports", id="tab-exports", elem_id="exports-tab"):
         with gr.Row():
-            png = gr.File(label="PNG (metadata)", elem_id="png-file", height=70)
-            tif = gr.File(label="GeoTIFF", elem_id="tif-file", height=70)
-            recipe = gr.File(label="Recipe JSON", elem_id="recipe-file", height=70)
-            html_map = gr.File(label="Map (HTML, layers)", elem_id="html-map-file", height=70)
+            png = gr.File(label="PNG (metadata)", elem_id="png-file", elem_classes=["export-file"])
+            tif = gr.File(label="GeoTIFF", elem_id="tif-file", elem_classes=["export-file"])
+        with gr.Row():
+            recipe = gr.File(label="Recipe JSON", elem_id="recipe-file", elem_classes=["export-file"])
+            html_map = gr.File(label="Map (HTML, layers)", elem_id="html-map-file", elem_classes=["export-file"])
         prompts = gr.Markdown(elem_id="prompts")
         with gr.Row():
             recipe_upload = gr.File(
-                label="Load a recipe (regenerates the same image)", file_types=[".json"], height=80,
+                label="Load a recipe (regenerates the same image)", file_types=[".json"], height=70,
                 elem_id="recipe-upload",
             )  # fmt: skip
             load_recipe_button = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)

@@ -22,5 +22,15 @@ CSS = """
 #presets label { padding: 2px 8px; font-size: 13px; }
 #generate, #cancel, #observe, #go-point, #place-search { min-height: 36px; }
 #mode .wrap label { padding: 2px 8px; }
+.export-file .filename .stem { white-space: normal !important; overflow-wrap: anywhere; overflow: visible !important; }
+.export-file .download { min-width: 0 !important; width: auto !important; }
+.export-file .file-preview-holder, .export-file .file-preview { max-height: none !important; }
+.export-file table.file-preview, .export-file tr.file { padding: 0 !important; margin: 0 !important; }
+.export-file tr.file > td { padding: 2px 6px !important; font-size: 12px; line-height: 1.3; }
+.export-file .file-preview-holder { padding-top: 0; }
+#prompts p { margin: 2px 0; font-size: 12px; }
+#timelapse-tab fieldset .wrap { flex-wrap: nowrap; gap: 4px; }
+#timelapse-tab fieldset .wrap label { padding: 2px 6px; font-size: 12.5px; white-space: nowrap; }
+#timelapse, #tl-cancel { max-height: 64px; align-self: center; }
 footer { display: none !important; }
 """

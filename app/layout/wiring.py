@@ -19,9 +19,15 @@ from app.handlers.point import ClearedResults, PointShown, clear_results, month_
 from app.handlers.projection import ProjectionShown
 from app.handlers.recipes import RECIPE_OUTPUTS, load_recipe
 from app.handlers.registry import Handlers
-from app.handlers.runs import clear_status
-from app.handlers.scenario import preset_chosen, preset_for_numbers, scenario_line
-from app.handlers.series import GRID_FIELDS, TIMELAPSE_FIELDS, GridShown, TimelapseShown, preview_for_format
+from app.handlers.scenario import preset_chosen, preset_for_numbers, preset_script, scenario_line
+from app.handlers.series import (
+    GRID_FIELDS,
+    TIMELAPSE_FIELDS,
+    GridShown,
+    TimelapseShown,
+    preview_for_format,
+    timelapse_range_for,
+)
 from app.layout.components import Components
 from app.layout.events import named_event, output_names
 
@@ -64,8 +70,12 @@ def _map_after_observe(page: Components) -> dict[str, Any]:
     return {**named_event(page, map_for_observation, ["observation"], ["map_html"]), **QUIET}
 
 
+def _timelapse_range(page: Components) -> dict[str, Any]:
+    return {**named_event(page, timelapse_range_for, ["month"], ("start", "end")), **QUIET}
+
+
 def _scenario_line(page: Components) -> dict[str, Any]:
-    inputs = ("temp_delta_c", "precip_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day")
+    inputs = ("temp_delta_c", "precip_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day", "ssp", "results")
     return {**named_event(page, scenario_line, inputs, ["scenario_line"]), **QUIET}
 
 
@@ -86,6 +96,7 @@ def _generating(page: Components, handlers: Handlers) -> dict[str, Any]:
         "show_progress_on": [page["scenario_image"], page["status"]],
         "concurrency_limit": 1,
         "concurrency_id": GENERATION_QUEUE,
+        "trigger_mode": "multiple",
     }
 
 
@@ -108,6 +119,7 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
         )  # fmt: skip
         observed.then(**_map_after_observe(page))
         observed.then(**_scenario_line(page))
+        observed.then(**_timelapse_range(page))
         observed.then(**_control_preview(page, handlers))
 
     # The public endpoint keeps the plain name "observe".
@@ -118,6 +130,7 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
     )
     observe_click.then(**_map_after_observe(page))
     observe_click.then(**_scenario_line(page))
+    observe_click.then(**_timelapse_range(page))
     observe_after(
         page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
     )
@@ -148,14 +161,20 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
 
 def wire_scenario(page: Components, handlers: Handlers) -> None:
     """Presets and sliders keep each other and the scenario line in step; ControlNet shows its image."""
-    page["preset"].input(**named_event(page, preset_chosen, ["preset"], ("temp_delta_c", "precip_pct")), **QUIET)
+    # A preset or a moved slider replaces a picked projection: these also clear the Future picker.
+    replacing = ("ssp", "preset", "temp_delta_c", "precip_pct", "projection_summary", "projection_chart")
+    page["preset"].input(
+        None, [page["preset"], page["temp_delta_c"], page["precip_pct"]], [page["temp_delta_c"], page["precip_pct"]],
+        js=preset_script(), **QUIET,
+    )  # fmt: skip
+    page["preset"].input(**named_event(page, preset_chosen, ["preset", "ssp"], replacing), **QUIET)
     gr.on(
         [page["temp_delta_c"].change, page["precip_pct"].change, page["temp_c"].input, page["precip_mm_day"].input,
          page["solar_mj_m2_day"].input],
         **_scenario_line(page),
     )  # fmt: skip
     for name in ("temp_delta_c", "precip_pct"):
-        page[name].input(**named_event(page, preset_for_numbers, ("temp_delta_c", "precip_pct"), ["preset"]),
+        page[name].input(**named_event(page, preset_for_numbers, ("temp_delta_c", "precip_pct", "ssp"), replacing),
                       **QUIET)  # fmt: skip
     gr.on([page["mode"].input, page["control_months_before"].input], **_control_preview(page, handlers))
 
@@ -163,9 +182,9 @@ def wire_scenario(page: Components, handlers: Handlers) -> None:
 def wire_generate(page: Components, handlers: Handlers) -> None:
     """Generate, and a loaded recipe: its point shown on the map, its climate kept (not re-observed), then
     the same Generate."""
-    page["generate_button"].click(api_name="generate", **_generating(page, handlers)).success(
-        **_map_after_generate(page)
-    )
+    generated = page["generate_button"].click(api_name="generate", **_generating(page, handlers))
+    generated.success(**_map_after_generate(page))
+    generated.success(**_scenario_line(page))  # the line now captions the new images
     recipe_loaded = page["load_recipe_button"].click(
         **named_event(page, load_recipe, {"path": "recipe_upload"}, RECIPE_OUTPUTS),
         api_name="load_recipe",
@@ -174,6 +193,7 @@ def wire_generate(page: Components, handlers: Handlers) -> None:
     shown_on_map = recipe_loaded.success(**_point_typed(page, handlers))
     regenerated = shown_on_map.success(api_visibility="private", **_generating(page, handlers))
     regenerated.success(**_map_after_generate(page))
+    regenerated.success(**_scenario_line(page))
 
 
 def wire_series(page: Components, handlers: Handlers) -> None:
@@ -184,6 +204,7 @@ def wire_series(page: Components, handlers: Handlers) -> None:
         show_progress_on=[page["timelapse_summary"], page["timelapse_gif"]],
         concurrency_limit=1,
         concurrency_id=GENERATION_QUEUE,
+        trigger_mode="multiple",
     )
     page["video_format"].change(
         **named_event(page, preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
@@ -195,6 +216,7 @@ def wire_series(page: Components, handlers: Handlers) -> None:
         show_progress_on=[page["grid_image"]],
         concurrency_limit=1,
         concurrency_id=GENERATION_QUEUE,
+        trigger_mode="multiple",
     )
 
 
@@ -205,14 +227,16 @@ def wire_runs(page: Components, handlers: Handlers) -> None:
     for button in ("generate_cancel", "timelapse_cancel", "grid_cancel"):
         page[button].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                         concurrency_limit=None)  # fmt: skip
-    # A new run starts with an empty status line (no "Cancel requested" left from the last one).
-    for button in ("generate_button", "timelapse_button", "grid_button"):
-        page[button].click(**named_event(page, clear_status, (), ["status"]), **QUIET)
+    # A new run starts with an empty status line (no "Cancel requested" left from the last one), or
+    # says "busy" while the last one is going (the click then waits: trigger_mode="multiple").
+    for button in ("generate_button", "timelapse_button", "grid_button", "models_button"):
+        page[button].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
 
 
 def wire_projection(page: Components, handlers: Handlers) -> None:
-    """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate)."""
-    gr.on(
+    """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate), then the
+    scenario controls show that the projection is in use."""
+    shown = gr.on(
         [page["projection_button"].click, page["ssp"].input, page["horizon"].input],
         **named_event(
             page, handlers.projection.show_projection, ("lat", "lon", "ssp", "horizon", "normals_years", "month"),
@@ -222,6 +246,12 @@ def wire_projection(page: Components, handlers: Handlers) -> None:
         show_progress_on=[page["projection_summary"]],
         concurrency_limit=OBSERVE_CONCURRENCY,
         concurrency_id="observe",
+    )  # fmt: skip
+    inputs = ("lat", "lon", "ssp", "horizon", "normals_years", "month", "temp_delta_c", "precip_pct")
+    shown.success(
+        **named_event(page, handlers.projection.controls_for_projection, inputs,
+                      ("preset", "temp_delta_c", "precip_pct")),
+        **QUIET,
     )  # fmt: skip
 
 
@@ -233,6 +263,7 @@ def wire_models(page: Components, handlers: Handlers) -> None:
         show_progress_on=[page["models_sheet"]],
         concurrency_limit=1,
         concurrency_id=GENERATION_QUEUE,
+        trigger_mode="multiple",
     )
     page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                              concurrency_limit=None)  # fmt: skip

@@ -108,8 +108,12 @@ def test_the_loop_fits_one_screen_and_lat_lon_are_empty_until_a_place_is_picked(
     page.click("#generate")
     toast = page.locator('[data-testid="toast-body"]').filter(has_text="Pick a place first").first
     toast.wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(600)
+    # Issue 25: the message stays until it is closed (it used to close after 10 s, leaving a bare "Error").
+    page.wait_for_timeout(11_000)
+    assert toast.is_visible()
     page.screenshot(path=str(ARTIFACTS / "app_pick_a_place_first.png"))
+    toast.locator('[data-testid="toast-close"]').click()
+    toast.wait_for(state="detached", timeout=10_000)
 
 
 def test_a_click_shows_the_marker_at_once_and_the_observed_image_when_the_replay_answers(page):
@@ -184,6 +188,23 @@ def test_generate_shows_today_and_the_scenario_on_screen_and_on_the_map(page):
     _open_tab(page, "Today vs scenario")
 
 
+def test_the_exports_tab_shows_whole_file_names_that_keep_the_scenario_sign(page):
+    """Issue 25: +2 °C and −2 °C both gave `t-2`, and the names were cut to '.p', '.ti' in this tab."""
+    _open_tab(page, "Exports")
+    page.wait_for_selector("#png-file .filename", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "app_exports.png"))
+    assert page.evaluate("document.documentElement.scrollHeight") <= LOOP_VIEWPORT[1]
+    for selector in ("#png-file", "#tif-file", "#recipe-file", "#html-map-file"):
+        name = page.locator(f"{selector} .filename").first
+        text = name.inner_text().replace("\n", "")
+        assert "_t+4_p-30" in text, (selector, text)  # the generate test's "+4 °C, −30 % rain"
+        cut = name.evaluate("el => [...el.querySelectorAll('*')].some(part => part.scrollWidth > part.clientWidth + 1)")
+        assert not cut, f"{selector} cuts its file name {text!r}"
+        assert _inside_viewport(page, f"{selector} .filename"), selector
+    _open_tab(page, "Today vs scenario")
+
+
 def test_a_month_without_a_scene_re_observes_shows_climate_and_land_cover_and_no_stale_image(page):
     _open_tab(page, "Climate")
     before_temp = _value(page, "#temp")
@@ -225,6 +246,9 @@ def test_cancel_stops_the_run_well_before_its_natural_end(page):
     before = _src(page, "#generated-image")
     page.click("#generate")
     _wait_generated(page, before)
+    # Generate clicked at once after the preset runs the preset (it used to send the old sliders: issue 25)
+    page.wait_for_selector(".eco-map img.eco-ai-overlay", timeout=TIMEOUT_MS)
+    assert page.locator(".eco-blend-label").inner_text().endswith(" · today")
     _open_tab(page, "Exports")
     timings = page.locator("#prompts").inner_text()
     denoise_s = float(re.search(r"denoise ([0-9.]+) s", timings).group(1))
@@ -256,9 +280,49 @@ def test_cancel_stops_the_run_well_before_its_natural_end(page):
     _open_tab(page, "Today vs scenario")
 
 
+def test_a_click_during_a_run_says_busy_runs_next_and_the_line_never_captions_old_images(page):
+    """Issue 25: clicks during a run were dropped silently, and the line showed the new preset above the
+    old image."""
+    _open_tab(page, "Settings")
+    set_number(page, "#steps", 100)  # long enough to click during it
+    _open_tab(page, "Today vs scenario")
+    shown = page.locator(".eco-blend-label").inner_text().rsplit(" · ", 1)[-1]  # the images' scenario
+    before = _src(page, "#generated-image")
+    page.click("#generate")
+    page.wait_for_function(
+        "() => /steps/.test(document.querySelector('#generate-status')?.innerText || '')", timeout=TIMEOUT_MS
+    )
+    page.locator("#presets").get_by_text("+2 °C", exact=True).click()
+    page.wait_for_function(
+        "() => (document.querySelector('#scenario-line')?.innerText || '').startsWith('Scenario: Warmer')",
+        timeout=TIMEOUT_MS,
+    )
+    line = page.locator("#scenario-line").inner_text()
+    assert line.endswith(f"the images show {shown}: Generate to update"), (shown, line)
+    _open_tab(page, "Settings")
+    set_number(page, "#steps", 2)
+    _open_tab(page, "Today vs scenario")
+    page.click("#generate")  # during the run: not dropped, and the person is told
+    busy = page.locator('[data-testid="toast-body"]').filter(has_text="Busy: a run is going").first
+    busy.wait_for(timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "app_busy.png"))
+    # the first run ends, then the waiting click runs under +2 °C and the line captions it again
+    page.wait_for_function(
+        "() => (document.querySelector('.eco-blend-label')?.innerText || '').endsWith('Warmer (+2 °C)')",
+        timeout=TIMEOUT_MS,
+    )
+    assert _src(page, "#generated-image") != before
+    page.wait_for_function(
+        "() => !document.querySelector('#scenario-line')?.innerText.includes('images show')", timeout=TIMEOUT_MS
+    )
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "app_busy_done.png"))
+
+
 def test_a_timelapse_offers_a_gif_with_one_labelled_frame_per_month(page, tmp_path):
     _open_tab(page, "Time-lapse")
-    assert re.fullmatch(r"\d{4}-\d{2}", _value(page, "#tl-start"))  # the last complete 12 months
+    # the default range is the 12 months that end at the picked month (2020-02), not "the last 12 months"
+    assert (_value(page, "#tl-start"), _value(page, "#tl-end")) == ("2019-03", "2020-02")
     set_field(page, "#tl-start", "2020-01")
     set_field(page, "#tl-end", "2020-04")
     page.click("#timelapse")
@@ -275,7 +339,12 @@ def test_a_timelapse_offers_a_gif_with_one_labelled_frame_per_month(page, tmp_pa
     assert iio.imread(path, index=None).shape[0] == 4
     summary = page.locator("#tl-summary").inner_text()
     assert "4 frames" in summary and "AI-generated" in summary
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_timelapse.png"))
+    # Issue 25: the tab scrolled (960 px) and cut the file name to "24.8014N_11.3997W….gif"
+    assert page.evaluate("document.documentElement.scrollHeight") <= LOOP_VIEWPORT[1]
+    name = page.locator("#tl-file .filename").first.inner_text().replace("\n", "")
+    assert "2020-01_2020-04" in name and name.endswith(".gif") and "…" not in name
 
 
 def test_a_scenario_grid_is_a_2x2_image_with_headers(page):

@@ -1,5 +1,6 @@
-"""The projection picker in Chromium at 1366 x 768: pick SSP2-4.5 and 2050, see the chart with the spread.
-Screenshot: test-artifacts/app_projection.png."""
+"""The projection picker in Chromium at 1366 x 768: pick SSP2-4.5 and 2050, see the chart with the spread,
+and the scenario controls say the projection is in use until a preset replaces it (issue 25).
+Screenshots: test-artifacts/app_projection.png, app_projection_replaced.png."""
 
 from __future__ import annotations
 
@@ -72,5 +73,38 @@ def test_the_picker_draws_the_ensemble_spread(test_rasters, cmip6_archive, tmp_p
                 summary = page.locator("#projection-summary").inner_text()
                 assert "ECO-GREG" in summary
                 assert "SSP2-4.5 2050 (CMIP6 median, month 02)" in page.locator("#scenario-line").inner_text()
+                _the_controls_show_the_projection_until_a_preset_replaces_it(page)
     finally:
         server.stop()
+
+
+def _checked_preset(page) -> str:
+    return page.locator("#presets input:checked").evaluate("input => input.value")
+
+
+def _the_controls_show_the_projection_until_a_preset_replaces_it(page) -> None:
+    """The preset row and the sliders name the projection (not 'Today' and 0); a preset click clears the picker."""
+    page.wait_for_function(
+        "() => document.querySelector('#presets input:checked')?.value === 'SSP2-4.5 2050'", timeout=TIMEOUT_MS
+    )
+    page.screenshot(path=str(ARTIFACTS / "app_projection_controls.png"))
+    presets = page.locator("#presets").bounding_box()
+    assert presets["height"] < 45, "the presets wrap to a second line"
+    assert "SSP2-4.5 2050" in page.locator("#temp-delta").inner_text()
+    assert float(page.locator("#temp-delta input[type=number]").input_value()) > 0  # the month's median warming
+    assert "SSP2-4.5 2050" in page.locator("#scenario-line").inner_text()
+
+    page.locator("#presets label", has_text="+2 °C").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('#projection-ssp input')?.value === 'Sliders (no projection)'",
+        timeout=30_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#scenario-line')?.innerText.includes('+2 °C')", timeout=30_000
+    )
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "app_projection_replaced.png"))
+    assert _checked_preset(page) == "+2 °C"
+    assert "SSP2-4.5" not in page.locator("#temp-delta").inner_text()
+    assert float(page.locator("#temp-delta input[type=number]").input_value()) == 2.0
+    assert "no longer used" in page.locator("#projection-summary").inner_text()

@@ -95,3 +95,47 @@ def test_picking_ssp245_2050_generates_with_the_cli_projection(stack):
     assert recipe.climate.solar_mj_m2_day == pytest.approx(median["solar_mj_m2_day"], abs=0.006)
     assert median["temp_c"] != pytest.approx(observed["temp_c"])  # the projection changed the climate
     assert "ssp245_2050" in os.path.basename(outputs[5])
+
+
+FAST = dict(model_id="tiny-random", seed=7, steps=2, guidance=5.0, size_px=512)
+PROJECTION = dict(ssp="ssp245", horizon=2050, normals_years=NORMALS)
+
+
+def test_the_picked_projection_drives_the_timelapse_its_labels_and_its_file_name(stack):
+    """Issue 25: the time-lapse used to ignore the Future picker (frames 'today', file `_today_`)."""
+    _, _, client, _ = stack
+    _gif, _mp4, download, summary = client.predict(
+        lat=LAT, lon=LON, start="2020-01", end="2020-02", climate_source="scenario", temp_delta_c=0.0,
+        precip_pct=0.0, chain="independent", side_by_side=False, video_format="gif", fps=2.0,
+        land_cover="Barren or Sparsely Vegetated", cloud_pct=0.0, **FAST, **PROJECTION, api_name="/timelapse",
+    )  # fmt: skip
+    name = os.path.basename(download)
+    assert "ssp245_2050" in name and "today" not in name
+    assert "2 frames, 2020-01 to 2020-02, SSP2-4.5 2050" in summary
+
+    # "Observed" climate means no scenario at all, the picked projection included.
+    _gif, _mp4, download, summary = client.predict(
+        lat=LAT, lon=LON, start="2020-01", end="2020-01", climate_source="observed", temp_delta_c=0.0,
+        precip_pct=0.0, chain="independent", side_by_side=False, video_format="gif", fps=2.0,
+        land_cover="Barren or Sparsely Vegetated", cloud_pct=0.0, **FAST, **PROJECTION, api_name="/timelapse",
+    )  # fmt: skip
+    assert "_today_" in os.path.basename(download) and "SSP" not in summary
+
+
+def test_the_picked_projection_is_the_centre_of_the_scenario_grid(stack):
+    from PIL import Image
+
+    _, _, client, _ = stack
+    observed = dict(temp_c=20.0, precip_mm_day=1.0, solar_mj_m2_day=20.0)
+    _image, download = client.predict(
+        lat=LAT, lon=LON, month=MONTH, land_cover="Barren or Sparsely Vegetated", cloud_pct=0.0, **observed,
+        temp_deltas_text="0, 2", precip_pcts_text="0", **FAST, **PROJECTION, api_name="/scenario_grid",
+    )  # fmt: skip
+    assert "ssp245_2050" in os.path.basename(download)
+    with Image.open(download) as stored:
+        label, cells = stored.info["label"], json.loads(stored.info["cells"])
+    assert "changes to SSP2-4.5 2050's" in label
+    # The ±0 cell is the projection's February climate, not the observed 20 °C.
+    centre = cells[0][0]["final_climate"]["temp_c"]
+    assert centre != pytest.approx(20.0, abs=0.05)
+    assert cells[1][0]["final_climate"]["temp_c"] == pytest.approx(centre + 2.0, abs=0.02)
