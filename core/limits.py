@@ -83,6 +83,9 @@ PRECIP_SCALE = Limit(0.0, 10.0, hint="Use a factor such as 1.2.")
 # --- evaluate -------------------------------------------------------------------------------
 EVALUATE_LIMIT = Limit(1, 10_000_000, "samples", whole=True)
 EXTREME_PERCENTILE = Limit(0.5, 49.5, "%", hint="Use e.g. 10.")
+EVALUATE_BATCH = Limit(1, 64, "images", whole=True, hint="Give 1 to 64, or leave it out.")
+JPEG_QUALITY = Limit(1, 100, whole=True, hint="The paper's is 75.")
+IMG2IMG_STRENGTH = Limit(0.0, 1.0, hint="Use e.g. 0.6.")
 # --- experiment extremes / future, selfcheck, gapfill --evaluate -------------------------------
 EXPERIMENT_SEEDS = Limit(1, 100, "seeds", whole=True, hint="The paper uses 3 seeds: 333,666,999.")
 EXPERIMENT_LIST = Limit(1, 100, "entries", whole=True, hint="Split a longer list into several runs.")

@@ -128,8 +128,9 @@ class EvaluationConfig:
                 raise BadRequestError(
                     "--img2img-previous and --controlnet-previous were both given.", "Evaluate one mode per run."
                 )
-            if not 0.0 <= self.img2img_strength <= 1.0:
-                raise BadRequestError(f"The img2img strength {self.img2img_strength} is not in 0..1.", "Use e.g. 0.6.")
+            from core import limits
+
+            limits.IMG2IMG_STRENGTH.check("--img2img-previous", self.img2img_strength)
         if not str(self.model_id).strip():
             raise BadRequestError("No model given.", "Pass --model (e.g. tiny-random or sd3-medium).")
         from core import limits
@@ -141,8 +142,8 @@ class EvaluationConfig:
         limits.IMAGE_SIZE_PX.check("--size", self.size_px)
         limits.GENERATION_SEED.check("--seed", self.seed)
         limits.EXTREME_PERCENTILE.check("--extreme-percentile", self.extreme_percentile)
-        if self.batch_size is not None and not 1 <= self.batch_size <= 64:
-            raise BadRequestError(f"--batch-size {self.batch_size} is not 1..64.", "Give 1 to 64, or leave it out.")
+        if self.batch_size is not None:
+            limits.EVALUATE_BATCH.check("--batch-size", self.batch_size)
         from core.generation.prompts import caption_preset
 
         caption_preset(self.caption_preset)  # BadRequestError naming the known presets
@@ -154,8 +155,8 @@ class EvaluationConfig:
             raise BadRequestError(
                 f"Unknown FID preprocessing {self.fid_preprocessing!r}.", 'Use "pytorch-fid" or "torch-fidelity".'
             )
-        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
-            raise BadRequestError(f"JPEG quality {self.jpeg_quality} is not in 1..100.", "The paper's is 75.")
+        if self.jpeg_quality is not None:
+            limits.JPEG_QUALITY.check("--jpeg-quality", self.jpeg_quality)
         if self.metrics is not None:
             unknown = [m for m in self.metrics if m not in METRIC_NAMES]
             if unknown or not self.metrics:
