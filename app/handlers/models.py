@@ -3,6 +3,7 @@ next to the real image, with the metrics, as one downloadable sheet (issue 11)."
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.handlers.projection import ProjectionHandlers
 from core import services
 
 MODELS_FIELDS = ModelsForm.FIELDS
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,24 +49,33 @@ def allowed_backend_ids(settings, model_id: str) -> tuple[list[str], list[tuple[
     return run, refused
 
 
+def _format_metric(name: str, value: float) -> str:
+    """PSNR in dB with one decimal, the 0..1 scores with three (not '0.507' next to '8.43')."""
+    return f"{value:.1f} dB" if name.lower() == "psnr" else f"{value:.3f}"
+
+
 def _metrics_table(comparison) -> str:
     names = sorted({name for item in comparison.images for name in item.metrics})
-    head = "| Model | s | " + " | ".join(n.upper() for n in names) + (" | " if names else "") + "Ignores |"
-    rule = "|---|---|" + "---|" * len(names) + "---|"
+    head = "| Model | Time | " + " | ".join(n.upper() for n in names) + (" | " if names else "") + "Ignores |"
+    rule = "|---|---:|" + "---:|" * len(names) + "---|"
     rows = []
     for item in comparison.images:
-        values = " | ".join(f"{item.metrics[n]:.3g}" if n in item.metrics else "–" for n in names)
+        values = " | ".join(_format_metric(n, item.metrics[n]) if n in item.metrics else "–" for n in names)
         ignored = ", ".join(item.ignored) or "nothing"
-        rows.append(f"| {item.backend_id} | {item.seconds:g} | {values}{' | ' if names else ''}{ignored} |")
+        rows.append(f"| {item.backend_id} | {item.seconds:.1f} s | {values}{' | ' if names else ''}{ignored} |")
     real = f"Real image: {comparison.real_note}." + ("" if names else " No metrics without a real image.")
+    # Which climate every model was asked for (the sliders' scenario or a picked projection).
+    real = f"Scenario: **{comparison.request.scenario.label}** · {real}"
     return "\n".join([real, "", head, rule, *rows]) if rows else real
 
 
 def _missing_list(comparison, refused: list[tuple[str, str]]) -> str:
-    lines = [f"- **{bid}** is not here: {how}" for bid, how in comparison.unavailable]
-    lines += [f"- **{bid}** is {how}" for bid, how in refused]
-    if lines:
-        lines.insert(0, "Not on this server, and how to get them:\n")
+    """What end users can read: which models are not here and which failed. How to add a model is for
+    whoever runs the server (weights, licences, --allow-model): that goes to the server log."""
+    for bid, how in [*comparison.unavailable, *refused]:
+        log.info("Models tab: %s is not on this server: %s", bid, how)
+    absent = [bid for bid, _ in comparison.unavailable] + [bid for bid, _ in refused]
+    lines = [f"Not on this server: {', '.join(absent)}."] if absent else []
     lines += [f"- **{bid}** failed: {message}" for bid, message in comparison.failed]
     lines += [f"- Map data {credit}" for credit in comparison.attributions]
     return "\n".join(lines) or "Every model this server allows is here."

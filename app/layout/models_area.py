@@ -22,19 +22,20 @@ def build_models_tab() -> ModelsTab:
     with gr.Tab("Models", id="tab-models"):
         with gr.Row():
             gr.Markdown(
-                "Same place, month, climate and scenario, one seed, every model with weights here · AI-generated",
+                "Every model here, same inputs and seed · AI-generated",
                 elem_id="models-intro",
             )
             run = gr.Button("Compare models", variant="primary", elem_id="compare-models", scale=0, size="sm")
             cancel = gr.Button("Cancel", variant="stop", elem_id="models-cancel", scale=0, size="sm")
         sheet = gr.Image(
-            label="Models side by side · AI-generated", type="filepath", height=230, elem_id="models-sheet",
+            label="Models side by side · AI-generated", type="filepath", height=136, elem_id="models-sheet",
             interactive=False, buttons=["download", "fullscreen"],
         )  # fmt: skip
         with gr.Row(equal_height=False):
-            metrics = gr.Markdown(elem_id="models-metrics")
-            file = gr.File(label="Sheet (PNG)", elem_id="models-file", height=70, scale=0, min_width=180)
-        missing = gr.Markdown(elem_id="models-missing")
+            metrics = gr.Markdown(elem_id="models-metrics", max_height=96)  # the table scrolls, not the page
+            file = gr.File(label="Sheet (PNG)", elem_id="models-file", elem_classes=["export-file"], scale=0,
+                           min_width=230)  # fmt: skip
+        missing = gr.Markdown(elem_id="models-missing", max_height=40)
     return ModelsTab(
         models_button=run, models_cancel=cancel, models_sheet=sheet, models_metrics=metrics, models_missing=missing,
         models_file=file,

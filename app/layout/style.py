@@ -32,5 +32,9 @@ CSS = """
 #timelapse-tab fieldset .wrap { flex-wrap: nowrap; gap: 4px; }
 #timelapse-tab fieldset .wrap label { padding: 2px 6px; font-size: 12.5px; white-space: nowrap; }
 #timelapse, #tl-cancel { max-height: 64px; align-self: center; }
+#models-metrics { max-height: 112px !important; overflow: auto !important; }
+#models-metrics table { font-size: 12px; margin: 2px 0; }
+#models-metrics th, #models-metrics td { padding: 1px 6px; white-space: nowrap; }
+#models-metrics p, #models-missing p, #models-intro p { margin: 2px 0; font-size: 12px; }
 footer { display: none !important; }
 """

@@ -71,6 +71,27 @@ def real_frames(
     return images, problems
 
 
+NO_IMAGE_GREY = (96, 96, 96)
+
+
+def no_image_panel(shape: tuple[int, ...], month: Month) -> np.ndarray:
+    """What stands in for a month without a real image beside its frame: grey, saying so (not black,
+    which reads as a real image of a dark place)."""
+    from PIL import Image, ImageDraw
+
+    from core.export.timelapse import caption_font
+
+    height, width = shape[0], shape[1]
+    panel = Image.new("RGB", (width, height), NO_IMAGE_GREY)
+    draw = ImageDraw.Draw(panel)
+    font = caption_font(max(10, min(28, width // 16)))
+    for index, text in enumerate(("No Sentinel-2 image", str(month))):
+        text_width = draw.textlength(text, font=font)
+        y = height / 2 + (index - 1) * font.size * 1.4
+        draw.text(((width - text_width) / 2, y), text, font=font, fill=(235, 235, 235))
+    return np.asarray(panel)
+
+
 def make_timelapse(
     request: TimelapseRequest,
     out: str | os.PathLike,
@@ -105,7 +126,13 @@ def make_timelapse(
     series = generate_time_series(request, engine, settings, progress=progress, cancel=cancel)
     provenances = [Provenance.of(frame) for frame in series.frames]
     captions = [frame_caption(p) for p in provenances]
-    path = write_timelapse(series.images, captions, target, fps=request.fps, side_by_side=reals)
+    beside = None
+    if reals is not None:
+        beside = [
+            real if real is not None else no_image_panel(image.shape, month)
+            for real, image, month in zip(reals, series.images, request.months, strict=True)
+        ]
+    path = write_timelapse(series.images, captions, target, fps=request.fps, side_by_side=beside)
     written_frames = None
     if frames_dir is not None:
         written_frames = Path(frames_dir)

@@ -4,6 +4,8 @@ The screenshot goes to test-artifacts/app_models.png."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.map_picker import DEFAULT_LEAFLET_URL
@@ -54,6 +56,14 @@ def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(te
             page.wait_for_selector("#models-sheet img", timeout=TIMEOUT_MS)
             page.wait_for_timeout(800)
             page.screenshot(path=str(ARTIFACTS / "app_models.png"))
+            # Issue 25: the tab was 1,532 px tall (table at y 701), headers broke ("PS NR"), numbers wrapped
+            scroll_height = page.evaluate("document.documentElement.scrollHeight")
+            headers = page.locator("#models-metrics th").evaluate_all(
+                "cells => cells.map(c => c.getClientRects().length && c.innerText)"
+            )
+            header_lines = page.locator("#models-metrics th").evaluate_all(
+                "cells => cells.map(c => Math.round(c.getBoundingClientRect().height))"
+            )
             metrics = page.locator("#models-metrics").inner_text()
             missing = page.locator("#models-missing").inner_text()
     finally:
@@ -61,5 +71,10 @@ def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(te
     assert "Sentinel-2" in metrics
     for backend_id in TINY_BACKENDS:
         assert backend_id in metrics
+    assert scroll_height <= LOOP_VIEWPORT[1]
+    assert "PSNR" in headers and "SSIM" in headers
+    assert max(header_lines) <= min(header_lines) + 2, (headers, header_lines)  # no header on two lines
+    assert re.search(r"\| ?\d+\.\d s", metrics.replace("\t", "| ")) or re.search(r"\d+\.\d s", metrics)
     for backend_id in BACKENDS:
-        assert f"{backend_id} is not here" in missing
+        assert backend_id in missing
+    assert "--allow-model" not in missing

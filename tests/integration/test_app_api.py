@@ -337,3 +337,14 @@ def test_generate_and_timelapse_run_a_peer_generator_through_the_same_endpoints(
 
     with pytest.raises(AppError, match="cannot do mode 'controlnet'"):
         _generate(client, month="2020-03", mode="controlnet", control_months_before=1, **peer)
+
+
+def test_side_by_side_shows_a_grey_no_image_panel_for_a_month_without_a_scene(stack):
+    """Issue 25: a month without a scene showed a black "real" panel (June 2021 has none at this point)."""
+    _, _, _, client = stack
+    _gif, _mp4, download, _summary = _timelapse(client, start="2021-06", end="2021-06", side_by_side=True)
+    frame = np.asarray(iio.imread(download, index=None))[0][..., :3]
+    real_panel = frame[: frame.shape[0] * 3 // 4, : frame.shape[1] // 2]  # above the caption band
+    assert real_panel.mean() > 60, "the real panel is black"
+    assert (np.abs(real_panel.astype(int) - 96).max(axis=-1) <= 2).mean() > 0.9  # grey, with a little text
+    assert (real_panel > 200).any()  # the text that says there is no image

@@ -139,3 +139,15 @@ def test_the_picked_projection_is_the_centre_of_the_scenario_grid(stack):
     centre = cells[0][0]["final_climate"]["temp_c"]
     assert centre != pytest.approx(20.0, abs=0.05)
     assert cells[1][0]["final_climate"]["temp_c"] == pytest.approx(centre + 2.0, abs=0.02)
+
+
+def test_the_picked_projection_drives_the_models_tab(stack):
+    _, _, client, _ = stack
+    _sheet, metrics, _missing, file_path = client.predict(
+        lat=LAT, lon=LON, month=MONTH, land_cover="Barren or Sparsely Vegetated", cloud_pct=0.0, temp_c=20.0,
+        precip_mm_day=0.5, solar_mj_m2_day=20.0, temp_delta_c=0.0, precip_pct=0.0, seed=3, **PROJECTION,
+        api_name="/compare_models",
+    )  # fmt: skip
+    name = os.path.basename(file_path)
+    assert "ssp245_2050" in name and "today" not in name
+    assert metrics.startswith("Scenario: **SSP2-4.5 2050** · Real image:")
