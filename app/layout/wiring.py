@@ -168,9 +168,11 @@ def wire_scenario(page: Components, handlers: Handlers) -> None:
         js=preset_script(), **QUIET,
     )  # fmt: skip
     page["preset"].input(**named_event(page, preset_chosen, ["preset", "ssp"], replacing), **QUIET)
+    # the line reads the picker too: a preset that clears a projection must redraw it once the picker is reset
+    # (the sliders may already hold the preset's values, so their change events alone can come too early)
     gr.on(
         [page["temp_delta_c"].change, page["precip_pct"].change, page["temp_c"].input, page["precip_mm_day"].input,
-         page["solar_mj_m2_day"].input],
+         page["solar_mj_m2_day"].input, page["ssp"].change],
         **_scenario_line(page),
     )  # fmt: skip
     for name in ("temp_delta_c", "precip_pct"):

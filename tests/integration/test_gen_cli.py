@@ -217,8 +217,12 @@ def test_timelapse_side_by_side_with_replay(env, capsys, replay_server, monkeypa
     assert code == 0, stderr
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == 2 and frames.shape[2] == 128
-    # February has a real scene on the left; March has none (a black tile)
-    assert frames[0, :64, :64, :3].std() > 0 and frames[1, :64, :64, :3].max() < 5
+    # February has a real scene on the left; March has none: the grey "No Sentinel-2 image" panel, not black
+    from core.services.timelapse import NO_IMAGE_GREY
+
+    february, march = frames[0, :64, :64, :3], frames[1, :64, :64, :3]
+    assert february.std() > 0 and (february == NO_IMAGE_GREY).all(axis=-1).mean() < 0.01
+    assert (march == NO_IMAGE_GREY).all(axis=-1).mean() > 0.8 and march.max() > NO_IMAGE_GREY[0]  # grey, with text
 
 
 @pytest.mark.slow
