@@ -11,7 +11,7 @@ from core.climate.scenario import Scenario
 from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 from core.export.image_files import read_png_metadata
-from core.geo import Month, Point
+from core.geo import Month
 from core.metrics.suite import MetricSuite
 from core.services import (
     GenerationRequest,
@@ -26,8 +26,8 @@ from core.services import (
     make_timelapse,
     recipe_request,
 )
+from tests.support.tiny_generation import tiny_generation_request
 
-KENYA = Point(-1.5, 36.8)
 OBSERVED = ClimateValues(21.4, 3.2, 19.9)
 
 
@@ -46,20 +46,11 @@ def weather_diffusionsat():
 
 
 def request(model: str = "tiny-diffusionsat", **changes) -> GenerationRequest:
+    """The shared tiny request (Nairobi, March 2021, 64 px, 2 steps) on a peer generator, under +3 °C, −30 % rain."""
     fields = dict(
-        point=KENYA,
-        month=Month(2021, 3),
-        land_cover="Croplands",
-        observed_climate=OBSERVED,
-        scenario=Scenario.of_change(3.0, -30.0),
-        seed=3,
-        num_inference_steps=2,
-        size_px=64,
-        state="Nairobi",
-        country="Kenya",
-        model=ModelSpec(model),
+        climate=None, observed_climate=OBSERVED, scenario=Scenario.of_change(3.0, -30.0), seed=3, model=ModelSpec(model)
     )
-    return GenerationRequest(**{**fields, **changes})
+    return tiny_generation_request(**{**fields, **changes})
 
 
 def test_generate_runs_a_peer_generator_and_records_its_provenance(diffusionsat, settings, tmp_path):
