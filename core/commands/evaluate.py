@@ -32,7 +32,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="generate with image-to-image from the previous real month at this strength (0..1), not text-to-image",
     )
     parser.add_argument("--lora", help="LoRA weights (path or Hub id) to load into the model")
-    parser.add_argument("--limit", type=int, help="evaluate at most N samples (round-robin over locations)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        help="evaluate at most N samples: a seeded sample stratified over places and months (with --subset: "
+        "its first N rows)",
+    )
+    parser.add_argument(
+        "--subset",
+        type=Path,
+        metavar="FILE.csv",
+        help="evaluate the rows of an original evaluation list (location_id, img_path, ...; e.g. "
+        "seed_98_final_test_single_image.csv), images under --data/<location_id>/; rows whose file is missing or "
+        "with an empty value are skipped",
+    )
     parser.add_argument("--seed", type=int, default=0, help="base seed; each sample's seed derives from it")
     parser.add_argument("--steps", type=int, default=50, help="inference steps (paper: 50)")
     parser.add_argument("--guidance", type=float, default=7.5, help="guidance scale (paper: 7.5)")
@@ -101,6 +114,7 @@ def run(args: argparse.Namespace, settings) -> int:
         controlnet_previous=args.controlnet_previous,
         img2img_strength=args.img2img_previous,
         limit=args.limit,
+        subset=args.subset,
         **sampling_from(args),
         metrics=metrics,
         inception_weights=args.inception_weights,
@@ -125,6 +139,7 @@ def run(args: argparse.Namespace, settings) -> int:
         f"evaluated {report.n_selected} samples ({report.generated} generated now, {report.reused} reused) "
         f"on {report.num_processes} process(es) in {report.elapsed_s:.1f} s"
     )
+    print(f"selection: {report.selection}")
     print(f"metrics: {', '.join(report.metrics_used)}")
     for name, reason in sorted(report.metrics_unavailable.items()):
         print(f"not computed: {name}: {reason}")

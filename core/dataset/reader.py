@@ -568,7 +568,62 @@ def parse_address(address: str) -> tuple[str | None, str | None]:
     return (state.strip() or None) if state else None, country.strip() or None
 
 
-def _read_csv(csv_path: Path, resolver, check_image=None) -> tuple[list[Sample], list[SkippedFile]]:
+# The original's test loader (data_utils/datasets_test.py `is_valid_row`) drops a row with any of these empty.
+SUBSET_REQUIRED_VALUES = (
+    "date",
+    "latitude",
+    "longitude",
+    "location_address",
+    "cloud_coverage",
+    "average_temp",
+    "average_prep",
+    "average_rad",
+)
+
+
+def read_subset(csv_path: str | Path, data_root: str | Path, *, open_images: bool = False) -> Dataset:
+    """The samples an original evaluation list names (e.g. `seed_98_final_test_single_image.csv`), in its row order.
+
+    As the original's `process_csv`: each row's image is `<data_root>/<location_id>/<img_path>`
+    (also tried: `<data_root>/<img_path>`), its caption values come from the row, and a row is
+    skipped when its image file is missing ("missing file") or one of `SUBSET_REQUIRED_VALUES`
+    is empty / NaN ("NaN value"); `Dataset.skip_counts()` counts both.
+
+    Raises:
+        BadRequestError: the CSV cannot be read, lacks a column, or no row is usable.
+    """
+    csv_path, root = Path(csv_path).expanduser(), Path(data_root).expanduser()
+    if not csv_path.is_file():
+        raise BadRequestError(f"The subset CSV {csv_path} does not exist.", "Give the evaluation list's CSV file.")
+    if not root.is_dir():
+        raise BadRequestError(f"The dataset folder {root} does not exist.", "Give --data: the folders' parent.")
+    check_image = _check_png_header if open_images else _check_png_size
+    samples, skipped = _read_csv(csv_path, None, check_image, image_root=root)
+    if not samples:
+        raise BadRequestError(
+            f"No row of {csv_path} names a usable image under {root} ({len(skipped)} rows skipped: "
+            f"{dict(Counter(s.category for s in skipped))}).",
+            "Give --data the folder holding the <location_id>/ folders the CSV's img_path values are in.",
+        )
+    samples, duplicates = _drop_duplicates(samples)
+    return Dataset(root=root, samples=tuple(samples), skipped=tuple([*skipped, *duplicates]))
+
+
+def _subset_image(row: Mapping, root: Path) -> Path:
+    """The original's `os.path.join(root, dataset_name, location_id, img_path)`, or the path under the root."""
+    name = str(_require(row, "img_path", "csv")).strip()
+    candidates = (root / str(row.get("location_id", "")).strip() / name, root / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise SkipSample(f"missing file: {candidates[0]} does not exist")
+
+
+def _read_csv(
+    csv_path: Path, resolver, check_image=None, image_root: Path | None = None
+) -> tuple[list[Sample], list[SkippedFile]]:
+    """Rows of a dataset CSV (`img_path` relative to the CSV), or of an original evaluation list
+    (`image_root` given: images under it as `read_subset` says, rows with an empty value skipped)."""
     check_image = check_image or _check_png_header
     samples: list[Sample] = []
     skipped: list[SkippedFile] = []
@@ -579,7 +634,8 @@ def _read_csv(csv_path: Path, resolver, check_image=None) -> tuple[list[Sample],
     with handle:
         reader = csv.DictReader(handle)
         columns = [c.strip() for c in (reader.fieldnames or [])]
-        missing = [c for c in ("location_id", "date", "latitude", "longitude", "type", "img_path") if c not in columns]
+        needed = ("location_id", "type", "img_path", *SUBSET_REQUIRED_VALUES) if image_root else CSV_COLUMNS[:5]
+        missing = [c for c in (*needed, "img_path") if c not in columns]
         if missing:
             raise BadRequestError(
                 f"The CSV {csv_path} lacks the column(s) {', '.join(missing)}.",
@@ -589,9 +645,15 @@ def _read_csv(csv_path: Path, resolver, check_image=None) -> tuple[list[Sample],
             row = {(k or "").strip(): v for k, v in raw.items()}
             where = Path(f"{csv_path}:{line}")
             try:
-                image_path = (csv_path.parent / str(_require(row, "img_path", "csv"))).resolve()
-                if not image_path.exists():
-                    raise SkipSample(f"missing image: {image_path} does not exist")
+                if image_root is not None:
+                    image_path = _subset_image(row, image_root)
+                    empty = [key for key in SUBSET_REQUIRED_VALUES if not _present(row.get(key))]
+                    if empty:
+                        raise SkipSample(f"NaN value: {', '.join(empty)} empty in the row")
+                else:
+                    image_path = (csv_path.parent / str(_require(row, "img_path", "csv"))).resolve()
+                    if not image_path.exists():
+                        raise SkipSample(f"missing image: {image_path} does not exist")
                 month = _csv_month(str(_require(row, "date", "csv")))
                 cloud_raw = row.get("cloud_coverage")
                 cloud = _as_float(cloud_raw, "cloud_coverage") if _present(cloud_raw) else 0.0

@@ -21,10 +21,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.config import Settings
-from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset
+from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset, read_subset
 from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key, settings_key
-from core.evaluation.selection import SampleSelector, Selected
+from core.evaluation.selection import (
+    SampleSelector,
+    Selected,
+    describe_selection,
+    in_dataset_order,
+    stratified_order,
+)
 from core.evaluation.tables import DEFAULT_EXTREME_PERCENTILE, build_tables, extreme_thresholds, to_markdown
 from core.generation.request import GenerationRequest
 from core.io.files import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -52,7 +58,10 @@ class EvaluationConfig:
         out_dir: where results, tables and plots go (reused to resume).
         controlnet_previous: generate with ControlNet conditioned on the previous real month
             (1..6 months earlier); samples without one are left out and counted.
-        limit: evaluate at most this many samples, taken round-robin over locations.
+        limit: evaluate at most this many samples: the first N of a seeded order stratified over
+            places and months (`core.evaluation.selection.stratified_order`), or the first N rows of `subset`.
+        subset: an original evaluation list (CSV with location_id, img_path, ...; e.g. the paper's
+            `seed_98_final_test_single_image.csv`) whose rows are evaluated in order, images under `data_dir`.
         seed: base seed; each sample's seed derives from it and the sample id.
         num_inference_steps: sampler steps (paper: 50).
         guidance_scale: classifier-free guidance (paper: 7.5).
@@ -85,6 +94,7 @@ class EvaluationConfig:
     out_dir: Path
     controlnet_previous: bool = False
     limit: int | None = None
+    subset: Path | None = None
     seed: int = 0
     num_inference_steps: int = 50
     guidance_scale: float = 7.5
@@ -162,6 +172,8 @@ class EvaluationConfig:
             if unknown or not self.metrics:
                 raise BadRequestError(f"Unknown metrics {unknown}.", f"Choose from {', '.join(METRIC_NAMES)}.")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.subset is not None:
+            object.__setattr__(self, "subset", Path(self.subset))
         object.__setattr__(self, "out_dir", Path(self.out_dir))
 
     @property
@@ -191,6 +203,7 @@ class EvaluationReport:
     metrics_unavailable: dict[str, str]
     skipped_files: dict[str, int]
     skipped_no_control: int
+    selection: str = ""
     num_processes: int = 1
     elapsed_s: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
@@ -349,6 +362,8 @@ def control_sample(dataset: Dataset, sample: Sample, config: EvaluationConfig) -
 
 
 def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=frozenset()) -> SampleSelector:
+    # a subset list is evaluated in its row order; all samples need no spreading; --limit N does
+    whole = config.subset is not None or config.limit is None
     return SampleSelector(
         dataset,
         key_of=key_of,
@@ -356,6 +371,8 @@ def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=froze
         limit=config.limit,
         with_control=config.uses_previous,
         choose_control=_control_chooser(config),
+        order=in_dataset_order if whole else stratified_order,
+        seed=config.seed,
     )
 
 
@@ -537,7 +554,7 @@ def _prepare_run(
 ) -> _EvaluationRun:
     """Step 2: the dataset (metadata only), the metric suite, this process's results and the selection."""
     # metadata only: images are opened, and places looked up, when a sample is reached
-    dataset = read_dataset(config.data_dir, open_images=False, resolve_places=False)
+    dataset = read_evaluation_samples(config)
     suite = _metric_suite(config, settings)
     store = ResultStore(config.out_dir, rank=state.process_index)
     label = generator.label if generator is not None else config.model_id
@@ -551,6 +568,23 @@ def _prepare_run(
         finished=finished,
     )
     return _EvaluationRun(dataset, suite, store, label, run_settings, selector)
+
+
+def read_evaluation_samples(config: EvaluationConfig) -> Dataset:
+    """The dataset (metadata only: images are opened, and places looked up, when a sample is reached),
+    or the rows of the subset list."""
+    if config.subset is not None:
+        return read_subset(config.subset, config.data_dir)
+    return read_dataset(config.data_dir, open_images=False, resolve_places=False)
+
+
+def selection_label(config: EvaluationConfig) -> str:
+    """How the samples were chosen, in words (printed, and kept in report.md and summary.json)."""
+    if config.subset is not None:
+        return f"the rows of {config.subset.name} in order" + (f", first {config.limit}" if config.limit else "")
+    if config.limit is None:
+        return "every sample"
+    return f"seeded sample (seed {config.seed}) stratified over places and months"
 
 
 def _load_generator(config: EvaluationConfig, settings: Settings, state, peer: bool) -> SampleGenerator:
@@ -627,6 +661,7 @@ def _write_outputs(
     """Step 5 (main process): tables, plots, report.md and summary.json from every process's records."""
     suite, dataset, selector, label = run.suite, run.dataset, run.selector, run.label
     records = _comparable(run.store.read_all(), label, config.mode, run.run_settings)
+    selection = describe_selection(selector.taken, selection_label(config))
     inception = _inception_score(records, run.store, suite)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
@@ -635,13 +670,14 @@ def _write_outputs(
         config.out_dir,
         run.store,
         metrics=suite.names,
-        notes=_notes(config, dataset, suite, selector.no_control, label),
+        notes=[f"Samples: {selection}.", *_notes(config, dataset, suite, selector.no_control, label)],
         clip_scale=config.clip_scale,
     )
     summary = {
         "model": label,
         "mode": config.mode,
         "selected": selector.selected,
+        "selection": selection,
         "generated_this_run": generated_total,
         "reused": reused,
         "num_processes": state.num_processes,
@@ -673,6 +709,7 @@ def _write_outputs(
         metrics_unavailable=dict(suite.unavailable),
         skipped_files=dataset.skip_counts(),
         skipped_no_control=selector.no_control,
+        selection=selection,
         num_processes=state.num_processes,
         elapsed_s=time.perf_counter() - started,
         summary=summary,

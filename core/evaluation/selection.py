@@ -1,15 +1,18 @@
 """Which samples an evaluation runs, in which order, checked only when they are reached.
 
 The dataset scan reads metadata alone (`read_dataset(open_images=False, resolve_places=False)`),
-so the time before the first sample does not grow with the dataset. Samples are then taken
-round-robin over locations; each one reached is decoded and checked (and placed by the offline
-geocoder when it has no address) just before it is used, so `--limit 3` opens three images (and
-their controls) whatever the dataset holds. The decoded image travels with the selection, so the
-evaluation does not decode it again.
+so the time before the first sample does not grow with the dataset. Samples are then taken in a
+seeded order stratified over places and months (`stratified_order`), or in a subset CSV's row
+order (`--subset`, as the original evaluated its fixed lists); each one reached is decoded and
+checked (and placed by the offline geocoder when it has no address) just before it is used, so
+`--limit 3` opens three images (and their controls) whatever the dataset holds. The decoded image
+travels with the selection, so the evaluation does not decode it again.
 """
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,18 +47,45 @@ class Selected:
     finished: bool
 
 
-def round_robin(dataset: Dataset) -> list[Sample]:
-    """All samples, one location after the other in turn (each location's months in order)."""
+def stratified_order(dataset: Dataset, seed: int = 0) -> Iterator[Sample]:
+    """Every sample once, in a seeded order whose first N are spread over places and months.
+
+    Rounds over the locations (a fresh seeded order each round); in its turn a location gives the
+    remaining sample whose month (YYYY-MM) has been taken least often so far. So `--limit N` with
+    N below the number of places takes N different places and spreads them over the months, and
+    a 5-place x 12-month dataset with N = 12 gets all 5 places and 12 different months. Lazy: a
+    limit of a few samples on millions costs one pass to group them and a few picks.
+    """
+    rng = random.Random(f"stratified:{seed}")
     by_location: dict[str, list[Sample]] = {}
     for sample in dataset:
         by_location.setdefault(sample.location_id, []).append(sample)
-    queues = [list(v) for _, v in sorted(by_location.items())]
-    ordered: list[Sample] = []
-    while any(queues):
-        for queue in queues:
-            if queue:
-                ordered.append(queue.pop(0))
-    return ordered
+    for queue in by_location.values():
+        rng.shuffle(queue)  # ties between equally used months go to a seeded draw
+    taken: Counter[str] = Counter()
+    locations = sorted(by_location)
+    while locations:
+        rng.shuffle(locations)
+        for location in locations:
+            queue = by_location[location]
+            pick = min(range(len(queue)), key=lambda i: taken[str(queue[i].month)])
+            sample = queue.pop(pick)
+            taken[str(sample.month)] += 1
+            yield sample
+        locations = [loc for loc in locations if by_location[loc]]
+
+
+def in_dataset_order(dataset: Dataset, seed: int = 0) -> Iterator[Sample]:
+    """The dataset's own order (a subset CSV's row order, as the original evaluated it)."""
+    del seed
+    return iter(dataset)
+
+
+def describe_selection(samples: list[Sample], ordered_by: str) -> str:
+    """One line saying what a run took, e.g. "12 samples: stratified over places and months (5 places, 12 months)"."""
+    places = len({s.location_id for s in samples})
+    months = len({str(s.month) for s in samples})
+    return f"{len(samples)} samples: {ordered_by} ({places} places, {months} months)"
 
 
 class SampleSelector:
@@ -70,9 +100,11 @@ class SampleSelector:
         choose_control: (sample, candidates nearest first) -> the control to use; default the nearest.
             A chosen control whose image is unusable is dropped and the choice made again.
         place_resolver_factory: makes the point -> (state, country) resolver on first need.
+        order: (dataset, seed) -> the samples in the order they are tried; default `stratified_order`.
+        seed: the order's seed.
 
     After (or during) iteration: `bad` lists the files found unusable, `no_control` counts the
-    samples left out for want of a control, `selected` counts the samples yielded.
+    samples left out for want of a control, `selected` counts the samples yielded, `taken` lists them.
     """
 
     def __init__(
@@ -84,7 +116,12 @@ class SampleSelector:
         with_control: bool = False,
         place_resolver_factory: Callable[[], Any] = default_place_resolver,
         choose_control: Callable[[Sample, list[Sample]], Sample] | None = None,
+        order: Callable[[Dataset, int], Iterator[Sample]] = stratified_order,
+        seed: int = 0,
     ) -> None:
+        self._order = order
+        self._seed = seed
+        self.taken: list[Sample] = []
         self.dataset = dataset
         self.key_of = key_of
         self.finished = set(finished)
@@ -146,12 +183,13 @@ class SampleSelector:
         return None
 
     def __iter__(self) -> Iterator[Selected]:
-        for sample in round_robin(self.dataset):
+        for sample in self._order(self.dataset, self._seed):
             if self.limit is not None and self.selected >= self.limit:
                 return
             key = self.key_of(sample)
             if key in self.finished:
                 self.selected += 1
+                self.taken.append(sample)
                 yield Selected(key, sample, None, None, finished=True)
                 continue
             if self.with_control and not self._has_earlier(sample):
@@ -170,4 +208,5 @@ class SampleSelector:
                     self.no_control += 1
                     continue
             self.selected += 1
+            self.taken.append(sample)
             yield Selected(key, placed, control, real, finished=False)

@@ -6,6 +6,7 @@ open of a file by Python code or PIL shows up there, with its path.
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import subprocess
@@ -21,7 +22,7 @@ from PIL import Image
 from core.config import Settings
 from core.dataset.reader import read_dataset
 from core.evaluation.run import EvaluationConfig, evaluate
-from core.evaluation.selection import SampleSelector
+from core.evaluation.selection import SampleSelector, stratified_order
 from tests.conftest import REPO
 
 LOCATIONS = 100
@@ -121,7 +122,10 @@ def test_an_unusable_image_that_is_reached_is_skipped_and_replaced(dataset_1000,
         (data / str(location)).mkdir(parents=True)
         for path in (dataset_1000 / str(location)).iterdir():
             (data / str(location) / path.name).write_bytes(path.read_bytes())
-    victim = data / "1" / "1_2020-01.png"  # second in round-robin order
+    order = stratified_order(read_dataset(data, open_images=False, resolve_places=False), seed=0)
+    next(order)
+    second = next(order)  # the second sample the evaluation reaches
+    victim = data / second.location_id / f"{second.location_id}_{second.month}.png"
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     settings = Settings.from_env().with_(cache_dir=tmp_path / "cache")
     with _PngOpens(data) as opens:
@@ -149,7 +153,8 @@ def test_places_are_looked_up_only_for_the_samples_reached(tmp_path):
     selected = list(selector)
     assert len(selected) == 3 and len(looked_up) == 3
     assert all(item.sample.metadata.country == "Kenya" for item in selected)
-    assert "in Nairobi, Kenya on January 2020" in selected[0].sample.prompts.spatial
+    first = selected[0].sample
+    assert f"in Nairobi, Kenya on {calendar.month_name[first.month.month]} 2020" in first.prompts.spatial
 
 
 @pytest.mark.slow  # a fresh process (imports torch through accelerate; ~5 s)
