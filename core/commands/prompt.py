@@ -15,7 +15,10 @@ from core.commands._prompt_context import (
 from core.config import Settings
 from core.geo import Month
 
-HELP = 'print the EcoMapper prompts of a place and month as JSON {"spatial": ..., "climate": ...}'
+HELP = (
+    'print the EcoMapper prompts of a place and month as JSON {"spatial": ..., "climate": ..., '
+    '"diffusionsat_metadata": [10 values]}'
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,20 +29,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.services import prompts_for
+    from core.services import diffusionsat_metadata, prompts_for
 
     point = point_from(args)
     month = Month.parse(args.month)
     state, country = resolve_place(args, point, settings)
+    climate = resolve_climate(args, point, month, settings)
     prompts = prompts_for(
         point,
         month,
         resolve_land_cover(args, point, settings),
         cloud_fraction=args.cloud,
-        climate=resolve_climate(args, point, month, settings),
+        climate=climate,
         state=state,
         country=country,
         word_mode=args.words,
     )
-    print(json.dumps(prompts.as_dict(), ensure_ascii=False))
+    # what EcoMapper's DiffusionSat-weather reads for this place and month (create_captions.py normalisation)
+    metadata = diffusionsat_metadata(point, month, cloud_fraction=args.cloud, climate=climate)
+    print(json.dumps({**prompts.as_dict(), "diffusionsat_metadata": metadata}, ensure_ascii=False))
     return 0

@@ -37,6 +37,7 @@ from core.services.exports import (
 from core.services.generate import (
     GenerateResult,
     control_month_before,
+    diffusionsat_metadata,
     generate,
     prompts_for,
     request_for,
@@ -112,6 +113,7 @@ __all__ = [
     "controlnet_choices",
     "default_controlnet_scale",
     "default_timelapse_range",
+    "diffusionsat_metadata",
     "ensemble_paths",
     "ensure_on_land",
     "export_image",

@@ -30,9 +30,7 @@ class FilledScene:
         return float(self.mask.mean())
 
 
-def fill_scene_clouds(
-    request: GenerationRequest, engine: Any, settings: Settings, progress: Any = None
-) -> FilledScene:
+def fill_scene_clouds(request: GenerationRequest, engine: Any, settings: Settings, progress: Any = None) -> FilledScene:
     """Fetch the real scene of `request.month` and its cloud mask, and repaint the clouds.
 
     The request gives the place, month, land cover, climate, seed, steps, guidance and size; its

@@ -221,3 +221,24 @@ def request_for(
         model=model,
         **options,
     )
+
+
+def diffusionsat_metadata(
+    point: Point, month: Month, *, cloud_fraction: float = 0.0, climate: ClimateValues
+) -> list[float]:
+    """The 10 metadata values EcoMapper's DiffusionSat-weather reads for a place and month (day 1, GSD 20,
+    normalised as the original's create_captions.py; `core.models.backends.metadata`)."""
+    from core.models.backends.metadata import ECOMAPPER_GSD_M, normalise_metadata
+
+    month = Month.parse(month)
+    return normalise_metadata(
+        lon=point.lon,
+        lat=point.lat,
+        gsd_m=ECOMAPPER_GSD_M,
+        cloud_fraction=cloud_fraction,
+        year=month.year,
+        month=month.month,
+        day=1,
+        climate=climate,
+        with_weather=True,
+    )

@@ -107,7 +107,7 @@ def make_horizon_timelapse(
     fps: float = 1.0,
     progress=None,
 ) -> Path:
-    """"today -> 2050 -> ... -> `year`": `base` (a GenerationRequest with its observed climate) generated under
+    """ "today -> 2050 -> ... -> `year`": `base` (a GenerationRequest with its observed climate) generated under
     today and the CMIP6 projection of each horizon (same seed), written as a captioned GIF / MP4.
 
     Args:

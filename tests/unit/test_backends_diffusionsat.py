@@ -96,11 +96,13 @@ def test_unconditional_metadata_is_zeros():
     assert unconditional_metadata(10) == [0.0] * 10
 
 
-def test_weather_variant_appends_three_scalars_and_needs_a_climate():
+def test_weather_variant_is_normalised_as_ecomapper_published_it_and_needs_a_climate():
     base = dict(lon=10.0, lat=20.0, gsd_m=10.0, cloud_fraction=0.0, year=2020, month=1, day=15)
     values = normalise_metadata(**base, climate=ClimateValues(25.0, 5.0, 20.0), with_weather=True)
     assert len(values) == 10
-    assert values[7:] == pytest.approx([750.0, 100.0, 500.0])
+    # create_captions.py normalize_metadata: no lon/lat/year shift, GSD 20 / 10, (T + 60) / 120, P / 120, R / 40
+    assert values[:3] == pytest.approx([10 / 360 * 1000, 20 / 180 * 1000, 2000.0])
+    assert values[7:] == pytest.approx([85 / 120 * 1000, 5 / 120 * 1000, 500.0])
     with pytest.raises(BadRequestError, match="climate"):
         normalise_metadata(**base, with_weather=True)
     with pytest.raises(BadRequestError):

@@ -113,3 +113,58 @@ def test_a_subset_csv_without_the_original_columns_is_refused(tmp_path):
     path.write_text("location_id,img_path\n1,1_2020-01.png\n")
     with pytest.raises(BadRequestError, match="lacks the column"):
         read_subset(path, data)
+
+
+# ---------------------------------------------------------------- 8. DiffusionSat-weather metadata
+
+
+def _original_normalize_metadata(lon, lat, cloud, year, month, day, temp, prep, rad):
+    """create_captions.py:124-163 with its default arguments, written out as numbers (gsd = 20 in get_metadata)."""
+    return [
+        lon / (180 + 180) * 1000,
+        lat / (90 + 90) * 1000,
+        20 / 10 * 1000,
+        cloud * 1000,
+        year / (2100 - 1980) * 1000,
+        month / 12 * 1000,
+        day / 31 * 1000,
+        (temp - -60) / (60 - -60) * 1000,
+        prep / 120 * 1000,
+        rad / 40 * 1000,
+    ]
+
+
+def test_core_prompt_prints_the_original_diffusionsat_weather_metadata(capsys):
+    from core.cli import main
+
+    argv = ["prompt", "--lat", "-23.5", "--lon", "-46.6", "--month", "2019-07", "--land-cover", "Croplands"]
+    argv += ["--state", "São Paulo", "--country", "Brazil", "--temp", "-4.5", "--precip", "3.2", "--rad", "12.8"]
+    argv += ["--cloud", "0.35", "--offline"]
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = _original_normalize_metadata(-46.6, -23.5, 0.35, 2019, 7, 1, -4.5, 3.2, 12.8)
+    assert printed["diffusionsat_metadata"] == pytest.approx(expected)
+    assert printed["spatial"] == "a partially cloudy satellite image of Croplands in São Paulo, Brazil on July 2019."
+
+
+def test_the_weather_backend_reads_day_1_and_the_published_7_scalar_model_keeps_its_shift():
+    from core.climate.values import ClimateValues
+    from core.config import Settings
+    from core.generation.request import GenerationRequest
+    from core.geo import Month, Point
+    from core.models.backends import load_backend
+
+    request = GenerationRequest(
+        point=Point(-23.5, -46.6),
+        month=Month(2019, 7),
+        land_cover="Croplands",
+        country="Brazil",
+        observed_climate=ClimateValues(-4.5, 3.2, 12.8),
+        cloud_fraction=0.35,
+    )
+    weather = load_backend("tiny-diffusionsat-weather", Settings())
+    expected = _original_normalize_metadata(-46.6, -23.5, 0.35, 2019, 7, 1, -4.5, 3.2, 12.8)
+    assert weather.metadata_for(request) == pytest.approx(expected)
+    published = load_backend("tiny-diffusionsat", Settings()).metadata_for(request)
+    assert len(published) == 7
+    assert published[0] == pytest.approx((-46.6 + 180) / 360 * 1000)  # DiffusionSat's own shift stays

@@ -44,6 +44,7 @@ class DiffusionSatBackend(SDPipelineBackend):
         self.num_metadata = pipe.unet.config.num_metadata
 
     def metadata_for(self, request: GenerationRequest) -> list[float]:
+        weather = self.num_metadata > 7
         return normalise_metadata(
             lon=request.point.lon,
             lat=request.point.lat,
@@ -51,9 +52,10 @@ class DiffusionSatBackend(SDPipelineBackend):
             cloud_fraction=request.cloud_fraction,
             year=request.month.year,
             month=request.month.month,
-            day=request.day,
+            # EcoMapper's weather model saw YYYY-MM dates, which its `get_metadata` reads as day 1
+            day=1 if weather else request.day,
             climate=request.climate,
-            with_weather=self.num_metadata > 7,
+            with_weather=weather,
         )
 
     def draw(

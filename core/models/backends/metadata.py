@@ -1,13 +1,15 @@
-"""DiffusionSat's metadata vector: the published order and normalisation, plus the weather variant's scalars.
+"""DiffusionSat's metadata vector: the published 7-scalar normalisation, and EcoMapper's 10-scalar weather one.
 
-Published (github.com/samar-khanna/DiffusionSat, `metadata_normalize`): the raw values
+Published DiffusionSat (github.com/samar-khanna/DiffusionSat, `metadata_normalize`): the raw values
 [lon + 180, lat + 90, GSD (m/px of the generated image), cloud fraction, year - 1980, month, day]
 are divided by [360, 180, 1, 1, 120, 12, 31] and multiplied by 1000; the shift comes before the
 division. The unconditional (guidance) branch gets all zeros, as in training's metadata dropout.
 
-Weather variant (EcoMapper's DiffusionSat-FT idea; the scaling is ours, the original's is not
-published): temperature (deg C + 50) / 100, precipitation (mm/day) / 50, radiation (MJ/m^2/day) / 40,
-each times 1000, so typical values land in the same 0..1000 range as the others.
+Weather variant, as EcoMapper published it (data_utils/create_captions.py:124-163 `normalize_metadata`,
+`get_metadata`): [lon, lat, GSD, cloud, year, month, day, T, P, R] with lon / 360, lat / 180,
+GSD 20 / 10 (the original writes GSD 20 for every Sentinel-2 image), cloud, year / 120, month / 12,
+day / 31 (day 1 for a YYYY-MM date), (T + 60) / 120, P / 120, R / 40, each times 1000 and with no
+other shift: lon, lat and year are not shifted as the published 7-scalar model's are.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ METADATA_NAMES = ("lon", "lat", "gsd_m", "cloud_fraction", "year", "month", "day
 WEATHER_NAMES = ("temp_c", "precip_mm_day", "solar_mj_m2_day")
 METADATA_SHIFT = (180.0, 90.0, 0.0, 0.0, -1980.0, 0.0, 0.0)
 METADATA_DIVISOR = (360.0, 180.0, 1.0, 1.0, 120.0, 12.0, 31.0)
-WEATHER_SHIFT = (50.0, 0.0, 0.0)
-WEATHER_DIVISOR = (100.0, 50.0, 40.0)
 METADATA_SCALE = 1000.0
+# EcoMapper's weather variant (create_captions.py `normalize_metadata` defaults: base_lon 180, base_lat 90,
+# base_year 1980, max_gsd 10, min_temp -60, max_temp 60, max_prep 120, max_rad 40): divisors and shifts per value
+ECOMAPPER_GSD_M = 20.0  # `get_metadata`: gsd = 20 for every image
+ECOMAPPER_NAMES = (*METADATA_NAMES, *WEATHER_NAMES)
+ECOMAPPER_SHIFT = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 60.0, 0.0, 0.0)
+ECOMAPPER_DIVISOR = (360.0, 180.0, 10.0, 1.0, 120.0, 12.0, 31.0, 120.0, 120.0, 40.0)
 
 
 def _finite(name: str, value: float) -> float:
@@ -44,7 +50,8 @@ def normalise_metadata(
     climate: ClimateValues | None = None,
     with_weather: bool = False,
 ) -> list[float]:
-    """The metadata vector DiffusionSat's UNet reads (7 values; 10 with the weather scalars).
+    """The metadata vector DiffusionSat's UNet reads: 7 values as published; with the weather scalars the
+    10 values of EcoMapper's weather fine-tune, normalised as its original code did (`gsd_m` is then 20).
 
     Raises:
         BadRequestError: a value is not finite or outside its range, or weather is asked for without a climate.
@@ -59,22 +66,23 @@ def normalise_metadata(
         )
     if not 1 <= values[5] <= 12 or not 1 <= values[6] <= 31:
         raise BadRequestError(f"Month {month} / day {day} are out of range.", "Give month 1..12 and day 1..31.")
-    out = [
-        (v + shift) / divisor * METADATA_SCALE
-        for v, shift, divisor in zip(values, METADATA_SHIFT, METADATA_DIVISOR, strict=True)
-    ]
-    if with_weather:
-        if climate is None:
-            raise BadRequestError(
-                "The weather-metadata DiffusionSat needs the month's climate.",
-                "Give the climate (observed NASA POWER values or a scenario).",
-            )
-        weather = (climate.temp_c, climate.precip_mm_day, climate.solar_mj_m2_day)
-        out += [
-            (_finite(n, v) + shift) / divisor * METADATA_SCALE
-            for n, v, shift, divisor in zip(WEATHER_NAMES, weather, WEATHER_SHIFT, WEATHER_DIVISOR, strict=True)
+    if not with_weather:
+        return [
+            (v + shift) / divisor * METADATA_SCALE
+            for v, shift, divisor in zip(values, METADATA_SHIFT, METADATA_DIVISOR, strict=True)
         ]
-    return out
+    if climate is None:
+        raise BadRequestError(
+            "The weather-metadata DiffusionSat needs the month's climate.",
+            "Give the climate (observed NASA POWER values or a scenario).",
+        )
+    weather = (climate.temp_c, climate.precip_mm_day, climate.solar_mj_m2_day)
+    weather = tuple(_finite(n, v) for n, v in zip(WEATHER_NAMES, weather, strict=True))
+    raw10 = [*values[:2], ECOMAPPER_GSD_M, *values[3:], *weather]
+    return [
+        (v + shift) / divisor * METADATA_SCALE
+        for v, shift, divisor in zip(raw10, ECOMAPPER_SHIFT, ECOMAPPER_DIVISOR, strict=True)
+    ]
 
 
 def unconditional_metadata(num_metadata: int) -> list[float]:
