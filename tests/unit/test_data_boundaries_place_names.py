@@ -39,7 +39,8 @@ def write_boundaries(path) -> None:
 
 def test_the_containing_polygon_decides_not_the_nearest_town(tmp_path, settings):
     nearest = reverse_geocode(PORT_DU_RHIN)
-    assert nearest.country == "Germany"  # the gazetteer's nearest town (Kehl) is across the Rhine
+    # the gazetteer's nearest town (Kehl) is across the Rhine; the country polygon (offline) says France
+    assert nearest.country == "France" and nearest.nearest_place == "Kehl"
     file = tmp_path / "admin1.geojson"
     write_boundaries(file)
     place = reverse_geocode(PORT_DU_RHIN, settings.with_(boundaries_url=str(file)))
@@ -123,7 +124,8 @@ def test_default_settings_offline_without_a_cached_file_fall_back_to_the_nearest
     with caplog.at_level("WARNING", logger="core.sources.places"):
         first = place_of(PORT_DU_RHIN, default)
         second = place_of(PORT_DU_RHIN, default)
-    assert first == second and first.country == "Germany"  # Kehl: the gazetteer's answer, not a failure
+    # not a failure: the country polygon (installed, offline) says France although the nearest town is Kehl
+    assert first == second and first.country == "France" and first.nearest_place == "Kehl"
     warnings = _fallback_warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "not cached" in warnings[0] and "ECOMAPPER_BOUNDARIES_URL" in warnings[0]
@@ -153,7 +155,7 @@ def test_a_failed_download_is_asked_once_per_process_and_the_place_still_comes(t
     finally:
         server.shutdown()
         server.server_close()
-    assert {p.country for p in places} == {"Germany"}
+    assert {p.country for p in places} == {"France"}
     assert len(asked) == 1, asked  # remembered: not fetched again on every call
     assert len(_fallback_warnings(caplog)) == 1
 
@@ -169,4 +171,4 @@ def test_observe_names_the_place_by_the_containing_polygon(tmp_path, settings):
     assert (seen.state, seen.country, seen.place_label) == ("Grand Est", "France", "Grand Est, France")
     assert seen.nearest_place  # the gazetteer's town is still given, as a landmark
     gazetteer = observe(PORT_DU_RHIN, "2021-06", settings.with_(offline=True))
-    assert gazetteer.country == "Germany"
+    assert gazetteer.country == "France"  # no admin-1 file: the country still comes from its polygon

@@ -168,3 +168,85 @@ def test_the_weather_backend_reads_day_1_and_the_published_7_scalar_model_keeps_
     published = load_backend("tiny-diffusionsat", Settings()).metadata_for(request)
     assert len(published) == 7
     assert published[0] == pytest.approx((-46.6 + 180) / 360 * 1000)  # DiffusionSat's own shift stays
+
+
+# ---------------------------------------------------------------- 12. place names, offline and across borders
+
+# Real samples of the original's example_dataset (center_coordinates and caption_info.location_address of
+# example_dataset/<batch>/<loc>/<loc>_<first month>.json); 1 and 9137 are also in ../shared/fixtures.
+EXAMPLE_PLACES = [
+    ((51.42139488548077, -119.56121951481265), "British Columbia", "Canada"),  # 2017-2018/1
+    ((48.25578640072634, 26.36127920245784), "Chernivtsi Oblast", "Ukraine"),  # 2017-2018/3842
+    ((56.34967173106437, 93.69588626420718), "Krasnoyarsk Krai", "Russia"),  # 2021-2022/9137
+    ((-23.114295801009824, -63.55667625799073), "Salta", "Argentina"),  # 2021-2022/13259
+    ((21.190733176668253, 7.8720081588800666), "Tamanrasset", "Algeria"),  # 2019-2020/5284
+    ((0.7132032909130512, 22.25667718733644), "Tshuapa", "Democratic Republic of the Congo"),  # 2019-2020/8719
+]
+
+
+@pytest.mark.parametrize(("lat_lon", "state", "country"), EXAMPLE_PLACES)
+def test_offline_the_example_locations_get_the_dataset_country(lat_lon, state, country):
+    """No admin-1 file and no network: the installed Natural Earth country polygons decide the country
+    (the nearest town of 2019-2020/5284 is Iferouâne, Niger)."""
+    from core.geo import Point
+    from core.sources.places import reverse_geocode
+
+    place = reverse_geocode(Point(*lat_lon))
+    assert place.country == country
+    if country in ("Canada", "Ukraine", "Russia", "Argentina"):
+        # the nearest town in the country lies in the same region here; near a provincial border it
+        # need not (5284 and 8719): only the admin-1 polygons decide the state there
+        assert place.label() == f"{state}, {country}"
+
+
+def test_the_shared_example_samples_are_named_as_their_json_says(tmp_path):
+    from core.sources.places import reverse_geocode
+    from tests.conftest import SHARED_FIXTURES, require_shared
+
+    root = require_shared(SHARED_FIXTURES / "ecomapper_example")
+    dataset = read_dataset(root, open_images=False, resolve_places=False)
+    named = [s for s in dataset if s.metadata.address]
+    assert {s.metadata.address for s in named} == {"British Columbia, Canada", "Krasnoyarsk Krai, Russia"}
+    for sample in {s.location_id: s for s in named}.values():
+        assert reverse_geocode(sample.metadata.point).label() == sample.metadata.address
+
+
+def test_natural_earth_admin1_names_are_written_as_the_dataset_writes_them(tmp_path):
+    """Natural Earth says "Chernivtsi" (type_en "Region") in "Ukraine" and "Krasnoyarsk" ("Territory") in
+    "Russia"; its admin-0 file says "Republic of Serbia". The dataset: "Chernivtsi Oblast, Ukraine", ..."""
+    from core.geo import Point
+    from core.sources.boundaries import BoundaryIndex, country_boundaries
+    from core.sources.place_names import dataset_country_name
+    from core.sources.places import reverse_geocode
+
+    def box(lon, lat):
+        ring = [[lon - 1, lat - 1], [lon + 1, lat - 1], [lon + 1, lat + 1], [lon - 1, lat + 1], [lon - 1, lat - 1]]
+        return {"type": "Polygon", "coordinates": [ring]}
+
+    features = [
+        {"properties": {"name": "Chernivtsi", "type_en": "Region", "admin": "Ukraine", "iso_a2": "UA"},
+         "geometry": box(26.36, 48.26)},
+        {"properties": {"name": "Krasnoyarsk", "type_en": "Territory", "admin": "Russia", "iso_a2": "RU"},
+         "geometry": box(93.70, 56.35)},
+        {"properties": {"name": "Tshuapa", "type_en": "Province", "admin": "Democratic Republic of the Congo",
+                        "iso_a2": "CD"}, "geometry": box(22.26, 0.71)},
+    ]  # fmt: skip
+    path = tmp_path / "admin1.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    admin1 = BoundaryIndex.from_geojson(path)
+    for (lat, lon), state, country in EXAMPLE_PLACES[1:3] + EXAMPLE_PLACES[5:]:
+        assert reverse_geocode(Point(lat, lon), boundaries=admin1).label() == f"{state}, {country}"
+    assert dataset_country_name("Republic of Serbia") == "Serbia"
+    belgrade = country_boundaries().region_at(Point(44.8, 20.46))
+    assert belgrade.country == "Serbia" and belgrade.country_code == "RS"
+
+
+def test_the_dataset_reader_and_evaluation_name_places_as_the_app(tmp_path):
+    from core.dataset.reader import default_place_resolver
+    from core.geo import Point
+    from core.services import place_of
+
+    algeria = Point(21.190733176668253, 7.8720081588800666)
+    resolver = default_place_resolver()
+    assert resolver(algeria) == (place_of(algeria).state, place_of(algeria).country)
+    assert resolver(algeria)[1] == "Algeria"
