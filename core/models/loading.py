@@ -138,7 +138,13 @@ class LoadedPipeline:
         )
 
     def set_controlnet(
-        self, controlnet, profile: ControlProfile, origin: str, ref: str | None, control_range: str = "-1-1"
+        self,
+        controlnet,
+        profile: ControlProfile,
+        origin: str,
+        ref: str | None,
+        control_range: str = "-1-1",
+        pooled: str = "real",
     ) -> None:
         """Attach (or swap) the ControlNet on the loaded base: only the ControlNet pipeline is rebuilt.
 
@@ -156,7 +162,7 @@ class LoadedPipeline:
                 controlnet.to(dtype=self.dtype)
         self.controlnet_pipe = StableDiffusion3ControlNetPipeline(**self.pipe.components, controlnet=controlnet)
         self.controlnet_pipe.set_progress_bar_config(disable=True)
-        self._control_handle = original_formats.install_control_range(self.controlnet_pipe, control_range)
+        self._control_handle = original_formats.install_control_range(self.controlnet_pipe, control_range, pooled)
         self.controlnet_profile = profile
         self.origins["controlnet"] = origin
         if self._offloaded == "controlnet":
@@ -527,7 +533,8 @@ def _controlnet_pipeline(pipe: Any, controlnet: Any | None, spec: ModelSpec, set
     check_controlnet_fits(controlnet, pipe.transformer)
     controlnet_pipe = StableDiffusion3ControlNetPipeline(**pipe.components, controlnet=controlnet)
     control_range = original_formats.resolve_control_range(spec, settings)
-    return controlnet_pipe, original_formats.install_control_range(controlnet_pipe, control_range)
+    hook = original_formats.install_control_range(controlnet_pipe, control_range, spec.controlnet_pooled)
+    return controlnet_pipe, hook
 
 
 def _place(loaded: LoadedPipeline, controlnet: Any | None) -> None:

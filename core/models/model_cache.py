@@ -93,7 +93,11 @@ class ModelCache:
             return loaded
 
     def _set_controlnet(self, loaded: LoadedPipeline, key: BaseKey, spec: ModelSpec, progress) -> None:
-        if loaded.spec.controlnet == spec.controlnet and loaded.spec.control_range == spec.control_range:
+        same_range = (loaded.spec.control_range, loaded.spec.controlnet_pooled) == (
+            spec.control_range,
+            spec.controlnet_pooled,
+        )
+        if loaded.spec.controlnet == spec.controlnet and same_range:
             return
         if spec.controlnet is None:
             # no ControlNet asked for: the one bundled with the model (if any), else none
@@ -122,8 +126,15 @@ class ModelCache:
         from core.models.original_formats import resolve_control_range
 
         module, profile, origin = self._controlnets[wanted]
-        loaded.set_controlnet(module, profile, origin, spec.controlnet, resolve_control_range(spec, self.settings))
-        loaded.spec = ModelSpec(**{**loaded.spec.as_dict(), "control_range": spec.control_range})
+        control_range = resolve_control_range(spec, self.settings)
+        loaded.set_controlnet(module, profile, origin, spec.controlnet, control_range, spec.controlnet_pooled)
+        loaded.spec = ModelSpec(
+            **{
+                **loaded.spec.as_dict(),
+                "control_range": spec.control_range,
+                "controlnet_pooled": spec.controlnet_pooled,
+            }
+        )
 
     def engine(self, spec: ModelSpec, progress: ProgressCallback | None = None):
         """A `core.models.engine.Engine` on the cached base (its prompt-embedding cache kept across calls)."""

@@ -11,7 +11,8 @@
   transformer of such a folder, or of any `SD3Transformer2DModel` folder, for `--transformer`.
 * `train_controlnet.py` -> an `SD3ControlNetModel.save_pretrained` folder (diffusers loads it); it
   was trained with the control image in [0, 1] and its latents without the VAE shift
-  (`install_control_range`).
+  (`install_control_range`); `is_original_controlnet_folder` spots it (12 layers or the training
+  card, no `control_range.json`), so "auto" gives it "0-1".
 * `train_controlnet_lora.py` -> `<run>/controlnet.safetensors`: the whole ControlNet state dict
   with LoRA layers inside; `original_controlnet_lora` merges them into a plain ControlNet.
 
@@ -37,6 +38,8 @@ CONTROL_RANGE_FILE = "control_range.json"
 # Our trainer's companion of a LoRA file: transformer weights trained fully beside the adapter.
 FULL_WEIGHTS_FILE = "transformer_full_weights.safetensors"
 CONTROL_RANGES = ("0-1", "-1-1")
+# What an original-format ("0-1") ControlNet gets as its pooled text projection at inference.
+CONTROLNET_POOLED = ("real", "zero")
 # Transformer parts the original train_lora.py trains fully (besides the LoRA layers).
 FULLY_TRAINED_PREFIXES = ("norm_out.", "proj_out.")
 _ADAPTER_TAGS = (".lora_A.", ".lora_B.")
@@ -256,24 +259,31 @@ def write_control_range(folder: Path, control_range: str) -> None:
     atomic_write_json(folder / CONTROL_RANGE_FILE, {"control_range": control_range})
 
 
-def install_control_range(pipe: Any, control_range: str) -> Any:
+def install_control_range(pipe: Any, control_range: str, pooled: str = "real") -> Any:
     """Make an SD3 ControlNet pipeline feed its ControlNet as the original EcoMapper scripts trained it.
 
     "0-1": the VAE encodes the control image in [0, 1] (not [-1, 1]) and its latents are scaled
-    without the VAE shift; the ControlNet gets the real pooled text projection. "-1-1": diffusers'
-    own convention, nothing changes. Returns a handle whose `remove()` undoes it (None for "-1-1").
+    without the VAE shift. `pooled` "real": the ControlNet gets the real pooled text projection, as
+    the original trained it; "zero": a zero one, as the original's evaluation under diffusers 0.32.1
+    gave it (the ControlNet's config `force_zeros_for_pooled_projection`, True for
+    `from_transformer`, made that pipeline zero it and skip the shift). "-1-1": diffusers' own
+    convention, nothing changes. Returns a handle whose `remove()` undoes it (None for "-1-1").
     """
     if control_range == "-1-1":
         return None
     if control_range != "0-1":
         raise ModelUnavailableError(f"Unknown control range {control_range!r}.", 'Use "0-1" or "-1-1".')
+    if pooled not in CONTROLNET_POOLED:
+        raise ModelUnavailableError(f"Unknown pooled projection {pooled!r}.", f"Use one of {CONTROLNET_POOLED}.")
     controlnet = pipe.controlnet
     vae = pipe.vae
-    # The pipeline zeroes the pooled projection and skips the shift when this flag is set; the
-    # original trained with the real pooled projection, so the flag goes and the shift is undone below.
+    # The pipeline zeroes the pooled projection and skips the shift when this flag is set. For the real
+    # pooled projection the flag goes and the shift is undone below; for the zero one it is set.
     previous_flag = controlnet.config.force_zeros_for_pooled_projection
-    controlnet.register_to_config(force_zeros_for_pooled_projection=False)
-    shift_times_scale = float(getattr(vae.config, "shift_factor", 0.0) or 0.0) * float(vae.config.scaling_factor)
+    controlnet.register_to_config(force_zeros_for_pooled_projection=pooled == "zero")
+    shift_times_scale = 0.0
+    if pooled == "real":
+        shift_times_scale = float(getattr(vae.config, "shift_factor", 0.0) or 0.0) * float(vae.config.scaling_factor)
     pipeline_prepare = pipe.prepare_image
 
     def prepare_image_in_unit_range(*args: Any, **kwargs: Any) -> Any:
@@ -336,4 +346,31 @@ def resolve_control_range(spec: Any, settings: Any) -> str:
         recorded = read_control_range(folder) if folder.is_dir() else None
         if recorded is not None:
             return recorded
+    if any(is_original_controlnet_folder(folder) for folder in (ref, ref / "controlnet")):
+        return "0-1"
     return "-1-1"
+
+
+# The original train_controlnet.py builds its ControlNet as `from_transformer(transformer, num_layers=12)`
+# and writes diffusers' SD3 ControlNet training card (README.md, tag "diffusers-training") beside it.
+ORIGINAL_CONTROLNET_LAYERS = 12
+
+
+def is_original_controlnet_folder(folder: Path) -> bool:
+    """True for an SD3 ControlNet folder as the original train_controlnet.py saves it (no range recorded).
+
+    It trained on control images in [0, 1] (its `transforms_control_img` has no Normalize); the
+    Hub's SD3 ControlNets (InstantX: 6 layers) and our trainer's (`control_range.json`) are not this.
+    """
+    config_path = folder / "config.json"
+    if not config_path.is_file() or (folder / CONTROL_RANGE_FILE).is_file():
+        return False
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    if config.get("_class_name") != "SD3ControlNetModel":
+        return False
+    card = folder / "README.md"
+    trained_card = card.is_file() and "diffusers-training" in card.read_text(encoding="utf-8", errors="replace")
+    return trained_card or config.get("num_layers") == ORIGINAL_CONTROLNET_LAYERS

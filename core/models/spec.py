@@ -29,6 +29,8 @@ class ModelSpec:
             original EcoMapper ControlNet scripts), "-1-1" (diffusers), or "auto" (what our trainer
             recorded beside the ControlNet, else "0-1" for the original's controlnet.safetensors,
             else "-1-1").
+        controlnet_pooled: the pooled text projection a "0-1" ControlNet gets: "real" (as the original
+            trained it) or "zero" (as the original's evaluation under diffusers 0.32.1 fed it; `--paper`).
     """
 
     model_id: str
@@ -41,6 +43,7 @@ class ModelSpec:
     drop_t5: bool = False
     transformer: str | None = None
     control_range: str = "auto"
+    controlnet_pooled: str = "real"
 
     def __post_init__(self) -> None:
         if not isinstance(self.model_id, str) or not self.model_id.strip():
@@ -60,6 +63,11 @@ class ModelSpec:
                 f"Unknown control range {self.control_range!r}.",
                 'Use "0-1" for ControlNets from the original EcoMapper scripts, "-1-1" for diffusers ones, or "auto".',
             )
+        if self.controlnet_pooled not in ("real", "zero"):
+            raise BadRequestError(
+                f"Unknown ControlNet pooled projection {self.controlnet_pooled!r}.",
+                'Use "real" or "zero" (the original\'s evaluation under diffusers 0.32.1).',
+            )
         for name in ("lora", "controlnet", "transformer"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -77,4 +85,5 @@ class ModelSpec:
             "drop_t5": self.drop_t5,
             "transformer": self.transformer,
             "control_range": self.control_range,
+            "controlnet_pooled": self.controlnet_pooled,
         }

@@ -250,3 +250,73 @@ def test_the_dataset_reader_and_evaluation_name_places_as_the_app(tmp_path):
     resolver = default_place_resolver()
     assert resolver(algeria) == (place_of(algeria).state, place_of(algeria).country)
     assert resolver(algeria)[1] == "Algeria"
+
+
+# ---------------------------------------------------------------- 2. / 13. ControlNet inference as the original ran it
+
+
+def _hub_config(name: str) -> Path:
+    from tests.conftest import SHARED_FIXTURES, require_shared
+
+    return require_shared(SHARED_FIXTURES / "hub-configs" / name)
+
+
+def test_a_plain_train_controlnet_folder_resolves_to_the_0_1_control_range(tmp_path):
+    """train_controlnet.py: `SD3ControlNetModel.from_transformer(transformer, num_layers=12)` saved as is,
+    trained on `transforms_control_img` without Normalize, i.e. [0, 1]; InstantX's (6 layers) stay -1..1."""
+    import torch
+    from diffusers import SD3ControlNetModel, SD3Transformer2DModel
+
+    from core.config import Settings
+    from core.models import ModelSpec
+    from core.models.original_formats import resolve_control_range
+
+    config = SD3Transformer2DModel.load_config(
+        _hub_config("stabilityai--stable-diffusion-3-medium-diffusers"), subfolder="transformer"
+    )
+    with torch.device("meta"):
+        transformer = SD3Transformer2DModel.from_config(config)
+        controlnet = SD3ControlNetModel.from_transformer(
+            transformer, num_layers=12, load_weights_from_transformer=False
+        )
+    controlnet.save_config(tmp_path / "original_run")  # what save_pretrained writes as config.json
+    settings = Settings()
+    assert resolve_control_range(ModelSpec("sd3-medium", controlnet=str(tmp_path / "original_run")), settings) == "0-1"
+    instantx = tmp_path / "instantx"
+    instantx.mkdir()
+    instantx.joinpath("config.json").write_text(
+        _hub_config("InstantX--SD3-Controlnet-Canny").joinpath("config.json").read_text()
+    )
+    assert resolve_control_range(ModelSpec("sd3-medium", controlnet=str(instantx)), settings) == "-1-1"
+
+
+def test_the_paper_controlnet_gets_a_zero_pooled_projection_and_unshifted_latents(tmp_path):
+    """diffusers 0.32.1 (the original's evaluation) zeroed the ControlNet's pooled projection and skipped
+    the VAE shift for a ControlNet whose config has force_zeros_for_pooled_projection (from_transformer's)."""
+    import torch
+    from PIL import Image
+
+    from core.models.original_formats import install_control_range
+    from core.models.tiny import build_tiny_pipeline
+
+    pipe = build_tiny_pipeline(with_controlnet=True)
+    control = (np.random.default_rng(0).random((32, 32, 3)) * 255).astype(np.uint8)
+    seen = {}
+
+    def grab(_module, args, kwargs):
+        seen[kwargs["pooled_projections"].abs().sum().item() > 0] = kwargs["controlnet_cond"].detach().clone()
+
+    for pooled in ("zero", "real"):
+        handle = install_control_range(pipe, "0-1", pooled)
+        hook = pipe.controlnet.register_forward_pre_hook(grab, with_kwargs=True)  # after the range's own hook
+        torch.manual_seed(11)
+        pipe("a satellite image", control_image=Image.fromarray(control), height=32, width=32,
+             num_inference_steps=1, guidance_scale=1.0, output_type="np")  # fmt: skip
+        hook.remove()
+        handle.remove()
+    assert set(seen) == {False, True}  # zero pooled under "zero", the real one under "real"
+    vae = pipe.vae
+    unit = torch.from_numpy(control).permute(2, 0, 1)[None].float() / 255.0
+    torch.manual_seed(11)
+    expected = vae.encode(unit).latent_dist.sample() * vae.config.scaling_factor  # no shift in either
+    assert torch.allclose(seen[False], expected, atol=1e-5) and torch.allclose(seen[True], expected, atol=1e-5)
