@@ -71,10 +71,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transformer", help="fully fine-tuned transformer folder (or an original train.py run)")
     parser.add_argument("--control-range", default="auto", choices=("auto", "0-1", "-1-1"), help="ControlNet input")
     parser.add_argument(
+        "--paper",
         "--paper-conventions",
+        dest="paper",
         action="store_true",
-        help="as the paper: torch-fidelity FID input, JPEG q75, random 1-6 month control, NASA POWER for missing "
-        "climate, CLIP on the cosine scale",
+        help="every convention of the paper at once (docs/evaluation.md): torch-fidelity FID input, JPEG q75, "
+        "random 1-6 month control, NASA POWER for missing climate, cosine CLIP, float16, zero ControlNet pooled "
+        "projection, the model's caption preset (CN-LoRA: skip_date_location, CLIP against that prompt); "
+        "give the paper's list with --subset",
+    )
+    parser.add_argument(
+        "--dtype", choices=("auto", "float16", "bfloat16", "float32"), help="inference dtype (paper: float16)"
+    )
+    parser.add_argument(
+        "--controlnet-pooled",
+        choices=("real", "zero"),
+        help="pooled text projection of an original-format ControlNet (paper: zero, as diffusers 0.32.1)",
     )
     parser.add_argument("--clip-scale", choices=("cosine", "x100"), help="CLIP score scale (default cosine)")
     parser.add_argument("--fid-preprocessing", choices=("pytorch-fid", "torch-fidelity"), help="Inception input")
@@ -85,8 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fill-climate", action="store_true", help="NASA POWER climate for samples without one")
     parser.add_argument(
         "--caption-preset",
-        default="fixed_caption",
-        help="prompts to generate with (core.generation.prompts.CAPTION_PRESETS; the paper: fixed_caption)",
+        help="prompts to generate with and score CLIP against (core.generation.prompts.CAPTION_PRESETS; default "
+        "fixed_caption; --paper: the model's own)",
     )
 
 
@@ -101,13 +113,16 @@ def run(args: argparse.Namespace, settings) -> int:
             ("fid_preprocessing", args.fid_preprocessing),
             ("jpeg_quality", args.jpeg_quality),
             ("control_choice", args.control_choice),
+            ("dtype", args.dtype),
+            ("controlnet_pooled", args.controlnet_pooled),
+            ("caption_preset", args.caption_preset),
         )
         if value is not None
     }
     if args.fill_climate:
         options["fill_missing_climate"] = True
     config = evaluation_config(
-        paper_conventions=args.paper_conventions,
+        paper_conventions=args.paper,
         model_id=args.model,
         data_dir=args.data,
         out_dir=args.out,
@@ -129,7 +144,6 @@ def run(args: argparse.Namespace, settings) -> int:
         batch_size=args.batch_size,
         transformer=args.transformer,
         control_range=args.control_range,
-        caption_preset=args.caption_preset,
         **options,
     )
     report = evaluate_model(config, settings)

@@ -89,9 +89,11 @@ class EvaluationConfig:
             (the original validation scripts wrote .jpg, PIL's default quality 75); None keeps PNG pixels.
         fill_missing_climate: samples without stored climate get NASA POWER's values for their
             month (the original's CSVs had them); otherwise their climate prompt is the spatial one.
-        transformer / control_range: as `core.models.ModelSpec`.
-        caption_preset: the prompts generated with (`core.generation.prompts.CAPTION_PRESETS`): "fixed_caption"
-            (the paper's evaluation), "fixed_caption_word" for word-mode models, "fixed_caption_diffsat", ...
+        transformer / control_range / controlnet_pooled / dtype: as `core.models.ModelSpec` (the paper:
+            float16, and a zero pooled projection for the ControlNet as diffusers 0.32.1 gave it).
+        caption_preset: the prompts generated with, and CLIP scored against (the original scored the prompt it
+            generated with) (`core.generation.prompts.CAPTION_PRESETS`): "fixed_caption"
+            (the paper's evaluation), "fixed_caption_words" for word-mode models, "fixed_caption_diffsat", ...
         batch_size: samples generated and scored together; None chooses from the free memory of
             the generation device (`core.models.memory.auto_batch_size`).
     """
@@ -126,18 +128,30 @@ class EvaluationConfig:
     control_range: str = "auto"
     caption_preset: str = "fixed_caption"
     batch_size: int | None = None
+    dtype: str = "auto"
+    controlnet_pooled: str = "real"
+    paper_conventions: bool = False
 
     @classmethod
     def paper(cls, **kwargs: Any) -> EvaluationConfig:
-        """The paper's conventions: torch-fidelity FID input, JPEG q75, cosine CLIP, random control, POWER climate."""
+        """Every convention of the paper's evaluation at once (the table in docs/evaluation.md): torch-fidelity
+        FID input, JPEG q75, cosine CLIP, random 1-6 month control, POWER climate for samples without,
+        float16, a zero pooled projection for the ControlNet, and the caption preset of the model's run."""
         defaults = dict(
             control_choice="random",
             clip_scale="cosine",
             fid_preprocessing="torch-fidelity",
             jpeg_quality=75,
             fill_missing_climate=True,
+            dtype="float16",
+            controlnet_pooled="zero",
+            caption_preset=paper_caption_preset(
+                str(kwargs.get("model_id", "")), kwargs.get("controlnet"), bool(kwargs.get("controlnet_previous"))
+            ),
+            paper_conventions=True,
         )
-        return cls(**{**defaults, **kwargs})
+        given = {key: value for key, value in kwargs.items() if value is not None}
+        return cls(**{**defaults, **given})
 
     def __post_init__(self) -> None:
         if self.img2img_strength is not None:
@@ -161,9 +175,15 @@ class EvaluationConfig:
         limits.EXTREME_PERCENTILE.check("--extreme-percentile", self.extreme_percentile)
         if self.batch_size is not None:
             limits.EVALUATE_BATCH.check("--batch-size", self.batch_size)
+        from core.config import check_dtype
         from core.generation.prompts import caption_preset
 
         caption_preset(self.caption_preset)  # BadRequestError naming the known presets
+        check_dtype(self.dtype)
+        if self.controlnet_pooled not in ("real", "zero"):
+            raise BadRequestError(
+                f"Unknown ControlNet pooled projection {self.controlnet_pooled!r}.", 'Use "real" or "zero".'
+            )
         if self.control_choice not in ("random", "latest"):
             raise BadRequestError(f"Unknown control choice {self.control_choice!r}.", 'Use "random" or "latest".')
         if self.clip_scale not in ("cosine", "x100"):
@@ -193,6 +213,26 @@ class EvaluationConfig:
     def uses_previous(self) -> bool:
         """Each sample is generated from (or conditioned on) the previous real month of its place."""
         return self.controlnet_previous or self.img2img_strength is not None
+
+
+def paper_caption_preset(model_id: str, controlnet: str | None, controlnet_previous: bool) -> str:
+    """The caption preset the original evaluated this kind of model with.
+
+    validate.py / validate_controlnet.py: `fixed_caption.json` (every part kept); validate_controlnet_lora.py
+    (the CN-LoRA run, a `controlnet.safetensors`): `skip_date_location.json`, the dropout it trained with;
+    DiffusionSat: `fixed_caption_diffsat.json`.
+    """
+    from core.generation.prompts import PAPER_EVALUATION_PRESET, PAPER_TRAINING_PRESET
+
+    if "diffusionsat" in model_id:
+        return "fixed_caption_diffsat"
+    if controlnet_previous and controlnet:
+        from core.models.original_formats import find_original_controlnet_lora
+
+        ref = Path(str(controlnet)).expanduser()
+        if ref.exists() and find_original_controlnet_lora(ref) is not None:
+            return PAPER_TRAINING_PRESET
+    return PAPER_EVALUATION_PRESET
 
 
 @dataclass(frozen=True)
@@ -242,6 +282,8 @@ class PipelineGenerator:
             controlnet=config.controlnet,
             transformer=config.transformer,
             control_range=config.control_range,
+            controlnet_pooled=config.controlnet_pooled,
+            dtype=config.dtype,
         )
         loaded = load_pipeline(spec, settings)
         if config.controlnet_previous and not loaded.has_controlnet:
@@ -265,14 +307,20 @@ class PipelineGenerator:
     def generate(self, sample: Sample, control: Sample | None, seed: int) -> np.ndarray:
         return self.generate_batch([(sample, control, seed)])[0]
 
-    def _prompts(self, request, sample: Sample):
-        """The request's prompts, or those drawn under the caption preset (seeded by the sample)."""
+    def _prompts(self, inputs, sample: Sample):
+        """The prompts of `inputs`, or those drawn under the caption preset (seeded by the sample)."""
         if self.config.caption_preset == "fixed_caption":
-            return request.prompts()
+            from core.generation.prompts import build_prompts
+
+            return build_prompts(inputs)
         from core.generation.prompts import caption_prompts
 
         rng = random.Random(sample_seed(self.config.seed, "caption:" + sample.sample_id))
-        return caption_prompts(request.prompt_inputs(), self.config.caption_preset, rng)
+        return caption_prompts(inputs, self.config.caption_preset, rng)
+
+    def spatial_prompt(self, sample: Sample) -> str:
+        """The spatial prompt this sample was generated with: what CLIP scores against, as in the original."""
+        return self._prompts(sample.prompt_inputs, sample).spatial
 
     def generate_batch(self, items: list[tuple[Sample, Sample | None, int]]) -> list[np.ndarray]:
         """One image per (sample, control, seed) in one engine call (ControlNet: a control image each)."""
@@ -284,7 +332,7 @@ class PipelineGenerator:
         first = requests[0]
         images, _ = self.engine.run_frames(
             [
-                FrameJob(self._prompts(r, sample), r.seed, r.control_image)
+                FrameJob(self._prompts(r.prompt_inputs(), sample), r.seed, r.control_image)
                 for r, (sample, _, _) in zip(requests, items, strict=True)
             ],
             mode=first.mode,
@@ -444,7 +492,9 @@ def _evaluate_batch(
         from core.metrics.conventions import jpeg_round_trip
 
         fakes = [jpeg_round_trip(fake, config.jpeg_quality) for fake in fakes]
-    prompts = [item.sample.prompts.spatial for item in batch]
+    # CLIP against the prompt generated with (a caption preset's dropped one too), as the original scored
+    used = getattr(generator, "spatial_prompt", None)
+    prompts = [used(item.sample) if used else item.sample.prompts.spatial for item in batch]
     scores = suite.score_batch(reals, fakes, prompts)
     records = []
     for item, seed, fake, prompt, (values, features) in zip(batch, seeds, fakes, prompts, scores, strict=True):
@@ -706,6 +756,10 @@ def _write_outputs(
             "jpeg_quality": config.jpeg_quality,
             "control_choice": config.control_choice,
             "fill_missing_climate": config.fill_missing_climate,
+            "caption_preset": config.caption_preset,
+            "dtype": config.dtype,
+            "controlnet_pooled": config.controlnet_pooled,
+            "paper": config.paper_conventions,
         },
     }
     atomic_write_json(config.out_dir / "summary.json", summary)
@@ -747,6 +801,9 @@ def _run_settings_key(config: EvaluationConfig, label: str) -> str:
         transformer=config.transformer,
         control_range=config.control_range,
         fill_missing_climate=config.fill_missing_climate,
+        # only when not the default, so the keys of earlier runs (and their resumption) stay as they were
+        **({"dtype": config.dtype} if config.dtype != "auto" else {}),
+        **({"controlnet_pooled": config.controlnet_pooled} if config.controlnet_pooled != "real" else {}),
     )
 
 
@@ -775,6 +832,11 @@ def _inception_score(records: list[dict], store: ResultStore, suite: MetricSuite
 
 def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_control: int, label: str) -> list[str]:
     notes = []
+    if config.paper_conventions and config.subset is None:
+        notes.append(
+            "--paper without --subset: the paper evaluated fixed lists (seed_98_final_test_single_image.csv, "
+            "ControlNet: seed_98_final_test_two_images_future.csv); this run took a stratified sample instead."
+        )
     if label == "tiny-random":
         notes.append("Model `tiny-random` is a tiny randomly initialised SD3 for smoke tests: it produces noise.")
     from core.models.backends.registry import ALL_BACKENDS

@@ -40,6 +40,7 @@ equals `build_prompts`).
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import random
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ from core.climate.values import ClimateValues
 from core.errors import BadRequestError
 from core.geo import Month
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
+
+log = logging.getLogger(__name__)
 
 # English month names, fixed here rather than from `calendar` (which follows the process locale).
 MONTH_NAMES = (
@@ -374,8 +377,10 @@ _ANY_LOCATION = (0.5, 0.25, 0.25)
 # The original repository's configs/caption/*.json (commit fa37060), value for value: one row per preset,
 # in CaptionPreset's field order (name, land, cloud, date, location, climate, numbers, source).
 # skip_weather_data.json gives date and location weights of 0.1: relative weights, so always kept.
-# fixed_caption_word is the original's CaptionBuilder defaults (masks=None) with words: how validate.py
-# evaluates word models.
+# fixed_caption_word.json, as the original ships it, says "use_numerical_values": true: it equals
+# fixed_caption.json, so the original's "word" runs captioned (and were evaluated) with numbers. Loading that
+# name does what the file did; `fixed_caption_words` (our name) is the original CaptionBuilder with
+# use_numerical_values=False, i.e. real words.
 _PRESET_ROWS = (
     ("fixed_caption", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _FULL_CLIMATE, True, "fixed_caption.json"),
     ("skip_date_location", _KEPT, _KEPT, _ANY_DATE, _ANY_LOCATION, _FULL_CLIMATE, True, "skip_date_location.json"),
@@ -391,9 +396,16 @@ _PRESET_ROWS = (
      "skip_weather_data.json"),
     ("fixed_caption_diffsat", _KEPT, (1.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 1.0), _NO_CLIMATE, True,
      "fixed_caption_diffsat.json"),
-    ("fixed_caption_word", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _FULL_CLIMATE, False,
-     "create_captions.py defaults, use_numerical_values=False"),
+    ("fixed_caption_word", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _FULL_CLIMATE, True,
+     "fixed_caption_word.json (use_numerical_values: true, despite its name: numbers, as fixed_caption)"),
+    ("fixed_caption_words", _KEPT, _KEPT, _MONTH_AND_YEAR, _STATE_AND_COUNTRY, _FULL_CLIMATE, False,
+     "ours: create_captions.py CaptionBuilder(use_numerical_values=False), the climate in words"),
 )  # fmt: skip
+# Original preset names that do not do what they say: the name -> what it really does.
+MISLEADING_PRESET_NAMES = {
+    "fixed_caption_word": "numbers, not words (the original file sets use_numerical_values: true); "
+    "for words use fixed_caption_words",
+}
 CAPTION_PRESETS: dict[str, CaptionPreset] = {row[0]: CaptionPreset(*row) for row in _PRESET_ROWS}
 PAPER_TRAINING_PRESET = "skip_date_location"
 PAPER_EVALUATION_PRESET = "fixed_caption"
@@ -406,7 +418,7 @@ class _ChoiceSource(Protocol):
 def caption_preset(name: str) -> CaptionPreset:
     """The preset called `name`; BadRequestError naming the known ones otherwise."""
     try:
-        return CAPTION_PRESETS[name]
+        preset = CAPTION_PRESETS[name]
     except KeyError:
         close = difflib.get_close_matches(str(name), CAPTION_PRESETS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -414,6 +426,9 @@ def caption_preset(name: str) -> CaptionPreset:
             f"Unknown caption preset {name!r}.{hint}",
             f"Use one of {', '.join(CAPTION_PRESETS)} (the paper trains with {PAPER_TRAINING_PRESET!r}).",
         ) from None
+    if name in MISLEADING_PRESET_NAMES:
+        log.warning("caption preset %s gives %s", name, MISLEADING_PRESET_NAMES[name])
+    return preset
 
 
 def caption_options(inputs: PromptInputs, word_mode: bool = False) -> dict[str, tuple[str, ...]]:

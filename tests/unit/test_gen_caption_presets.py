@@ -214,7 +214,7 @@ def test_fixed_caption_is_build_prompts_and_needs_no_randomness():
     rows = _rows(require_shared(ECOMAPPER_EXAMPLE))
     for _, inputs in rows:
         assert caption_prompts(inputs, "fixed_caption") == build_prompts(inputs)
-        assert caption_prompts(inputs, "fixed_caption_word") == build_prompts(inputs, word_mode=True)
+        assert caption_prompts(inputs, "fixed_caption_words") == build_prompts(inputs, word_mode=True)
 
 
 def _inputs(state: str | None = "Krasnoyarsk Krai") -> PromptInputs:

@@ -320,3 +320,57 @@ def test_the_paper_controlnet_gets_a_zero_pooled_projection_and_unshifted_latent
     torch.manual_seed(11)
     expected = vae.encode(unit).latent_dist.sample() * vae.config.scaling_factor  # no shift in either
     assert torch.allclose(seen[False], expected, atol=1e-5) and torch.allclose(seen[True], expected, atol=1e-5)
+
+
+# ---------------------------------------------------------------- --paper: every convention at once (3, 7, 14)
+
+
+def test_paper_sets_every_evaluation_convention_at_once(tmp_path):
+    from core.evaluation.run import EvaluationConfig
+
+    paper = EvaluationConfig.paper(model_id="sd3-medium", data_dir=tmp_path, out_dir=tmp_path / "out")
+    assert (paper.fid_preprocessing, paper.jpeg_quality, paper.clip_scale) == ("torch-fidelity", 75, "cosine")
+    assert (paper.control_choice, paper.fill_missing_climate) == ("random", True)
+    assert (paper.dtype, paper.controlnet_pooled, paper.caption_preset) == ("float16", "zero", "fixed_caption")
+    # bf16 is offered; an explicit choice wins over the paper's
+    assert EvaluationConfig.paper(
+        model_id="sd3-medium", data_dir=tmp_path, out_dir=tmp_path, dtype="bfloat16"
+    ).dtype == ("bfloat16")
+    assert EvaluationConfig.paper(model_id="diffusionsat-256", data_dir=tmp_path, out_dir=tmp_path).caption_preset == (
+        "fixed_caption_diffsat"
+    )
+
+
+def test_paper_evaluates_a_cn_lora_with_its_dropout_captions(tmp_path):
+    """validation/validate_controlnet_lora.py reads configs/caption/skip_date_location.json for its captions."""
+    from core.evaluation.run import EvaluationConfig
+    from tests.support import original_ecomapper_outputs as outputs
+
+    run = outputs.write_train_controlnet_lora_output(tmp_path / "cn_lora").parent
+    config = EvaluationConfig.paper(
+        model_id="sd3-medium",
+        data_dir=tmp_path,
+        out_dir=tmp_path / "out",
+        controlnet=str(run),
+        controlnet_previous=True,
+    )
+    assert config.caption_preset == "skip_date_location"
+
+
+def test_clip_is_scored_against_the_prompt_generated_with(tmp_path, settings):
+    """The original's metric scripts read `prompt_short` from the JSON written beside each image: the dropped one."""
+    import random
+
+    from core.evaluation.run import EvaluationConfig, PipelineGenerator, sample_seed
+    from core.generation.prompts import caption_prompts
+
+    dataset = read_dataset(_write_places(tmp_path / "data"), open_images=False, resolve_places=False)
+    config = EvaluationConfig("tiny-random", tmp_path / "data", tmp_path / "out", caption_preset="skip_date_location")
+    generator = PipelineGenerator(config, settings.with_(device="cpu"))
+    used = [generator.spatial_prompt(sample) for sample in dataset]
+    expected = [
+        caption_prompts(s.prompt_inputs, "skip_date_location", random.Random(sample_seed(0, "caption:" + s.sample_id)))
+        for s in dataset
+    ]
+    assert used == [p.spatial for p in expected]
+    assert any(prompt != sample.prompts.spatial for prompt, sample in zip(used, dataset, strict=True))
