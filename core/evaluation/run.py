@@ -470,6 +470,17 @@ def _resized(image: np.ndarray, size_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size_px, size_px), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
+def as_scored(fake: np.ndarray, real: np.ndarray, jpeg_quality: int | None) -> np.ndarray:
+    """A generated image as the metrics see it: JPEG round trip at the generated size first (the original saved
+    .jpg files, at 1024 px for SD3-FT-HR), then resized (bicubic) to the real image, as its metric scripts read them."""
+    fake = np.asarray(fake, dtype=np.uint8)
+    if jpeg_quality is not None:
+        from core.metrics.conventions import jpeg_round_trip
+
+        fake = jpeg_round_trip(fake, jpeg_quality)
+    return match_size(fake, real)
+
+
 def _evaluate_batch(
     batch: list[Selected],
     config: EvaluationConfig,
@@ -487,11 +498,7 @@ def _evaluate_batch(
         fakes = [generator.generate(*triple) for triple in triples]
     generation_s = (time.perf_counter() - started) / len(batch)
     reals = [item.real if item.real is not None else item.sample.image for item in batch]
-    fakes = [match_size(np.asarray(fake, dtype=np.uint8), real) for fake, real in zip(fakes, reals, strict=True)]
-    if config.jpeg_quality is not None:
-        from core.metrics.conventions import jpeg_round_trip
-
-        fakes = [jpeg_round_trip(fake, config.jpeg_quality) for fake in fakes]
+    fakes = [as_scored(fake, real, config.jpeg_quality) for fake, real in zip(fakes, reals, strict=True)]
     # CLIP against the prompt generated with (a caption preset's dropped one too), as the original scored
     used = getattr(generator, "spatial_prompt", None)
     prompts = [used(item.sample) if used else item.sample.prompts.spatial for item in batch]

@@ -374,3 +374,25 @@ def test_clip_is_scored_against_the_prompt_generated_with(tmp_path, settings):
     ]
     assert used == [p.spatial for p in expected]
     assert any(prompt != sample.prompts.spatial for prompt, sample in zip(used, dataset, strict=True))
+
+
+# ---------------------------------------------------------------- 10. JPEG, then resize (1024 px runs)
+
+
+def test_a_1024_image_is_saved_as_jpeg_before_it_is_resized_to_the_real_one():
+    """validate.py saves `val_img_{idx}.jpg` at the generated size; batch_compute_metrics.py then resizes to 512."""
+    import io
+
+    from core.evaluation.run import as_scored
+
+    rng = np.random.default_rng(1)
+    fake = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    real = np.zeros((64, 64, 3), np.uint8)
+    jpeg = io.BytesIO()
+    Image.fromarray(fake).save(jpeg, format="JPEG", quality=75)
+    original = np.asarray(Image.open(jpeg).convert("RGB").resize((64, 64), Image.Resampling.BICUBIC))
+    assert np.array_equal(as_scored(fake, real, 75), original)
+    other_order = Image.fromarray(fake).resize((64, 64), Image.Resampling.BICUBIC)
+    small = io.BytesIO()
+    other_order.save(small, format="JPEG", quality=75)
+    assert not np.array_equal(as_scored(fake, real, 75), np.asarray(Image.open(small).convert("RGB")))
