@@ -16,13 +16,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", type=Path, help="override output_dir")
     parser.add_argument("--max-steps", type=int, help="override [optim] max_steps")
     parser.add_argument("--resume", help='override [checkpoints] resume: "latest", "none" or a checkpoint folder')
+    parser.add_argument(
+        "--paper",
+        action="store_true",
+        help="the original scripts' settings over the config's: fp16, seed 7777, skip_date_location captions, no "
+        "shuffling, lr 2e-6, weight decay 1e-2, x0 loss, the VAE shift and control range per mode (docs/training.md)",
+    )
+    parser.add_argument(
+        "--mixed-precision", choices=("no", "fp16", "bf16"), help="override mixed_precision (paper: fp16; bf16 offered)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.services.train import plan_training, run_training
 
     plan = plan_training(
-        args.config, data_dir=args.data_dir, output_dir=args.output_dir, max_steps=args.max_steps, resume=args.resume
+        args.config,
+        data_dir=args.data_dir,
+        output_dir=args.output_dir,
+        max_steps=args.max_steps,
+        resume=args.resume,
+        paper=args.paper,
+        mixed_precision=args.mixed_precision,
     )
     result = run_training(plan, settings)
     if plan.kind == "diffusionsat-weather":

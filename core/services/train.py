@@ -25,11 +25,14 @@ def plan_training(
     output_dir: str | None = None,
     max_steps: int | None = None,
     resume: str | None = None,
+    paper: bool = False,
+    mixed_precision: str | None = None,
 ) -> TrainingPlan:
     """Read the TOML and apply the overrides; a bad value fails here, before any model loads.
 
     The TOML's data_dir is checked after `data_dir` has replaced it (the paper presets name a
-    stand-in folder).
+    stand-in folder). `paper` puts the original scripts' settings over the TOML's
+    (`core.train.config.paper_overrides`); `mixed_precision` then still wins (bf16 is offered).
     """
     from core.train import load_train_config
     from core.train.diffusionsat_weather import weather_config_if_asked
@@ -38,6 +41,10 @@ def plan_training(
     if weather is not None:
         return TrainingPlan("diffusionsat-weather", weather)
     config = load_train_config(config_path, check_paths=data_dir is None)
+    if paper:
+        from core.train.config import paper_overrides
+
+        config = config.with_overrides(**paper_overrides(config.mode))
     overrides = {
         key: value
         for key, value in (
@@ -45,6 +52,7 @@ def plan_training(
             ("output_dir", output_dir),
             ("optim__max_steps", max_steps),
             ("checkpoints__resume", resume),
+            ("mixed_precision", mixed_precision),
         )
         if value is not None
     }

@@ -184,24 +184,28 @@ def set_full_trainable(transformer: Any, blocks: str) -> None:
 def load_initial_lora(transformer: Any, controlnet: Any, lora: Any) -> None:
     """controlnet_lora: start from a trained LoRA of the transformer, as the original does.
 
-    The frozen transformer gets the LoRA merged into its weights; the ControlNet's LoRA layers take
-    the same values for the blocks it shares with the transformer (the original loads the
-    transformer's file into the ControlNet with strict=False).
+    The frozen transformer gets the LoRA merged into its weights and the LoRA run's fully trained
+    `norm_out` / `proj_out` (the original loads the whole transformer.safetensors with strict=True);
+    the ControlNet's LoRA layers take the same values for the blocks it shares with the transformer
+    (the original loads the transformer's file into the ControlNet with strict=False).
     """
     import torch
     from peft.utils import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    from core.models.original_formats import find_original_lora, original_lora
+    from core.models.original_formats import apply_full_weights, find_original_lora, original_lora, read_full_weights
 
     source = Path(lora.init_weights)
     original = find_original_lora(source)
     if original is not None:
         converted = original_lora(original)
         state = {k[len("transformer.") :]: v for k, v in converted.lora_state.items()}
+        full_weights = converted.full_weights
     else:
         path = source / LORA_WEIGHT_NAME if source.is_dir() else source
         state = {k[len("transformer.") :]: v for k, v in load_file(str(path)).items() if k.startswith("transformer.")}
+        full_weights = read_full_weights(source)
+    apply_full_weights(transformer, full_weights)
     scale = lora.alpha / lora.rank
     with torch.no_grad():
         own = dict(transformer.named_modules())

@@ -44,11 +44,14 @@ class BatchPlan:
     batch_size: int
     num_processes: int
     seed: int
+    shuffle: bool = True  # False: the targets' own order every epoch (the original's unshuffled DataLoader)
 
     def epoch_of(self, micro_step: int) -> int:
         return (micro_step * self.batch_size * self.num_processes) // len(self.targets)
 
     def _order(self, epoch: int) -> np.ndarray:
+        if not self.shuffle:
+            return np.asarray(self.targets)
         rng = np.random.default_rng(derived_seed(self.seed, "epoch", epoch))
         return np.asarray(self.targets)[rng.permutation(len(self.targets))]
 

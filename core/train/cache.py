@@ -2,12 +2,17 @@
 
 The latent cache keeps the VAE posterior (mean and log-variance), not a sample, so a cached step
 draws its latent from the same distribution with the same generator as an uncached step: same loss.
+Text embeddings are cached only when asked (`cache_text_embeddings`): one SD3 prompt pair is
+(77 + 256) x 4096 values, and a dropout preset gives up to 12 pairs per image, so at the paper's
+2.37 M images they would need about 78 TB; by default they are recomputed in each step.
+`estimate_cache` says what a run needs before it starts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +67,58 @@ class FeatureCache:
                 "Delete the cache folder (or set cache_latents = false) and run again to rebuild it.",
             )
         return load_file(str(path))
+
+
+# SD3's text sequence: CLIP's 77 tokens beside T5's (`max_sequence_length`), 4096 wide; the pooled one 2048.
+CLIP_TOKENS = 77
+SD3_TEXT_WIDTH = 4096
+SD3_POOLED_WIDTH = 2048
+LATENT_BYTES_PER_VALUE = 4  # the posterior is kept in float32
+VAE_FACTOR = 8
+
+
+@dataclass(frozen=True)
+class CacheEstimate:
+    """Disk a feature cache needs: latent entries (one per image) and text entries (one per prompt pair)."""
+
+    latents: int
+    latent_bytes: int
+    prompt_pairs: int
+    text_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.latent_bytes + self.text_bytes
+
+    def describe(self) -> str:
+        text = (
+            f"{self.prompt_pairs} text embeddings ({_size(self.text_bytes)})"
+            if self.prompt_pairs
+            else "no text embeddings (recomputed in each step)"
+        )
+        return f"{_size(self.total_bytes)}: {self.latents} latents ({_size(self.latent_bytes)}) and {text}"
+
+
+def _size(count: int) -> str:
+    for unit, factor in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if count >= factor:
+            return f"{count / factor:.1f} {unit}"
+    return f"{count / 1e3:.1f} kB"
+
+
+def estimate_cache(
+    images: int,
+    prompt_pairs: int,
+    resolution_px: int,
+    latent_channels: int = 16,
+    max_sequence_length: int = 256,
+    text_bytes_per_value: int = 2,
+) -> CacheEstimate:
+    """The disk the feature cache of a run needs (0 prompt pairs: text embeddings not cached)."""
+    side = resolution_px // VAE_FACTOR
+    latent = 2 * latent_channels * side * side * LATENT_BYTES_PER_VALUE  # mean and log-variance
+    pair = ((CLIP_TOKENS + max_sequence_length) * SD3_TEXT_WIDTH + SD3_POOLED_WIDTH) * text_bytes_per_value
+    return CacheEstimate(images, images * latent, prompt_pairs, prompt_pairs * pair)
 
 
 def fill_cache(
@@ -119,3 +176,23 @@ def fill_cache(
             progress(done, total, "caching text embeddings")
     log.info("feature cache %s: %d latents and %d embeddings computed", cache.root, len(image_todo), len(text_todo))
     return len(image_todo), len(text_todo)
+
+
+def check_cache_disk(cache: FeatureCache, estimate: CacheEstimate) -> None:
+    """Say the disk the cache needs before anything is written; refuse when the disk has less free.
+
+    Raises:
+        BadRequestError: the cache's disk has less free space than the estimate.
+    """
+    import shutil
+
+    existing = cache.root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    log.warning("feature cache %s needs about %s (%s free)", cache.root, estimate.describe(), _size(free))
+    if estimate.total_bytes > free:
+        raise BadRequestError(
+            f"The feature cache needs about {estimate.describe()}, more than the {_size(free)} free at {existing}.",
+            "Set cache_dir to a larger disk, keep cache_text_embeddings = false, or set cache_latents = false.",
+        )

@@ -36,6 +36,31 @@ RESOLUTION_MULTIPLE_PX = 16
 PAPER_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
 
 
+# `python -m core train --paper`: the original scripts' settings over any config (the table in docs/training.md).
+PAPER_TRAIN_OVERRIDES = {
+    "mixed_precision": "fp16",  # accelerate's fp16 in every original script (bf16: --mixed-precision bf16)
+    "seed": 7777,
+    "data__caption_preset": "skip_date_location",
+    "data__shuffle": False,  # DataLoader(dataset, batch_size=..., num_workers=...): no shuffle
+    "optim__learning_rate": 2e-6,
+    "optim__adam_weight_decay": 1e-2,
+    "optim__lr_scheduler": "constant",
+    "optim__weighting_scheme": "logit_normal",
+    "optim__prediction_target": "x0",
+    "optim__max_grad_norm": 1.0,
+}
+
+
+def paper_overrides(mode: str) -> dict[str, Any]:
+    """`PAPER_TRAIN_OVERRIDES` plus what depends on the mode (the VAE shift, the control range, LoRA parts)."""
+    overrides: dict[str, Any] = {**PAPER_TRAIN_OVERRIDES, "data__vae_shift": mode in CONTROL_MODES}
+    if mode in CONTROL_MODES:
+        overrides["controlnet__control_range"] = "0-1"
+    if mode == "lora":
+        overrides["lora__train_norm_out_proj_out"] = True
+    return overrides
+
+
 def _fail(section: str, name: str, problem: str, fix: str) -> BadRequestError:
     where = f"[{section}] {name}" if section else name
     return BadRequestError(f"Training config: {where} {problem}", fix)
@@ -73,6 +98,9 @@ class DataConfig:
     max_sequence_length: int = 256
     # Worker processes that decode images (0 = in the training process).
     num_workers: int = 0
+    # A fresh seeded order every epoch; false keeps the dataset's order (location, month) every epoch,
+    # as the original's DataLoader (no shuffle) read its CSVs.
+    shuffle: bool = True
 
     def validate(self) -> None:
         _check_limits(
@@ -328,8 +356,12 @@ class TrainConfig:
     output_dir: Path = Path("runs/train")
     seed: int = 0
     mixed_precision: str = "no"
-    # Precompute VAE latent distributions and text embeddings once per sample (same loss, much faster).
+    # Precompute VAE latent distributions once per image (same loss, much faster); the disk it needs is
+    # logged before it starts (core.train.cache.estimate_cache).
     cache_latents: bool = False
+    # Also cache the text embeddings of every caption variant: ~2.7 MB per prompt pair in fp16, up to 12 pairs
+    # per image under skip_date_location (~78 TB at the paper's 2.37 M images); off: recomputed in each step.
+    cache_text_embeddings: bool = False
     # Where the cache lives; empty means <output_dir>/cache.
     cache_dir: Path | None = None
     # Loss written to <output_dir>/loss.csv every this many optimizer steps.

@@ -25,8 +25,10 @@ class MicroBatchDataset:
         process_index: int,
         cache: Any = None,
         control_range: str = "-1-1",
+        cache_text: bool = False,
     ) -> None:
         self.control_range = control_range
+        self.cache_text = cache_text
         self.plan = plan
         self.examples = examples
         self.data = data
@@ -57,6 +59,8 @@ class MicroBatchDataset:
             batch["control_params"] = torch.stack(
                 [self.cache.read(self.cache.latent_path(p))["parameters"] for p in control_paths]
             )
+        if not self.cache_text:
+            return batch  # text embeddings are recomputed in the step from the items' prompts
         texts = [self.cache.read(self.cache.text_path(i.spatial_prompt, i.climate_prompt)) for i in items]
         batch["prompt_embeds"] = torch.stack([t["prompt_embeds"] for t in texts])
         batch["pooled_prompt_embeds"] = torch.stack([t["pooled_prompt_embeds"] for t in texts])

@@ -157,7 +157,7 @@ class _Run:
 
         self.cache = self._prepare_cache() if config.cache_latents else None
         self.validation = self._prepare_validation() if config.validation.every_steps else None
-        if self.cache is not None:
+        if self.cache is not None and config.cache_text_embeddings:
             # Every embedding is on disk and validation prompts are encoded: the text encoders
             # (T5-XXL alone is ~9 GB in fp16) can leave the accelerator.
             for name in ("text_encoder", "text_encoder_2", "text_encoder_3"):
@@ -325,7 +325,7 @@ class _Run:
         return embeds, pooled
 
     def _prepare_cache(self) -> Any:
-        from core.train.cache import FeatureCache, fill_cache
+        from core.train.cache import FeatureCache, check_cache_disk, fill_cache
 
         config = self.config
         cache = FeatureCache(
@@ -336,6 +336,9 @@ class _Run:
         needed = sorted({*self.targets, *(c for i in self.targets for c in self.examples[i].control_indices)})
         # the ControlNet reads the control month's own captions (`control_caption = "control"`)
         text_needed = needed if config.data.control_caption == "control" else self.targets
+        if not config.cache_text_embeddings:
+            text_needed = []  # recomputed in each step (core.train.cache: their disk is rarely affordable)
+        check_cache_disk(cache, self._cache_estimate(needed, text_needed))
         if self.accelerator.is_main_process:
             fill_cache(
                 cache,
@@ -348,6 +351,20 @@ class _Run:
             )
         self.accelerator.wait_for_everyone()
         return cache
+
+    def _cache_estimate(self, images: list[int], texts: list[int]) -> Any:
+        from core.train.batches import prompt_variants
+        from core.train.cache import estimate_cache
+
+        pairs = {pair for i in texts for pair in prompt_variants(self.examples[i].prompt_inputs, self.config.data)}
+        return estimate_cache(
+            len(images),
+            len(pairs),
+            self.config.data.resolution_px,
+            latent_channels=int(self.pipe.vae.config.latent_channels),
+            max_sequence_length=self.config.data.max_sequence_length,
+            text_bytes_per_value=2 if self.config.mixed_precision in ("fp16", "bf16") else 4,
+        )
 
     def _prepare_validation(self) -> Any:
         from core.train.validation import build_validation_set
@@ -364,7 +381,9 @@ class _Run:
 
         config, accelerator = self.config, self.accelerator
         accumulation = config.optim.gradient_accumulation_steps
-        plan = BatchPlan(tuple(self.targets), config.optim.batch_size, accelerator.num_processes, config.seed)
+        plan = BatchPlan(
+            tuple(self.targets), config.optim.batch_size, accelerator.num_processes, config.seed, config.data.shuffle
+        )
         dataset = MicroBatchDataset(
             plan,
             self.examples,
@@ -373,6 +392,7 @@ class _Run:
             accelerator.process_index,
             cache=self.cache,
             control_range=config.controlnet.control_range,
+            cache_text=config.cache_text_embeddings,
         )
         first_micro, last_micro = start_step * accumulation, self.total_steps * accumulation
         loader = torch.utils.data.DataLoader(

@@ -83,10 +83,10 @@ def test_one_step_of_each_paper_preset_trains_the_originals_parameters(name, tmp
     else:
         assert paper.data.vae_shift is False
         assert paper.data.resolution_px == (1024 if name == "full_paper_hr" else 512)
-        blocks = paper.full.blocks
-        assert blocks == ("full" if name == "full_paper_hr" else "all")
-        assert any(n.startswith("transformer_blocks.0.") for n in names)
-        assert any(n.startswith("pos_embed.") for n in names) is (blocks == "all")
+        # the evaluated SD3-FT: "large", the first 8 blocks frozen (the tiny model has 2: both frozen)
+        assert paper.full.blocks == "large" and paper.data.shuffle is False
+        assert not any(n.startswith(("transformer_blocks.0.", "pos_embed.")) for n in names)
+        assert any(n.startswith("time_text_embed.") for n in names)
         assert (result.weights_dir / "config.json").is_file()
 
 

@@ -90,15 +90,19 @@ def test_resume_continues_the_step_count_with_the_same_losses(tmp_path, settings
 def test_cached_latents_and_embeddings_give_the_same_loss(tmp_path, settings):
     cpu = settings.with_(device="cpu")
     plain = train(_config(tmp_path, "plain", optim__max_steps=4, data__max_samples=6), cpu)
-    cached = train(_config(tmp_path, "cached", optim__max_steps=4, data__max_samples=6, cache_latents=True), cpu)
+    both = dict(optim__max_steps=4, data__max_samples=6, cache_latents=True, cache_text_embeddings=True)
+    cached = train(_config(tmp_path, "cached", **both), cpu)
     assert [loss for _, loss in cached.losses] == pytest.approx([loss for _, loss in plain.losses], rel=1e-4)
+    latents_only = train(_config(tmp_path, "latents", optim__max_steps=4, data__max_samples=6, cache_latents=True), cpu)
+    assert [loss for _, loss in latents_only.losses] == pytest.approx([loss for _, loss in plain.losses], rel=1e-4)
+    assert not (latents_only.output_dir / "cache" / "text").exists()  # text embeddings recomputed per step
     cache_dir = cached.output_dir / "cache"
     # one latent per training image, and the 12 date/location variants of skip_date_location per prompt
     assert len(list((cache_dir / "latents").glob("*.safetensors"))) == 6
     assert len(list((cache_dir / "text").glob("*.safetensors"))) == 6 * 12
     # a second run finds everything on disk and computes nothing
     stamps = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*.safetensors")}
-    again_config = _config(tmp_path, "again", optim__max_steps=2, data__max_samples=6, cache_latents=True)
+    again_config = _config(tmp_path, "again", **{**both, "optim__max_steps": 2})
     again = train(again_config.with_overrides(cache_dir=str(cache_dir)), cpu)
     assert {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*.safetensors")} == stamps
     assert [loss for _, loss in again.losses] == pytest.approx([loss for _, loss in plain.losses[:2]], rel=1e-4)
