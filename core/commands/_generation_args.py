@@ -216,7 +216,26 @@ def spec_from(args: argparse.Namespace):
         drop_t5=args.no_t5,
         transformer=getattr(args, "transformer", None),
         control_range=getattr(args, "control_range", "auto"),
+        controlnet_pooled=getattr(args, "controlnet_pooled", "real"),
     )
+
+
+def add_paper_argument(parser: argparse.ArgumentParser) -> None:
+    """`--paper`: load the model as the original's scripts ran it (`apply_paper_model_conventions`)."""
+    parser.add_argument(
+        "--paper",
+        action="store_true",
+        help="as the paper ran it: float16 (unless --dtype says otherwise; bfloat16 offered) and a zero pooled "
+        "projection for an original-format ControlNet (diffusers 0.32.1)",
+    )
+
+
+def apply_paper_model_conventions(args: argparse.Namespace) -> None:
+    """With --paper: float16 unless --dtype was given, and the ControlNet's zero pooled projection."""
+    if getattr(args, "paper", False):
+        if args.dtype == "auto":
+            args.dtype = "float16"
+        args.controlnet_pooled = "zero"
 
 
 def request_fields(args: argparse.Namespace, settings, point, month, *, observed_climate: bool = True) -> dict:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.commands._generation_args import add_model_arguments, sampling_from, spec_from
+from core.commands._generation_args import (
+    add_model_arguments,
+    add_paper_argument,
+    apply_paper_model_conventions,
+    sampling_from,
+    spec_from,
+)
 from core.config import Settings
 
 HELP = "the paper's experiments: extremes (absolute climate grid, fixed latents) and future (2050/2075/2100)"
@@ -19,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="experiment", required=True, metavar="{extremes,future}")
     extremes = sub.add_parser("extremes", help="(T, P, R) = (-10, 0, 1), (20, 20, 10), (40, 50, 30) at 1024 px")
     add_model_arguments(extremes)
+    add_paper_argument(extremes)
     extremes.add_argument("--out", required=True, type=Path, help="output folder")
     extremes.add_argument("--seeds", default="333,666,999", help="comma-separated seeds (paper: 333,666,999)")
     extremes.add_argument("--locations", help='";"-separated locations (default: the paper\'s 8)')
@@ -34,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     future = sub.add_parser("future", help="captions for 2050/2075/2100 from projected climate per location")
     add_model_arguments(future)
+    add_paper_argument(future)
     future.add_argument("--csv", required=True, type=Path, help="rows with 2050_temp, 2050_pr, 2050_rsds, ...")
     future.add_argument("--data", type=Path, help="dataset root: control images at <data>/<location_id>/<img_path>")
     future.add_argument("--out", required=True, type=Path, help="output folder")
@@ -123,6 +131,7 @@ def _run_future(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    apply_paper_model_conventions(args)
     if args.experiment == "extremes":
         return _run_extremes(args, settings)
     return _run_future(args, settings)

@@ -513,3 +513,20 @@ def test_fixed_caption_word_does_what_the_original_file_did():
     assert CAPTION_PRESETS["fixed_caption_word"].use_numerical_values is True
     words = caption_prompts(inputs, "fixed_caption_words")
     assert words == build_prompts(inputs, word_mode=True) and "Chilly" in words.climate
+
+
+def test_experiment_paper_loads_float16_with_the_zero_pooled_controlnet_and_offers_bf16():
+    from core.cli import build_parser
+    from core.commands._generation_args import apply_paper_model_conventions, spec_from
+
+    argv = ["experiment", "future", "--model", "sd3-medium", "--csv", "f.csv", "--out", "o", "--paper"]
+    args = build_parser("experiment").parse_args(argv)
+    apply_paper_model_conventions(args)
+    spec = spec_from(args)
+    assert (spec.dtype, spec.controlnet_pooled) == ("float16", "zero")
+    args = build_parser("experiment").parse_args([*argv, "--dtype", "bfloat16"])
+    apply_paper_model_conventions(args)
+    assert spec_from(args).dtype == "bfloat16"
+    plain = build_parser("experiment").parse_args(argv[:-1])
+    apply_paper_model_conventions(plain)
+    assert (spec_from(plain).dtype, spec_from(plain).controlnet_pooled) == ("auto", "real")
