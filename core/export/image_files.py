@@ -264,6 +264,7 @@ def _model_part(model: dict[str, Any] | None) -> dict[str, Any] | None:
         "cpu_offload",
         "drop_t5",
         "control_range",
+        "controlnet_pooled",
     )
     part = {k: model[k] for k in keys if k in model}
     if "ran_on" in model:

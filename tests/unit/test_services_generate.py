@@ -195,7 +195,8 @@ def test_a_request_without_a_country_is_named_by_the_boundary_that_contains_the_
     with_file = settings.with_(boundaries_url=str(file))
     unnamed = request(point=PORT_DU_RHIN, state=None, country="")
     assert (unnamed.with_place(with_file).state, unnamed.with_place(with_file).country) == ("Grand Est", "France")
-    assert unnamed.with_place().country == "Germany"  # without settings: the nearest town (Kehl)
+    # without settings the nearest town is Kehl (Germany), but the country comes from its polygon: France
+    assert unnamed.with_place().country == "France"
     result = generate(unnamed, with_file, engine=engine)
     assert (result.result.request.state, result.result.request.country) == ("Grand Est", "France")
     assert "Grand Est, France" in result.label
