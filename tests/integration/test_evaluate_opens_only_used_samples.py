@@ -61,13 +61,15 @@ class _PngOpens:
         _PngOpens._recording.remove(self)
 
 
-def write_dataset(root: Path, with_address: bool = True) -> Path:
-    """LOCATIONS x MONTHS_PER_LOCATION small textured PNGs with EcoMapper JSONs."""
+def write_dataset(
+    root: Path, with_address: bool = True, locations: int = LOCATIONS, months: int = MONTHS_PER_LOCATION
+) -> Path:
+    """`locations` x `months` (2020-01 on) small textured PNGs with EcoMapper JSONs, folders 0, 1, ..."""
     rng = np.random.default_rng(0)
-    for location in range(LOCATIONS):
+    for location in range(locations):
         folder = root / str(location)
         folder.mkdir(parents=True)
-        for month in range(1, MONTHS_PER_LOCATION + 1):
+        for month in range(1, months + 1):
             stem = folder / f"{location}_2020-{month:02d}"
             Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(stem.with_suffix(".png"))
             record = {

@@ -22,24 +22,10 @@ MONTHS = 12
 
 
 def _write_places(root: Path, places: int = PLACES, months: int = MONTHS) -> Path:
-    """`places` x `months` EcoMapper samples (textured PNG + JSON) under root/<loc>/<loc>_2020-MM.*."""
-    rng = np.random.default_rng(0)
-    for location in range(1, places + 1):
-        folder = root / str(location)
-        folder.mkdir(parents=True)
-        for month in range(1, months + 1):
-            stem = folder / f"{location}_2020-{month:02d}"
-            Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(stem.with_suffix(".png"))
-            record = {
-                "type": "Croplands",
-                "date": f"2020-{month:02d}",
-                "center_coordinates": [48.0 + location, 25.0],
-                "cloud_coverage": 0.1,
-                "caption_info": {"location_address": "Chernivtsi Oblast, Ukraine"},
-                "climate_values": {"temp_c": 10.0 + month, "precip_mm_day": 2.0, "solar_mj_m2_day": 15.0},
-            }
-            stem.with_suffix(".json").write_text(json.dumps(record))
-    return root
+    """`places` x `months` EcoMapper samples (textured PNG + JSON) under root/<0..places-1>/<loc>_2020-MM.*."""
+    from tests.integration.test_evaluate_opens_only_used_samples import write_dataset
+
+    return write_dataset(root, locations=places, months=months)
 
 
 # ---------------------------------------------------------------- 1. evaluation subset
