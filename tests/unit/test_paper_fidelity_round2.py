@@ -516,3 +516,20 @@ def test_experiment_paper_loads_float16_with_the_zero_pooled_controlnet_and_offe
     plain = build_parser("experiment").parse_args(argv[:-1])
     apply_paper_model_conventions(plain)
     assert (spec_from(plain).dtype, spec_from(plain).controlnet_pooled) == ("auto", "real")
+
+
+# ---------------------------------------------------------------- 15. the docs say what the code does
+
+
+def test_the_docs_no_longer_make_the_false_statements_of_issue_23():
+    root = Path(__file__).resolve().parents[2]
+    metadata = (root / "core" / "models" / "backends" / "metadata.py").read_text()
+    assert "not published" not in metadata and "(T + 60) / 120" in metadata
+    evaluation = (root / "docs" / "evaluation.md").read_text()
+    assert "round-robin" not in evaluation and "Reproduces the EcoMapper paper's evaluation" not in evaluation
+    for convention in ("which samples", "caption preset", "inference dtype", "ControlNet pooled projection", "JPEG"):
+        assert convention in evaluation.split("## The paper's conventions")[1], convention
+    training = (root / "docs" / "training.md").read_text()
+    assert "the preset takes `full`" not in training and "78 TB" in training
+    hr = (root / "assets" / "presets" / "train_full_paper_hr.toml").read_text()
+    assert "does not say which size" not in hr
