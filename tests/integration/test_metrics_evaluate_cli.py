@@ -136,10 +136,15 @@ def test_a_corrupt_image_is_skipped_and_counted(example, tmp_path, capsys):
     shutil.copytree(example / "2021-2022", data / "2021-2022")
     for path in data.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
-    victim = data / "2021-2022" / "9137" / "9137_2021-03.png"
+    from core.dataset.reader import read_dataset
+    from core.evaluation.selection import stratified_order
+
+    # images are checked when reached: the second sample of the seeded order is corrupt (skipped, replaced)
+    order = stratified_order(read_dataset(data, open_images=False, resolve_places=False), seed=7)
+    next(order)
+    victim = next(order).image_path
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 3])
     out = tmp_path / "out"
-    # images are checked when reached: 2021-01, 2021-02, then the corrupt 2021-03 (skipped), 2021-04
     argv = ["evaluate", "--data", str(data), "--out", str(out), "--limit", "3", "--metrics", "ssim,psnr", *COMMON]
     assert main(argv) == 0
     printed = capsys.readouterr().out
