@@ -62,7 +62,12 @@ def test_a_rerun_with_other_settings_recomputes_and_reports_only_its_own_results
 def test_a_bomb_in_the_dataset_is_skipped_and_the_evaluation_finishes(tmp_path, settings):
     data = tmp_path / "data" / "1"
     shutil.copytree(require_shared(ECOMAPPER_EXAMPLE) / "2017-2018" / "1", data)
-    victim = sorted(data.glob("*.png"))[2]
+    from core.dataset.reader import read_dataset
+    from core.evaluation.selection import stratified_order
+
+    order = stratified_order(read_dataset(data.parent, open_images=False, resolve_places=False), seed=0)
+    next(order)
+    victim = next(order).image_path  # the second sample the evaluation reaches
     victim.unlink()
     png_bomb(victim, 20000)
     report = _evaluate(tmp_path, settings, data_dir=data.parent, limit=4)
