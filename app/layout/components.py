@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from app.layout.change_area import ChangeTab, EditOptionsArea
 from app.layout.generate_area import GenerateArea
 from app.layout.grid_area import GridTab
 from app.layout.map_area import MapArea
@@ -37,6 +38,8 @@ class Components:
     models: ModelsTab
     exports: ExportsTab
     settings: SettingsTab
+    edit: EditOptionsArea  # issue 20: modes Edit / Invert's options
+    change: ChangeTab  # issue 20: N seeds, the change and how sure it is
     by_name: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

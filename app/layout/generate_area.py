@@ -33,7 +33,7 @@ def build_generate_area(preset_labels: list[str]) -> GenerateArea:
     with gr.Row(equal_height=True):
         generate_button = gr.Button("Generate", variant="primary", elem_id="generate", scale=2, min_width=110)
         mode = gr.Radio(
-            [("Text", "text"), ("ControlNet", "controlnet")],
+            [("Text", "text"), ("ControlNet", "controlnet"), ("Edit", "edit"), ("Invert", "invert")],
             value="text",
             label="Mode",
             show_label=False,

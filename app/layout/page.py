@@ -14,6 +14,7 @@ from app.handlers.projection import horizon_choices, ssp_choices
 from app.handlers.registry import Handlers
 from app.handlers.scenario import preset_labels
 from app.handlers.series import default_timelapse_range
+from app.layout.change_area import build_change_tab, build_edit_options
 from app.layout.components import Components
 from app.layout.generate_area import build_generate_area
 from app.layout.grid_area import build_grid_tab
@@ -37,9 +38,11 @@ def build_components(
         with gr.Column(scale=6, min_width=560):
             observed = build_observed_area(land_cover_classes)
             scenario = build_generate_area(preset_labels())
+            edit = build_edit_options()
             # every tab in sight (the default "menu" hides the last ones behind "⋯" at 1366 px)
             with gr.Tabs(elem_id="result-tabs", overflow_behavior="wrap"):
                 results = build_results_tabs()
+                change = build_change_tab()
                 climate = build_climate_tab()
                 projection = build_projection_tab(ssp_choices(), horizon_choices())
                 timelapse = build_timelapse_tab(default_timelapse_range())
@@ -50,6 +53,7 @@ def build_components(
     return Components(
         map=map_area, observed=observed, scenario=scenario, results=results, climate=climate,
         projection=projection, timelapse=timelapse, grid=grid, models=models, exports=exports, settings=settings,
+        edit=edit, change=change,
     )  # fmt: skip
 
 

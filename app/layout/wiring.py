@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from app.forms import GenerateForm
+from app.handlers.change import CHANGE_FIELDS, ChangeShown, edit_options_for
 from app.handlers.generate import GenerateShown, map_for_results
 from app.handlers.models import MODELS_FIELDS, ModelsShown
 from app.handlers.observe import ObserveShown, map_for_observation
@@ -48,6 +49,7 @@ def wire_page(page: Components, handlers: Handlers) -> None:
     wire_runs(page, handlers)
     wire_projection(page, handlers)
     wire_models(page, handlers)
+    wire_change(page, handlers)
 
 
 # ---- events several areas start -----------------------------------------------------------------
@@ -269,3 +271,19 @@ def wire_models(page: Components, handlers: Handlers) -> None:
     )
     page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                              concurrency_limit=None)  # fmt: skip
+
+
+def wire_change(page: Components, handlers: Handlers) -> None:
+    """Issue 20: Edit / Invert show their options; "Show change" runs N seeds in the generation slot, then
+    draws the mean change on the map."""
+    page["mode"].input(**named_event(page, edit_options_for, ["mode"], ["edit_options"]), **QUIET)
+    shown = page["change_button"].click(
+        **named_event(page, handlers.change.show_change, CHANGE_FIELDS, ChangeShown),
+        api_name="change",
+        show_progress_on=[page["change_sentence"], page["change_image"]],
+        concurrency_limit=1,
+        concurrency_id=GENERATION_QUEUE,
+        trigger_mode="multiple",
+    )
+    shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
+    page["change_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)

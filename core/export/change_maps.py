@@ -35,9 +35,23 @@ def _figure(
     return target
 
 
+def _change_limit(brightness_change: np.ndarray) -> float:
+    """The colour scale's end, symmetric about 0 (at least 1 unit, so 'no change' stays white)."""
+    return max(1.0, float(np.abs(brightness_change).max()))
+
+
+def change_colours(brightness_change: np.ndarray) -> np.ndarray:
+    """The change map's pixels alone (uint8 HxWx3, the same colours as `write_change_map`), for a map overlay."""
+    from matplotlib import colormaps
+
+    limit = _change_limit(brightness_change)
+    scaled = (np.asarray(brightness_change, dtype=np.float64) + limit) / (2.0 * limit)
+    return (colormaps["RdBu_r"](scaled)[..., :3] * 255.0).round().astype(np.uint8)
+
+
 def write_change_map(brightness_change: np.ndarray, path: str | os.PathLike, *, samples: int, title: str) -> Path:
     """Diverging colours (blue darker, red brighter) of the mean brightness change, symmetric about 0."""
-    limit = max(1.0, float(np.abs(brightness_change).max()))
+    limit = _change_limit(brightness_change)
     return _figure(
         brightness_change,
         path,

@@ -22,7 +22,7 @@ from core.services.compare_models import (
     compare_models,
     write_comparison_sheet,
 )
-from core.services.ensemble import EnsembleResult, ensemble_paths, run_ensemble, write_ensemble
+from core.services.ensemble import EnsembleResult, change_overlay, ensemble_paths, run_ensemble, write_ensemble
 from core.services.exports import (
     ExportedFiles,
     export_image,
@@ -104,6 +104,7 @@ __all__ = [
     "TimelapseResult",
     "backend_choices",
     "caption_for",
+    "change_overlay",
     "climate_series",
     "compare",
     "compare_models",
