@@ -107,7 +107,10 @@ def export_image(
     bands = getattr(inner, "bands", None)
     if bands is not None:
         tif, ndvi_tif = _write_bands(inner, Path(geotiff) if geotiff is not None else target.with_suffix(".bands.tif"))
-        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif)
+        # band GeoTIFFs are generated images too: they carry the same content credentials
+        signed = [written_png, tif] + ([ndvi_tif] if ndvi_tif else [])
+        note = _credentials(inner, signed, settings)
+        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif, credentials=note)
     written_tif = None
     if geotiff is not None:
         crs, transform = footprint_georeference(inner.request.point, inner.image.shape[0])
