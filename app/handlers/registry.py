@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.handlers.change import ChangeHandlers
 from app.handlers.context import AppContext
 from app.handlers.generate import GenerateHandlers
+from app.handlers.generators import GeneratorHandlers
 from app.handlers.models import ModelsHandlers
 from app.handlers.observe import ObserveHandlers
 from app.handlers.point import PointHandlers
@@ -29,6 +30,7 @@ class Handlers:
     projection: ProjectionHandlers
     runs: RunHandlers
     change: ChangeHandlers
+    generators: GeneratorHandlers
 
     @property
     def config(self) -> AppConfig:
@@ -50,4 +52,5 @@ def build_handlers(config: AppConfig, engines: EngineHolder | None = None) -> Ha
         projection=projection,
         runs=RunHandlers(context),
         change=ChangeHandlers(context, generate),
+        generators=GeneratorHandlers(context, projection),
     )

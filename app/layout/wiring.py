@@ -14,6 +14,7 @@ import gradio as gr
 from app.forms import GenerateForm
 from app.handlers.change import CHANGE_FIELDS, ChangeShown, edit_options_for
 from app.handlers.generate import GenerateShown, map_for_results
+from app.handlers.generators import BOX_FIELDS, GENERATOR_FIELDS, GeneratorShown, add_box
 from app.handlers.models import MODELS_FIELDS, ModelsShown
 from app.handlers.observe import ObserveShown, map_for_observation
 from app.handlers.point import ClearedResults, PointShown, clear_results, month_changed
@@ -50,6 +51,7 @@ def wire_page(page: Components, handlers: Handlers) -> None:
     wire_projection(page, handlers)
     wire_models(page, handlers)
     wire_change(page, handlers)
+    wire_generators(page, handlers)
 
 
 # ---- events several areas start -----------------------------------------------------------------
@@ -287,3 +289,21 @@ def wire_change(page: Components, handlers: Handlers) -> None:
     )
     shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
     page["change_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
+
+
+def wire_generators(page: Components, handlers: Handlers) -> None:
+    """Issue 22: the picked generator's note, the box form, and one generator run in the generation slot."""
+    page["generator_id"].change(
+        **named_event(page, handlers.generators.note, ["generator_id"], ["generator_note", "box_layout"]), **QUIET
+    )
+    page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
+    page["clear_boxes_button"].click(lambda: "", None, page["layout_json"], **QUIET)
+    page["generator_button"].click(
+        **named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown),
+        api_name="generator",
+        show_progress_on=[page["generator_image"]],
+        concurrency_limit=1,
+        concurrency_id=GENERATION_QUEUE,
+        trigger_mode="multiple",
+    )
+    page["generator_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)

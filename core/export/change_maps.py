@@ -1,4 +1,4 @@
-"""The change and spread maps of an ensemble as PNGs with a legend (matplotlib, no display needed)."""
+"""Maps as PNGs with a legend (matplotlib, no display needed): an ensemble's change and spread, a generated NDVI."""
 
 from __future__ import annotations
 
@@ -74,3 +74,9 @@ def write_spread_map(spread: np.ndarray, path: str | os.PathLike, *, samples: in
         title=f"{title}\nspread of the change across {samples} seeds",
         legend="standard deviation (0–255 units)",
     )
+
+
+def write_ndvi_map(ndvi: np.ndarray, path: str | os.PathLike, *, title: str) -> Path:
+    """NDVI of generated bands, -1 (water, bare) brown to +1 (dense vegetation) green; no data (NaN) blank."""
+    return _figure(ndvi, path, cmap="RdYlGn", vmin=-1.0, vmax=1.0, title=title,
+                   legend="NDVI = (B08 − B04) / (B08 + B04)")  # fmt: skip

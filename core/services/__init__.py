@@ -20,6 +20,8 @@ from core.services.compare_models import (
     ModelComparison,
     backend_choices,
     compare_models,
+    generator_catalog,
+    layout_classes,
     write_comparison_sheet,
 )
 from core.services.ensemble import EnsembleResult, change_overlay, ensemble_paths, run_ensemble, write_ensemble
@@ -32,6 +34,7 @@ from core.services.exports import (
     read_rgb_image,
     recipe_request,
     verify_image,
+    write_ndvi_preview,
     write_real_png,
 )
 from core.services.generate import (
@@ -121,12 +124,14 @@ __all__ = [
     "fetch_real_scene",
     "frame_caption",
     "generate",
+    "generator_catalog",
     "generator_ids",
     "image_label",
     "label_image",
     "labelled_image",
     "land_cover_at",
     "latest_month",
+    "layout_classes",
     "load_engine",
     "make_grid",
     "make_timelapse",
@@ -149,5 +154,6 @@ __all__ = [
     "weights_status",
     "write_comparison_sheet",
     "write_ensemble",
+    "write_ndvi_preview",
     "write_real_png",
 ]

@@ -119,6 +119,20 @@ def export_image(
     return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=written_tif, credentials=note)
 
 
+def write_ndvi_preview(result: Any, path: str | os.PathLike) -> Path | None:
+    """The NDVI of a result with red and near-infrared bands (COP-GEN) as a map with a legend; None without them."""
+    from core.export.change_maps import write_ndvi_map
+    from core.export.image_files import ndvi
+    from core.export.provenance import Provenance
+
+    inner = _generation_result(result)
+    bands = getattr(inner, "bands", None)
+    if bands is None or not {"B04", "B08"} <= set(bands.names):
+        return None
+    title = f"{Provenance.of(inner).label}\nNDVI from generated B04 (red) and B08 (near-infrared)"
+    return write_ndvi_map(ndvi(bands.arrays), path, title=title)
+
+
 def verify_image(path: str | os.PathLike) -> dict[str, Any]:
     """What an exported file claims: its C2PA manifest (validation state, signer, actions, recipe), or none."""
     from core.export.credentials import read_credentials
