@@ -164,7 +164,13 @@ def load_aerogen(info: BackendInfo, settings: Settings) -> AeroGenBackend:
     from core.models.backends.sd_common import resolve_base
 
     folder = settings.checkpoints_dir / info.backend_id
-    if not (folder / "unet" / "config.json").is_file() or not (folder / BOX_ENCODER_FILE).is_file():
+    converted = (folder / "unet" / "config.json").is_file() and (folder / BOX_ENCODER_FILE).is_file()
+    ckpts = sorted(folder.glob("*.ckpt")) if not converted else []
+    if ckpts:  # the user's own download of the published checkpoint: converted once, in place
+        from core.models.backends.aerogen_convert import write_converted_aerogen
+
+        write_converted_aerogen(ckpts[-1], folder)
+    elif not converted:
         raise ModelUnavailableError(f"No AeroGen unet/ and {BOX_ENCODER_FILE} in {folder}.", info.how_to_get)
     device, dtype = device_and_dtype(settings)
     try:

@@ -197,10 +197,10 @@ BACKENDS: dict[str, BackendInfo] = {
             7.5,
             ("Sonetto702/AeroGen",),
             "sd15_repo",
-            "AeroGen's weights (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt, ~9.5 GB, no licence file) are an "
-            "LDM checkpoint; put them converted as checkpoints/aerogen/unet/ (AeroGenUNet) and "
-            "checkpoints/aerogen/box_encoder.safetensors (the converter is not written yet); the SD 1.5 parts come "
-            "from ECOMAPPER_SD15_REPO",
+            "AeroGen's weights (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt, ~9.5 GB, no licence file: your own "
+            "download, not redistributed) are an LDM checkpoint; put it in checkpoints/aerogen/ and the first run "
+            "converts it into checkpoints/aerogen/unet/ and box_encoder.safetensors; the SD 1.5 parts come from "
+            "ECOMAPPER_SD15_REPO",
         ),
     )
 }
