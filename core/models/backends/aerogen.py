@@ -17,6 +17,7 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
+from core.models.backends.aerogen_convert import BOX_ENCODER_FILE
 from core.models.backends.base import ProgressCallback
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import Drawn, SDPipelineBackend, device_and_dtype, load_sd_pipeline, spatial_prompt
@@ -32,7 +33,6 @@ DIOR_R_CLASSES = (
 )  # fmt: skip
 SLOTS = 20
 DDIM_ETA = 0.2
-BOX_ENCODER_FILE = "box_encoder.safetensors"
 
 
 def check_labels(boxes: tuple[LayoutBox, ...]) -> None:

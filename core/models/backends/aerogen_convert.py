@@ -25,6 +25,7 @@ MASK_NAMES = {
     "crossattn.to_out.0.": "to_out.", "ffn.net.0.proj.": "ff_in.", "ffn.net.2.": "ff_out.",
 }  # fmt: skip
 BOX_NAMES = {"null_text_feature": "null_positive_feature"}
+BOX_ENCODER_FILE = "box_encoder.safetensors"  # beside the converted unet/ folder
 AEROGEN_FIX = "Give the AeroGen checkpoint itself (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt)."
 
 
@@ -57,7 +58,6 @@ def write_converted_aerogen(ckpt: Path, folder: Path, unet_config: dict | None =
     import torch
     from safetensors.torch import save_file
 
-    from core.models.backends.aerogen import BOX_ENCODER_FILE
     from core.models.backends.aerogen_unet import SD15_UNET, AeroGenUNet, BoxEncoder
     from core.models.backends.zoomldm_convert import load_strict
 
