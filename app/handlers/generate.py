@@ -54,6 +54,16 @@ def source_note(result: services.GenerateResult) -> str:
     )
 
 
+def credentials_note(note: str) -> str:
+    """The exports' content credentials in a few words, on the model line (the Exports tab fits one screen)."""
+    if not note:
+        return ""
+    if note.startswith("content credentials signed"):
+        return f" · C2PA: {note.removeprefix('content credentials ')}"
+    why = note.split(":", 1)[-1].split("(")[0].strip()
+    return f" · C2PA: none ({why})"
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A Generate form made ready to run: the request, the engine it runs on, the place and the file stem."""
@@ -116,7 +126,7 @@ class GenerateHandlers:
             progress=progress_bridge(progress), cancel=cancel,
         )  # fmt: skip
         prompts = _prompts_text(view.comparison.scenario, form, prepared.spec.model_id, prepared.control_month)
-        prompts += f"\n\nContent credentials: {view.files.credentials}" if view.files.credentials else ""
+        prompts += credentials_note(view.files.credentials)
         shown = self._shown(form, view, prepared.point_view, folder, prepared.stem, prompts)
         note = source_note(view.comparison.scenario)
         return replace(shown, metrics=f"{note} {shown.metrics}") if note else shown

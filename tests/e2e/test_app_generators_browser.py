@@ -8,17 +8,7 @@ import json
 
 import pytest
 
-from app.map_picker import DEFAULT_LEAFLET_URL
-from tests.support.app_harness import (
-    ARTIFACTS,
-    LOOP_VIEWPORT,
-    chromium_page,
-    click_map_at,
-    running_app,
-    serve_offline,
-    set_field,
-    start_browser_replay,
-)
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, observed_app_page, set_field
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,58 +36,44 @@ def _pick(page, value: str) -> None:
 
 
 def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(test_rasters, tmp_path):
-    server, settings = start_browser_replay(test_rasters, tmp_path)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with (
-            running_app(settings, "tiny-random", tmp_path / "out") as app,
-            chromium_page(LOOP_VIEWPORT) as page,
-        ):
-            serve_offline(page, DEFAULT_LEAFLET_URL)
-            page.goto(app.url)
-            page.wait_for_selector('.eco-map[data-ready="1"]', timeout=30_000)
-            set_field(page, "#month", "2020-02")
-            click_map_at(page, LAT, LON)
-            page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
-            page.get_by_role("tab", name="Generators", exact=True).click()
-            page.locator("#catalog").get_by_text("Every generator").click()
-            page.wait_for_selector("#generators-catalog table", timeout=10_000)
-            catalog = page.locator("#generators-catalog").inner_text()
-            page.locator("#generators-catalog").scroll_into_view_if_needed()
-            # the table scrolls inside its box: show its end, where ZoomLDM, AeroGen and COP-GEN are
-            page.locator("#generators-catalog").evaluate(
-                "box => [box, ...box.querySelectorAll('*')].forEach(e => { e.scrollTop = e.scrollHeight; })"
-            )
-            page.wait_for_timeout(400)
-            page.screenshot(path=str(ARTIFACTS / "app_generators_catalog.png"))
-            page.evaluate("window.scrollTo(0, 0)")
-            page.locator("#catalog").get_by_text("Every generator").click()
+    with observed_app_page(test_rasters, tmp_path, LAT, LON, "2020-02", TIMEOUT_MS) as page:
+        page.get_by_role("tab", name="Generators", exact=True).click()
+        page.locator("#catalog").get_by_text("Every generator").click()
+        page.wait_for_selector("#generators-catalog table", timeout=10_000)
+        catalog = page.locator("#generators-catalog").inner_text()
+        page.locator("#generators-catalog").scroll_into_view_if_needed()
+        # the table scrolls inside its box: show its end, where ZoomLDM, AeroGen and COP-GEN are
+        page.locator("#generators-catalog").evaluate(
+            "box => [box, ...box.querySelectorAll('*')].forEach(e => { e.scrollTop = e.scrollHeight; })"
+        )
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(ARTIFACTS / "app_generators_catalog.png"))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#catalog").get_by_text("Every generator").click()
 
-            _pick(page, "tiny-aerogen")
-            page.locator("#box-class input").fill("storagetank")
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#box-corners", state="visible", timeout=10_000)  # opened for AeroGen
-            set_field(page, "#box-corners", "0.1, 0.3, 0.6, 0.6")
-            page.click("#add-box")
-            page.wait_for_function(
-                "() => document.querySelector('#layout-json textarea')?.value.includes('storagetank')", timeout=30_000
-            )
-            layout = json.loads(page.locator("#layout-json textarea").input_value())
-            page.click("#generator-button")
-            page.wait_for_selector("#generator-image img", timeout=TIMEOUT_MS)
-            aerogen_note = page.locator("#generator-note").inner_text()
+        _pick(page, "tiny-aerogen")
+        page.locator("#box-class input").fill("storagetank")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#box-corners", state="visible", timeout=10_000)  # opened for AeroGen
+        set_field(page, "#box-corners", "0.1, 0.3, 0.6, 0.6")
+        page.click("#add-box")
+        page.wait_for_function(
+            "() => document.querySelector('#layout-json textarea')?.value.includes('storagetank')", timeout=30_000
+        )
+        layout = json.loads(page.locator("#layout-json textarea").input_value())
+        page.click("#generator-button")
+        page.wait_for_selector("#generator-image img", timeout=TIMEOUT_MS)
+        aerogen_note = page.locator("#generator-note").inner_text()
 
-            _pick(page, "tiny-copgen")
-            page.click("#generator-button")
-            page.wait_for_selector("#generator-ndvi img", timeout=TIMEOUT_MS)
-            scroll_height = page.evaluate("document.documentElement.scrollHeight")
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / "app_generators.png"))
-            copgen_note = page.locator("#generator-note").inner_text()
-            page.locator("#generator-files-box").get_by_text("Files (PNG").click()
-            files = page.locator("#generator-files").inner_text(timeout=10_000)
-    finally:
-        server.stop()
+        _pick(page, "tiny-copgen")
+        page.click("#generator-button")
+        page.wait_for_selector("#generator-ndvi img", timeout=TIMEOUT_MS)
+        scroll_height = page.evaluate("document.documentElement.scrollHeight")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_generators.png"))
+        copgen_note = page.locator("#generator-note").inner_text()
+        page.locator("#generator-files-box").get_by_text("Files (PNG").click()
+        files = page.locator("#generator-files").inner_text(timeout=10_000)
     for backend_id in ("zoomldm", "aerogen", "copgen"):
         assert backend_id in catalog
     assert "no licence file" in catalog and "CC-BY-4.0" in catalog and "MIT" in catalog
