@@ -39,7 +39,7 @@ def build_generate_area(preset_labels: list[str]) -> GenerateArea:
             show_label=False,
             container=False,
             elem_id="mode",
-            scale=2,
+            scale=4,  # four modes on one line (Edit / Invert joined Text / ControlNet): the page stays one screen
             min_width=150,
         )
         control_months_before = gr.Dropdown(
