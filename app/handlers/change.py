@@ -45,13 +45,24 @@ def read_samples(value: Any, low: int, high: int) -> int:
     return samples
 
 
+def greenness_line(greenness: dict) -> str:
+    """The RGB greenness index of real, today and the scenario, with the change, in one line (and its caveat)."""
+    if not greenness:
+        return ""
+    real = "no real image" if greenness.get("real") is None else f"real {greenness['real']:.3f}"
+    change = greenness["change_scenario_minus_today"]
+    return (f"Greenness ({greenness['index']}, from RGB, not NDVI): {real}, today {greenness['today']:.3f}, "
+            f"scenario {greenness['scenario']:.3f} (change {change:+.3f}).")  # fmt: skip
+
+
 def teacher_sentence(result: services.EnsembleResult) -> str:
-    """The agreement sentence, then the size of the change and its spread in plain words."""
+    """The agreement sentence, then the size of the change and its spread in plain words, then greenness."""
     stats = result.statistics.as_dict()
     return (
         f"{result.agreement_sentence} The change averages {stats['mean_abs_change']:.1f} of 255 brightness "
         f"levels and varies by {stats['mean_spread']:.1f} between seeds ({stats['samples']} seeds, mode "
-        f"{result.request.mode}). Red: brighter under the scenario, blue: darker. AI-generated."
+        f"{result.request.mode}). Red: brighter under the scenario, blue: darker. AI-generated.\n\n"
+        + greenness_line(result.greenness)
     )
 
 

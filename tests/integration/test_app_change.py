@@ -70,7 +70,7 @@ def test_change_is_zero_under_todays_climate_and_not_under_a_scenario(stack):
     calm = client.predict(**FORM, mode="text", samples=2, api_name="/change")
     stats = json.loads(Path(calm[3]).read_text(encoding="utf-8"))
     assert stats["samples"] == 2 and stats["mean_abs_change"] == 0.0 and stats["agreement"] == 1.0
-    assert "100% of the pixels" in calm[0]
+    assert "100% of the pixels" in calm[0] and "Greenness (ExG" in calm[0] and "change +0.000" in calm[0]
     hot = client.predict(**{**FORM, "temp_delta_c": 6.0, "precip_pct": -70.0}, mode="text", samples=3,
                          api_name="/change")  # fmt: skip
     stats = json.loads(Path(hot[3]).read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.forms import GenerateForm
-from app.handlers.change import edit_options_for, read_samples
+from app.handlers.change import edit_options_for, greenness_line, read_samples
 from app.handlers.generate import credentials_note
 from app.handlers.requests import edit_options
 from core.errors import BadRequestError
@@ -45,3 +45,12 @@ def test_the_credentials_note_is_short():
     unsigned = "no content credentials: no signing key configured (set ECOMAPPER_C2PA_CERT and ...); the image ..."
     assert credentials_note(unsigned) == " · C2PA: none (no signing key configured)"
     assert credentials_note("") == ""
+
+
+def test_the_greenness_line_names_the_index_and_says_when_there_is_no_real_image():
+    line = greenness_line({"index": "ExG", "real": 0.01234, "today": 0.02, "scenario": -0.01,
+                           "change_scenario_minus_today": -0.03})  # fmt: skip
+    assert line == "Greenness (ExG, from RGB, not NDVI): real 0.012, today 0.020, scenario -0.010 (change -0.030)."
+    assert "no real image" in greenness_line({"index": "ExG", "real": None, "today": 0.0, "scenario": 0.0,
+                                              "change_scenario_minus_today": 0.0})  # fmt: skip
+    assert greenness_line({}) == ""
