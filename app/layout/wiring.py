@@ -38,6 +38,8 @@ OBSERVE_CONCURRENCY = 4
 # Quick events of the page itself: not in the API, no queue slot, no spinner.
 QUIET = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
 OBSERVE_INPUTS = ("lat", "lon", "month")
+# A run that loads the model and denoises: the one generation slot, clicks queued behind it.
+IN_GENERATION_SLOT = {"concurrency_limit": 1, "concurrency_id": GENERATION_QUEUE, "trigger_mode": "multiple"}
 POINT_OUTPUTS = output_names(PointShown)
 
 
@@ -283,9 +285,7 @@ def wire_change(page: Components, handlers: Handlers) -> None:
         **named_event(page, handlers.change.show_change, CHANGE_FIELDS, ChangeShown),
         api_name="change",
         show_progress_on=[page["change_sentence"], page["change_image"]],
-        concurrency_limit=1,
-        concurrency_id=GENERATION_QUEUE,
-        trigger_mode="multiple",
+        **IN_GENERATION_SLOT,
     )
     shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
     page["change_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
@@ -302,8 +302,6 @@ def wire_generators(page: Components, handlers: Handlers) -> None:
         **named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown),
         api_name="generator",
         show_progress_on=[page["generator_image"]],
-        concurrency_limit=1,
-        concurrency_id=GENERATION_QUEUE,
-        trigger_mode="multiple",
+        **IN_GENERATION_SLOT,
     )
     page["generator_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
