@@ -226,6 +226,41 @@ class SamplingForm:
         )
 
 
+# Modes the app's Generate offers; edit / invert start from the month's real scene (issue 20).
+APP_MODES = ("text", "controlnet", "edit", "invert")
+EDIT_APP_MODES = ("edit", "invert")
+EDIT_FIELDS = ("n_max", "n_min", "n_avg", "source_guidance", "target_guidance")
+
+
+@dataclass(frozen=True)
+class EditChoice:
+    """FlowEdit's / inversion's options as typed (None: the documented default of the mode)."""
+
+    n_max: int | None = None
+    n_min: int = 0
+    n_avg: int = 1
+    source_guidance: float | None = None
+    target_guidance: float | None = None
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any], mode: str) -> EditChoice | None:
+        """The options in modes edit / invert (None in other modes: the boxes are then ignored)."""
+        if mode not in EDIT_APP_MODES:
+            return None
+        n_max = read_number(raw.get("n_max"), "edited steps (n_max)", required=False)
+        if n_max is not None and n_max != int(n_max):
+            raise BadRequestError(f"The edited steps (n_max) {n_max!r} is not a whole number.", "Give whole steps.")
+        # inversion has no n_min / n_avg: they keep FlowEdit's neutral values there
+        plain = mode == "invert"
+        return cls(
+            n_max=None if not n_max else int(n_max),
+            n_min=0 if plain else read_int(raw.get("n_min"), "plain final steps (n_min)", default=0),
+            n_avg=1 if plain else read_int(raw.get("n_avg"), "noise draws per step (n_avg)", default=1),
+            source_guidance=read_number(raw.get("source_guidance"), "source guidance", required=False),
+            target_guidance=read_number(raw.get("target_guidance"), "target guidance", required=False),
+        )
+
+
 @dataclass(frozen=True)
 class GenerateForm:
     """The `/generate` endpoint (the parameter names are the documented gradio_client API)."""
@@ -233,7 +268,7 @@ class GenerateForm:
     FIELDS = (
         "lat", "lon", "month", "land_cover", "cloud_pct", "temp_c", "precip_mm_day", "solar_mj_m2_day",
         "temp_delta_c", "precip_pct", "mode", "control_months_before", "model_id", "seed", "steps", "guidance",
-        "size_px", "controlnet", "lora", "lora_scale", "ssp", "horizon", "normals_years",
+        "size_px", "controlnet", "lora", "lora_scale", "ssp", "horizon", "normals_years", *EDIT_FIELDS,
     )  # fmt: skip
     point: Point
     month: Month
@@ -246,14 +281,15 @@ class GenerateForm:
     model: ModelChoice
     sampling: SamplingForm
     projection: ProjectionChoice | None = None  # a picked CMIP6 SSP x horizon replaces the sliders' scenario
+    edit: EditChoice | None = None  # modes edit / invert: FlowEdit's or inversion's options
 
     @classmethod
     def parse(cls, values: Mapping[str, Any] | tuple | list, default_model: str = "sd3-medium") -> GenerateForm:
         raw = _values(cls.FIELDS, values)
         point = read_point(raw["lat"], raw["lon"])
         mode = read_text(raw["mode"]) or "text"
-        if mode not in ("text", "controlnet"):
-            raise BadRequestError(f"Unknown mode {mode!r}.", "Use 'text' or 'controlnet'.")
+        if mode not in APP_MODES:
+            raise BadRequestError(f"Unknown mode {mode!r}.", f"Use one of {', '.join(APP_MODES)}.")
         cloud_fraction = read_cloud_fraction(raw["cloud_pct"])
         return cls(
             point=point,
@@ -267,6 +303,7 @@ class GenerateForm:
             model=_model_choice(raw, default_model),
             sampling=SamplingForm.read(raw),
             projection=ProjectionChoice.read(raw["ssp"], raw["horizon"], raw["normals_years"]),
+            edit=EditChoice.read(raw, mode),
         )
 
     def require_land_cover(self) -> str:

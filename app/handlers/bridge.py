@@ -75,9 +75,10 @@ def generate_compare(request, engine, settings, folder: Path, stem: str, referen
     comparison = services.compare(
         request, settings, engine=engine, real_image=reference, progress=progress, cancel=cancel
     )
+    # the operator's settings carry the C2PA signing key: exported files get their content credentials
     files = services.export_image(
         comparison.scenario, folder / f"{stem}.png", recipe=folder / f"{stem}.recipe.json",
-        geotiff=folder / f"{stem}.tif",
+        geotiff=folder / f"{stem}.tif", settings=settings,
     )  # fmt: skip
     return CompareView(comparison=comparison, files=files)
 

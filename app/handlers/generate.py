@@ -3,7 +3,7 @@ SSIM/PSNR, exports, and the result drawn on the map."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from app import formatting
 from app.errors import shown_errors
-from app.forms import GenerateForm
+from app.forms import EDIT_APP_MODES, GenerateForm
 from app.handlers import bridge, requests
 from app.handlers.context import AppContext, progress_bridge, stop_if_cancelled
 from app.handlers.projection import ProjectionHandlers
@@ -42,6 +42,40 @@ class GenerateShown:
     results: GeneratedResults
 
 
+def source_note(result: services.GenerateResult) -> str:
+    """Modes edit / invert: which real scene was edited (an earlier month when the month had none, said so)."""
+    request = result.request
+    if request.mode not in EDIT_APP_MODES:
+        return ""
+    month = request.control_month or request.month
+    earlier = month != request.month
+    return f"Edited the real Sentinel-2 image of {month}" + (
+        f" (no usable scene of {request.month}: the nearest earlier month with one)." if earlier else "."
+    )
+
+
+def credentials_note(note: str) -> str:
+    """The exports' content credentials in a few words, on the model line (the Exports tab fits one screen)."""
+    if not note:
+        return ""
+    if note.startswith("content credentials signed"):
+        return f" · C2PA: {note.removeprefix('content credentials ')}"
+    why = note.split(":", 1)[-1].split("(")[0].strip()
+    return f" · C2PA: none ({why})"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A Generate form made ready to run: the request, the engine it runs on, the place and the file stem."""
+
+    request: services.GenerationRequest
+    engine: Any
+    spec: services.ModelSpec
+    point_view: bridge.PointView
+    stem: str
+    control_month: Month | None
+
+
 def _prompts_text(scenario, form: GenerateForm, model_id: str, control_month: Month | None) -> str:
     prompts = scenario.prompts
     return (
@@ -65,7 +99,8 @@ class GenerateHandlers:
         with self.context.cancellable(request) as cancel:
             return self._generate(form, request, progress, cancel)
 
-    def _generate(self, form: GenerateForm, request: gr.Request, progress, cancel) -> GenerateShown:
+    def prepare(self, form: GenerateForm, progress) -> Prepared:
+        """The service request of a Generate form, its loaded engine and where its files go (shared by Change)."""
         form.require_land_cover()
         observed = form.observed_climate()
         control_image, control_month = self._control(form, progress)
@@ -79,15 +114,22 @@ class GenerateHandlers:
             formatting.point_stem(form.point.lat, form.point.lon), str(form.month), f"seed{form.sampling.seed}",
             form.mode, formatting.scenario_stem(scenario_choice),
         )  # fmt: skip
+        return Prepared(core_request, engine, spec, point_view, stem, control_month)
+
+    def _generate(self, form: GenerateForm, request: gr.Request, progress, cancel) -> GenerateShown:
+        prepared = self.prepare(form, progress)
         reference = self._reference(form)
         folder = self.context.output_folder(request)
         stop_if_cancelled(cancel, "before denoising")
         view = bridge.generate_compare(
-            core_request, engine, self.context.settings, folder, stem, reference,
+            prepared.request, prepared.engine, self.context.settings, folder, prepared.stem, reference,
             progress=progress_bridge(progress), cancel=cancel,
         )  # fmt: skip
-        prompts = _prompts_text(view.comparison.scenario, form, spec.model_id, control_month)
-        return self._shown(form, view, point_view, folder, stem, prompts)
+        prompts = _prompts_text(view.comparison.scenario, form, prepared.spec.model_id, prepared.control_month)
+        prompts += credentials_note(view.files.credentials)
+        shown = self._shown(form, view, prepared.point_view, folder, prepared.stem, prompts)
+        note = source_note(view.comparison.scenario)
+        return replace(shown, metrics=f"{note} {shown.metrics}") if note else shown
 
     def _control(self, form: GenerateForm, progress) -> tuple[np.ndarray | None, Month | None]:
         """(control image, its month) in ControlNet mode; (None, None) in text mode."""
@@ -127,7 +169,7 @@ class GenerateHandlers:
             bbox=point_view.footprint_bbox,
             image_path=str(overlay_path),
             label=scenario.label,
-            real_path=self._observed_path(form),
+            real_path=self.observed_path(form),
         )
         return GenerateShown(
             scenario_image=scenario_shown,
@@ -149,7 +191,7 @@ class GenerateHandlers:
         except NoImageryError:
             return None
 
-    def _observed_path(self, form: GenerateForm) -> str | None:
+    def observed_path(self, form: GenerateForm) -> str | None:
         path = self.context.output_folder("observed") / formatting.observed_png_name(form.point, form.month)
         return str(path) if path.exists() else None
 

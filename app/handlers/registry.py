@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.handlers.change import ChangeHandlers
 from app.handlers.context import AppContext
 from app.handlers.generate import GenerateHandlers
+from app.handlers.generators import GeneratorHandlers
 from app.handlers.models import ModelsHandlers
 from app.handlers.observe import ObserveHandlers
 from app.handlers.point import PointHandlers
@@ -27,6 +29,8 @@ class Handlers:
     models: ModelsHandlers
     projection: ProjectionHandlers
     runs: RunHandlers
+    change: ChangeHandlers
+    generators: GeneratorHandlers
 
     @property
     def config(self) -> AppConfig:
@@ -37,13 +41,16 @@ def build_handlers(config: AppConfig, engines: EngineHolder | None = None) -> Ha
     """The handlers bound to `config`; `engines` lets tests and benchmarks share a loaded model."""
     context = AppContext(config, engines)
     projection = ProjectionHandlers(context)
+    generate = GenerateHandlers(context, projection)
     return Handlers(
         context=context,
         point=PointHandlers(context),
         observe=ObserveHandlers(context),
-        generate=GenerateHandlers(context, projection),
+        generate=generate,
         series=SeriesHandlers(context, projection),
         models=ModelsHandlers(context, projection),
         projection=projection,
         runs=RunHandlers(context),
+        change=ChangeHandlers(context, generate),
+        generators=GeneratorHandlers(context, projection),
     )

@@ -56,7 +56,18 @@ def generation_request(
         state=place.state,
         country=place.country,
         model=spec,
+        edit=edit_options(form),
     )
+
+
+def edit_options(form: GenerateForm) -> services.EditOptions:
+    """FlowEdit's / inversion's options of a Generate form (the defaults outside modes edit and invert)."""
+    if form.edit is None:
+        return services.EditOptions()
+    return services.EditOptions(
+        n_max=form.edit.n_max, n_min=form.edit.n_min, n_avg=form.edit.n_avg,
+        source_guidance=form.edit.source_guidance, target_guidance=form.edit.target_guidance,
+    )  # fmt: skip
 
 
 def timelapse_request(
@@ -124,4 +135,14 @@ def recipe_values(path: str) -> dict[str, Any]:
         "ssp": projection.ssp if projection else "",
         "horizon": projection.horizon if projection else 2050,
         "normals_years": "",
+        **_edit_values(req.edit),
     }
+
+
+def _edit_values(edit: services.EditOptions) -> dict[str, Any]:
+    """A recipe's edit options as the boxes show them (an empty box: the mode's default)."""
+    return {
+        "n_max": edit.n_max or 0, "n_min": edit.n_min, "n_avg": edit.n_avg,
+        "source_guidance": "" if edit.source_guidance is None else f"{edit.source_guidance:g}",
+        "target_guidance": "" if edit.target_guidance is None else f"{edit.target_guidance:g}",
+    }  # fmt: skip

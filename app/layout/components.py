@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from app.layout.change_area import ChangeTab, EditOptionsArea
 from app.layout.generate_area import GenerateArea
+from app.layout.generators_area import GeneratorsTab
 from app.layout.grid_area import GridTab
 from app.layout.map_area import MapArea
 from app.layout.models_area import ModelsTab
@@ -37,6 +39,9 @@ class Components:
     models: ModelsTab
     exports: ExportsTab
     settings: SettingsTab
+    edit: EditOptionsArea  # issue 20: modes Edit / Invert's options
+    change: ChangeTab  # issue 20: N seeds, the change and how sure it is
+    generators: GeneratorsTab  # issue 22: one generator with its box layout / NDVI, what each ignores, licences
     by_name: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -33,13 +33,13 @@ def build_generate_area(preset_labels: list[str]) -> GenerateArea:
     with gr.Row(equal_height=True):
         generate_button = gr.Button("Generate", variant="primary", elem_id="generate", scale=2, min_width=110)
         mode = gr.Radio(
-            [("Text", "text"), ("ControlNet", "controlnet")],
+            [("Text", "text"), ("ControlNet", "controlnet"), ("Edit", "edit"), ("Invert", "invert")],
             value="text",
             label="Mode",
             show_label=False,
             container=False,
             elem_id="mode",
-            scale=2,
+            scale=4,  # four modes on one line (Edit / Invert joined Text / ControlNet): the page stays one screen
             min_width=150,
         )
         control_months_before = gr.Dropdown(

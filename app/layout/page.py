@@ -14,8 +14,10 @@ from app.handlers.projection import horizon_choices, ssp_choices
 from app.handlers.registry import Handlers
 from app.handlers.scenario import preset_labels
 from app.handlers.series import default_timelapse_range
+from app.layout.change_area import build_change_tab, build_edit_options
 from app.layout.components import Components
 from app.layout.generate_area import build_generate_area
+from app.layout.generators_area import build_generators_tab
 from app.layout.grid_area import build_grid_tab
 from app.layout.map_area import build_map_area
 from app.layout.models_area import build_models_tab
@@ -28,28 +30,39 @@ from app.layout.wiring import wire_page
 
 
 def build_components(
-    leaflet_url: str, model_id: str, model_choices: list[str], land_cover_classes: tuple[str, ...]
+    leaflet_url: str,
+    model_id: str,
+    model_choices: list[str],
+    land_cover_classes: tuple[str, ...],
+    generators: tuple[list[str], tuple[str, ...], str, str] = ([], ("airplane",), "", ""),
 ) -> Components:
-    """Lay out every area (inside an open `gr.Blocks`) and return them in one structure."""
+    """Lay out every area (inside an open `gr.Blocks`) and return them in one structure.
+
+    `generators`: (choices, box classes, catalog table, first choice's line) of the Generators tab.
+    """
     with gr.Row(equal_height=False, elem_id="loop"):
         with gr.Column(scale=5, min_width=480):
             map_area = build_map_area(leaflet_url)
         with gr.Column(scale=6, min_width=560):
             observed = build_observed_area(land_cover_classes)
             scenario = build_generate_area(preset_labels())
+            edit = build_edit_options()
             # every tab in sight (the default "menu" hides the last ones behind "⋯" at 1366 px)
             with gr.Tabs(elem_id="result-tabs", overflow_behavior="wrap"):
                 results = build_results_tabs()
+                change = build_change_tab()
                 climate = build_climate_tab()
                 projection = build_projection_tab(ssp_choices(), horizon_choices())
                 timelapse = build_timelapse_tab(default_timelapse_range())
                 grid = build_grid_tab()
                 models = build_models_tab()
+                generators_tab = build_generators_tab(*generators)
                 exports = build_exports_tab()
                 settings = build_settings_tab(model_choices, model_id)
     return Components(
         map=map_area, observed=observed, scenario=scenario, results=results, climate=climate,
         projection=projection, timelapse=timelapse, grid=grid, models=models, exports=exports, settings=settings,
+        edit=edit, change=change, generators=generators_tab,
     )  # fmt: skip
 
 
@@ -62,7 +75,8 @@ def build_blocks(
         with gr.Row(elem_id="top-bar"):
             gr.Markdown("**EcoMapper Studio** · click a place, pick a month and a scenario, Generate", elem_id="title")
             gr.Markdown(notice, elem_id="model-notice", visible=bool(notice))
-        components = build_components(config.leaflet_url, config.model_id, model_choices, land_cover_classes)
+        components = build_components(config.leaflet_url, config.model_id, model_choices, land_cover_classes,
+                                      handlers.generators.tab_inputs())  # fmt: skip
         wire_page(components, handlers)
     demo.ecomapper_components = components  # read by tests (components by name)
     return demo

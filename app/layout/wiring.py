@@ -12,7 +12,9 @@ from typing import Any
 import gradio as gr
 
 from app.forms import GenerateForm
+from app.handlers.change import CHANGE_FIELDS, ChangeShown, edit_options_for
 from app.handlers.generate import GenerateShown, map_for_results
+from app.handlers.generators import BOX_FIELDS, GENERATOR_FIELDS, GeneratorShown, add_box
 from app.handlers.models import MODELS_FIELDS, ModelsShown
 from app.handlers.observe import ObserveShown, map_for_observation
 from app.handlers.point import ClearedResults, PointShown, clear_results, month_changed
@@ -36,6 +38,8 @@ OBSERVE_CONCURRENCY = 4
 # Quick events of the page itself: not in the API, no queue slot, no spinner.
 QUIET = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
 OBSERVE_INPUTS = ("lat", "lon", "month")
+# A run that loads the model and denoises: the one generation slot, clicks queued behind it.
+IN_GENERATION_SLOT = {"concurrency_limit": 1, "concurrency_id": GENERATION_QUEUE, "trigger_mode": "multiple"}
 POINT_OUTPUTS = output_names(PointShown)
 
 
@@ -48,6 +52,8 @@ def wire_page(page: Components, handlers: Handlers) -> None:
     wire_runs(page, handlers)
     wire_projection(page, handlers)
     wire_models(page, handlers)
+    wire_change(page, handlers)
+    wire_generators(page, handlers)
 
 
 # ---- events several areas start -----------------------------------------------------------------
@@ -269,3 +275,33 @@ def wire_models(page: Components, handlers: Handlers) -> None:
     )
     page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                              concurrency_limit=None)  # fmt: skip
+
+
+def wire_change(page: Components, handlers: Handlers) -> None:
+    """Issue 20: Edit / Invert show their options; "Show change" runs N seeds in the generation slot, then
+    draws the mean change on the map."""
+    page["mode"].input(**named_event(page, edit_options_for, ["mode"], ["edit_options"]), **QUIET)
+    shown = page["change_button"].click(
+        **named_event(page, handlers.change.show_change, CHANGE_FIELDS, ChangeShown),
+        api_name="change",
+        show_progress_on=[page["change_sentence"], page["change_image"]],
+        **IN_GENERATION_SLOT,
+    )
+    shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
+    page["change_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
+
+
+def wire_generators(page: Components, handlers: Handlers) -> None:
+    """Issue 22: the picked generator's note, the box form, and one generator run in the generation slot."""
+    page["generator_id"].change(
+        **named_event(page, handlers.generators.note, ["generator_id"], ["generator_note", "box_layout"]), **QUIET
+    )
+    page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
+    page["clear_boxes_button"].click(lambda: "", None, page["layout_json"], **QUIET)
+    page["generator_button"].click(
+        **named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown),
+        api_name="generator",
+        show_progress_on=[page["generator_image"]],
+        **IN_GENERATION_SLOT,
+    )
+    page["generator_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)

@@ -76,6 +76,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "columns": list(grid.column_labels),
         "cells": [[p.scenario.label for p in row] for row in grid.provenances],
         "size_px": list(grid.image.shape[:2]),
+        # e.g. edit / invert of a month without a scene: which earlier month's scene the cells edit
+        "warnings": list(dict.fromkeys(w for row in grid.cells for cell in row for w in cell.warnings)),
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

@@ -1,10 +1,11 @@
-"""The evaluation harness's image source for the peer backends (DiffusionSat, GeoSynth, map-sat, Text2Earth).
+"""The evaluation harness's image source for the peer backends (DiffusionSat, GeoSynth, map-sat, Text2Earth,
+COP-GEN, ZoomLDM, AeroGen).
 
 `core.evaluation.run.evaluate` calls `generate(sample, control, seed)` per dataset sample; this
 turns the sample's metadata into a `GenerationRequest` (`GenerationRequest.from_record`). Layout
 backends never see the target image:
 GeoSynth-Canny takes the edges of the earlier real month (`--controlnet-previous`), the OSM ones
-their map tiles.
+their map tiles; ZoomLDM's reference image is the earlier real month too (`--controlnet-previous`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ class BackendSampleGenerator:
                 f"{config.model_id} draws over Canny edges; the target image's own edges would give it away.",
                 "Run it with --controlnet-previous (edges of the real month 1-6 months earlier).",
             )
-        if config.controlnet_previous and info.uses.control is None:
+        if info.uses.reference and not config.controlnet_previous:
+            # ZoomLDM makes variations of a real image: the target month's would give the answer away
+            raise BadRequestError(
+                f"{config.model_id} draws variations of a real image; the target image itself would give it away.",
+                "Run it with --controlnet-previous (the real month 1-6 months earlier is its reference).",
+            )
+        if config.controlnet_previous and info.uses.control is None and not info.uses.reference:
             raise BadRequestError(
                 f"--controlnet-previous needs a control-image backend; {config.model_id} reads none.",
                 "Drop --controlnet-previous, or evaluate geosynth-canny / an SD3 ControlNet.",

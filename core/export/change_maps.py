@@ -1,4 +1,4 @@
-"""The change and spread maps of an ensemble as PNGs with a legend (matplotlib, no display needed)."""
+"""Maps as PNGs with a legend (matplotlib, no display needed): an ensemble's change and spread, a generated NDVI."""
 
 from __future__ import annotations
 
@@ -35,9 +35,23 @@ def _figure(
     return target
 
 
+def _change_limit(brightness_change: np.ndarray) -> float:
+    """The colour scale's end, symmetric about 0 (at least 1 unit, so 'no change' stays white)."""
+    return max(1.0, float(np.abs(brightness_change).max()))
+
+
+def change_colours(brightness_change: np.ndarray) -> np.ndarray:
+    """The change map's pixels alone (uint8 HxWx3, the same colours as `write_change_map`), for a map overlay."""
+    from matplotlib import colormaps
+
+    limit = _change_limit(brightness_change)
+    scaled = (np.asarray(brightness_change, dtype=np.float64) + limit) / (2.0 * limit)
+    return (colormaps["RdBu_r"](scaled)[..., :3] * 255.0).round().astype(np.uint8)
+
+
 def write_change_map(brightness_change: np.ndarray, path: str | os.PathLike, *, samples: int, title: str) -> Path:
     """Diverging colours (blue darker, red brighter) of the mean brightness change, symmetric about 0."""
-    limit = max(1.0, float(np.abs(brightness_change).max()))
+    limit = _change_limit(brightness_change)
     return _figure(
         brightness_change,
         path,
@@ -60,3 +74,9 @@ def write_spread_map(spread: np.ndarray, path: str | os.PathLike, *, samples: in
         title=f"{title}\nspread of the change across {samples} seeds",
         legend="standard deviation (0–255 units)",
     )
+
+
+def write_ndvi_map(ndvi: np.ndarray, path: str | os.PathLike, *, title: str) -> Path:
+    """NDVI of generated bands, -1 (water, bare) brown to +1 (dense vegetation) green; no data (NaN) blank."""
+    return _figure(ndvi, path, cmap="RdYlGn", vmin=-1.0, vmax=1.0, title=title,
+                   legend="NDVI = (B08 − B04) / (B08 + B04)")  # fmt: skip

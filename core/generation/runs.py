@@ -339,13 +339,15 @@ def observed_climates(point: Point, start: Month, end: Month, settings: Settings
 
 def _series_controls(
     base: GenerationRequest, requests: Sequence[GenerationRequest], settings: Settings
-) -> tuple[list[np.ndarray | None], list[str | None]]:
-    """Each frame's image and warning: edit / invert edit each month's own scene; other image modes share the base's."""
+) -> tuple[list[GenerationRequest], list[np.ndarray | None], list[str | None]]:
+    """Each frame's request, image and warning: edit / invert edit each month's own scene (or the nearest earlier
+    one, which the frame's request then records as its control month); other image modes share the base's."""
     if base.mode in EDIT_MODES and base.control_image is None:
         resolved = [_resolve_control(r, settings) for r in requests]
-        return [image for image, _ in resolved], [meta.get("warning") for _, meta in resolved]
+        return ([_source_month(r, meta) for r, (_, meta) in zip(requests, resolved, strict=True)],
+                [image for image, _ in resolved], [meta.get("warning") for _, meta in resolved])  # fmt: skip
     control = _resolve_control(base, settings)[0] if base.mode in IMAGE_MODES else None
-    return [control] * len(requests), [None] * len(requests)
+    return list(requests), [control] * len(requests), [None] * len(requests)
 
 
 def generate_time_series(
@@ -399,7 +401,7 @@ def generate_time_series(
     warnings: list[str | None] = [None] * len(requests)
     if series.chain == "independent":
         fetch_started = time.perf_counter()
-        controls, warnings = _series_controls(base, requests, settings)
+        requests, controls, warnings = _series_controls(base, requests, settings)
         timings["fetch_s"] += time.perf_counter() - fetch_started
         jobs = [_job(r, control) for r, control in zip(requests, controls, strict=True)]
         frames_images, run_timings = eng.run_frames(jobs, mode=base.mode, batch_size=series.batch_size, **common)
@@ -466,7 +468,10 @@ def generate_scenario_grid(
                                   tuple(grid.column_labels))  # fmt: skip
     eng = _as_engine(engine)
     encode_before = eng.encode_calls
-    control, _ = _resolve_control(base, settings)
+    # edit / invert: a month without a usable scene edits the nearest earlier one; every cell records it and says so
+    control, control_meta = _resolve_control(base, settings)
+    flat = [_source_month(r, control_meta) for r in flat]
+    warning = control_meta.get("warning")
     images, timings = eng.run_frames(
         [_job(r, control) for r in flat],
         mode=base.mode,
@@ -476,7 +481,9 @@ def generate_scenario_grid(
         cancel=cancel,
     )
     info = eng.loaded.describe()
-    results = iter(_frame_result(r, image, control, eng, info) for r, image in zip(flat, images, strict=True))
+    results = iter(
+        _frame_result(r, image, control, eng, info, warning) for r, image in zip(flat, images, strict=True)
+    )
     cells = [[next(results) for _ in grid.precip_changes_pct] for _ in grid.temp_deltas_c]
     return ScenarioGridResult(
         temp_deltas_c=grid.temp_deltas_c,

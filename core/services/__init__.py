@@ -20,9 +20,11 @@ from core.services.compare_models import (
     ModelComparison,
     backend_choices,
     compare_models,
+    generator_catalog,
+    layout_classes,
     write_comparison_sheet,
 )
-from core.services.ensemble import EnsembleResult, ensemble_paths, run_ensemble, write_ensemble
+from core.services.ensemble import EnsembleResult, change_overlay, ensemble_paths, run_ensemble, write_ensemble
 from core.services.exports import (
     ExportedFiles,
     export_image,
@@ -32,6 +34,7 @@ from core.services.exports import (
     read_rgb_image,
     recipe_request,
     verify_image,
+    write_ndvi_preview,
     write_real_png,
 )
 from core.services.generate import (
@@ -105,6 +108,7 @@ __all__ = [
     "TimelapseResult",
     "backend_choices",
     "caption_for",
+    "change_overlay",
     "climate_series",
     "compare",
     "compare_models",
@@ -122,12 +126,14 @@ __all__ = [
     "fetch_real_scene",
     "frame_caption",
     "generate",
+    "generator_catalog",
     "generator_ids",
     "image_label",
     "label_image",
     "labelled_image",
     "land_cover_at",
     "latest_month",
+    "layout_classes",
     "load_engine",
     "make_grid",
     "make_timelapse",
@@ -150,5 +156,6 @@ __all__ = [
     "weights_status",
     "write_comparison_sheet",
     "write_ensemble",
+    "write_ndvi_preview",
     "write_real_png",
 ]

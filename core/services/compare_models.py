@@ -93,6 +93,28 @@ def backend_choices(settings: Settings, tiny: bool = False) -> list[tuple[str, s
     return rows
 
 
+def layout_classes() -> tuple[str, ...]:
+    """The object classes a box layout may name (AeroGen: DIOR-R's 20 classes)."""
+    from core.models.backends.aerogen import DIOR_R_CLASSES
+
+    return DIOR_R_CLASSES
+
+
+def generator_catalog(settings: Settings, tiny: bool = False) -> list[dict[str, Any]]:
+    """Every generator with what it reads, what it never reads, its licence status and whether it is here."""
+    from core.models.backends.base import unread_inputs
+    from core.models.backends.registry import BACKENDS, TINY_BACKENDS, check_available, licence_of
+
+    rows = []
+    for backend_id, info in (TINY_BACKENDS if tiny else BACKENDS).items():
+        rows.append({
+            "id": backend_id, "description": info.description, "ignores": list(unread_inputs(info.uses)),
+            "licence": licence_of(backend_id), "available": check_available(backend_id, settings).available,
+            "layout": info.uses.layout, "bands": info.family == "copgen", "size_px": info.native_size_px,
+        })  # fmt: skip
+    return rows
+
+
 def compare_models(
     request: GenerationRequest,
     settings: Settings,
@@ -184,6 +206,9 @@ def compare_models(
 def _warnings_of(result: Any, info: Any) -> tuple[str, ...]:
     """The result's warnings; a tiny random generator says it makes noise."""
     noise = (f"{info.backend_id} has random weights: it produces noise.",) if info.is_tiny else ()
+    if info.uses.reference:  # ZoomLDM: its metrics flatter it, the others draw without seeing the answer
+        noise += (f"{info.backend_id} draws variations of this real image: its scores against it are not "
+                  "comparable with the others'.",)  # fmt: skip
     return noise + tuple(w for w in result.warnings if w not in noise)
 
 

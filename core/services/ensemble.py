@@ -176,4 +176,11 @@ def write_ensemble(result: EnsembleResult, out: str | os.PathLike) -> dict[str, 
     return paths
 
 
-__all__ = ["EnsembleResult", "ensemble_paths", "ensemble_requests", "run_ensemble", "write_ensemble"]
+def change_overlay(result: EnsembleResult) -> np.ndarray:
+    """The mean brightness change in the change map's colours (uint8, no legend): for drawing on a map."""
+    from core.export.change_maps import change_colours
+
+    return change_colours(result.statistics.brightness_change)
+
+
+__all__ = ["EnsembleResult", "change_overlay", "ensemble_paths", "ensemble_requests", "run_ensemble", "write_ensemble"]

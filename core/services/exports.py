@@ -107,13 +107,30 @@ def export_image(
     bands = getattr(inner, "bands", None)
     if bands is not None:
         tif, ndvi_tif = _write_bands(inner, Path(geotiff) if geotiff is not None else target.with_suffix(".bands.tif"))
-        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif)
+        # band GeoTIFFs are generated images too: they carry the same content credentials
+        signed = [written_png, tif] + ([ndvi_tif] if ndvi_tif else [])
+        note = _credentials(inner, signed, settings)
+        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif, credentials=note)
     written_tif = None
     if geotiff is not None:
         crs, transform = footprint_georeference(inner.request.point, inner.image.shape[0])
         written_tif = write_geotiff(inner.image, geotiff, crs, transform, tags=result_geotiff_tags(inner))
     note = _credentials(inner, [written_png] + ([written_tif] if written_tif else []), settings)
     return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=written_tif, credentials=note)
+
+
+def write_ndvi_preview(result: Any, path: str | os.PathLike) -> Path | None:
+    """The NDVI of a result with red and near-infrared bands (COP-GEN) as a map with a legend; None without them."""
+    from core.export.change_maps import write_ndvi_map
+    from core.export.image_files import ndvi
+    from core.export.provenance import Provenance
+
+    inner = _generation_result(result)
+    bands = getattr(inner, "bands", None)
+    if bands is None or not {"B04", "B08"} <= set(bands.names):
+        return None
+    title = f"{Provenance.of(inner).label}\nNDVI from generated B04 (red) and B08 (near-infrared)"
+    return write_ndvi_map(ndvi(bands.arrays), path, title=title)
 
 
 def verify_image(path: str | os.PathLike) -> dict[str, Any]:

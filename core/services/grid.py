@@ -125,6 +125,9 @@ def make_grid(
         image_label(first.place, first.month, None, noise=first.is_noise)
         + f"\nchanges to {varied} {observed.temp_c:.1f} °C, {observed.precip_mm_day:.1f} mm/day"
     )
+    source = grid.cells[0][0].request
+    if source.mode in ("edit", "invert") and source.control_month not in (None, source.month):
+        title += f"\nedits the real image of {source.control_month} (no usable scene of {source.month})"
     picture = compose_grid(
         [[cell.image for cell in row] for row in grid.cells], list(grid.row_labels), list(grid.column_labels), title
     )

@@ -44,3 +44,17 @@ def test_canny_layout_needs_the_previous_month_and_then_runs(tmp_path, capsys):
     assert "--controlnet-previous" in capsys.readouterr().err
     assert main([*argv, "--controlnet-previous"]) == 0
     assert "generated now" in capsys.readouterr().out
+
+
+def test_zoomldm_rows_use_the_previous_month_as_reference_never_the_target(tmp_path, capsys):
+    example = require_shared(ECOMAPPER_EXAMPLE)
+    out = tmp_path / "zoom"
+    argv = ["evaluate", "--model", "tiny-zoomldm", "--data", str(example), "--out", str(out), *COMMON]
+    assert main(argv) == 2
+    assert "--controlnet-previous" in capsys.readouterr().err
+    assert main([*argv, "--controlnet-previous"]) == 0
+    assert "generated now" in capsys.readouterr().out
+    with (out / "tables" / "models.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["Model"].split(" (")[0] for row in rows] == ["tiny-zoomldm"] and int(rows[0]["N"]) >= 1
+    assert "tiny random ZoomLDM (noise" in (out / "report.md").read_text()

@@ -153,3 +153,16 @@ def test_compare_timelapse_and_grid_run_in_edit_mode(replay_env, capsys):
     )
     grid = json.loads(capsys.readouterr().out)
     assert code == 0 and grid["cells"] == [["today"], ["+6 °C"]]
+
+
+@pytest.mark.slow
+def test_a_grid_of_a_month_without_a_scene_edits_the_nearest_earlier_one_and_says_so(replay_env, capsys):
+    code = main(
+        ["grid", *SAHARA, "--month", "2020-03", "--mode", "edit", "--temp-deltas", "0,6", "--precip-changes=0",
+         "--land-cover", "Barren or Sparsely Vegetated", "--country", "Morocco", "--out", str(replay_env / "g.png")]
+    )  # fmt: skip
+    grid = json.loads(capsys.readouterr().out)
+    assert code == 0 and grid["cells"] == [["today"], ["+6 °C"]]
+    assert any("No usable scene of 2020-03" in w and "2020-02, 1 month(s) earlier" in w for w in grid["warnings"])
+    # the picture's title says it too, not only the command's output
+    assert "edits the real image of 2020-02 (no usable scene of 2020-03)" in grid["title"]

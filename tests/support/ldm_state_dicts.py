@@ -26,7 +26,8 @@ def _res_block(prefix: str, ch_in: int, ch_out: int, emb: int) -> Iterator[tuple
         yield f"{prefix}.skip_connection.bias", (ch_out,)
 
 
-def _transformer(prefix: str, ch: int, context: int) -> Iterator[tuple[str, Shape]]:
+def _transformer(prefix: str, ch: int, context: int, control: bool = False) -> Iterator[tuple[str, Shape]]:
+    """A SpatialTransformer; `control`: AeroGen's second key / value projections in every attention."""
     yield from ((f"{prefix}.norm.{p}", (ch,)) for p in ("weight", "bias"))
     yield f"{prefix}.proj_in.weight", (ch, ch, 1, 1)
     yield f"{prefix}.proj_in.bias", (ch,)
@@ -37,6 +38,9 @@ def _transformer(prefix: str, ch: int, context: int) -> Iterator[tuple[str, Shap
         yield f"{block}.{attn}.to_v.weight", (ch, kv)
         yield f"{block}.{attn}.to_out.0.weight", (ch, ch)
         yield f"{block}.{attn}.to_out.0.bias", (ch,)
+        if control:
+            yield f"{block}.{attn}.to_k_control.weight", (ch, kv)
+            yield f"{block}.{attn}.to_v_control.weight", (ch, kv)
     yield f"{block}.ff.net.0.proj.weight", (8 * ch, ch)
     yield f"{block}.ff.net.0.proj.bias", (8 * ch,)
     yield f"{block}.ff.net.2.weight", (ch, 4 * ch)
@@ -47,8 +51,12 @@ def _transformer(prefix: str, ch: int, context: int) -> Iterator[tuple[str, Shap
     yield f"{prefix}.proj_out.bias", (ch,)
 
 
-def ldm_unet_shapes(model_channels, channel_mult, attention_ds, context_dim, in_ch=3, out_ch=3, num_res_blocks=2):
-    """{key: shape} of an LDM UNetModel (use_spatial_transformer, transformer_depth 1), without prefix."""
+def ldm_unet_shapes(model_channels, channel_mult, attention_ds, context_dim, in_ch=3, out_ch=3, num_res_blocks=2,
+                    control=False):  # fmt: skip
+    """{key: shape} of an LDM UNetModel (use_spatial_transformer, transformer_depth 1), without prefix.
+
+    `control`: AeroGen's UNet (to_k_control / to_v_control in every attention; its mask block is separate).
+    """
     mc, emb = model_channels, 4 * model_channels
     keys: list[tuple[str, Shape]] = [
         ("time_embed.0.weight", (emb, mc)),
@@ -64,7 +72,7 @@ def ldm_unet_shapes(model_channels, channel_mult, attention_ds, context_dim, in_
             keys += _res_block(f"input_blocks.{index}.0", ch, mult * mc, emb)
             ch = mult * mc
             if ds in attention_ds:
-                keys += _transformer(f"input_blocks.{index}.1", ch, context_dim)
+                keys += _transformer(f"input_blocks.{index}.1", ch, context_dim, control)
             chans.append(ch)
             index += 1
         if level != len(channel_mult) - 1:
@@ -73,7 +81,7 @@ def ldm_unet_shapes(model_channels, channel_mult, attention_ds, context_dim, in_
             index, ds = index + 1, ds * 2
     keys += [
         *_res_block("middle_block.0", ch, ch, emb),
-        *_transformer("middle_block.1", ch, context_dim),
+        *_transformer("middle_block.1", ch, context_dim, control),
         *_res_block("middle_block.2", ch, ch, emb),
     ]
     index = 0
@@ -82,7 +90,7 @@ def ldm_unet_shapes(model_channels, channel_mult, attention_ds, context_dim, in_
             keys += _res_block(f"output_blocks.{index}.0", ch + chans.pop(), mc * mult, emb)
             ch, layer = mc * mult, 1
             if ds in attention_ds:
-                keys += _transformer(f"output_blocks.{index}.1", ch, context_dim)
+                keys += _transformer(f"output_blocks.{index}.1", ch, context_dim, control)
                 layer = 2
             if level and block == num_res_blocks:
                 keys += [
@@ -97,6 +105,32 @@ def ldm_unet_shapes(model_channels, channel_mult, attention_ds, context_dim, in_
         ("out.2.weight", (out_ch, mc, 3, 3)),
         ("out.2.bias", (out_ch,)),
     ]
+    return dict(keys)
+
+
+def aerogen_extra_shapes(channels, inner, context_dim, text_dim, hidden, out_dim, freqs=8) -> dict[str, Shape]:
+    """AeroGen's parts beside the UNet: `model.diffusion_model.maskcrossattention.*` (GroupNorm + 2 LayerNorms,
+    proj_in, a cross-attention without control, a GEGLU feed-forward, proj_out) and `condition_tokenizer.*` (the
+    box encoder: an MLP over class embedding + Fourier features of 8 corner numbers, two null features)."""
+    mask = "model.diffusion_model.maskcrossattention"
+    position = freqs * 2 * 8
+    keys: list[tuple[str, Shape]] = [
+        *((f"{mask}.norm1.{p}", (channels,)) for p in ("weight", "bias")),
+        *((f"{mask}.{n}.{p}", (inner,)) for n in ("norm2", "norm3") for p in ("weight", "bias")),
+        (f"{mask}.proj_in.weight", (inner, channels)), (f"{mask}.proj_in.bias", (inner,)),
+        (f"{mask}.crossattn.to_q.weight", (inner, inner)), (f"{mask}.crossattn.to_k.weight", (inner, context_dim)),
+        (f"{mask}.crossattn.to_v.weight", (inner, context_dim)), (f"{mask}.crossattn.to_out.0.weight", (inner, inner)),
+        (f"{mask}.crossattn.to_out.0.bias", (inner,)),
+        (f"{mask}.ffn.net.0.proj.weight", (8 * inner, inner)), (f"{mask}.ffn.net.0.proj.bias", (8 * inner,)),
+        (f"{mask}.ffn.net.2.weight", (inner, 4 * inner)), (f"{mask}.ffn.net.2.bias", (inner,)),
+        (f"{mask}.proj_out.weight", (channels, inner)), (f"{mask}.proj_out.bias", (channels,)),
+        ("condition_tokenizer.linears.0.weight", (hidden, text_dim + position)),
+        ("condition_tokenizer.linears.0.bias", (hidden,)),
+        ("condition_tokenizer.linears.2.weight", (hidden, hidden)), ("condition_tokenizer.linears.2.bias", (hidden,)),
+        ("condition_tokenizer.linears.4.weight", (out_dim, hidden)), ("condition_tokenizer.linears.4.bias", (out_dim,)),
+        ("condition_tokenizer.null_text_feature", (text_dim,)),
+        ("condition_tokenizer.null_position_feature", (position,)),
+    ]  # fmt: skip
     return dict(keys)
 
 

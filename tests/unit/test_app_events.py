@@ -119,10 +119,14 @@ def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_para
         if fn.api_visibility == "public"
     }
     assert set(wired) == {"observe", "generate", "load_recipe", "timelapse", "scenario_grid", "projection",
-                          "compare_models"}  # fmt: skip
+                          "compare_models", "change", "generator"}  # fmt: skip
     assert wired["generate"] == (list(GenerateForm.FIELDS), list(output_names(GenerateShown)))
     assert wired["timelapse"][0] == list(TimelapseForm.FIELDS) and wired["scenario_grid"][0] == list(GridForm.FIELDS)
     assert wired["compare_models"][0] == list(ModelsForm.FIELDS)
+    # the Change tab (issue 20) reads the Generate form plus the number of samples
+    assert wired["change"][0] == [*GenerateForm.FIELDS, "samples"]
+    # the Generators tab (issue 22) reads the Models form plus the generator and its box layout
+    assert wired["generator"][0] == [*ModelsForm.FIELDS, "generator_id", "layout_json"]
     # a loaded recipe fills exactly the controls /generate reads, then the preset
     assert wired["load_recipe"] == (["recipe_upload"], [*GenerateForm.FIELDS, "preset"])
     assert wired["observe"][0] == ["lat", "lon", "month"]

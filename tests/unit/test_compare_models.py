@@ -105,3 +105,21 @@ def test_compare_models_exits_1_when_a_present_generator_failed_and_still_writes
     assert [item["backend"] for item in report["images"]] == ["tiny-diffusionsat"]
     assert set(report["failed"]) == {"tiny-map-sat"}
     assert code == 1 and out.is_file()
+
+
+@pytest.mark.slow
+def test_zoomldm_rows_say_their_scores_are_against_their_own_reference(cli_env, capsys):
+    """ZoomLDM reads the real image it is then scored against: its row says so (issue 22)."""
+    meta = cli_env / "zoom.json"
+    code = main(
+        ["compare-models", "--lat", "55.9533", "--lon", "-3.1883", "--month", "2021-06", "--land-cover", "Croplands",
+         "--country", "United Kingdom", "--steps", "2", "--models", "tiny-zoomldm,tiny-copgen,tiny-aerogen",
+         "--real-image", str(cli_env / "real.png"), "--out", str(cli_env / "zoom.png"), "--json", str(meta)]
+    )  # fmt: skip
+    capsys.readouterr()
+    assert code == 0
+    rows = {item["backend"]: item for item in json.loads(meta.read_text())["images"]}
+    assert set(rows) == {"tiny-zoomldm", "tiny-copgen", "tiny-aerogen"}
+    assert any("not comparable" in w for w in rows["tiny-zoomldm"]["warnings"])
+    assert not any("not comparable" in w for w in rows["tiny-copgen"]["warnings"] + rows["tiny-aerogen"]["warnings"])
+    assert 0.0 <= rows["tiny-zoomldm"]["metrics"]["ssim"] <= 1.0

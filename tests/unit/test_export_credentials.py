@@ -122,3 +122,19 @@ def test_generate_then_verify_on_the_command_line(signing, tmp_path, monkeypatch
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(plain)
     assert main(["verify", str(plain)]) == 1
     assert json.loads(capsys.readouterr().out)["manifest"] is False
+
+
+def test_band_geotiffs_of_a_multispectral_result_are_signed_too(signing, tmp_path):
+    """COP-GEN's 4-band GeoTIFF and its NDVI are generated images as much as the RGB preview."""
+    from dataclasses import replace
+
+    from core.models.backends.base import Bands
+
+    rng = np.random.default_rng(2)
+    arrays = {name: rng.uniform(0.0, 0.5, (32, 32)).astype(np.float32) for name in ("B04", "B03", "B02", "B08")}
+    made = replace(result(), bands=Bands(arrays, m_per_px=10.0))
+    files = export_image(made, tmp_path / "bands.png", settings=signing)
+    assert files.ndvi is not None and files.credentials == "content credentials signed (C2PA, es256)"
+    for path in (files.png, files.geotiff, files.ndvi):
+        claims = verify_image(path)
+        assert claims["manifest"] and claims["validation_state"] == "Valid", path

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
+from core.models.backends.aerogen_convert import BOX_ENCODER_FILE
 from core.models.backends.base import ProgressCallback
 from core.models.backends.registry import BackendInfo
 from core.models.backends.sd_common import Drawn, SDPipelineBackend, device_and_dtype, load_sd_pipeline, spatial_prompt
@@ -32,7 +33,6 @@ DIOR_R_CLASSES = (
 )  # fmt: skip
 SLOTS = 20
 DDIM_ETA = 0.2
-BOX_ENCODER_FILE = "box_encoder.safetensors"
 
 
 def check_labels(boxes: tuple[LayoutBox, ...]) -> None:
@@ -164,7 +164,13 @@ def load_aerogen(info: BackendInfo, settings: Settings) -> AeroGenBackend:
     from core.models.backends.sd_common import resolve_base
 
     folder = settings.checkpoints_dir / info.backend_id
-    if not (folder / "unet" / "config.json").is_file() or not (folder / BOX_ENCODER_FILE).is_file():
+    converted = (folder / "unet" / "config.json").is_file() and (folder / BOX_ENCODER_FILE).is_file()
+    ckpts = sorted(folder.glob("*.ckpt")) if not converted else []
+    if ckpts:  # the user's own download of the published checkpoint: converted once, in place
+        from core.models.backends.aerogen_convert import write_converted_aerogen
+
+        write_converted_aerogen(ckpts[-1], folder)
+    elif not converted:
         raise ModelUnavailableError(f"No AeroGen unet/ and {BOX_ENCODER_FILE} in {folder}.", info.how_to_get)
     device, dtype = device_and_dtype(settings)
     try:

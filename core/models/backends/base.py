@@ -69,6 +69,21 @@ def ignored_parts(request: GenerationRequest, uses: Uses) -> tuple[str, ...]:
     return tuple(ignored)
 
 
+def unread_inputs(uses: Uses) -> tuple[str, ...]:
+    """What a family never reads of any request, in words (for listings; `ignored_parts` is per request)."""
+    unread = [] if uses.climate else ["climate", "scenario"]
+    if not uses.text and not uses.metadata:
+        source = "the real image of the month" if uses.reference else f"an {uses.control.upper()} layout"
+        unread.append(f"land cover, place names and month (reads only {source})")
+    elif not uses.text:
+        unread.append("place names (no text prompt)" if uses.land_cover else "land cover and place names")
+    elif not uses.metadata:
+        unread.append("coordinates as numbers")
+    if not uses.layout:
+        unread.append("box layout")
+    return tuple(unread)
+
+
 @dataclass(frozen=True)
 class Bands:
     """Bands a generator made beside its RGB preview (COP-GEN: Sentinel-2 L2A B04 B03 B02 B08).

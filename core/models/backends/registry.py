@@ -197,10 +197,10 @@ BACKENDS: dict[str, BackendInfo] = {
             7.5,
             ("Sonetto702/AeroGen",),
             "sd15_repo",
-            "AeroGen's weights (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt, ~9.5 GB, no licence file) are an "
-            "LDM checkpoint; put them converted as checkpoints/aerogen/unet/ (AeroGenUNet) and "
-            "checkpoints/aerogen/box_encoder.safetensors (the converter is not written yet); the SD 1.5 parts come "
-            "from ECOMAPPER_SD15_REPO",
+            "AeroGen's weights (Hub Sonetto702/AeroGen, aerogen_diorr_last.ckpt, ~9.5 GB, no licence file: your own "
+            "download, not redistributed) are an LDM checkpoint; put it in checkpoints/aerogen/ and the first run "
+            "converts it into checkpoints/aerogen/unet/ and box_encoder.safetensors; the SD 1.5 parts come from "
+            "ECOMAPPER_SD15_REPO",
         ),
     )
 }
@@ -233,6 +233,29 @@ TINY_BACKENDS: dict[str, BackendInfo] = {
 }  # fmt: skip
 
 ALL_BACKENDS = {**BACKENDS, **TINY_BACKENDS}
+
+# Licence status of each generator's code and weights, as read from its repositories
+# (../shared/fixtures/hub-configs/SOURCES.md); offered wherever the generator is offered.
+LICENCES: dict[str, str] = {
+    "sd3-medium": "weights: Stability AI Community licence, gated (accept it on the Hub)",
+    "diffusionsat-256": "not recorded here: read the Zenodo record before use",
+    "diffusionsat-512": "not recorded here: read the Zenodo record before use",
+    "diffusionsat-weather": "yours (fine-tuned here from DiffusionSat)",
+    "geosynth-osm": "weights: Apache-2.0 (Hub listing)",
+    "geosynth-canny": "weights: Apache-2.0 (Hub listing)",
+    "map-sat": "not recorded here: read the Hub page before use",
+    "text2earth": "not recorded here: read the Hub page before use",
+    "copgen": "code: Apache-2.0; weights: CC-BY-4.0 (credit the authors)",
+    "zoomldm": "code: MIT; weights: no licence on the Hub listing seen here",
+    "aerogen": "no licence file (code or weights): load your own download, do not redistribute",
+}
+
+
+def licence_of(backend_id: str) -> str:
+    """The licence status of a generator's code and weights (tiny ones: random weights built in code)."""
+    if ALL_BACKENDS.get(backend_id) is not None and ALL_BACKENDS[backend_id].is_tiny:
+        return "random weights built in code (tests)"
+    return LICENCES.get(backend_id, "not recorded")
 
 
 def backend_info(backend_id: str) -> BackendInfo:

@@ -39,17 +39,18 @@ def convert_zoomldm_checkpoint(state: dict[str, Any], unet_config: dict, vq_conf
     return {"unet": unet, "vqvae": vqvae, "summarizer": summarizer}
 
 
-def load_strict(module, state: dict[str, Any], what: str):
-    """`module` with `state` loaded: every key present, none extra, every shape equal."""
+def load_strict(module, state: dict[str, Any], what: str, model: str = "ZoomLDM",
+                fix: str = "Use the published StonyBrook-CVLab/ZoomLDM naip/weights.ckpt."):  # fmt: skip
+    """`module` with `state` loaded: every key present, none extra, every shape equal (else `fix`)."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
     if missing or extra or wrong:
         raise ModelUnavailableError(
-            f"The ZoomLDM {what} does not match: {len(missing)} missing, {len(extra)} unexpected, {len(wrong)} "
+            f"The {model} {what} does not match: {len(missing)} missing, {len(extra)} unexpected, {len(wrong)} "
             f"mis-shaped keys (e.g. {(missing or extra or wrong)[0]}).",
-            "Use the published StonyBrook-CVLab/ZoomLDM naip/weights.ckpt.",
+            fix,
         )
     module.load_state_dict(state, strict=True, assign=True)
     return module.eval()

@@ -1,0 +1,84 @@
+"""Issue 22 in Debian's Chromium at 1366 x 768, offline (replay server, tiny server): the Generators tab lists
+ZoomLDM, AeroGen and COP-GEN with what each ignores and its licence; AeroGen's box form writes the layout JSON
+the CLI reads; COP-GEN's near-infrared band gives an NDVI map. Screenshots: test-artifacts/app_generators*.png."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, observed_app_page, set_field
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
+]
+
+LAT, LON = 24.8, -11.4
+TIMEOUT_MS = 180_000
+
+
+def _pick(page, value: str) -> None:
+    """Type the generator into the dropdown until the page's note names it (a first keystroke can be lost)."""
+    for _ in range(5):
+        page.locator("#generator-id input").fill(value)
+        page.keyboard.press("Enter")
+        try:
+            page.wait_for_function(
+                "(v) => document.querySelector('#generator-note')?.innerText.includes(v)", arg=value, timeout=5_000
+            )
+            return
+        except Exception:
+            continue
+    raise AssertionError(f"the generator {value} could not be picked")
+
+
+def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(test_rasters, tmp_path):
+    with observed_app_page(test_rasters, tmp_path, LAT, LON, "2020-02", TIMEOUT_MS) as page:
+        page.get_by_role("tab", name="Generators", exact=True).click()
+        page.locator("#catalog").get_by_text("Every generator").click()
+        page.wait_for_selector("#generators-catalog table", timeout=10_000)
+        catalog = page.locator("#generators-catalog").inner_text()
+        page.locator("#generators-catalog").scroll_into_view_if_needed()
+        # the table scrolls inside its box: show its end, where ZoomLDM, AeroGen and COP-GEN are
+        page.locator("#generators-catalog").evaluate(
+            "box => [box, ...box.querySelectorAll('*')].forEach(e => { e.scrollTop = e.scrollHeight; })"
+        )
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(ARTIFACTS / "app_generators_catalog.png"))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#catalog").get_by_text("Every generator").click()
+
+        _pick(page, "tiny-aerogen")
+        page.locator("#box-class input").fill("storagetank")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#box-corners", state="visible", timeout=10_000)  # opened for AeroGen
+        set_field(page, "#box-corners", "0.1, 0.3, 0.6, 0.6")
+        page.click("#add-box")
+        page.wait_for_function(
+            "() => document.querySelector('#layout-json textarea')?.value.includes('storagetank')", timeout=30_000
+        )
+        layout = json.loads(page.locator("#layout-json textarea").input_value())
+        page.click("#generator-button")
+        page.wait_for_selector("#generator-image img", timeout=TIMEOUT_MS)
+        aerogen_note = page.locator("#generator-note").inner_text()
+
+        _pick(page, "tiny-copgen")
+        page.click("#generator-button")
+        page.wait_for_selector("#generator-ndvi img", timeout=TIMEOUT_MS)
+        scroll_height = page.evaluate("document.documentElement.scrollHeight")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_generators.png"))
+        copgen_note = page.locator("#generator-note").inner_text()
+        page.locator("#generator-files-box").get_by_text("Files (PNG").click()
+        files = page.locator("#generator-files").inner_text(timeout=10_000)
+    for backend_id in ("zoomldm", "aerogen", "copgen"):
+        assert backend_id in catalog
+    assert "no licence file" in catalog and "CC-BY-4.0" in catalog and "MIT" in catalog
+    assert scroll_height <= LOOP_VIEWPORT[1]
+    assert layout == [{"label": "storagetank", "box": [0.1, 0.3, 0.6, 0.6]}]
+    assert "ignores climate" in aerogen_note and "Licence:" in aerogen_note
+    files = files.replace("\n", "")
+    assert "NDVI map" in copgen_note and "seed0.ndvi.tif" in files and "seed0.tif" in files

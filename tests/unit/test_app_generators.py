@@ -1,0 +1,48 @@
+"""The Generators tab's box form and catalog (issue 22): the layout JSON it writes is the CLI's `--layout-json`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.handlers.generators import add_box, catalog_markdown, generator_note, read_layout
+from core.errors import BadRequestError
+from core.services import parse_boxes
+
+
+def test_added_boxes_make_the_layout_json_the_cli_reads():
+    first = add_box("", "airplane", "0.1, 0.2, 0.4, 0.5")["layout_json"]
+    both = add_box(first, "ship", "0,5; 0,5; 0,9; 0,8")["layout_json"]  # decimal commas between semicolons
+    boxes = parse_boxes(json.loads(both))
+    assert [b.label for b in boxes] == ["airplane", "ship"]
+    assert boxes[0].corners == (0.1, 0.2, 0.4, 0.2, 0.4, 0.5, 0.1, 0.5)
+    assert boxes[1].corners[:2] == (0.5, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("corners", "message"),
+    [("0.1, 0.2, 0.4", "not 4 numbers"), ("0.5, 0.2, 0.4, 0.6", "is empty"), ("0.1, 0.2, 1.4, 0.6", "0..1")],
+)
+def test_a_bad_box_is_refused_in_one_line(corners, message):
+    with pytest.raises(BadRequestError, match=message):
+        add_box("", "airplane", corners)
+
+
+def test_a_layout_that_is_not_json_or_not_boxes_is_refused():
+    assert read_layout("  ") == []
+    with pytest.raises(BadRequestError, match="not JSON"):
+        read_layout("[{")
+    with pytest.raises(BadRequestError, match="not a list of boxes"):
+        read_layout('{"x": 1}')
+
+
+def test_the_catalog_says_what_each_new_generator_ignores_and_its_licence(settings):
+    table = catalog_markdown(settings, tiny=False)
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}
+    assert "no licence file" in rows["aerogen"] and "climate" in rows["aerogen"]
+    assert "CC-BY-4.0" in rows["copgen"] and "place names (no text prompt)" in rows["copgen"]
+    assert "MIT" in rows["zoomldm"] and "reads only the real image of the month" in rows["zoomldm"]
+    assert "box layout" not in rows["aerogen"] and "box layout" in rows["copgen"]
+    assert "Draw its boxes" in generator_note("tiny-aerogen", settings)
+    assert "NDVI" in generator_note("copgen", settings) and generator_note("nope", settings) == ""
