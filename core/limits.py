@@ -80,6 +80,11 @@ TIMELAPSE_BATCH = Limit(1, 64, "frames", whole=True, hint="Use 1 on a CPU.")
 TIMELAPSE_MONTHS = Limit(1, 240, "months", whole=True, hint="Split longer series into several runs.")
 TEMP_DELTA_C = Limit(-30.0, 30.0, "°C", hint="Use a change such as +2.")
 PRECIP_SCALE = Limit(0.0, 10.0, hint="Use a factor such as 1.2.")
+# --- region (python -m core region) ---------------------------------------------------------
+# One side of a region; at least one tile (5.12 km, the footprint), at most 20 km.
+REGION_SIDE_KM = Limit(0.16, 20.0, "km", hint="Use e.g. 10.24 x 7.68 km (regions are cut in 5.12 km tiles).")
+# A 20 x 20 km region is 2000 x 2000 px at 10 m: 49 tiles x 50 steps of SD3 (~10 min on a GPU).
+REGION_AREA_KM2 = Limit(0.0256, 400.0, "km²", hint="Split a larger area into several regions.")
 # --- evaluate -------------------------------------------------------------------------------
 EVALUATE_LIMIT = Limit(1, 10_000_000, "samples", whole=True)
 EXTREME_PERCENTILE = Limit(0.5, 49.5, "%", hint="Use e.g. 10.")
