@@ -65,7 +65,9 @@ class Window:
 def axis_starts(length: int, tile: int, stride: int) -> list[int]:
     """Window starts along one axis: every `stride`, the last one flush with the end (no partial window)."""
     if tile > length:
-        raise BadRequestError(f"A {tile} tile does not fit in a side of {length}.", "Make the region at least one tile.")
+        raise BadRequestError(
+            f"A {tile} tile does not fit in a side of {length}.", "Make the region at least one tile."
+        )
     if stride < 1:
         raise BadRequestError(f"The stride {stride} is not positive.", "Use a stride of 1 or more.")
     starts = list(range(0, length - tile + 1, stride))
@@ -125,7 +127,12 @@ def window_weights(windows: Sequence[Window], height: int, width: int, profile: 
         BadRequestError: a window leaves the canvas, or some position is covered by no window.
     """
     for window in windows:
-        if window.top < 0 or window.left < 0 or window.top + window.height > height or window.left + window.width > width:
+        if (
+            window.top < 0
+            or window.left < 0
+            or window.top + window.height > height
+            or window.left + window.width > width
+        ):
             raise BadRequestError(f"{window} leaves the {height} x {width} canvas.", "Plan windows inside the canvas.")
     if profile == "centre":
         owner = _centre_owner(windows, height, width)
@@ -141,9 +148,7 @@ def window_weights(windows: Sequence[Window], height: int, width: int, profile: 
     return [(weight / total[w.rows, w.cols]).astype(np.float32) for w, weight in zip(windows, raw, strict=True)]
 
 
-def blend(
-    canvas: Any, windows: Sequence[Window], weights: Sequence[Any], tile_of: Callable[[int, Window], Any]
-) -> Any:
+def blend(canvas: Any, windows: Sequence[Window], weights: Sequence[Any], tile_of: Callable[[int, Window], Any]) -> Any:
     """Add each window's tile times its weights into `canvas` (zeros, [..., height, width]) and return it.
 
     `tile_of(index, window)` makes one tile at a time, so only one tile is alive besides the canvas.
@@ -151,6 +156,27 @@ def blend(
     for index, window in enumerate(windows):
         canvas[..., window.rows, window.cols] += tile_of(index, window) * weights[index]
     return canvas
+
+
+def compose_tiles(
+    tiles: Sequence[np.ndarray], windows: Sequence[Window], height: int, width: int, profile: str
+) -> np.ndarray:
+    """uint8 tiles (H x W x C, one per window) joined into one uint8 canvas with `profile` weights
+    ("centre": MetaEarth's centre crops, every pixel from exactly one tile)."""
+    weights = window_weights(windows, height, width, profile)
+    channels = tiles[0].shape[-1]
+    joined = blend(
+        np.zeros((channels, height, width), dtype=np.float32),
+        windows,
+        weights,
+        lambda index, _window: np.moveaxis(tiles[index], -1, 0).astype(np.float32),
+    )
+    return np.ascontiguousarray(np.moveaxis(np.clip(np.round(joined), 0, 255).astype(np.uint8), 0, -1))
+
+
+def crop(image: np.ndarray, window: Window) -> np.ndarray:
+    """The window's part of an H x W x C canvas image (a copy)."""
+    return np.ascontiguousarray(image[window.rows, window.cols])
 
 
 def multidiffusion_sample(
@@ -175,7 +201,7 @@ def multidiffusion_sample(
     """
     for step_index, t in enumerate(timesteps):
 
-        def window_output(index: int, window: Window, t=t, step_index=step_index) -> Any:
+        def window_output(index: int, window: Window, t=t, step_index=step_index, latents=latents) -> Any:
             output = velocity(latents[..., window.rows, window.cols], index, t)
             if on_step is not None:
                 on_step(step_index, index + 1)

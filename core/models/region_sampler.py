@@ -20,7 +20,14 @@ import numpy as np
 
 from core.errors import BadRequestError, CancelledError
 from core.generation.prompts import CFG_THRESHOLD, NEGATIVE_PROMPTS
-from core.generation.tiling import METHOD_PROFILE, Window, blend, multidiffusion_sample, window_weights
+from core.generation.tiling import (
+    METHOD_PROFILE,
+    Window,
+    blend,
+    compose_tiles,
+    multidiffusion_sample,
+    window_weights,
+)
 
 ProgressCallback = Callable[[int, int, str], None]
 MULTIDIFFUSION_MODES = ("text", "controlnet")
@@ -56,18 +63,6 @@ def _latent_windows(engine: Any, canvas: RegionCanvas) -> list[Window]:
     return [Window(w.top // factor, w.left // factor, w.height // factor, w.width // factor) for w in canvas.windows]
 
 
-def compose_pixels(tiles: Sequence[np.ndarray], canvas: RegionCanvas, profile: str) -> np.ndarray:
-    """uint8 tiles (tile x tile x 3) joined on the canvas with `profile` weights (MetaEarth: centre crops)."""
-    weights = window_weights(canvas.windows, canvas.height_px, canvas.width_px, profile)
-    joined = blend(
-        np.zeros((3, canvas.height_px, canvas.width_px), dtype=np.float32),
-        canvas.windows,
-        weights,
-        lambda index, _window: np.moveaxis(tiles[index], -1, 0).astype(np.float32),
-    )
-    return np.ascontiguousarray(np.moveaxis(np.clip(np.round(joined), 0, 255).astype(np.uint8), 0, -1))
-
-
 def run_region(
     engine: Any,
     jobs: Sequence[Any],
@@ -91,18 +86,23 @@ def run_region(
     """
     if len(jobs) != len(canvas.windows):
         raise BadRequestError(f"{len(jobs)} jobs for {len(canvas.windows)} windows.", "Give one job per window.")
+    sampling = dict(
+        mode=mode,
+        seed=seed,
+        num_inference_steps=num_inference_steps,
+        guidance_scale=guidance_scale,
+        controlnet_conditioning_scale=controlnet_conditioning_scale,
+        progress=progress,
+        cancel=cancel,
+    )
     if method == "metaearth":
-        return _run_metaearth(engine, jobs, canvas, mode=mode, seed=seed, num_inference_steps=num_inference_steps,
-                              guidance_scale=guidance_scale, controlnet_conditioning_scale=controlnet_conditioning_scale,
-                              strength=strength, edit_options=edit_options, progress=progress, cancel=cancel)  # fmt: skip
+        return _run_metaearth(engine, jobs, canvas, strength=strength, edit_options=edit_options, **sampling)
     if mode not in MULTIDIFFUSION_MODES:
         raise BadRequestError(
             f"MultiDiffusion regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, not {mode!r}.",
             "Use --method metaearth for img2img, edit and invert regions.",
         )
-    return _run_multidiffusion(engine, jobs, canvas, mode=mode, seed=seed, num_inference_steps=num_inference_steps,
-                               guidance_scale=guidance_scale, controlnet_conditioning_scale=controlnet_conditioning_scale,
-                               progress=progress, cancel=cancel)  # fmt: skip
+    return _run_multidiffusion(engine, jobs, canvas, **sampling)
 
 
 def _run_metaearth(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, *, mode: str, seed: int,
@@ -119,7 +119,7 @@ def _run_metaearth(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, *, mo
     images, timings = engine.run_frames(
         tile_jobs, mode=mode, size_px=canvas.tile_px, batch_size=1, progress=progress, cancel=cancel, **sampling
     )
-    image = compose_pixels(images, canvas, METHOD_PROFILE["metaearth"])
+    image = compose_tiles(images, canvas.windows, canvas.height_px, canvas.width_px, METHOD_PROFILE["metaearth"])
     return image, {**timings, "tile_calls": float(len(tile_jobs) * sampling["num_inference_steps"])}
 
 
@@ -170,11 +170,15 @@ def _window_velocity(engine: Any, mode: str, cond: _Conditioning, guidance_scale
         if cond.control is not None:
             uses_text = pipe.controlnet.config.joint_attention_dim is not None
             extra["block_controlnet_hidden_states"] = pipe.controlnet(
-                hidden_states=model_input, timestep=timestep,
+                hidden_states=model_input,
+                timestep=timestep,
                 encoder_hidden_states=cond.embeds[index] if uses_text else None,
-                pooled_projections=cond.controlnet_pooled[index], joint_attention_kwargs=None,
-                controlnet_cond=cond.control[index], conditioning_scale=controlnet_conditioning_scale, return_dict=False,
-            )[0]  # fmt: skip
+                pooled_projections=cond.controlnet_pooled[index],
+                joint_attention_kwargs=None,
+                controlnet_cond=cond.control[index],
+                conditioning_scale=controlnet_conditioning_scale,
+                return_dict=False,
+            )[0]
         output = pipe.transformer(
             hidden_states=model_input, timestep=timestep, encoder_hidden_states=cond.embeds[index],
             pooled_projections=cond.pooled[index], joint_attention_kwargs=None, return_dict=False, **extra,
@@ -221,8 +225,11 @@ def _run_multidiffusion(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, 
         encode_s = time.perf_counter() - started
         started = time.perf_counter()
         height, width = latents.shape[-2:]
-        weights = [torch.from_numpy(w).to(latents.device, latents.dtype)
-                   for w in window_weights(latent_windows, height, width, METHOD_PROFILE["multidiffusion"])]  # fmt: skip
+        profile = METHOD_PROFILE["multidiffusion"]
+        weights = [
+            torch.from_numpy(w).to(latents.device, latents.dtype)
+            for w in window_weights(latent_windows, height, width, profile)
+        ]
         # 2. the steps: the windows' velocities averaged, then ONE scheduler step on the canvas
         timesteps = _timesteps(pipe, num_inference_steps, canvas.tile_px // pipe.vae_scale_factor)
         total = len(timesteps) * len(jobs)
@@ -245,8 +252,11 @@ def _decode_blended(pipe: Any, latents: Any, latent_windows: Sequence[Window], c
     import torch
 
     vae = pipe.vae
-    weights = [torch.from_numpy(w).to(latents.device)
-               for w in window_weights(canvas.windows, canvas.height_px, canvas.width_px, METHOD_PROFILE["multidiffusion"])]  # fmt: skip
+    profile = METHOD_PROFILE["multidiffusion"]
+    weights = [
+        torch.from_numpy(w).to(latents.device)
+        for w in window_weights(canvas.windows, canvas.height_px, canvas.width_px, profile)
+    ]
 
     def decoded(index: int, window: Window) -> Any:
         tile = latents[..., window.rows, window.cols]
