@@ -98,25 +98,25 @@ def _profile(window: Window, profile: str) -> np.ndarray:
 
 
 def _centre_owner(windows: Sequence[Window], height: int, width: int) -> np.ndarray:
-    """Index of the window whose centre is nearest each position (Chebyshev distance in tile units).
+    """Index of the window whose centre is nearest each position, axis by axis (windows on a grid).
 
-    On a regular grid with half-tile overlap this is every window's central half (MetaEarth's centre
-    crop); windows at the canvas border also keep the part of the border only they cover.
+    With half-tile overlap this is every window's central half (MetaEarth's centre crop); windows at the
+    canvas border also keep the strip of the border only they cover.
     """
-    rows = np.arange(height) + 0.5
-    cols = np.arange(width) + 0.5
-    best = np.full((height, width), np.inf)
-    owner = np.full((height, width), -1, dtype=np.int64)
-    for index, window in enumerate(windows):
-        centre_row, centre_col = window.centre
-        dist_rows = np.abs(rows - centre_row) / window.height
-        dist_cols = np.abs(cols - centre_col) / window.width
-        distance = np.maximum(dist_rows[:, None], dist_cols[None, :])
-        inside = np.zeros((height, width), dtype=bool)
-        inside[window.rows, window.cols] = True
-        closer = inside & (distance < best)
-        best[closer] = distance[closer]
-        owner[closer] = index
+    by_centre = {window.centre: index for index, window in enumerate(windows)}
+    row_centres = np.array(sorted({centre[0] for centre in by_centre}))
+    col_centres = np.array(sorted({centre[1] for centre in by_centre}))
+    if len(by_centre) != len(row_centres) * len(col_centres):
+        raise BadRequestError("The windows are not on a grid.", "Plan them with plan_windows.")
+    nearest_row = np.abs((np.arange(height) + 0.5)[:, None] - row_centres[None, :]).argmin(axis=1)
+    nearest_col = np.abs((np.arange(width) + 0.5)[:, None] - col_centres[None, :]).argmin(axis=1)
+    grid = np.array([[by_centre[(r, c)] for c in col_centres] for r in row_centres], dtype=np.int64)
+    owner = grid[nearest_row[:, None], nearest_col[None, :]]
+    for index, window in enumerate(windows):  # a position must lie inside the window that keeps it
+        mine = owner == index
+        mine[window.rows, window.cols] = False
+        if mine.any():
+            raise BadRequestError("Some of the canvas is in no window.", "Plan windows that cover the canvas.")
     return owner
 
 
@@ -136,8 +136,6 @@ def window_weights(windows: Sequence[Window], height: int, width: int, profile: 
             raise BadRequestError(f"{window} leaves the {height} x {width} canvas.", "Plan windows inside the canvas.")
     if profile == "centre":
         owner = _centre_owner(windows, height, width)
-        if (owner < 0).any():
-            raise BadRequestError("Some of the canvas is in no window.", "Plan windows that cover the canvas.")
         return [(owner[w.rows, w.cols] == index).astype(np.float32) for index, w in enumerate(windows)]
     total = np.zeros((height, width), dtype=np.float64)
     raw = [_profile(window, profile) for window in windows]
