@@ -229,16 +229,11 @@ class Region:
         from core.generation.tiling import METHODS
 
         _check_base(self.base)
+        # a tile is the 5.12 km footprint at any size_px: the side limit starts there
         limits.REGION_SIDE_KM.check("width_km", self.width_km)
         limits.REGION_SIDE_KM.check("height_km", self.height_km)
         if self.method not in METHODS:
             raise BadRequestError(f"Unknown region method {self.method!r}.", f"Use one of {', '.join(METHODS)}.")
-        tile_km = self.base.size_px * self.pixel_m / 1000.0
-        if min(self.width_km, self.height_km) < tile_km - 1e-9:
-            raise BadRequestError(
-                f"A {self.width_km:g} x {self.height_km:g} km region is smaller than one {tile_km:g} km tile.",
-                f"Give sides of at least {tile_km:g} km, or use `generate` for one footprint.",
-            )
         self._check_area()
         self._check_utm_zone()
 
