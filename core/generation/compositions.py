@@ -352,6 +352,11 @@ class Region:
         to_lonlat = Transformer.from_crs(self.epsg, 4326, always_xy=True)
         return tuple(to_lonlat.transform_bounds(*bounds, densify_pts=21))
 
+    def geojson(self) -> dict:
+        """The canvas's lon/lat box as a GeoJSON Polygon (what a map draws)."""
+        a, b, c, d = self.bbox
+        return {"type": "Polygon", "coordinates": [[[a, b], [c, b], [c, d], [a, d], [a, b]]]}
+
     def as_dict(self) -> dict:
         """What a recipe records besides the base request."""
         return {

@@ -132,9 +132,11 @@ class RegionFiles:
     png: Path
     recipe: Path
     real_png: Path | None = None
+    plain_png: Path | None = None
 
     def as_dict(self) -> dict[str, str]:
-        files = {"geotiff": self.geotiff, "png": self.png, "recipe": self.recipe, "real_png": self.real_png}
+        files = {"geotiff": self.geotiff, "png": self.png, "recipe": self.recipe, "real_png": self.real_png,
+                 "plain_png": self.plain_png}  # fmt: skip
         return {name: str(path) for name, path in files.items() if path is not None}
 
 
@@ -144,9 +146,13 @@ def export_region(
     *,
     png: str | os.PathLike | None = None,
     recipe: str | os.PathLike | None = None,
+    plain_png: str | os.PathLike | None = None,
 ) -> RegionFiles:
     """The GeoTIFF (centre's UTM zone, the region's grid, provenance tags), the labelled PNG preview, the recipe
-    (the centre's request + the region) and, when fetched, the real mosaic as `<stem>-real.png`."""
+    (the centre's request + the region) and, when fetched, the real mosaic as `<stem>-real.png`.
+
+    `plain_png`: also the image without the label band (a map overlay; its metadata still says AI-generated).
+    """
     from core.export.image_files import recipe_dict, result_metadata, write_geotiff, write_png
     from core.export.timelapse import label_image
     from core.io.files import atomic_write_json
@@ -170,7 +176,8 @@ def export_region(
         real_png = write_png(result.real.image, tif.with_name(tif.stem + "-real.png"),
                              {"Software": "EcoMapper Studio", "ai_generated": "false",
                               "scenes": list(result.real.scene_ids)})  # fmt: skip
-    return RegionFiles(written_tif, written_png, Path(written_recipe), real_png)
+    plain = write_png(result.image, plain_png, metadata) if plain_png is not None else None
+    return RegionFiles(written_tif, written_png, Path(written_recipe), real_png, plain)
 
 
 def _json(value: Any) -> str:
