@@ -105,8 +105,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _size_probe(args: argparse.Namespace, spec):
-    """A stand-in base with the real centre, month and sampling, for checking the region's size before look-ups."""
+    """A stand-in base with the real centre, month, mode and sampling, to check the region before any look-up."""
     from core.services import GenerationRequest
 
+    modes = gen_args.mode_fields(args, bool(args.control_month))
     return GenerationRequest(point=point_from(args), month=Month.parse(args.month), land_cover="Croplands",
-                             model=spec, **gen_args.sampling_from(args))  # fmt: skip
+                             model=spec, **modes, **gen_args.sampling_from(args))  # fmt: skip

@@ -226,7 +226,7 @@ class Region:
 
     def __post_init__(self) -> None:
         from core import limits
-        from core.generation.tiling import METHODS
+        from core.generation.tiling import METHODS, MULTIDIFFUSION_MODES
 
         _check_base(self.base)
         # a tile is the 5.12 km footprint at any size_px: the side limit starts there
@@ -234,6 +234,11 @@ class Region:
         limits.REGION_SIDE_KM.check("height_km", self.height_km)
         if self.method not in METHODS:
             raise BadRequestError(f"Unknown region method {self.method!r}.", f"Use one of {', '.join(METHODS)}.")
+        if self.method == "multidiffusion" and self.base.mode not in MULTIDIFFUSION_MODES:
+            raise BadRequestError(
+                f"MultiDiffusion regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, not {self.base.mode!r}.",
+                "Use the method metaearth for img2img, edit and invert regions.",
+            )
         self._check_area()
         self._check_utm_zone()
 

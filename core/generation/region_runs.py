@@ -122,10 +122,15 @@ def generate_region(
     started = time.perf_counter()
     region = Region(with_generator_defaults(region.base, engine), region.width_km, region.height_km,
                     region.method, region.per_tile)  # fmt: skip
+    peer = peer_generator(engine)
+    if peer is not None and region.method != "metaearth":  # refused before any look-up
+        raise BadRequestError(
+            f"{peer.backend_id} runs regions tile by tile (MetaEarth): it gives no per-step access for MultiDiffusion.",
+            "Use --method metaearth with this generator, or an SD3 model for multidiffusion.",
+        )
     tiles = resolve_tiles(region, settings)
     mosaic, controls = _control_tiles(region, tiles, settings)
     fetch_s = time.perf_counter() - started
-    peer = peer_generator(engine)
     if peer is not None:
         image, timings, info, warnings = _peer_region(region, tiles, peer, settings, progress, cancel)
         model_id = peer.backend_id
@@ -164,11 +169,6 @@ def _peer_region(region, tiles, peer, settings, progress, cancel):
     """MetaEarth's way on a peer generator: every tile its own call (same seed), centre crops kept."""
     from PIL import Image
 
-    if region.method != "metaearth":
-        raise BadRequestError(
-            f"{peer.backend_id} runs regions tile by tile (MetaEarth): it gives no per-step access for MultiDiffusion.",
-            "Use --method metaearth with this generator, or an SD3 model for multidiffusion.",
-        )
     steps = region.base.num_inference_steps or 1
     images, timings, warnings, info = [], {}, (), {}
     for index, tile in enumerate(tiles):

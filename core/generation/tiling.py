@@ -31,6 +31,9 @@ METHODS = ("metaearth", "multidiffusion")
 # (Mixture of Diffusers), and centre ownership (MetaEarth's centre crops).
 WEIGHT_PROFILES = ("uniform", "gaussian", "centre")
 METHOD_PROFILE = {"multidiffusion": "uniform", "metaearth": "centre"}
+# MultiDiffusion needs the model's output at every step: the SD3 region sampler has it in these modes
+# (img2img, edit and invert run their own loops; they go tile by tile, MetaEarth's way).
+MULTIDIFFUSION_MODES = ("text", "controlnet")
 # Gaussian profile: standard deviation as a fraction of the window side (Mixture of Diffusers uses ~0.3).
 GAUSSIAN_SIGMA = 0.3
 

@@ -22,6 +22,7 @@ from core.errors import BadRequestError, CancelledError
 from core.generation.prompts import CFG_THRESHOLD, NEGATIVE_PROMPTS
 from core.generation.tiling import (
     METHOD_PROFILE,
+    MULTIDIFFUSION_MODES,
     Window,
     blend,
     compose_tiles,
@@ -30,7 +31,6 @@ from core.generation.tiling import (
 )
 
 ProgressCallback = Callable[[int, int, str], None]
-MULTIDIFFUSION_MODES = ("text", "controlnet")
 
 
 @dataclass(frozen=True)

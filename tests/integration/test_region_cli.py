@@ -82,4 +82,9 @@ def test_region_refusals_before_any_work(env, capsys):
     code = main(["region", "--lat", "24.8", "--lon", "-12.0", "--month", "2020-02", *FAST, "--out", str(env / "x.tif")])
     err = capsys.readouterr().err
     assert code == 2 and "leaves UTM zone EPSG:32629" in err
+    code = main(
+        ["region", *SAHARA, *FAST, "--mode", "img2img", "--method", "multidiffusion", "--out", str(env / "x.tif")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Use the method metaearth for img2img" in err
     assert not (env / "x.tif").exists()

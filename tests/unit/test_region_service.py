@@ -38,6 +38,8 @@ def test_region_refusals_name_the_problem():
         Region(tiny_generation_request(point=Point(24.8, -12.0), size_px=512), 10.24, 7.68)
     with pytest.raises(BadRequestError, match="Unknown region method"):
         Region(tiny_generation_request(point=SAHARA), 10.24, 7.68, method="panorama")
+    with pytest.raises(BadRequestError, match="MultiDiffusion regions run in modes text and controlnet, not 'img2img'"):
+        Region(tiny_generation_request(point=SAHARA, mode="img2img"), 10.24, 7.68, method="multidiffusion")
     with pytest.raises(BadRequestError, match="width_km = 25 is outside"):
         Region(tiny_generation_request(point=SAHARA), 25, 7.68)
 
