@@ -7,12 +7,15 @@ import argparse
 import json
 from pathlib import Path
 
+from core.climate.values import ClimateValues
 from core.commands import _generation_args as gen_args
 from core.commands._common import point_from
 from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
 from core.geo import Month
 
+# Only the region's shape is checked against it, before the real climate is looked up.
+STAND_IN_CLIMATE = ClimateValues(15.0, 2.0, 18.0)
 HELP = "generate a large area (several 5.12 km tiles, joined without seams) as one GeoTIFF"
 
 
@@ -46,15 +49,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-real", action="store_true", help="do not fetch the real mosaic of the month")
 
 
-def _region_from_args(args: argparse.Namespace, settings: Settings, spec):
+def _region_from_args(args: argparse.Namespace, spec, fields: dict):
+    """The region the flags describe, around a base made of `fields` (the looked-up request fields, or
+    stand-ins when only the size, mode and place are being checked before any look-up)."""
     from core.services import GenerationRequest, Region
 
-    modes = gen_args.mode_fields(args, bool(args.control_month))
-    fields = gen_args.request_fields(args, settings, point_from(args), Month.parse(args.month))
     base = GenerationRequest(
         **fields,
         scenario=gen_args.scenario_from(args),
-        **modes,
+        **gen_args.mode_fields(args, bool(args.control_month)),
         control_month=Month.parse(args.control_month) if args.control_month else None,
         controlnet_conditioning_scale=gen_args.controlnet_scale_from(args, spec),
         model=spec,
@@ -66,18 +69,21 @@ def _region_from_args(args: argparse.Namespace, settings: Settings, spec):
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.io.outputs import check_free_disk, check_output_file, estimated_png_bytes
-    from core.services import Region, export_region, make_region
+    from core.services import export_region, make_region
 
     gen_args.check_sampling_arguments(args)
     out = check_output_file(args.out, "--out", (".tif", ".tiff"))
     png = check_output_file(args.png or out.with_suffix(".png"), "--png", (".png",))
     recipe = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
     spec = gen_args.spec_from(args)  # a missing --model fails before any look-up
-    # the size checks (sides, area, UTM zone) need no look-up: a mistake costs nothing
-    Region(_size_probe(args, spec), args.width_km, args.height_km, method=args.method)
+    # the region's checks (sides, area, UTM zone, method x mode) need no look-up: a mistake costs nothing
+    point, month = point_from(args), Month.parse(args.month)
+    stand_ins = dict(point=point, month=month, land_cover="Croplands", observed_climate=STAND_IN_CLIMATE,
+                     **gen_args.sampling_from(args))  # fmt: skip
+    _region_from_args(args, spec, stand_ins)
     side_px = round(max(args.width_km, args.height_km) * 1000 * args.size / 5120)
     check_free_disk(out.parent, estimated_png_bytes(side_px, 4), "--out")
-    region = _region_from_args(args, settings, spec)
+    region = _region_from_args(args, spec, gen_args.request_fields(args, settings, point, month))
     engine = gen_args.load_engine(args, settings, spec)
     progress = gen_args.TqdmProgress("region")
     try:
@@ -102,12 +108,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0
-
-
-def _size_probe(args: argparse.Namespace, spec):
-    """A stand-in base with the real centre, month, mode and sampling, to check the region before any look-up."""
-    from core.services import GenerationRequest
-
-    modes = gen_args.mode_fields(args, bool(args.control_month))
-    return GenerationRequest(point=point_from(args), month=Month.parse(args.month), land_cover="Croplands",
-                             model=spec, **modes, **gen_args.sampling_from(args))  # fmt: skip

@@ -67,11 +67,21 @@ def test_region_writes_a_utm_geotiff_of_the_right_size_identical_for_the_same_se
 @pytest.mark.slow
 def test_region_controlnet_cuts_control_images_from_the_real_mosaic(env, capsys):
     code, summary, stderr = run_region(
-        capsys, "--method", "multidiffusion", "--control-month", "2020-02", "--no-real", "--out", env / "cn.tif"
+        capsys,
+        "--method",
+        "multidiffusion",
+        "--control-month",
+        "2020-02",
+        "--temp-delta",
+        "2",
+        "--no-real",
+        "--out",
+        env / "cn.tif",
     )
     assert code == 0, stderr
     recipe = json.loads((env / "cn.recipe.json").read_text())
     assert recipe["request"]["mode"] == "controlnet" and recipe["request"]["control_month"] == "2020-02"
+    assert recipe["request"]["scenario"]["temp_delta_c"] == 2.0
     assert read_tif(env / "cn.tif")[0].shape == (3, 96, 128) and summary["method"] == "multidiffusion"
 
 
