@@ -161,7 +161,7 @@ def _window_velocity(engine: Any, mode: str, cond: _Conditioning, guidance_scale
     """The stock pipeline's model output for one window's crop at timestep t (guidance included)."""
     import torch
 
-    pipe = engine.loaded.controlnet_pipe if mode == "controlnet" else engine.loaded.pipe
+    pipe = engine.loaded.pipeline_for(mode)  # refuses ControlNet mode without a loaded ControlNet
 
     def velocity(crop: Any, index: int, t: Any) -> Any:
         model_input = torch.cat([crop] * 2) if use_cfg else crop
@@ -217,7 +217,7 @@ def _run_multidiffusion(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, 
     # 1. conditioning per window, the canvas noise, the windows in latent cells and their weights
     started = time.perf_counter()
     use_cfg = guidance_scale > CFG_THRESHOLD
-    pipe = engine.loaded.controlnet_pipe if mode == "controlnet" else engine.loaded.pipe
+    pipe = engine.loaded.pipeline_for(mode)  # refuses ControlNet mode without a loaded ControlNet
     latent_windows = _latent_windows(engine, canvas)
     with engine._run_lock, torch.inference_mode():
         cond = _conditioning(engine, jobs, mode, use_cfg, canvas.tile_px, seed)
