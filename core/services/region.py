@@ -169,7 +169,9 @@ def export_region(
     metadata = {**result_metadata(inner), "label": result.label, "Description": result.label,
                 "region": region.as_dict()}  # fmt: skip
     written_png = write_png(label_image(result.image, result.label), png_path, metadata)
-    recipe_json = {**recipe_dict(inner.request, inner.model_info), "region": region.as_dict()}
+    # the centre's request replays one footprint; the region part says how the area was cut and what each tile read
+    recipe_json = {**recipe_dict(inner.request, inner.model_info),
+                   "region": {**region.as_dict(), "tiles": inner.model_info.get("tiles", [])}}  # fmt: skip
     written_recipe = atomic_write_json(recipe_path, recipe_json)
     real_png = None
     if result.real is not None:

@@ -56,6 +56,9 @@ def test_region_writes_a_utm_geotiff_of_the_right_size_identical_for_the_same_se
     assert (env / "a-real.png").exists() and summary["real"]["scenes"]
     recipe = json.loads((env / "a.recipe.json").read_text())
     assert recipe["region"]["method"] == method and recipe["request"]["seed"] == 0
+    assert [(t["lat"], t["lon"], t["land_cover"]) for t in recipe["region"]["tiles"]] == [
+        (t["lat"], t["lon"], t["land_cover"]) for t in summary["tiles"]
+    ]
     code, _, stderr = run_region(capsys, "--method", method, "--out", env / "b.tif", "--no-real")
     assert code == 0, stderr
     assert np.array_equal(read_tif(env / "b.tif")[0], pixels)
