@@ -367,5 +367,5 @@ class Region:
         return {
             "width_km": self.width_km, "height_km": self.height_km, "method": self.method, "per_tile": self.per_tile,
             "width_px": self.width_px, "height_px": self.height_px, "tile_px": self.tile_px, "m_per_px": self.pixel_m,
-            "crs": self.crs, "transform": list(self.transform)[:6], "tiles": len(self.windows()),
+            "crs": self.crs, "transform": list(self.transform)[:6], "tile_count": len(self.windows()),
         }  # fmt: skip

@@ -71,7 +71,9 @@ def test_sd3_region_service_writes_the_geotiff_png_and_recipe(tiny_engine, tmp_p
     meta = read_png_metadata(files.png)
     assert meta["label"] == result.label and "10.24 x 7.68 km region" in meta["label"]
     recipe = json.loads(files.recipe.read_text())
-    assert recipe["region"]["tiles"] == 6 and recipe["request"]["lat"] == SAHARA.lat
+    assert recipe["region"]["tile_count"] == len(recipe["region"]["tiles"]) == 6
+    assert recipe["request"]["lat"] == SAHARA.lat
+    assert {t["land_cover"] for t in recipe["region"]["tiles"]} == {"Croplands"}  # per_tile=False: the base's
     assert result.real is None and files.real_png is None
     assert set(result.seams()) == {"border_mad", "inside_mad", "ratio"}
 
