@@ -27,6 +27,7 @@ COMMANDS = {
     "timelapse": "timelapse",
     "compare": "compare",
     "grid": "grid",
+    "region": "region",
     "evaluate": "evaluate",
     "train": "train",
     "build-dataset": "build_dataset",

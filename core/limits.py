@@ -80,6 +80,11 @@ TIMELAPSE_BATCH = Limit(1, 64, "frames", whole=True, hint="Use 1 on a CPU.")
 TIMELAPSE_MONTHS = Limit(1, 240, "months", whole=True, hint="Split longer series into several runs.")
 TEMP_DELTA_C = Limit(-30.0, 30.0, "°C", hint="Use a change such as +2.")
 PRECIP_SCALE = Limit(0.0, 10.0, hint="Use a factor such as 1.2.")
+# --- region (python -m core region) ---------------------------------------------------------
+# One side of a region: at least one tile (the 5.12 km footprint, whatever --size), at most 20 km.
+REGION_SIDE_KM = Limit(5.12, 20.0, "km", hint="Use e.g. 10.24 x 7.68 km (regions are cut in 5.12 km tiles).")
+# 200 km² (e.g. 20 x 10 km) is 2 Mpx at 10 m: 7 x 3 = 21 tiles x 50 steps of SD3 (~5 min on a GPU).
+REGION_AREA_KM2 = Limit(26.2144, 200.0, "km²", hint="Split a larger area into several regions.")
 # --- evaluate -------------------------------------------------------------------------------
 EVALUATE_LIMIT = Limit(1, 10_000_000, "samples", whole=True)
 EXTREME_PERCENTILE = Limit(0.5, 49.5, "%", hint="Use e.g. 10.")

@@ -19,6 +19,7 @@ from app.layout.map_area import MapArea
 from app.layout.models_area import ModelsTab
 from app.layout.observed_area import ClimateTab, ObservedArea
 from app.layout.projection_area import ProjectionTab
+from app.layout.region_area import RegionTab
 from app.layout.results_area import ExportsTab, ResultsTabs
 from app.layout.settings_area import SettingsTab
 from app.layout.timelapse_area import TimelapseTab
@@ -36,6 +37,7 @@ class Components:
     projection: ProjectionTab
     timelapse: TimelapseTab
     grid: GridTab
+    region: RegionTab
     models: ModelsTab
     exports: ExportsTab
     settings: SettingsTab

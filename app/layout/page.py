@@ -23,10 +23,13 @@ from app.layout.map_area import build_map_area
 from app.layout.models_area import build_models_tab
 from app.layout.observed_area import build_climate_tab, build_observed_area
 from app.layout.projection_area import build_projection_tab
+from app.layout.region_area import build_region_tab
+from app.layout.region_wiring import wire_region
 from app.layout.results_area import build_exports_tab, build_results_tabs
 from app.layout.settings_area import build_settings_tab
 from app.layout.timelapse_area import build_timelapse_tab
 from app.layout.wiring import wire_page
+from core import services
 
 
 def build_components(
@@ -55,14 +58,15 @@ def build_components(
                 projection = build_projection_tab(ssp_choices(), horizon_choices())
                 timelapse = build_timelapse_tab(default_timelapse_range())
                 grid = build_grid_tab()
+                region = build_region_tab(services.REGION_METHODS, services.REGION_DEFAULT_METHOD)
                 models = build_models_tab()
                 generators_tab = build_generators_tab(*generators)
                 exports = build_exports_tab()
                 settings = build_settings_tab(model_choices, model_id)
     return Components(
         map=map_area, observed=observed, scenario=scenario, results=results, climate=climate,
-        projection=projection, timelapse=timelapse, grid=grid, models=models, exports=exports, settings=settings,
-        edit=edit, change=change, generators=generators_tab,
+        projection=projection, timelapse=timelapse, grid=grid, region=region, models=models, exports=exports,
+        settings=settings, edit=edit, change=change, generators=generators_tab,
     )  # fmt: skip
 
 
@@ -78,5 +82,6 @@ def build_blocks(
         components = build_components(config.leaflet_url, config.model_id, model_choices, land_cover_classes,
                                       handlers.generators.tab_inputs())  # fmt: skip
         wire_page(components, handlers)
+        wire_region(components, handlers)
     demo.ecomapper_components = components  # read by tests (components by name)
     return demo

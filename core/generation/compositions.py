@@ -192,3 +192,180 @@ class GridRequest:
     def column_labels(self) -> list[str]:
         """Header of each column: '−50 % rain', '±0 % rain'."""
         return [Scenario.of_change(0.0, pct).change.label() or "±0 % rain" for pct in self.precip_changes_pct]
+
+
+# A region's tile is the base's image: `size_px` pixels of the 5.12 km footprint (512 px = 10 m).
+REGION_GRID_M = 10.0  # canvas corners snap to Sentinel-2's 10 m grid
+REGION_SIDE_MULTIPLE_PX = 16  # SD3: VAE 8 x patch 2
+# What the refusal of a too-large region quotes: one SD3-medium 512 px call with guidance on a 24 GB GPU.
+NOMINAL_GPU_S_PER_TILE_STEP = 0.25
+
+
+@dataclass(frozen=True)
+class Region:
+    """A width x height km area around the base's point, generated in tiles of the base's size.
+
+    Not a second request: the base says what to generate (month, climate, scenario, generator, mode,
+    seed, steps); the region says how large and how the tiles are joined. The canvas is on the centre's
+    UTM grid at the base's ground size (`base.ground_m_per_px`: 10 m at 512 px), rounded to whole
+    multiples of 16 px; windows overlap by half a tile.
+
+    Args:
+        base: the centre and everything else; `size_px` is the tile (the model is only called at that size).
+        width_km, height_km: the area (`core.limits.REGION_SIDE_KM`, `REGION_AREA_KM2`).
+        method: "metaearth" (independent tiles, shared noise, centre crops) or "multidiffusion"
+            (velocities averaged every step): `core.generation.tiling`.
+        per_tile: each tile gets its own place names and majority land cover (False: the base's everywhere).
+    """
+
+    base: GenerationRequest
+    width_km: float
+    height_km: float
+    method: str = "metaearth"
+    per_tile: bool = True
+
+    def __post_init__(self) -> None:
+        from core import limits
+        from core.generation.tiling import METHODS, MULTIDIFFUSION_MODES
+
+        _check_base(self.base)
+        # a tile is the 5.12 km footprint at any size_px: the side limit starts there
+        limits.REGION_SIDE_KM.check("width_km", self.width_km)
+        limits.REGION_SIDE_KM.check("height_km", self.height_km)
+        if self.method not in METHODS:
+            raise BadRequestError(f"Unknown region method {self.method!r}.", f"Use one of {', '.join(METHODS)}.")
+        if self.method == "multidiffusion" and self.base.mode not in MULTIDIFFUSION_MODES:
+            raise BadRequestError(
+                f"MultiDiffusion regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, not {self.base.mode!r}.",
+                "Use the method metaearth for img2img, edit and invert regions.",
+            )
+        self._check_area()
+        self._check_utm_zone()
+
+    def _check_area(self) -> None:
+        from core.limits import REGION_AREA_KM2
+
+        area = self.width_km * self.height_km
+        if area <= REGION_AREA_KM2.high:
+            return
+        calls = len(self.windows()) * (self.base.num_inference_steps or 50)
+        minutes = calls * NOMINAL_GPU_S_PER_TILE_STEP * (self.base.size_px / 512) ** 2 / 60
+        raise BadRequestError(
+            f"A {self.width_km:g} x {self.height_km:g} km region ({area:g} km²) is over the {REGION_AREA_KM2.high:g} "
+            f"km² maximum: {len(self.windows())} tiles x {self.base.num_inference_steps} steps = {calls} model calls, "
+            f"about {minutes:.0f} min on a GPU and many hours on a CPU.",
+            REGION_AREA_KM2.hint,
+        )
+
+    def _check_utm_zone(self) -> None:
+        """Every corner must be in the centre's UTM zone (the GeoTIFF is on that grid)."""
+        from pyproj import Transformer
+
+        from core.geo import Point, utm_epsg
+
+        to_lonlat = Transformer.from_crs(self.epsg, 4326, always_xy=True)
+        min_x, max_y = self.origin_m
+        for x in (min_x, min_x + self.width_px * self.pixel_m):
+            for y in (max_y, max_y - self.height_px * self.pixel_m):
+                lon, lat = to_lonlat.transform(x, y)
+                corner_epsg = utm_epsg(Point(lat, lon))
+                if corner_epsg != self.epsg:
+                    raise BadRequestError(
+                        f"The region leaves UTM zone EPSG:{self.epsg} of its centre (corner {lat:.4f}, {lon:.4f} is "
+                        f"in EPSG:{corner_epsg}); one GeoTIFF on one grid cannot hold it without warping.",
+                        "Move the centre away from the zone border or make the region smaller.",
+                    )
+
+    @property
+    def pixel_m(self) -> float:
+        return self.base.ground_m_per_px
+
+    @property
+    def tile_px(self) -> int:
+        return self.base.size_px
+
+    @property
+    def epsg(self) -> int:
+        from core.geo import utm_epsg
+
+        return utm_epsg(self.base.point)
+
+    @property
+    def crs(self) -> str:
+        return f"EPSG:{self.epsg}"
+
+    def _side_px(self, km: float) -> int:
+        cells = max(1, round(km * 1000.0 / self.pixel_m / REGION_SIDE_MULTIPLE_PX))
+        return max(self.tile_px, cells * REGION_SIDE_MULTIPLE_PX)
+
+    @property
+    def width_px(self) -> int:
+        return self._side_px(self.width_km)
+
+    @property
+    def height_px(self) -> int:
+        return self._side_px(self.height_km)
+
+    @property
+    def origin_m(self) -> tuple[float, float]:
+        """(min_x, max_y) of the canvas on the centre's UTM grid, snapped to 10 m."""
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs(4326, self.epsg, always_xy=True).transform(self.base.point.lon, self.base.point.lat)
+        min_x = round((x - self.width_px * self.pixel_m / 2.0) / REGION_GRID_M) * REGION_GRID_M
+        max_y = round((y + self.height_px * self.pixel_m / 2.0) / REGION_GRID_M) * REGION_GRID_M
+        return min_x, max_y
+
+    @property
+    def transform(self):
+        """The rasterio Affine of the canvas."""
+        from affine import Affine
+
+        min_x, max_y = self.origin_m
+        return Affine(self.pixel_m, 0.0, min_x, 0.0, -self.pixel_m, max_y)
+
+    def windows(self):
+        """The tile windows in canvas pixels (`core.generation.tiling.plan_windows`, half-tile overlap)."""
+        from core.generation.tiling import plan_windows
+
+        return plan_windows(self.height_px, self.width_px, self.tile_px)
+
+    def tile_point(self, window):
+        """The lat/lon of a window's centre."""
+        from pyproj import Transformer
+
+        from core.geo import Point
+
+        min_x, max_y = self.origin_m
+        row, col = window.centre
+        lon, lat = Transformer.from_crs(self.epsg, 4326, always_xy=True).transform(
+            min_x + col * self.pixel_m, max_y - row * self.pixel_m
+        )
+        return Point(round(lat, 7), round(lon, 7))
+
+    def tile_requests(self) -> list[GenerationRequest]:
+        """The base moved to each window's centre (names and land cover are the base's until resolved)."""
+        return [self.base.replace(point=self.tile_point(window)) for window in self.windows()]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(min_lon, min_lat, max_lon, max_lat) of the canvas."""
+        from pyproj import Transformer
+
+        min_x, max_y = self.origin_m
+        bounds = (min_x, max_y - self.height_px * self.pixel_m, min_x + self.width_px * self.pixel_m, max_y)
+        to_lonlat = Transformer.from_crs(self.epsg, 4326, always_xy=True)
+        return tuple(to_lonlat.transform_bounds(*bounds, densify_pts=21))
+
+    def geojson(self) -> dict:
+        """The canvas's lon/lat box as a GeoJSON Polygon (what a map draws)."""
+        a, b, c, d = self.bbox
+        return {"type": "Polygon", "coordinates": [[[a, b], [c, b], [c, d], [a, d], [a, b]]]}
+
+    def as_dict(self) -> dict:
+        """What a recipe records besides the base request."""
+        return {
+            "width_km": self.width_km, "height_km": self.height_km, "method": self.method, "per_tile": self.per_tile,
+            "width_px": self.width_px, "height_px": self.height_px, "tile_px": self.tile_px, "m_per_px": self.pixel_m,
+            "crs": self.crs, "transform": list(self.transform)[:6], "tile_count": len(self.windows()),
+        }  # fmt: skip

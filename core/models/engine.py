@@ -37,6 +37,7 @@ class FrameJob:
     control_image: Any | None = None
     mask: Any | None = None  # inpainting: bool HxW, True where to repaint
     source_prompts: Prompts | None = None  # edit / invert: the caption of the source (observed climate)
+    latents: Any | None = None  # text / ControlNet: the initial noise itself (a region tile's crop), not the seed's
 
 
 class Engine:
@@ -360,6 +361,8 @@ class Engine:
         device = self.loaded.device
         noise_device = "cpu" if device == "mps" else device  # MPS generators are not reproducible
         generators = [torch.Generator(device=noise_device).manual_seed(job.seed) for job in batch]
+        if all(job.latents is not None for job in batch) and "image" not in kwargs:
+            kwargs = {**kwargs, "latents": torch.cat([job.latents for job in batch])}  # region tiles: shared noise
         known = nullcontext()
         if control_latents is not None:
             known = known_control_latents(pipe, control_latents)

@@ -2,7 +2,8 @@
 
 One module per job: `observe` (place, month -> image, climate, land cover, place; each on its own),
 `generate`, `compare` (today vs scenario, metrics), `ensemble` (N seeds: change, spread, agreement),
-`timelapse`, `grid` (scenario grid), `exports` (and `verify_image`: content credentials),
+`timelapse`, `grid` (scenario grid), `region` (a large area in tiles), `exports` (and `verify_image`:
+content credentials),
 `projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
 (PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/architecture.md.
@@ -74,6 +75,9 @@ from core.services.observe import (
     search_places,
 )
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
+from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
+from core.services.region import METHODS as REGION_METHODS
+from core.services.region import Region, RegionResult, export_region, make_region
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
@@ -83,6 +87,8 @@ __all__ = [
     "LAND_COVER_CLASSES",
     "MODEL_IDS",
     "MODES",
+    "REGION_DEFAULT_METHOD",
+    "REGION_METHODS",
     "SCENARIO_PRESETS",
     "SSP_CHOICES",
     "TINY_MODEL_ID",
@@ -103,6 +109,8 @@ __all__ = [
     "Observation",
     "ProjectedClimate",
     "Provenance",
+    "Region",
+    "RegionResult",
     "Scenario",
     "TimelapseRequest",
     "TimelapseResult",
@@ -121,6 +129,7 @@ __all__ = [
     "ensemble_paths",
     "ensure_on_land",
     "export_image",
+    "export_region",
     "export_scene",
     "export_stem",
     "fetch_real_scene",
@@ -136,6 +145,7 @@ __all__ = [
     "layout_classes",
     "load_engine",
     "make_grid",
+    "make_region",
     "make_timelapse",
     "model_choices",
     "observe",

@@ -99,8 +99,8 @@ def test_the_loop_fits_one_screen_and_lat_lon_are_empty_until_a_place_is_picked(
     assert page.evaluate("document.documentElement.scrollHeight") <= LOOP_VIEWPORT[1]
     tabs = page.locator("#result-tabs button[role=tab]").all_inner_texts()
     assert tabs == [
-        "Today vs scenario", "Slider", "Change", "Climate", "Future", "Time-lapse", "Grid", "Models", "Generators",
-        "Exports", "Settings",
+        "Today vs scenario", "Slider", "Change", "Climate", "Future", "Time-lapse", "Grid", "Region", "Models",
+        "Generators", "Exports", "Settings",
     ]  # fmt: skip
     assert _value(page, "#lat") == "" and _value(page, "#lon") == ""
     for selector in ("#eco-map", "#month", "#presets", "#temp-delta", "#precip-pct", "#generate", "#mode"):

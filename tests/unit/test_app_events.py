@@ -119,7 +119,10 @@ def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_para
         if fn.api_visibility == "public"
     }
     assert set(wired) == {"observe", "generate", "load_recipe", "timelapse", "scenario_grid", "projection",
-                          "compare_models", "change", "generator"}  # fmt: skip
+                          "compare_models", "change", "generator", "region"}  # fmt: skip
+    from app.handlers.region import REGION_FIELDS, RegionShown
+
+    assert wired["region"] == (list(REGION_FIELDS), list(output_names(RegionShown)))
     assert wired["generate"] == (list(GenerateForm.FIELDS), list(output_names(GenerateShown)))
     assert wired["timelapse"][0] == list(TimelapseForm.FIELDS) and wired["scenario_grid"][0] == list(GridForm.FIELDS)
     assert wired["compare_models"][0] == list(ModelsForm.FIELDS)
