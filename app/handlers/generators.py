@@ -48,8 +48,7 @@ def generator_note(generator_id: str, settings) -> str:
         for row in services.generator_catalog(settings, tiny=tiny):
             if row["id"] == generator_id:
                 extra = " Draw its boxes below." if row["layout"] else ""
-                extra += (" Its near-infrared band gives the NDVI map; give a real scene month to redraw that scene "
-                          "for the picked month.") if row["bands"] else ""  # fmt: skip
+                extra += " Its near-infrared band gives the NDVI map; it also redraws real scenes." * bool(row["bands"])
                 return (f"**{row['id']}**: ignores {', '.join(row['ignores']) or 'nothing'}. "
                         f"Licence: {row['licence']}.{extra}")  # fmt: skip
     return ""
@@ -148,8 +147,8 @@ class GeneratorHandlers:
         note = generator_note(generator_id, settings)
         source = (result.model_info or {}).get("conditioning", {}).get("source_scene")
         if source:  # img2img from a real scene: say which scene and date it started from
-            note += (f" Started from the real scene {source['scene_id']} of {source['acquired'][:10]} "
-                     f"(strength {source['strength']:g}).")  # fmt: skip
+            note = (f"Started from the real scene {source['scene_id']} of {source['acquired'][:10]} "
+                    f"(strength {source['strength']:g}). {note}")  # fmt: skip
         return GeneratorShown(
             generator_image=services.label_image(result.image, result.label, ()),
             generator_ndvi=str(ndvi) if ndvi else None,

@@ -287,7 +287,8 @@ class CopGenBackend(SDPipelineBackend):
     ) -> Drawn:
         source = self.source_tile(request) if request.mode == "img2img" else None
         steps = request.num_inference_steps or self.info.default_steps
-        if source is not None and img2img_begin(steps, request.strength) == steps:
+        kept = source is not None and img2img_begin(steps, request.strength) == steps
+        if kept:
             arrays = source  # strength 0 redraws nothing: the real bands as read
         else:
             start = self.encode_source(source, request.seed) if source is not None else None
@@ -311,10 +312,10 @@ class CopGenBackend(SDPipelineBackend):
             scene = request.source_bands
             conditioning["source_scene"] = {**scene.to_metadata(), "strength": request.strength,
                                             "tile": f"central {bands.size_px} px of the footprint"}  # fmt: skip
-            warnings += (
-                f"Started from the real scene {scene.scene_id} of {scene.acquired.date()} (B04 B03 B02 B08, central "
-                f"{bands.size_px} px) redrawn at strength {request.strength:g} for {request_date(request)}.",
-            )
+            what = "kept as read (no step runs at this strength)" if kept else (
+                f"redrawn at strength {request.strength:g} for {request_date(request)}")  # fmt: skip
+            warnings += (f"Started from the real scene {scene.scene_id} of {scene.acquired.date()} (B04 B03 B02 B08, "
+                         f"central {bands.size_px} px) {what}.",)  # fmt: skip
         return Drawn(image, "", conditioning, warnings=warnings, bands=bands)
 
     def source_tile(self, request: GenerationRequest) -> dict[str, np.ndarray]:
