@@ -48,7 +48,8 @@ def generator_note(generator_id: str, settings) -> str:
         for row in services.generator_catalog(settings, tiny=tiny):
             if row["id"] == generator_id:
                 extra = " Draw its boxes below." if row["layout"] else ""
-                extra += " Its near-infrared band gives the NDVI map; it also redraws real scenes." * bool(row["bands"])
+                if row["bands"]:
+                    extra += " Its near-infrared band gives the NDVI map; it also redraws real scenes."
                 return (f"**{row['id']}**: ignores {', '.join(row['ignores']) or 'nothing'}. "
                         f"Licence: {row['licence']}.{extra}")  # fmt: skip
     return ""
