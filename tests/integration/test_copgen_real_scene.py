@@ -141,3 +141,9 @@ def test_text_only_peer_generators_still_refuse_img2img(replay_server, data_sett
     backend = load_backend("tiny-text2earth", data_settings)
     with pytest.raises(BadRequestError, match="cannot do mode 'img2img'"):
         generate(_season_request(0.5, model=ModelSpec("tiny-text2earth")), data_settings, engine=backend)
+
+
+def test_source_bands_belong_to_mode_img2img(replay_server, data_settings):
+    bands = fetch_scene_bands(SAHARA, FEB_2020, data_settings)
+    with pytest.raises(BadRequestError, match="Source bands were given in mode text"):
+        _season_request(0.5, mode="text", control_month=None, source_bands=bands)
