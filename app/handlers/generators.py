@@ -19,7 +19,7 @@ from app.handlers.projection import ProjectionHandlers
 from core import services
 from core.errors import BadRequestError
 
-GENERATOR_FIELDS = (*ModelsForm.FIELDS, "generator_id", "layout_json")
+GENERATOR_FIELDS = (*ModelsForm.FIELDS, "generator_id", "layout_json", "source_month", "source_strength")
 BOX_FIELDS = ("layout_json", "box_class", "box_corners")
 
 
@@ -48,7 +48,8 @@ def generator_note(generator_id: str, settings) -> str:
         for row in services.generator_catalog(settings, tiny=tiny):
             if row["id"] == generator_id:
                 extra = " Draw its boxes below." if row["layout"] else ""
-                extra += " Its near-infrared band gives the NDVI map." if row["bands"] else ""
+                if row["bands"]:
+                    extra += " Its near-infrared band gives the NDVI map; it also redraws real scenes."
                 return (f"**{row['id']}**: ignores {', '.join(row['ignores']) or 'nothing'}. "
                         f"Licence: {row['licence']}.{extra}")  # fmt: skip
     return ""
@@ -80,6 +81,16 @@ def add_box(layout_json: Any, box_class: Any, box_corners: Any) -> dict:
     boxes = [*read_layout(layout_json), {"label": str(box_class or ""), "box": numbers}]
     services.parse_boxes(boxes)
     return {"layout_json": json.dumps(boxes)}
+
+
+def from_real_scene(
+    request: services.GenerationRequest, source_month: Any, strength: Any
+) -> services.GenerationRequest:
+    """img2img from the real scene of `source_month` (COP-GEN: "this place, other season"); blank: unchanged."""
+    month = str(source_month or "").strip()
+    if not month:
+        return request
+    return request.replace(mode="img2img", control_month=month, strength=read_number(strength, "strength"))
 
 
 class GeneratorHandlers:
@@ -123,6 +134,7 @@ class GeneratorHandlers:
         scenario = self.projection.scenario_for(form, progress)
         base = requests.backend_request(form, services.place_of(form.point, settings), scenario)
         core_request = base.replace(model=services.ModelSpec(generator_id), size_px=size, boxes=boxes)
+        core_request = from_real_scene(core_request, values.get("source_month"), values.get("source_strength"))
         with self.context.cancellable(request) as cancel:
             result = services.generate(core_request, settings, progress=progress_bridge(progress), cancel=cancel)
         folder = self.context.output_folder(request)
@@ -134,6 +146,10 @@ class GeneratorHandlers:
         ndvi = services.write_ndvi_preview(result, folder / f"{stem}.ndvi.png")
         written = [files.png, files.geotiff, files.ndvi, files.recipe]
         note = generator_note(generator_id, settings)
+        source = (result.model_info or {}).get("conditioning", {}).get("source_scene")
+        if source:  # img2img from a real scene: say which scene and date it started from
+            note = (f"Started from the real scene {source['scene_id']} of {source['acquired'][:10]} "
+                    f"(strength {source['strength']:g}). {note}")  # fmt: skip
         return GeneratorShown(
             generator_image=services.label_image(result.image, result.label, ()),
             generator_ndvi=str(ndvi) if ndvi else None,

@@ -1,5 +1,6 @@
 """Generators tab (issue 22): pick one generator (AeroGen, COP-GEN, ZoomLDM, ...) for the picked place, with what
-it ignores and its licence, AeroGen's box layout as a small form (the CLI's `--layout-json`), and COP-GEN's NDVI."""
+it ignores and its licence, AeroGen's box layout as a small form (the CLI's `--layout-json`), and COP-GEN's NDVI
+(drawn from noise, or redrawn from a real scene's bands for the picked month: "this place, other season")."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class GeneratorsTab:
     add_box_button: gr.Button
     clear_boxes_button: gr.Button
     layout_json: gr.Textbox
+    source_month: gr.Textbox
+    source_strength: gr.Slider
     generators_catalog: gr.Markdown
     generator_image: gr.Image
     generator_ndvi: gr.Image
@@ -40,6 +43,16 @@ def _box_form(classes: tuple[str, ...]) -> tuple:
     layout = gr.Textbox("", label="Layout JSON (python -m core generate --layout-json FILE reads the same)", lines=2,
                         max_lines=3, elem_id="layout-json")  # fmt: skip
     return box_class, corners, add, clear, layout
+
+
+def _season_source() -> tuple[gr.Textbox, gr.Slider]:
+    """COP-GEN img2img: the month of the real scene to redraw for the picked month, and how much to redraw."""
+    with gr.Accordion("Real scene, other season (COP-GEN img2img)", open=False, elem_id="season-source"), gr.Row():
+        month = gr.Textbox("", label="Real scene of (YYYY-MM, up to the picked month; blank: from noise)",
+                           elem_id="source-month", min_width=150)  # fmt: skip
+        strength = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="Strength (0 keeps the scene)",
+                             elem_id="source-strength", min_width=150)  # fmt: skip
+    return month, strength
 
 
 def _result_image(label: str, elem_id: str, kind: str) -> gr.Image:
@@ -62,6 +75,7 @@ def build_generators_tab(
                 note = gr.Markdown(note_text, elem_id="generator-note", max_height=90)
                 with gr.Accordion("Box layout (AeroGen)", open=False, elem_id="box-layout") as box_layout:
                     box_class, corners, add, clear, layout = _box_form(classes)
+                source_month, source_strength = _season_source()
                 with gr.Accordion("Files (PNG, GeoTIFF bands, NDVI, recipe)", open=False,
                                   elem_id="generator-files-box"):  # fmt: skip
                     files = gr.File(label="Files", file_count="multiple", elem_id="generator-files",
@@ -73,6 +87,7 @@ def build_generators_tab(
     return GeneratorsTab(
         generator_id=generator_id, generator_button=button, generator_note=note, box_layout=box_layout,
         box_class=box_class, box_corners=corners, add_box_button=add, clear_boxes_button=clear,
-        layout_json=layout, generators_catalog=catalog_md, generator_image=image, generator_ndvi=ndvi,
+        layout_json=layout, source_month=source_month, source_strength=source_strength, generators_catalog=catalog_md,
+        generator_image=image, generator_ndvi=ndvi,
         generator_files=files,
     )  # fmt: skip

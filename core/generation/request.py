@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from core.geo import Month, Point
 from core.models.flow_edit import EDIT_MODES, EditOptions
 from core.models.spec import ModelSpec
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
+
+if TYPE_CHECKING:  # read, never built, here
+    from core.sources.imagery import SceneBands
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -197,6 +200,9 @@ class GenerationRequest:
         edit: edit / invert only: FlowEdit's n_max, n_min, n_avg, source and target guidance
             (`core.models.flow_edit.EditOptions`; None fields take the documented defaults).
         boxes: a box layout (AeroGen): up to 20 `LayoutBox`es; () = none.
+        source_bands: img2img with a multispectral generator (COP-GEN): the real scene's B04/B03/B02/B08
+            reflectance (`core.sources.imagery.SceneBands`) to redraw; `generate` fetches it for
+            `control_month` (else `month`) when None.
     """
 
     point: Point
@@ -224,6 +230,7 @@ class GenerationRequest:
     day: int = 15
     edit: EditOptions = field(default_factory=EditOptions)
     boxes: tuple[LayoutBox, ...] = ()
+    source_bands: SceneBands | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.point, Point):
@@ -358,6 +365,9 @@ class GenerationRequest:
             raise BadRequestError(f"The day {self.day!r} is not 1..31.", "Give a day of the month.")
         if not isinstance(self.boxes, tuple) or not all(isinstance(b, LayoutBox) for b in self.boxes):
             raise BadRequestError("The boxes are not a tuple of LayoutBox.", "Build them with parse_boxes(json_data).")
+        if self.source_bands is not None and self.mode != "img2img":
+            raise BadRequestError(f"Source bands were given in mode {self.mode}.",
+                                  "Use mode img2img (COP-GEN redraws them), or leave them out.")  # fmt: skip
         if len(self.boxes) > MAX_BOXES:
             raise BadRequestError(f"The layout has {len(self.boxes)} boxes, over {MAX_BOXES}.", "Keep 20 or fewer.")
 

@@ -217,13 +217,15 @@ def _generate_with_peer(
     cancel: threading.Event | None,
 ) -> GenerationResult:
     """One image from a peer generator: its own conditioning (metadata, layout, resolution prefix) from the request."""
-    if request.mode != "text":
+    if request.mode != "text" and not (request.mode == "img2img" and backend.uses.source_bands):
         raise BadRequestError(
             f"{backend.backend_id} cannot do mode '{request.mode}': it draws from its own conditioning.",
             "Use mode text with this generator, or an SD3 model for ControlNet / img2img / edit / invert.",
         )
     started = time.perf_counter()
     request = request.with_place(settings)
+    if request.mode == "img2img":
+        request = _with_source_bands(request, backend, settings)
     canny = backend.uses.control == "canny" and request.layout in (None, "canny")
     if (canny or backend.uses.reference) and request.reference_image is None:
         # Canny layouts are the edges of the real image of the month; ZoomLDM reads its DINOv2 features
@@ -252,6 +254,21 @@ def _generate_with_peer(
         warnings=warnings,
         bands=made.bands,
     )
+
+
+def _with_source_bands(request: GenerationRequest, backend: Backend, settings: Settings) -> GenerationRequest:
+    """img2img on a multispectral generator starts from the real scene's reflectance bands, read here."""
+    if request.control_image is not None:
+        raise BadRequestError(
+            f"{backend.backend_id} img2img starts from the real scene's B04/B03/B02/B08 bands, not an RGB image.",
+            "Leave out the start image; give --control-month YYYY-MM to start from another month's scene.",
+        )
+    if request.source_bands is not None:
+        return request
+    from core.sources.imagery import fetch_scene_bands
+
+    return request.replace(source_bands=fetch_scene_bands(request.point, request.control_month or request.month,
+                                                          settings))  # fmt: skip
 
 
 @dataclass(frozen=True)

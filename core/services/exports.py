@@ -157,6 +157,9 @@ def _write_bands(inner: Any, tif: Path) -> tuple[Path, Path | None]:
     """A result's bands as a float32 GeoTIFF at the generator's ground size, and NDVI beside it when it can."""
     bands = inner.bands
     tags = {**result_geotiff_tags(inner), "unit": bands.unit, "m_per_px": f"{bands.m_per_px:g}"}
+    source = (inner.model_info or {}).get("conditioning", {}).get("source_scene")
+    if source:  # img2img from a real scene (COP-GEN): which scene and date it started from
+        tags.update(source_scene=source["scene_id"], source_acquired=source["acquired"], strength=source["strength"])
     point = inner.request.point
     written = write_bands_geotiff(bands.arrays, tif, point, bands.m_per_px, tags=tags)
     if not {"B04", "B08"} <= set(bands.arrays):

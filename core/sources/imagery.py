@@ -1,4 +1,5 @@
-"""The least-cloudy Sentinel-2 L2A true-colour image of a footprint in a month, cached on disk."""
+"""The least-cloudy Sentinel-2 L2A scene of a footprint in a month: its true-colour image (cached on disk)
+and, for multispectral generators, its B04/B03/B02/B08 surface reflectance."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ MAX_NODATA_FRACTION = 0.5
 # SCL window reads per request: ranking looks at the scenes least cloudy over their whole tile first.
 MAX_CANDIDATES = 4
 SEARCH_LIMIT = 50
+# Reflectance bands COP-GEN reads, in its channel order, with each band's asset keys: Earth Search names
+# them by common name (red, green, blue, nir), the Planetary Computer by band (B04, ...).
+REFLECTANCE_BANDS = ("B04", "B03", "B02", "B08")
+BAND_ASSET_KEYS = {"B04": ("red", "B04"), "B03": ("green", "B03"), "B02": ("blue", "B02"), "B08": ("nir", "B08")}
+# L2A digital numbers are reflectance x 10000; from processing baseline 04.00 (25 January 2022) they carry
+# an added offset of +1000 (BOA_ADD_OFFSET), so reflectance = (DN - 1000) / 10000. Earth Search writes
+# this into each asset's raster:bands (scale, offset); the Planetary Computer documents it without them.
+L2A_DN_SCALE = 1e-4
+BOA_ADD_OFFSET_DN = 1000
+BOA_OFFSET_FROM_BASELINE = 4.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,38 @@ def provider_for(settings: Settings) -> Provider:
 
 
 @dataclass(frozen=True)
+class BandAsset:
+    """One reflectance band's COG and how its digital numbers become reflectance (parsed from the item)."""
+
+    band: str
+    href: str
+    scale: float
+    offset: float
+    nodata: float | None
+    scale_source: str  # "raster:bands" or "processing baseline NN.NN"
+
+    @classmethod
+    def from_stac_asset(cls, band: str, asset: dict, processing_baseline: object) -> BandAsset:
+        """The item's own raster:bands scale/offset when it gives them, else DN / 10000 and the baseline's offset."""
+        raster = (asset.get("raster:bands") or [{}])[0]
+        nodata = raster.get("nodata", 0)
+        if raster.get("scale") is not None:
+            return cls(band, str(asset["href"]), float(raster["scale"]), float(raster.get("offset") or 0.0),
+                       nodata, "raster:bands")  # fmt: skip
+        try:
+            baseline = float(str(processing_baseline))
+        except ValueError:
+            baseline = 0.0  # unknown: no offset (every scene before 2022)
+        offset = -BOA_ADD_OFFSET_DN * L2A_DN_SCALE if baseline >= BOA_OFFSET_FROM_BASELINE else 0.0
+        return cls(band, str(asset["href"]), L2A_DN_SCALE, offset, nodata, f"processing baseline {processing_baseline}")
+
+    def reflectance(self, dn: np.ndarray) -> np.ndarray:
+        """float32 reflectance of digital numbers; nodata pixels are 0."""
+        out = dn.astype(np.float32) * np.float32(self.scale) + np.float32(self.offset)
+        return np.where(dn == self.nodata, np.float32(0.0), out) if self.nodata is not None else out
+
+
+@dataclass(frozen=True)
 class SceneCandidate:
     """A search result reduced to what ranking needs (parsed at the edge from the STAC item)."""
 
@@ -63,6 +106,10 @@ class SceneCandidate:
     scl_href: str | None
     scene_cloud_fraction: float | None
     scene_nodata_fraction: float | None
+    band_assets: tuple[BandAsset, ...] = ()
+
+    def band(self, name: str) -> BandAsset | None:
+        return next((b for b in self.band_assets if b.band == name), None)
 
     @classmethod
     def from_stac_item(cls, item: dict, provider: Provider) -> SceneCandidate | None:
@@ -91,6 +138,11 @@ class SceneCandidate:
             scl_href=str(scl["href"]) if scl and scl.get("href") else None,
             scene_cloud_fraction=float(cloud) / 100.0 if cloud is not None else None,
             scene_nodata_fraction=float(nodata) / 100.0 if nodata is not None else None,
+            band_assets=tuple(
+                BandAsset.from_stac_asset(band, asset, props.get("s2:processing_baseline"))
+                for band, keys in BAND_ASSET_KEYS.items()
+                if (asset := next((assets[k] for k in keys if (assets.get(k) or {}).get("href")), None))
+            ),
         )
 
 
@@ -263,6 +315,12 @@ def rank_candidates(
     return sorted(ranked, key=lambda r: (r.score, r.candidate.acquired))
 
 
+def _href_signer(settings: Settings, client: HttpClient, provider: Provider):
+    """href -> href with a Planetary Computer SAS token (Earth Search: unchanged)."""
+    signer = PlanetaryComputerSigner(settings, client) if provider.signed else None
+    return (lambda href: signer.sign(href, COLLECTION)) if signer else (lambda href: href)
+
+
 def _scene_key(point: Point, month: Month, settings: Settings, size_px: int) -> str:
     provider = provider_for(settings)
     return request_key(
@@ -356,11 +414,7 @@ def _fetch_fresh_scene(
             "best cloud cover found: none.",
             "Pick another month or place (Sentinel-2 L2A starts in 2017 in most of the world, 2018 elsewhere).",
         )
-    signer = PlanetaryComputerSigner(settings, client) if provider.signed else None
-
-    def sign(href: str) -> str:
-        return signer.sign(href, COLLECTION) if signer else href
-
+    sign = _href_signer(settings, client, provider)
     # 2. Rank by cloud and missing data over the footprint.
     ranked = rank_candidates(point, candidates, settings, sign=sign)
     # 3. Read the visual window of the best candidate with enough valid pixels.
@@ -412,4 +466,109 @@ def _fetch_fresh_scene(
         f"No usable Sentinel-2 L2A scene at {point.label()} in {month}: {len(ranked)} candidate(s) "
         f"miss more than {MAX_NODATA_FRACTION:.0%} of the footprint; best cloud cover found: {best_cloud:.0%}.",
         "Pick another month, or a point further inside the satellite's swath.",
+    )
+
+
+@dataclass(frozen=True)
+class SceneBands:
+    """Surface reflectance of a footprint from one Sentinel-2 L2A scene (B04 B03 B02 B08).
+
+    Attributes:
+        arrays: band -> float32 size x size reflectance on the footprint grid (`crs`, `transform`); nodata is 0.
+        m_per_px: ground size of a pixel of `arrays`.
+        scaling: band -> (scale, offset, where they came from) applied to the digital numbers.
+    """
+
+    arrays: dict[str, np.ndarray] = field(repr=False)
+    crs: str
+    transform: Any  # affine.Affine
+    m_per_px: float
+    scene_id: str
+    acquired: datetime
+    provider: str
+    month: str
+    nodata_fraction: float
+    hrefs: dict[str, str]
+    scaling: dict[str, tuple[float, float, str]]
+    notes: tuple[str, ...] = ()
+
+    def to_metadata(self) -> dict:
+        """JSON-safe description (no pixels): which scene and date the bands come from, and how they were scaled."""
+        return {
+            "scene_id": self.scene_id,
+            "acquired": self.acquired.isoformat().replace("+00:00", "Z"),
+            "month": self.month,
+            "provider": self.provider,
+            "bands": list(self.arrays),
+            "m_per_px": self.m_per_px,
+            "nodata_fraction": round(self.nodata_fraction, 6),
+            "hrefs": {band: _strip_query(href) for band, href in self.hrefs.items()},
+            "scaling": {b: {"scale": sc, "offset": off, "from": src} for b, (sc, off, src) in self.scaling.items()},
+            "notes": list(self.notes),
+        }
+
+
+def fetch_scene_bands(
+    point: Point,
+    month: Month | str,
+    settings: Settings,
+    client: HttpClient | None = None,
+    size_px: int = FOOTPRINT_PX,
+    today: date | None = None,
+) -> SceneBands:
+    """B04/B03/B02/B08 reflectance of the least-cloudy usable scene of `month` over the footprint.
+
+    The scene is chosen as `fetch_scene` chooses it (SCL cloud over the footprint); each band COG is
+    read over the footprint window only and resampled to `size_px` (bilinear where its pixels are not
+    the footprint's), then scaled to reflectance with the item's scale/offset. Not cached on disk.
+
+    Raises:
+        NoImageryError: no usable scene, or the chosen scene has no asset for one of the four bands.
+        UpstreamError / OfflineCacheMissError: the services failed, or offline.
+    """
+    month = Month.parse(month).ensure_not_future(today=today, what="imagery")
+    client = client or HttpClient(settings)
+    provider = provider_for(settings)
+    candidates = search_scenes(point, month, settings, client, today=today)
+    sign = _href_signer(settings, client, provider)
+    ranked = rank_candidates(point, candidates, settings, sign=sign)
+    usable = [r for r in ranked if r.nodata_fraction <= MAX_NODATA_FRACTION]
+    if not usable:
+        raise NoImageryError(
+            f"No usable Sentinel-2 L2A scene at {point.label()} in {month} ({provider.name}) to read bands from.",
+            "Pick another month or place.",
+        )
+    chosen = usable[0].candidate
+    missing = [band for band in REFLECTANCE_BANDS if chosen.band(band) is None]
+    if missing:
+        raise NoImageryError(
+            f"The scene {chosen.scene_id} of {chosen.acquired.date()} has no {', '.join(missing)} asset "
+            f"(it needs {', '.join(REFLECTANCE_BANDS)} reflectance).",
+            "Pick another month, or a STAC provider whose items carry band COGs (earth-search, planetary-computer).",
+        )
+    footprint = _footprint_for(point, chosen)
+    arrays, notes, valid = {}, [], np.ones((size_px, size_px), bool)
+    for band in REFLECTANCE_BANDS:
+        asset = chosen.band(band)
+        read = read_footprint(
+            sign(asset.href), footprint, settings, indexes=[1], size_px=size_px, resampling="bilinear"
+        )
+        arrays[band] = asset.reflectance(read.data[0])
+        if asset.nodata is not None:
+            valid &= read.data[0] != asset.nodata
+        if read.resampled or read.warped:
+            notes.append(f"{band}: {read.source_pixel_size_m:g} m pixels resampled (bilinear) to the footprint grid")
+    return SceneBands(
+        arrays=arrays,
+        crs=footprint.crs,
+        transform=footprint.transform_at(size_px),
+        m_per_px=footprint.width_m / size_px,
+        scene_id=chosen.scene_id,
+        acquired=chosen.acquired,
+        provider=provider.name,
+        month=str(month),
+        nodata_fraction=1.0 - float(valid.mean()),
+        hrefs={band: chosen.band(band).href for band in REFLECTANCE_BANDS},
+        scaling={band: (b.scale, b.offset, b.scale_source) for band in REFLECTANCE_BANDS if (b := chosen.band(band))},
+        notes=tuple(notes),
     )

@@ -14,6 +14,10 @@ so a fake STAC API can point item assets at them:
   medium/high cloud, cirrus and shadow (classes 8, 9, 10, 3) over the footprint.
 - `worldcover.tif`: ESA WorldCover-like classes (EPSG:4326, ~10 m): mostly bare (60), some
   grassland (30) and a water patch (80).
+- `b04_10m.tif`, `b03_10m.tif`, `b02_10m.tif`, `b08_10m.tif`: test rasters standing in for the
+  Sentinel-2 L2A reflectance band COGs (the fixtures hold no real band COGs): uint16 digital numbers,
+  10 m, EPSG:32629, the same grid and dunes as `visual_10m.tif`, nodata 0; B08 (near-infrared) is
+  brighter than red, as over bare sand. The real item's raster:bands read them as DN x 0.0001.
 - `modis_lc_type1.tif`: MODIS MCD12Q1 LC_Type1-like classes on the MODIS sinusoidal grid (463 m):
   mostly barren (16), some open shrublands (7), a water pixel block (17).
 """
@@ -48,6 +52,7 @@ class TestRasters:
     scl_cloudy: Path
     worldcover: Path
     modis_lc_type1: Path
+    bands_10m: dict[str, Path]
 
 
 def _utm_of_point() -> tuple[float, float]:
@@ -124,6 +129,28 @@ def make_scl(path: Path, cloudy: bool) -> Path:
     return write_cog(path, scl[np.newaxis], UTM29N, transform, nodata=SCL_NODATA)
 
 
+# Mean digital numbers of the test band rasters (reflectance x 10000, sand-like: NIR above red).
+BAND_MEAN_DN = {"B04": 3600, "B03": 3000, "B02": 2400, "B08": 4200}
+
+
+def make_bands_10m(out: Path) -> dict[str, Path]:
+    """Test rasters for the reflectance bands B04/B03/B02/B08 on the grid of `visual_10m.tif`."""
+    from affine import Affine
+
+    size = 1536
+    x, y = _utm_of_point()
+    min_x = round((x - size * 5) / 10) * 10
+    max_y = round((y + size * 5) / 10) * 10
+    rows, cols = np.mgrid[0:size, 0:size]
+    dunes = 400 * np.sin(cols / 37.0 + rows / 91.0)
+    paths = {}
+    for band, mean_dn in BAND_MEAN_DN.items():
+        dn = np.clip(mean_dn + dunes, 1, 10000).astype(np.uint16)
+        paths[band] = write_cog(out / f"{band.lower()}_10m.tif", dn[np.newaxis], UTM29N,
+                                Affine(10.0, 0, min_x, 0, -10.0, max_y), nodata=0)  # fmt: skip
+    return paths
+
+
 def make_worldcover(path: Path, rng: np.random.Generator) -> Path:
     from affine import Affine
 
@@ -164,6 +191,7 @@ def make_all(out_dir: str | Path) -> TestRasters:
         scl_cloudy=make_scl(out / "scl_cloudy.tif", cloudy=True),
         worldcover=make_worldcover(out / "worldcover.tif", rng),
         modis_lc_type1=make_modis(out / "modis_lc_type1.tif"),
+        bands_10m=make_bands_10m(out),
     )
 
 

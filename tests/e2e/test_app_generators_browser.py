@@ -1,6 +1,7 @@
 """Issue 22 in Debian's Chromium at 1366 x 768, offline (replay server, tiny server): the Generators tab lists
 ZoomLDM, AeroGen and COP-GEN with what each ignores and its licence; AeroGen's box form writes the layout JSON
-the CLI reads; COP-GEN's near-infrared band gives an NDVI map. Screenshots: test-artifacts/app_generators*.png."""
+the CLI reads; COP-GEN's near-infrared band gives an NDVI map, also when it redraws the real scene (img2img).
+Screenshots: test-artifacts/app_generators*.png."""
 
 from __future__ import annotations
 
@@ -74,6 +75,18 @@ def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(test_rasters, tmp_
         copgen_note = page.locator("#generator-note").inner_text()
         page.locator("#generator-files-box").get_by_text("Files (PNG").click()
         files = page.locator("#generator-files").inner_text(timeout=10_000)
+
+        # COP-GEN img2img: the real scene of the month (its test band rasters) redrawn at strength 0.6
+        page.locator("#season-source").get_by_text("Real scene, other season").click()
+        set_field(page, "#source-month", "2020-02")
+        page.click("#generator-button")
+        page.wait_for_function(
+            "() => document.querySelector('#generator-note')?.innerText.includes('Started from the real scene')",
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_generators_season.png"))
+        season_note = page.locator("#generator-note").inner_text()
     for backend_id in ("zoomldm", "aerogen", "copgen"):
         assert backend_id in catalog
     assert "no licence file" in catalog and "CC-BY-4.0" in catalog and "MIT" in catalog
@@ -82,3 +95,4 @@ def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(test_rasters, tmp_
     assert "ignores climate" in aerogen_note and "Licence:" in aerogen_note
     files = files.replace("\n", "")
     assert "NDVI map" in copgen_note and "seed0.ndvi.tif" in files and "seed0.tif" in files
+    assert "Started from the real scene S2A_29RKH_20200219_0_L2A of 2020-02-19 (strength 0.6)" in season_note

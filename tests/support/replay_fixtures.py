@@ -21,16 +21,22 @@ SAHARA_CLOUDY_COPY_ID = "S2A_29RKH_20200229_0_L2A_copy"
 
 
 def start_replay_server(real_dir: Path, rasters: TestRasters) -> ReplayServer:
-    """Start a server with the test rasters registered and SCL layers on the Sahara items."""
+    """Start a server with the test rasters registered: SCL layers and reflectance bands on the Sahara items."""
     server = ReplayServer(real_dir, rasters.visual_10m.parent).start()
     for name in ("visual_10m", "scl_clear", "scl_cloudy"):
         server.register_file(f"{name}.tif", getattr(rasters, name))
+    # Earth Search's asset keys of the reflectance bands -> the test band rasters served here.
+    band_keys = {"red": "B04", "green": "B03", "blue": "B02", "nir": "B08"}
+    band_hrefs = {
+        key: server.register_file(f"{band.lower()}_10m.tif", rasters.bands_10m[band]) for key, band in band_keys.items()
+    }
     server.stac = FakeStacApi(
         server.sahara_items(
             scl={
                 SAHARA_ITEM_ID: server.file_url("scl_clear.tif"),
                 SAHARA_CLOUDY_COPY_ID: server.file_url("scl_cloudy.tif"),
-            }
+            },
+            bands=band_hrefs,
         )
     )
     return server

@@ -294,13 +294,14 @@ class ReplayServer:
     def requests_to(self, path_prefix: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.path.startswith(path_prefix)]
 
-    def sahara_items(self, scl: dict[str, str] | None = None) -> list[dict]:
+    def sahara_items(self, scl: dict[str, str] | None = None, bands: dict[str, str] | None = None) -> list[dict]:
         """Sentinel-2 L2A items for the Sahara point, built from the real recorded item.
 
         The first is the real item with `visual` pointing at the real TCI COG served here. The
         second is a copy two passes later (same pixels) whose scene-wide `eo:cloud_cover` is lower
         but whose footprint is cloudy in its SCL: ranking must look at the footprint, not the scene.
-        `scl` maps item id -> SCL href (when absent the items carry no `scl` asset).
+        `scl` maps item id -> SCL href (when absent the items carry no `scl` asset); `bands` maps an
+        asset key (red, green, blue, nir) -> href of a test band raster served here.
         """
         real = self.real_json("s2_item")
         real["assets"]["visual"]["href"] = self.file_url("tci.tif")
@@ -314,6 +315,8 @@ class ReplayServer:
                 item["assets"]["scl"]["href"] = scl[item["id"]]
             else:
                 item["assets"].pop("scl", None)
+            for key, href in (bands or {}).items():
+                item["assets"][key]["href"] = href
             # Asset hrefs other than the served ones point at the public bucket: never fetched in tests.
         return items
 

@@ -128,8 +128,9 @@ def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_para
     assert wired["compare_models"][0] == list(ModelsForm.FIELDS)
     # the Change tab (issue 20) reads the Generate form plus the number of samples
     assert wired["change"][0] == [*GenerateForm.FIELDS, "samples"]
-    # the Generators tab (issue 22) reads the Models form plus the generator and its box layout
-    assert wired["generator"][0] == [*ModelsForm.FIELDS, "generator_id", "layout_json"]
+    # the Generators tab (issue 22) reads the Models form plus the generator, its box layout and COP-GEN's real scene
+    assert wired["generator"][0] == [*ModelsForm.FIELDS, "generator_id", "layout_json", "source_month",
+                                     "source_strength"]  # fmt: skip
     # a loaded recipe fills exactly the controls /generate reads, then the preset
     assert wired["load_recipe"] == (["recipe_upload"], [*GenerateForm.FIELDS, "preset"])
     assert wired["observe"][0] == ["lat", "lon", "month"]

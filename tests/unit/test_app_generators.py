@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.handlers.generators import add_box, catalog_markdown, generator_note, read_layout
+from app.handlers.generators import add_box, catalog_markdown, from_real_scene, generator_note, read_layout
 from core.errors import BadRequestError
 from core.services import parse_boxes
 
@@ -46,3 +46,15 @@ def test_the_catalog_says_what_each_new_generator_ignores_and_its_licence(settin
     assert "box layout" not in rows["aerogen"] and "box layout" in rows["copgen"]
     assert "Draw its boxes" in generator_note("tiny-aerogen", settings)
     assert "NDVI" in generator_note("copgen", settings) and generator_note("nope", settings) == ""
+
+
+def test_a_real_scene_month_makes_the_generator_request_img2img_from_that_scene():
+    from core.geo import Month, Point
+    from core.services import GenerationRequest
+
+    base = GenerationRequest(point=Point(24.8, -11.4), month="2020-08", land_cover="Barren or Sparsely Vegetated")
+    assert from_real_scene(base, "  ", 0.6) is base  # blank: drawn from noise, as before
+    season = from_real_scene(base, "2020-02", "0,4")
+    assert (season.mode, season.control_month, season.strength) == ("img2img", Month(2020, 2), 0.4)
+    with pytest.raises(BadRequestError, match="after the month to generate"):
+        from_real_scene(base, "2020-09", 0.4)

@@ -35,6 +35,7 @@ class Uses:
         land_cover: reads the land cover class without a prompt (COP-GEN: as a land-cover map).
         layout: reads a box layout (AeroGen: `request.boxes`).
         reference: reads the real image of the month (ZoomLDM: its DINOv2 features); fetched when not given.
+        source_bands: img2img from the real scene's reflectance bands (COP-GEN: B04 B03 B02 B08); fetched.
     """
 
     metadata: bool = False
@@ -44,6 +45,7 @@ class Uses:
     land_cover: bool = False
     layout: bool = False
     reference: bool = False
+    source_bands: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)

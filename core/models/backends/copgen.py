@@ -196,8 +196,13 @@ class CopGenBackend(SDPipelineBackend):
             latents[name] = moments.sample(generator=generator).float().cpu() * by_name[name].scale_factor
         return latents
 
-    def denoise(self, request: GenerationRequest, progress, cancel) -> dict[str, Any]:
-        """Every non-condition latent denoised jointly from seeded noise (the conditions stay clean at t = 0)."""
+    def denoise(self, request: GenerationRequest, progress, cancel, source=None) -> dict[str, Any]:
+        """Every non-condition latent denoised jointly from seeded noise (the conditions stay clean at t = 0).
+
+        With `source` (img2img: the real S2 L2A latent) only that latent is redrawn: it is noised to the
+        request's strength and denoised from there; the other generated modalities are marginalised
+        (pure noise at the last timestep, as any-to-any models leave out what is not asked for).
+        """
         import torch
 
         from core.models.backends.base import step_callback
@@ -206,31 +211,62 @@ class CopGenBackend(SDPipelineBackend):
         generator = torch.Generator(device="cpu").manual_seed(request.seed)
         fixed = self.conditions(request, generator)
         free = [m for m in parts.modalities if m.name not in fixed]
-        noisy = {m.name: torch.randn((1, *m.latent_shape), generator=generator) for m in free}
-        steps = request.num_inference_steps or self.info.default_steps
         scheduler = parts.scheduler
-        scheduler.set_timesteps(steps)
-        report = step_callback(progress, cancel, steps, self.backend_id)
+        scheduler.set_timesteps(request.num_inference_steps or self.info.default_steps)
+        timesteps, marginal = scheduler.timesteps, set()
+        if source is None:
+            noisy = {m.name: torch.randn((1, *m.latent_shape), generator=generator) for m in free}
+        else:
+            begin = img2img_begin(len(timesteps), request.strength)
+            timesteps = timesteps[begin:]
+            scheduler.set_begin_index(begin)
+            for m in free:
+                if m.name != S2L2A_RGBN:
+                    fixed[m.name] = torch.randn((1, *m.latent_shape), generator=generator)
+                    marginal.add(m.name)
+            free = [m for m in free if m.name == S2L2A_RGBN]
+            noise = torch.randn(source.shape, generator=generator)
+            noisy = {S2L2A_RGBN: scheduler.add_noise(source, noise, timesteps[:1])}
+        report = step_callback(progress, cancel, len(timesteps), self.backend_id)
         joint = torch.cat([z.flatten(1) for z in noisy.values()], dim=1)
         with self._lock, torch.inference_mode():
-            for index, t in enumerate(scheduler.timesteps):
-                eps = self._predict(parts, fixed, free, joint, int(t) + 1)
+            for index, t in enumerate(timesteps):
+                eps = self._predict(parts, fixed, free, joint, int(t) + 1, marginal)
                 joint = scheduler.step(eps, t, joint).prev_sample
                 report(None, index, t, {})
         return {**fixed, **self._split(free, joint)}
+
+    def encode_source(self, tile: dict[str, np.ndarray], seed: int):
+        """Real reflectance bands (0..1, COP-GEN's channel order) as a scaled S2 L2A latent."""
+        import torch
+
+        parts: CopGenParts = self.pipe
+        modality = next(m for m in parts.modalities if m.name == S2L2A_RGBN)
+        vae = parts.autoencoders[S2L2A_RGBN]
+        pixels = np.stack([tile[b] for b in modality.bands]).clip(0.0, 1.0) * 2.0 - 1.0  # decode_bands' inverse
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        with torch.inference_mode():
+            moments = vae.encode(torch.from_numpy(pixels.astype(np.float32))[None].to(parts.device, vae.dtype))
+            latent = moments.latent_dist.sample(generator=generator).float().cpu()
+        return latent * modality.scale_factor
 
     @staticmethod
     def _split(free: list[Modality], joint) -> dict[str, Any]:
         sizes = [math.prod(m.latent_shape) for m in free]
         return {m.name: z.reshape(1, *m.latent_shape) for m, z in zip(free, joint.split(sizes, dim=1), strict=True)}
 
-    def _predict(self, parts: CopGenParts, fixed: dict, free: list[Modality], joint, timestep: int):
-        """The network's noise prediction for the free modalities (conditions at timestep 0)."""
+    def _predict(self, parts: CopGenParts, fixed: dict, free: list[Modality], joint, timestep: int, marginal=()):
+        """The network's noise prediction for the free modalities (conditions at 0, marginalised ones at the last)."""
         import torch
 
         current = {**fixed, **self._split(free, joint)}
         latents = [current[m.name].to(parts.device, parts.dtype) for m in parts.modalities]
-        times = [torch.tensor([0 if m.name in fixed else timestep], device=parts.device) for m in parts.modalities]
+        last = parts.scheduler.config.num_train_timesteps
+
+        def time_of(name: str) -> int:
+            return last if name in marginal else 0 if name in fixed else timestep
+
+        times = [torch.tensor([time_of(m.name)], device=parts.device) for m in parts.modalities]
         out = dict(zip([m.name for m in parts.modalities], parts.nnet(latents, times), strict=True))
         return torch.cat([out[m.name].float().cpu().flatten(1) for m in free], dim=1)
 
@@ -249,8 +285,14 @@ class CopGenBackend(SDPipelineBackend):
     def draw(
         self, request: GenerationRequest, progress: ProgressCallback | None, cancel: threading.Event | None
     ) -> Drawn:
-        latents = self.denoise(request, progress, cancel)
-        arrays = self.decode_bands(latents[S2L2A_RGBN])
+        source = self.source_tile(request) if request.mode == "img2img" else None
+        steps = request.num_inference_steps or self.info.default_steps
+        kept = source is not None and img2img_begin(steps, request.strength) == steps
+        if kept:
+            arrays = source  # strength 0 redraws nothing: the real bands as read
+        else:
+            start = self.encode_source(source, request.seed) if source is not None else None
+            arrays = self.decode_bands(self.denoise(request, progress, cancel, start)[S2L2A_RGBN])
         rgb = np.stack([arrays[b] for b in ("B04", "B03", "B02")], axis=-1) / PREVIEW_MAX_REFLECTANCE
         image = (np.clip(rgb, 0.0, 1.0) * 255.0).round().astype(np.uint8)
         bands = Bands(arrays, S2_M_PER_PX)
@@ -266,7 +308,41 @@ class CopGenBackend(SDPipelineBackend):
             f"COP-GEN draws {bands.size_px} px at {S2_M_PER_PX:g} m ({bands.size_px * S2_M_PER_PX / 1000:g} km), "
             f"not the 5.12 km footprint at {request.size_px} px.",
         )
+        if source is not None:
+            scene = request.source_bands
+            conditioning["source_scene"] = {**scene.to_metadata(), "strength": request.strength,
+                                            "tile": f"central {bands.size_px} px of the footprint"}  # fmt: skip
+            what = "kept as read (no step runs at this strength)" if kept else (
+                f"redrawn at strength {request.strength:g} for {request_date(request)}")  # fmt: skip
+            warnings += (f"Started from the real scene {scene.scene_id} of {scene.acquired.date()} (B04 B03 B02 B08, "
+                         f"central {bands.size_px} px) {what}.",)  # fmt: skip
         return Drawn(image, "", conditioning, warnings=warnings, bands=bands)
+
+    def source_tile(self, request: GenerationRequest) -> dict[str, np.ndarray]:
+        """The central COP-GEN tile of the request's real bands, at their own 10 m (img2img's start)."""
+        from core.errors import BadRequestError
+
+        scene = request.source_bands
+        modality = next(m for m in self.pipe.modalities if m.name == S2L2A_RGBN)
+        px = modality.img_px
+        if scene is None or set(modality.bands) - set(scene.arrays):
+            raise BadRequestError(
+                "COP-GEN img2img needs the real scene's B04, B03, B02 and B08 reflectance.",
+                "Run it through core.services.generate, which reads them for the request's month.",
+            )
+        size = next(iter(scene.arrays.values())).shape[0]
+        if abs(scene.m_per_px - S2_M_PER_PX) > 1e-6 or size < px:
+            raise BadRequestError(
+                f"COP-GEN img2img needs {px} px of {S2_M_PER_PX:g} m bands; got {size} px of {scene.m_per_px:g} m.",
+                "Read the bands at the footprint's 512 px (10 m).",
+            )
+        top = (size - px) // 2
+        return {b: np.ascontiguousarray(scene.arrays[b][top : top + px, top : top + px]) for b in modality.bands}
+
+
+def img2img_begin(steps: int, strength: float) -> int:
+    """Index of the first timestep img2img runs (diffusers' convention: the last `int(steps * strength)` run)."""
+    return steps - min(steps, int(steps * strength))
 
 
 def build_copgen_scheduler():

@@ -18,7 +18,7 @@ MAPSAT_ZOOM = 17  # map-sat: "trained on OSM tiles at zoom level 17"
 # equator) is the level used here. A setting could change it if their data card says otherwise.
 GEOSYNTH_ZOOM = 17
 # COP-GEN reads the land cover as a map and the point and date as numbers; no prompt, no climate.
-COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True)
+COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True, source_bands=True)
 # ZoomLDM reads only the real image of the month (its DINOv2 features).
 ZOOMLDM_USES = Uses(metadata=False, text=False, climate=False, reference=True)
 # AeroGen reads the prompt and the request's box layout.
