@@ -36,5 +36,8 @@ CSS = """
 #models-metrics table { font-size: 12px; margin: 2px 0; }
 #models-metrics th, #models-metrics td { padding: 1px 6px; white-space: nowrap; }
 #models-metrics p, #models-missing p, #models-intro p { margin: 2px 0; font-size: 12px; }
+/* an empty download box is a small placeholder, not a 220 px drop zone (Grid and Models tabs scrolled) */
+#grid-file .empty, #models-file .empty { min-height: 40px !important; height: 40px !important; }
+#grid-file, #models-file { align-self: flex-start; }
 footer { display: none !important; }
 """
