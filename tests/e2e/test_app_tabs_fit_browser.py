@@ -115,3 +115,30 @@ def test_the_models_tab_fits_and_says_why_its_scores_differ_from_the_first_tab(p
     box = note.bounding_box()
     assert box is not None and box["y"] + box["height"] <= LOOP_VIEWPORT[1]
     page.screenshot(path=str(ARTIFACTS / "app_models.png"))
+
+
+def test_the_slider_shows_whole_images_and_marks_today_and_scenario(page):
+    """Issue 25: the Slider tab cropped the images to their top half and did not say which side is which."""
+    _open_tab(page, "Today vs scenario")
+    page.locator("#presets").get_by_text("+4 °C, \u221230 % rain").click()
+    page.wait_for_timeout(500)
+    page.click("#generate")
+    page.wait_for_selector("#today-image img", timeout=TIMEOUT_MS)
+    _open_tab(page, "Slider")
+    page.wait_for_function("() => document.querySelectorAll('#compare-slider img').length >= 2", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    shown = page.evaluate(
+        """() => { const c = document.querySelector('#compare-slider .content');
+        const img = c.querySelector('img'); const box = img.getBoundingClientRect();
+        const frame = document.querySelector('#compare-slider').getBoundingClientRect();
+        const wrap = c.closest('.wrap').getBoundingClientRect();
+        return {before: getComputedStyle(c, '::before').content, after: getComputedStyle(c, '::after').content,
+                slider_width: wrap.width, image_width: box.width,
+                ratio: box.width / box.height, natural: img.naturalWidth / img.naturalHeight,
+                inside: box.top >= frame.top - 1 && box.bottom <= frame.bottom + 1}; }"""
+    )
+    assert shown["before"] == '"◀ today"' and shown["after"] == '"scenario ▶"'
+    assert shown["ratio"] == pytest.approx(shown["natural"], rel=0.02) and shown["inside"]  # the whole image
+    assert shown["slider_width"] == pytest.approx(shown["image_width"], abs=2)  # the handle cuts where it is
+    assert _fits(page)
+    page.screenshot(path=str(ARTIFACTS / "app_slider_marks.png"))
