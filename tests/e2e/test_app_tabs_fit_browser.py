@@ -114,7 +114,7 @@ def test_the_models_tab_fits_and_says_why_its_scores_differ_from_the_first_tab(p
     note = page.get_by_text("its own size and steps", exact=False).first
     box = note.bounding_box()
     assert box is not None and box["y"] + box["height"] <= LOOP_VIEWPORT[1]
-    page.screenshot(path=str(ARTIFACTS / "app_models.png"))
+    page.screenshot(path=str(ARTIFACTS / "app_models_fit.png"))
 
 
 def test_the_slider_shows_whole_images_and_marks_today_and_scenario(page):
