@@ -142,3 +142,22 @@ def test_the_slider_shows_whole_images_and_marks_today_and_scenario(page):
     assert shown["slider_width"] == pytest.approx(shown["image_width"], abs=2)  # the handle cuts where it is
     assert _fits(page)
     page.screenshot(path=str(ARTIFACTS / "app_slider_marks.png"))
+
+
+def test_the_map_fades_today_into_the_scenario_with_the_real_image_as_a_third_layer(page):
+    """Issue 25: the map's fader went from the real image to the scenario, not from today to the scenario."""
+    _open_tab(page, "Today vs scenario")
+    page.wait_for_selector(".eco-map img.eco-today-overlay", timeout=TIMEOUT_MS)
+    layers = """() => [...document.querySelectorAll('.eco-map img.leaflet-image-layer')].map(
+        img => [img.className.match(/eco-(real|today|ai)-overlay/)[1], getComputedStyle(img).opacity])"""
+    # bottom to top: real (hidden), today, scenario; the fader's ends are named today and AI-generated
+    assert page.evaluate(layers) == [["real", "0"], ["today", "1"], ["ai", "1"]]
+    assert page.locator(".eco-blend span").first.inner_text() == "today"
+    page.locator(".eco-blend input[type=range]").fill("0")
+    assert page.evaluate(layers)[-1] == ["ai", "0"]  # the fader shows today's image alone
+    page.screenshot(path=str(ARTIFACTS / "app_map_today.png"))
+    page.locator(".eco-real-toggle input").check()
+    assert page.evaluate(layers)[-1] == ["real", "1"]  # the real image on top of both
+    page.screenshot(path=str(ARTIFACTS / "app_map_real_on_top.png"))
+    page.locator(".eco-real-toggle input").uncheck()
+    assert page.evaluate(layers)[0] == ["real", "0"]
