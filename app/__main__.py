@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import socket
+import sys
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,8 +30,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """One line saying the port is in use and what to do, or None when it is free (checked before the slow
+    start-up, so a second `bash scripts/start.sh` says so at once instead of a traceback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closed port is free
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                return None  # another problem (a host name, permissions): Gradio reports it
+            return (
+                f"error: port {port} on {host} is in use (is the app already running? open http://{host}:{port}). "
+                f"Stop the other server or start on another port: --port {port + 1}."
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    taken = port_taken(args.host, args.port)
+    if taken:
+        print(taken, file=sys.stderr)
+        raise SystemExit(2)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from app.ui import launch

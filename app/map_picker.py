@@ -36,8 +36,10 @@ _CSS_TEMPLATE = """
   background: rgba(255,255,255,0.9); border-radius: 4px; font-size: 12px; color: #333; }
 .eco-blend { background: rgba(255,255,255,0.92); padding: 4px 8px; border-radius: 6px; font: 12px sans-serif;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
-.eco-blend input { width: 120px; vertical-align: middle; }
+.eco-blend input[type=range] { width: 120px; vertical-align: middle; }
 .eco-blend .eco-ai { color: #b00; font-weight: bold; }
+.eco-blend .eco-real-toggle { display: block; margin-top: 2px; cursor: pointer; }
+.eco-blend .eco-real-toggle input { width: 14px; height: 14px; margin: 0 4px 0 0; vertical-align: middle; }
 """
 
 # `element`, `trigger`, `props` and `watch` are provided by gr.HTML.
@@ -72,19 +74,30 @@ function start() {
   let square = null;
   let realLayer = null;
   let aiLayer = null;
+  let todayLayer = null;
   let shownKey = null;
-  // The real image and the generated one lie on the footprint; the slider fades between them.
+  // Today's and the scenario's image lie on the footprint and the slider fades between them; the real image
+  // is a third layer, switched on by its box (without today's image the slider fades real -> generated).
+  function showReal(on) {
+    if (!realLayer || !todayLayer) return;
+    realLayer.setOpacity(on ? 1 : 0);
+    if (on) { realLayer.bringToFront(); } else { realLayer.bringToBack(); }
+    if (square) square.bringToFront();
+  }
   const Blend = L.Control.extend({
     onAdd() {
       const div = L.DomUtil.create('div', 'eco-blend');
       div.innerHTML = '<span>real</span> <input type="range" min="0" max="100" value="100" '
         + 'aria-label="Generated image opacity"> <span class="eco-ai">AI-generated</span>'
+        + '<label class="eco-real-toggle"><input type="checkbox" aria-label="Show the real image"> '
+        + 'real image (Sentinel-2) on top</label>'
         + '<div class="eco-blend-label"></div>';
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
-      div.querySelector('input').addEventListener('input', (ev) => {
+      div.querySelector('input[type=range]').addEventListener('input', (ev) => {
         if (aiLayer) aiLayer.setOpacity(Number(ev.target.value) / 100);
       });
+      div.querySelector('.eco-real-toggle input').addEventListener('change', (ev) => showReal(ev.target.checked));
       return div;
     },
   });
@@ -112,16 +125,25 @@ function start() {
   function clearOverlays() {
     if (realLayer) { map.removeLayer(realLayer); realLayer = null; }
     if (aiLayer) { map.removeLayer(aiLayer); aiLayer = null; }
+    if (todayLayer) { map.removeLayer(todayLayer); todayLayer = null; }
     if (blendShown) { map.removeControl(blend); blendShown = false; }
     delete box.dataset.overlay;
   }
   function drawOverlays(state) {
-    const key = JSON.stringify([state.real, state.generated]);
+    const key = JSON.stringify([state.real, state.today, state.generated]);
     if (key === shownKey) return;
     shownKey = key;
     clearOverlays();
+    const today = state.generated ? state.today : null;
     if (state.real) {
-      realLayer = L.imageOverlay(state.real.url, state.real.bounds, { opacity: 1, interactive: false }).addTo(map);
+      realLayer = L.imageOverlay(state.real.url, state.real.bounds, {
+        opacity: today ? 0 : 1, interactive: false, className: 'eco-real-overlay',
+      }).addTo(map);
+    }
+    if (today) {
+      todayLayer = L.imageOverlay(today.url, today.bounds, {
+        opacity: 1, interactive: false, className: 'eco-today-overlay', alt: today.label,
+      }).addTo(map);
     }
     if (state.generated) {
       aiLayer = L.imageOverlay(state.generated.url, state.generated.bounds, {
@@ -129,7 +151,11 @@ function start() {
       }).addTo(map);
       blend.addTo(map);
       blendShown = true;
-      blend.getContainer().querySelector('input').value = 100;
+      const controls = blend.getContainer();
+      controls.querySelector('input[type=range]').value = 100;
+      controls.querySelector('span').textContent = today ? 'today' : 'real';
+      controls.querySelector('.eco-real-toggle').style.display = today && state.real ? '' : 'none';
+      controls.querySelector('.eco-real-toggle input').checked = false;
       blend.getContainer().querySelector('.eco-blend-label').textContent = state.generated.label || '';
       box.dataset.overlay = state.generated.url;
     }
@@ -190,6 +216,7 @@ def map_value(
     fly: bool = False,
     real: Mapping | None = None,
     generated: Mapping | None = None,
+    today: Mapping | None = None,
 ) -> str:
     """The JSON the page draws: a marker at (lat, lon), the footprint polygon and image overlays.
 
@@ -200,11 +227,14 @@ def map_value(
         fly: whether the map should zoom to the footprint (typed points and searches, not clicks).
         real: the observed image on the footprint (`image_overlay(...)`), or None.
         generated: the generated image on the footprint (`image_overlay(...)`), or None; the map
-            then shows an opacity slider between the real and the generated image.
+            then shows an opacity slider between today's (or else the real) and the generated image.
+        today: the image generated under today's climate (same seed), or None; with it the slider
+            compares today and the scenario, and the real image is a third layer behind a check box.
     """
     return json.dumps(
-        {"lat": lat, "lon": lon, "footprint": footprint_geojson, "fly": fly, "real": real, "generated": generated}
-    )
+        {"lat": lat, "lon": lon, "footprint": footprint_geojson, "fly": fly, "real": real, "generated": generated,
+         "today": today}
+    )  # fmt: skip
 
 
 def image_overlay(url: str, bbox: tuple[float, float, float, float], label: str = "") -> dict:

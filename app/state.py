@@ -134,3 +134,4 @@ class GeneratedResults:
     label: str
     real_path: str | None = None
     real_label: str = ""
+    today_path: str | None = None  # today's image (same seed): the map compares it with the scenario

@@ -153,6 +153,7 @@ class GenerateHandlers:
         today_shown = services.label_image(today.image, today.label, (scenario.label,))
         scenario_shown = services.label_image(scenario.image, scenario.label, (today.label,))
         overlay_path = bridge.write_plain_png(scenario.image, folder / f"{stem}_overlay.png")
+        today_overlay_path = bridge.write_plain_png(today.image, folder / f"{stem}_today_overlay.png")
         html_map = write_result_map(
             folder / f"{stem}_map.html",
             bbox=point_view.footprint_bbox,
@@ -170,6 +171,7 @@ class GenerateHandlers:
             image_path=str(overlay_path),
             label=scenario.label,
             real_path=self.observed_path(form),
+            today_path=str(today_overlay_path),
         )
         return GenerateShown(
             scenario_image=scenario_shown,
@@ -197,11 +199,15 @@ class GenerateHandlers:
 
 
 def map_for_results(results: GeneratedResults | None) -> dict:
-    """The map after Generate: the generated image on its footprint over the real one, with a fader."""
+    """The map after Generate: today's and the scenario's image on the footprint with a fader between them,
+    and the real image as a third layer (issue 25: the fader compared real and scenario)."""
     if results is None:
         return gr.skip()
     real = image_overlay(served_url(results.real_path), results.bbox, "real") if results.real_path else None
     generated = image_overlay(served_url(results.image_path), results.bbox, results.label)
+    today = image_overlay(served_url(results.today_path), results.bbox, "today") if results.today_path else None
     return {
-        "map_html": map_value(results.lat, results.lon, results.footprint, fly=True, real=real, generated=generated)
+        "map_html": map_value(
+            results.lat, results.lon, results.footprint, fly=True, real=real, generated=generated, today=today
+        )
     }

@@ -66,7 +66,12 @@ def _metrics_table(comparison) -> str:
     real = f"Real image: {comparison.real_note}." + ("" if names else " No metrics without a real image.")
     # Which climate every model was asked for (the sliders' scenario or a picked projection).
     real = f"Scenario: **{comparison.request.scenario.label}** · {real}"
-    return "\n".join([real, "", head, rule, *rows]) if rows else real
+    # why the same model scores differently here and on the first tab (issue 25: SSIM 0.507 here, 0.112 there)
+    why = (
+        "Each model runs text-to-image at its own size and steps, so its scores differ from the first tab's "
+        "(your mode, size and steps): compare scores within one tab."
+    )
+    return "\n".join([f"{real} {why}", "", head, rule, *rows]) if rows else real
 
 
 def _missing_list(comparison, refused: list[tuple[str, str]]) -> str:

@@ -156,6 +156,30 @@ class ObserveHandlers:
             Image.fromarray(image).save(path)
         return path
 
+    def climate_chart(
+        self, lat: Any, lon: Any, month: Any, temp_c: Any, precip_mm_day: Any, solar_mj_m2_day: Any,
+        temp_delta_c: Any, precip_pct: Any, ssp: Any = "",
+    ) -> Any:  # fmt: skip
+        """The Climate tab's chart with the sliders' scenario marked on the month (redrawn when the scenario
+        line changes; the series comes from the disk cache the observation filled). Nothing changes while
+        no month is observed, or while a projection is picked (its months are in the Future tab)."""
+        from app.charts import climate_figure
+        from app.forms import ObservedClimateForm, read_month, read_scenario
+        from core.errors import EcoMapperError
+
+        if str(ssp or "").strip() or not str(month or "").strip():
+            return gr.skip()
+        try:
+            point, chosen = read_point(lat, lon), read_month(month)
+            today = ObservedClimateForm.read(temp_c, precip_mm_day, solar_mj_m2_day).values()
+            scenario = read_scenario(temp_delta_c, precip_pct)
+            history = services.climate_series(point, chosen - (CHART_MONTHS - 1), chosen, self.context.settings)
+        except EcoMapperError:
+            return gr.skip()  # the observation already said what is missing, where it happened
+        marked = (scenario.label, services.scenario_climate(today, scenario)) if today is not None else None
+        title = f"NASA POWER at {point.label()}" + (f" · ★ {scenario.label}" if marked else "")
+        return {"climate_plot": climate_figure(history, highlight=chosen.first_day, title=title, scenario=marked)}
+
     @shown_errors
     def control_preview(self, lat: Any, lon: Any, month: Any, mode: str, control_months_before: Any) -> dict:
         """ControlNet chosen: show the months-before picker and the control image of that month."""

@@ -21,16 +21,19 @@ class GridTab:
 def build_grid_tab() -> GridTab:
     with gr.Tab("Grid", id="tab-grid"):
         with gr.Row():
-            temps = gr.Textbox(label="Temperature changes (°C, rows)", value="0, 4", elem_id="grid-temps")
-            precips = gr.Textbox(label="Precipitation changes (%, columns)", value="-30, 0", elem_id="grid-precips")
+            # labels on one line each: a wrapped label pushed the tab past 768 px
+            temps = gr.Textbox(label="Rows: temperature change (°C)", value="0, 4", elem_id="grid-temps")
+            precips = gr.Textbox(label="Columns: rain change (%)", value="-30, 0", elem_id="grid-precips")
             run = gr.Button("Make grid", variant="primary", elem_id="grid", scale=0)
             cancel = gr.Button("Cancel", variant="stop", elem_id="grid-cancel", scale=0)
         with gr.Row():
+            # the grid carries its own title band ("AI-generated · ..."), which a label over it would hide
             image = gr.Image(
-                label="Scenario grid · AI-generated", type="filepath", height=250, elem_id="grid-image",
-                interactive=False,
+                label="Scenario grid · AI-generated", show_label=False, type="filepath", height=250,
+                elem_id="grid-image", interactive=False,
             )  # fmt: skip
-            file = gr.File(label="Download (PNG)", elem_id="grid-file", height=70, scale=0, min_width=160)
+            file = gr.File(label="Download (PNG)", elem_id="grid-file", elem_classes=["export-file"], height=70,
+                           scale=0, min_width=200)  # fmt: skip
     return GridTab(
         temp_deltas_text=temps, precip_pcts_text=precips, grid_button=run, grid_cancel=cancel, grid_image=image,
         grid_file=file,

@@ -55,17 +55,23 @@ def build_observed_area(land_cover_classes: tuple[str, ...]) -> ObservedArea:
 
 def build_climate_tab() -> ClimateTab:
     with gr.Tab("Climate", id="tab-climate"):
+        # The month's numbers in a narrow column beside the chart, the longer texts folded: the tab fits
+        # 1366 x 768 without scrolling (the observed line above the tabs already says the essentials).
         with gr.Row():
-            # The month's NASA POWER climate: the "today" a scenario changes. Filled by each observation.
-            temp_c = gr.Textbox(label="Temperature (°C)", elem_id="temp", min_width=80)
-            precip_mm_day = gr.Textbox(label="Precipitation (mm/day)", elem_id="precip", min_width=80)
-            solar_mj_m2_day = gr.Textbox(label="Solar radiation (MJ/m²/day)", elem_id="solar", min_width=80)
-            cloud_pct = gr.Slider(0, 100, value=0, step=1, label="Cloud cover (%)", elem_id="cloud")
-        with gr.Row():
-            observed_info = gr.Markdown(elem_id="observed-info")
-            land_cover_note = gr.Markdown(elem_id="land-cover-note")
-        climate_plot = gr.Plot(label="Climate over recent years (NASA POWER)")
-        with gr.Accordion("Details (JSON)", open=False):
+            with gr.Column(scale=1, min_width=170):
+                # The month's NASA POWER climate: the "today" a scenario changes. Filled by each observation.
+                temp_c = gr.Textbox(label="Temperature (°C)", elem_id="temp", min_width=80)
+                precip_mm_day = gr.Textbox(label="Precipitation (mm/day)", elem_id="precip", min_width=80)
+                solar_mj_m2_day = gr.Textbox(label="Solar radiation (MJ/m²/day)", elem_id="solar", min_width=80)
+                cloud_pct = gr.Slider(0, 100, value=0, step=1, label="Cloud cover (%)", elem_id="cloud")
+            with gr.Column(scale=3, min_width=320):
+                # the figure carries its own title (place, ★ scenario): no label over it
+                climate_plot = gr.Plot(label="Climate over recent years (NASA POWER)", show_label=False,
+                                       elem_id="climate-plot")  # fmt: skip
+        with gr.Accordion("The observation: place, scene, land cover, details", open=False):
+            with gr.Row():
+                observed_info = gr.Markdown(elem_id="observed-info")
+                land_cover_note = gr.Markdown(elem_id="land-cover-note")
             observed_details = gr.JSON(label="Observation")
     return ClimateTab(
         temp_c=temp_c,

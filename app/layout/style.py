@@ -36,5 +36,19 @@ CSS = """
 #models-metrics table { font-size: 12px; margin: 2px 0; }
 #models-metrics th, #models-metrics td { padding: 1px 6px; white-space: nowrap; }
 #models-metrics p, #models-missing p, #models-intro p { margin: 2px 0; font-size: 12px; }
+/* an empty download box is a small placeholder, not a 220 px drop zone (Grid and Models tabs scrolled) */
+#grid-file .empty, #models-file .empty { min-height: 40px !important; height: 40px !important; }
+#grid-file, #models-file { align-self: flex-start; }
+/* the Slider tab says which side is which, in its two bottom corners */
+#compare-slider .content { position: relative; }
+/* whole images: scaled to the slider's height (they were cut to their top half, caption band lost) */
+#compare-slider .slider-wrap img { max-height: 205px !important; width: auto !important; object-fit: contain; }
+/* the slider as wide as the images, so its handle and the cut between them stay together */
+#compare-slider .slider-wrap .wrap { width: fit-content !important; margin: 0 auto; }
+#compare-slider .content::before, #compare-slider .content::after { position: absolute; bottom: 6px; z-index: 5;
+  padding: 1px 6px; border-radius: 4px; background: rgba(0, 0, 0, 0.65); color: #fff; font-size: 12px;
+  pointer-events: none; }
+#compare-slider .content::before { content: "◀ today"; left: 6px; }
+#compare-slider .content::after { content: "scenario ▶"; right: 6px; }
 footer { display: none !important; }
 """

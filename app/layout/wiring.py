@@ -85,6 +85,11 @@ def _scenario_line(page: Components) -> dict[str, Any]:
     return {**named_event(page, scenario_line, inputs, ["scenario_line"]), **QUIET}
 
 
+def _climate_chart(page: Components, handlers: Handlers) -> dict[str, Any]:
+    inputs = ("lat", "lon", "month", "temp_c", "precip_mm_day", "solar_mj_m2_day", "temp_delta_c", "precip_pct", "ssp")
+    return {**named_event(page, handlers.observe.climate_chart, inputs, ["climate_plot"]), **QUIET}
+
+
 def _control_preview(page: Components, handlers: Handlers) -> dict[str, Any]:
     inputs = ("lat", "lon", "month", "mode", "control_months_before")
     return {
@@ -185,6 +190,8 @@ def wire_scenario(page: Components, handlers: Handlers) -> None:
         page[name].input(**named_event(page, preset_for_numbers, ("temp_delta_c", "precip_pct", "ssp"), replacing),
                       **QUIET)  # fmt: skip
     gr.on([page["mode"].input, page["control_months_before"].input], **_control_preview(page, handlers))
+    # the Climate tab's chart marks the scenario: redrawn whenever the scenario line is (observation, preset, slider)
+    page["scenario_line"].change(**_climate_chart(page, handlers))
 
 
 def wire_generate(page: Components, handlers: Handlers) -> None:

@@ -73,12 +73,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"failures: {result.failures_path}")
         for failure in result.failures[:5]:
             print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
-    if result.failures and not result.written:
-        # a build that wrote nothing new must not look like a success to a script (issue 26)
+    if result.failures:
+        # a build with gaps must not look like a success to a script (issues 25, 26); what was written stays
         failed = len(result.failures)
-        print(
-            f"error: nothing was written: all {failed} location-months failed. See {result.failures_path}.",
-            file=sys.stderr,
-        )
+        what = f"nothing was written: all {failed}" if not result.written else f"part of the build failed: {failed}"
+        print(f"error: {what} location-months failed. See {result.failures_path}.", file=sys.stderr)
         return 1
     return 0

@@ -4,9 +4,8 @@ the real image (the app's "today vs scenario" view, on the service layer)."""
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
+from core.commands._common import add_out_argument, print_result, written_files
 from core.commands._generation_args import (
     TqdmProgress,
     add_mode_arguments,
@@ -30,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     add_sampling_arguments(parser)
     add_mode_arguments(parser)
-    parser.add_argument("--out-dir", required=True, type=Path, help="folder for today.png, scenario.png, real.png")
+    add_out_argument(parser, "folder for today.png, scenario.png, real.png and their recipes", "--out-dir")
     parser.add_argument("--label", action="store_true", help="draw the AI-generated label band under the images")
 
 
@@ -46,17 +45,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         seen = compare(request, settings, engine=engine, progress=progress)
     finally:
         progress.close()
-    out = args.out_dir
-    written = {
-        name: export_image(
+    out = args.out
+    files = {}
+    for name, result in (("today", seen.today), ("scenario", seen.scenario)):
+        exported = export_image(
             result, out / f"{name}.png", recipe=out / f"{name}.recipe.json", labelled=args.label, settings=settings
-        ).as_dict()
-        for name, result in (("today", seen.today), ("scenario", seen.scenario))
-    }
-    if seen.real is not None:
-        written["real"] = {"png": str(write_real_png(seen.real, out / "real.png"))}
+        )
+        files.update({f"{name}_{kind}": path for kind, path in exported.as_dict().items()})
+    real = write_real_png(seen.real, out / "real.png") if seen.real is not None else None
     summary = {
-        "written": written,
+        "written": written_files(**files, real_png=real),
         "scenario": request.scenario.label,
         "labels": {"today": seen.today.label, "scenario": seen.scenario.label},
         "metrics": seen.values,
@@ -65,5 +63,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "difference_today_vs_scenario": round(seen.difference, 3),
         "greenness": seen.greenness,
     }
-    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    print_result(summary)
     return 0

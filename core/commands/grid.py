@@ -4,10 +4,8 @@ headed image (the app's scenario grid, on the service layer)."""
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from core.commands._common import point_from
+from core.commands._common import add_out_argument, point_from, print_result, written_files
 from core.commands._generation_args import (
     TqdmProgress,
     add_mode_arguments,
@@ -41,25 +39,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lon", type=float, required=True, help="longitude in decimal degrees")
     parser.add_argument("--month", required=True, help="month, YYYY-MM")
     add_context_arguments(parser)
-    parser.add_argument("--temp-deltas", default="0,2,4", help="rows: °C changes (default 0,2,4)")
+    # The scenario flags of the other commands, taking lists here; the plural names stay accepted.
     parser.add_argument(
+        "--temp-delta", "--temp-deltas", dest="temp_deltas", default="0,2,4", help="rows: °C changes (default 0,2,4)"
+    )
+    parser.add_argument(
+        "--precip-change",
         "--precip-changes",
+        dest="precip_changes",
         default="-30,0,30",
-        help="columns: percent changes, e.g. --precip-changes -30,0,30 (the default)",
+        help="columns: percent changes, e.g. --precip-change -30,0,30 (the default)",
     )
     parser.add_argument("--batch-size", type=int, default=1, help="cells per pipeline call (GPU; default 1)")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
     add_mode_arguments(parser)
-    parser.add_argument("--out", required=True, type=Path, help="the grid as one PNG")
+    add_out_argument(parser, "the grid as one PNG")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.services import GenerationRequest, GridRequest, make_grid
 
     spec = spec_from(args)  # a missing --model fails before any look-up
-    temp_deltas = _numbers(args.temp_deltas, "temp-deltas")
-    precip_changes = _numbers(args.precip_changes, "precip-changes")
+    temp_deltas = _numbers(args.temp_deltas, "temp-delta")
+    precip_changes = _numbers(args.precip_changes, "precip-change")
     fields = request_fields(args, settings, point_from(args), Month.parse(args.month))
     base = GenerationRequest(**fields, **mode_fields(args, conditioned=False), model=spec)
     request = GridRequest(base, temp_deltas, precip_changes, batch_size=args.batch_size)
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         progress.close()
     summary = {
-        "written": str(args.out),
+        "written": written_files(png=args.out),
         "title": grid.title,
         "rows": list(grid.row_labels),
         "columns": list(grid.column_labels),
@@ -79,5 +82,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         # e.g. edit / invert of a month without a scene: which earlier month's scene the cells edit
         "warnings": list(dict.fromkeys(w for row in grid.cells for cell in row for w in cell.warnings)),
     }
-    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    print_result(summary)
     return 0

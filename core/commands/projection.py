@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from core.commands._common import add_point_arguments, point_from
+from core.commands._common import add_point_arguments, point_from, print_result, written_files
 from core.commands._generation_args import add_model_arguments, add_sampling_arguments
 from core.commands._prompt_context import add_context_arguments
 from core.errors import BadRequestError
@@ -101,13 +100,13 @@ def run(args: argparse.Namespace, settings) -> int:
         ).projection
     finally:
         progress.close()
-    if args.format == "json":
-        print(json.dumps(projection.as_dict(), indent=2))
+    path = write_frames(args, settings, projection, observed_years) if args.timelapse else None
+    if args.format == "json":  # one JSON object, with what was written in it
+        print_result({**projection.as_dict(), "written": written_files(animation=path)})
     else:
         print(format_table(projection, args.statistic))
-    if args.timelapse:
-        path = write_frames(args, settings, projection, observed_years)
-        print(f"wrote {path}" if args.format == "table" else json.dumps({"timelapse": str(path)}))
+        if path:
+            print(f"wrote {path}")
     return 0
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from core.commands._common import add_point_arguments, point_from
+from core.commands._common import add_point_arguments, point_from, print_result, written_files
 
 HELP = "least-cloudy Sentinel-2 L2A true-colour image (512x512, 10 m) of a point's footprint in a month"
 
@@ -33,12 +32,11 @@ def run(args: argparse.Namespace, settings) -> int:
     scene = fetch_real_scene(point_from(args), args.month, settings)
     export_scene(scene, args.out, meta=args.meta, geotiff=args.geotiff)
     meta = scene.to_metadata()
-    print(
-        json.dumps(
-            {
-                "out": str(args.out),
-                **{k: meta[k] for k in ("scene_id", "acquired", "cloud_fraction", "nodata_fraction", "crs")},
-            }
-        )
+    print_result(
+        {
+            "written": written_files(png=args.out, meta=args.meta, geotiff=args.geotiff),
+            "out": str(args.out),  # the former key, kept for scripts that read it
+            **{k: meta[k] for k in ("scene_id", "acquired", "cloud_fraction", "nodata_fraction", "crs")},
+        }
     )
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from core.config import Settings
@@ -57,5 +56,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     sheet = write_png(contact_sheet(report), out / "contact_sheet.png", {"note": "real | each mode, labelled"})
     report_path = atomic_write_json(out / "report.json", report.as_dict())
     print(report.table())
-    print(json.dumps({"contact_sheet": str(sheet), "report": str(report_path), "notes": report.notes}, indent=2))
+    from core.commands._common import print_result, written_files
+
+    print_result({"written": written_files(contact_sheet=sheet, report=report_path), "notes": report.notes})
     return 0

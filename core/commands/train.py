@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.commands._common import add_out_argument
 from core.config import Settings
 
 HELP = "fine-tune SD3 (LoRA or ControlNet) or weather-metadata DiffusionSat on an EcoMapper dataset (TOML config)"
@@ -13,7 +14,7 @@ HELP = "fine-tune SD3 (LoRA or ControlNet) or weather-metadata DiffusionSat on a
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, type=Path, help="training config (TOML), see assets/presets/")
     parser.add_argument("--data-dir", type=Path, help="override [data] data_dir")
-    parser.add_argument("--output-dir", type=Path, help="override output_dir")
+    add_out_argument(parser, "override output_dir", "--output-dir", required=False)
     parser.add_argument("--max-steps", type=int, help="override [optim] max_steps")
     parser.add_argument("--resume", help='override [checkpoints] resume: "latest", "none" or a checkpoint folder')
     parser.add_argument(
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     plan = plan_training(
         args.config,
         data_dir=args.data_dir,
-        output_dir=args.output_dir,
+        output_dir=args.out,
         max_steps=args.max_steps,
         resume=args.resume,
         paper=args.paper,

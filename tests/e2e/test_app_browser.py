@@ -178,7 +178,7 @@ def test_generate_shows_today_and_the_scenario_on_screen_and_on_the_map(page):
     assert label.startswith("AI-generated") and "February 2020" in label and "+4 °C" in label
     page.wait_for_timeout(800)
     page.screenshot(path=str(ARTIFACTS / "app_generated.png"))
-    page.locator(".eco-blend input").fill("30")
+    page.locator(".eco-blend input[type=range]").fill("30")
     opacity = page.evaluate("getComputedStyle(document.querySelector('.eco-map img.eco-ai-overlay')).opacity")
     assert float(opacity) == pytest.approx(0.3, abs=0.01)
     page.screenshot(path=str(ARTIFACTS / "app_map_fader.png"))

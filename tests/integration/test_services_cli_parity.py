@@ -81,6 +81,12 @@ def test_compare_command_writes_today_scenario_and_real_with_metrics(env, capsys
     summary = json.loads(capsys.readouterr().out)
     assert code == 0
     assert sorted(p.name for p in out.glob("*.png")) == ["real.png", "scenario.png", "today.png"]
+    # issue 25: `written` is one flat object of kind -> path in every command (it was nested here)
+    assert summary["written"] == {
+        "today_png": str(out / "today.png"), "today_recipe": str(out / "today.recipe.json"),
+        "scenario_png": str(out / "scenario.png"), "scenario_recipe": str(out / "scenario.recipe.json"),
+        "real_png": str(out / "real.png"),
+    }  # fmt: skip
     assert summary["labels"]["today"].endswith("February 2020 · today")
     assert summary["labels"]["scenario"].endswith("February 2020 · +4 °C, −30 % rain")
     for name in ("today", "scenario"):
@@ -105,5 +111,6 @@ def test_grid_command_writes_one_headed_image(env, capsys):
     )
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and summary["rows"] == ["±0 °C", "+3 °C"] and summary["columns"] == ["−30 % rain", "±0 % rain"]
+    assert summary["written"] == {"png": str(out)}  # an object as in every command (it was a bare string)
     assert summary["cells"][1][0] == "+3 °C, −30 % rain"
     assert np.asarray(Image.open(out)).shape[:2] == tuple(summary["size_px"])

@@ -194,3 +194,20 @@ def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_p
     assert error == [
         f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}."
     ]
+
+
+def test_cli_build_with_a_failed_month_exits_1_and_keeps_what_was_written(replay_server, tmp_path, monkeypatch, capsys):
+    """Issue 25: a batch where part failed is not a success for a script (January has no replayed scene)."""
+    from core.cli import main
+
+    locations = tmp_path / "locations.csv"
+    locations.write_text("location_id,lat,lon,land_cover\nsahara,24.8,-11.4,Barren or Sparsely Vegetated\n")
+    for key, value in {**replay_server.env(), "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache")}.items():
+        monkeypatch.setenv(key, value)
+    code = main(["build-dataset", "--locations", str(locations), "--start", "2020-01", "--end", "2020-02",
+                 "--out", str(tmp_path / "out"), "--max-workers", "1"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out.startswith("1 written, 0 already there, 1 failed")
+    assert f"error: part of the build failed: 1 location-months failed. See {tmp_path / 'out'}" in captured.err
+    assert (tmp_path / "out" / "sahara" / "sahara_2020-02.json").is_file()

@@ -54,3 +54,36 @@ def test_a_command_imports_only_its_own_module():
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "['climate']"
+
+
+def test_one_flag_name_per_concept_and_the_former_names_still_parse():
+    """Issue 25: `--out` in every command (compare had --out-dir, train --output-dir) and grid's scenario flags
+    named as everywhere else (--temp-delta / --precip-change, with lists); the former names are aliases."""
+    parser = build_parser()
+    place = ["--lat", "24.8", "--lon", "-11.4", "--month", "2020-02"]
+    for new, old in (
+        (["compare", *place, "--out", "cmp"], ["compare", *place, "--out-dir", "cmp"]),
+        (["train", "--config", "t.toml", "--out", "runs/x"], ["train", "--config", "t.toml", "--output-dir", "runs/x"]),
+        (["grid", *place, "--temp-delta", "0,4", "--precip-change=-30,0", "--out", "g.png"],
+         ["grid", *place, "--temp-deltas", "0,4", "--precip-changes=-30,0", "--out", "g.png"]),
+    ):  # fmt: skip
+        assert vars(parser.parse_args(new)) == vars(parser.parse_args(old)), new[0]
+    grid = parser.parse_args(join_negative_values(["grid", *place, "--precip-change", "-30,0", "--out", "g.png"]))
+    assert (grid.temp_deltas, grid.precip_changes) == ("0,2,4", "-30,0")
+    assert str(parser.parse_args(["compare", *place, "--out-dir", "cmp"]).out) == "cmp"
+
+
+def test_a_busy_port_gives_one_line_and_exit_2_before_the_app_loads():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "app", "--port", str(port), "--model", "tiny-random"],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert f"--port {port + 1}" in done.stderr and "Traceback" not in done.stderr
