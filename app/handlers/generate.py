@@ -127,7 +127,7 @@ class GenerateHandlers:
             bbox=point_view.footprint_bbox,
             image_path=str(overlay_path),
             label=scenario.label,
-            real_path=self._observed_path(form),
+            real_path=self._observed_path(form, folder),
         )
         return GenerateShown(
             scenario_image=scenario_shown,
@@ -149,8 +149,9 @@ class GenerateHandlers:
         except NoImageryError:
             return None
 
-    def _observed_path(self, form: GenerateForm) -> str | None:
-        path = self.context.output_folder("observed") / formatting.observed_png_name(form.point, form.month)
+    def _observed_path(self, form: GenerateForm, folder: Path) -> str | None:
+        """The real image the session observed for this place and month (written by Observe), if any."""
+        path = folder / formatting.observed_png_name(form.point, form.month)
         return str(path) if path.exists() else None
 
 

@@ -70,6 +70,12 @@ from core.services.observe import (
     search_places,
 )
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
+from core.services.session_exports import (
+    SessionExports,
+    create_export_root,
+    remove_at_exit,
+    sweep_leftover_roots,
+)
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
@@ -100,6 +106,7 @@ __all__ = [
     "ProjectedClimate",
     "Provenance",
     "Scenario",
+    "SessionExports",
     "TimelapseRequest",
     "TimelapseResult",
     "backend_choices",
@@ -110,6 +117,7 @@ __all__ = [
     "compose_grid",
     "control_month_before",
     "controlnet_choices",
+    "create_export_root",
     "default_controlnet_scale",
     "default_timelapse_range",
     "ensemble_paths",
@@ -139,11 +147,13 @@ __all__ = [
     "read_rgb_image",
     "real_frames",
     "recipe_request",
+    "remove_at_exit",
     "request_for",
     "run_ensemble",
     "scenario_climate",
     "search_places",
     "shared_engine_loader",
+    "sweep_leftover_roots",
     "verify_image",
     "weights_status",
     "write_comparison_sheet",
