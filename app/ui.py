@@ -111,6 +111,9 @@ def launch_kwargs(demo: gr.Blocks) -> dict:
         "allowed_paths": [str(config.output_dir)],
         "max_file_size": f"{max_upload_mb}mb",
         "app_kwargs": {"middleware": [Middleware(ExportGuard, **guard)]},
+        # Gradio's own refusals (a widget's value of the wrong type) say what was wrong instead of an empty
+        # "the app raised an exception"; ours are gr.Error already, with private paths removed
+        "show_error": True,
     }
 
 

@@ -5,6 +5,7 @@ before (the red-team table of issue 14)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ FCSV = ["--csv", "{W}/future.csv", "--out", "{W}/f"]
 FUT = ["experiment", "future", "--model", "tiny-random", "--size", "64", "--steps", "2", "--text-only"]
 EXT = ["experiment", "extremes", "--model", "tiny-random", "--size", "64", "--steps", "2", "--out", "{W}/x"]
 SC = ["selfcheck", "--model", "tiny-random"]
+RECIPE = ["generate", "--recipe", "{W}/digits.json"]
 GF = ["gapfill", "--model", "tiny-random", *POINT, "--month", "2020-02"]
 
 # (id, argv with {W} for the work folder, extra environment, message expected in the error line)
@@ -111,6 +113,12 @@ CASES = [
     ("timeout-nan", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "nan"}, "TIMEOUT_S = nan"),
     ("timeout-inf", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "inf"}, "TIMEOUT_S = inf"),
     ("climate-1900", ["climate", *POINT, "--start", "1900-01", "--end", "1900-02"], {}, "no climate data before 1981"),
+    # issue 26: these ended in "unexpected X (a bug...)", hung, or were silently ignored
+    ("generate-corrupt-lora", [*GEN, "--lora", "{W}/bad.safetensors", "--out", "{W}/g.png"], {}, "The LoRA"),
+    ("recipe-5000-digits", ["generate", "--recipe", "{W}/digits.json", "--out", "{W}/g.png"], {}, "4300 digits"),
+    ("train-binary-toml", ["train", "--config", "{W}/binary.toml"], {}, "binary.toml is not UTF-8 text"),
+    ("generate-fifo-control", [*GEN, "--control-image", "{W}/fifo.png", "--out", "{W}/g.png"], {}, "FIFO"),
+    ("recipe-with-steps", [*RECIPE, "--steps", "3", "--out", "{W}/g.png"], {}, "--steps 3 cannot be used with"),
 ]
 
 
@@ -134,6 +142,11 @@ def workdir(tmp_path_factory) -> Path:
     bomb = base64.b64encode(png_bomb(work / "small-bomb.png", 5000).read_bytes()).decode()
     _recipe(work, "bomb.json", mode="controlnet", control_image_png_base64=bomb)
     (work / "binary.csv").write_bytes(bytes(range(256)) * 40)
+    (work / "bad.safetensors").write_bytes(b"not a safetensors file")
+    (work / "binary.toml").write_bytes(b"\xff\xfe\x00binary")
+    os.mkfifo(work / "fifo.png")  # nothing ever writes to it: a read would block forever
+    digits = _recipe(work, "digits.json")
+    digits.write_text(re.sub(r'"seed": \d+', '"seed": ' + "9" * 5000, digits.read_text()))
     (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
     (work / "100k-locs.csv").write_text("lat,lon\n" + "24.8,-11.4\n" * 100_000)
     (work / "climb-locs.csv").write_text("location_id,lat,lon\n../../climbed,24.8,-11.4\n")

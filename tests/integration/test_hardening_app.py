@@ -135,3 +135,22 @@ def test_exports_go_to_a_private_folder_and_telemetry_is_off(shared_app):
     assert any(p.suffix == ".png" for p in folder.rglob("*"))  # the export landed there
     assert demo.analytics_enabled is False
     assert demo.delete_cache  # uploads are swept
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"seed": 2**70}, "seed = 1_180_591_620_717_411_303_424 is outside"),  # was "Unexpected OverflowError"
+        ({"seed": 1.5}, "seed 1.5 is not a whole number"),  # was rounded to 2 by the widget
+        ({"seed": -1}, "-1"),
+        ({"steps": -4}, "-4"),  # the widget's own bounds (Gradio) or ours: either names the value
+        ({"steps": 100_000}, "100000"),
+        ({"guidance": "nan"}, "nan"),
+        ({"size_px": 99_999}, "99999"),
+        ({"steps": "many"}, "many"),
+    ],
+)
+def test_an_out_of_range_number_is_refused_in_one_line_naming_it(shared_app, changes, named):
+    _, client, _ = shared_app
+    message = _refusal(client, **changes)
+    assert named in message and "Unexpected" not in message and "show_error" not in message, message
