@@ -73,11 +73,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"failures: {result.failures_path}")
         for failure in result.failures[:5]:
             print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
-    if result.failures and not result.written:
-        # a build that wrote nothing new must not look like a success to a script (issue 26)
+    if result.failures:
+        # a build that wrote nothing new, or only part of it, must not look like a success to a script (issue 26)
         failed = len(result.failures)
+        what = "nothing was written: all" if not result.written else f"{len(result.written)} written, but"
         print(
-            f"error: nothing was written: all {failed} location-months failed. See {result.failures_path}.",
+            f"error: {what} {failed} location-months failed. See {result.failures_path}; "
+            "run the same command again to retry them (written months are kept).",
             file=sys.stderr,
         )
         return 1

@@ -192,5 +192,29 @@ def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_p
     assert len(failures) == 3 and failures[1].startswith("nowhere,2020-02,")
     error = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert error == [
-        f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}."
+        f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}; "
+        "run the same command again to retry them (written months are kept)."
     ]
+
+
+def test_cli_build_where_part_failed_exits_non_zero_naming_the_failures_file(replay_server, tmp_path):
+    # issue 26: a batch where part failed looked like a success to a script
+    locations = tmp_path / "locations.csv"
+    locations.write_text("location_id,lat,lon\nsahara,24.8,-11.4\nnowhere,-45.0,170.0\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        **replay_server.env(),
+        "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache"),
+        "ECOMAPPER_RETRIES": "0",
+    }
+    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
+    command += ["--start", "2020-02", "--end", "2020-02", "--out", str(tmp_path / "out")]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.stdout.startswith("1 written, 0 already there, 1 failed"), proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    failures = tmp_path / "out" / "build_failures.csv"
+    assert [line for line in proc.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: 1 written, but 1 location-months failed. See {failures}; "
+        "run the same command again to retry them (written months are kept)."
+    ]
+    assert (tmp_path / "out" / "sahara" / "sahara_2020-02.png").is_file()
