@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,9 +45,32 @@ def temporary_sibling(path: str | os.PathLike) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    # ".x.<random>.tmp.png": still ends in the extension GDAL / ffmpeg / PIL read the format from
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     return Path(tmp_name)
+
+
+# what atomic_write_bytes (".name.<random>.tmp") and temporary_sibling (".stem.<random>.tmp.ext") leave
+_TEMPORARY = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9]+)?$")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, older_than_s: float = 120.0) -> list[Path]:
+    """Delete temporaries a killed writer left under `folder` (call it while holding the folder's lock).
+
+    Only files older than `older_than_s` go: a process of the same run that started a moment earlier
+    (another rank) may be writing one right now.
+    """
+    cutoff = time.time() - older_than_s
+    removed = []
+    for path in Path(folder).rglob(".*.tmp*"):
+        try:
+            if _TEMPORARY.match(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue  # gone meanwhile, or not ours to delete: the run goes on
+    return removed
 
 
 @contextlib.contextmanager

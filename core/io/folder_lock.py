@@ -3,18 +3,23 @@
 Two trainers on one folder interleave `loss.csv` and delete each other's checkpoints. A run holds an
 advisory lock (`fcntl.flock`) on `<folder>/.ecomapper.lock` for its whole life; the file holds the
 holder's pid so a second run can say who has it. The kernel drops the lock when the holder dies (even by
-SIGKILL), so a stale file of a dead process is simply taken over.
+SIGKILL), so a stale file of a dead process is simply taken over; the temporaries such a run left are
+removed then.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import BadRequestError
+from core.io.files import remove_stale_temporaries
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = ".ecomapper.lock"
 
@@ -49,6 +54,9 @@ def folder_lock(folder: str | os.PathLike, what: str, part: str | None = None) -
             ) from err
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        stale = remove_stale_temporaries(target)  # a killed run's half-written files; nobody else writes here now
+        if stale:
+            log.info("removed %d temporary file(s) left by an interrupted run in %s", len(stale), target)
         try:
             yield target
         finally:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -91,3 +92,25 @@ def test_a_run_that_wrote_nothing_leaves_no_folder(tmp_path):
     with folder_lock(tmp_path / "kept", "evaluation folder") as folder:
         (folder / "report.md").write_text("x")
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == [LOCK_NAME, "report.md"]
+
+
+def test_a_resumed_run_removes_the_temporaries_a_killed_one_left(tmp_path):
+    from core.io.files import atomic_write_bytes, temporary_sibling
+
+    results = tmp_path / "report" / "results"
+    results.mkdir(parents=True)
+    old = [results / ".part-0.jsonl.k2j3h4.tmp", temporary_sibling(results / "x.png")]
+    old[0].write_bytes(b"half")
+    assert old[1].name.endswith(".tmp.png")
+    fresh = results / ".features.abc123.tmp"  # another rank of this run, writing now
+    fresh.write_bytes(b"being written")
+    kept = [results / "part-0.jsonl", results / ".hidden-config"]
+    for path in kept:
+        path.write_text("keep")
+    for path in old:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    with folder_lock(tmp_path / "report", "evaluation folder"):
+        assert not any(path.exists() for path in old)
+        assert fresh.exists() and all(path.exists() for path in kept)
+        atomic_write_bytes(results / "y.bin", b"y")  # writers still work in the folder
+    assert (results / "y.bin").read_bytes() == b"y"
