@@ -71,6 +71,26 @@ def test_builds_a_dataset_the_reader_reads_back_and_resumes(data_settings, repla
     assert len(replay_server.requests_to("/files/")) == files_before
 
 
+def test_two_builds_one_with_a_warm_cache_are_byte_identical(data_settings, replay_server, tmp_path):
+    # issue 26: cloud_coverage was 0.04051854 fresh and 0.040519 from the cache (here the tile's value ranks)
+    from tests.support.replay_fixtures import SAHARA_ITEM_ID
+    from tests.support.replay_server import FakeStacApi
+
+    items = [item for item in replay_server.sahara_items(scl=None) if item["id"] == SAHARA_ITEM_ID]
+    replay_server.stac = FakeStacApi(items)  # its tile reports 4.051854 % cloud
+    months = [Month(2020, 2)]
+    cold = build_dataset([Location("sahara", SAHARA)], months, tmp_path / "cold", data_settings, max_workers=1)
+    warm = build_dataset([Location("sahara", SAHARA)], months, tmp_path / "warm", data_settings, max_workers=1)
+    assert len(cold.written) == len(warm.written) == 1
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert files(tmp_path / "cold") == files(tmp_path / "warm")
+    record = (tmp_path / "warm" / "sahara" / "sahara_2020-02.json").read_text()
+    assert '"cloud_coverage": 0.040519' in record
+
+
 def test_a_sea_point_is_a_listed_failure_not_a_crash(data_settings, tmp_path):
     sea = Location("atlantic", Point(30.0, -40.0), land_cover="Grasslands")
     result = build_dataset([sea], [Month(2020, 2)], tmp_path / "d", data_settings, max_workers=1)
