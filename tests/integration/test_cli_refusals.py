@@ -29,6 +29,10 @@ FUT = ["experiment", "future", "--model", "tiny-random", "--size", "64", "--step
 EXT = ["experiment", "extremes", "--model", "tiny-random", "--size", "64", "--steps", "2", "--out", "{W}/x"]
 SC = ["selfcheck", "--model", "tiny-random"]
 RECIPE = ["generate", "--recipe", "{W}/digits.json"]
+GRID = ["grid", "--model", "tiny-random", *POINT, "--month", "2020-02", *CONTEXT, "--temp-deltas", "0,2"]
+CMP = ["compare", "--model", "tiny-random", *POINT, "--month", "2020-02", *CONTEXT, "--size", "64"]
+CMPM = ["compare-models", "--tiny", *POINT, "--month", "2020-02", *CONTEXT, "--no-real"]
+PROJ = ["projection", *POINT, "--ssp", "ssp245", "--year", "2050", "--month", "2020-02", "--model", "tiny-random"]
 GF = ["gapfill", "--model", "tiny-random", *POINT, "--month", "2020-02"]
 
 # (id, argv with {W} for the work folder, extra environment, message expected in the error line)
@@ -118,6 +122,15 @@ CASES = [
     ("recipe-5000-digits", ["generate", "--recipe", "{W}/digits.json", "--out", "{W}/g.png"], {}, "4300 digits"),
     ("train-binary-toml", ["train", "--config", "{W}/binary.toml"], {}, "binary.toml is not UTF-8 text"),
     ("generate-fifo-control", [*GEN, "--control-image", "{W}/fifo.png", "--out", "{W}/g.png"], {}, "FIFO"),
+    # issue 26: output paths were found bad after 11-26 s of generation; compare-models wrote PNG bytes to .jpg
+    ("grid-out-under-a-file", [*GRID, "--out", "{W}/afile/g.png"], {}, "is a file, so the folder"),
+    ("grid-out-jpg", [*GRID, "--out", "{W}/g.jpg"], {}, "does not end in .png"),
+    ("compare-out-dir-under-a-file", [*CMP, "--out-dir", "{W}/afile/c"], {}, "is a file, so the folder"),
+    ("compare-models-jpg", [*CMPM, "--out", "{W}/cm.jpg"], {}, "does not end in .png"),
+    ("compare-models-json", [*CMPM, "--out", "{W}/cm.png", "--json", "{W}/afile/x.json"], {}, "--json"),
+    ("selfcheck-out-under-a-file", [*SC, "--out", "{W}/afile/sc"], {}, "is a file, so the folder"),
+    ("gapfill-out-under-a-file", [*GF, "--out", "{W}/afile/gf.png"], {}, "is a file, so the folder"),
+    ("projection-timelapse-png", [*PROJ, "--timelapse", "{W}/p.png"], {}, "does not end in .gif or .mp4"),
     ("recipe-with-steps", [*RECIPE, "--steps", "3", "--out", "{W}/g.png"], {}, "--steps 3 cannot be used with"),
 ]
 
