@@ -19,6 +19,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, new_file_mode())  # mkstemp makes 0600; an output is made as open() would make it
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -47,8 +48,30 @@ def temporary_sibling(path: str | os.PathLike) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     # ".x.<random>.tmp.png": still ends in the extension GDAL / ffmpeg / PIL read the format from
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, new_file_mode())
+    finally:
+        os.close(fd)
     return Path(tmp_name)
+
+
+def new_file_mode() -> int:
+    """The mode `open()` gives a new file: 0666 less the process's umask (0644 with the usual 022)."""
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # Linux reports it without changing it; elsewhere set-and-restore (a moment, under the GIL)
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # what atomic_write_bytes (".name.<random>.tmp") and temporary_sibling (".stem.<random>.tmp.ext") leave
