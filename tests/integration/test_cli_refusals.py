@@ -131,6 +131,9 @@ CASES = [
     ("selfcheck-out-under-a-file", [*SC, "--out", "{W}/afile/sc"], {}, "is a file, so the folder"),
     ("gapfill-out-under-a-file", [*GF, "--out", "{W}/afile/gf.png"], {}, "is a file, so the folder"),
     ("projection-timelapse-png", [*PROJ, "--timelapse", "{W}/p.png"], {}, "does not end in .gif or .mp4"),
+    ("build-dataset-fifo-locations", [*BD, "--locations", "{W}/fifo.png", "--out", "{W}/bd"], {}, "FIFO"),
+    ("recipe-fifo", ["generate", "--recipe", "{W}/fifo.png", "--out", "{W}/g.png"], {}, "FIFO"),
+    ("train-config-folder", ["train", "--config", "{W}/folder.json"], {}, "is a folder, not a file"),
     ("recipe-with-steps", [*RECIPE, "--steps", "3", "--out", "{W}/g.png"], {}, "--steps 3 cannot be used with"),
 ]
 
