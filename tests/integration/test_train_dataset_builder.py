@@ -193,19 +193,21 @@ def test_locations_csv_defaults_ids_and_reads_land_cover(tmp_path):
     ]
 
 
+def _build_cli(replay_server, tmp_path, rows: str, start: str = "2020-02", end: str = "2020-02"):
+    """`python -m core build-dataset` on a locations CSV of `rows`, into tmp_path/out, without retries."""
+    locations = tmp_path / "locations.csv"
+    locations.write_text(rows, encoding="utf-8")
+    env = {**os.environ, **replay_server.env(), "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache")}
+    env["ECOMAPPER_RETRIES"] = "0"
+    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
+    command += ["--start", start, "--end", end, "--out", str(tmp_path / "out")]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+
+
 def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_path):
     # issue 26: "0 written, 471 failed" exited 0; a place and month the replay server has no answer for fails
-    locations = tmp_path / "locations.csv"
-    locations.write_text("location_id,lat,lon,land_cover\nnowhere,-45.0,170.0,Grasslands\n", encoding="utf-8")
-    env = {
-        **os.environ,
-        **replay_server.env(),
-        "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache"),
-        "ECOMAPPER_RETRIES": "0",
-    }
-    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
-    command += ["--start", "2020-02", "--end", "2020-03", "--out", str(tmp_path / "out")]
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    rows = "location_id,lat,lon,land_cover\nnowhere,-45.0,170.0,Grasslands\n"
+    proc = _build_cli(replay_server, tmp_path, rows, "2020-02", "2020-03")
     assert proc.stdout.startswith("0 written, 0 already there, 2 failed"), proc.stdout + proc.stderr
     assert proc.returncode == 1, proc.stderr
     failures = (tmp_path / "out" / "build_failures.csv").read_text().splitlines()
@@ -219,17 +221,7 @@ def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_p
 
 def test_cli_build_where_part_failed_exits_non_zero_naming_the_failures_file(replay_server, tmp_path):
     # issue 26: a batch where part failed looked like a success to a script
-    locations = tmp_path / "locations.csv"
-    locations.write_text("location_id,lat,lon\nsahara,24.8,-11.4\nnowhere,-45.0,170.0\n", encoding="utf-8")
-    env = {
-        **os.environ,
-        **replay_server.env(),
-        "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache"),
-        "ECOMAPPER_RETRIES": "0",
-    }
-    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
-    command += ["--start", "2020-02", "--end", "2020-02", "--out", str(tmp_path / "out")]
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    proc = _build_cli(replay_server, tmp_path, "location_id,lat,lon\nsahara,24.8,-11.4\nnowhere,-45.0,170.0\n")
     assert proc.stdout.startswith("1 written, 0 already there, 1 failed"), proc.stdout + proc.stderr
     assert proc.returncode == 1
     failures = tmp_path / "out" / "build_failures.csv"
