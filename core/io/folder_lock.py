@@ -18,6 +18,7 @@ from pathlib import Path
 
 from core.errors import BadRequestError
 from core.io.files import remove_stale_temporaries
+from core.io.outputs import check_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,13 @@ def folder_lock(folder: str | os.PathLike, what: str, part: str | None = None) -
             locks its own part, so a second run is refused while the processes of one run work together.
             Default: the process's rank (`RANK`, set by torchrun and accelerate), none when run plainly.
 
+    Args:
+        what: the option that named the folder, for messages ("--out", "output_dir").
+
     Raises:
-        BadRequestError: another live process holds it (the message names its pid).
+        BadRequestError: another live process holds it (the message names its pid), or `folder` is a file.
     """
-    target = Path(folder)
+    target = check_output_dir(folder, what)  # a file in the way is named with its option, not "File exists"
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     part = os.environ.get("RANK", "") if part is None else part
@@ -49,7 +53,7 @@ def folder_lock(folder: str | os.PathLike, what: str, part: str | None = None) -
         except BlockingIOError as err:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise BadRequestError(
-                f"The {what} {target} is in use by another run (pid {holder}).",
+                f"{what} {target} is in use by another run (pid {holder}).",
                 "Wait for it to finish, stop it, or give another output folder.",
             ) from err
         os.ftruncate(fd, 0)

@@ -40,5 +40,5 @@ def build_dataset(
     from core.dataset.builder import build_dataset as build
     from core.io.folder_lock import folder_lock
 
-    with folder_lock(out_dir, "dataset folder"):  # two builds into one folder would race on the same files
+    with folder_lock(out_dir, "--out"):  # two builds into one folder would race on the same files
         return build(places, months, out_dir, settings, **options)

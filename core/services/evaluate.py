@@ -21,7 +21,7 @@ def evaluate_model(config: Any, settings: Settings, **options: Any) -> Any:
     from core.io.folder_lock import folder_lock
 
     # one run per folder (a resume is not a race); the processes of `accelerate launch` lock one part each
-    with folder_lock(config.out_dir, "evaluation folder"):
+    with folder_lock(config.out_dir, "--out"):
         return evaluate(config, settings, **options)
 
 

@@ -59,7 +59,7 @@ def run_training(plan: TrainingPlan, settings: Settings) -> Any:
     """
     from core.io.folder_lock import folder_lock
 
-    with folder_lock(plan.config.output_dir, "training output folder"):
+    with folder_lock(plan.config.output_dir, "output_dir"):
         if plan.kind == "diffusionsat-weather":
             from core.train.diffusionsat_weather import train_weather_diffusionsat
 

@@ -33,7 +33,7 @@ def test_a_second_run_is_refused_naming_the_holders_pid(tmp_path):
     try:
         with (
             pytest.raises(BadRequestError, match=rf"is in use by another run \(pid {holder.pid}\)"),
-            folder_lock(tmp_path / "run", "training output folder"),
+            folder_lock(tmp_path / "run", "output_dir"),
         ):
             pass
     finally:
@@ -46,18 +46,18 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path):
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
     assert (tmp_path / "run" / LOCK_NAME).read_text().strip() == str(holder.pid)  # the stale file stays
-    with folder_lock(tmp_path / "run", "training output folder"):
+    with folder_lock(tmp_path / "run", "output_dir"):
         assert (tmp_path / "run" / LOCK_NAME).read_text().strip() == str(os.getpid())
-    with folder_lock(tmp_path / "run", "training output folder"):  # released at the end of the block
+    with folder_lock(tmp_path / "run", "output_dir"):  # released at the end of the block
         pass
 
 
 def test_the_processes_of_one_run_lock_their_own_parts(tmp_path):
     with (
-        folder_lock(tmp_path, "evaluation folder", part="0"),
-        folder_lock(tmp_path, "evaluation folder", part="1"),
+        folder_lock(tmp_path, "--out", part="0"),
+        folder_lock(tmp_path, "--out", part="1"),
         pytest.raises(BadRequestError, match="in use"),
-        folder_lock(tmp_path, "evaluation folder", part=""),  # a plain run meets rank 0's lock
+        folder_lock(tmp_path, "--out", part=""),  # a plain run meets rank 0's lock
     ):
         pass
 
@@ -86,10 +86,10 @@ def test_a_second_train_on_one_folder_is_refused_before_any_step(tmp_path):
 
 
 def test_a_run_that_wrote_nothing_leaves_no_folder(tmp_path):
-    with pytest.raises(BadRequestError), folder_lock(tmp_path / "new", "evaluation folder"):
+    with pytest.raises(BadRequestError), folder_lock(tmp_path / "new", "--out"):
         raise BadRequestError("refused before any work", "")
     assert not (tmp_path / "new").exists()
-    with folder_lock(tmp_path / "kept", "evaluation folder") as folder:
+    with folder_lock(tmp_path / "kept", "--out") as folder:
         (folder / "report.md").write_text("x")
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == [LOCK_NAME, "report.md"]
 
@@ -109,7 +109,7 @@ def test_a_resumed_run_removes_the_temporaries_a_killed_one_left(tmp_path):
         path.write_text("keep")
     for path in old:
         os.utime(path, (time.time() - 3600, time.time() - 3600))
-    with folder_lock(tmp_path / "report", "evaluation folder"):
+    with folder_lock(tmp_path / "report", "--out"):
         assert not any(path.exists() for path in old)
         assert fresh.exists() and all(path.exists() for path in kept)
         atomic_write_bytes(results / "y.bin", b"y")  # writers still work in the folder
