@@ -36,6 +36,8 @@ PRESETS: tuple[Scenario, ...] = (
 MAX_TIMELAPSE_MONTHS = 36
 # Longest list of changes on one grid axis (a 4 x 4 grid is 16 generations).
 MAX_GRID_AXIS = 4
+# the sizes the Settings tab offers (the footprint and high resolution); the command line takes any allowed size
+SIZE_CHOICES_PX = (512, 1024)
 # "24,8" (a decimal comma) is read as 24.8; "1.234,5" and "1,234.5" are refused (which is the decimal mark?).
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 

@@ -154,3 +154,14 @@ def test_an_out_of_range_number_is_refused_in_one_line_naming_it(shared_app, cha
     _, client, _ = shared_app
     message = _refusal(client, **changes)
     assert named in message and "Unexpected" not in message and "show_error" not in message, message
+
+
+def test_a_recipe_at_a_size_the_picker_does_not_offer_is_refused_naming_it(shared_app, tmp_path):
+    # issue 26: a recipe made at 64 px was refused by the size picker without saying why
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    _, client, _ = shared_app
+    small = _recipe(tmp_path, "small.recipe.json", size_px=64)
+    with pytest.raises(AppError, match="made at 64 px; the app generates at 512 or 1024 px"):
+        client.predict(path=handle_file(str(small)), api_name="/load_recipe")
