@@ -162,3 +162,13 @@ def test_the_export_root_is_removed_when_the_server_is_stopped_by_a_signal(tmp_p
             process.wait()
     assert not roots[0].exists()
     assert list(Path(tmp_path).glob("ecomapper-app-*")) == []
+
+
+def test_an_upload_cap_outside_the_limits_is_refused_before_the_server_starts(capsys):
+    from app.__main__ import parse_args
+
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(["--max-upload-mb", "0"])
+    assert stopped.value.code == 2
+    assert "--max-upload-mb = 0 is outside 1..1024 MB" in capsys.readouterr().err
+    assert parse_args(["--max-upload-mb", "20"]).max_upload_mb == 20
