@@ -27,7 +27,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--allow-downloads", action="store_true", help="download offered Hub weights that are not on this machine"
     )
     shared.add_argument("--max-upload-mb", type=int, default=20, help="largest upload accepted (default 20 MB)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    from core.errors import BadRequestError
+    from core.limits import UPLOAD_MB
+
+    try:
+        UPLOAD_MB.check("--max-upload-mb", args.max_upload_mb)  # before the server starts
+    except BadRequestError as err:
+        parser.error(str(err))
+    return args
 
 
 def port_taken(host: str, port: int) -> str | None:

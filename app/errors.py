@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,24 @@ import gradio as gr
 from core.errors import CancelledError, EcoMapperError
 
 log = logging.getLogger(__name__)
+
+# Server folders whose paths a client must never see (the export root, Gradio's cache): set at start.
+_PRIVATE_FOLDERS: list[str] = []
+
+
+def hide_in_messages(*folders: str | os.PathLike) -> None:
+    """Never show these folders in a message to a client (a path inside one shows as its file name only)."""
+    for folder in folders:
+        for form in {os.fspath(folder), os.path.realpath(folder)}:
+            if form not in _PRIVATE_FOLDERS:
+                _PRIVATE_FOLDERS.append(form)
+
+
+def without_server_paths(text: str) -> str:
+    """`text` with every path inside a private folder cut to its last part ("…/x.png")."""
+    for folder in sorted(_PRIVATE_FOLDERS, key=len, reverse=True):
+        text = re.sub(re.escape(folder) + r"[^\s'\"]*", lambda m: "…/" + os.path.basename(m.group(0).rstrip("/")), text)
+    return text
 
 
 def shown_errors(fn: Callable) -> Callable:
@@ -36,11 +56,12 @@ def shown_errors(fn: Callable) -> Callable:
         except EcoMapperError as err:
             log.info("%s refused: %s", fn.__name__, str(err).replace("\n", " "))
             # Stays on screen until closed (a toast that closed by itself left a textless red badge).
-            raise gr.Error(str(err), duration=None, print_exception=False) from err
+            raise gr.Error(without_server_paths(str(err)), duration=None, print_exception=False) from err
         except Exception as err:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(
-                f"Unexpected error ({type(err).__name__}: {err}). The details are in the server log; "
+                f"Unexpected error ({type(err).__name__}: {without_server_paths(str(err))}). The details are in the "
+                "server log; "
                 "please report it with the inputs you used.",
                 duration=None,
                 print_exception=False,

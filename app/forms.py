@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.projection_form import ProjectionChoice
+from core import limits
 from core.climate.scenario import SCENARIO_PRESETS, Scenario
 from core.climate.values import ClimateValues
 from core.errors import BadRequestError
@@ -35,6 +36,8 @@ PRESETS: tuple[Scenario, ...] = (
 MAX_TIMELAPSE_MONTHS = 36
 # Longest list of changes on one grid axis (a 4 x 4 grid is 16 generations).
 MAX_GRID_AXIS = 4
+# the sizes the Settings tab offers (the footprint and high resolution); the command line takes any allowed size
+SIZE_CHOICES_PX = (512, 1024)
 # "24,8" (a decimal comma) is read as 24.8; "1.234,5" and "1,234.5" are refused (which is the decimal mark?).
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
@@ -83,7 +86,8 @@ def read_int(value: Any, field: str, *, default: int | None = None) -> int:
         return int(default)  # type: ignore[arg-type]
     if number != int(number):
         raise BadRequestError(f"The {field} {value!r} is not a whole number.", f"Give the {field} without decimals.")
-    return int(number)
+    # an int stays exact (a float has 53 bits: 2**63 - 1 would round); the caller checks its range
+    return value if isinstance(value, int) and not isinstance(value, bool) else int(number)
 
 
 def read_point(lat: Any, lon: Any) -> Point:
@@ -218,11 +222,16 @@ class SamplingForm:
 
     @classmethod
     def read(cls, raw: Mapping[str, Any]) -> SamplingForm:
+        """The four numbers, each checked against the limits table before any work (as the CLI does)."""
         return cls(
-            seed=read_int(raw.get("seed"), "seed", default=0),
-            steps=read_int(raw.get("steps"), "number of denoising steps", default=28),
-            guidance=read_number_or(raw.get("guidance"), "guidance scale", 7.5),
-            size_px=read_int(raw.get("size_px"), "size", default=512),
+            seed=limits.GENERATION_SEED.check("seed", read_int(raw.get("seed"), "seed", default=0)),
+            steps=limits.INFERENCE_STEPS.check(
+                "steps", read_int(raw.get("steps"), "number of denoising steps", default=28)
+            ),
+            guidance=limits.GUIDANCE_SCALE.check(
+                "guidance", read_number_or(raw.get("guidance"), "guidance scale", 7.5)
+            ),
+            size_px=limits.IMAGE_SIZE_PX.check("size", read_int(raw.get("size_px"), "size", default=512)),
         )
 
 
@@ -382,7 +391,7 @@ class TimelapseForm:
             chain=chain,
             side_by_side=bool(values.get("side_by_side")),
             video_format=video_format,
-            fps=read_number(values.get("fps"), "frames per second", required=False) or 2.0,
+            fps=limits.FRAMES_PER_SECOND.check("fps", read_number_or(values.get("fps"), "frames per second", 2.0)),
         )
 
     @property
@@ -446,6 +455,6 @@ class ModelsForm:
             cloud_fraction=read_cloud_fraction(values.get("cloud_pct")),
             observed_climate=observed.values(),
             scenario=read_scenario(values.get("temp_delta_c"), values.get("precip_pct")),
-            seed=read_int(values.get("seed"), "seed", default=0),
+            seed=limits.GENERATION_SEED.check("seed", read_int(values.get("seed"), "seed", default=0)),
             projection=ProjectionChoice.read(values.get("ssp"), values.get("horizon"), values.get("normals_years")),
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
+from core.services import SessionExports
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +25,18 @@ class AppConfig:
         model_id: the default model (`sd3-medium`, `tiny-random` or a local diffusers folder).
         output_dir: where exports (PNG, GeoTIFF, GIF/MP4, recipes) are written for download.
         leaflet_url: base URL of Leaflet's `dist` folder.
+        exports: which folder under `output_dir` is whose (one random-named folder per session).
     """
 
     settings: Settings
     model_id: str
     output_dir: Path
     leaflet_url: str
+    exports: SessionExports | None = None
+
+    def __post_init__(self) -> None:
+        if self.exports is None:
+            object.__setattr__(self, "exports", SessionExports(self.output_dir))
 
 
 class EngineHolder:

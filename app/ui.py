@@ -6,11 +6,13 @@ import atexit
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from app.errors import hide_in_messages
+from app.export_guard import ExportGuard
 from app.formatting import model_notice, operator_message
 from app.handlers.bridge import warm_up_in_background
 from app.handlers.registry import build_handlers
@@ -19,8 +21,9 @@ from app.layout.style import CSS
 from app.map_picker import leaflet_url
 from app.state import AppConfig
 from core.config import Settings
+from core.limits import UPLOAD_FILES_PER_REQUEST, UPLOAD_MB
 from core.model_policy import ModelPolicy
-from core.services import MODEL_IDS, weights_status
+from core.services import MODEL_IDS, create_export_root, remove_at_exit, weights_status
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
 log = logging.getLogger(__name__)
@@ -36,12 +39,13 @@ UPLOAD_SWEEP_S = (3600, 86400)
 
 
 def default_output_dir() -> Path:
-    """A private export folder for this process (one folder per browser session below it).
+    """A private export folder for this process (one random-named folder per browser session below it).
 
     Made with `mkdtemp` (mode 0700, an unpredictable name), so nobody can create it first as a
-    symlink to elsewhere; removed when the process exits.
+    symlink to elsewhere; removed when the process exits (`launch` also at SIGTERM / SIGINT), and
+    folders left by killed servers are removed first.
     """
-    folder = Path(tempfile.mkdtemp(prefix="ecomapper-app-"))
+    folder = create_export_root()
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
@@ -82,6 +86,7 @@ def build_ui(
     choices = [m for m in dict.fromkeys([model, *MODEL_IDS]) if m in resolved.model_policy.models]
     handlers = build_handlers(config)
     demo = build_blocks(handlers, model_notice(model, present), choices, tuple(LAND_COVER_CLASSES))
+    hide_in_messages(config.output_dir, demo.GRADIO_CACHE)
     # The place look-up loads in the background now, so the first click finds it warm.
     warm_up_in_background(resolved)
     demo.queue(max_size=MAX_QUEUE_SIZE)
@@ -91,12 +96,24 @@ def build_ui(
 
 
 def launch_kwargs(demo: gr.Blocks) -> dict:
-    """The launch() arguments every start needs (CSS and the export folder Gradio may serve)."""
+    """The launch() arguments every start needs: CSS, the export folder Gradio may serve (each session
+    only its own files: `ExportGuard`), and the upload caps per file and per request."""
     config: AppConfig = demo.ecomapper_config
+    max_upload_mb = getattr(demo, "ecomapper_max_upload_mb", DEFAULT_MAX_UPLOAD_MB)
+    guard = {
+        "exports": config.exports,
+        # one file at the per-file cap plus the multipart framing of the others
+        "max_request_bytes": max_upload_mb * 2**20 + UPLOAD_FILES_PER_REQUEST * 64 * 1024,
+        "max_files": UPLOAD_FILES_PER_REQUEST,
+    }
     return {
         "css": CSS,
         "allowed_paths": [str(config.output_dir)],
-        "max_file_size": f"{getattr(demo, 'ecomapper_max_upload_mb', DEFAULT_MAX_UPLOAD_MB)}mb",
+        "max_file_size": f"{max_upload_mb}mb",
+        "app_kwargs": {"middleware": [Middleware(ExportGuard, **guard)]},
+        # Gradio's own refusals (a widget's value of the wrong type) say what was wrong instead of an empty
+        # "the app raised an exception"; ours are gr.Error already, with private paths removed
+        "show_error": True,
     }
 
 
@@ -123,5 +140,6 @@ def launch(
         allow_downloads=allow_downloads,
     )
     demo = build_ui(model, settings=settings, policy=policy)
-    demo.ecomapper_max_upload_mb = max_upload_mb
+    demo.ecomapper_max_upload_mb = UPLOAD_MB.check("--max-upload-mb", max_upload_mb)
+    remove_at_exit(demo.ecomapper_config.exports, on_signals=True)
     demo.launch(server_name=host, server_port=port, share=share, **launch_kwargs(demo))

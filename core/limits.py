@@ -130,12 +130,16 @@ RETRIES = Limit(0, 20, whole=True, hint="Use e.g. 4.")
 BACKOFF_S = Limit(0.0, 60.0, "s", hint="Use e.g. 0.5.")
 # how long a cached answer about a month that is not over yet stays fresh
 FRESH_MONTH_TTL_S = Limit(0.0, 366 * 24 * 3600.0, "s", hint="Use e.g. 86400 (one day).")
+# --- the app as a shared server -------------------------------------------------------------
+UPLOAD_MB = Limit(1, 1024, "MB", whole=True, hint="Use 20 (a recipe with a 1024 px control image is ~4 MB).")
 # --- files ----------------------------------------------------------------------------------
 # Decoded pixels of any image a user hands us (control image, recipe, dataset, upload):
 # 4096 x 4096 is 4x the largest output and 48 MB of RGB; a decompression bomb is refused unread.
 MAX_IMAGE_PIXELS = 4096 * 4096
 # A recipe holds at most a 1024 px PNG in base64 (~4 MB).
 MAX_RECIPE_BYTES = 16 * 1024 * 1024
+# Files in one upload request to the app (each widget uploads one; Gradio itself allows 1000).
+UPLOAD_FILES_PER_REQUEST = 8
 # A locations CSV is text and has at most this many rows.
 MAX_LOCATION_ROWS = 100_000
 

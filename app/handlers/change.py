@@ -92,7 +92,7 @@ class ChangeHandlers:
         shown_on_map = GeneratedResults(
             lat=form.point.lat, lon=form.point.lon, month=str(form.month), footprint=view.footprint_geojson,
             bbox=view.footprint_bbox, image_path=str(overlay), label=f"Mean change, {samples} seeds",
-            real_path=self.generate_handlers.observed_path(form),
+            real_path=self.generate_handlers.observed_path(form, folder),
         )  # fmt: skip
         note = source_note(result.scenario[0])
         sentence = teacher_sentence(result) + (f"\n\n{note}" if note else "")

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from app import formatting
+from app.export_guard import session_cookie
 from app.forms import ModelChoice
 from app.handlers import requests
 from app.state import AppConfig, CancelRegistry, EngineHolder
@@ -22,6 +22,12 @@ from core.errors import BadRequestError, CancelledError
 
 def session_of(request: gr.Request | Any) -> str:
     return getattr(request, "session_hash", None) or "no-session"
+
+
+def export_key(request: gr.Request | Any) -> str:
+    """Whose exports: the browser's session cookie (what the file route checks), else the Gradio session."""
+    cookies = getattr(request, "cookies", None) or {}
+    return session_cookie(dict(cookies)) or session_of(request)
 
 
 def progress_bridge(progress: gr.Progress) -> Callable[[int, int, str], None]:
@@ -52,12 +58,9 @@ class AppContext:
     def settings(self) -> Settings:
         return self.config.settings
 
-    def output_folder(self, request: gr.Request | str | None) -> Path:
-        """The session's own export folder (or a named one, e.g. "observed")."""
-        name = request if isinstance(request, str) else session_of(request)
-        folder = self.config.output_dir / formatting.safe_filename(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+    def output_folder(self, request: gr.Request | None) -> Path:
+        """The session's own export folder, named by a server-side random id (see core.services.session_exports)."""
+        return self.config.exports.folder(export_key(request))
 
     def engine_for(self, model: ModelChoice, mode: str, progress: gr.Progress) -> tuple[Any, Any]:
         """(engine, model spec) for `model` in `mode` (loaded once, kept across requests)."""

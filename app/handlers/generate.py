@@ -170,7 +170,7 @@ class GenerateHandlers:
             bbox=point_view.footprint_bbox,
             image_path=str(overlay_path),
             label=scenario.label,
-            real_path=self.observed_path(form),
+            real_path=self.observed_path(form, folder),
             today_path=str(today_overlay_path),
         )
         return GenerateShown(
@@ -193,8 +193,9 @@ class GenerateHandlers:
         except NoImageryError:
             return None
 
-    def observed_path(self, form: GenerateForm) -> str | None:
-        path = self.context.output_folder("observed") / formatting.observed_png_name(form.point, form.month)
+    def observed_path(self, form: GenerateForm, folder: Path) -> str | None:
+        """The real image the session observed for this place and month (written by Observe), if any."""
+        path = folder / formatting.observed_png_name(form.point, form.month)
         return str(path) if path.exists() else None
 
 

@@ -61,15 +61,19 @@ class ObserveHandlers:
     def __init__(self, context: AppContext) -> None:
         self.context = context
 
-    def observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> ObserveShown:
+    def observe(
+        self, lat: Any, lon: Any, month: Any, progress: gr.Progress, request: gr.Request = None
+    ) -> ObserveShown:
         """The `/observe` endpoint. An empty month means the latest month that has data at the point.
 
         Returns (real image, info, climate chart, details, land cover, land-cover note, cloud %,
         temperature, precipitation, radiation, observed line, observation, month).
         """
-        return self._observe(lat, lon, month, progress)
+        return self._observe(lat, lon, month, progress, request)
 
-    def observe_if_picked(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> Any:
+    def observe_if_picked(
+        self, lat: Any, lon: Any, month: Any, progress: gr.Progress, request: gr.Request = None
+    ) -> Any:
         """`observe` after a point or month event; nothing at all while no point is picked.
 
         A failed observation says why in the observed line, where the person looks and where it stays
@@ -78,12 +82,12 @@ class ObserveHandlers:
         if read_number(lat, "latitude", required=False) is None:
             return gr.skip()
         try:
-            return self._observe(lat, lon, month, progress)
+            return self._observe(lat, lon, month, progress, request)
         except gr.Error as err:
             return {"observed_line": f"⚠️ Not observed: {err.message}"}
 
     @shown_errors
-    def _observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress) -> ObserveShown:
+    def _observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress, request: Any = None) -> ObserveShown:
         from app.charts import climate_figure
 
         point = read_point(lat, lon)
@@ -94,7 +98,7 @@ class ObserveHandlers:
         progress(0.1, desc=f"Observing {form.month}: Sentinel-2, NASA POWER, land cover")
         seen = services.observe(form.point, form.month, self.context.settings, history_months=CHART_MONTHS)
         scene, climate = seen.scene, seen.climate
-        image_path = self._write_observed(scene.image, form) if scene is not None else None
+        image_path = self._write_observed(scene.image, form, request) if scene is not None else None
         if scene is None:
             gr.Warning(f"No image: {seen.scene_problem}")
         if climate is None and seen.climate_problem:
@@ -148,10 +152,10 @@ class ObserveHandlers:
             month=str(form.month),
         )
 
-    def _write_observed(self, image, form: ObserveForm):
+    def _write_observed(self, image, form: ObserveForm, request: Any):
         from PIL import Image
 
-        path = self.context.output_folder("observed") / formatting.observed_png_name(form.point, form.month)
+        path = self.context.output_folder(request) / formatting.observed_png_name(form.point, form.month)
         if not path.exists():
             Image.fromarray(image).save(path)
         return path

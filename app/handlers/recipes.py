@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import shown_errors
-from app.forms import GenerateForm
+from app.forms import SIZE_CHOICES_PX, GenerateForm
 from app.handlers import requests
 from app.handlers.scenario import preset_label_for
 from core.errors import BadRequestError
@@ -23,4 +23,11 @@ def load_recipe(path: str | None) -> dict[str, Any]:
     if not path:
         raise BadRequestError("No recipe file was given.", "Upload a *.recipe.json written by this app.")
     values = requests.recipe_values(path)
+    if values["size_px"] not in SIZE_CHOICES_PX:
+        # the size picker cannot show it (Gradio refused the value without saying which)
+        raise BadRequestError(
+            f"The recipe was made at {values['size_px']} px; the app generates at "
+            f"{' or '.join(map(str, SIZE_CHOICES_PX))} px.",
+            "Regenerate it exactly with: python -m core generate --recipe FILE --out OUT.png",
+        )
     return {**values, "preset": preset_label_for(values["temp_delta_c"], values["precip_pct"])}

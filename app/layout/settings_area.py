@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from app.forms import SIZE_CHOICES_PX
+
 
 @dataclass(frozen=True)
 class SettingsTab:
@@ -34,10 +36,11 @@ def build_settings_tab(model_choices: list[str], model_id: str) -> SettingsTab:
             lora = gr.Textbox(label="LoRA (file, folder or Hub id; optional)", value="", elem_id="lora")
             lora_scale = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="LoRA scale")
         with gr.Row():
-            seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, elem_id="seed")
+            # no precision=0: Gradio would round 1.5 to 2 before we see it; the form refuses decimals
+            seed = gr.Number(label="Seed", value=0, minimum=0, step=1, elem_id="seed")
             steps = gr.Slider(1, 100, value=28, step=1, label="Denoising steps", elem_id="steps")
             guidance = gr.Slider(0.0, 15.0, value=7.5, step=0.5, label="Guidance scale")
-            size_px = gr.Radio([512, 1024], value=512, label="Size (px)", elem_id="size")
+            size_px = gr.Radio(list(SIZE_CHOICES_PX), value=512, label="Size (px)", elem_id="size")
     return SettingsTab(
         model_id=model, controlnet=controlnet, lora=lora, lora_scale=lora_scale, seed=seed, steps=steps,
         guidance=guidance, size_px=size_px,

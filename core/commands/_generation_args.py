@@ -82,6 +82,22 @@ def check_sampling_arguments(args: argparse.Namespace) -> None:
             limit.check(option, value)
 
 
+# what a recipe fixes, with the command-line defaults: a value other than the default would be ignored
+RECIPE_FIXES = (("--seed", 0), ("--steps", DEFAULT_STEPS), ("--guidance", DEFAULT_GUIDANCE), ("--size", 512))
+
+
+def refuse_overrides_of_recipe(args: argparse.Namespace) -> None:
+    """`--recipe` with e.g. `--steps 3`: refused rather than silently regenerating with the recipe's 50."""
+    check_sampling_arguments(args)
+    for option, default in RECIPE_FIXES:
+        value = getattr(args, option[2:], default)
+        if value != default:
+            raise BadRequestError(
+                f"{option} {value} cannot be used with --recipe (the recipe fixes the seed, steps, guidance and size).",
+                f"Leave {option} out to regenerate the recipe as it was, or give --lat/--lon/--month instead.",
+            )
+
+
 def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
     """--mode, --strength and the edit options (generate, timelapse, grid, compare)."""
     from core.services import MODES
@@ -305,10 +321,12 @@ def read_control_image(path: str, size_px: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     from core.io.images import ImageTooLargeError, check_pixel_count
+    from core.io.inputs import check_input_file
     from core.limits import IMAGE_SIZE_PX
     from core.services.generate import check_control_image
 
-    file = Path(path)
+    # a FIFO or device would block the read forever
+    file = check_input_file(path, "control image", f"Give a {size_px} x {size_px} RGB image of the footprint.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit is lower

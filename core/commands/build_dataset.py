@@ -74,9 +74,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for failure in result.failures[:5]:
             print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
     if result.failures:
-        # a build with gaps must not look like a success to a script (issues 25, 26); what was written stays
+        # a build that wrote nothing new, or only part of it, must not look like a success to a script (issue 26)
         failed = len(result.failures)
-        what = f"nothing was written: all {failed}" if not result.written else f"part of the build failed: {failed}"
-        print(f"error: {what} location-months failed. See {result.failures_path}.", file=sys.stderr)
+        what = "nothing was written: all" if not result.written else f"{len(result.written)} written, but"
+        print(
+            f"error: {what} {failed} location-months failed. See {result.failures_path}; "
+            "run the same command again to retry them (written months are kept).",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -52,9 +52,14 @@ def _observed_climate(args: argparse.Namespace, point, month, settings: Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.io.outputs import check_output_file
     from core.services import GenerationRequest, ModelSpec, generator_ids
     from core.services.compare_models import compare_models, write_comparison_sheet
 
+    # before any look-up or step; the sheet is a PNG (a .jpg name once received PNG bytes)
+    check_output_file(args.out, "--out", (".png",))
+    if args.json:
+        check_output_file(args.json, "--json", (".json",))
     point = point_from(args)
     month = Month.parse(args.month)
     state, country = resolve_place(args, point, settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from core.commands._common import point_from
 from core.commands._generation_args import (
@@ -77,9 +76,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"Missing {', '.join('--' + m for m in missing)}.",
             "Give --lat, --lon, --month, --model and --out (or --evaluate DATA_DIR).",
         )
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise BadRequestError(f"--out {out.name!r} is not a .png file.", "Name the output image *.png.")
+    from core.io.outputs import check_output_file
+
+    out = check_output_file(args.out, "--out", (".png",))  # before the scene is fetched and the model loads
     spec = spec_from(args)
     point, month = point_from(args), Month.parse(args.month)
     request = GenerationRequest(**request_fields(args, settings, point, month), model=spec)

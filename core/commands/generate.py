@@ -76,7 +76,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.services.ensemble import ensemble_requests
 
     # Every number and output is checked before any look-up or model load, so a mistake costs nothing.
-    if not args.recipe:
+    if args.recipe:
+        gen_args.refuse_overrides_of_recipe(args)
+    else:
         gen_args.check_sampling_arguments(args)
     out = check_output_file(args.out, "--out", (".png",))
     recipe_path = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))

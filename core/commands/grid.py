@@ -58,8 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.io.outputs import check_output_file
     from core.services import GenerationRequest, GridRequest, make_grid
 
+    check_output_file(args.out, "--out", (".png",))  # before any look-up or step (issue 26: found after 26 s)
     spec = spec_from(args)  # a missing --model fails before any look-up
     temp_deltas = _numbers(args.temp_deltas, "temp-delta")
     precip_changes = _numbers(args.precip_changes, "precip-change")

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from core.commands._common import add_point_arguments, point_from
+from core.errors import UpstreamError
 
 HELP = "land-cover class (one of EcoMapper's 15) over a point's footprint, with state and country"
 
@@ -20,6 +21,9 @@ def run(args: argparse.Namespace, settings) -> int:
     point = point_from(args)
     place = place_of(point, settings)
     lookup = land_cover_at(point, settings)
+    if lookup.land_cover is None and lookup.service_failed:
+        # a service failed: not an answer a script may take as final (issue 26: it exited 0 with null)
+        raise UpstreamError(lookup.message.split(". Please")[0] + ".", "Try again later, or give the class yourself.")
     print(
         json.dumps(
             {
@@ -33,5 +37,5 @@ def run(args: argparse.Namespace, settings) -> int:
             indent=2,
         )
     )
-    # "choose one" is an answer, not a failure: exit 0 with land_cover null and the message.
+    # "choose one" because no product has land pixels here is an answer: exit 0 with land_cover null and the message.
     return 0

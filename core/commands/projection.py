@@ -92,6 +92,10 @@ def run(args: argparse.Namespace, settings) -> int:
         raise BadRequestError("--timelapse needs --month (the month to show).", "Add --month YYYY-MM.")
     if args.timelapse and not args.model:
         raise BadRequestError("--timelapse needs --model.", "Add --model sd3-medium (or tiny-random to try it).")
+    if args.timelapse:
+        from core.io.outputs import check_output_file
+
+        check_output_file(args.timelapse, "--timelapse", (".gif", ".mp4"))  # before CMIP6 and the model
     progress = TqdmProgress("CMIP6 models")
     observed_years = parse_years(args.observed_years)
     try:

@@ -23,11 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core import limits
     from core.io.files import atomic_write_json
+    from core.io.outputs import check_output_dir
     from core.services.selfcheck import contact_sheet, find_missing, run_selfcheck
 
     # before anything: a 99999 px self-check grew by ~350 MB/s until killed (issue 26)
     limits.IMAGE_SIZE_PX.check("--size", args.size)
     limits.INFERENCE_STEPS.check("--steps", args.steps)
+    check_output_dir(args.out, "--out")  # before the model loads
     missing = find_missing(args.model, settings, args.device)
     if missing:
         print(f"selfcheck of {args.model}: NOT RUN, {len(missing)} thing(s) missing on this machine:")

@@ -87,9 +87,10 @@ def read_locations_csv(path: str | Path) -> list[Location]:
     Raises:
         BadRequestError: missing file or columns, bad numbers, duplicate ids (with the line number).
     """
-    csv_path = Path(path)
-    if not csv_path.is_file():
-        raise BadRequestError(f"The locations file {csv_path} does not exist.", "Give a CSV with lat and lon columns.")
+    from core.io.inputs import check_input_file
+
+    # a folder is "a folder", a FIFO is refused rather than read forever
+    csv_path = check_input_file(path, "locations file", "Give a CSV with lat and lon columns.")
     try:
         locations = _read_location_rows(csv_path)
     except (UnicodeDecodeError, csv.Error) as err:

@@ -445,8 +445,10 @@ def _reason(err: Exception) -> str:
 def _load_json(path: Path) -> dict:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SkipSample(f"corrupt json: {err}") from err
+    except RecursionError as err:  # one deeply nested file once aborted a whole evaluation
+        raise SkipSample("corrupt json: nested too deeply to read") from err
+    except (OSError, ValueError) as err:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit number
+        raise SkipSample(f"corrupt json: {str(err).split(';')[0]}") from err
     if not isinstance(record, dict):
         raise SkipSample("corrupt json: the top level is not an object")
     return record

@@ -83,10 +83,9 @@ def read_future_csv(
     csv_path: Path, data_root: Path | None = None, years: tuple[int, ...] = FUTURE_YEARS
 ) -> list[FutureRow]:
     """Rows of a future-climate CSV (see the module docstring)."""
-    try:
-        text = Path(csv_path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadRequestError(f"Cannot read {csv_path}: {err}.", "Give an existing CSV file.") from err
+    from core.io.inputs import read_text
+
+    text = read_text(csv_path, "future-climate CSV", "Give a UTF-8 CSV file.")  # no FIFO, device or folder
     rows = []
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]

@@ -278,24 +278,16 @@ def write_recipe(request: Any, path: str | os.PathLike, model: dict[str, Any] | 
 
 
 def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
+    from core.io.inputs import check_input_file, parse_json, read_text
     from core.limits import MAX_RECIPE_BYTES
 
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_RECIPE_BYTES:
-            raise BadRequestError(
-                f"The recipe {path} is {size / 1e6:.0f} MB, over the limit of {MAX_RECIPE_BYTES / 1e6:.0f} MB.",
-                "Give a recipe written by us (they hold at most one 1024 px control image).",
-            )
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise BadRequestError(f"The recipe {path} does not exist.", "Check the path.") from err
-    except RecursionError as err:
+    size = check_input_file(path, "recipe").stat().st_size
+    if size > MAX_RECIPE_BYTES:
         raise BadRequestError(
-            f"The recipe {path} is nested too deeply to be a recipe.", "Give a recipe written by us."
-        ) from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BadRequestError(f"The recipe {path} is not readable JSON: {err}", "Give a recipe written by us.") from err
+            f"The recipe {path} is {size / 1e6:.0f} MB, over the limit of {MAX_RECIPE_BYTES / 1e6:.0f} MB.",
+            "Give a recipe written by us (they hold at most one 1024 px control image).",
+        )
+    data = parse_json(read_text(path, "recipe"), f"recipe {path}", "Give a recipe written by us.")
     if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
         raise BadRequestError(f"{path} is not an EcoMapper Studio recipe.", "Give a file written with --recipe-out.")
     if data.get("version") not in READABLE_VERSIONS:

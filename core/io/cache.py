@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -62,11 +63,24 @@ class DiskCache:
             "Set ECOMAPPER_CACHE_DIR to a writable folder (or unset it for ~/.cache/ecomapper).",
         )
 
+    def _healed(self, path: Path) -> bool:
+        """An entry that became a folder (by hand, by another tool) is removed, so it is fetched again."""
+        if path.is_dir() and not path.is_symlink():
+            log.warning("the cache entry %s is a folder, not a file; removing it (it will be fetched again)", path)
+            shutil.rmtree(path, ignore_errors=True)
+            return not path.exists()
+        return False
+
     def get(self, key: str, suffix: str = "") -> bytes | None:
+        path = self.path(key, suffix)
         try:
-            return self.path(key, suffix).read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
             return None
+        except IsADirectoryError as err:
+            if self._healed(path):
+                return None
+            raise self._unusable(err) from err
         except OSError as err:  # not a folder, no permission: a setting to fix, not a miss
             raise self._unusable(err) from err
 
@@ -80,8 +94,11 @@ class DiskCache:
             raise self._unusable(err) from err
 
     def put(self, key: str, data: bytes, suffix: str = "") -> Path:
+        path = self.path(key, suffix)
         try:
-            return atomic_write_bytes(self.path(key, suffix), data)
+            if path.is_dir():
+                self._healed(path)
+            return atomic_write_bytes(path, data)
         except (NotADirectoryError, FileExistsError, PermissionError, IsADirectoryError) as err:
             raise self._unusable(err) from err
 
@@ -100,7 +117,7 @@ class DiskCache:
             return None
         try:
             return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # bad JSON or UTF-8, nesting or a number beyond Python's limits
             # A corrupt entry is discarded: the caller fetches it again and overwrites it.
             self.discard(key, ".json", "not valid JSON")
             return None

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import BadRequestError
+from core.io.inputs import check_input_file
 from core.limits import MAX_IMAGE_PIXELS
 
 
@@ -32,6 +33,8 @@ def read_rgb(source: str | os.PathLike | bytes, what: str = "image", max_pixels:
     from PIL import Image, UnidentifiedImageError
 
     name = "" if isinstance(source, bytes) else str(source)
+    if not isinstance(source, bytes):
+        check_input_file(source, what, "Give a PNG or JPEG file.")  # a FIFO would block the read forever
     handle = io.BytesIO(source) if isinstance(source, bytes) else Path(source)
     try:
         with warnings.catch_warnings():

@@ -13,6 +13,7 @@ from typing import Any
 import core.models.original_formats as original_formats
 from core.config import Settings
 from core.errors import BadRequestError, ModelUnavailableError
+from core.io.inputs import check_input_file
 from core.models.checkpoints import ProgressCallback, ResolvedWeights, resolve_weights
 from core.models.registry import (
     TINY_MODEL_ID,
@@ -345,19 +346,23 @@ def _apply_lora(pipe, ref: str, scale: float, settings: Settings, progress, hf_c
             ref, settings, what="LoRA", pipeline=False, progress=progress, hf_cache_dir=hf_cache_dir
         )
         path, origin = resolved.path, resolved.origin
+    if not path.is_dir():
+        check_input_file(path, "LoRA", "Give a .safetensors file or a folder holding one.")  # no FIFO or device
     kwargs = {"weight_name": path.name} if path.is_file() else {}
     folder = path.parent if path.is_file() else path
-    # the original EcoMapper train_lora.py file is converted; its norm_out/proj_out replace the base's
-    original = original_formats.find_original_lora(path)
-    source = original_formats.original_lora(original) if original is not None else None
+    from safetensors import SafetensorError
+
     try:
+        # the original EcoMapper train_lora.py file is converted; its norm_out/proj_out replace the base's
+        original = original_formats.find_original_lora(path)
+        source = original_formats.original_lora(original) if original is not None else None
         if source is not None:
             pipe.load_lora_weights(source.lora_state, adapter_name=LORA_ADAPTER_NAME)
         else:
             pipe.load_lora_weights(str(folder), adapter_name=LORA_ADAPTER_NAME, local_files_only=True, **kwargs)
         full_weights = source.full_weights if source is not None else original_formats.read_full_weights(path)
         original_formats.apply_full_weights(pipe.transformer, full_weights)
-    except (OSError, ValueError, RuntimeError, KeyError) as err:
+    except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as err:  # a corrupt or foreign file
         raise ModelUnavailableError(
             f"The LoRA {ref} could not be applied: {str(err).splitlines()[0]}",
             "Give a .safetensors file or folder written by save_lora_weights for an SD3 model.",

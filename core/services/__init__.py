@@ -78,6 +78,12 @@ from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClim
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
 from core.services.region import METHODS as REGION_METHODS
 from core.services.region import Region, RegionResult, export_region, make_region
+from core.services.session_exports import (
+    SessionExports,
+    create_export_root,
+    remove_at_exit,
+    sweep_leftover_roots,
+)
 from core.services.timelapse import TimelapseRequest, TimelapseResult, make_timelapse, real_frames
 from core.sources.land_cover_classes import LAND_COVER_CLASSES
 
@@ -112,6 +118,7 @@ __all__ = [
     "Region",
     "RegionResult",
     "Scenario",
+    "SessionExports",
     "TimelapseRequest",
     "TimelapseResult",
     "backend_choices",
@@ -123,6 +130,7 @@ __all__ = [
     "compose_grid",
     "control_month_before",
     "controlnet_choices",
+    "create_export_root",
     "default_controlnet_scale",
     "default_timelapse_range",
     "diffusionsat_metadata",
@@ -157,11 +165,13 @@ __all__ = [
     "read_rgb_image",
     "real_frames",
     "recipe_request",
+    "remove_at_exit",
     "request_for",
     "run_ensemble",
     "scenario_climate",
     "search_places",
     "shared_engine_loader",
+    "sweep_leftover_roots",
     "verify_image",
     "weights_status",
     "write_comparison_sheet",

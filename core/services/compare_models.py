@@ -293,8 +293,9 @@ def write_comparison_sheet(comparison: ModelComparison, path: str | Path, cell_p
     from PIL import Image
 
     from core.io.files import atomic_output
+    from core.io.outputs import check_output_file
 
-    path = Path(path)
+    path = check_output_file(path, "comparison sheet", (".png",))  # the bytes are PNG: so is the name
     with atomic_output(path) as tmp:
         Image.fromarray(render_sheet(comparison, cell_px)).save(tmp, format="PNG")
     return path

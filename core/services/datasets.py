@@ -38,5 +38,7 @@ def build_dataset(
 ) -> Any:
     """Fetch and write every place x month (existing months are skipped); see `core.dataset.builder.build_dataset`."""
     from core.dataset.builder import build_dataset as build
+    from core.io.folder_lock import folder_lock
 
-    return build(places, months, out_dir, settings, **options)
+    with folder_lock(out_dir, "--out"):  # two builds into one folder would race on the same files
+        return build(places, months, out_dir, settings, **options)

@@ -18,8 +18,11 @@ def evaluation_config(paper_conventions: bool = False, **fields: Any) -> Any:
 def evaluate_model(config: Any, settings: Settings, **options: Any) -> Any:
     """Generate for the selected samples, score them and write the report (`core.evaluation.run.evaluate`)."""
     from core.evaluation.run import evaluate
+    from core.io.folder_lock import folder_lock
 
-    return evaluate(config, settings, **options)
+    # one run per folder (a resume is not a race); the processes of `accelerate launch` lock one part each
+    with folder_lock(config.out_dir, "--out"):
+        return evaluate(config, settings, **options)
 
 
 def evaluate_gap_filling(data_dir: str, engine: Any, **options: Any) -> tuple[str, list[Any]]:

@@ -60,11 +60,18 @@ def plan_training(
 
 
 def run_training(plan: TrainingPlan, settings: Settings) -> Any:
-    """Train as planned; returns the trainer's result (losses, weights folder, loss log)."""
-    if plan.kind == "diffusionsat-weather":
-        from core.train.diffusionsat_weather import train_weather_diffusionsat
+    """Train as planned; returns the trainer's result (losses, weights folder, loss log).
 
-        return train_weather_diffusionsat(plan.config, settings)
-    from core.train import train
+    One trainer per output folder: a second one is refused naming the first's pid (they would interleave
+    the loss log and delete each other's checkpoints).
+    """
+    from core.io.folder_lock import folder_lock
 
-    return train(plan.config, settings)
+    with folder_lock(plan.config.output_dir, "output_dir"):
+        if plan.kind == "diffusionsat-weather":
+            from core.train.diffusionsat_weather import train_weather_diffusionsat
+
+            return train_weather_diffusionsat(plan.config, settings)
+        from core.train import train
+
+        return train(plan.config, settings)

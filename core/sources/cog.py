@@ -115,7 +115,10 @@ def read_footprint(
     out_transform = footprint.transform_at(size)
     out_pixel_m = out_transform.a
     try:
-        with rasterio.Env(**gdal_http_options(settings)), rasterio.open(_dataset_path(href)) as src:
+        # NON_CACHED: GDAL would otherwise remember a failed answer for this URL for the life of the process, so
+        # a transient 503 (on an SCL or a tile) would fail every later read in a long-running app
+        options = {**gdal_http_options(settings), "CPL_VSIL_CURL_NON_CACHED": _dataset_path(href)}
+        with rasterio.Env(**options), rasterio.open(_dataset_path(href)) as src:
             chosen = indexes or list(range(1, src.count + 1))
             source_crs = src.crs.to_string() if src.crs else ""
             source_pixel_m = float(abs(src.transform.a))

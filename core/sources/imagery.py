@@ -29,6 +29,8 @@ COLLECTION = "sentinel-2-l2a"
 # cloud medium probability (8), cloud high probability (9), thin cirrus (10). 0 is no data.
 SCL_CLOUD_CLASSES = (3, 8, 9, 10)
 SCL_NODATA = 0
+# decimals of the cloud and nodata fractions, fresh and cached alike (1e-6 of a 512 px footprint is < 1 px)
+FRACTION_DECIMALS = 6
 SCL_READ_PX = 256  # the SCL is 20 m: 256 px cover the 5.12 km footprint at its own resolution
 # A candidate with more of the footprint missing than this is not a usable image.
 MAX_NODATA_FRACTION = 0.5
@@ -152,6 +154,7 @@ class RankedCandidate:
     cloud_fraction: float
     nodata_fraction: float
     cloud_source: str  # "scl" (over the footprint) or "eo:cloud_cover" (whole tile)
+    scl_failed: bool = False  # it has an SCL that could not be read now: a degraded, temporary answer
 
     @property
     def score(self) -> float:
@@ -187,6 +190,9 @@ class Scene:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"Scene.{name} must be within 0..1, got {value}")
+            # the cache stores FRACTION_DECIMALS: a fresh scene holds the same value, so nothing derived from it
+            # (a dataset's cloud_coverage, a prompt) depends on whether it came from the cache
+            object.__setattr__(self, name, round(float(value), FRACTION_DECIMALS))
 
     def to_metadata(self) -> dict:
         """JSON-safe description (no pixels)."""
@@ -197,9 +203,9 @@ class Scene:
             "acquired": self.acquired.isoformat().replace("+00:00", "Z"),
             "month": self.month,
             "center_coordinates": [self.latitude, self.longitude],
-            "cloud_fraction": round(self.cloud_fraction, 6),
+            "cloud_fraction": round(self.cloud_fraction, FRACTION_DECIMALS),
             "cloud_source": self.cloud_source,
-            "nodata_fraction": round(self.nodata_fraction, 6),
+            "nodata_fraction": round(self.nodata_fraction, FRACTION_DECIMALS),
             "crs": self.crs,
             "transform": list(self.transform)[:6],
             "size_px": [int(self.image.shape[0]), int(self.image.shape[1])],
@@ -309,6 +315,11 @@ def rank_candidates(
                 continue
             except UpstreamError as err:
                 log.warning("SCL of %s unreadable (%s); using its tile cloud cover", candidate.scene_id, err)
+                tile = candidate.scene_nodata_fraction or 0.0
+                ranked.append(
+                    RankedCandidate(candidate, tile_cloud(candidate), tile, "eo:cloud_cover", scl_failed=True)
+                )
+                continue
         ranked.append(
             RankedCandidate(candidate, tile_cloud(candidate), candidate.scene_nodata_fraction or 0.0, "eo:cloud_cover")
         )
@@ -458,6 +469,15 @@ def _fetch_fresh_scene(
             resampled=read.resampled,
             notes=tuple(notes),
         )
+        degraded = [r.candidate.scene_id for r in ranked if r.scl_failed]
+        if degraded:
+            # ranked on a tile-wide stand-in for an SCL that failed now: a later try may choose otherwise
+            note = (
+                f"the cloud mask (SCL) of {', '.join(degraded)} could not be read, so the whole tile's cloud cover "
+                "stood in; this choice is not cached and is made again next time"
+            )
+            log.warning("%s at %s %s", note, point.label(), month)
+            return dataclasses.replace(scene, notes=(*scene.notes, note))
         # 4. Cache: the PNG first, the metadata last, so a metadata entry implies its image.
         cache.put(key, encode_png(scene.image), ".png")
         cache.put_json(key, scene.to_metadata())

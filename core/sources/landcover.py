@@ -106,13 +106,21 @@ class LandCoverLookup:
     source: str
     shares: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    # no class because a service failed (not because there is no land data): a script must not take it as an answer
+    service_failed: bool = False
 
     def __post_init__(self) -> None:
         if self.land_cover is not None and self.land_cover not in LAND_COVER_CLASSES:
             raise ValueError(f"{self.land_cover!r} is not one of the 15 land-cover classes")
 
     def as_dict(self) -> dict:
-        return {"land_cover": self.land_cover, "source": self.source, "shares": self.shares, "message": self.message}
+        return {
+            "land_cover": self.land_cover,
+            "source": self.source,
+            "shares": self.shares,
+            "message": self.message,
+            "service_failed": self.service_failed,
+        }
 
 
 def class_shares(codes: np.ndarray, to_igbp: dict[int, int] | None) -> dict[str, float]:
@@ -180,12 +188,14 @@ def lookup_land_cover(point: Point, settings: Settings, client: HttpClient | Non
     client = client or HttpClient(settings)
     signer = PlanetaryComputerSigner(settings, client)
     problems = []
+    failed = False
     for source in SOURCES:
         try:
             shares = _lookup_source(source, point, settings, client, signer)
         except UpstreamError as err:
             log.warning("land cover from %s failed: %s", source.collection, err)
             problems.append(f"{source.collection}: {err.problem}")
+            failed = True
             continue
         if shares is None:
             problems.append(f"{source.collection}: no item covers this place")
@@ -209,6 +219,7 @@ def lookup_land_cover(point: Point, settings: Settings, client: HttpClient | Non
         message="No land-cover product could be read for this place ("
         + "; ".join(problems)
         + "). Please choose one of the 15 land-cover classes.",
+        service_failed=failed,
     )
 
 

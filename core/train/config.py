@@ -8,10 +8,9 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
-import tomllib
-
 from core import limits
 from core.errors import BadRequestError
+from core.io.inputs import check_input_file, read_toml
 
 # lora: LoRA on the transformer; controlnet: a ControlNet, the transformer frozen; controlnet_lora: a ControlNet
 # that carries LoRA layers (the original's train_controlnet_lora.py); full: the transformer itself (train.py).
@@ -447,15 +446,10 @@ def load_train_config(path: str | Path, *, check_paths: bool = True) -> TrainCon
         The validated `TrainConfig`.
     """
     config_path = Path(path)
-    if not config_path.is_file():
-        raise BadRequestError(
-            f"Training config {str(config_path)!r} does not exist.",
-            "Pass an existing TOML file, e.g. assets/presets/train_lora_tiny.toml.",
-        )
-    try:
-        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise BadRequestError(f"Training config {config_path} is not valid TOML: {err}.", "Fix the syntax.") from err
+    check_input_file(
+        config_path, "training config", "Pass an existing TOML file, e.g. assets/presets/train_lora_tiny.toml."
+    )
+    raw = read_toml(config_path, "training config")
     return TrainConfig.from_dict(raw, check_paths=check_paths)
 
 

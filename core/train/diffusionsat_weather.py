@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
-
 from core.config import Settings
 from core.errors import BadRequestError
+from core.io.inputs import read_toml
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +68,7 @@ class WeatherTrainConfig:
     @classmethod
     def from_toml(cls, path: Path, **overrides) -> WeatherTrainConfig:
         """Read the TOML (strict: unknown keys are errors); paths are relative to the file."""
-        try:
-            raw = tomllib.loads(Path(path).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as err:
-            raise BadRequestError(f"Cannot read the training config {path}: {err}", "Check the file.") from err
+        raw = read_toml(path, "training config")
         if raw.pop("mode", MODE) != MODE:
             raise BadRequestError(f"{path} is not a {MODE} config.", f'Set mode = "{MODE}".')
         known = set(cls.__dataclass_fields__)
@@ -242,8 +238,5 @@ def train_weather_diffusionsat(config: WeatherTrainConfig, settings: Settings, p
 
 def weather_config_if_asked(config_path: Path, **overrides) -> WeatherTrainConfig | None:
     """The config when the TOML says `mode = "diffusionsat-weather"` (for `python -m core train`), else None."""
-    try:
-        mode = tomllib.loads(Path(config_path).read_text()).get("mode")
-    except (OSError, tomllib.TOMLDecodeError):
-        return None  # the SD3 trainer reports unreadable configs
+    mode = read_toml(config_path, "training config").get("mode")
     return WeatherTrainConfig.from_toml(config_path, **overrides) if mode == MODE else None

@@ -151,8 +151,11 @@ def test_a_click_shows_the_marker_at_once_and_the_observed_image_when_the_replay
     assert float(_value(page, "#lon")) == pytest.approx(LON, abs=0.01)
     assert _value(page, "#land-cover")  # looked up
     assert _inside_viewport(page, "#observed-image img")
-    # the real image lies on its footprint on the map
+    # the real image lies on its footprint on the map, served to this browser's session (its cookie)
     assert page.locator(".eco-map img.leaflet-image-layer").count() == 1
+    page.wait_for_function(
+        "() => document.querySelector('.eco-map img.leaflet-image-layer')?.naturalWidth > 0", timeout=TIMEOUT_MS
+    )
     page.screenshot(path=str(ARTIFACTS / "app_observed.png"))
     print(f"marker {marker_ms:.0f} ms, observed image {observed_s:.2f} s")
 
@@ -174,6 +177,9 @@ def test_generate_shows_today_and_the_scenario_on_screen_and_on_the_map(page):
     assert "How to read" in page.locator("#metrics").inner_text()
     # the generated image on its footprint over the basemap, with the fader against the real image
     page.wait_for_selector(".eco-map img.eco-ai-overlay", timeout=TIMEOUT_MS)
+    page.wait_for_function(  # loaded: the export route serves the session's own files to it
+        "() => document.querySelector('.eco-map img.eco-ai-overlay')?.naturalWidth > 0", timeout=TIMEOUT_MS
+    )
     label = page.locator(".eco-blend-label").inner_text()
     assert label.startswith("AI-generated") and "February 2020" in label and "+4 °C" in label
     page.wait_for_timeout(800)

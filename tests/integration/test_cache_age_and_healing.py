@@ -111,6 +111,20 @@ def test_a_corrupt_scene_entry_is_fetched_again(replay_server, data_settings, da
     assert meta_path.stat().st_mtime_ns == written
 
 
+@pytest.mark.parametrize("entry", ["record", "image"])
+def test_a_scene_entry_replaced_by_a_folder_heals(replay_server, data_settings, entry):
+    # issue 26: a cache entry that became a folder failed every later call ("cache folder cannot be used")
+    first = fetch_scene(SAHARA, FEB_2020, data_settings)
+    meta_path, png_path = _scene_entries(data_settings)
+    whole_png = png_path.read_bytes()
+    path = meta_path if entry == "record" else png_path
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+    again = fetch_scene(SAHARA, FEB_2020, data_settings)
+    np.testing.assert_array_equal(again.image, first.image)
+    assert png_path.read_bytes() == whole_png and json.loads(meta_path.read_text())["crs"] == first.crs
+
+
 def test_a_truncated_cached_http_answer_is_fetched_again(replay_server, data_settings):
     client = HttpClient(data_settings)
     url = f"{data_settings.stac_url}/search"

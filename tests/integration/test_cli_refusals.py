@@ -5,6 +5,7 @@ before (the red-team table of issue 14)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,11 @@ FCSV = ["--csv", "{W}/future.csv", "--out", "{W}/f"]
 FUT = ["experiment", "future", "--model", "tiny-random", "--size", "64", "--steps", "2", "--text-only"]
 EXT = ["experiment", "extremes", "--model", "tiny-random", "--size", "64", "--steps", "2", "--out", "{W}/x"]
 SC = ["selfcheck", "--model", "tiny-random"]
+RECIPE = ["generate", "--recipe", "{W}/digits.json"]
+GRID = ["grid", "--model", "tiny-random", *POINT, "--month", "2020-02", *CONTEXT, "--temp-deltas", "0,2"]
+CMP = ["compare", "--model", "tiny-random", *POINT, "--month", "2020-02", *CONTEXT, "--size", "64"]
+CMPM = ["compare-models", "--tiny", *POINT, "--month", "2020-02", *CONTEXT, "--no-real"]
+PROJ = ["projection", *POINT, "--ssp", "ssp245", "--year", "2050", "--month", "2020-02", "--model", "tiny-random"]
 GF = ["gapfill", "--model", "tiny-random", *POINT, "--month", "2020-02"]
 
 # (id, argv with {W} for the work folder, extra environment, message expected in the error line)
@@ -111,6 +117,24 @@ CASES = [
     ("timeout-nan", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "nan"}, "TIMEOUT_S = nan"),
     ("timeout-inf", ["climate", *POINT, "--start", "2020-01", "--end", "2020-01"], {"T": "inf"}, "TIMEOUT_S = inf"),
     ("climate-1900", ["climate", *POINT, "--start", "1900-01", "--end", "1900-02"], {}, "no climate data before 1981"),
+    # issue 26: these ended in "unexpected X (a bug...)", hung, or were silently ignored
+    ("generate-corrupt-lora", [*GEN, "--lora", "{W}/bad.safetensors", "--out", "{W}/g.png"], {}, "The LoRA"),
+    ("recipe-5000-digits", ["generate", "--recipe", "{W}/digits.json", "--out", "{W}/g.png"], {}, "4300 digits"),
+    ("train-binary-toml", ["train", "--config", "{W}/binary.toml"], {}, "binary.toml is not UTF-8 text"),
+    ("generate-fifo-control", [*GEN, "--control-image", "{W}/fifo.png", "--out", "{W}/g.png"], {}, "FIFO"),
+    # issue 26: output paths were found bad after 11-26 s of generation; compare-models wrote PNG bytes to .jpg
+    ("grid-out-under-a-file", [*GRID, "--out", "{W}/afile/g.png"], {}, "is a file, so the folder"),
+    ("grid-out-jpg", [*GRID, "--out", "{W}/g.jpg"], {}, "does not end in .png"),
+    ("compare-out-dir-under-a-file", [*CMP, "--out-dir", "{W}/afile/c"], {}, "is a file, so the folder"),
+    ("compare-models-jpg", [*CMPM, "--out", "{W}/cm.jpg"], {}, "does not end in .png"),
+    ("compare-models-json", [*CMPM, "--out", "{W}/cm.png", "--json", "{W}/afile/x.json"], {}, "--json"),
+    ("selfcheck-out-under-a-file", [*SC, "--out", "{W}/afile/sc"], {}, "is a file, so the folder"),
+    ("gapfill-out-under-a-file", [*GF, "--out", "{W}/afile/gf.png"], {}, "is a file, so the folder"),
+    ("projection-timelapse-png", [*PROJ, "--timelapse", "{W}/p.png"], {}, "does not end in .gif or .mp4"),
+    ("build-dataset-fifo-locations", [*BD, "--locations", "{W}/fifo.png", "--out", "{W}/bd"], {}, "FIFO"),
+    ("recipe-fifo", ["generate", "--recipe", "{W}/fifo.png", "--out", "{W}/g.png"], {}, "FIFO"),
+    ("train-config-folder", ["train", "--config", "{W}/folder.json"], {}, "is a folder, not a file"),
+    ("recipe-with-steps", [*RECIPE, "--steps", "3", "--out", "{W}/g.png"], {}, "--steps 3 cannot be used with"),
 ]
 
 
@@ -134,6 +158,11 @@ def workdir(tmp_path_factory) -> Path:
     bomb = base64.b64encode(png_bomb(work / "small-bomb.png", 5000).read_bytes()).decode()
     _recipe(work, "bomb.json", mode="controlnet", control_image_png_base64=bomb)
     (work / "binary.csv").write_bytes(bytes(range(256)) * 40)
+    (work / "bad.safetensors").write_bytes(b"not a safetensors file")
+    (work / "binary.toml").write_bytes(b"\xff\xfe\x00binary")
+    os.mkfifo(work / "fifo.png")  # nothing ever writes to it: a read would block forever
+    digits = _recipe(work, "digits.json")
+    digits.write_text(re.sub(r'"seed": \d+', '"seed": ' + "9" * 5000, digits.read_text()))
     (work / "locs.csv").write_text("lat,lon\n24.8,-11.4\n")
     (work / "100k-locs.csv").write_text("lat,lon\n" + "24.8,-11.4\n" * 100_000)
     (work / "climb-locs.csv").write_text("location_id,lat,lon\n../../climbed,24.8,-11.4\n")

@@ -77,6 +77,19 @@ def test_landcover_prints_class_and_place(replay_server, tmp_path):
     assert out["land_cover"] == "Barren or Sparsely Vegetated" and out["country"] == "Mauritania"
 
 
+def test_landcover_after_a_server_error_exits_non_zero(replay_server, tmp_path):
+    # issue 26: it exited 0 with land_cover null, which a script takes as "no class here"
+    replay_server.inject("/lc/v1/search", *[Fault("status", status=500)] * 10)
+    done = run_core(replay_server, tmp_path, "landcover", *SAHARA)
+    assert done.returncode == 2 and done.stdout == ""
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith("error: No land-cover product could be read")
+    assert "500" in errors[0]
+    replay_server.faults.clear()
+    again = run_core(replay_server, tmp_path, "landcover", *SAHARA)  # not cached: answered once the service is back
+    assert again.returncode == 0 and json.loads(again.stdout)["land_cover"] == "Barren or Sparsely Vegetated"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -206,3 +206,26 @@ def test_a_429_on_the_search_post_is_retried(replay_server, data_settings):
     scene = fetch_scene(SAHARA, FEB_2020, data_settings)
     assert scene.scene_id == SAHARA_ITEM_ID
     assert [r.status for r in replay_server.requests_to("/stac/v1/search")][:2] == [429, 200]
+
+
+def test_a_scene_chosen_while_an_scl_failed_is_not_cached_as_final(replay_server, data_settings):
+    # issue 26: after one failed SCL read the tile's eo:cloud_cover (0.0405) stood in, and was cached for good
+    replay_server.inject("/files/scl_clear.tif", *[Fault("status", status=503)] * 20)
+    degraded = fetch_scene(SAHARA, FEB_2020, data_settings)
+    assert degraded.cloud_source == "eo:cloud_cover" and degraded.cloud_fraction == pytest.approx(0.0405, abs=1e-3)
+    assert any("not cached" in note for note in degraded.notes)
+    replay_server.faults.clear()
+    again = fetch_scene(SAHARA, FEB_2020, data_settings)  # asked again, now with the footprint's own SCL
+    assert again.cloud_source == "scl" and again.cloud_fraction == 0.0
+    kept = fetch_scene(SAHARA, FEB_2020, data_settings.with_(offline=True))  # and this one is cached
+    assert kept.to_metadata() == again.to_metadata() and np.array_equal(kept.image, again.image)
+
+
+def test_fresh_and_cached_scenes_carry_the_same_fractions(replay_server, data_settings):
+    # issue 26: cloud_coverage was 0.04051854 fresh and 0.040519 from the cache
+    replay_server.stac = FakeStacApi(replay_server.sahara_items(scl=None))
+    fresh = fetch_scene(SAHARA, FEB_2020, data_settings)
+    cached = fetch_scene(SAHARA, FEB_2020, data_settings.with_(offline=True))
+    assert fresh.cloud_source == "eo:cloud_cover" and fresh.cloud_fraction != 0.0
+    assert (cached.cloud_fraction, cached.nodata_fraction) == (fresh.cloud_fraction, fresh.nodata_fraction)
+    assert fresh.to_metadata() == cached.to_metadata()

@@ -32,12 +32,14 @@ def test_unreachable_source_means_choose_one(replay_server, data_settings):
     lookup = lookup_land_cover(SAHARA, data_settings)
     assert lookup.land_cover is None and lookup.shares == {}
     assert "choose one of the 15" in lookup.message and "503" in lookup.message
+    assert lookup.service_failed  # a failure, not an answer (the CLI exits non-zero)
 
 
 def test_no_item_means_choose_one(replay_server, data_settings):
     replay_server.inject("/lc/v1/search", Fault("empty"), Fault("empty"))
     lookup = lookup_land_cover(SAHARA, data_settings)
     assert lookup.land_cover is None and "no item covers this place" in lookup.message
+    assert not lookup.service_failed  # an answer: nothing to classify here
 
 
 def test_cached_lookup_works_offline(replay_server, data_settings):

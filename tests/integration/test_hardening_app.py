@@ -135,3 +135,33 @@ def test_exports_go_to_a_private_folder_and_telemetry_is_off(shared_app):
     assert any(p.suffix == ".png" for p in folder.rglob("*"))  # the export landed there
     assert demo.analytics_enabled is False
     assert demo.delete_cache  # uploads are swept
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"seed": 2**70}, "seed = 1_180_591_620_717_411_303_424 is outside"),  # was "Unexpected OverflowError"
+        ({"seed": 1.5}, "seed 1.5 is not a whole number"),  # was rounded to 2 by the widget
+        ({"seed": -1}, "-1"),
+        ({"steps": -4}, "-4"),  # the widget's own bounds (Gradio) or ours: either names the value
+        ({"steps": 100_000}, "100000"),
+        ({"guidance": "nan"}, "nan"),
+        ({"size_px": 99_999}, "99999"),
+        ({"steps": "many"}, "many"),
+    ],
+)
+def test_an_out_of_range_number_is_refused_in_one_line_naming_it(shared_app, changes, named):
+    _, client, _ = shared_app
+    message = _refusal(client, **changes)
+    assert named in message and "Unexpected" not in message and "show_error" not in message, message
+
+
+def test_a_recipe_at_a_size_the_picker_does_not_offer_is_refused_naming_it(shared_app, tmp_path):
+    # issue 26: a recipe made at 64 px was refused by the size picker without saying why
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    _, client, _ = shared_app
+    small = _recipe(tmp_path, "small.recipe.json", size_px=64)
+    with pytest.raises(AppError, match="made at 64 px; the app generates at 512 or 1024 px"):
+        client.predict(path=handle_file(str(small)), api_name="/load_recipe")

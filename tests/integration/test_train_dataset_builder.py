@@ -71,6 +71,26 @@ def test_builds_a_dataset_the_reader_reads_back_and_resumes(data_settings, repla
     assert len(replay_server.requests_to("/files/")) == files_before
 
 
+def test_two_builds_one_with_a_warm_cache_are_byte_identical(data_settings, replay_server, tmp_path):
+    # issue 26: cloud_coverage was 0.04051854 fresh and 0.040519 from the cache (here the tile's value ranks)
+    from tests.support.replay_fixtures import SAHARA_ITEM_ID
+    from tests.support.replay_server import FakeStacApi
+
+    items = [item for item in replay_server.sahara_items(scl=None) if item["id"] == SAHARA_ITEM_ID]
+    replay_server.stac = FakeStacApi(items)  # its tile reports 4.051854 % cloud
+    months = [Month(2020, 2)]
+    cold = build_dataset([Location("sahara", SAHARA)], months, tmp_path / "cold", data_settings, max_workers=1)
+    warm = build_dataset([Location("sahara", SAHARA)], months, tmp_path / "warm", data_settings, max_workers=1)
+    assert len(cold.written) == len(warm.written) == 1
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert files(tmp_path / "cold") == files(tmp_path / "warm")
+    record = (tmp_path / "warm" / "sahara" / "sahara_2020-02.json").read_text()
+    assert '"cloud_coverage": 0.040519' in record
+
+
 def test_a_sea_point_is_a_listed_failure_not_a_crash(data_settings, tmp_path):
     sea = Location("atlantic", Point(30.0, -40.0), land_cover="Grasslands")
     result = build_dataset([sea], [Month(2020, 2)], tmp_path / "d", data_settings, max_workers=1)
@@ -173,41 +193,40 @@ def test_locations_csv_defaults_ids_and_reads_land_cover(tmp_path):
     ]
 
 
+def _build_cli(replay_server, tmp_path, rows: str, start: str = "2020-02", end: str = "2020-02"):
+    """`python -m core build-dataset` on a locations CSV of `rows`, into tmp_path/out, without retries."""
+    locations = tmp_path / "locations.csv"
+    locations.write_text(rows, encoding="utf-8")
+    env = {**os.environ, **replay_server.env(), "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache")}
+    env["ECOMAPPER_RETRIES"] = "0"
+    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
+    command += ["--start", start, "--end", end, "--out", str(tmp_path / "out")]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+
+
 def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_path):
     # issue 26: "0 written, 471 failed" exited 0; a place and month the replay server has no answer for fails
-    locations = tmp_path / "locations.csv"
-    locations.write_text("location_id,lat,lon,land_cover\nnowhere,-45.0,170.0,Grasslands\n", encoding="utf-8")
-    env = {
-        **os.environ,
-        **replay_server.env(),
-        "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache"),
-        "ECOMAPPER_RETRIES": "0",
-    }
-    command = [sys.executable, "-m", "core", "build-dataset", "--locations", str(locations)]
-    command += ["--start", "2020-02", "--end", "2020-03", "--out", str(tmp_path / "out")]
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    rows = "location_id,lat,lon,land_cover\nnowhere,-45.0,170.0,Grasslands\n"
+    proc = _build_cli(replay_server, tmp_path, rows, "2020-02", "2020-03")
     assert proc.stdout.startswith("0 written, 0 already there, 2 failed"), proc.stdout + proc.stderr
     assert proc.returncode == 1, proc.stderr
     failures = (tmp_path / "out" / "build_failures.csv").read_text().splitlines()
     assert len(failures) == 3 and failures[1].startswith("nowhere,2020-02,")
     error = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert error == [
-        f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}."
+        f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}; "
+        "run the same command again to retry them (written months are kept)."
     ]
 
 
-def test_cli_build_with_a_failed_month_exits_1_and_keeps_what_was_written(replay_server, tmp_path, monkeypatch, capsys):
-    """Issue 25: a batch where part failed is not a success for a script (January has no replayed scene)."""
-    from core.cli import main
-
-    locations = tmp_path / "locations.csv"
-    locations.write_text("location_id,lat,lon,land_cover\nsahara,24.8,-11.4,Barren or Sparsely Vegetated\n")
-    for key, value in {**replay_server.env(), "ECOMAPPER_CACHE_DIR": str(tmp_path / "cache")}.items():
-        monkeypatch.setenv(key, value)
-    code = main(["build-dataset", "--locations", str(locations), "--start", "2020-01", "--end", "2020-02",
-                 "--out", str(tmp_path / "out"), "--max-workers", "1"])  # fmt: skip
-    captured = capsys.readouterr()
-    assert code == 1
-    assert captured.out.startswith("1 written, 0 already there, 1 failed")
-    assert f"error: part of the build failed: 1 location-months failed. See {tmp_path / 'out'}" in captured.err
-    assert (tmp_path / "out" / "sahara" / "sahara_2020-02.json").is_file()
+def test_cli_build_where_part_failed_exits_non_zero_naming_the_failures_file(replay_server, tmp_path):
+    # issue 26: a batch where part failed looked like a success to a script
+    proc = _build_cli(replay_server, tmp_path, "location_id,lat,lon\nsahara,24.8,-11.4\nnowhere,-45.0,170.0\n")
+    assert proc.stdout.startswith("1 written, 0 already there, 1 failed"), proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    failures = tmp_path / "out" / "build_failures.csv"
+    assert [line for line in proc.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: 1 written, but 1 location-months failed. See {failures}; "
+        "run the same command again to retry them (written months are kept)."
+    ]
+    assert (tmp_path / "out" / "sahara" / "sahara_2020-02.png").is_file()

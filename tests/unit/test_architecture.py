@@ -31,6 +31,7 @@ ALLOWED_FOR_APP = frozenset(
         "core.errors",
         "core.config",
         "core.model_policy",  # a value carried in Settings: what the server's operator allows
+        "core.limits",  # the one limits table: the app refuses what the CLI refuses, before work
     }
 )
 # What only the model side (generators, engine, training, metrics) may import: app/ and the CLI

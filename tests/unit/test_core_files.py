@@ -32,3 +32,22 @@ def test_atomic_output_keeps_the_old_file_when_the_writer_fails(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["map.tif"]
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_outputs_are_made_with_the_umask_not_0600(tmp_path, umask, expected):
+    # issue 26: every output was created mode 0600 (mkstemp's), whatever the user's umask
+    import os
+    import stat
+
+    from core.io.files import atomic_output, atomic_write_bytes
+
+    previous = os.umask(umask)
+    try:
+        written = atomic_write_bytes(tmp_path / "a.png", b"png")
+        with atomic_output(tmp_path / "b.gif") as tmp:
+            tmp.write_bytes(b"gif")
+    finally:
+        os.umask(previous)
+    for path in (written, tmp_path / "b.gif"):
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path
