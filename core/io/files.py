@@ -62,13 +62,11 @@ def new_file_mode() -> int:
 
 def _umask() -> int:
     # Linux reports it without changing it; elsewhere set-and-restore (a moment, under the GIL)
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
+    # no /proc (macOS) or an old kernel without the line: fall through
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
