@@ -92,7 +92,7 @@ def auto_batch_size(
     per_image = denoise_bytes_per_image(pipe.transformer, size_px, loaded.dtype, guidance)
     if mode == "controlnet" and loaded.controlnet_pipe is not None:
         per_image += denoise_bytes_per_image(loaded.controlnet_pipe.controlnet, size_px, loaded.dtype, guidance)
-    # the VAE decodes the whole batch at once unless it is tiled; count it untiled
+    # the engine decodes a batch frame by frame (sliced), so one frame's decode is live at a time
     per_image += vae_decode_bytes(pipe.vae, size_px, 1, loaded.dtype)
     fits = int(MEMORY_SHARE * free // max(1, per_image))
     batch = max(1, min(MAX_AUTO_BATCH, fits))
