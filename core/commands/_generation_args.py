@@ -39,6 +39,15 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
     group.add_argument("--cpu-offload", action="store_true", help="model CPU offload (CUDA; saves GPU memory)")
     group.add_argument("--no-t5", action="store_true", help="run without T5 (less memory; loses the climate prompt)")
+    group.add_argument(
+        "--t5-quantization",
+        default="none",
+        choices=("none", "8bit", "4bit"),
+        help="T5 weights in 8 or 4 bits (bitsandbytes, CUDA; keeps the climate prompt, ~half / quarter of 9 GB)",
+    )
+    group.add_argument(
+        "--sequential-offload", action="store_true", help="stream weights layer by layer (CUDA; least memory, slow)"
+    )
     group.add_argument("--hf-cache-dir", help="Hugging Face cache folder (default: huggingface_hub's)")
     group.add_argument(
         "--compile",
@@ -214,6 +223,8 @@ def spec_from(args: argparse.Namespace):
         dtype=args.dtype,
         cpu_offload=args.cpu_offload,
         drop_t5=args.no_t5,
+        t5_quantization=getattr(args, "t5_quantization", "none"),
+        sequential_offload=getattr(args, "sequential_offload", False),
         transformer=getattr(args, "transformer", None),
         control_range=getattr(args, "control_range", "auto"),
     )

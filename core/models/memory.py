@@ -86,7 +86,7 @@ def auto_batch_size(
         budget_bytes: plan with at most this much memory (default: all that is free now).
     """
     free = planning_bytes(loaded.device, budget_bytes)
-    if free is None or loaded.spec.cpu_offload:
+    if free is None or loaded.offloaded:
         return 1  # offload swaps whole models in and out: batching would fight it
     pipe = loaded.pipe
     per_image = denoise_bytes_per_image(pipe.transformer, size_px, loaded.dtype, guidance)
