@@ -115,6 +115,20 @@ def square_mask(size_px: int) -> np.ndarray:
     return mask
 
 
+def selfcheck_request(size_px: int, num_inference_steps: int):
+    """Text-to-image at the self-check place and month under its fixed climate."""
+    from core.generation.request import GenerationRequest
+
+    return GenerationRequest(
+        point=SELFCHECK_POINT,
+        month=SELFCHECK_MONTH,
+        land_cover=SELFCHECK_LAND_COVER,
+        climate=SELFCHECK_CLIMATE,
+        size_px=size_px,
+        num_inference_steps=num_inference_steps,
+    ).with_place()
+
+
 def run_selfcheck(
     model_id: str,
     settings: Settings,
@@ -128,7 +142,6 @@ def run_selfcheck(
 ) -> SelfcheckReport:
     """Run every mode and known ControlNet of `model_id` once on the self-check place."""
     from core.generation.gapfill import fill_clouds
-    from core.generation.request import GenerationRequest
     from core.generation.runs import fetch_control_image, generate_images
     from core.models.engine import Engine
     from core.models.loading import LOAD_COUNTS
@@ -147,14 +160,7 @@ def run_selfcheck(
     loaded = cache.get(ModelSpec(model_id, device=device, dtype=dtype))
     engine = Engine(loaded)
     cuda = str(loaded.device).startswith("cuda")
-    request = GenerationRequest(
-        point=SELFCHECK_POINT,
-        month=SELFCHECK_MONTH,
-        land_cover=SELFCHECK_LAND_COVER,
-        climate=SELFCHECK_CLIMATE,
-        size_px=size_px,
-        num_inference_steps=num_inference_steps,
-    ).with_place()
+    request = selfcheck_request(size_px, num_inference_steps)
     report = SelfcheckReport(
         model_id,
         str(loaded.device),
@@ -282,7 +288,6 @@ def gpu_options_report(
 
 def _measure_option(option, model_id: str, settings: Settings, device: str, dtype: str, size_px: int):
     """(seconds, peak GPU bytes) of one text-to-image run with the option (compile: after its warm-up)."""
-    from core.generation.request import GenerationRequest
     from core.generation.runs import generate_images
     from core.models.engine import Engine
     from core.models.model_cache import ModelCache
@@ -292,14 +297,7 @@ def _measure_option(option, model_id: str, settings: Settings, device: str, dtyp
     engine = Engine(cache.get(ModelSpec(model_id, device=device, dtype=dtype, **option.spec)))
     # a budget of one byte makes the engine tile the VAE (and not batch)
     engine.memory_budget_bytes = 1 if option.vae_tiling else None
-    request = GenerationRequest(
-        point=SELFCHECK_POINT,
-        month=SELFCHECK_MONTH,
-        land_cover=SELFCHECK_LAND_COVER,
-        climate=SELFCHECK_CLIMATE,
-        size_px=size_px,
-        num_inference_steps=option.steps,
-    ).with_place()
+    request = selfcheck_request(size_px, option.steps)
     if option.compiled:
         engine.compile()
         generate_images(request, engine, settings)  # the warm-up pays the compilation
