@@ -21,7 +21,6 @@ _LOCAL = re.compile(r"local:(\d+)")
 _REMOTE = re.compile(r"(tcp|tls|ws|wss|inproc)://\S+")
 # Enough for a scheduler on another machine to answer, short enough that a typo fails fast.
 CONNECT_TIMEOUT_S = 30
-MAX_LOCAL_WORKERS = 64
 
 
 def check_scheduler(address: str, flag: str = "--scheduler") -> str:
@@ -30,12 +29,15 @@ def check_scheduler(address: str, flag: str = "--scheduler") -> str:
     if not address or _REMOTE.fullmatch(address):
         return address
     local = _LOCAL.fullmatch(address)
-    if local and 1 <= int(local.group(1)) <= MAX_LOCAL_WORKERS:
+    if local:
+        from core import limits
+
+        limits.LOCAL_DASK_WORKERS.check(f"{flag} local:N", int(local.group(1)))
         return address
     raise BadRequestError(
         f"{flag} {address!r} is not a dask scheduler.",
-        f"Give tcp://host:8786 (a running `dask scheduler`), local:N (N from 1 to {MAX_LOCAL_WORKERS} "
-        "worker processes on this machine) or nothing (this process).",
+        "Give tcp://host:8786 (a running `dask scheduler`), local:N (N worker processes on this machine) "
+        "or nothing (this process).",
     )
 
 

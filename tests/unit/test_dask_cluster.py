@@ -13,10 +13,16 @@ def test_accepted_schedulers(address):
     assert check_scheduler(address) == address.strip()
 
 
-@pytest.mark.parametrize("address", ["10.0.0.5:8786", "local", "local:0", "local:65", "local:two", "http://h:8786"])
+@pytest.mark.parametrize("address", ["10.0.0.5:8786", "local", "local:two", "http://h:8786"])
 def test_other_values_are_refused_naming_the_flag(address):
     with pytest.raises(BadRequestError, match=r"^ECOMAPPER_DASK_SCHEDULER .* is not a dask scheduler\. Give tcp://"):
         check_scheduler(address, "ECOMAPPER_DASK_SCHEDULER")
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:65"])
+def test_a_local_cluster_size_outside_its_range_is_refused(address):
+    with pytest.raises(BadRequestError, match=r"^--scheduler local:N = \d+ is outside 1\.\.64 worker processes"):
+        check_scheduler(address)
 
 
 def test_no_scheduler_at_the_address_is_an_upstream_error(monkeypatch):
