@@ -3,7 +3,6 @@ the tables of one process, with the tiny random SD3 on the real EcoMapper exampl
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -13,14 +12,10 @@ from core.cli import main
 from core.evaluation.results import ResultStore
 from tests.conftest import ECOMAPPER_EXAMPLE, require_shared
 from tests.support.dask_cli_cluster import dask_cli_cluster
+from tests.support.evaluation_tables import assert_same_tables
 from tests.support.metrics_weights import write_random_inception
 
 pytestmark = pytest.mark.slow
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_two_dask_workers_give_the_tables_of_one_process(tmp_path, monkeypatch):
@@ -49,14 +44,4 @@ def test_two_dask_workers_give_the_tables_of_one_process(tmp_path, monkeypatch):
     one_seeds = {r["key"]: r["seed"] for r in ResultStore(tmp_path / "one").read_all()}
     two_seeds = {r["key"]: r["seed"] for r in ResultStore(tmp_path / "two").read_all()}
     assert one_seeds == two_seeds and len(one_seeds) == 4  # the same per-sample seeds
-    for table in ("models", "land_cover", "year", "extremes"):
-        one = _rows(tmp_path / "one" / "tables" / f"{table}.csv")
-        two = _rows(tmp_path / "two" / "tables" / f"{table}.csv")
-        # the same pixels: SSIM, PSNR and N equal; FID from features summed in another order (see the
-        # accelerate test in test_metrics_evaluate_cli.py)
-        assert [{k: v for k, v in row.items() if k != "fid"} for row in one] == [
-            {k: v for k, v in row.items() if k != "fid"} for row in two
-        ], table
-        assert [float(row["fid"] or "nan") for row in one] == pytest.approx(
-            [float(row["fid"] or "nan") for row in two], rel=1e-5, nan_ok=True
-        ), table
+    assert_same_tables(tmp_path / "one", tmp_path / "two")
