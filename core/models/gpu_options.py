@@ -50,6 +50,7 @@ class GpuOption:
         compiled: `torch.compile` of the transformer (`--compile`).
         offered: whether this product's loader offers it; else `why_not` says why.
         anchor: Hugging Face's measurement of this option on SD3 Medium, if any.
+        guidance_scale: the guidance the option runs at (the preview LoRA's), None = the default.
     """
 
     name: str
@@ -63,6 +64,11 @@ class GpuOption:
     offered: bool = True
     why_not: str = ""
     anchor: Anchor | None = None
+    guidance_scale: float | None = None  # the option's own (the preview LoRA's), else the request's
+    models: tuple[str, ...] | None = None  # the models it exists for (None: all)
+
+    def offered_for(self, model_id: str) -> bool:
+        return self.offered and (self.models is None or model_id in self.models)
 
 
 GPU_OPTIONS: tuple[GpuOption, ...] = (
@@ -91,8 +97,8 @@ GPU_OPTIONS: tuple[GpuOption, ...] = (
         anchor=Anchor(0.585, None, steps=20, note="mode max-autotune (ours: the default mode); warm-up excluded"),
     ),
     GpuOption(
-        "preview: Hyper-SD3 8-step LoRA", "--quality preview", steps=8, offered=False,
-        why_not="not wired into this build yet (the few-step LoRA needs its own steps, guidance and scale)",
+        "preview: Hyper-SD3 8-step LoRA", "--quality preview", {"lora": "hyper-sd3-8steps", "lora_scale": 0.125},
+        steps=8, guidance_scale=5.0, models=("sd3-medium",),
     ),
 )  # fmt: skip
 
@@ -179,7 +185,7 @@ def gpu_options_table_markdown(model_ids: tuple[str, ...] = ("sd3-medium", "sd3.
         flags = f"`{option.flags}`" if option.flags else "-"
         row = f"| {option.name} | {flags} | {anchor} |"
         for model_id in model_ids:
-            if not option.offered:
+            if not option.offered_for(model_id):
                 row += " not offered | - |"
                 continue
             estimate = estimate_option(KNOWN_MODELS[model_id], option, size_px)

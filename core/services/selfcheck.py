@@ -272,10 +272,12 @@ def gpu_options_report(
     rows = []
     for index, option in enumerate(GPU_OPTIONS, start=1):
         row = GpuOptionRow(option.name, option.flags, anchor=option.anchor)
-        if known.transformer_parameters is not None and option.offered:
+        if known.transformer_parameters is not None and option.offered_for(known.model_id):
             row.estimate = estimate_option(known, option, size_px)
         if not option.offered:
             row.not_run = f"not offered: {option.why_not}"
+        elif not option.offered_for(model_id):
+            row.not_run = f"not offered for {model_id} (only {', '.join(option.models)})"
         elif why:
             row.not_run = f"not run here: {why}"
         else:
@@ -298,6 +300,8 @@ def _measure_option(option, model_id: str, settings: Settings, device: str, dtyp
     # a budget of one byte makes the engine tile the VAE (and not batch)
     engine.memory_budget_bytes = 1 if option.vae_tiling else None
     request = selfcheck_request(size_px, option.steps)
+    if option.guidance_scale is not None:
+        request = request.replace(guidance_scale=option.guidance_scale)
     if option.compiled:
         engine.compile()
         generate_images(request, engine, settings)  # the warm-up pays the compilation
