@@ -21,6 +21,7 @@ BASE_METADATA = 7
 WEATHER_METADATA = 10
 
 
+
 def unet_init_keys(input_class) -> set[str]:
     """The config keys of a `UNet2DConditionModel` subclass whose `__init__` forwards the parent's (diffusers
     reads them from `__init__`'s signature)."""
@@ -28,7 +29,6 @@ def unet_init_keys(input_class) -> set[str]:
     if isinstance(input_class, type) and issubclass(input_class, UNet2DConditionModel):
         keys |= set(inspect.signature(UNet2DConditionModel.__init__).parameters)
     return keys
-
 
 class DiffusionSatUNet(UNet2DConditionModel):
     """`UNet2DConditionModel` with DiffusionSat's metadata embeddings.
