@@ -52,7 +52,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--compile",
         action="store_true",
-        help="torch.compile the transformer with fused QKV projections (slow first run; pays off over many)",
+        help="torch.compile the transformer with fused QKV projections (GPU; slow first run; no gain on a CPU)",
     )
 
 
