@@ -85,11 +85,11 @@ def build_ui(
     # the menu offers what the server offers (the policy refuses the rest in core anyway)
     choices = [m for m in dict.fromkeys([model, *MODEL_IDS]) if m in resolved.model_policy.models]
     handlers = build_handlers(config)
-    demo = build_blocks(handlers, model_notice(model, present), choices, tuple(LAND_COVER_CLASSES))
+    notice = model_notice(model, present)
+    demo = build_blocks(handlers, notice, choices, tuple(LAND_COVER_CLASSES), max_queue_size=MAX_QUEUE_SIZE)
     hide_in_messages(config.output_dir, demo.GRADIO_CACHE)
     # The place look-up loads in the background now, so the first click finds it warm.
     warm_up_in_background(resolved)
-    demo.queue(max_size=MAX_QUEUE_SIZE)
     demo.delete_cache = UPLOAD_SWEEP_S  # read at launch: uploads do not pile up
     demo.ecomapper_config = config  # read by tests and benchmarks (allowed paths, output folder)
     return demo

@@ -119,6 +119,15 @@ def main() -> int:
                     Point(24.818, -11.382),
                 ),
             ]
+            # the same four-tile footprint again in this process (core.sources.cog keeps it): no transfer
+            measure(
+                server,
+                settings,
+                "visual_10m.tif",
+                rasters.visual_10m,
+                "the four-tile footprint again, same process (in-process footprint cache)",
+                Point(24.818, -11.382),
+            )
         finally:
             server.stop()
     return 0 if max(ratios) <= FLOOR_RATIO else 1

@@ -12,7 +12,7 @@ load on a shared machine hits all alike), same torch thread count; min and media
 the ratios to the baseline's median are printed. With `--compile`, the speed-up of
 `Engine.compile()` (fused QKV + torch.compile) after its warm-up is measured too.
 
-Run: .venv/bin/python -m benchmarks.bench_generate [--size 64] [--steps 2] [--repeats 5] [--compile]
+Run: .venv/bin/python -m benchmarks.bench_generate [--sizes 512,1024] [--steps 2] [--repeats 5] [--compile]
 """
 
 from __future__ import annotations
@@ -30,26 +30,39 @@ FRAMES = 12
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--sizes", default="512,1024", help="image sides to measure, comma-separated")
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     parser.add_argument("--compile", action="store_true", help="also measure Engine.compile() after warm-up")
     args = parser.parse_args()
 
-    import numpy as np
     import torch
-    from PIL import Image
 
     from core.config import Settings
-    from core.generation.prompts import Prompts
-    from core.geo import month_range
     from core.models import ModelSpec
-    from core.models.engine import NEGATIVE_PROMPTS, Engine, FrameJob, known_control_latents
+    from core.models.engine import Engine
 
     if args.threads:
         torch.set_num_threads(args.threads)
     engine = Engine.load(ModelSpec("tiny-random"), Settings.from_env())
+    for size in (int(part) for part in args.sizes.split(",")):
+        args.size = size
+        jobs, common = bench_series(engine, args)
+    if args.compile:
+        bench_compile(engine, jobs, common, args.repeats)
+
+
+def bench_series(engine, args):
+    """The 12-frame series at `args.size`: every variant, timed interleaved; returns the jobs and settings."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from core.generation.prompts import Prompts
+    from core.geo import month_range
+    from core.models.engine import NEGATIVE_PROMPTS, FrameJob, known_control_latents
+
     pipe = engine.loaded.controlnet_pipe
     months = month_range("2020-01", "2020-12")
     control = np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
@@ -150,10 +163,8 @@ def main() -> None:
             f"{statistics.median(values) / base:6.2f}x {diff:10d}"
         )
     print("ratio: median per-frame time / the baseline's median (goal for batching: <= 1.0)")
-    print("max |diff|: largest 8-bit difference to the engine's unbatched frames (plain loop: other latents)")
-
-    if args.compile:
-        bench_compile(engine, jobs, common, args.repeats)
+    print("max |diff|: largest 8-bit difference to the engine's unbatched frames (plain loop: other latents)\n")
+    return jobs, common
 
 
 def bench_compile(engine, jobs, common, repeats: int) -> None:

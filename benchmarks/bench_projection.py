@@ -1,6 +1,6 @@
 """CMIP6 projections: bytes and requests per point against the chunks read, cold and cached; region throughput.
 
-    .venv/bin/python -m benchmarks.bench_projection [--points 100] [--archive DIR]
+    .venv/bin/python -m benchmarks.bench_projection [--points 100] [--archive DIR] [--latency-ms 50] [--skip-region]
 
 Against the seeded test archive (tests/data/make_cmip6_store.py: 3 usable models, 120-month chunks
 of the whole 12 x 24 grid) served on 127.0.0.1. Per point: the requests and bytes of one
@@ -100,6 +100,25 @@ def per_point(server: Cmip6Server, tmp: Path) -> None:
     )
 
 
+def cold_with_latency(server: Cmip6Server, tmp: Path, latency_s: float) -> None:
+    """A cold point when every request costs a bucket's round trip: requests, not bytes, decide."""
+    server.latency_s = latency_s
+    try:
+        server.reset()
+        start = time.perf_counter()
+        project_climate(SAHARA, "ssp245", 2050, settings_for(server, tmp / "cache-latency"), observed=OBSERVED)
+        seconds = time.perf_counter() - start
+    finally:
+        server.latency_s = 0.0
+    kinds: dict[str, int] = {}
+    for request in server.requests:
+        name = request.path.rsplit("/", 2)
+        kind = name[-1] if name[-1].startswith(".") else "data chunk" if is_chunk(request.path) else name[-2]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    print(f"\ncold point with {1000 * latency_s:.0f} ms per request: {len(server.requests)} requests, {seconds:.2f} s")
+    print("  " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
+
+
 def region(server: Cmip6Server, tmp: Path, count: int) -> None:
     from distributed import LocalCluster
 
@@ -133,6 +152,8 @@ def region(server: Cmip6Server, tmp: Path, count: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=100)
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="per-request delay of the cold-point run")
+    parser.add_argument("--skip-region", action="store_true")
     parser.add_argument("--archive", type=Path, help="reuse an archive folder (written there if absent)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -140,7 +161,9 @@ def main() -> int:
         archive = write_archive(args.archive or tmp / "archive")
         with Cmip6Server(archive.root) as server:
             per_point(server, tmp)
-            region(server, tmp, args.points)
+            cold_with_latency(server, tmp, args.latency_ms / 1000)
+            if not args.skip_region:
+                region(server, tmp, args.points)
     return 0
 
 

@@ -107,6 +107,8 @@ DATASET_MONTHS = Limit(1, 600, "months", whole=True, hint="Split longer periods 
 # locations x months of one build (EcoMapper's dataset is ~104k locations x 24 months ≈ 2.5 M pairs)
 DATASET_ITEMS = Limit(1, 5_000_000, "images", whole=True, hint="Fewer locations or months per build.")
 MAX_WORKERS = Limit(1, 64, "workers", whole=True, hint="Use 4.")
+# worker processes of a local dask cluster (--scheduler local:N)
+LOCAL_DASK_WORKERS = Limit(1, 64, "worker processes", whole=True, hint="Use the number of cores.")
 DATA_SEED = Limit(0, 2**32 - 1, whole=True, hint="Use a whole number such as 0.")
 # --- training (TOML) ------------------------------------------------------------------------
 TRAIN_RESOLUTION_PX = Limit(64, 1024, "px", whole=True, multiple_of=16, hint="The paper trains at 512 (HR: 1024).")

@@ -71,11 +71,16 @@ def build_components(
 
 
 def build_blocks(
-    handlers: Handlers, notice: str, model_choices: list[str], land_cover_classes: tuple[str, ...]
+    handlers: Handlers,
+    notice: str,
+    model_choices: list[str],
+    land_cover_classes: tuple[str, ...],
+    max_queue_size: int | None = None,
 ) -> gr.Blocks:
     """The whole app. `notice` is the short line about the model shown to users ('' for a ready model)."""
     config = handlers.config
     with gr.Blocks(title="EcoMapper Studio", fill_width=True) as demo:
+        _limit_queue(demo, max_queue_size)
         with gr.Row(elem_id="top-bar"):
             gr.Markdown("**EcoMapper Studio** · click a place, pick a month and a scenario, Generate", elem_id="title")
             gr.Markdown(notice, elem_id="model-notice", visible=bool(notice))
@@ -85,3 +90,13 @@ def build_blocks(
         wire_region(components, handlers)
     demo.ecomapper_components = components  # read by tests (components by name)
     return demo
+
+
+def _limit_queue(demo: gr.Blocks, max_size: int | None) -> None:
+    """Cap the queue that `gr.Blocks()` has already made. Calling `queue()` again would rebuild Gradio's
+    whole server app (0.3-0.8 s here) for one number; launch() builds the served app anyway."""
+    queue = getattr(demo, "_queue", None)
+    if queue is not None and hasattr(queue, "max_size"):
+        queue.max_size = max_size
+    else:  # another Gradio: the public way
+        demo.queue(max_size=max_size)

@@ -39,11 +39,20 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
     group.add_argument("--cpu-offload", action="store_true", help="model CPU offload (CUDA; saves GPU memory)")
     group.add_argument("--no-t5", action="store_true", help="run without T5 (less memory; loses the climate prompt)")
+    group.add_argument(
+        "--t5-quantization",
+        default="none",
+        choices=("none", "8bit", "4bit"),
+        help="T5 weights in 8 or 4 bits (bitsandbytes, CUDA; keeps the climate prompt, ~half / quarter of 9 GB)",
+    )
+    group.add_argument(
+        "--sequential-offload", action="store_true", help="stream weights layer by layer (CUDA; least memory, slow)"
+    )
     group.add_argument("--hf-cache-dir", help="Hugging Face cache folder (default: huggingface_hub's)")
     group.add_argument(
         "--compile",
         action="store_true",
-        help="torch.compile the transformer with fused QKV projections (slow first run; pays off over many)",
+        help="torch.compile the transformer with fused QKV projections (GPU; slow first run; no gain on a CPU)",
     )
 
 
@@ -62,6 +71,13 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         help="ControlNet strength 0..2 (default: the ControlNet's own, 0.5 for the InstantX ones, else 1)",
     )
     group.add_argument("--words", action="store_true", help="word mode: the climate prompt in words")
+    group.add_argument(
+        "--quality",
+        choices=("full", "preview"),
+        default="full",
+        help="preview: a few-step LoRA (sd3-medium: Hyper-SD3 8 steps, guidance 5) with the same seed; "
+        "sets --steps and --guidance; the LoRA file goes in checkpoints/hyper-sd3-8steps/ (docs/gpu.md)",
+    )
 
 
 def check_sampling_arguments(args: argparse.Namespace) -> None:
@@ -221,15 +237,23 @@ def spec_from(args: argparse.Namespace):
 
     if not args.model:
         raise BadRequestError("No --model given.", "Pass --model sd3-medium, tiny-random, a folder or a Hub id.")
+    lora, lora_scale = args.lora, args.lora_scale
+    if getattr(args, "quality", "full") == "preview":
+        from core.generation.quality import preview_preset
+
+        preset = preview_preset(args.model, args.lora)
+        lora, lora_scale = preset.lora_ref, preset.lora_scale
     return ModelSpec(
         model_id=args.model,
-        lora=args.lora,
-        lora_scale=args.lora_scale,
+        lora=lora,
+        lora_scale=lora_scale,
         controlnet=args.controlnet,
         device=args.device,
         dtype=args.dtype,
         cpu_offload=args.cpu_offload,
         drop_t5=args.no_t5,
+        t5_quantization=getattr(args, "t5_quantization", "none"),
+        sequential_offload=getattr(args, "sequential_offload", False),
         transformer=getattr(args, "transformer", None),
         control_range=getattr(args, "control_range", "auto"),
         controlnet_pooled=getattr(args, "controlnet_pooled", "real"),
@@ -275,8 +299,15 @@ def request_fields(args: argparse.Namespace, settings, point, month, *, observed
 
 
 def sampling_from(args: argparse.Namespace) -> dict:
-    """--seed, --steps, --guidance and --size under the request's names (every command that samples)."""
-    return dict(seed=args.seed, num_inference_steps=args.steps, guidance_scale=args.guidance, size_px=args.size)
+    """--seed, --steps, --guidance and --size under the request's names (every command that samples);
+    `--quality preview` replaces the steps and guidance by its LoRA's."""
+    steps, guidance = args.steps, args.guidance
+    if getattr(args, "quality", "full") == "preview":
+        from core.generation.quality import preview_preset
+
+        preset = preview_preset(args.model, getattr(args, "lora", None))
+        steps, guidance = preset.num_inference_steps, preset.guidance_scale
+    return dict(seed=args.seed, num_inference_steps=steps, guidance_scale=guidance, size_px=args.size)
 
 
 def load_engine(args: argparse.Namespace, settings, spec=None):

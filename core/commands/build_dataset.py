@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="dataset folder (existing months are skipped)")
     parser.add_argument("--max-workers", type=int, default=4, help="parallel fetches at most (default 4)")
     parser.add_argument("--size", type=int, default=512, help="image side in pixels (default 512, as EcoMapper)")
+    parser.add_argument(
+        "--scheduler",
+        help="dask cluster: tcp://host:8786 (running `dask scheduler`), local:N (N worker processes here); "
+        "default ECOMAPPER_DASK_SCHEDULER, empty = this process (see docs/scaling.md)",
+    )
 
 
 def _parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -37,9 +42,28 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
     return values  # type: ignore[return-value]
 
 
+def _progress_printer():
+    """A progress line on stderr as the cluster finishes location-months (a long build shows it moves)."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def report(done: int, total: int, message: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="month", desc="build-dataset", file=sys.stderr)
+        bar.set_postfix_str(message, refresh=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core import limits
     from core.geo import month_range
+    from core.io.dask_cluster import check_scheduler
     from core.io.outputs import check_free_disk, check_output_dir, estimated_png_bytes
     from core.services.datasets import build_dataset, dataset_places
 
@@ -49,6 +73,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     limits.DATA_SEED.check("--seed", args.seed)
     if args.sample is not None:
         limits.SAMPLE_LOCATIONS.check("--sample", args.sample)
+    scheduler = check_scheduler(
+        settings.dask_scheduler if args.scheduler is None else args.scheduler,
+        "--scheduler" if args.scheduler is not None else "ECOMAPPER_DASK_SCHEDULER",
+    )
     check_output_dir(args.out, "--out")
     months = month_range(args.start, args.end)
     limits.DATASET_MONTHS.check("months from --start to --end", len(months))
@@ -64,7 +92,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     limits.DATASET_ITEMS.check("locations x months", len(locations) * len(months))
     check_free_disk(args.out, estimated_png_bytes(args.size, len(locations) * len(months)), "--out")
-    result = build_dataset(locations, months, args.out, settings, max_workers=args.max_workers, size_px=args.size)
+    result = build_dataset(
+        locations,
+        months,
+        args.out,
+        settings,
+        max_workers=args.max_workers,
+        size_px=args.size,
+        scheduler=scheduler,
+        progress=_progress_printer(),
+    )
     print(
         f"{len(result.written)} written, {result.skipped_existing} already there, {len(result.failures)} failed "
         f"({len(locations)} locations x {len(months)} months) in {result.out_dir}"

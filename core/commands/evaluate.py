@@ -100,9 +100,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="prompts to generate with and score CLIP against (core.generation.prompts.CAPTION_PRESETS; default "
         "fixed_caption; --paper: the model's own)",
     )
+    _add_cluster_argument(parser)
+
+
+def _add_cluster_argument(parser: argparse.ArgumentParser) -> None:
+    # explicit only (not ECOMAPPER_DASK_SCHEDULER): each process of `accelerate launch` reads the environment too
+    parser.add_argument(
+        "--scheduler", help="split the samples over a dask cluster: tcp://host:8786 or local:N (docs/scaling.md)"
+    )
 
 
 def run(args: argparse.Namespace, settings) -> int:
+    from core.io.dask_cluster import check_scheduler
     from core.services.evaluate import evaluate_model, evaluation_config
 
     metrics = tuple(m.strip().lower() for m in args.metrics.split(",") if m.strip()) if args.metrics else None
@@ -146,7 +155,7 @@ def run(args: argparse.Namespace, settings) -> int:
         control_range=args.control_range,
         **options,
     )
-    report = evaluate_model(config, settings)
+    report = evaluate_model(config, settings, scheduler=check_scheduler(args.scheduler or ""))
     if report is None:  # a non-main process of a multi-process run
         return 0
     print(

@@ -233,49 +233,107 @@ def build_dataset(
     size_px: int = 512,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    scheduler: str = "",
 ) -> BuildResult:
     """Fetch and write every location-month that is not on disk yet.
 
-    Steps: 1. per location, once: place name, land cover, climate series; 2. per location-month,
-    in parallel: the scene, then the PNG and the JSON (JSON last, so a pair is complete when both
-    exist); 3. the failures list.
+    Steps: 1. what is missing; 2. per location, once: place name, land cover, climate series, then per
+    missing month the scene, the PNG and the JSON (JSON last, so a pair is complete when both exist),
+    in this process's threads or as one task per (place, missing months) on a dask cluster; 3.
+    `locations.csv` and the failures list. Both ways write the same bytes.
 
     Args:
         locations: where (ids become folder names).
         months: which months.
-        out_dir: dataset root.
+        out_dir: dataset root (on a cluster: a folder every worker sees at the same path).
         settings: endpoints and cache (every fetch is cached on disk, so reruns are cheap).
-        max_workers: parallel fetches at most.
+        max_workers: parallel fetches at most (in this process).
         size_px: image side (EcoMapper: 512).
-        progress: optional callable(done, total, message).
+        progress: optional callable(done, total, message), per location-month.
         cancel: optional event; pending jobs are dropped and `CancelledError` raised.
+        scheduler: "" (this process), `local:N` or `tcp://host:8786` (`core.io.dask_cluster`).
 
     Returns:
         `BuildResult`; failures are also written to `<out_dir>/build_failures.csv`.
     """
+    from core.io.dask_cluster import check_scheduler
+
     if not locations or not months:
         raise BadRequestError("Nothing to build: no locations or no months.", "Give --locations/--sample and months.")
     if max_workers < 1:
         raise BadRequestError(f"max_workers={max_workers} is below 1.", "Use 1 or more parallel fetches.")
     if size_px < 1:
         raise BadRequestError(f"The image size {size_px} px is not positive.", "Use 512 (EcoMapper's size).")
-    root = Path(out_dir)
+    scheduler = check_scheduler(scheduler)
+    # absolute, so that workers started elsewhere write where this process looks
+    root = Path(out_dir).absolute()
     root.mkdir(parents=True, exist_ok=True)
-    failures: list[BuildFailure] = []
-    written: list[Path] = []
-    lock = threading.Lock()
-
-    missing: dict[str, list[Month]] = {}
-    for loc in locations:
-        for month in months:
-            if not all(path.is_file() for path in sample_paths(root, loc.location_id, month)):
-                missing.setdefault(loc.location_id, []).append(month)
+    missing = {loc.location_id: _missing_months(root, loc, months) for loc in locations}
+    missing = {location_id: todo for location_id, todo in missing.items() if todo}
     skipped = len(locations) * len(months) - sum(len(m) for m in missing.values())
-    contexts: dict[str, _LocationContext] = {}
+    run = _Run(root, months, settings, size_px, sum(len(m) for m in missing.values()), progress, cancel)
+    try:
+        if scheduler:
+            from core.dataset.cluster_build import build_on_cluster
+
+            places = [loc for loc in locations if loc.location_id in missing]
+            build_on_cluster(build_place_batch, run, places, missing, scheduler)
+        else:
+            _build_in_threads(run, locations, missing, max_workers)
+    finally:
+        _write_locations(root, locations, run.contexts)
+        failures_path = _write_failures(root, run.failures)
+    failures = sorted(run.failures, key=lambda f: (f.location_id, f.month))
+    log.info("dataset %s: %d written, %d already there, %d failed", root, len(run.written), skipped, len(failures))
+    return BuildResult(root, tuple(sorted(run.written)), skipped, tuple(failures), failures_path)
+
+
+@dataclass
+class _Run:
+    """One build's fixed inputs and what it has gathered so far (filled by either way of building)."""
+
+    root: Path
+    months: list[Month]
+    settings: Settings
+    size_px: int
+    total: int
+    progress: Progress | None
+    cancel: threading.Event | None
+    contexts: dict[str, _LocationContext] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    failures: list[BuildFailure] = field(default_factory=list)
+    done: int = 0
+
+    def record(self, loc: Location, month: Month | str, path: Path | None, failure: tuple[str, str] | None) -> None:
+        """Count one finished location-month and report progress."""
+        self.done += 1
+        if failure is not None:
+            self.failures.append(BuildFailure(loc.location_id, str(month), failure[0], failure[1]))
+        elif path is not None:
+            self.written.append(path)
+        if self.progress:
+            self.progress(self.done, self.total, f"{loc.location_id} {month}")
+
+    def check_cancel(self, pending: Any) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            for job in pending:
+                job.cancel()
+            raise CancelledError(
+                f"Dataset build cancelled after {self.done} of {self.total} location-months.",
+                "Run the same command again: finished months are kept and skipped.",
+            )
+
+
+def _missing_months(root: Path, loc: Location, months: list[Month]) -> list[Month]:
+    return [m for m in months if not all(path.is_file() for path in sample_paths(root, loc.location_id, m))]
+
+
+def _build_in_threads(run: _Run, locations: list[Location], missing: dict[str, list[Month]], max_workers: int) -> None:
+    """This process: contexts, then every missing location-month, on a thread pool (fetches are I/O)."""
+    lock = threading.Lock()
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        # 1. per-location context, only where something is missing
         futures = {
-            pool.submit(_location_context, loc, months, settings): loc
+            pool.submit(_location_context, loc, run.months, run.settings): loc
             for loc in locations
             if loc.location_id in missing
         }
@@ -283,43 +341,50 @@ def build_dataset(
             loc = futures[future]
             context, failure = future.result()
             if failure is None:
-                contexts[loc.location_id] = context
+                run.contexts[loc.location_id] = context
                 continue
-            failures.extend(
-                BuildFailure(loc.location_id, str(m), failure[0], failure[1]) for m in missing[loc.location_id]
+            for month in missing[loc.location_id]:
+                run.record(loc, month, None, failure)
+        jobs = {
+            pool.submit(_build_one, run.root, loc, month, run.contexts[loc.location_id], run.settings, run.size_px): (
+                loc,
+                month,
             )
-        jobs = [(loc, m) for loc in locations if loc.location_id in contexts for m in missing[loc.location_id]]
-        _write_locations(root, locations, contexts)
-        # 2. scenes, in parallel
-        done = 0
-        futures = {
-            pool.submit(_build_one, root, loc, month, contexts[loc.location_id], settings, size_px): (loc, month)
-            for loc, month in jobs
+            for loc in locations
+            if loc.location_id in run.contexts
+            for month in missing[loc.location_id]
         }
-        try:
-            for future in as_completed(futures):
-                loc, month = futures[future]
-                path, failure = future.result()
-                with lock:
-                    done += 1
-                    if failure is not None:
-                        failures.append(BuildFailure(loc.location_id, str(month), failure[0], failure[1]))
-                    else:
-                        written.append(path)
-                if progress:
-                    progress(done, len(jobs), f"{loc.location_id} {month}")
-                if cancel is not None and cancel.is_set():
-                    for pending in futures:
-                        pending.cancel()
-                    raise CancelledError(
-                        f"Dataset build cancelled after {done} of {len(jobs)} location-months.",
-                        "Run the same command again: finished months are kept and skipped.",
-                    )
-        finally:
-            failures_path = _write_failures(root, failures)
-    failures.sort(key=lambda f: (f.location_id, f.month))
-    log.info("dataset %s: %d written, %d already there, %d failed", root, len(written), skipped, len(failures))
-    return BuildResult(root, tuple(sorted(written)), skipped, tuple(failures), failures_path)
+        for future in as_completed(jobs):
+            loc, month = jobs[future]
+            path, failure = future.result()
+            with lock:
+                run.record(loc, month, path, failure)
+            run.check_cancel(jobs)
+
+
+@dataclass(frozen=True)
+class PlaceBatch:
+    """What one (place, months) task did: its context (None if it failed) and per month a path or a failure."""
+
+    location_id: str
+    context: _LocationContext | None
+    outcomes: tuple[tuple[str, Path | None, tuple[str, str] | None], ...]
+
+
+def build_place_batch(root: Path, loc: Location, months: list[Month], settings: Settings, size_px: int) -> PlaceBatch:
+    """One place's months that are not on disk, start to finish: the unit of work a cluster worker runs.
+
+    Idempotent: a month whose PNG and JSON are already there (also after a task is rerun because a
+    worker was lost) is neither fetched nor written again, and is not in `outcomes`.
+    """
+    todo = _missing_months(root, loc, months)
+    if not todo:
+        return PlaceBatch(loc.location_id, None, ())
+    context, failure = _location_context(loc, months, settings)
+    if failure is not None:
+        return PlaceBatch(loc.location_id, None, tuple((str(m), None, failure) for m in todo))
+    outcomes = tuple((str(m), *_build_one(root, loc, m, context, settings, size_px)) for m in todo)
+    return PlaceBatch(loc.location_id, context, outcomes)
 
 
 @dataclass(frozen=True)
@@ -452,7 +517,7 @@ def _write_locations(root: Path, locations: list[Location], contexts: dict[str, 
                 country=old.get("country", ""),
             )
         writer.writerow(row)
-    atomic_write_text(root / LOCATIONS_FILE, buffer.getvalue())
+    _write_if_changed(root / LOCATIONS_FILE, buffer.getvalue())
 
 
 def _write_failures(root: Path, failures: list[BuildFailure]) -> Path:
@@ -461,4 +526,11 @@ def _write_failures(root: Path, failures: list[BuildFailure]) -> Path:
     writer.writerow(FAILURE_COLUMNS)
     for failure in sorted(failures, key=lambda f: (f.location_id, f.month)):
         writer.writerow([failure.location_id, failure.month, failure.stage, failure.error])
-    return atomic_write_text(root / FAILURES_FILE, buffer.getvalue())
+    return _write_if_changed(root / FAILURES_FILE, buffer.getvalue())
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
+    """Rewrite `path` only when its text changes, so a rerun that builds nothing touches no file."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return path
+    return atomic_write_text(path, text)

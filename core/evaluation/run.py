@@ -579,8 +579,32 @@ def evaluate(
     from accelerate import PartialState
 
     started = time.perf_counter()
-    peer = _check_before_loading(config, generator)  # 1.
     state = PartialState(cpu=_use_cpu(settings))
+    run, generated, pending = evaluate_share(config, settings, state, generator, progress)  # 1.-3.
+    # 4. every process has written its records
+    state.wait_for_everyone()
+    from accelerate.utils import gather_object
+
+    generated_total = sum(gather_object([generated]))
+    if not state.is_main_process:
+        return None
+    return write_outputs(run, config, state, generated_total, run.selector.selected - pending, started)  # 5.
+
+
+def evaluate_share(
+    config: EvaluationConfig,
+    settings: Settings,
+    state,
+    generator: SampleGenerator | None = None,
+    progress: ProgressFn | None = None,
+) -> tuple[_EvaluationRun, int, int]:
+    """Steps 1-3 of `evaluate` for one process of `state.num_processes` (an accelerate process or a
+    dask task, `core.evaluation.sharding`): check, select, generate and score this process's share.
+
+    Returns:
+        (the run, samples this process generated, samples still to do before this run over all processes).
+    """
+    peer = _check_before_loading(config, generator)  # 1.
     run = _prepare_run(config, settings, generator, state)  # 2.
     generated, pending = _generate_share(run, config, settings, generator, peer, state, progress)  # 3.
     if run.selector.selected == 0:
@@ -591,14 +615,7 @@ def evaluate(
         )
     run.dataset = run.dataset.without(run.selector.bad)
     log.info("%d samples selected, %d already done", run.selector.selected, run.selector.selected - pending)
-    # 4. every process has written its records
-    state.wait_for_everyone()
-    from accelerate.utils import gather_object
-
-    generated_total = sum(gather_object([generated]))
-    if not state.is_main_process:
-        return None
-    return _write_outputs(run, config, state, generated_total, run.selector.selected - pending, started)  # 5.
+    return run, generated, pending
 
 
 def _check_before_loading(config: EvaluationConfig, generator: SampleGenerator | None) -> bool:
@@ -724,7 +741,7 @@ def _generate_share(
     return generated, pending
 
 
-def _write_outputs(
+def write_outputs(
     run: _EvaluationRun, config: EvaluationConfig, state, generated_total: int, reused: int, started: float
 ) -> EvaluationReport:
     """Step 5 (main process): tables, plots, report.md and summary.json from every process's records."""

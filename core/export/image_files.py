@@ -265,6 +265,8 @@ def _model_part(model: dict[str, Any] | None) -> dict[str, Any] | None:
         "drop_t5",
         "control_range",
         "controlnet_pooled",
+        "t5_quantization",  # quantised T5 weights change the pixels slightly
+        "sequential_offload",
     )
     part = {k: model[k] for k in keys if k in model}
     if "ran_on" in model:

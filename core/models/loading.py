@@ -81,6 +81,11 @@ class LoadedPipeline:
         return self.source.is_tiny
 
     @property
+    def offloaded(self) -> bool:
+        """Weights wait in system RAM and visit the GPU (model or sequential CPU offload)."""
+        return self.spec.cpu_offload or self.spec.sequential_offload
+
+    @property
     def model_id(self) -> str:
         return self.spec.model_id
 
@@ -124,9 +129,12 @@ class LoadedPipeline:
                 target = getattr(diffusers, MODE_PIPELINES[mode])(**self.pipe.components)
                 target.set_progress_bar_config(disable=True)
                 self._mode_pipes[mode] = target
-        if self.spec.cpu_offload and self._offloaded != mode:
+        if self.offloaded and self._offloaded != mode:
             # accelerate's hooks live on the shared modules: re-install them for the pipeline in use.
-            target.enable_model_cpu_offload(device=self.device)
+            if self.spec.sequential_offload:
+                target.enable_sequential_cpu_offload(device=self.device)
+            else:
+                target.enable_model_cpu_offload(device=self.device)
             self._offloaded = mode
         return target
 
@@ -157,7 +165,7 @@ class LoadedPipeline:
         if self._control_handle is not None:  # the previous ControlNet's range hook
             self._control_handle.remove()
             self._control_handle = None
-        if not self.spec.cpu_offload:
+        if not self.offloaded:
             controlnet.to(self.device)
             if controlnet.dtype != self.dtype:
                 controlnet.to(dtype=self.dtype)
@@ -226,7 +234,7 @@ def _pipeline_class_name(folder: Path) -> str:
     return name
 
 
-def _load_base(folder: Path, dtype, drop_t5: bool):
+def _load_base(folder: Path, dtype, drop_t5: bool, t5_quantization: str = "none"):
     """(text pipeline, ControlNet from the folder or None)."""
     import diffusers
 
@@ -234,6 +242,8 @@ def _load_base(folder: Path, dtype, drop_t5: bool):
     LOAD_COUNTS["base"] += 1
     extra = {"text_encoder_3": None, "tokenizer_3": None} if drop_t5 else {}
     try:
+        if t5_quantization != "none":
+            extra["text_encoder_3"] = _quantized_t5(folder, dtype, t5_quantization)
         loaded = cls.from_pretrained(folder, dtype=dtype, local_files_only=True, **extra)
     except (OSError, ValueError, RuntimeError, KeyError) as err:
         raise ModelUnavailableError(
@@ -246,6 +256,42 @@ def _load_base(folder: Path, dtype, drop_t5: bool):
         return loaded, None
     parts = {name: module for name, module in loaded.components.items() if name != "controlnet"}
     return diffusers.StableDiffusion3Pipeline(**parts), controlnet
+
+
+def _check_cuda_options(spec: ModelSpec, device: str) -> None:
+    """Offload and T5 quantisation exist for CUDA GPUs only: refuse them elsewhere before loading."""
+    if device.startswith("cuda"):
+        return
+    for on, flag, what in (
+        (spec.cpu_offload, "--cpu-offload", "Model CPU offload"),
+        (spec.sequential_offload, "--sequential-offload", "Sequential CPU offload"),
+        (spec.t5_quantization != "none", "--t5-quantization", "A quantised T5 (bitsandbytes)"),
+    ):
+        if on:
+            raise BadRequestError(
+                f"{what} needs a CUDA GPU; the device is {device}.",
+                f"Leave {flag} out on this machine (it saves GPU memory, and there is no GPU here).",
+            )
+
+
+def _quantized_t5(folder: Path, dtype, bits: str):
+    """The T5 encoder with bitsandbytes 8-bit (LLM.int8) or 4-bit NF4 weights, on the GPU."""
+    try:
+        import bitsandbytes  # noqa: F401 - transformers needs it installed, not imported
+    except ImportError as err:
+        raise ModelUnavailableError(
+            "--t5-quantization needs the bitsandbytes package, which is not installed.",
+            "Install it on the GPU machine: pip install 'bitsandbytes>=0.45'.",
+        ) from err
+    from transformers import BitsAndBytesConfig, T5EncoderModel
+
+    if bits == "8bit":
+        config = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+    return T5EncoderModel.from_pretrained(
+        folder / "text_encoder_3", quantization_config=config, dtype=dtype, local_files_only=True
+    )
 
 
 def _build_tiny(drop_t5: bool):
@@ -404,11 +450,7 @@ def load_pipeline(
     # 2. where and in which precision
     device = choose_device(spec.device if spec.device != "auto" else settings.device)
     dtype = choose_dtype(device, spec.dtype if spec.dtype != "auto" else settings.dtype)
-    if spec.cpu_offload and not device.startswith("cuda"):
-        raise BadRequestError(
-            f"Model CPU offload needs a CUDA GPU; the device is {device}.",
-            "Leave --cpu-offload out on this machine (everything already runs on the CPU).",
-        )
+    _check_cuda_options(spec, device)
     warnings: list[str] = []
     origins: dict[str, str] = {}
 
@@ -489,7 +531,7 @@ def _base_pipeline(
     else:
         resolved = _resolve_base_weights(spec.model_id, source, settings, spec.drop_t5, progress, hf_cache_dir)
         origins["model"] = resolved.origin
-        pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5)
+        pipe, bundled_controlnet = _load_base(resolved.path, dtype, spec.drop_t5, spec.t5_quantization)
     if spec.drop_t5:
         warnings.append(T5_DROPPED_WARNING)
     if spec.transformer is not None:
@@ -545,11 +587,13 @@ def _controlnet_pipeline(pipe: Any, controlnet: Any | None, spec: ModelSpec, set
 def _place(loaded: LoadedPipeline, controlnet: Any | None) -> None:
     """Step 6 of `load_pipeline`: on the device in the dtype (or CPU offload installed), progress bars off."""
     pipe, dtype = loaded.pipe, loaded.dtype
-    if loaded.spec.cpu_offload:
+    if loaded.offloaded:
         loaded.pipeline_for("text")
     else:
         # weights were loaded in `dtype` (the tiny model is built in float32): cast only what differs
         for module in (*pipe.components.values(), controlnet):
+            if getattr(module, "hf_quantizer", None) is not None:
+                continue  # bitsandbytes placed its quantised weights on the GPU; they cannot be cast
             if module is not None and hasattr(module, "to") and hasattr(module, "dtype"):
                 module.to(loaded.device)
                 if module.dtype != dtype:

@@ -86,13 +86,13 @@ def auto_batch_size(
         budget_bytes: plan with at most this much memory (default: all that is free now).
     """
     free = planning_bytes(loaded.device, budget_bytes)
-    if free is None or loaded.spec.cpu_offload:
+    if free is None or loaded.offloaded:
         return 1  # offload swaps whole models in and out: batching would fight it
     pipe = loaded.pipe
     per_image = denoise_bytes_per_image(pipe.transformer, size_px, loaded.dtype, guidance)
     if mode == "controlnet" and loaded.controlnet_pipe is not None:
         per_image += denoise_bytes_per_image(loaded.controlnet_pipe.controlnet, size_px, loaded.dtype, guidance)
-    # the VAE decodes the whole batch at once unless it is tiled; count it untiled
+    # the engine decodes a batch frame by frame (sliced), so one frame's decode is live at a time
     per_image += vae_decode_bytes(pipe.vae, size_px, 1, loaded.dtype)
     fits = int(MEMORY_SHARE * free // max(1, per_image))
     batch = max(1, min(MAX_AUTO_BATCH, fits))

@@ -32,12 +32,23 @@ class BaseKey:
     drop_t5: bool
     cpu_offload: bool
     lora: str | None
+    t5_quantization: str = "none"
+    sequential_offload: bool = False
 
     @classmethod
     def of(cls, spec: ModelSpec, settings: Settings) -> BaseKey:
         device = spec.device if spec.device != "auto" else settings.device
         dtype = spec.dtype if spec.dtype != "auto" else settings.dtype
-        return cls(spec.model_id, device, dtype, spec.drop_t5, spec.cpu_offload, spec.lora)
+        return cls(
+            spec.model_id,
+            device,
+            dtype,
+            spec.drop_t5,
+            spec.cpu_offload,
+            spec.lora,
+            spec.t5_quantization,
+            spec.sequential_offload,
+        )
 
 
 class ModelCache:

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from core.config import check_device, check_dtype
 from core.errors import BadRequestError
 
+# bitsandbytes: LLM.int8 or 4-bit NF4 weights for the T5 encoder (docs/gpu.md says why this library)
+T5_QUANTIZATIONS = ("none", "8bit", "4bit")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -23,6 +26,9 @@ class ModelSpec:
         dtype: "auto" (CUDA bf16/fp16, MPS fp16, CPU float32), "float32", "float16" or "bfloat16".
         cpu_offload: keep sub-models on the CPU and move each to the GPU while it runs (CUDA only).
         drop_t5: load without the T5 encoder (saves ~9 GB in fp16); the climate prompt is then lost.
+        t5_quantization: "none", "8bit" or "4bit": the T5 encoder's weights quantised by bitsandbytes
+            (CUDA only; 8-bit roughly halves its ~9 GB, 4-bit NF4 quarters it; the climate prompt is kept).
+        sequential_offload: stream weights to the GPU layer by layer (CUDA only; the least memory, slowest).
         transformer: a fully fine-tuned SD3 transformer to put on the base model (a transformer folder,
             or a pipeline folder from the original EcoMapper train.py), or None.
         control_range: range of the control image fed to the ControlNet's VAE encoding: "0-1" (the
@@ -44,6 +50,8 @@ class ModelSpec:
     transformer: str | None = None
     control_range: str = "auto"
     controlnet_pooled: str = "real"
+    t5_quantization: str = "none"
+    sequential_offload: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.model_id, str) or not self.model_id.strip():
@@ -68,6 +76,16 @@ class ModelSpec:
                 f"Unknown ControlNet pooled projection {self.controlnet_pooled!r}.",
                 'Use "real" or "zero" (the original\'s evaluation under diffusers 0.32.1).',
             )
+        if self.t5_quantization not in T5_QUANTIZATIONS:
+            raise BadRequestError(
+                f"Unknown T5 quantization {self.t5_quantization!r}.", f"Use one of {', '.join(T5_QUANTIZATIONS)}."
+            )
+        if self.t5_quantization != "none" and self.drop_t5:
+            raise BadRequestError("--t5-quantization and --no-t5 both given.", "Quantise T5 or drop it, not both.")
+        if self.sequential_offload and self.cpu_offload:
+            raise BadRequestError(
+                "--sequential-offload and --cpu-offload both given.", "Pick one (sequential uses less memory)."
+            )
         for name in ("lora", "controlnet", "transformer"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -86,4 +104,6 @@ class ModelSpec:
             "transformer": self.transformer,
             "control_range": self.control_range,
             "controlnet_pooled": self.controlnet_pooled,
+            "t5_quantization": self.t5_quantization,
+            "sequential_offload": self.sequential_offload,
         }

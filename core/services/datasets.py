@@ -1,7 +1,8 @@
 """Building an EcoMapper-layout dataset: Sentinel-2, NASA POWER, land cover and place names per place and month.
 
 The places come from a CSV or are sampled on land, stratified by land cover; `core.dataset.builder` does
-the fetching (in parallel, resumable, every file written atomically).
+the fetching (in parallel, resumable, every file written atomically), in this process or, with
+`scheduler="local:N"` / `"tcp://host:8786"`, as one task per place on a dask cluster.
 """
 
 from __future__ import annotations

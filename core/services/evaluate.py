@@ -15,8 +15,14 @@ def evaluation_config(paper_conventions: bool = False, **fields: Any) -> Any:
     return (EvaluationConfig.paper if paper_conventions else EvaluationConfig)(**fields)
 
 
-def evaluate_model(config: Any, settings: Settings, **options: Any) -> Any:
-    """Generate for the selected samples, score them and write the report (`core.evaluation.run.evaluate`)."""
+def evaluate_model(config: Any, settings: Settings, scheduler: str = "", **options: Any) -> Any:
+    """Generate for the selected samples, score them and write the report (`core.evaluation.run.evaluate`);
+    with `scheduler` (`tcp://host:8786`, `local:N`) the samples are split over that dask cluster's
+    workers (`core.evaluation.sharding`), the same tables as one process."""
+    if scheduler:
+        from core.evaluation.sharding import evaluate_on_cluster
+
+        return evaluate_on_cluster(config, settings, scheduler, **options)
     from core.evaluation.run import evaluate
     from core.io.folder_lock import folder_lock
 

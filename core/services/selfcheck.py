@@ -26,11 +26,14 @@ from core.models.selfcheck import Missing, find_missing, library_versions, timed
 __all__ = [
     "SELFCHECK_MONTH",
     "SELFCHECK_POINT",
+    "GpuOptionRow",
     "Missing",
     "ModeRun",
     "SelfcheckReport",
     "contact_sheet",
     "find_missing",
+    "gpu_options_report",
+    "gpu_options_table",
     "run_selfcheck",
     "square_mask",
 ]
@@ -112,6 +115,20 @@ def square_mask(size_px: int) -> np.ndarray:
     return mask
 
 
+def selfcheck_request(size_px: int, num_inference_steps: int):
+    """Text-to-image at the self-check place and month under its fixed climate."""
+    from core.generation.request import GenerationRequest
+
+    return GenerationRequest(
+        point=SELFCHECK_POINT,
+        month=SELFCHECK_MONTH,
+        land_cover=SELFCHECK_LAND_COVER,
+        climate=SELFCHECK_CLIMATE,
+        size_px=size_px,
+        num_inference_steps=num_inference_steps,
+    ).with_place()
+
+
 def run_selfcheck(
     model_id: str,
     settings: Settings,
@@ -125,7 +142,6 @@ def run_selfcheck(
 ) -> SelfcheckReport:
     """Run every mode and known ControlNet of `model_id` once on the self-check place."""
     from core.generation.gapfill import fill_clouds
-    from core.generation.request import GenerationRequest
     from core.generation.runs import fetch_control_image, generate_images
     from core.models.engine import Engine
     from core.models.loading import LOAD_COUNTS
@@ -144,14 +160,7 @@ def run_selfcheck(
     loaded = cache.get(ModelSpec(model_id, device=device, dtype=dtype))
     engine = Engine(loaded)
     cuda = str(loaded.device).startswith("cuda")
-    request = GenerationRequest(
-        point=SELFCHECK_POINT,
-        month=SELFCHECK_MONTH,
-        land_cover=SELFCHECK_LAND_COVER,
-        climate=SELFCHECK_CLIMATE,
-        size_px=size_px,
-        num_inference_steps=num_inference_steps,
-    ).with_place()
+    request = selfcheck_request(size_px, num_inference_steps)
     report = SelfcheckReport(
         model_id,
         str(loaded.device),
@@ -204,3 +213,117 @@ def contact_sheet(report: SelfcheckReport) -> np.ndarray:
         sheet.paste(thumb, (index * THUMB_PX, LABEL_PX))
         draw.text((index * THUMB_PX + 4, 4), label, fill="black")
     return np.asarray(sheet)
+
+
+@dataclass
+class GpuOptionRow:
+    """One GPU option in `selfcheck --gpu-options`: measured here, or why not, beside the computed estimate."""
+
+    name: str
+    flags: str
+    seconds: float | None = None
+    peak_gpu_bytes: int | None = None
+    not_run: str = ""
+    estimate: Any = None  # core.models.gpu_options.OptionEstimate, None for a model without known counts
+    anchor: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        estimate = self.estimate
+        return {
+            "option": self.name,
+            "flags": self.flags,
+            "measured": None
+            if self.seconds is None
+            else {"seconds": round(self.seconds, 3), "peak_gpu_gb": _gb(self.peak_gpu_bytes)},
+            "not_run": self.not_run or None,
+            "computed": None
+            if estimate is None
+            else {
+                "model": estimate.model_id,
+                "peak_gpu_gb": _gb(estimate.peak_gpu_bytes),
+                "seconds_a100": None if estimate.seconds is None else round(estimate.seconds, 2),
+                "seconds_how": estimate.seconds_how,
+            },
+            "hf_anchor": None
+            if self.anchor is None
+            else {"seconds": self.anchor.seconds, "peak_gb": self.anchor.peak_gb},
+        }
+
+
+def _gb(value: int | None) -> float | None:
+    return None if value is None else round(value / 1000**3, 2)
+
+
+def gpu_options_report(
+    model_id: str, settings: Settings, *, device: str = "auto", dtype: str = "auto", size_px: int = 1024, progress=None
+) -> list[GpuOptionRow]:
+    """Every GPU option of `core.models.gpu_options`: time per image and peak GPU memory measured on the
+    CUDA GPU found (weights present), else "not run here" and why; always the computed estimate."""
+    from core.models.device import choose_device
+    from core.models.gpu_options import GPU_OPTIONS, estimate_option
+    from core.models.registry import KNOWN_MODELS
+
+    known = KNOWN_MODELS.get(model_id) or KNOWN_MODELS["sd3-medium"]
+    chosen = choose_device(device if device != "auto" else settings.device)
+    why = "" if chosen.startswith("cuda") else f"no CUDA GPU here (device {chosen})"
+    if not why:
+        missing = find_missing(model_id, settings, device)
+        why = f"{missing[0].what}: {missing[0].problem}" if missing else ""
+    rows = []
+    for index, option in enumerate(GPU_OPTIONS, start=1):
+        row = GpuOptionRow(option.name, option.flags, anchor=option.anchor)
+        if known.transformer_parameters is not None and option.offered_for(known.model_id):
+            row.estimate = estimate_option(known, option, size_px)
+        if not option.offered:
+            row.not_run = f"not offered: {option.why_not}"
+        elif not option.offered_for(model_id):
+            row.not_run = f"not offered for {model_id} (only {', '.join(option.models)})"
+        elif why:
+            row.not_run = f"not run here: {why}"
+        else:
+            row.seconds, row.peak_gpu_bytes = _measure_option(option, model_id, settings, device, dtype, size_px)
+        rows.append(row)
+        if progress is not None:
+            progress(index, len(GPU_OPTIONS), option.name)
+    return rows
+
+
+def _measure_option(option, model_id: str, settings: Settings, device: str, dtype: str, size_px: int):
+    """(seconds, peak GPU bytes) of one text-to-image run with the option (compile: after its warm-up)."""
+    from core.generation.runs import generate_images
+    from core.models.engine import Engine
+    from core.models.model_cache import ModelCache
+    from core.models.spec import ModelSpec
+
+    cache = ModelCache(settings, max_bases=1)  # one option's weights on the GPU at a time
+    engine = Engine(cache.get(ModelSpec(model_id, device=device, dtype=dtype, **option.spec)))
+    # a budget of one byte makes the engine tile the VAE (and not batch)
+    engine.memory_budget_bytes = 1 if option.vae_tiling else None
+    request = selfcheck_request(size_px, option.steps)
+    if option.guidance_scale is not None:
+        request = request.replace(guidance_scale=option.guidance_scale)
+    if option.compiled:
+        engine.compile()
+        generate_images(request, engine, settings)  # the warm-up pays the compilation
+    _, seconds, peak = timed_run(lambda: generate_images(request, engine, settings).image, True)
+    return seconds, peak
+
+
+def gpu_options_table(rows: list[GpuOptionRow]) -> str:
+    """Markdown: option, flags, measured here (or why not), computed estimate, Hugging Face's anchor."""
+    lines = [
+        "| option | flags | measured here | computed peak GB | computed s (A100) | HF anchor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        measured = row.not_run or f"{row.seconds:.2f} s, {row.peak_gpu_bytes / 1000**3:.1f} GB"
+        estimate = row.estimate
+        peak = "-" if estimate is None else f"{estimate.peak_gpu_bytes / 1000**3:.1f}"
+        seconds = "-" if estimate is None or estimate.seconds is None else f"{estimate.seconds:.2f}"
+        anchor = (
+            "-"
+            if row.anchor is None
+            else f"{row.anchor.seconds} s" + (f" / {row.anchor.peak_gb} GB" if row.anchor.peak_gb is not None else "")
+        )
+        lines.append(f"| {row.name} | {row.flags or '-'} | {measured} | {peak} | {seconds} | {anchor} |")
+    return "\n".join(lines)

@@ -85,6 +85,24 @@ def test_a_footprint_in_another_crs_is_warped(replay_server, data_settings):
     assert read.data.mean() > 150  # the bright desert, not an empty warp
 
 
+def test_a_second_read_of_a_footprint_on_four_tiles_fetches_nothing(replay_server, data_settings, test_rasters):
+    footprint = Footprint.around(Point(24.818, -11.382), epsg=32629)  # straddles four 512 px tiles
+    href = replay_server.file_url("visual_10m.tif")
+    first = read_footprint(href, footprint, data_settings, indexes=[1, 2, 3])
+    replay_server.wait_idle()
+    fetched = replay_server.bytes_served("visual_10m.tif")
+    assert fetched > 4 * 200_000  # the four tiles came over HTTP
+    first.data[:] = 0  # the caller's copy: changing it changes no later read
+    again = read_footprint(href, footprint, data_settings, indexes=[1, 2, 3])
+    replay_server.wait_idle()
+    assert replay_server.bytes_served("visual_10m.tif") == fetched
+    with rasterio.open(test_rasters.visual_10m) as src:
+        expected = src.read([1, 2, 3], window=src.window(*footprint.bounds))
+    assert np.array_equal(again.data, expected)
+    other_bands = read_footprint(href, footprint, data_settings, indexes=[1])  # another read: fetched
+    assert np.array_equal(other_bands.data, expected[:1])
+
+
 def test_second_request_is_local_and_works_offline(replay_server, data_settings):
     first = fetch_scene(SAHARA, FEB_2020, data_settings)
     count = len(replay_server.requests)

@@ -19,6 +19,7 @@ from PIL import Image
 
 from core.cli import main
 from tests.conftest import ECOMAPPER_EXAMPLE, REPO, require_shared
+from tests.support.evaluation_tables import assert_same_tables
 from tests.support.metrics_tiny_clip import save_tiny_clip
 from tests.support.metrics_weights import write_random_alexnet, write_random_inception
 
@@ -184,24 +185,8 @@ def test_two_processes_give_the_same_table_as_one(example, weights, tmp_path):
     parts = {p.name: len(p.read_text().splitlines()) for p in (tmp_path / "two" / "results").glob("part-*.jsonl")}
     assert parts == {"part-0.jsonl": 2, "part-1.jsonl": 2}
     assert json.loads((tmp_path / "two" / "summary.json").read_text())["num_processes"] == 2
-    for table in ("models", "land_cover", "year", "extremes"):
-        one = _rows(tmp_path / "one" / "tables" / f"{table}.csv")
-        two = _rows(tmp_path / "two" / "tables" / f"{table}.csv")
-        # The images are the same bytes, so SSIM, PSNR and N are equal. FID comes from Inception
-        # features, and torchrun runs each process with OMP_NUM_THREADS=1: other float reduction
-        # orders, so FID agrees to about 1e-6 relative, not always in the 6th digit written.
-        assert [{k: v for k, v in row.items() if k != "fid"} for row in one] == [
-            {k: v for k, v in row.items() if k != "fid"} for row in two
-        ], table
-        assert [float(row["fid"] or "nan") for row in one] == pytest.approx(
-            [float(row["fid"] or "nan") for row in two], rel=1e-5, nan_ok=True
-        ), table
+    assert_same_tables(tmp_path / "one", tmp_path / "two")
     assert "nan" not in (tmp_path / "one" / "tables" / "models.csv").read_text().split("\n")[1]
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 class _FlatGenerator:

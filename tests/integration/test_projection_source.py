@@ -78,6 +78,27 @@ def test_only_the_chunks_of_the_two_periods_are_read(cmip6_settings, cmip6_serve
     assert not any("/ECO-NORSDS/" in p for p in paths)  # a model left out is never read
 
 
+def test_a_cold_point_reads_metadata_once_per_store_and_each_coordinate_once(cmip6_settings, cmip6_server):
+    project_climate(SAHARA, "ssp245", 2050, cmip6_settings, observed=OBSERVED)
+    paths = [r.path for r in cmip6_server.requests]
+    stores = {p.rsplit("/", 1)[0] for p in paths if p.endswith("/.zmetadata")}
+    assert len(stores) == len([p for p in paths if p.endswith("/.zmetadata")])  # one metadata GET per store
+    assert not any(p.endswith(("/.zgroup", "/.zattrs", "/.zarray")) for p in paths)  # all in .zmetadata
+    # .../CMIP6/<activity>/<institution>/<source>/<experiment>/<member>/<table>/<variable>/<grid>/<version>/<name>/<n>
+    source, experiment, member, table, grid = -9, -8, -7, -6, -4
+    # (the land-fraction stores, table fx, describe their lat / lon differently: not shared with Amon)
+    for name, same in (
+        ("lat", (source, grid, table)),
+        ("lon", (source, grid, table)),
+        ("time", (source, experiment, member, table, grid)),
+    ):
+        reads = [p.split("/") for p in paths if p.split("/")[-2] == name]
+        # once per model grid (lat, lon) or per run (time), whichever variable's store asks first
+        assert len(reads) == len({tuple(parts[i] for i in same) for parts in reads}), name
+        assert len(reads) < len(stores), name
+    assert len(paths) <= 1 + len(stores) + 16 + 47  # catalog, metadata, coordinates, data chunks (was 166)
+
+
 def test_same_answer_from_a_local_folder_over_http_and_from_the_aws_catalog(cmip6_archive, cmip6_server, tmp_path):
     over_http = project_climate(SAHARA, "ssp585", 2100, cmip6_http_settings(cmip6_server, tmp_path / "a"),
                                 observed=OBSERVED)  # fmt: skip

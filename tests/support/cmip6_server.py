@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,12 +24,14 @@ class Served:
 
 
 class Cmip6Server:
-    """Use as a context manager; `base_url`, `bucket_url` (the mirror root), `requests`, `down`."""
+    """Use as a context manager; `base_url`, `bucket_url` (the mirror root), `requests`, `down`, `latency_s`."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self.requests: list[Served] = []
         self.down = False
+        # seconds each answer waits, as a round trip to a real bucket does (benchmarks)
+        self.latency_s = 0.0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
 
@@ -92,6 +95,8 @@ def _make_handler(server: Cmip6Server) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
+            if server.latency_s:
+                time.sleep(server.latency_s)
             if server.down:
                 self._send(503, b"<Error><Code>ServiceUnavailable</Code></Error>", "application/xml")
                 return

@@ -135,3 +135,23 @@ def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_para
     assert wired["load_recipe"] == (["recipe_upload"], [*GenerateForm.FIELDS, "preset"])
     assert wired["observe"][0] == ["lat", "lon", "month"]
     assert components["lat"].elem_id == "lat" and components["temp_delta_c"].elem_id == "temp-delta"
+
+
+def test_building_the_app_builds_gradios_server_app_only_where_gradio_must(tmp_path, monkeypatch):
+    """Gradio builds its server app in `gr.Blocks()`, at the `with` exit and in launch(); a second
+    queue() would build it once more, for the queue's size alone."""
+    import gradio.routes
+
+    from app.ui import MAX_QUEUE_SIZE, build_ui
+
+    built = []
+    create_app = gradio.routes.App.create_app
+
+    def counted(*args, **kwargs):
+        built.append(args[0])
+        return create_app(*args, **kwargs)
+
+    monkeypatch.setattr(gradio.routes.App, "create_app", staticmethod(counted))
+    demo = build_ui("tiny-random", output_dir=tmp_path)
+    assert built == [demo, demo]  # `gr.Blocks()` (empty) and the `with` exit (the whole page)
+    assert demo._queue.max_size == MAX_QUEUE_SIZE

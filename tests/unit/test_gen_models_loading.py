@@ -180,6 +180,16 @@ def test_options(settings, weights):
         load_pipeline(ModelSpec("sd4-ultra"), settings)
     with pytest.raises(BadRequestError, match="CPU offload needs a CUDA GPU"):
         load_pipeline(ModelSpec("tiny-random", cpu_offload=True, device="cpu"), settings)
+    with pytest.raises(BadRequestError, match="^Sequential CPU offload needs a CUDA GPU.*--sequential-offload"):
+        load_pipeline(ModelSpec("tiny-random", sequential_offload=True, device="cpu"), settings)
+    with pytest.raises(BadRequestError, match=r"^A quantised T5 \(bitsandbytes\) needs a CUDA GPU"):
+        load_pipeline(ModelSpec("tiny-random", t5_quantization="8bit", device="cpu"), settings)
+    with pytest.raises(BadRequestError, match="Unknown T5 quantization '2bit'"):
+        ModelSpec("tiny-random", t5_quantization="2bit")
+    with pytest.raises(BadRequestError, match="Quantise T5 or drop it"):
+        ModelSpec("tiny-random", t5_quantization="4bit", drop_t5=True)
+    with pytest.raises(BadRequestError, match="Pick one"):
+        ModelSpec("tiny-random", sequential_offload=True, cpu_offload=True)
     with pytest.raises(BadRequestError, match="float16 was asked for on the CPU"):
         load_pipeline(ModelSpec("tiny-random", dtype="float16", device="cpu"), settings)
     with pytest.raises(BadRequestError, match="CUDA"):

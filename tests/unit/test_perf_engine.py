@@ -257,3 +257,18 @@ def test_a_unit_range_controlnet_gets_unit_range_control_latents_and_keeps_its_h
         assert pipe.prepare_image is wrapper
     finally:
         handle.remove()
+
+
+def test_a_batch_decodes_frame_by_frame_and_a_single_frame_whole(engine):
+    """Batched frames are never decoded all at once (measured slower per frame than one by one)."""
+    jobs = [FrameJob(Prompts("a satellite image", f"month {m}"), 1) for m in range(3)]
+    run = dict(mode="text", size_px=64, num_inference_steps=1, guidance_scale=7.5)
+    vae = engine.loaded.pipe.vae
+    with ModuleCalls(engine.loaded.pipe.transformer) as steps, ModuleCalls(vae.decoder) as decodes:
+        batched, _ = engine.run_frames(jobs, batch_size=3, **run)
+    assert steps.batches == [6] and decodes.batches == [1, 1, 1]
+    assert vae.use_slicing
+    with ModuleCalls(vae.decoder) as decodes:
+        single, _ = engine.run_frames(jobs[:1], batch_size=1, **run)
+    assert decodes.batches == [1] and not vae.use_slicing
+    assert_same_frames(single, batched[:1])

@@ -133,9 +133,11 @@ def _compute(graphs: dict[str, dict], settings: Settings, progress: Progress | N
     names = [(model, var) for model, parts in graphs.items() for var in parts]
     lazy = [graphs[model][var] for model, var in names]
     if settings.dask_scheduler:
-        from distributed import Client, as_completed
+        from distributed import as_completed
 
-        with Client(settings.dask_scheduler, set_as_default=False) as cluster:
+        from core.io.dask_cluster import dask_client
+
+        with dask_client(settings.dask_scheduler, "ECOMAPPER_DASK_SCHEDULER") as cluster:
             futures = cluster.compute(lazy)
             position = {future.key: i for i, future in enumerate(futures)}
             results: list = [None] * len(futures)

@@ -3,13 +3,17 @@
 A read-only zarr Store whose every key is one GET through `core.io.http.HttpClient`, so the Zarr
 reads get the project's timeouts, retries, on-disk cache (atomic writes) and offline mode; zarr
 and xarray decide which keys to read (the consolidated metadata, the coordinates, and only the
-chunks an index touches).
+chunks an index touches). Round trips are what a cold point costs on a real bucket, so metadata keys
+are answered from the consolidated `.zmetadata` (one GET per store), and a coordinate chunk another
+store of the same model grid (lat, lon) or run (time) has already read is reused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
@@ -53,6 +57,28 @@ def store_location(zstore: str, settings: Settings) -> str:
     )
 
 
+CONSOLIDATED_KEY = ".zmetadata"
+METADATA_KEYS = (".zgroup", ".zattrs", ".zarray")
+# <root>/CMIP6/<activity_id>/<institution_id>/<source_id>/<experiment_id>/<member_id>/<table_id>/<variable_id>/
+#   <grid_label>/<version>
+CMIP6_PATH_PARTS = ("activity", "institution", "source", "experiment", "member", "table", "variable", "grid", "version")
+# which parts of the path must match for two stores to hold the same coordinate values
+SHARED_COORDINATES = {
+    "lat": ("institution", "source", "grid"),
+    "lon": ("institution", "source", "grid"),
+    "time": ("institution", "source", "experiment", "member", "table", "grid"),
+}
+
+
+_SHARED_LOCKS: dict[str, threading.Lock] = {}
+_SHARED_LOCKS_GUARD = threading.Lock()
+
+
+def _shared_fetch_lock(shared_key: str) -> threading.Lock:
+    with _SHARED_LOCKS_GUARD:
+        return _SHARED_LOCKS.setdefault(shared_key, threading.Lock())
+
+
 class HttpZarrStore(Store):
     """A read-only Zarr store at an HTTP(S) root; each key is fetched (and cached) by `HttpClient`.
 
@@ -70,6 +96,9 @@ class HttpZarrStore(Store):
         self.settings = settings
         self._client = client
         self._absent = DiskCache(settings.cache_dir, "cmip6-absent")
+        self._coordinates = DiskCache(settings.cache_dir, "cmip6-coordinates")
+        self._consolidated_lock = threading.Lock()
+        self._consolidated: tuple[bytes | None, dict] | None = None
 
     # Workers of a dask.distributed cluster get the location and settings, and make their own client.
     def __reduce__(self):
@@ -97,6 +126,52 @@ class HttpZarrStore(Store):
 
     def fetch(self, key: str) -> bytes | None:
         """The bytes of one key, or None when the store has no such key."""
+        if key == CONSOLIDATED_KEY:
+            return self._consolidated_metadata()[0]
+        if key.rsplit("/", 1)[-1] in METADATA_KEYS:
+            # zarr also asks for .zgroup / .zattrs / .zarray; the consolidated document has them all
+            entry = self._consolidated_metadata()[1].get(key)
+            return None if entry is None else json.dumps(entry).encode()
+        shared = self._shared_coordinate_key(key)
+        if shared is None:
+            return self._get(key)
+        with _shared_fetch_lock(shared):  # stores open in parallel: one fetches, the others wait and reuse
+            body = self._coordinates.get(shared)
+            if body is None:
+                body = self._get(key)
+                if body is not None:
+                    self._coordinates.put(shared, body)
+        return body
+
+    def _consolidated_metadata(self) -> tuple[bytes | None, dict]:
+        """`.zmetadata` (fetched once per store, also when zarr asks for it and .zgroup at once), parsed."""
+        with self._consolidated_lock:
+            if self._consolidated is None:
+                body = self._get(CONSOLIDATED_KEY)
+                try:
+                    parsed = json.loads(body)["metadata"] if body else {}
+                except (ValueError, KeyError, TypeError):
+                    parsed = {}  # zarr reads the same body and names the problem
+                self._consolidated = (body, parsed if isinstance(parsed, dict) else {})
+            return self._consolidated
+
+    def _shared_coordinate_key(self, key: str) -> str | None:
+        """A cache key shared by every store whose coordinate chunk `key` must hold the same values:
+        lat / lon of the same model and grid, time of the same run (experiment, member, table)."""
+        name, _, chunk = key.partition("/")
+        if name not in SHARED_COORDINATES or not chunk:
+            return None
+        parts = self.root_url.split("/CMIP6/", 1)[-1].split("/")
+        if "/CMIP6/" not in self.root_url or len(parts) != len(CMIP6_PATH_PARTS):
+            return None  # not the buckets' layout: nothing to share with
+        path = dict(zip(CMIP6_PATH_PARTS, parts, strict=True))
+        same = SHARED_COORDINATES[name]
+        metadata = self._consolidated_metadata()[1]
+        # the array's own metadata too: another shape, chunking or unit never shares
+        described = [metadata.get(f"{name}/.zarray"), metadata.get(f"{name}/.zattrs")]
+        return request_key("cmip6-coordinate", name, chunk, [path[part] for part in same], described)
+
+    def _get(self, key: str) -> bytes | None:
         url = f"{self.root_url}/{key}"
         absent_key = request_key("absent", url)
         if self._absent.get(absent_key) is not None:
