@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.io.outputs import check_output_dir
     from core.services import compare, export_image, write_real_png
 
-    check_output_dir(args.out_dir, "--out-dir")  # before any look-up or step
+    check_output_dir(args.out, "--out")  # before any look-up or step
     spec = spec_from(args)  # a missing --model fails before any look-up
     request = request_from_args(args, settings, spec)
     engine = load_engine(args, settings, spec)

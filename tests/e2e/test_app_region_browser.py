@@ -67,7 +67,7 @@ def test_a_region_is_shown_on_the_map_over_the_real_mosaic_with_the_fader(page):
     assert "10.24 x 7.68 km region" in page.locator(".eco-blend-label").inner_text()
     page.wait_for_timeout(800)
     page.screenshot(path=str(ARTIFACTS / "app_region.png"))
-    page.locator(".eco-blend input").fill("40")
+    page.locator(".eco-blend input[type=range]").fill("40")
     opacity = page.evaluate("getComputedStyle(document.querySelector('.eco-map img.eco-ai-overlay')).opacity")
     assert float(opacity) == pytest.approx(0.4, abs=0.01)
     page.screenshot(path=str(ARTIFACTS / "app_region_fader.png"))

@@ -217,11 +217,16 @@ def test_prompt_command_prints_json(capsys):
     )
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
+    metadata = printed.pop("diffusionsat_metadata")
     assert printed == {
         "spatial": "a very cloudy satellite image of Croplands in Kenya on March 2021.",
         "climate": "a very cloudy satellite image of Croplands in Kenya on March 2021."
         + CLIMATE_TAIL.format(t="22", p="3", r="20"),
     }
+    # EcoMapper's create_captions.py: lon/360, lat/180, gsd 20/10, cloud, year/120, month/12, day 1/31,
+    # (T+60)/120, P/120, R/40, each x 1000 (the inputs above: 10 m, day 1 of a YYYY-MM month)
+    expected = [36.8 / 360, -1.5 / 180, 20 / 10, 0.8, 2021 / 120, 3 / 12, 1 / 31, 81.5 / 120, 3.2 / 120, 19.9 / 40]
+    assert metadata == pytest.approx([1000 * v for v in expected])
 
 
 def test_prompt_command_bad_input_is_one_line(capsys):
