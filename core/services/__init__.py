@@ -77,7 +77,7 @@ from core.services.observe import (
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
 from core.services.region import METHODS as REGION_METHODS
-from core.services.region import Region, RegionResult, export_region, make_region
+from core.services.region import Region, RegionResult, check_cluster_region, export_region, make_region
 from core.services.session_exports import (
     SessionExports,
     create_export_root,
@@ -124,6 +124,7 @@ __all__ = [
     "backend_choices",
     "caption_for",
     "change_overlay",
+    "check_cluster_region",
     "climate_series",
     "compare",
     "compare_models",
