@@ -62,16 +62,21 @@ class AppContext:
         """The session's own export folder, named by a server-side random id (see core.services.session_exports)."""
         return self.config.exports.folder(export_key(request))
 
-    def engine_for(self, model: ModelChoice, mode: str, progress: gr.Progress) -> tuple[Any, Any]:
-        """(engine, model spec) for `model` in `mode` (loaded once, kept across requests)."""
+    def engine_for(self, model: ModelChoice, mode: str, progress: gr.Progress, spec: Any = None) -> tuple[Any, Any]:
+        """(engine, model spec) for `model` in `mode` (loaded once, kept across requests); `spec`: these
+        weights instead of the form's (the quick preview's LoRA on the same base)."""
         if mode == "controlnet" and not model.controlnet:
             raise BadRequestError(
                 "ControlNet mode needs ControlNet weights, and none are set.",
                 "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model).",
             )
         progress(0.05, desc=f"Loading model {model.model_id}")
-        spec = requests.model_spec(model, mode)
+        spec = spec or requests.model_spec(model, mode)
         return self.engines.get(spec, self.settings, progress=progress_bridge(progress)), spec
+
+    def model_notes(self, model_id: str) -> str:
+        """The Settings tab's line under the model: the quick preview (on, or why not)."""
+        return services.preview_hint(model_id, self.settings)
 
     @contextmanager
     def cancellable(self, request: gr.Request | None) -> Iterator[threading.Event]:

@@ -3,6 +3,7 @@ SSIM/PSNR, exports, and the result drawn on the map."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -94,18 +95,37 @@ class GenerateHandlers:
         self.projection = projection
 
     @shown_errors
-    def generate(self, request: gr.Request, progress: gr.Progress, **values: Any) -> GenerateShown:
+    def generate(self, request: gr.Request, progress: gr.Progress, **values: Any) -> Iterator[GenerateShown | dict]:
+        """The quick preview first when the model has one (`core.services.preview`), then the full image."""
         form = GenerateForm.parse(values, self.context.config.model_id)
         with self.context.cancellable(request) as cancel:
-            return self._generate(form, request, progress, cancel)
+            spec = requests.model_spec(form.model, form.mode)
+            plan = services.preview_plan(spec, form.mode, self.context.settings)
+            prepared = self.prepare(form, progress, plan.full_spec if plan is not None else None)
+            if plan is not None:
+                yield self._preview(form, prepared, plan, progress, cancel)
+            yield self._generate(form, prepared, request, progress, cancel)
 
-    def prepare(self, form: GenerateForm, progress) -> Prepared:
-        """The service request of a Generate form, its loaded engine and where its files go (shared by Change)."""
+    def _preview(self, form: GenerateForm, prepared: Prepared, plan: services.PreviewPlan, progress, cancel) -> dict:
+        """The scenario at the preview LoRA's few steps, same seed, in the scenario's place (the rest stays)."""
+        engine, _ = self.context.engine_for(form.model, form.mode, progress, plan.preview_spec)
+        stop_if_cancelled(cancel, "before the preview")
+        result = services.generate(
+            plan.preview_request(prepared.request), self.context.settings, engine=engine,
+            progress=progress_bridge(progress), cancel=cancel,
+        )  # fmt: skip
+        steps = plan.preset.num_inference_steps
+        label = f"Quick preview ({steps} steps) · {result.label} · the full image follows"
+        return {"scenario_image": services.label_image(result.image, label)}
+
+    def prepare(self, form: GenerateForm, progress, spec: Any = None) -> Prepared:
+        """The service request of a Generate form, its loaded engine and where its files go (shared by Change);
+        `spec`: other weights than the form's (the full image beside a quick preview)."""
         form.require_land_cover()
         observed = form.observed_climate()
         control_image, control_month = self._control(form, progress)
         point_view = bridge.describe_point(form.point, self.context.settings)
-        engine, spec = self.context.engine_for(form.model, form.mode, progress)
+        engine, spec = self.context.engine_for(form.model, form.mode, progress, spec)
         scenario_choice = self.projection.scenario_for(form, progress)
         core_request = requests.generation_request(
             form, observed, scenario_choice, point_view, spec, control_image, control_month
@@ -116,8 +136,9 @@ class GenerateHandlers:
         )  # fmt: skip
         return Prepared(core_request, engine, spec, point_view, stem, control_month)
 
-    def _generate(self, form: GenerateForm, request: gr.Request, progress, cancel) -> GenerateShown:
-        prepared = self.prepare(form, progress)
+    def _generate(self, form: GenerateForm, prepared: Prepared, request: gr.Request, progress, cancel) -> GenerateShown:
+        engine, _ = self.context.engine_for(form.model, form.mode, progress, prepared.spec)  # after a preview
+        prepared = replace(prepared, engine=engine)
         reference = self._reference(form)
         folder = self.context.output_folder(request)
         stop_if_cancelled(cancel, "before denoising")

@@ -74,6 +74,7 @@ from core.services.observe import (
     place_of,
     search_places,
 )
+from core.services.preview import PreviewPlan, preview_hint, preview_plan
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
 from core.services.region import METHODS as REGION_METHODS
@@ -113,6 +114,7 @@ __all__ = [
     "ModelComparison",
     "ModelSpec",
     "Observation",
+    "PreviewPlan",
     "ProjectedClimate",
     "Provenance",
     "Region",
@@ -161,6 +163,8 @@ __all__ = [
     "observed_climate",
     "parse_boxes",
     "place_of",
+    "preview_hint",
+    "preview_plan",
     "projected_climate",
     "prompts_for",
     "read_rgb_image",
