@@ -53,6 +53,8 @@ class AppContext:
         # one loaded base shared by every mode, ControlNet and LoRA scale (no reload on a switch)
         self.engines = engines or EngineHolder(services.shared_engine_loader())
         self.cancels = CancelRegistry()
+        # the GPU option `pick_option` takes for the card found (on CPU: none); probed on first need
+        self.gpu = services.GpuPicker(config.settings.device)
 
     @property
     def settings(self) -> Settings:
@@ -71,12 +73,12 @@ class AppContext:
                 "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model).",
             )
         progress(0.05, desc=f"Loading model {model.model_id}")
-        spec = spec or requests.model_spec(model, mode)
+        spec = self.gpu.apply(spec or requests.model_spec(model, mode))
         return self.engines.get(spec, self.settings, progress=progress_bridge(progress)), spec
 
     def model_notes(self, model_id: str) -> str:
-        """The Settings tab's line under the model: the quick preview (on, or why not)."""
-        return services.preview_hint(model_id, self.settings)
+        """The Settings tab's lines under the model: the quick preview (on, or why not) and the GPU option."""
+        return f"{services.preview_hint(model_id, self.settings)}\n\n{self.gpu.note(model_id)}"
 
     @contextmanager
     def cancellable(self, request: gr.Request | None) -> Iterator[threading.Event]:

@@ -5,7 +5,8 @@ One module per job: `observe` (place, month -> image, climate, land cover, place
 `timelapse`, `grid` (scenario grid), `region` (a large area in tiles), `exports` (and `verify_image`:
 content credentials),
 `projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
-(PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
+(PNG, GeoTIFF, recipe), `models` (the model spec and loading it), `preview` (the app's quick preview plan),
+`gpu` (the GPU option the app applies for the card it finds). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/architecture.md.
 Importing this package does not import torch.
 """
@@ -47,6 +48,7 @@ from core.services.generate import (
     request_for,
     scenario_climate,
 )
+from core.services.gpu import GpuPicker
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
 from core.services.models import (
     MODEL_IDS,
@@ -107,6 +109,7 @@ __all__ = [
     "ExportedFiles",
     "GenerateResult",
     "GenerationRequest",
+    "GpuPicker",
     "GridRequest",
     "GridResult",
     "LayoutBox",
