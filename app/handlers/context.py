@@ -73,7 +73,9 @@ class AppContext:
                 "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model).",
             )
         progress(0.05, desc=f"Loading model {model.model_id}")
-        spec = self.gpu.apply(spec or requests.model_spec(model, mode))
+        # with a preview LoRA on disk every mode loads the base carrying it at scale 0: one base, no reload
+        spec = spec or services.with_preview_base(requests.model_spec(model, mode), self.settings)
+        spec = self.gpu.apply(spec)
         return self.engines.get(spec, self.settings, progress=progress_bridge(progress)), spec
 
     def model_notes(self, model_id: str) -> str:

@@ -101,7 +101,7 @@ class GenerateHandlers:
         with self.context.cancellable(request) as cancel:
             spec = requests.model_spec(form.model, form.mode)
             plan = services.preview_plan(spec, form.mode, self.context.settings)
-            prepared = self.prepare(form, progress, plan.full_spec if plan is not None else None)
+            prepared = self.prepare(form, progress)  # the base carries the preview LoRA at scale 0 when there is one
             if plan is not None:
                 yield self._preview(form, prepared, plan, progress, cancel)
             yield self._generate(form, prepared, request, progress, cancel)
@@ -118,14 +118,13 @@ class GenerateHandlers:
         label = f"Quick preview ({steps} steps) · {result.label} · the full image follows"
         return {"scenario_image": services.label_image(result.image, label)}
 
-    def prepare(self, form: GenerateForm, progress, spec: Any = None) -> Prepared:
-        """The service request of a Generate form, its loaded engine and where its files go (shared by Change);
-        `spec`: other weights than the form's (the full image beside a quick preview)."""
+    def prepare(self, form: GenerateForm, progress) -> Prepared:
+        """The service request of a Generate form, its loaded engine and where its files go (shared by Change)."""
         form.require_land_cover()
         observed = form.observed_climate()
         control_image, control_month = self._control(form, progress)
         point_view = bridge.describe_point(form.point, self.context.settings)
-        engine, spec = self.context.engine_for(form.model, form.mode, progress, spec)
+        engine, spec = self.context.engine_for(form.model, form.mode, progress)
         scenario_choice = self.projection.scenario_for(form, progress)
         core_request = requests.generation_request(
             form, observed, scenario_choice, point_view, spec, control_image, control_month

@@ -76,7 +76,7 @@ from core.services.observe import (
     place_of,
     search_places,
 )
-from core.services.preview import PreviewPlan, preview_hint, preview_plan
+from core.services.preview import PreviewPlan, preview_hint, preview_plan, with_preview_base
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
 from core.services.region import METHODS as REGION_METHODS
@@ -182,6 +182,7 @@ __all__ = [
     "sweep_leftover_roots",
     "verify_image",
     "weights_status",
+    "with_preview_base",
     "write_comparison_sheet",
     "write_ensemble",
     "write_ndvi_preview",

@@ -60,6 +60,23 @@ def _offered(path: str, settings: Settings) -> bool:
     return True
 
 
+def _preview_lora(spec: ModelSpec, settings: Settings) -> tuple[PreviewPreset, str] | None:
+    """(preset, LoRA file path) when `spec` can carry its model's preview LoRA, else None."""
+    if spec.lora is not None or not preview_lora_present(spec.model_id, settings):
+        return None
+    preset = PREVIEW_PRESETS[spec.model_id]
+    # the file's path, not the preset's name: a server's policy offers what is in its checkpoints folder
+    path = str(_lora_file(preset, settings).resolve())
+    return (preset, path) if _offered(path, settings) else None
+
+
+def with_preview_base(spec: ModelSpec, settings: Settings) -> ModelSpec:
+    """The weights every mode loads when a preview is possible: the preview LoRA attached at scale 0 (the
+    base model's pixels), so the preview, the full image and the other modes share one loaded base."""
+    found = _preview_lora(spec, settings)
+    return spec if found is None else replace(spec, lora=found[1], lora_scale=0.0)
+
+
 def preview_plan(spec: ModelSpec, mode: str, settings: Settings) -> PreviewPlan | None:
     """How to show a preview before the full image of `spec`, or None when there is none to show.
 
@@ -67,15 +84,12 @@ def preview_plan(spec: ModelSpec, mode: str, settings: Settings) -> PreviewPlan 
     loaded (one LoRA per model), or the mode is not text-to-image / ControlNet (the preset's few
     steps are trained for sampling from noise).
     """
-    if spec.lora is not None or mode not in ("text", "controlnet") or not preview_lora_present(spec.model_id, settings):
+    found = _preview_lora(spec, settings) if mode in ("text", "controlnet") else None
+    if found is None:
         return None
-    preset = PREVIEW_PRESETS[spec.model_id]
-    # the file's path, not the preset's name: a server's policy offers what is in its checkpoints folder
-    path = str(_lora_file(preset, settings).resolve())
-    if not _offered(path, settings):
-        return None
-    with_lora = replace(spec, lora=path, lora_scale=preset.lora_scale)
-    return PreviewPlan(preset, with_lora, replace(with_lora, lora_scale=0.0))
+    preset, path = found
+    preview = replace(spec, lora=path, lora_scale=preset.lora_scale)
+    return PreviewPlan(preset, preview, with_preview_base(spec, settings))
 
 
 def preview_hint(model_id: str, settings: Settings) -> str:

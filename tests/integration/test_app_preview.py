@@ -10,7 +10,7 @@ import pytest
 
 from core.config import Settings
 from core.geo import Point
-from core.services import ModelSpec, generate, preview_hint, preview_plan
+from core.services import ModelSpec, generate, preview_hint, preview_plan, with_preview_base
 from tests.support.tiny_generation import tiny_generation_request
 
 pytestmark = [
@@ -44,6 +44,9 @@ def test_a_preview_is_planned_only_where_its_lora_is_and_no_other_lora_runs(with
     assert "put pytorch_lora_weights.safetensors" in preview_hint("tiny-random", empty)
     assert preview_plan(ModelSpec("tiny-random", lora="mine"), "text", with_preview_lora) is None
     assert preview_plan(spec, "img2img", with_preview_lora) is None
+    # every mode loads the same base (the LoRA at scale 0), so a preview never costs a second load
+    assert with_preview_base(spec, with_preview_lora) == plan.full_spec
+    assert with_preview_base(spec, empty) == spec
     assert preview_plan(ModelSpec("tiny-diffusionsat"), "text", with_preview_lora) is None
     assert "No quick preview for tiny-diffusionsat" in preview_hint("tiny-diffusionsat", with_preview_lora)
     assert preview_hint("tiny-random", with_preview_lora).startswith("Quick preview on: a 2-step image")
@@ -76,13 +79,18 @@ def test_generate_answers_twice_preview_first(test_rasters, tmp_path):
     settings = settings_for(server, tmp_path / "cache", checkpoints_dir=tmp_path / "checkpoints")
     try:
         with running_app(settings, "tiny-random", tmp_path / "outputs") as app:
+            from core.models.loading import LOAD_COUNTS
+
             client = Client(app.url, verbose=False, download_files=str(tmp_path / "downloads"))
+            before = dict(LOAD_COUNTS)
             job = client.submit(**_form_values(), api_name="/generate")
             final = job.result()
             answers = job.outputs()
+            loads = {part: LOAD_COUNTS[part] - before.get(part, 0) for part in ("base", "lora")}
     finally:
         server.stop()
     assert len(answers) == 2 and answers[-1] == final
+    assert loads == {"base": 1, "lora": 1}  # preview and full image from one loaded base
     preview_path, full_path = answers[0][0], final[0]
     import imageio.v3 as iio
 
