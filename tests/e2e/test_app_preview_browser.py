@@ -7,17 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.map_picker import DEFAULT_LEAFLET_URL
-from tests.support.app_harness import (
-    ARTIFACTS,
-    LOOP_VIEWPORT,
-    chromium_page,
-    click_map_at,
-    running_app,
-    serve_offline,
-    set_field,
-    set_number,
-    start_browser_replay,
-)
+from tests.support import app_harness as harness
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,29 +28,32 @@ WATCH_SCENARIO = """() => {
 def test_settings_say_the_preview_is_on_and_generate_shows_it_before_the_full_image(test_rasters, tmp_path):
     from tests.support.gen_tiny_weights import save_tiny_lora
 
-    server, settings = start_browser_replay(test_rasters, tmp_path)
+    server, settings = harness.start_browser_replay(test_rasters, tmp_path)
     save_tiny_lora(settings.checkpoints_dir / "tiny-preview")
-    ARTIFACTS.mkdir(exist_ok=True)
+    harness.ARTIFACTS.mkdir(exist_ok=True)
     try:
-        with running_app(settings, "tiny-random", tmp_path / "outputs") as app, chromium_page(LOOP_VIEWPORT) as page:
-            serve_offline(page, DEFAULT_LEAFLET_URL)
+        with (
+            harness.running_app(settings, "tiny-random", tmp_path / "outputs") as app,
+            harness.chromium_page(harness.LOOP_VIEWPORT) as page,
+        ):
+            harness.serve_offline(page, DEFAULT_LEAFLET_URL)
             page.goto(app.url)
             page.get_by_role("tab", name="Settings", exact=True).click()
             notes = page.locator("#model-notes")
             notes.wait_for(timeout=TIMEOUT_MS)
             assert "Quick preview on: a 2-step image" in notes.inner_text()
-            assert page.evaluate("document.documentElement.scrollHeight") <= LOOP_VIEWPORT[1]
-            page.screenshot(path=str(ARTIFACTS / "preview-settings.png"))
-            set_number(page, "#steps", 2)
+            assert page.evaluate("document.documentElement.scrollHeight") <= harness.LOOP_VIEWPORT[1]
+            page.screenshot(path=str(harness.ARTIFACTS / "preview-settings.png"))
+            harness.set_number(page, "#steps", 2)
             page.get_by_role("tab", name="Today vs scenario", exact=True).click()
-            set_field(page, "#month", "2020-02")
-            click_map_at(page, 24.8, -11.4)
+            harness.set_field(page, "#month", "2020-02")
+            harness.click_map_at(page, 24.8, -11.4)
             page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
             page.evaluate(WATCH_SCENARIO)
             page.click("#generate")
             page.wait_for_function("() => document.querySelector('#metrics')?.innerText.includes('SSIM')",
                                    timeout=TIMEOUT_MS)  # fmt: skip
-            page.screenshot(path=str(ARTIFACTS / "preview-after-generate.png"))
+            page.screenshot(path=str(harness.ARTIFACTS / "preview-after-generate.png"))
             assert len(page.evaluate("window.scenarioSrcs")) == 2  # the preview, then the full image
     finally:
         server.stop()
