@@ -4,6 +4,7 @@ cancelled run as a quiet note (not a red "Error"), anything unexpected logged wi
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import os
 import re
@@ -43,28 +44,43 @@ def shown_errors(fn: Callable) -> Callable:
     unexpected is logged with its traceback and shown as a short generic message.
     """
 
+    def shown(err: Exception) -> Any:
+        """gr.skip() for a cancelled run; a gr.Error for everything else (raised)."""
+        if isinstance(err, gr.Error):
+            raise err
+        if isinstance(err, CancelledError):
+            log.info("%s cancelled: %s", fn.__name__, err.problem)
+            gr.Info(f"Cancelled. {err.problem}")
+            return gr.skip()
+        if isinstance(err, EcoMapperError):
+            log.info("%s refused: %s", fn.__name__, str(err).replace("\n", " "))
+            # Stays on screen until closed (a toast that closed by itself left a textless red badge).
+            raise gr.Error(without_server_paths(str(err)), duration=None, print_exception=False) from err
+        log.error("unexpected error in %s", fn.__name__, exc_info=err)
+        raise gr.Error(
+            f"Unexpected error ({type(err).__name__}: {without_server_paths(str(err))}). The details are in the "
+            "server log; "
+            "please report it with the inputs you used.",
+            duration=None,
+            print_exception=False,
+        ) from err
+
+    if inspect.isgeneratorfunction(fn):  # a handler that shows a first result, then the final one
+
+        @functools.wraps(fn)
+        def steps(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as err:
+                yield shown(err)
+
+        return steps
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except CancelledError as err:
-            log.info("%s cancelled: %s", fn.__name__, err.problem)
-            gr.Info(f"Cancelled. {err.problem}")
-            return gr.skip()
-        except EcoMapperError as err:
-            log.info("%s refused: %s", fn.__name__, str(err).replace("\n", " "))
-            # Stays on screen until closed (a toast that closed by itself left a textless red badge).
-            raise gr.Error(without_server_paths(str(err)), duration=None, print_exception=False) from err
         except Exception as err:
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(
-                f"Unexpected error ({type(err).__name__}: {without_server_paths(str(err))}). The details are in the "
-                "server log; "
-                "please report it with the inputs you used.",
-                duration=None,
-                print_exception=False,
-            ) from err
+            return shown(err)
 
     return wrapper

@@ -85,6 +85,7 @@ def build_ui(
     # the menu offers what the server offers (the policy refuses the rest in core anyway)
     choices = [m for m in dict.fromkeys([model, *MODEL_IDS]) if m in resolved.model_policy.models]
     handlers = build_handlers(config)
+    log.info("%s", handlers.context.gpu.note(model).replace("`", ""))  # the GPU option in the server log
     notice = model_notice(model, present)
     demo = build_blocks(handlers, notice, choices, tuple(LAND_COVER_CLASSES), max_queue_size=MAX_QUEUE_SIZE)
     hide_in_messages(config.output_dir, demo.GRADIO_CACHE)

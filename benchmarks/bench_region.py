@@ -8,6 +8,11 @@ borders / inside tiles (1 = no visible seam). tiny-random draws noise, so its se
 joins behave on noise, not how SD3's landscapes join; real weights need a GPU (not measured here).
 
     .venv/bin/python -m benchmarks.bench_region [--size 64] [--steps 4] [--repeat 2]
+
+`--workers 1,2`: instead, the speed-up of a MetaEarth region made by dask workers (`make_region(...,
+scheduler="local:N")`) against the same region in this process, every process at one torch thread
+(dask's workers start with OMP_NUM_THREADS=1). Wall time from the call to the canvas, so a cluster's
+start and each worker's model load are included; the tiles' own seconds are printed beside it.
 """
 
 from __future__ import annotations
@@ -96,13 +101,47 @@ def _memory_rows(size_px: int, steps: int, repeat: int) -> dict[str, list[dict]]
     return rows
 
 
+def _print_speed_up(size_px: int, steps: int, worker_counts: list[int]) -> None:
+    """Wall seconds of one MetaEarth region here and on local:N clusters, side by side."""
+    import time
+
+    import torch
+
+    from core.config import Settings
+    from core.models.spec import ModelSpec
+    from core.services import Region, make_region
+
+    torch.set_num_threads(1)  # as each dask worker
+    engine, request = _engine_and_request(size_px, steps)
+    region = Region(request.replace(model=ModelSpec("tiny-random")), REGION_KM, REGION_KM, per_tile=False)
+    settings = Settings.from_env()
+    make_region(region, settings, engine=engine, with_real=False)  # warm-up: kernels, prompt embeddings
+    rows = []
+    for label, scheduler in [("this process", ""), *[(f"local:{n}", f"local:{n}") for n in worker_counts]]:
+        started = time.perf_counter()
+        result = make_region(region, settings, engine=None if scheduler else engine, with_real=False,
+                             scheduler=scheduler)  # fmt: skip
+        rows.append((label, time.perf_counter() - started, result.run.timings_s.get("denoise_s", 0.0)))
+    base = rows[0][1]
+    tiles = len(region.windows())
+    print(f"MetaEarth region {REGION_KM} x {REGION_KM} km, {tiles} tiles of {size_px} px, {steps} steps, tiny-random,"
+          " 1 torch thread per process (wall includes cluster start and model loads):")  # fmt: skip
+    print(f"{'where':<16}{'wall s':>8}{'tiles s (sum)':>15}{'speed-up':>10}")
+    for label, wall, tiles in rows:
+        print(f"{label:<16}{wall:>8.2f}{tiles:>15.2f}{base / wall:>9.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=64, help="tile size in px (default 64: 80 m pixels)")
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--one", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", help="comma-separated worker counts: print the dask speed-up table only")
     args = parser.parse_args(argv)
+    if args.workers:
+        _print_speed_up(args.size, args.steps, [int(n) for n in args.workers.split(",")])
+        return 0
     if args.one:
         print(json.dumps(_measure_one(args.one, args.size, args.steps)))
         return 0

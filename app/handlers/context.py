@@ -53,6 +53,8 @@ class AppContext:
         # one loaded base shared by every mode, ControlNet and LoRA scale (no reload on a switch)
         self.engines = engines or EngineHolder(services.shared_engine_loader())
         self.cancels = CancelRegistry()
+        # the GPU option `pick_option` takes for the card found (on CPU: none); probed on first need
+        self.gpu = services.GpuPicker(config.settings.device)
 
     @property
     def settings(self) -> Settings:
@@ -62,16 +64,23 @@ class AppContext:
         """The session's own export folder, named by a server-side random id (see core.services.session_exports)."""
         return self.config.exports.folder(export_key(request))
 
-    def engine_for(self, model: ModelChoice, mode: str, progress: gr.Progress) -> tuple[Any, Any]:
-        """(engine, model spec) for `model` in `mode` (loaded once, kept across requests)."""
+    def engine_for(self, model: ModelChoice, mode: str, progress: gr.Progress, spec: Any = None) -> tuple[Any, Any]:
+        """(engine, model spec) for `model` in `mode` (loaded once, kept across requests); `spec`: these
+        weights instead of the form's (the quick preview's LoRA on the same base)."""
         if mode == "controlnet" and not model.controlnet:
             raise BadRequestError(
                 "ControlNet mode needs ControlNet weights, and none are set.",
                 "Give a ControlNet folder or Hub id in Settings (tiny-random for the tiny test model).",
             )
         progress(0.05, desc=f"Loading model {model.model_id}")
-        spec = requests.model_spec(model, mode)
+        # with a preview LoRA on disk every mode loads the base carrying it at scale 0: one base, no reload
+        spec = spec or services.with_preview_base(requests.model_spec(model, mode), self.settings)
+        spec = self.gpu.apply(spec)
         return self.engines.get(spec, self.settings, progress=progress_bridge(progress)), spec
+
+    def model_notes(self, model_id: str) -> str:
+        """The Settings tab's lines under the model: the quick preview (on, or why not) and the GPU option."""
+        return f"{services.preview_hint(model_id, self.settings)}\n\n{self.gpu.note(model_id)}"
 
     @contextmanager
     def cancellable(self, request: gr.Request | None) -> Iterator[threading.Event]:

@@ -3,6 +3,7 @@ SSIM/PSNR, exports, and the result drawn on the map."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,28 @@ class GenerateHandlers:
         self.projection = projection
 
     @shown_errors
-    def generate(self, request: gr.Request, progress: gr.Progress, **values: Any) -> GenerateShown:
+    def generate(self, request: gr.Request, progress: gr.Progress, **values: Any) -> Iterator[GenerateShown | dict]:
+        """The quick preview first when the model has one (`core.services.preview`), then the full image."""
         form = GenerateForm.parse(values, self.context.config.model_id)
         with self.context.cancellable(request) as cancel:
-            return self._generate(form, request, progress, cancel)
+            spec = requests.model_spec(form.model, form.mode)
+            plan = services.preview_plan(spec, form.mode, self.context.settings)
+            prepared = self.prepare(form, progress)  # the base carries the preview LoRA at scale 0 when there is one
+            if plan is not None:
+                yield self._preview(form, prepared, plan, progress, cancel)
+            yield self._generate(form, prepared, request, progress, cancel)
+
+    def _preview(self, form: GenerateForm, prepared: Prepared, plan: services.PreviewPlan, progress, cancel) -> dict:
+        """The scenario at the preview LoRA's few steps, same seed, in the scenario's place (the rest stays)."""
+        engine, _ = self.context.engine_for(form.model, form.mode, progress, plan.preview_spec)
+        stop_if_cancelled(cancel, "before the preview")
+        result = services.generate(
+            plan.preview_request(prepared.request), self.context.settings, engine=engine,
+            progress=progress_bridge(progress), cancel=cancel,
+        )  # fmt: skip
+        steps = plan.preset.num_inference_steps
+        label = f"Quick preview ({steps} steps) · {result.label} · the full image follows"
+        return {"scenario_image": services.label_image(result.image, label)}
 
     def prepare(self, form: GenerateForm, progress) -> Prepared:
         """The service request of a Generate form, its loaded engine and where its files go (shared by Change)."""
@@ -116,8 +135,9 @@ class GenerateHandlers:
         )  # fmt: skip
         return Prepared(core_request, engine, spec, point_view, stem, control_month)
 
-    def _generate(self, form: GenerateForm, request: gr.Request, progress, cancel) -> GenerateShown:
-        prepared = self.prepare(form, progress)
+    def _generate(self, form: GenerateForm, prepared: Prepared, request: gr.Request, progress, cancel) -> GenerateShown:
+        engine, _ = self.context.engine_for(form.model, form.mode, progress, prepared.spec)  # after a preview
+        prepared = replace(prepared, engine=engine)
         reference = self._reference(form)
         folder = self.context.output_folder(request)
         stop_if_cancelled(cancel, "before denoising")

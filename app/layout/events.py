@@ -97,8 +97,16 @@ def named_event(
 
     arguments = parameters + context
 
-    def event_fn(*args: Any) -> Any:
-        return positional(handler(**dict(zip(arguments, args, strict=True))), names)
+    if inspect.isgeneratorfunction(handler):  # Gradio shows each yielded value as it comes
+
+        def event_fn(*args: Any) -> Any:
+            for result in handler(**dict(zip(arguments, args, strict=True))):
+                yield positional(result, names)
+
+    else:
+
+        def event_fn(*args: Any) -> Any:
+            return positional(handler(**dict(zip(arguments, args, strict=True))), names)
 
     signature = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in parameters]
     signature += [CONTEXT_PARAMETERS[name] for name in context]

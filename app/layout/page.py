@@ -38,6 +38,7 @@ def build_components(
     model_choices: list[str],
     land_cover_classes: tuple[str, ...],
     generators: tuple[list[str], tuple[str, ...], str, str] = ([], ("airplane",), "", ""),
+    model_notes: str = "",
 ) -> Components:
     """Lay out every area (inside an open `gr.Blocks`) and return them in one structure.
 
@@ -62,7 +63,7 @@ def build_components(
                 models = build_models_tab()
                 generators_tab = build_generators_tab(*generators)
                 exports = build_exports_tab()
-                settings = build_settings_tab(model_choices, model_id)
+                settings = build_settings_tab(model_choices, model_id, model_notes)
     return Components(
         map=map_area, observed=observed, scenario=scenario, results=results, climate=climate,
         projection=projection, timelapse=timelapse, grid=grid, region=region, models=models, exports=exports,
@@ -85,7 +86,8 @@ def build_blocks(
             gr.Markdown("**EcoMapper Studio** · click a place, pick a month and a scenario, Generate", elem_id="title")
             gr.Markdown(notice, elem_id="model-notice", visible=bool(notice))
         components = build_components(config.leaflet_url, config.model_id, model_choices, land_cover_classes,
-                                      handlers.generators.tab_inputs())  # fmt: skip
+                                      handlers.generators.tab_inputs(),
+                                      handlers.context.model_notes(config.model_id))  # fmt: skip
         wire_page(components, handlers)
         wire_region(components, handlers)
     demo.ecomapper_components = components  # read by tests (components by name)

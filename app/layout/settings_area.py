@@ -19,9 +19,10 @@ class SettingsTab:
     steps: gr.Slider
     guidance: gr.Slider
     size_px: gr.Radio
+    model_notes: gr.Markdown  # the quick preview (on, or why not) and the GPU option in use
 
 
-def build_settings_tab(model_choices: list[str], model_id: str) -> SettingsTab:
+def build_settings_tab(model_choices: list[str], model_id: str, notes: str = "") -> SettingsTab:
     with gr.Tab("Settings", id="tab-settings"):
         with gr.Row():
             model = gr.Dropdown(
@@ -41,7 +42,8 @@ def build_settings_tab(model_choices: list[str], model_id: str) -> SettingsTab:
             steps = gr.Slider(1, 100, value=28, step=1, label="Denoising steps", elem_id="steps")
             guidance = gr.Slider(0.0, 15.0, value=7.5, step=0.5, label="Guidance scale")
             size_px = gr.Radio(list(SIZE_CHOICES_PX), value=512, label="Size (px)", elem_id="size")
+        model_notes = gr.Markdown(notes, elem_id="model-notes")
     return SettingsTab(
         model_id=model, controlnet=controlnet, lora=lora, lora_scale=lora_scale, seed=seed, steps=steps,
-        guidance=guidance, size_px=size_px,
+        guidance=guidance, size_px=size_px, model_notes=model_notes,
     )  # fmt: skip

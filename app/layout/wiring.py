@@ -197,6 +197,9 @@ def wire_scenario(page: Components, handlers: Handlers) -> None:
 def wire_generate(page: Components, handlers: Handlers) -> None:
     """Generate, and a loaded recipe: its point shown on the map, its climate kept (not re-observed), then
     the same Generate."""
+    notes = named_event(page, lambda model_id: {"model_notes": handlers.context.model_notes(model_id)},
+                        ["model_id"], ["model_notes"])  # fmt: skip
+    page["model_id"].change(**QUIET, **notes)  # the preview / GPU line follows the model picked
     generated = page["generate_button"].click(api_name="generate", **_generating(page, handlers))
     generated.success(**_map_after_generate(page))
     generated.success(**_scenario_line(page))  # the line now captions the new images

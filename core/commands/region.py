@@ -47,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--png", type=Path, help="labelled preview PNG (default: OUT with .png)")
     parser.add_argument("--recipe-out", type=Path, help="recipe JSON (default: OUT with .recipe.json)")
     parser.add_argument("--no-real", action="store_true", help="do not fetch the real mosaic of the month")
+    parser.add_argument(
+        "--scheduler",
+        default="",
+        help="make the MetaEarth tiles on a dask cluster: tcp://host:8786 (running `dask scheduler`) or local:N "
+        "(N worker processes here); same image as in this process. MultiDiffusion stays in one process "
+        "(docs/scaling.md)",
+    )
 
 
 def _region_from_args(args: argparse.Namespace, spec, fields: dict):
@@ -68,10 +75,12 @@ def _region_from_args(args: argparse.Namespace, spec, fields: dict):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.io.dask_cluster import check_scheduler
     from core.io.outputs import check_free_disk, check_output_file, estimated_png_bytes
     from core.services import export_region, make_region
 
     gen_args.check_sampling_arguments(args)
+    scheduler = check_scheduler(args.scheduler)
     out = check_output_file(args.out, "--out", (".tif", ".tiff"))
     png = check_output_file(args.png or out.with_suffix(".png"), "--png", (".png",))
     recipe = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
@@ -80,14 +89,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     point, month = point_from(args), Month.parse(args.month)
     stand_ins = dict(point=point, month=month, land_cover="Croplands", observed_climate=STAND_IN_CLIMATE,
                      **gen_args.sampling_from(args))  # fmt: skip
-    _region_from_args(args, spec, stand_ins)
+    stand_in_region = _region_from_args(args, spec, stand_ins)
+    if scheduler:
+        from core.services import check_cluster_region
+
+        check_cluster_region(stand_in_region)
     side_px = round(max(args.width_km, args.height_km) * 1000 * args.size / 5120)
     check_free_disk(out.parent, estimated_png_bytes(side_px, 4), "--out")
     region = _region_from_args(args, spec, gen_args.request_fields(args, settings, point, month))
-    engine = gen_args.load_engine(args, settings, spec)
+    # on a cluster each worker loads the model and this process does not
+    engine = None if scheduler else gen_args.load_engine(args, settings, spec)
     progress = gen_args.TqdmProgress("region")
     try:
-        result = make_region(region, settings, engine=engine, progress=progress, with_real=not args.no_real)
+        result = make_region(
+            region, settings, engine=engine, progress=progress, with_real=not args.no_real, scheduler=scheduler
+        )
     finally:
         progress.close()
     written = export_region(result, out, png=png, recipe=recipe)

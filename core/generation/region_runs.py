@@ -117,10 +117,21 @@ def generate_region(
     settings: Settings,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    scheduler: str = "",
 ) -> RegionRunResult:
-    """Generate the region's canvas: 1. tiles' requests; 2. control crops from the real mosaic; 3. the tiler."""
+    """Generate the region's canvas: 1. tiles' requests; 2. control crops from the real mosaic; 3. the tiler.
+
+    `scheduler` (`tcp://host:8786` / `local:N`): MetaEarth tiles made by a dask cluster's workers
+    (`core.generation.region_cluster`); `engine` may then be None (the driver loads no model).
+    """
     started = time.perf_counter()
-    region = Region(with_generator_defaults(region.base, engine), region.width_km, region.height_km,
+    if scheduler:
+        from core.generation.region_cluster import check_cluster_region
+
+        check_cluster_region(region)
+    # on a cluster the spec names the defaults (its model id), as the engine would here
+    defaults_of = engine if engine is not None else region.base.model
+    region = Region(with_generator_defaults(region.base, defaults_of), region.width_km, region.height_km,
                     region.method, region.per_tile)  # fmt: skip
     peer = peer_generator(engine)
     if peer is not None and region.method != "metaearth":  # refused before any look-up
@@ -135,7 +146,9 @@ def generate_region(
         image, timings, info, warnings = _peer_region(region, tiles, peer, settings, progress, cancel)
         model_id = peer.backend_id
     else:
-        image, timings, info, warnings, model_id = _sd3_region(region, tiles, controls, engine, progress, cancel)
+        image, timings, info, warnings, model_id = _sd3_region(
+            region, tiles, controls, engine, progress, cancel, scheduler, settings
+        )
     return RegionRunResult(
         region=region, image=image, tiles=tuple(tiles), prompts=tuple(t.prompts() for t in tiles), model_id=model_id,
         timings_s={**timings, "fetch_s": fetch_s, "total_s": time.perf_counter() - started}, model_info=info,
@@ -143,12 +156,11 @@ def generate_region(
     )  # fmt: skip
 
 
-def _sd3_region(region, tiles, controls, engine, progress, cancel):
+def _sd3_region(region, tiles, controls, engine, progress, cancel, scheduler="", settings=None):
     from core.models.engine import FrameJob
     from core.models.flow_edit import EDIT_MODES
     from core.models.region_sampler import RegionCanvas, run_region
 
-    eng = _as_engine(engine)
     base = region.base
     jobs = [
         FrameJob(tile.prompts(), base.seed, control, source_prompts=tile.source_prompts() if base.mode in EDIT_MODES
@@ -156,12 +168,17 @@ def _sd3_region(region, tiles, controls, engine, progress, cancel):
         for tile, control in zip(tiles, controls, strict=True)
     ]  # fmt: skip
     canvas = RegionCanvas(region.height_px, region.width_px, tuple(region.windows()), region.tile_px)
-    image, timings = run_region(
-        eng, jobs, canvas, method=region.method, mode=base.mode, seed=base.seed,
-        num_inference_steps=base.num_inference_steps, guidance_scale=base.guidance_scale,
-        controlnet_conditioning_scale=base.controlnet_conditioning_scale, strength=base.strength,
-        edit_options=base.edit, progress=progress, cancel=cancel,
+    sampling = dict(
+        mode=base.mode, seed=base.seed, num_inference_steps=base.num_inference_steps,
+        guidance_scale=base.guidance_scale, controlnet_conditioning_scale=base.controlnet_conditioning_scale,
+        strength=base.strength, edit_options=base.edit,
     )  # fmt: skip
+    if scheduler:
+        from core.generation.region_cluster import region_on_cluster
+
+        return region_on_cluster(base.model, settings, jobs, canvas, sampling, scheduler, progress, cancel)
+    eng = _as_engine(engine)
+    image, timings = run_region(eng, jobs, canvas, method=region.method, progress=progress, cancel=cancel, **sampling)
     return image, timings, eng.loaded.describe(), tuple(eng.loaded.warnings), eng.model_id
 
 

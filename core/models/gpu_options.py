@@ -12,6 +12,7 @@ for the transformer, pixels for the VAE, one 512 px tile with tiling), seconds f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.models.memory_table import MEASURED_ACTIVATION_BYTES_BF16, part_weight_bytes
@@ -207,10 +208,15 @@ PREFERENCE = (
 USABLE_SHARE = 0.9
 
 
-def pick_option(model: KnownModel, gpu_bytes: int, size_px: int = 1024) -> GpuOption:
-    """The fastest option (keeping T5) whose computed peak fits `USABLE_SHARE` of `gpu_bytes`."""
+def pick_option(
+    model: KnownModel, gpu_bytes: int, size_px: int = 1024, usable: Callable[[GpuOption], bool] = lambda _: True
+) -> GpuOption:
+    """The fastest option (keeping T5) whose computed peak fits `USABLE_SHARE` of `gpu_bytes`, among those
+    `usable` accepts (e.g. not the quantised T5 where bitsandbytes is not installed)."""
     by_name = {option.name: option for option in GPU_OPTIONS}
     for name in PREFERENCE:
+        if not usable(by_name[name]):
+            continue
         if estimate_option(model, by_name[name], size_px).peak_gpu_bytes <= USABLE_SHARE * gpu_bytes:
             return by_name[name]
     return by_name[PREFERENCE[-1]]

@@ -109,18 +109,26 @@ def _run_metaearth(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, *, mo
                    progress: ProgressCallback | None, cancel: threading.Event | None,
                    **sampling: Any) -> tuple[np.ndarray, dict[str, float]]:  # fmt: skip
     """Every tile on its own through the stock pipeline, from its crop of the canvas noise; centre crops kept."""
+    indices = range(len(jobs))
+    images, timings = metaearth_tiles(engine, jobs, canvas, indices, mode=mode, seed=seed, progress=progress,
+                                      cancel=cancel, **sampling)  # fmt: skip
+    image = compose_tiles(images, canvas.windows, canvas.height_px, canvas.width_px, METHOD_PROFILE["metaearth"])
+    return image, {**timings, "tile_calls": float(len(jobs) * sampling["num_inference_steps"])}
+
+
+def metaearth_tiles(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, indices: Sequence[int], *, mode: str,
+                    seed: int, progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                    **sampling: Any) -> tuple[list[np.ndarray], dict[str, float]]:  # fmt: skip
+    """The MetaEarth tiles `indices` of the canvas (each from its crop of the whole canvas's noise), so any
+    split of the tiles over processes gives the same pixels as one process making them all."""
     dtype = engine.embeddings(jobs[0].prompts)[0].dtype
     noise = shared_noise(engine, seed, canvas.height_px, canvas.width_px, dtype)
     latent_windows = _latent_windows(engine, canvas)
-    tile_jobs = [
-        dataclasses.replace(job, seed=seed, latents=noise[..., lw.rows, lw.cols].clone())
-        for job, lw in zip(jobs, latent_windows, strict=True)
-    ]
-    images, timings = engine.run_frames(
+    crops = {i: noise[..., latent_windows[i].rows, latent_windows[i].cols] for i in indices}
+    tile_jobs = [dataclasses.replace(jobs[i], seed=seed, latents=crops[i].clone()) for i in indices]
+    return engine.run_frames(
         tile_jobs, mode=mode, size_px=canvas.tile_px, batch_size=1, progress=progress, cancel=cancel, **sampling
     )
-    image = compose_tiles(images, canvas.windows, canvas.height_px, canvas.width_px, METHOD_PROFILE["metaearth"])
-    return image, {**timings, "tile_calls": float(len(tile_jobs) * sampling["num_inference_steps"])}
 
 
 @dataclass

@@ -5,7 +5,8 @@ One module per job: `observe` (place, month -> image, climate, land cover, place
 `timelapse`, `grid` (scenario grid), `region` (a large area in tiles), `exports` (and `verify_image`:
 content credentials),
 `projection` (CMIP6 SSP x horizon -> projected climate and its Scenario),
-(PNG, GeoTIFF, recipe), `models` (the model spec and loading it). Requests and results are frozen
+(PNG, GeoTIFF, recipe), `models` (the model spec and loading it), `preview` (the app's quick preview plan),
+`gpu` (the GPU option the app applies for the card it finds). Requests and results are frozen
 dataclasses; the app may also use the plain value types listed in docs/architecture.md.
 Importing this package does not import torch.
 """
@@ -47,6 +48,7 @@ from core.services.generate import (
     request_for,
     scenario_climate,
 )
+from core.services.gpu import GpuPicker
 from core.services.grid import GridRequest, GridResult, compose_grid, make_grid
 from core.services.models import (
     MODEL_IDS,
@@ -74,10 +76,11 @@ from core.services.observe import (
     place_of,
     search_places,
 )
+from core.services.preview import PreviewPlan, preview_hint, preview_plan, with_preview_base
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
 from core.services.region import METHODS as REGION_METHODS
-from core.services.region import Region, RegionResult, export_region, make_region
+from core.services.region import Region, RegionResult, check_cluster_region, export_region, make_region
 from core.services.session_exports import (
     SessionExports,
     create_export_root,
@@ -106,6 +109,7 @@ __all__ = [
     "ExportedFiles",
     "GenerateResult",
     "GenerationRequest",
+    "GpuPicker",
     "GridRequest",
     "GridResult",
     "LayoutBox",
@@ -113,6 +117,7 @@ __all__ = [
     "ModelComparison",
     "ModelSpec",
     "Observation",
+    "PreviewPlan",
     "ProjectedClimate",
     "Provenance",
     "Region",
@@ -124,6 +129,7 @@ __all__ = [
     "backend_choices",
     "caption_for",
     "change_overlay",
+    "check_cluster_region",
     "climate_series",
     "compare",
     "compare_models",
@@ -160,6 +166,8 @@ __all__ = [
     "observed_climate",
     "parse_boxes",
     "place_of",
+    "preview_hint",
+    "preview_plan",
     "projected_climate",
     "prompts_for",
     "read_rgb_image",
@@ -174,6 +182,7 @@ __all__ = [
     "sweep_leftover_roots",
     "verify_image",
     "weights_status",
+    "with_preview_base",
     "write_comparison_sheet",
     "write_ensemble",
     "write_ndvi_preview",

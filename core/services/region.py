@@ -20,9 +20,11 @@ from core.config import Settings
 from core.errors import BadRequestError, EcoMapperError
 from core.export.provenance import Provenance
 from core.generation.compositions import Region
+from core.generation.region_cluster import check_cluster_region
 from core.generation.region_runs import RealMosaic, RegionRunResult, generate_region, real_mosaic
 from core.generation.runs import GenerationResult, ProgressCallback
 from core.generation.tiling import METHODS, seam_statistic
+from core.io.dask_cluster import check_scheduler
 from core.services.generate import check_runnable
 from core.services.models import check_engine_matches, load_engine
 
@@ -33,7 +35,16 @@ from core.services.models import check_engine_matches, load_engine
 # when one changes. With real SD3 weights both are untested here (no GPU, no weights): see docs.
 DEFAULT_METHOD = "metaearth"
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "Region", "RegionResult", "export_region", "make_region", "region_size_label"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "Region",
+    "RegionResult",
+    "check_cluster_region",
+    "export_region",
+    "make_region",
+    "region_size_label",
+]
 
 
 @dataclass(frozen=True)
@@ -91,19 +102,29 @@ def make_region(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     with_real: bool = True,
+    scheduler: str = "",
 ) -> RegionResult:
     """Generate a region and (with_real) fetch the real mosaic of its month to compare with.
 
+    `scheduler`: `tcp://host:8786` or `local:N` to make MetaEarth tiles on a dask cluster's workers
+    (each loads the model; this process does not), empty = this process.
+
     Raises:
-        BadRequestError: a region the generator cannot do (e.g. MultiDiffusion on a peer generator).
+        BadRequestError: a region the generator cannot do (e.g. MultiDiffusion on a peer generator, or on a
+            cluster), or a scheduler address that is none.
         CancelledError: `cancel` was set (between steps of a tile / windows of a step).
     """
     if not isinstance(region, Region):
         raise BadRequestError(f"{type(region).__name__} is not a Region.", "Build core.services.Region(base, ...).")
     check_runnable(region.base)
-    engine = engine or load_engine(region.base.model, settings)
-    check_engine_matches(engine, region.base.model)
-    run = generate_region(region, engine, settings, progress=progress, cancel=cancel)
+    scheduler = check_scheduler(scheduler)
+    if scheduler:
+        check_cluster_region(region)  # before anything is looked up
+    elif engine is None:
+        engine = load_engine(region.base.model, settings)
+    if engine is not None:
+        check_engine_matches(engine, region.base.model)
+    run = generate_region(region, engine, settings, progress=progress, cancel=cancel, scheduler=scheduler)
     result = _canvas_result(run, settings)
     real, problem, metrics = None, "", {}
     if with_real:

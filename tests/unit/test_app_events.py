@@ -74,6 +74,28 @@ def test_a_named_event_exposes_the_input_names_and_returns_named_values_in_outpu
     assert event["fn"].__name__ == "handler"  # Gradio names private events after it
 
 
+def test_a_handler_that_yields_shows_each_answer_and_an_error_after_the_first_stays_one_message():
+    from app.errors import shown_errors
+    from core.errors import BadRequestError
+
+    components = _components(map=_PointArea("LAT", "LON"), observed=_StatusArea("STATUS"))
+
+    @shown_errors
+    def handler(lat):
+        yield {"status": "preview"}
+        if lat == "bad":
+            raise BadRequestError("No full image.", "Try again.")
+        yield _Shown(status="full", lon=lat)
+
+    event = named_event(components, handler, ("lat",), ("status", "lon"))
+    assert inspect.isgeneratorfunction(event["fn"])  # Gradio streams a generator's answers
+    assert list(event["fn"]("1")) == [("preview", gr.skip()), ("full", "1")]
+    answers = event["fn"]("bad")
+    assert next(answers) == ("preview", gr.skip())
+    with pytest.raises(gr.Error, match="No full image. Try again."):
+        next(answers)
+
+
 def test_outputs_a_handler_leaves_out_keep_their_value_and_unknown_ones_are_refused():
     names = ("status", "lon")
     assert positional({"lon": "x"}, names) == (gr.skip(), "x")
