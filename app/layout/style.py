@@ -50,5 +50,11 @@ CSS = """
   pointer-events: none; }
 #compare-slider .content::before { content: "◀ today"; left: 6px; }
 #compare-slider .content::after { content: "scenario ▶"; right: 6px; }
+/* a refused action's line (app.errors.refusal_line), where it happened, until the area's next action */
+.refusal { color: #b42318; background: #fef3f2; border-left: 3px solid #d92d20; padding: 0 6px; font-size: 13px;
+  display: inline-block; line-height: 1.35; }
+/* lines that only ever hold a refusal take no space while empty */
+.refusal-line:not(:has(.refusal)) { display: none !important; }
+.refusal-line p { margin: 0; }
 footer { display: none !important; }
 """

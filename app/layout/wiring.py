@@ -31,7 +31,7 @@ from app.handlers.series import (
     timelapse_range_for,
 )
 from app.layout.components import Components
-from app.layout.events import named_event, output_names
+from app.layout.events import named_event, output_names, show_refusals
 
 GENERATION_QUEUE = "generation"
 OBSERVE_CONCURRENCY = 4
@@ -119,10 +119,12 @@ def _map_after_generate(page: Components) -> dict[str, Any]:
 
 
 def wire_point_and_month(page: Components, handlers: Handlers) -> None:
-    """A click, typed point, place search or new month: clear the old results, observe, redraw."""
+    """A click, typed point, place search or new month: clear the old results, observe, redraw.
+
+    A refused point says why in the place line, a refused month or observation in the observed line."""
     pointing = _pointing(page)
 
-    def observe_after(event) -> None:
+    def observe_after(event) -> Any:
         cleared = event.success(**named_event(page, clear_results, ("lat", "lon"), ClearedResults), **QUIET)
         observed = cleared.then(
             **named_event(page, handlers.observe.observe_if_picked, OBSERVE_INPUTS, ObserveShown),
@@ -132,6 +134,7 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
         observed.then(**_scenario_line(page))
         observed.then(**_timelapse_range(page))
         observed.then(**_control_preview(page, handlers))
+        return event
 
     # The public endpoint keeps the plain name "observe".
     observe_click = page["observe_button"].click(
@@ -142,32 +145,34 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
     observe_click.then(**_map_after_observe(page))
     observe_click.then(**_scenario_line(page))
     observe_click.then(**_timelapse_range(page))
-    observe_after(
-        page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
-    )
-    observe_after(
-        gr.on([page["go_button"].click, page["lat"].submit, page["lon"].submit], **_point_typed(page, handlers))
-    )
-    observe_after(
-        gr.on(
-            [page["search_button"].click, page["place_query"].submit],
-            **named_event(page, handlers.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
-            **pointing,
-        )
-    )
-    observe_after(
-        page["place_results"].input(
-            **named_event(page, handlers.point.place_picked, ["place_results"], PointShown), **pointing
-        )
-    )
+    point_starts = [page["map_html"].map_click, page["go_button"].click, page["lat"].submit, page["lon"].submit,
+                    page["search_button"].click, page["place_query"].submit, page["place_results"].input]  # fmt: skip
+    pointed = [
+        observe_after(
+            page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
+        ),
+        observe_after(gr.on(point_starts[1:4], **_point_typed(page, handlers))),
+        observe_after(
+            gr.on(
+                point_starts[4:6],
+                **named_event(page, handlers.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
+                **pointing,
+            )
+        ),
+        observe_after(
+            page["place_results"].input(
+                **named_event(page, handlers.point.place_picked, ["place_results"], PointShown), **pointing
+            )
+        ),
+    ]
+    show_refusals(page, "place_line", pointed, point_starts)
     # A new month re-observes (its image, climate and land cover), when a point is picked.
-    observe_after(
-        gr.on(
-            [page["month"].submit, page["month"].blur],
-            **named_event(page, month_changed, ("lat", "lon", "month", "observation")),
-            **QUIET,
-        )
+    month_starts = [page["month"].submit, page["month"].blur]
+    new_month = observe_after(
+        gr.on(month_starts, **named_event(page, month_changed, ("lat", "lon", "month", "observation")), **QUIET)
     )
+    # (a picked point's failed observation says so in the observed line itself: `observe_if_picked`)
+    show_refusals(page, "observed_line", [observe_click, new_month], [page["observe_button"].click, *month_starts])
 
 
 def wire_scenario(page: Components, handlers: Handlers) -> None:
@@ -209,11 +214,15 @@ def wire_generate(page: Components, handlers: Handlers) -> None:
     regenerated = shown_on_map.success(api_visibility="private", **_generating(page, handlers))
     regenerated.success(**_map_after_generate(page))
     regenerated.success(**_scenario_line(page))
+    show_refusals(page, "recipe_status", [recipe_loaded], [page["load_recipe_button"].click])
+    show_refusals(page, "place_line", [shown_on_map], [])
+    show_refusals(page, "status", [generated, regenerated],
+                  [page["generate_button"].click, page["load_recipe_button"].click])  # fmt: skip
 
 
 def wire_series(page: Components, handlers: Handlers) -> None:
     """The time-lapse and the scenario grid (each a run of generations in the generation slot)."""
-    page["timelapse_button"].click(
+    timelapse = page["timelapse_button"].click(
         **named_event(page, handlers.series.timelapse, TIMELAPSE_FIELDS, TimelapseShown),
         api_name="timelapse",
         show_progress_on=[page["timelapse_summary"], page["timelapse_gif"]],
@@ -225,7 +234,7 @@ def wire_series(page: Components, handlers: Handlers) -> None:
         **named_event(page, preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
         api_visibility="private",
     )
-    page["grid_button"].click(
+    grid = page["grid_button"].click(
         **named_event(page, handlers.series.grid, GRID_FIELDS, GridShown),
         api_name="scenario_grid",
         show_progress_on=[page["grid_image"]],
@@ -233,6 +242,8 @@ def wire_series(page: Components, handlers: Handlers) -> None:
         concurrency_id=GENERATION_QUEUE,
         trigger_mode="multiple",
     )
+    show_refusals(page, "timelapse_summary", [timelapse], [page["timelapse_button"].click])
+    show_refusals(page, "grid_status", [grid], [page["grid_button"].click])
 
 
 def wire_runs(page: Components, handlers: Handlers) -> None:
@@ -251,8 +262,9 @@ def wire_runs(page: Components, handlers: Handlers) -> None:
 def wire_projection(page: Components, handlers: Handlers) -> None:
     """Show draws the picked SSP x horizon's chart (the projection is then cached for Generate), then the
     scenario controls show that the projection is in use."""
+    starts = [page["projection_button"].click, page["ssp"].input, page["horizon"].input]
     shown = gr.on(
-        [page["projection_button"].click, page["ssp"].input, page["horizon"].input],
+        starts,
         **named_event(
             page, handlers.projection.show_projection, ("lat", "lon", "ssp", "horizon", "normals_years", "month"),
             ProjectionShown,
@@ -263,16 +275,17 @@ def wire_projection(page: Components, handlers: Handlers) -> None:
         concurrency_id="observe",
     )  # fmt: skip
     inputs = ("lat", "lon", "ssp", "horizon", "normals_years", "month", "temp_delta_c", "precip_pct")
-    shown.success(
+    in_controls = shown.success(
         **named_event(page, handlers.projection.controls_for_projection, inputs,
                       ("preset", "temp_delta_c", "precip_pct")),
         **QUIET,
     )  # fmt: skip
+    show_refusals(page, "projection_summary", [shown, in_controls], starts)
 
 
 def wire_models(page: Components, handlers: Handlers) -> None:
     """The Models tab's events: one generation-queue slot (it loads several models in turn)."""
-    page["models_button"].click(
+    compared = page["models_button"].click(
         **named_event(page, handlers.models.compare_models, MODELS_FIELDS, ModelsShown),
         api_name="compare_models",
         show_progress_on=[page["models_sheet"]],
@@ -280,6 +293,7 @@ def wire_models(page: Components, handlers: Handlers) -> None:
         concurrency_id=GENERATION_QUEUE,
         trigger_mode="multiple",
     )
+    show_refusals(page, "models_missing", [compared], [page["models_button"].click])
     page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                              concurrency_limit=None)  # fmt: skip
 
@@ -295,6 +309,7 @@ def wire_change(page: Components, handlers: Handlers) -> None:
         **IN_GENERATION_SLOT,
     )
     shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
+    show_refusals(page, "change_sentence", [shown], [page["change_button"].click])
     page["change_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
 
 
@@ -303,12 +318,14 @@ def wire_generators(page: Components, handlers: Handlers) -> None:
     page["generator_id"].change(
         **named_event(page, handlers.generators.note, ["generator_id"], ["generator_note", "box_layout"]), **QUIET
     )
-    page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
+    boxed = page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
     page["clear_boxes_button"].click(lambda: "", None, page["layout_json"], **QUIET)
-    page["generator_button"].click(
+    generated = page["generator_button"].click(
         **named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown),
         api_name="generator",
         show_progress_on=[page["generator_image"]],
         **IN_GENERATION_SLOT,
     )
+    show_refusals(page, "generator_status", [boxed, generated],
+                  [page["add_box_button"].click, page["generator_button"].click])  # fmt: skip
     page["generator_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)

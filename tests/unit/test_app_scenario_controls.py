@@ -115,6 +115,8 @@ def test_a_failed_observation_ends_observing_with_its_cause_in_the_observed_line
     monkeypatch.setattr(observe.services, "observe", refused)
     handlers = observe.ObserveHandlers(SimpleNamespace(settings=None, output_folder=lambda _name: tmp_path))
     shown = handlers.observe_if_picked(24.8, -11.4, "2020-02", progress=lambda *a, **k: None)
+    # styled as a refusal (app.errors.refusal_line), like every area's refused action
     assert shown == {
-        "observed_line": "⚠️ Not observed: NASA POWER did not answer (connection refused). Try again in a minute."
+        "observed_line": '<span class="refusal">⚠️ Not observed: NASA POWER did not answer (connection refused). '
+        "Try again in a minute.</span>"
     }
