@@ -197,7 +197,7 @@ def test_a_refusal_line_is_escaped_text_in_a_styled_span():
 
     line = refusal_line("No place called '<b>x*y_z' here.\nUpload a *.recipe.json")
     assert line == (
-        '<span class="refusal">⚠️ No place called \'\\<b\\>x\\*y\\_z\' here. Upload a \\*.recipe.json</span>'
+        "<span class=\"refusal\">⚠️ No place called '\\<b\\>x\\*y\\_z' here. Upload a \\*.recipe.json</span>"
     )
 
 
@@ -214,8 +214,10 @@ def test_each_area_shows_its_refusals_in_its_line_and_clears_them_when_its_next_
 
     refused = [fn for fn in demo.fns.values() if fn.trigger_only_on_failure and fn.name == "refused"]
     cleared = [fn for fn in demo.fns.values() if fn.fn is None and fn.js and 'class="refusal"' in fn.js]
-    expected = {"place_line", "observed_line", "status", "recipe_status", "timelapse_summary", "grid_status",
-                "projection_summary", "models_missing", "change_sentence", "generator_status", "region_summary"}  # fmt: skip
+    expected = {
+        "place_line", "observed_line", "status", "recipe_status", "timelapse_summary", "grid_status",
+        "projection_summary", "models_missing", "change_sentence", "generator_status", "region_summary",
+    }  # fmt: skip
     assert lines(refused) == expected
     assert lines(cleared) == expected
     # the public actions each say why in their own area
