@@ -4,6 +4,7 @@ cancelled run as a quiet note (not a red "Error"), anything unexpected logged wi
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import os
 import re
@@ -109,4 +110,5 @@ def refusal_line(message: str) -> str:
     The message is plain text (a place name typed by the person may be in it): escaped for HTML and Markdown.
     """
     text = re.sub(r"([\\`*_\[\]#|~<>&])", r"\\\1", " ".join(message.split()))
-    return f'<span class="{REFUSAL_CLASS}">⚠️ {text}</span>'
+    tooltip = html.escape(" ".join(message.split()), quote=True)
+    return f'<span class="{REFUSAL_CLASS}" title="{tooltip}">⚠️ {text}</span>'

@@ -120,13 +120,31 @@ def named_event(
     }
 
 
-# Clears the line's refusal at once in the page (no server round trip) and leaves any other text as it is.
+# Clear the line in the page at once (no server round trip): its refusal only, or all of it (a run's status line).
 _CLEAR_REFUSAL_JS = f"""(line) => (typeof line === "string" && line.includes('class="{REFUSAL_CLASS}"')) ? "" : line"""
+_CLEAR_LINE_JS = "() => ''"
 _LINE_EVENT = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
 
 
-def show_refusals(page: Components, line: str, events: Sequence[Any], starts: Sequence[Any]) -> None:
-    """Where an area says that its action was refused: in its `line`, until the area's next action starts.
+def clear_when_started(page: Components, line: str, starts: Sequence[Any], *, whole_line: bool = False) -> None:
+    """The area's next action clears the refusal in its `line` (or the whole line) as it starts.
+
+    Wire this before the actions themselves: the page runs the listeners of one click in the order they were
+    added, and a later one may only run once the action's own request has been answered (too late).
+
+    Args:
+        starts: the triggers of the area's actions (`page["grid_button"].click`, a gr.HTML's own event, ...).
+    """
+    for start in starts:  # one by one: `gr.on` does not take a gr.HTML's own events (the map's clicks)
+        if whole_line:
+            start(None, None, page[line], js=_CLEAR_LINE_JS, **_LINE_EVENT)
+        else:
+            start(None, page[line], page[line], js=_CLEAR_REFUSAL_JS, **_LINE_EVENT)
+
+
+def show_refusals(page: Components, line: str, events: Sequence[Any]) -> None:
+    """Where an area says that its action was refused: in its `line`, until the area's next action starts
+    (`clear_when_started`).
 
     Args:
         page: the page's components.
@@ -134,7 +152,6 @@ def show_refusals(page: Components, line: str, events: Sequence[Any], starts: Se
         events: the area's events (each wired with `named_event`); a refusal of any of them (a `gr.Error`, the
             message with what was wrong and what to do) is written into `line`, styled as an error. The toast
             still shows it too, but it can be closed; the line stays.
-        starts: the triggers of the area's actions (`page["grid_button"].click`, ...): each clears the refusal.
     """
 
     def shown(key: str) -> Callable[[gr.Request], Any]:
@@ -146,5 +163,3 @@ def show_refusals(page: Components, line: str, events: Sequence[Any], starts: Se
 
     for event in events:
         event.failure(shown(event.fn.refusal_key), None, page[line], **_LINE_EVENT)
-    for start in starts:  # one by one: `gr.on` does not take a gr.HTML's own events (the map's clicks)
-        start(None, page[line], page[line], js=_CLEAR_REFUSAL_JS, **_LINE_EVENT)

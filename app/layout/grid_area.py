@@ -29,9 +29,10 @@ def build_grid_tab() -> GridTab:
             cancel = gr.Button("Cancel", variant="stop", elem_id="grid-cancel", scale=0)
         status = gr.Markdown("", elem_id="grid-status", elem_classes=["refusal-line"])
         with gr.Row():
+            # 210 px: room for a refusal line above it (a 250 px grid then pushed the tab past 768 px)
             # the grid carries its own title band ("AI-generated · ..."), which a label over it would hide
             image = gr.Image(
-                label="Scenario grid · AI-generated", show_label=False, type="filepath", height=250,
+                label="Scenario grid · AI-generated", show_label=False, type="filepath", height=210,
                 elem_id="grid-image", interactive=False,
             )  # fmt: skip
             file = gr.File(label="Download (PNG)", elem_id="grid-file", elem_classes=["export-file"], height=70,

@@ -6,7 +6,7 @@ from app.handlers.region import REGION_FIELDS, RegionHandlers, RegionShown
 from app.handlers.registry import Handlers
 from app.layout.components import Components
 from app.layout.events import named_event, show_refusals
-from app.layout.wiring import GENERATION_QUEUE, QUIET
+from app.layout.wiring import GENERATION_QUEUE, run_started
 
 
 def wire_region(page: Components, handlers: Handlers) -> None:
@@ -20,7 +20,7 @@ def wire_region(page: Components, handlers: Handlers) -> None:
         concurrency_id=GENERATION_QUEUE,
         trigger_mode="multiple",
     )
-    show_refusals(page, "region_summary", [made], [page["region_button"].click])
-    page["region_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
+    show_refusals(page, "region_summary", [made])
+    run_started(page, handlers, "region_button")
     page["region_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                                 concurrency_limit=None)  # fmt: skip

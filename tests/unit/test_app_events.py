@@ -196,8 +196,10 @@ def test_a_refusal_line_is_escaped_text_in_a_styled_span():
     from app.errors import refusal_line
 
     line = refusal_line("No place called '<b>x*y_z' here.\nUpload a *.recipe.json")
+    # the tooltip holds the whole message (the line shows two lines at most)
     assert line == (
-        "<span class=\"refusal\">⚠️ No place called '\\<b\\>x\\*y\\_z' here. Upload a \\*.recipe.json</span>"
+        '<span class="refusal" title="No place called &#x27;&lt;b&gt;x*y_z&#x27; here. Upload a *.recipe.json">'
+        "⚠️ No place called '\\<b\\>x\\*y\\_z' here. Upload a \\*.recipe.json</span>"
     )
 
 
@@ -214,12 +216,18 @@ def test_each_area_shows_its_refusals_in_its_line_and_clears_them_when_its_next_
 
     refused = [fn for fn in demo.fns.values() if fn.trigger_only_on_failure and fn.name == "refused"]
     cleared = [fn for fn in demo.fns.values() if fn.fn is None and fn.js and 'class="refusal"' in fn.js]
+    emptied = [fn for fn in demo.fns.values() if fn.fn is None and fn.js == "() => ''"]
     expected = {
         "place_line", "observed_line", "status", "recipe_status", "timelapse_summary", "grid_status",
         "projection_summary", "models_missing", "change_sentence", "generator_status", "region_summary",
     }  # fmt: skip
     assert lines(refused) == expected
-    assert lines(cleared) == expected
+    assert lines(cleared) | lines(emptied) == expected and lines(emptied) == {"status"}
+    # the clearing comes first among a trigger's listeners: the page runs them in that order (`clear_when_started`)
+    for button, action in (("grid_button", "scenario_grid"), ("observe_button", "observe")):
+        listeners = [fn for fn in demo.fns.values() if (components[button]._id, "click") in fn.targets]
+        clearing = [i for i, fn in enumerate(listeners) if fn in cleared or fn in emptied]
+        assert clearing and max(clearing) < [fn.api_name for fn in listeners].index(action)
     # the public actions each say why in their own area
     area_of = {by_id[fn.trigger_after].api_name: names[id(fn.outputs[0])] for fn in refused
                if by_id[fn.trigger_after].api_name}  # fmt: skip
