@@ -4,14 +4,18 @@ cancelled run as a quiet note (not a red "Error"), anything unexpected logged wi
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import logging
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
+from gradio.context import LocalContext
 
 from core.errors import CancelledError, EcoMapperError
 
@@ -84,3 +88,43 @@ def shown_errors(fn: Callable) -> Callable:
             return shown(err)
 
     return wrapper
+
+
+# ---- refusals shown where they happened ---------------------------------------------------------------------
+# A refused event cannot change its own outputs (Gradio keeps them as they were), so its message is kept here
+# for the event's failure listener, which writes it into the area's line (`app.layout.events.show_refusals`).
+
+REFUSAL_CLASS = "refusal"
+_KEPT_REFUSALS = 256  # events refused with no listener to take them (quick private events) are dropped oldest first
+_refusals: OrderedDict[tuple[str, str], str] = OrderedDict()
+_refusals_lock = threading.Lock()
+
+
+def remember_refusal(event_key: str, message: str) -> None:
+    """Keep the message of the running event's refusal for its session (read by `take_refusal`)."""
+    # Gradio's own context of the running event (what gr.Info / gr.Warning use to find the session)
+    request = LocalContext.request.get(None)
+    session = getattr(request, "session_hash", None)
+    if session is None:
+        return  # called outside an event (a direct call, a test): nobody to show it to
+    with _refusals_lock:
+        _refusals[(session, event_key)] = message
+        _refusals.move_to_end((session, event_key))
+        while len(_refusals) > _KEPT_REFUSALS:
+            _refusals.popitem(last=False)
+
+
+def take_refusal(session: str | None, event_key: str) -> str | None:
+    """The message of the session's last refusal of that event, once (None when there is none)."""
+    with _refusals_lock:
+        return _refusals.pop((session or "", event_key), None)
+
+
+def refusal_line(message: str) -> str:
+    """A refusal as the area's one line (Markdown), styled as an error by the page's CSS.
+
+    The message is plain text (a place name typed by the person may be in it): escaped for HTML and Markdown.
+    """
+    text = re.sub(r"([\\`*_\[\]#|~<>&])", r"\\\1", " ".join(message.split()))
+    tooltip = html.escape(" ".join(message.split()), quote=True)
+    return f'<span class="{REFUSAL_CLASS}" title="{tooltip}">⚠️ {text}</span>'

@@ -122,7 +122,7 @@ def read_number_list(text: Any, field: str) -> list[float]:
     """'0, 2, 4' or '0; 2,5; 4' (decimal commas need ';' between values)."""
     raw = str(text or "")
     parts = raw.split(";") if ";" in raw else raw.split(",")
-    values = [read_number(p, field) for p in parts if p.strip()]
+    values = [read_number(p.strip(), field) for p in parts if p.strip()]
     if not values:
         raise BadRequestError(f"The list of {field} is empty.", "Write numbers separated by commas, e.g. 0, 2, 4.")
     if len(values) > MAX_GRID_AXIS:

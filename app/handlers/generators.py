@@ -68,6 +68,7 @@ def read_layout(text: Any) -> list[dict[str, Any]]:
     return data.get("boxes") if isinstance(data, dict) else data
 
 
+@shown_errors
 def add_box(layout_json: Any, box_class: Any, box_corners: Any) -> dict:
     """One more box, "x min, y min, x max, y max" as fractions of the image (y down), in the layout JSON."""
     raw = str(box_corners or "")

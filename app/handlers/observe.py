@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from app import formatting
-from app.errors import shown_errors
+from app.errors import refusal_line, shown_errors
 from app.forms import ObserveForm, read_number, read_point
 from app.handlers import bridge
 from app.handlers.context import AppContext
@@ -84,7 +84,7 @@ class ObserveHandlers:
         try:
             return self._observe(lat, lon, month, progress, request)
         except gr.Error as err:
-            return {"observed_line": f"⚠️ Not observed: {err.message}"}
+            return {"observed_line": refusal_line(f"Not observed: {err.message}")}
 
     @shown_errors
     def _observe(self, lat: Any, lon: Any, month: Any, progress: gr.Progress, request: Any = None) -> ObserveShown:

@@ -21,17 +21,13 @@ class RunHandlers:
         return {"status": "Nothing is running."}
 
     def run_clicked(self, request: gr.Request) -> dict[str, str]:
-        """A generating button was clicked: an empty status line, or "busy" (a toast and the line) when this
-        session's last run is still going and this one waits for it."""
+        """A generating button was clicked: "busy" (a toast and the line) when this session's last run is still
+        going and this one waits for it; else nothing (the page has emptied the line at the click already, so
+        this answer, which may come after a quick refusal of the run, never wipes that refusal)."""
         if self.context.cancels.running(session_of(request)):
             gr.Info(BUSY)
             return {"status": f"⏳ {BUSY}"}
-        return clear_status()
+        return {}
 
 
 BUSY = "Busy: a run is going. Your click runs when it ends (Cancel stops the current run)."
-
-
-def clear_status() -> dict[str, str]:
-    """A new run starts with an empty status line (no "Cancel requested" left from the last one)."""
-    return {"status": ""}

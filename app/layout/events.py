@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.errors import REFUSAL_CLASS, refusal_line, remember_refusal, take_refusal
 from app.layout.components import Components
 
 # Parameters Gradio fills itself (it finds them by annotation or default, and passes every
@@ -96,25 +97,84 @@ def named_event(
     names = output_names(outputs)
 
     arguments = parameters + context
+    refusal_key = f"{handler.__module__}.{handler.__qualname__}"
+
+    def remember(err: gr.Error) -> None:
+        if err.visible:  # kept for the area's line (`show_refusals`); the toast shows it as well
+            remember_refusal(refusal_key, err.message)
 
     if inspect.isgeneratorfunction(handler):  # Gradio shows each yielded value as it comes
 
         def event_fn(*args: Any) -> Any:
-            for result in handler(**dict(zip(arguments, args, strict=True))):
-                yield positional(result, names)
+            try:
+                for result in handler(**dict(zip(arguments, args, strict=True))):
+                    yield positional(result, names)
+            except gr.Error as err:
+                remember(err)
+                raise
 
     else:
 
         def event_fn(*args: Any) -> Any:
-            return positional(handler(**dict(zip(arguments, args, strict=True))), names)
+            try:
+                return positional(handler(**dict(zip(arguments, args, strict=True))), names)
+            except gr.Error as err:
+                remember(err)
+                raise
 
     signature = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in parameters]
     signature += [CONTEXT_PARAMETERS[name] for name in context]
     functools.update_wrapper(event_fn, handler, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
     event_fn.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
     event_fn.__annotations__ = {name: CONTEXT_PARAMETERS[name].annotation for name in context if name != "progress"}
+    event_fn.refusal_key = refusal_key  # type: ignore[attr-defined]
     return {
         "fn": event_fn,
         "inputs": components.pick(by_parameter.values()),
         "outputs": components.pick(names),
     }
+
+
+# Clear the line in the page at once (no server round trip): its refusal only, or all of it (a run's status line).
+_CLEAR_REFUSAL_JS = f"""(line) => (typeof line === "string" && line.includes('class="{REFUSAL_CLASS}"')) ? "" : line"""
+_CLEAR_LINE_JS = "() => ''"
+_LINE_EVENT = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
+
+
+def clear_when_started(page: Components, line: str, starts: Sequence[Any], *, whole_line: bool = False) -> None:
+    """The area's next action clears the refusal in its `line` (or the whole line) as it starts.
+
+    Wire this before the actions themselves: the page runs the listeners of one click in the order they were
+    added, and a later one may only run once the action's own request has been answered (too late).
+
+    Args:
+        starts: the triggers of the area's actions (`page["grid_button"].click`, a gr.HTML's own event, ...).
+    """
+    for start in starts:  # one by one: `gr.on` does not take a gr.HTML's own events (the map's clicks)
+        if whole_line:
+            start(None, None, page[line], js=_CLEAR_LINE_JS, **_LINE_EVENT)
+        else:
+            start(None, page[line], page[line], js=_CLEAR_REFUSAL_JS, **_LINE_EVENT)
+
+
+def show_refusals(page: Components, line: str, events: Sequence[Any]) -> None:
+    """Where an area says that its action was refused: in its `line`, until the area's next action starts
+    (`clear_when_started`).
+
+    Args:
+        page: the page's components.
+        line: the name of the area's one-line Markdown (its status or summary line).
+        events: the area's events (each wired with `named_event`); a refusal of any of them (a `gr.Error`, the
+            message with what was wrong and what to do) is written into `line`, styled as an error. The toast
+            still shows it too, but it can be closed; the line stays.
+    """
+
+    def shown(key: str) -> Callable[[gr.Request], Any]:
+        def refused(request: gr.Request) -> Any:
+            message = take_refusal(getattr(request, "session_hash", None), key)
+            return refusal_line(message) if message else gr.skip()
+
+        return refused
+
+    for event in events:
+        event.failure(shown(event.fn.refusal_key), None, page[line], **_LINE_EVENT)

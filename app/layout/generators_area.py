@@ -28,6 +28,7 @@ class GeneratorsTab:
     generator_image: gr.Image
     generator_ndvi: gr.Image
     generator_files: gr.File
+    generator_status: gr.Markdown  # a refused run or box says why here (`show_refusals`); no space while empty
 
 
 def _box_form(classes: tuple[str, ...]) -> tuple:
@@ -72,6 +73,7 @@ def build_generators_tab(
                                                elem_id="generator-id", scale=2, min_width=150)  # fmt: skip
                     button = gr.Button("Generate with it", variant="primary", elem_id="generator-button", scale=1,
                                        min_width=100)  # fmt: skip
+                status = gr.Markdown("", elem_id="generator-status", elem_classes=["refusal-line"])
                 note = gr.Markdown(note_text, elem_id="generator-note", max_height=90)
                 with gr.Accordion("Box layout (AeroGen)", open=False, elem_id="box-layout") as box_layout:
                     box_class, corners, add, clear, layout = _box_form(classes)
@@ -89,5 +91,5 @@ def build_generators_tab(
         box_class=box_class, box_corners=corners, add_box_button=add, clear_boxes_button=clear,
         layout_json=layout, source_month=source_month, source_strength=source_strength, generators_catalog=catalog_md,
         generator_image=image, generator_ndvi=ndvi,
-        generator_files=files,
+        generator_files=files, generator_status=status,
     )  # fmt: skip

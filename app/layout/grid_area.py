@@ -16,6 +16,7 @@ class GridTab:
     grid_cancel: gr.Button
     grid_image: gr.Image
     grid_file: gr.File
+    grid_status: gr.Markdown  # a refused grid says why here (`show_refusals`); no space while empty
 
 
 def build_grid_tab() -> GridTab:
@@ -26,15 +27,17 @@ def build_grid_tab() -> GridTab:
             precips = gr.Textbox(label="Columns: rain change (%)", value="-30, 0", elem_id="grid-precips")
             run = gr.Button("Make grid", variant="primary", elem_id="grid", scale=0)
             cancel = gr.Button("Cancel", variant="stop", elem_id="grid-cancel", scale=0)
+        status = gr.Markdown("", elem_id="grid-status", elem_classes=["refusal-line"])
         with gr.Row():
+            # 210 px: room for a refusal line above it (a 250 px grid then pushed the tab past 768 px)
             # the grid carries its own title band ("AI-generated · ..."), which a label over it would hide
             image = gr.Image(
-                label="Scenario grid · AI-generated", show_label=False, type="filepath", height=250,
+                label="Scenario grid · AI-generated", show_label=False, type="filepath", height=210,
                 elem_id="grid-image", interactive=False,
             )  # fmt: skip
             file = gr.File(label="Download (PNG)", elem_id="grid-file", elem_classes=["export-file"], height=70,
                            scale=0, min_width=200)  # fmt: skip
     return GridTab(
         temp_deltas_text=temps, precip_pcts_text=precips, grid_button=run, grid_cancel=cancel, grid_image=image,
-        grid_file=file,
+        grid_file=file, grid_status=status,
     )  # fmt: skip

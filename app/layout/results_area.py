@@ -29,6 +29,7 @@ class ExportsTab:
     prompts: gr.Markdown
     recipe_upload: gr.File
     load_recipe_button: gr.Button
+    recipe_status: gr.Markdown  # a refused recipe says why here (`show_refusals`); no space while empty
 
 
 def _image(label: str, elem_id: str) -> gr.Image:
@@ -83,7 +84,8 @@ def build_exports_tab() -> ExportsTab:
                 elem_id="recipe-upload",
             )  # fmt: skip
             load_recipe_button = gr.Button("Load recipe and generate", elem_id="load-recipe", scale=0)
+        recipe_status = gr.Markdown("", elem_id="recipe-status", elem_classes=["refusal-line"])
     return ExportsTab(
         png=png, tif=tif, recipe=recipe, html_map=html_map, prompts=prompts, recipe_upload=recipe_upload,
-        load_recipe_button=load_recipe_button,
+        load_recipe_button=load_recipe_button, recipe_status=recipe_status,
     )  # fmt: skip

@@ -37,8 +37,8 @@ CSS = """
 #models-metrics th, #models-metrics td { padding: 1px 6px; white-space: nowrap; }
 #models-metrics p, #models-missing p, #models-intro p { margin: 2px 0; font-size: 12px; }
 /* an empty download box is a small placeholder, not a 220 px drop zone (Grid and Models tabs scrolled) */
-#grid-file .empty, #models-file .empty { min-height: 40px !important; height: 40px !important; }
-#grid-file, #models-file { align-self: flex-start; }
+#grid-file .empty, #models-file .empty, #tl-file .empty { min-height: 40px !important; height: 40px !important; }
+#grid-file, #models-file, #tl-file { align-self: flex-start; }
 /* the Slider tab says which side is which, in its two bottom corners */
 #compare-slider .content { position: relative; }
 /* whole images: scaled to the slider's height (they were cut to their top half, caption band lost) */
@@ -50,5 +50,12 @@ CSS = """
   pointer-events: none; }
 #compare-slider .content::before { content: "◀ today"; left: 6px; }
 #compare-slider .content::after { content: "scenario ▶"; right: 6px; }
+/* a refused action's line (app.errors.refusal_line), where it happened, until the area's next action */
+/* at most two lines (the tab keeps fitting 1366 x 768); the whole message is its tooltip */
+.refusal { color: #b42318; background: #fef3f2; border-left: 3px solid #d92d20; padding: 0 6px; font-size: 13px;
+  line-height: 1.35; display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }
+/* lines that only ever hold a refusal take no space while empty */
+.refusal-line:not(:has(.refusal)) { display: none !important; }
+.refusal-line p { margin: 0; }
 footer { display: none !important; }
 """

@@ -31,7 +31,7 @@ from app.handlers.series import (
     timelapse_range_for,
 )
 from app.layout.components import Components
-from app.layout.events import named_event, output_names
+from app.layout.events import clear_when_started, named_event, output_names, show_refusals
 
 GENERATION_QUEUE = "generation"
 OBSERVE_CONCURRENCY = 4
@@ -45,6 +45,7 @@ POINT_OUTPUTS = output_names(PointShown)
 
 def wire_page(page: Components, handlers: Handlers) -> None:
     """Every event of the page, area by area."""
+    wire_refusal_lines(page)  # first: see `clear_when_started`
     wire_point_and_month(page, handlers)
     wire_scenario(page, handlers)
     wire_generate(page, handlers)
@@ -54,6 +55,32 @@ def wire_page(page: Components, handlers: Handlers) -> None:
     wire_models(page, handlers)
     wire_change(page, handlers)
     wire_generators(page, handlers)
+
+
+# Buttons that start a run in the generation slot: the status line under Generate is theirs.
+RUN_BUTTONS = ("generate_button", "timelapse_button", "grid_button", "models_button", "change_button",
+               "generator_button", "region_button", "load_recipe_button")  # fmt: skip
+
+
+def wire_refusal_lines(page: Components) -> None:
+    """Each area's line that shows a refused action (`show_refusals`), cleared when the area's next action
+    starts; a new run empties the status line under Generate (no "Cancel requested" or refusal left)."""
+    starts = {
+        "place_line": [page["map_html"].map_click, page["go_button"].click, page["lat"].submit, page["lon"].submit,
+                       page["search_button"].click, page["place_query"].submit, page["place_results"].input],
+        "observed_line": [page["observe_button"].click, page["month"].submit, page["month"].blur],
+        "recipe_status": [page["load_recipe_button"].click],
+        "timelapse_summary": [page["timelapse_button"].click],
+        "grid_status": [page["grid_button"].click],
+        "projection_summary": [page["projection_button"].click, page["ssp"].input, page["horizon"].input],
+        "models_missing": [page["models_button"].click],
+        "change_sentence": [page["change_button"].click],
+        "generator_status": [page["add_box_button"].click, page["generator_button"].click],
+        "region_summary": [page["region_button"].click],
+    }  # fmt: skip
+    for line, triggers in starts.items():
+        clear_when_started(page, line, triggers)
+    clear_when_started(page, "status", [page[button].click for button in RUN_BUTTONS], whole_line=True)
 
 
 # ---- events several areas start -----------------------------------------------------------------
@@ -119,10 +146,12 @@ def _map_after_generate(page: Components) -> dict[str, Any]:
 
 
 def wire_point_and_month(page: Components, handlers: Handlers) -> None:
-    """A click, typed point, place search or new month: clear the old results, observe, redraw."""
+    """A click, typed point, place search or new month: clear the old results, observe, redraw.
+
+    A refused point says why in the place line, a refused month or observation in the observed line."""
     pointing = _pointing(page)
 
-    def observe_after(event) -> None:
+    def observe_after(event) -> Any:
         cleared = event.success(**named_event(page, clear_results, ("lat", "lon"), ClearedResults), **QUIET)
         observed = cleared.then(
             **named_event(page, handlers.observe.observe_if_picked, OBSERVE_INPUTS, ObserveShown),
@@ -132,6 +161,7 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
         observed.then(**_scenario_line(page))
         observed.then(**_timelapse_range(page))
         observed.then(**_control_preview(page, handlers))
+        return event
 
     # The public endpoint keeps the plain name "observe".
     observe_click = page["observe_button"].click(
@@ -142,32 +172,37 @@ def wire_point_and_month(page: Components, handlers: Handlers) -> None:
     observe_click.then(**_map_after_observe(page))
     observe_click.then(**_scenario_line(page))
     observe_click.then(**_timelapse_range(page))
-    observe_after(
-        page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
-    )
-    observe_after(
-        gr.on([page["go_button"].click, page["lat"].submit, page["lon"].submit], **_point_typed(page, handlers))
-    )
-    observe_after(
-        gr.on(
-            [page["search_button"].click, page["place_query"].submit],
-            **named_event(page, handlers.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
-            **pointing,
-        )
-    )
-    observe_after(
-        page["place_results"].input(
-            **named_event(page, handlers.point.place_picked, ["place_results"], PointShown), **pointing
-        )
-    )
+    pointed = [
+        observe_after(
+            page["map_html"].map_click(**named_event(page, handlers.point.map_clicked, (), PointShown), **pointing)
+        ),
+        observe_after(
+            gr.on([page["go_button"].click, page["lat"].submit, page["lon"].submit], **_point_typed(page, handlers))
+        ),
+        observe_after(
+            gr.on(
+                [page["search_button"].click, page["place_query"].submit],
+                **named_event(page, handlers.point.search_place, ["place_query"], ("place_results", *POINT_OUTPUTS)),
+                **pointing,
+            )
+        ),
+        observe_after(
+            page["place_results"].input(
+                **named_event(page, handlers.point.place_picked, ["place_results"], PointShown), **pointing
+            )
+        ),
+    ]
+    show_refusals(page, "place_line", pointed)
     # A new month re-observes (its image, climate and land cover), when a point is picked.
-    observe_after(
+    new_month = observe_after(
         gr.on(
             [page["month"].submit, page["month"].blur],
             **named_event(page, month_changed, ("lat", "lon", "month", "observation")),
             **QUIET,
         )
     )
+    # (a picked point's failed observation says so in the observed line itself: `observe_if_picked`)
+    show_refusals(page, "observed_line", [observe_click, new_month])
 
 
 def wire_scenario(page: Components, handlers: Handlers) -> None:
@@ -212,11 +247,14 @@ def wire_generate(page: Components, handlers: Handlers) -> None:
     regenerated = shown_on_map.success(api_visibility="private", **_generating(page, handlers))
     regenerated.success(**_map_after_generate(page))
     regenerated.success(**_scenario_line(page))
+    show_refusals(page, "recipe_status", [recipe_loaded])
+    show_refusals(page, "place_line", [shown_on_map])
+    show_refusals(page, "status", [generated, regenerated])
 
 
 def wire_series(page: Components, handlers: Handlers) -> None:
     """The time-lapse and the scenario grid (each a run of generations in the generation slot)."""
-    page["timelapse_button"].click(
+    timelapse = page["timelapse_button"].click(
         **named_event(page, handlers.series.timelapse, TIMELAPSE_FIELDS, TimelapseShown),
         api_name="timelapse",
         show_progress_on=[page["timelapse_summary"], page["timelapse_gif"]],
@@ -228,7 +266,7 @@ def wire_series(page: Components, handlers: Handlers) -> None:
         **named_event(page, preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
         api_visibility="private",
     )
-    page["grid_button"].click(
+    grid = page["grid_button"].click(
         **named_event(page, handlers.series.grid, GRID_FIELDS, GridShown),
         api_name="scenario_grid",
         show_progress_on=[page["grid_image"]],
@@ -236,6 +274,8 @@ def wire_series(page: Components, handlers: Handlers) -> None:
         concurrency_id=GENERATION_QUEUE,
         trigger_mode="multiple",
     )
+    show_refusals(page, "timelapse_summary", [timelapse])
+    show_refusals(page, "grid_status", [grid])
 
 
 def wire_runs(page: Components, handlers: Handlers) -> None:
@@ -245,10 +285,14 @@ def wire_runs(page: Components, handlers: Handlers) -> None:
     for button in ("generate_cancel", "timelapse_cancel", "grid_cancel"):
         page[button].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                         concurrency_limit=None)  # fmt: skip
-    # A new run starts with an empty status line (no "Cancel requested" left from the last one), or
-    # says "busy" while the last one is going (the click then waits: trigger_mode="multiple").
     for button in ("generate_button", "timelapse_button", "grid_button", "models_button"):
-        page[button].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
+        run_started(page, handlers, button)
+
+
+def run_started(page: Components, handlers: Handlers, button: str) -> None:
+    """The status line says "busy" when the session's last run is still going (the click waits:
+    trigger_mode="multiple"); the page has emptied the line at the click (`wire_refusal_lines`)."""
+    page[button].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
 
 
 def wire_projection(page: Components, handlers: Handlers) -> None:
@@ -266,16 +310,17 @@ def wire_projection(page: Components, handlers: Handlers) -> None:
         concurrency_id="observe",
     )  # fmt: skip
     inputs = ("lat", "lon", "ssp", "horizon", "normals_years", "month", "temp_delta_c", "precip_pct")
-    shown.success(
+    in_controls = shown.success(
         **named_event(page, handlers.projection.controls_for_projection, inputs,
                       ("preset", "temp_delta_c", "precip_pct")),
         **QUIET,
     )  # fmt: skip
+    show_refusals(page, "projection_summary", [shown, in_controls])
 
 
 def wire_models(page: Components, handlers: Handlers) -> None:
     """The Models tab's events: one generation-queue slot (it loads several models in turn)."""
-    page["models_button"].click(
+    compared = page["models_button"].click(
         **named_event(page, handlers.models.compare_models, MODELS_FIELDS, ModelsShown),
         api_name="compare_models",
         show_progress_on=[page["models_sheet"]],
@@ -283,6 +328,7 @@ def wire_models(page: Components, handlers: Handlers) -> None:
         concurrency_id=GENERATION_QUEUE,
         trigger_mode="multiple",
     )
+    show_refusals(page, "models_missing", [compared])
     page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
                              concurrency_limit=None)  # fmt: skip
 
@@ -298,7 +344,8 @@ def wire_change(page: Components, handlers: Handlers) -> None:
         **IN_GENERATION_SLOT,
     )
     shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
-    page["change_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
+    show_refusals(page, "change_sentence", [shown])
+    run_started(page, handlers, "change_button")
 
 
 def wire_generators(page: Components, handlers: Handlers) -> None:
@@ -306,12 +353,13 @@ def wire_generators(page: Components, handlers: Handlers) -> None:
     page["generator_id"].change(
         **named_event(page, handlers.generators.note, ["generator_id"], ["generator_note", "box_layout"]), **QUIET
     )
-    page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
+    boxed = page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
     page["clear_boxes_button"].click(lambda: "", None, page["layout_json"], **QUIET)
-    page["generator_button"].click(
+    generated = page["generator_button"].click(
         **named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown),
         api_name="generator",
         show_progress_on=[page["generator_image"]],
         **IN_GENERATION_SLOT,
     )
-    page["generator_button"].click(**named_event(page, handlers.runs.run_clicked, (), ["status"]), **QUIET)
+    show_refusals(page, "generator_status", [boxed, generated])
+    run_started(page, handlers, "generator_button")

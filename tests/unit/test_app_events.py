@@ -177,3 +177,82 @@ def test_building_the_app_builds_gradios_server_app_only_where_gradio_must(tmp_p
     demo = build_ui("tiny-random", output_dir=tmp_path)
     assert built == [demo, demo]  # `gr.Blocks()` (empty) and the `with` exit (the whole page)
     assert demo._queue.max_size == MAX_QUEUE_SIZE
+
+
+def test_a_refused_event_keeps_its_message_for_its_session_until_the_area_takes_it_once():
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    from app.errors import shown_errors, take_refusal
+    from core.errors import BadRequestError
+
+    components = _components(observed=_StatusArea("STATUS"))
+
+    @shown_errors
+    def refuse():
+        raise BadRequestError("The month '2020-13' is not a month.", "Write YYYY-MM.")
+
+    @shown_errors
+    def refuse_quietly():
+        raise gr.Error("unchanged", visible=False)
+
+    event = named_event(components, refuse, (), ["status"])
+    quiet = named_event(components, refuse_quietly, (), ["status"])
+    token = LocalContext.request.set(SimpleNamespace(session_hash="s1"))  # what Gradio sets while an event runs
+    try:
+        with pytest.raises(gr.Error):
+            event["fn"]()
+        with pytest.raises(gr.Error):
+            quiet["fn"]()
+    finally:
+        LocalContext.request.reset(token)
+    key = event["fn"].refusal_key
+    assert take_refusal("another session", key) is None
+    assert take_refusal("s1", key) == "The month '2020-13' is not a month. Write YYYY-MM."
+    assert take_refusal("s1", key) is None  # shown once: the next refusal is a new one
+    assert take_refusal("s1", quiet["fn"].refusal_key) is None  # an invisible stop is not a refusal
+
+
+def test_a_refusal_line_is_escaped_text_in_a_styled_span():
+    from app.errors import refusal_line
+
+    line = refusal_line("No place called '<b>x*y_z' here.\nUpload a *.recipe.json")
+    # the tooltip holds the whole message (the line shows two lines at most)
+    assert line == (
+        '<span class="refusal" title="No place called &#x27;&lt;b&gt;x*y_z&#x27; here. Upload a *.recipe.json">'
+        "⚠️ No place called '\\<b\\>x\\*y\\_z' here. Upload a \\*.recipe.json</span>"
+    )
+
+
+def test_each_area_shows_its_refusals_in_its_line_and_clears_them_when_its_next_action_starts(tmp_path):
+    from app.ui import build_ui
+
+    demo = build_ui("tiny-random", output_dir=tmp_path)
+    components = demo.ecomapper_components
+    names = {id(component): name for name, component in components.by_name.items()}
+    by_id = {fn._id: fn for fn in demo.fns.values()}
+
+    def lines(fns):
+        return {names[id(fn.outputs[0])] for fn in fns}
+
+    refused = [fn for fn in demo.fns.values() if fn.trigger_only_on_failure and fn.name == "refused"]
+    cleared = [fn for fn in demo.fns.values() if fn.fn is None and fn.js and 'class="refusal"' in fn.js]
+    emptied = [fn for fn in demo.fns.values() if fn.fn is None and fn.js == "() => ''"]
+    expected = {
+        "place_line", "observed_line", "status", "recipe_status", "timelapse_summary", "grid_status",
+        "projection_summary", "models_missing", "change_sentence", "generator_status", "region_summary",
+    }  # fmt: skip
+    assert lines(refused) == expected
+    assert lines(cleared) | lines(emptied) == expected and lines(emptied) == {"status"}
+    # the clearing comes first among a trigger's listeners: the page runs them in that order (`clear_when_started`)
+    for button, action in (("grid_button", "scenario_grid"), ("observe_button", "observe")):
+        listeners = [fn for fn in demo.fns.values() if (components[button]._id, "click") in fn.targets]
+        clearing = [i for i, fn in enumerate(listeners) if fn in cleared or fn in emptied]
+        assert clearing and max(clearing) < [fn.api_name for fn in listeners].index(action)
+    # the public actions each say why in their own area
+    area_of = {by_id[fn.trigger_after].api_name: names[id(fn.outputs[0])] for fn in refused
+               if by_id[fn.trigger_after].api_name}  # fmt: skip
+    assert area_of["generate"] == "status" and area_of["timelapse"] == "timelapse_summary"
+    assert area_of["scenario_grid"] == "grid_status" and area_of["load_recipe"] == "recipe_status"
+    assert area_of["observe"] == "observed_line" and area_of["region"] == "region_summary"

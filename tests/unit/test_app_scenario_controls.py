@@ -95,12 +95,12 @@ def test_a_click_while_a_run_is_going_says_busy_instead_of_vanishing(monkeypatch
     cancels = CancelRegistry()
     handlers = runs.RunHandlers(SimpleNamespace(cancels=cancels))
     request = SimpleNamespace(session_hash="s1")
-    assert handlers.run_clicked(request) == {"status": ""} and toasts == []
+    assert handlers.run_clicked(request) == {} and toasts == []
     job = cancels.start("s1")
     assert handlers.run_clicked(request)["status"].startswith("⏳ Busy: a run is going. Your click runs when it ends")
     assert toasts == [runs.BUSY]
     cancels.finish("s1", job)
-    assert handlers.run_clicked(request) == {"status": ""}
+    assert handlers.run_clicked(request) == {}
 
 
 def test_a_failed_observation_ends_observing_with_its_cause_in_the_observed_line(monkeypatch, tmp_path):
@@ -115,6 +115,6 @@ def test_a_failed_observation_ends_observing_with_its_cause_in_the_observed_line
     monkeypatch.setattr(observe.services, "observe", refused)
     handlers = observe.ObserveHandlers(SimpleNamespace(settings=None, output_folder=lambda _name: tmp_path))
     shown = handlers.observe_if_picked(24.8, -11.4, "2020-02", progress=lambda *a, **k: None)
-    assert shown == {
-        "observed_line": "⚠️ Not observed: NASA POWER did not answer (connection refused). Try again in a minute."
-    }
+    # styled as a refusal (app.errors.refusal_line), like every area's refused action
+    cause = "Not observed: NASA POWER did not answer (connection refused). Try again in a minute."
+    assert shown == {"observed_line": f'<span class="refusal" title="{cause}">⚠️ {cause}</span>'}
