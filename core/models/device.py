@@ -62,3 +62,15 @@ def choose_dtype(device: str, requested: str = "auto"):
             "Use --dtype float32 (default on CPU) or bfloat16.",
         )
     return dtype
+
+
+def cuda_memory_bytes(device: str = "auto") -> int | None:
+    """Total memory of the CUDA card `device` names ("auto": the first), None without one (CPU, MPS)."""
+    if device not in ("auto", "cuda") and not device.startswith("cuda:"):
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    index = int(device.split(":", 1)[1]) if device.startswith("cuda:") else 0
+    return int(torch.cuda.get_device_properties(index).total_memory)

@@ -61,18 +61,6 @@ def gpu_choice(model_id: str, gpu_bytes: int | None, bitsandbytes: bool = True) 
     return GpuChoice(model_id, gpu_bytes, option.name, option.flags, dict(option.spec))
 
 
-def cuda_memory_bytes(device: str = "auto") -> int | None:
-    """Total memory of the CUDA card `device` names ("auto": the first), None without one (CPU, MPS)."""
-    if device not in ("auto", "cuda") and not device.startswith("cuda:"):
-        return None
-    import torch
-
-    if not torch.cuda.is_available():
-        return None
-    index = int(device.split(":", 1)[1]) if device.startswith("cuda:") else 0
-    return int(torch.cuda.get_device_properties(index).total_memory)
-
-
 def bitsandbytes_installed() -> bool:
     return importlib.util.find_spec("bitsandbytes") is not None
 
@@ -97,6 +85,8 @@ class GpuPicker:
     @property
     def gpu_bytes(self) -> int | None:
         if not self._probed:
+            from core.models.device import cuda_memory_bytes  # torch is imported only when a card is asked about
+
             self._gpu_bytes, self._probed = cuda_memory_bytes(self.device), True
         return self._gpu_bytes
 
