@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import gradio as gr
 import pytest
 
 from app.handlers.generators import add_box, catalog_markdown, from_real_scene, generator_note, read_layout
@@ -25,8 +26,10 @@ def test_added_boxes_make_the_layout_json_the_cli_reads():
     [("0.1, 0.2, 0.4", "not 4 numbers"), ("0.5, 0.2, 0.4, 0.6", "is empty"), ("0.1, 0.2, 1.4, 0.6", "0..1")],
 )
 def test_a_bad_box_is_refused_in_one_line(corners, message):
-    with pytest.raises(BadRequestError, match=message):
+    # shown as the app shows every refusal: a visible gr.Error with core's one line (what, then what to do)
+    with pytest.raises(gr.Error, match=message) as refused:
         add_box("", "airplane", corners)
+    assert refused.value.visible and "0..1" in refused.value.message
 
 
 def test_a_layout_that_is_not_json_or_not_boxes_is_refused():
