@@ -36,7 +36,7 @@ CSS = """
 #models-metrics table { font-size: 12px; margin: 2px 0; }
 #models-metrics th, #models-metrics td { padding: 1px 6px; white-space: nowrap; }
 #models-metrics p, #models-missing p, #models-intro p { margin: 2px 0; font-size: 12px; }
-/* an empty download box is a small placeholder, not a 220 px drop zone (Grid and Models tabs scrolled) */
+/* an empty download box stays small, not a 220 px drop zone (Grid and Models tabs scrolled) */
 #grid-file .empty, #models-file .empty, #tl-file .empty { min-height: 40px !important; height: 40px !important; }
 #grid-file, #models-file, #tl-file { align-self: flex-start; }
 /* the Slider tab says which side is which, in its two bottom corners */
