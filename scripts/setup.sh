@@ -47,6 +47,16 @@ if [ ! -x "$venv/bin/ecomapper" ]; then
   "${pip[@]}" --no-deps --no-build-isolation -e .
 fi
 
+# Natural Earth's admin-1 polygons, so that places get their state offline ("Chernivtsi Oblast, Ukraine").
+# .data/ is git-ignored. Without npm the polygons are fetched once on first use instead (online).
+if command -v npm >/dev/null; then
+  # returns at once when they are installed; a failure leaves the fetch-on-first-use fallback
+  "$venv/bin/python" scripts/install_boundaries.py \
+    || echo "setup: the admin-1 boundaries could not be installed; they are fetched on first use instead" >&2
+else
+  echo "setup: npm is missing, so admin-1 boundaries are fetched on first use (needs internet once)" >&2
+fi
+
 if [ $dev = 1 ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Chromium for the browser tests"

@@ -47,3 +47,15 @@ def tiny_engine():
     from core.models.engine import Engine
 
     return Engine.load(ModelSpec("tiny-random"), Settings.from_env())
+
+
+@pytest.fixture
+def natural_earth_settings(settings: Settings) -> Settings:
+    """Offline settings naming places by Natural Earth's admin-1 polygons as `scripts/setup.sh` installs
+    them (the default `boundaries_url`). Fails, not skips, when they are missing: the setup installs them."""
+    from core.config import NATURAL_EARTH_ADMIN1_URL
+    from core.sources.boundaries import INSTALLED_ADMIN1
+
+    if not INSTALLED_ADMIN1.is_file():
+        pytest.fail(f"{INSTALLED_ADMIN1} is missing: run `bash scripts/setup.sh` (it installs them with npm)")
+    return settings.with_(boundaries_url=NATURAL_EARTH_ADMIN1_URL, offline=True)

@@ -365,7 +365,8 @@ def read_dataset(
 
 def default_place_resolver(settings=None) -> Callable[[Point], tuple[str | None, str | None]] | None:
     """The reverse geocoder the app and `core prompt` use (`core.sources.places`: country polygon, admin-1
-    polygon when `settings` name boundaries), one lookup per point, or None without it."""
+    polygon of the settings' boundaries; settings from the environment when not given), one lookup per
+    point, or None without it."""
     return _default_place_resolver(settings)
 
 
@@ -390,6 +391,10 @@ def _default_place_resolver(settings=None) -> Callable[[Point], tuple[str | None
         from core.sources.places import reverse_geocode
     except ImportError:
         return None
+    if settings is None:
+        from core.config import Settings
+
+        settings = Settings.from_env()  # the app's boundaries (installed admin-1 polygons by default)
 
     cache: dict[tuple[float, float], tuple[str | None, str | None]] = {}
 

@@ -87,7 +87,22 @@ _REGION_NAMES = {
     ("Ukraine", "Crimea"): "Autonomous Republic of Crimea",
     ("Ukraine", "Sevastopol'"): "Sevastopol",
     ("Algeria", "Tamanghasset"): "Tamanrasset",
+    ("Mexico", "Mexico"): "Mexico City",  # Natural Earth's English name of the Distrito Federal
 }
+
+
+# Countries whose Natural Earth admin-1 layer predates a reform the dataset follows: with Natural Earth's
+# layer, their states come from the gazetteer (GeoNames, current divisions); other boundary files decide.
+OUTDATED_ADMIN1 = {
+    # Natural Earth keeps the 11 provinces of before 2015; the dataset writes the 26 ("Tshuapa")
+    "Democratic Republic of the Congo",
+}
+
+
+# Countries whose Natural Earth admin-1 polygons are second-level units (départements, provinces,
+# boroughs): the polygon still decides where the point is, and the gazetteer's first-level name of a
+# town inside that polygon names the state ("Bas-Rhin" -> "Grand Est").
+SECOND_LEVEL_ADMIN1 = {"France", "Italy", "Spain", "United Kingdom", "Philippines"}
 
 
 def dataset_country_name(name: str) -> str:

@@ -86,7 +86,11 @@ def reverse_geocode(point: Point, settings=None, boundaries=None) -> Place:
     """
     import reverse_geocode as rg
 
-    from core.sources.place_names import dataset_country_name, dataset_state_name
+    from core.sources.place_names import (
+        SECOND_LEVEL_ADMIN1,
+        dataset_country_name,
+        dataset_state_name,
+    )
 
     ensure_on_land(point)
     found = rg.get((point.lat, point.lon))
@@ -95,13 +99,20 @@ def reverse_geocode(point: Point, settings=None, boundaries=None) -> Place:
     if boundaries is None and settings is not None:
         boundaries = boundaries_or_none(settings)
     region = boundaries.region_at(point) if boundaries is not None else None
+    if region is not None and region.country in boundaries.stale_countries:
+        region = None
     if region is not None and (country is None or region.country == country.country):
         code = region.country_code or (country.country_code if country else str(found.get("country_code") or ""))
-        return Place(state=region.state, country=region.country, country_code=code, nearest_place=nearest)
+        state = region.state
+        if region.country in SECOND_LEVEL_ADMIN1 and region.geometry is not None:
+            town = _nearest_town_in(point, code, within=region.geometry)
+            state = dataset_state_name(str((town or {}).get("state") or ""), region.country) or state
+        return Place(state=state, country=region.country, country_code=code, nearest_place=nearest)
     if region is None and boundaries is not None:
         log.info("no admin-1 polygon contains %s; the state is the nearest town's", point.label())
     if country is not None:
-        town = found if found.get("country_code") == country.country_code else _nearest_town_in(point, country)
+        code = country.country_code
+        town = found if found.get("country_code") == code else _nearest_town_in(point, code)
         state = (town or {}).get("state") or ""
         return Place(
             state=dataset_state_name(state, country.country) or None,
@@ -135,16 +146,20 @@ def _country_at(point: Point):
 _TOWNS_SEARCHED = 256
 
 
-def _nearest_town_in(point: Point, country) -> dict | None:
-    """The gazetteer's nearest town in `country` (its ISO code), or None among the nearest few hundred."""
+def _nearest_town_in(point: Point, country_code: str, within: Any = None) -> dict | None:
+    """The gazetteer's nearest town in the country `country_code` (and inside the polygon `within`, when
+    given), or None among the nearest few hundred."""
     import reverse_geocode as rg
+    from shapely.geometry import Point as ShapelyPoint
 
     # reverse-geocode answers one nearest town; its k-d tree and records give the next ones
     data = rg.GeocodeData()
     _, indices = data._tree.query((point.lat, point.lon), k=_TOWNS_SEARCHED)
     for index in indices:
         town = data._locations[int(index)]
-        if town.get("country_code") == country.country_code:
+        if town.get("country_code") != country_code:
+            continue
+        if within is None or within.covers(ShapelyPoint(float(town["longitude"]), float(town["latitude"]))):
             return town
     return None
 

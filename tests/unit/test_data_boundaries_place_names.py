@@ -114,22 +114,62 @@ def _fallback_warnings(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "nearest town" in r.getMessage()]
 
 
-def test_default_settings_offline_without_a_cached_file_fall_back_to_the_nearest_town_warning_once(
-    tmp_path, settings, caplog
-):
-    from core.config import NATURAL_EARTH_ADMIN1_URL
+def test_a_url_offline_without_a_cached_file_falls_back_to_the_nearest_town_warning_once(tmp_path, settings, caplog):
     from core.services import place_of
 
-    default = settings.with_(boundaries_url=NATURAL_EARTH_ADMIN1_URL, offline=True)
+    elsewhere = settings.with_(boundaries_url="https://boundaries.invalid/admin1.geojson", offline=True)
     with caplog.at_level("WARNING", logger="core.sources.places"):
-        first = place_of(PORT_DU_RHIN, default)
-        second = place_of(PORT_DU_RHIN, default)
+        first = place_of(PORT_DU_RHIN, elsewhere)
+        second = place_of(PORT_DU_RHIN, elsewhere)
     # not a failure: the country polygon (installed, offline) says France although the nearest town is Kehl
     assert first == second and first.country == "France" and first.nearest_place == "Kehl"
     warnings = _fallback_warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "not cached" in warnings[0] and "ECOMAPPER_BOUNDARIES_URL" in warnings[0]
     assert not (settings.cache_dir / "boundaries" / "admin1.geojson").exists()
+
+
+def test_the_default_offline_is_answered_by_the_installed_natural_earth_polygons(natural_earth_settings, caplog):
+    """Natural Earth's admin-1 layer as installed by the setup: the Rhine port is in Bas-Rhin, a French
+    département, named by its region as the dataset writes regions; no warning, no download."""
+    from core.services import place_of
+
+    with caplog.at_level("WARNING", logger="core.sources.places"):
+        port = place_of(PORT_DU_RHIN, natural_earth_settings)
+        across = place_of(Point(48.574, 7.81), natural_earth_settings)  # the German bank of the Rhine
+    assert (port.state, port.country, port.nearest_place) == ("Grand Est", "France", "Kehl")
+    assert (across.state, across.country) == ("Baden-Württemberg", "Germany")
+    assert not _fallback_warnings(caplog)
+    assert not (natural_earth_settings.cache_dir / "boundaries").exists()
+
+
+@pytest.mark.parametrize(
+    ("point", "label"),
+    [
+        (Point(45.46, 9.19), "Lombardy, Italy"),  # Natural Earth: the province "Milano"
+        (Point(41.4, 2.17), "Catalonia, Spain"),  # the province "Barcelona"
+        (Point(51.5, -0.12), "England, United Kingdom"),  # the borough "Westminster"
+        (Point(19.4, -99.1), "Mexico City, Mexico"),
+        (Point(44.8, 20.46), "Belgrade, Serbia"),  # admin-0 "Republic of Serbia"
+        (Point(55.0, 83.0), "Novosibirsk Oblast, Russia"),
+    ],
+)
+def test_installed_polygons_give_first_level_english_names(point, label, natural_earth_settings):
+    from core.services import place_of
+
+    assert place_of(point, natural_earth_settings).label() == label
+
+
+def test_the_compact_file_reads_back_as_the_geojson_it_came_from(tmp_path):
+    from core.sources.boundaries import write_compact
+
+    geojson, compact = tmp_path / "admin1.geojson", tmp_path / "admin1.npz"
+    write_boundaries(geojson)
+    assert write_compact(geojson, compact) == 3
+    original, stored = BoundaryIndex.from_geojson(geojson), BoundaryIndex.from_compact(compact)
+    assert stored.regions == original.regions
+    assert [g.equals(h) for g, h in zip(stored.geometries, original.geometries, strict=True)] == [True] * 3
+    assert stored.region_at(PORT_DU_RHIN).state == "Grand Est"
 
 
 def test_a_failed_download_is_asked_once_per_process_and_the_place_still_comes(tmp_path, settings, caplog):

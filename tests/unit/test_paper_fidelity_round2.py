@@ -170,19 +170,31 @@ EXAMPLE_PLACES = [
 ]
 
 
-@pytest.mark.parametrize(("lat_lon", "state", "country"), EXAMPLE_PLACES)
-def test_offline_the_example_locations_get_the_dataset_country(lat_lon, state, country):
-    """No admin-1 file and no network: the installed Natural Earth country polygons decide the country
-    (the nearest town of 2019-2020/5284 is Iferouâne, Niger)."""
+@pytest.mark.parametrize(("lat_lon", "state", "country"), EXAMPLE_PLACES[:5])
+def test_offline_the_example_locations_get_the_datasets_state_and_country(
+    lat_lon, state, country, natural_earth_settings
+):
+    """Real Natural Earth admin-1 polygons as the setup installs them, no network: the polygon decides,
+    across the Algeria–Niger border too (the nearest town of 2019-2020/5284 is Iferouâne, Niger, and the
+    gazetteer's province there is In Guezzam)."""
     from core.geo import Point
-    from core.sources.places import reverse_geocode
+    from core.services import place_of
 
-    place = reverse_geocode(Point(*lat_lon))
-    assert place.country == country
-    if country in ("Canada", "Ukraine", "Russia", "Argentina"):
-        # the nearest town in the country lies in the same region here; near a provincial border it
-        # need not (5284 and 8719): only the admin-1 polygons decide the state there
-        assert place.label() == f"{state}, {country}"
+    assert place_of(Point(*lat_lon), natural_earth_settings).label() == f"{state}, {country}"
+
+
+def test_offline_the_congo_example_gets_a_current_province_from_the_gazetteer(natural_earth_settings):
+    """Natural Earth still draws the 11 provinces of before 2015 in the DR Congo (2019-2020/8719 falls in
+    its "Équateur"); the dataset writes the 26 of today ("Tshuapa"). The gazetteer knows the 26 but only
+    by the nearest town, which lies in Mongala: the one example place that stays wrong (docs say so)."""
+    from core.geo import Point
+    from core.services import place_of
+    from core.sources.boundaries import load_boundaries
+
+    point = Point(*EXAMPLE_PLACES[5][0])
+    assert load_boundaries(natural_earth_settings).region_at(point).state == "Équateur"
+    place = place_of(point, natural_earth_settings)
+    assert (place.state, place.country) == ("Mongala", "Democratic Republic of the Congo")
 
 
 def test_the_shared_example_samples_are_named_as_their_json_says(tmp_path):
@@ -227,15 +239,17 @@ def test_natural_earth_admin1_names_are_written_as_the_dataset_writes_them(tmp_p
     assert belgrade.country == "Serbia" and belgrade.country_code == "RS"
 
 
-def test_the_dataset_reader_and_evaluation_name_places_as_the_app(tmp_path):
+def test_the_dataset_reader_and_evaluation_name_places_as_the_app(natural_earth_settings):
     from core.dataset.reader import default_place_resolver
     from core.geo import Point
     from core.services import place_of
 
     algeria = Point(21.190733176668253, 7.8720081588800666)
-    resolver = default_place_resolver()
-    assert resolver(algeria) == (place_of(algeria).state, place_of(algeria).country)
-    assert resolver(algeria)[1] == "Algeria"
+    resolver = default_place_resolver(natural_earth_settings)
+    assert resolver(algeria) == ("Tamanrasset", "Algeria")
+    assert place_of(algeria, natural_earth_settings).label() == "Tamanrasset, Algeria"
+    # no boundaries (ECOMAPPER_BOUNDARIES_URL=""): the country is still right, from the country polygons
+    assert default_place_resolver(natural_earth_settings.with_(boundaries_url=""))(algeria)[1] == "Algeria"
 
 
 # ---------------------------------------------------------------- 2. / 13. ControlNet inference as the original ran it
