@@ -748,7 +748,7 @@ def write_outputs(
     suite, dataset, selector, label = run.suite, run.dataset, run.selector, run.label
     records = _comparable(run.store.read_all(), label, config.mode, run.run_settings)
     selection = describe_selection(selector.taken, selection_label(config))
-    inception = _inception_score(records, run.store, suite)
+    inception = _inception_score(records, run.store, suite, config)
     thresholds = extreme_thresholds([s.metadata.as_dict() for s in dataset], percentile=config.extreme_percentile)
     report = write_report(
         records,
@@ -838,7 +838,9 @@ def _comparable(records: list[dict], label: str, mode: str, run_settings: str) -
     ]
 
 
-def _inception_score(records: list[dict], store: ResultStore, suite: MetricSuite) -> dict[str, Any] | None:
+def _inception_score(
+    records: list[dict], store: ResultStore, suite: MetricSuite, config: EvaluationConfig
+) -> dict[str, Any] | None:
     """IS of every generated image with stored Inception features (None without FID or with < 10 images)."""
     from core.metrics.conventions import IS_SPLITS, inception_score_from_pool_features
 
@@ -850,8 +852,11 @@ def _inception_score(records: list[dict], store: ResultStore, suite: MetricSuite
     classifier = getattr(suite._network("fid").extractor, "fc", None)
     if classifier is None:  # a custom feature extractor without the Inception classifier
         return None
-    mean, std = inception_score_from_pool_features(np.stack(fakes), classifier.weight.detach().cpu().numpy())
-    return {"mean": mean, "std": std, "n": len(fakes), "splits": IS_SPLITS}
+    # the paper ran torchmetrics' InceptionScore(); its shuffle is seeded here by the run's seed
+    convention = "torchmetrics" if config.paper_conventions else "torch-fidelity"
+    weight = classifier.weight.detach().cpu().numpy()
+    mean, std = inception_score_from_pool_features(np.stack(fakes), weight, convention=convention, seed=config.seed)
+    return {"mean": mean, "std": std, "n": len(fakes), "splits": IS_SPLITS, "convention": convention}
 
 
 def _notes(config: EvaluationConfig, dataset: Dataset, suite: MetricSuite, no_control: int, label: str) -> list[str]:

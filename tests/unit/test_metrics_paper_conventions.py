@@ -33,18 +33,19 @@ def test_clip_scales():
 def test_inception_score_on_known_logits():
     # every sample unsure in the same way: the conditional equals the marginal, IS = 1
     assert inception_score(torch.zeros(50, 1008))[0] == pytest.approx(1.0)
+    assert inception_score(torch.zeros(50, 1008), convention="torchmetrics")[0] == pytest.approx(1.0)
     # each split holds 4 samples, each certain of a different one of 4 classes: IS = 4 in every split
     logits = torch.full((40, 1008), -1e4)
     for i in range(40):
         logits[i, i % 4] = 1e4
-    mean, std = inception_score(logits)
+    mean, std = inception_score(logits, shuffle=False)
     assert mean == pytest.approx(4.0, rel=1e-6) and std == pytest.approx(0.0, abs=1e-9)
     # two equally likely classes per sample, 8 classes in a split -> exp(KL) = 8 / 2 = 4
     logits = torch.full((80, 1008), -1e4)
     for i in range(80):
         logits[i, (2 * i) % 8] = 0.0
         logits[i, (2 * i + 1) % 8] = 0.0
-    assert inception_score(logits)[0] == pytest.approx(4.0, rel=1e-6)
+    assert inception_score(logits, shuffle=False)[0] == pytest.approx(4.0, rel=1e-6)
     # against a direct formula on random logits, one split
     rng = torch.Generator().manual_seed(0)
     random_logits = torch.randn(30, 20, generator=rng, dtype=torch.float64)
@@ -62,6 +63,55 @@ def test_inception_score_from_stored_pool_features():
     weight = rng.normal(size=(8, 16))
     expected = inception_score(torch.from_numpy(features @ weight.T))
     assert inception_score_from_pool_features(features, weight) == pytest.approx(expected)
+    paper = inception_score(torch.from_numpy(features @ weight.T).float(), convention="torchmetrics", seed=5)
+    assert inception_score_from_pool_features(features, weight, convention="torchmetrics", seed=5) == pytest.approx(
+        paper, rel=1e-5
+    )
+
+
+def _clustered_logits(n: int, classes: int = 50, seed: int = 0) -> torch.Tensor:
+    """Logits whose samples are sorted by class: unshuffled splits would each see few classes."""
+    rng = torch.Generator().manual_seed(seed)
+    labels = torch.sort(torch.randint(0, classes, (n,), generator=rng)).values
+    logits = torch.randn(n, classes, generator=rng)
+    logits[torch.arange(n), labels] += 6.0
+    return logits
+
+
+@pytest.mark.parametrize("n", [200, 203])  # 203: chunk and i*N//splits cut differently
+def test_the_paper_convention_is_torchmetrics_inception_score(n):
+    """The original's batch_compute_metrics.py ran torchmetrics' `InceptionScore()`: the same features
+    through it (an identity extractor) and through ours agree, for the same shuffle seed."""
+    from torchmetrics.image.inception import InceptionScore
+
+    class Identity(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+    logits = _clustered_logits(n)
+    metric = InceptionScore(feature=Identity())
+    metric.update(logits)
+    torch.manual_seed(11)  # torchmetrics draws its permutation from the global generator
+    expected = [float(v) for v in metric.compute()]
+    assert inception_score(logits, convention="torchmetrics", seed=11) == pytest.approx(expected, rel=1e-5)
+    # the shuffle matters on clustered samples: unshuffled splits see few classes each
+    assert inception_score(logits, shuffle=False)[0] < 0.8 * expected[0]
+
+
+def test_the_torch_fidelity_convention_shuffles_with_its_fixed_seed():
+    """torch-fidelity: RandomState(2020) permutation, split i = rows i*N//10 .. (i+1)*N//10, np.std."""
+    import math
+
+    logits = _clustered_logits(203).double()
+    order = torch.from_numpy(np.random.RandomState(2020).permutation(203))
+    shuffled = logits[order]
+    scores = []
+    for i in range(10):
+        p = torch.softmax(shuffled[i * 203 // 10 : (i + 1) * 203 // 10], 1)
+        scores.append(math.exp(float((p * (p.log() - p.mean(0, keepdim=True).log())).sum(1).mean())))
+    assert inception_score(logits) == pytest.approx((np.mean(scores), np.std(scores)), rel=1e-9)
+    with pytest.raises(ValueError, match="convention"):
+        inception_score(logits, convention="tf")
 
 
 def test_tf1_bilinear_resize_has_no_half_pixel_offset():
