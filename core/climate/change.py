@@ -99,6 +99,15 @@ class ClimateChange:
             )
         )
 
+    def then(self, other: ClimateChange) -> ClimateChange:
+        """This change followed by `other`: degrees and radiation add, rain factors multiply
+        (+20 % then −50 % is −40 %)."""
+        return ClimateChange(
+            self.temp_delta_c + other.temp_delta_c,
+            (self.precip_scale * other.precip_scale - 1.0) * 100.0,
+            self.solar_delta_mj_m2_day + other.solar_delta_mj_m2_day,
+        )
+
     def label(self) -> str:
         """'+3 °C, −30 % rain' (zero parts left out; '' when nothing changes)."""
         parts = []

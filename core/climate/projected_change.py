@@ -79,10 +79,13 @@ class ProjectionKind:
                 f"The scenario '{self.label(scenario)}' changes each calendar month differently; no month was given.",
                 "Give the month the climate is for.",
             )
-        return scenario.projection.monthly[month.month - 1]
+        projected = scenario.projection.monthly[month.month - 1]
+        return projected if scenario.change.is_zero else projected.then(scenario.change)
 
     def label(self, scenario: Scenario) -> str:
         text = scenario.projection.label()
+        if not scenario.change.is_zero:
+            text += f", then {scenario.change.label()}"
         return f"{scenario.name} ({text})" if scenario.name else text
 
     def to_dict(self, scenario: Scenario) -> dict[str, Any]:
@@ -96,10 +99,12 @@ class ProjectionKind:
             "longitude": p.longitude,
             "models": list(p.models),
             "monthly": [change.as_dict() for change in p.monthly],
+            **({} if scenario.change.is_zero else {"then": scenario.change.as_dict()}),
         }
 
     def fields_from_dict(self, data: Mapping[str, Any]) -> dict[str, Any]:
         known = {"kind", "label", "name", "ssp", "horizon", "statistic", "latitude", "longitude", "models", "monthly"}
+        known.add("then")  # a change applied after the projection (`Scenario.plus`)
         unknown = set(data) - known
         if unknown:
             raise BadRequestError(
@@ -108,9 +113,13 @@ class ProjectionKind:
         monthly = data.get("monthly")
         if not isinstance(monthly, list) or not all(isinstance(m, Mapping) for m in monthly):
             raise BadRequestError("The projection scenario's 'monthly' is not a list of 12 changes.", "Re-export it.")
+        then = data.get("then") or {}
+        if not isinstance(then, Mapping):
+            raise BadRequestError("The projection scenario's 'then' is not a change.", "Give temp_delta_c etc.")
         return dict(
             kind=KIND,
             name=data.get("name") or "",
+            change=ClimateChange(**dict(then)),
             projection=ProjectedChange(
                 ssp=data.get("ssp", ""),
                 horizon=data.get("horizon"),

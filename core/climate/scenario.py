@@ -68,7 +68,8 @@ class Scenario:
 
     Args:
         kind: which `ScenarioKind` reads the fields ("change", "projection").
-        change: kind "change": the change of every month.
+        change: kind "change": the change of every month; kind "projection": a change applied after
+            the projected one (zero unless a grid or a user varies the projection).
         name: an optional preset name shown before the numbers ("Hot and dry").
         projection: kind "projection": the resolved CMIP6 projection (`core.climate.projection`).
     """
@@ -99,6 +100,11 @@ class Scenario:
     ) -> Scenario:
         """A kind "change" scenario from its three numbers (precipitation in percent: -30 = 30 % less)."""
         return cls(change=ClimateChange(temp_delta_c, precip_change_pct, solar_delta_mj_m2_day), name=name)
+
+    def plus(self, change: ClimateChange) -> Scenario:
+        """This scenario with `change` on top (a scenario grid around it): kind "change" adds it to its
+        change; kind "projection" keeps the projection and records the change applied after it."""
+        return self.replace(change=self.change.then(change))
 
     def change_for(self, month: Month | None = None) -> ClimateChange:
         """The change of `month` (kinds that vary by month need it)."""

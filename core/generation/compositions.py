@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.climate.change import PRECIP_CHANGE_PCT_RANGE, TEMP_DELTA_C_RANGE
+from core.climate.change import PRECIP_CHANGE_PCT_RANGE, TEMP_DELTA_C_RANGE, ClimateChange
 from core.climate.scenario import Scenario
 from core.climate.values import ClimateValues
 from core.errors import BadRequestError
@@ -122,11 +122,13 @@ class TimelapseRequest:
 
 @dataclass(frozen=True)
 class GridRequest:
-    """Temperature x precipitation changes around one month's observed climate, all from the base's seed.
+    """Temperature x precipitation changes around one month's climate under the base's scenario, all from
+    the base's seed: a cell's scenario is the base's plus its change (`Scenario.plus`), so a grid around a
+    CMIP6 projection still records the observed climate as observed and the projection as the scenario.
 
     Args:
-        base: the month, its observed climate (`observed_climate`, or `climate`), model, seed and the
-            rest; mode "text" or "controlnet" (every cell shares the control image).
+        base: the month, its observed climate (`observed_climate`, or `climate`), scenario, model, seed
+            and the rest; mode "text" or "controlnet" (every cell shares the control image).
         temp_deltas_c: one row per temperature change (°C).
         precip_changes_pct: one column per precipitation change (percent: -30 = 30 % less rain).
         batch_size: cells per pipeline call; None: as many as fit in memory.
@@ -168,13 +170,19 @@ class GridRequest:
 
     @property
     def observed(self) -> ClimateValues:
-        """The climate the grid varies: the base's observed climate, else its climate."""
+        """The observed climate: the base's, else its climate (a base without a scenario)."""
         return self.base.observed_climate or self.base.climate
 
     @property
+    def varied(self) -> ClimateValues:
+        """The climate the changes apply to: the base's (observed, under the base's scenario)."""
+        return self.base.climate
+
+    @property
     def scenarios(self) -> list[list[Scenario]]:
-        """[temperature row][precipitation column] scenarios."""
-        return [[Scenario.of_change(t, p) for p in self.precip_changes_pct] for t in self.temp_deltas_c]
+        """[temperature row][precipitation column] scenarios: the base's plus each cell's change."""
+        around = self.base.scenario
+        return [[around.plus(ClimateChange(t, p)) for p in self.precip_changes_pct] for t in self.temp_deltas_c]
 
     def cell_requests(self) -> list[list[GenerationRequest]]:
         """[row][column] requests: the base under each cell's scenario."""

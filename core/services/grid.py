@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from core.climate.scenario import Scenario
 from core.config import Settings
 from core.errors import BadRequestError
 from core.export.provenance import Provenance, image_label
@@ -79,22 +78,6 @@ def compose_grid(
     return np.asarray(canvas)
 
 
-def _around_base_scenario(request: GridRequest) -> GridRequest:
-    """The grid varies the climate of the base's scenario (e.g. a CMIP6 projection), not the observed one.
-
-    The cells replace the base's scenario with their own change, so the base's scenario is folded into
-    the climate they start from first (a grid around today's climate is left as it is).
-    """
-    base = request.base
-    if base.scenario.is_today:
-        return request
-    around = base.replace(observed_climate=base.climate, scenario=Scenario.today(), climate=None)
-    return GridRequest(
-        base=around, temp_deltas_c=request.temp_deltas_c, precip_changes_pct=request.precip_changes_pct,
-        batch_size=request.batch_size,
-    )  # fmt: skip
-
-
 def make_grid(
     request: GridRequest,
     settings: Settings,
@@ -115,15 +98,14 @@ def make_grid(
     engine = engine or load_engine(request.base.model, settings)
     check_engine_matches(engine, request.base.model)
     around = request.base.scenario
-    request = _around_base_scenario(request)
     grid = generate_scenario_grid(request, engine, settings, progress=progress, cancel=cancel)
     provenances = [[Provenance.of(cell) for cell in row] for row in grid.cells]
     first = provenances[0][0]
-    observed = request.observed
-    varied = "the observed" if around.is_today else f"{around.label}'s"
+    varied = request.varied
+    whose = "the observed" if around.is_today else f"{around.label}'s"
     title = (
         image_label(first.place, first.month, None, noise=first.is_noise)
-        + f"\nchanges to {varied} {observed.temp_c:.1f} °C, {observed.precip_mm_day:.1f} mm/day"
+        + f"\nchanges to {whose} {varied.temp_c:.1f} °C, {varied.precip_mm_day:.1f} mm/day"
     )
     source = grid.cells[0][0].request
     if source.mode in ("edit", "invert") and source.control_month not in (None, source.month):

@@ -139,6 +139,12 @@ def test_the_picked_projection_is_the_centre_of_the_scenario_grid(stack):
     centre = cells[0][0]["final_climate"]["temp_c"]
     assert centre != pytest.approx(20.0, abs=0.05)
     assert cells[1][0]["final_climate"]["temp_c"] == pytest.approx(centre + 2.0, abs=0.02)
+    # each cell records the observed climate as observed, and the projection plus its change as the scenario
+    for row in cells:
+        assert row[0]["observed_climate"]["temp_c"] == pytest.approx(20.0)
+    assert cells[0][0]["scenario"]["kind"] == "projection" and "then" not in cells[0][0]["scenario"]
+    assert cells[1][0]["scenario"]["then"]["temp_delta_c"] == 2.0
+    assert cells[1][0]["scenario"]["label"].endswith(", then +2 °C")
 
 
 def test_the_picked_projection_drives_the_models_tab(stack):

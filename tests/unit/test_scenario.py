@@ -74,3 +74,26 @@ def test_every_kind_answers_the_same_questions():
         scenario = Scenario.from_dict(examples[name])
         assert isinstance(kind.change_for(scenario, Month(2020, 7)), ClimateChange)
         assert kind.label(scenario) and Scenario.from_dict(scenario.as_dict()) == scenario
+
+
+def test_a_change_on_top_composes_degrees_additively_and_rain_multiplicatively():
+    assert ClimateChange(1.0, 20.0, 0.5).then(ClimateChange(2.0, -50.0, -1.0)) == ClimateChange(3.0, -40.0, -0.5)
+    assert Scenario.of_change(2.0).plus(ClimateChange(0.0, -30.0)) == Scenario.of_change(2.0, -30.0)
+
+
+def test_a_projection_plus_a_change_keeps_the_projection_and_records_the_change_after_it():
+    projected = Scenario.from_dict(
+        {"kind": "projection", "ssp": "ssp245", "horizon": 2050,
+         "monthly": [{"temp_delta_c": 1.5, "precip_change_pct": 10.0}] * 12}
+    )  # fmt: skip
+    varied = projected.plus(ClimateChange(2.0, -50.0))
+    march = Month(2021, 3)
+    assert varied.kind == "projection" and varied.projection == projected.projection
+    # 21.4 + 1.5 + 2 °C; 3.2 mm x 1.1 x 0.5
+    assert varied.apply(OBSERVED, march) == ClimateValues(24.9, 1.76, 19.9)
+    assert varied.label == projected.label + ", then +2 °C, \u221250 % rain"
+    again = Scenario.from_dict(json.loads(json.dumps(varied.as_dict())))
+    assert again == varied and again.apply(OBSERVED, march) == varied.apply(OBSERVED, march)
+    assert "then" not in projected.as_dict()  # a plain projection's JSON is as before
+    with pytest.raises(BadRequestError, match="then"):
+        Scenario.from_dict({**varied.as_dict(), "then": [1, 2]})
