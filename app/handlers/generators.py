@@ -44,7 +44,7 @@ def catalog_markdown(settings, tiny: bool) -> str:
 
 
 def _optional(row: dict) -> str:
-    """" (optional extra: `pip install ...`)" for a generator on an optional library, else ""."""
+    """The catalog's " (optional extra: `pip install ...`)" for a generator on an optional library, else ""."""
     return f" (optional extra: `{row['needs']}`)" if row["needs"] else ""
 
 
@@ -117,9 +117,8 @@ class GeneratorHandlers:
         here = {row["id"] for tiny in (False, True) for row in services.generator_catalog(settings, tiny=tiny)
                 if row["available"]}  # fmt: skip
         # what runs here first, then the layout and multispectral generators: what this tab adds to the Models tab
-        ordered = sorted(
-            allowed, key=lambda bid: (bid not in here, not any(k in bid for k in ("aerogen", "copgen", "zoomldm", "terramind")))
-        )
+        added = ("aerogen", "copgen", "zoomldm", "terramind")
+        ordered = sorted(allowed, key=lambda bid: (bid not in here, not any(k in bid for k in added)))
         first = generator_note(ordered[0], settings) if ordered else ""
         return ordered, services.layout_classes(), catalog_markdown(settings, formatting.is_noise(model_id)), first
 
