@@ -109,7 +109,7 @@ def download_backend(
     elif info.family == "aerogen":
         raise ModelUnavailableError(f"{backend_id} cannot be downloaded here.", info.how_to_get)
     elif info.family == "terramind":  # into the Hugging Face cache, where terratorch would look too
-        from core.models.backends.terramind import terramind_files
+        from core.models.backends.terramind_hub import terramind_files
 
         found.update({repo: ResolvedWeights(path, "download", repo)
                       for repo, path in terramind_files(settings, hf_cache_dir, download=True).items()})  # fmt: skip

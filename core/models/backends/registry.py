@@ -330,11 +330,24 @@ def _check_local(info: BackendInfo, settings: Settings) -> Availability:
     return Availability(info.backend_id, False, f"No {info.backend_id} weights in {folder}: {info.how_to_get}")
 
 
+def optional_library_missing(family: str) -> ModelUnavailableError | None:
+    """None when an optional family's library can be imported, else the refusal (not raised) naming the install."""
+    import importlib.util
+
+    module, command = OPTIONAL_FAMILIES[family]
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return ModelUnavailableError(
+        f"{BACKENDS[family].description.split(' (')[0]} needs {module}, an optional extra that is not installed here.",
+        f"Install it with `{command}`, then fetch the weights with `python -m core download --model {family}`.",
+    )
+
+
 def _check_optional(info: BackendInfo, settings: Settings) -> Availability:
     """A family on an optional library: the install line without it, else its weights in the Hugging Face cache."""
-    from core.models.backends.terramind import terramind_files, terratorch_missing
+    from core.models.backends.terramind_hub import terramind_files
 
-    missing = terratorch_missing()
+    missing = optional_library_missing(info.family)
     if missing:
         return Availability(info.backend_id, False, f"{missing.problem} {missing.fix}")
     try:

@@ -18,7 +18,6 @@ The conversion of those outputs into our files (`terramind_outputs`) is a plain 
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import threading
 import time
@@ -31,7 +30,8 @@ import numpy as np
 from core.config import Settings
 from core.errors import ModelUnavailableError
 from core.models.backends.base import Backend, BackendResult, BandMap, Bands, ProgressCallback, ignored_parts
-from core.models.backends.registry import OPTIONAL_FAMILIES
+from core.models.backends.registry import optional_library_missing
+from core.models.backends.terramind_hub import HUB_FILES, terramind_files
 
 if TYPE_CHECKING:  # read, never built, here
     from core.generation.request import GenerationRequest
@@ -48,28 +48,9 @@ LULC_CLASSES = ("No data", "Water", "Trees", "Flooded vegetation", "Crops", "Bui
 COORD_GRID_DEG = 0.25  # the coordinate tokenizer rounds lon / lat to this grid
 PREVIEW_MAX_REFLECTANCE = 0.3  # as COP-GEN's preview: reflectance 0..0.3 shown as 0..255
 OUTPUT_MODALITIES = ("S2L2A", "NDVI", "LULC")
-# Hub files the base generator reads: the network and the tokenizers of its input and outputs (terratorch's names).
-HUB_FILES = (
-    ("ibm-esa-geospatial/TerraMind-1.0-base", "TerraMind_v1_base.pt"),
-    ("ibm-esa-geospatial/TerraMind-1.0-Tokenizer-S2L2A", "TerraMind_Tokenizer_S2L2A.pt"),
-    ("ibm-esa-geospatial/TerraMind-1.0-Tokenizer-NDVI", "TerraMind_Tokenizer_NDVI.pt"),
-    ("ibm-esa-geospatial/TerraMind-1.0-Tokenizer-LULC", "TerraMind_Tokenizer_LULC.pt"),
-    ("ibm-esa-geospatial/TerraMind-1.0-Tokenizer-Coords", "config.json"),
-)
 # terratorch's tokenizer keys (`model.tokenizer[...]`) for the image tokenizer files above
 TOKENIZER_KEYS = {"S2L2A": "tok_sen2l2a@224", "NDVI": "tok_ndvi@224", "LULC": "tok_lulc@224"}
 MAE_PREFIX = "sampler.model."  # where terratorch's generation model keeps the pretrained network
-
-
-def terratorch_missing() -> ModelUnavailableError | None:
-    """None when terratorch can be imported here, else the refusal (not raised) saying how to install it."""
-    module, command = OPTIONAL_FAMILIES["terramind"]
-    if importlib.util.find_spec(module) is not None:
-        return None
-    return ModelUnavailableError(
-        f"TerraMind needs {module}, an optional extra that is not installed here.",
-        f"Install it with `{command}`, then fetch the weights with `python -m core download --model terramind`.",
-    )
 
 
 def coords_input(lat: float, lon: float) -> np.ndarray:
@@ -225,33 +206,13 @@ def build_terramind_model(model_name: str, *, pretrained: bool = False):
     Raises:
         ModelUnavailableError: terratorch is not installed (the line names the install command).
     """
-    missing = terratorch_missing()
+    missing = optional_library_missing("terramind")
     if missing:
         raise missing
     from terratorch.registry import FULL_MODEL_REGISTRY
 
     return FULL_MODEL_REGISTRY.build(model_name, modalities=["coords"], output_modalities=list(OUTPUT_MODALITIES),
                                      pretrained=pretrained, standardize=True).eval()  # fmt: skip
-
-
-def terramind_files(settings: Settings, hf_cache_dir=None, *, download: bool = False) -> dict[str, Path]:
-    """The Hub files TerraMind reads (`HUB_FILES`), from the Hugging Face cache; fetched only when `download`.
-
-    Raises:
-        ModelUnavailableError: a file is not here (offline or not downloaded), or the Hub refused.
-    """
-    from huggingface_hub import hf_hub_download
-
-    found = {}
-    for repo, filename in HUB_FILES:
-        try:
-            found[repo] = Path(hf_hub_download(repo, filename, cache_dir=hf_cache_dir, endpoint=settings.hf_endpoint
-                                               or None, local_files_only=not download or settings.offline))  # fmt: skip
-        except Exception as err:  # huggingface_hub raises many types; one message
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            how = "run `python -m core download --model terramind`" if not download else "check the network"
-            raise ModelUnavailableError(f"TerraMind's {repo}/{filename} is not available: {first}", how) from err
-    return found
 
 
 def load_pretrained_files(model: Any, files: dict[str, Path]) -> Any:
@@ -292,7 +253,7 @@ def load_terramind(info: BackendInfo, settings: Settings, hf_cache_dir=None) -> 
     """
     from core.models.backends.sd_common import device_and_dtype
 
-    missing = terratorch_missing()
+    missing = optional_library_missing("terramind")
     if missing:
         raise missing
     files = terramind_files(settings, hf_cache_dir)
