@@ -47,7 +47,7 @@ def test_the_base_generator_has_terramind_base_s_size(model):
 
 def test_random_terramind_draws_twelve_bands_and_its_maps_at_the_sahara_point(model):
     info = backend_info("terramind")
-    backend = TerraMindBackend(replace(info, options={**info.options, "random_weights": True}), model)
+    backend = TerraMindBackend(replace(info, is_tiny=True), model)  # random weights: said as for tiny variants
     sahara = dict(point=Point(24.8, -11.4), month=Month(2020, 2), land_cover="Barren or Sparsely Vegetated")
     request = tiny_generation_request(**sahara, size_px=224, state="", country="Morocco")
     made = backend.generate(request)

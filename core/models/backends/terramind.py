@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,8 +28,9 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
-from core.models.backends.base import Backend, BackendResult, BandMap, Bands, ProgressCallback, ignored_parts
+from core.models.backends.base import BandMap, Bands, ProgressCallback
 from core.models.backends.registry import optional_library_missing
+from core.models.backends.sd_common import Drawn, SDPipelineBackend, device_and_dtype
 from core.models.backends.terramind_hub import HUB_FILES, terramind_files
 
 if TYPE_CHECKING:  # read, never built, here
@@ -128,38 +128,30 @@ def land_cover_shares(classes: np.ndarray) -> dict[str, float]:
     return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
 
-class TerraMindBackend(Backend):
-    """TerraMind (through terratorch): 12 Sentinel-2 L2A bands, NDVI and land cover from the point's lon / lat."""
+class TerraMindBackend(SDPipelineBackend):
+    """TerraMind (through terratorch): 12 Sentinel-2 L2A bands, NDVI and land cover from the point's lon / lat.
 
-    def __init__(self, info: BackendInfo, model: Any, origin: str = "") -> None:
-        self.info = info
-        self.backend_id = info.backend_id
-        self.uses = info.uses
-        self.model = model
-        self.origin = origin
-        self._lock = threading.Lock()
+    `pipe` is terratorch's generation model; the shared `generate` adds the noise warning of random weights,
+    what the request asked for that TerraMind ignores, and the weights' origin.
+    """
 
-    def generate(
-        self,
-        request: GenerationRequest,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> BackendResult:
+    def draw(
+        self, request: GenerationRequest, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> Drawn:
         import torch
 
         from core.errors import CancelledError
 
-        started = time.perf_counter()
         steps = request.num_inference_steps or self.info.default_steps
         if progress is not None:
             progress(0, steps, f"{self.backend_id}: sampling tokens, then {steps} decoding steps")
-        device = next(self.model.parameters()).device
+        device = next(self.pipe.parameters()).device
         coords = torch.from_numpy(coords_input(request.point.lat, request.point.lon)).to(device)
         # the token sampler seeds itself from Python's `random` and the decoders draw from torch: seed both
         with self._lock, torch.inference_mode():
             random.seed(request.seed)
             torch.manual_seed(request.seed)
-            out = self.model({"coords": coords}, timesteps=steps)
+            out = self.pipe({"coords": coords}, timesteps=steps)
         if cancel is not None and cancel.is_set():
             raise CancelledError(f"{self.backend_id}: cancelled.", "Start it again when ready.")
         if progress is not None:
@@ -172,7 +164,6 @@ class TerraMindBackend(Backend):
             "bands": list(made.bands.names),
             "decoding_steps": steps,
             "preview": f"B04/B03/B02 reflectance 0..{PREVIEW_MAX_REFLECTANCE:g} as 0..255",
-            "weights": self.origin,
         }
         if "land_cover" in made.bands.maps:
             conditioning["land_cover_shares"] = land_cover_shares(made.bands.maps["land_cover"].array)
@@ -182,18 +173,7 @@ class TerraMindBackend(Backend):
             f"coordinates alone (snapped to {COORD_GRID_DEG} degrees), not the 5.12 km footprint; it reads no "
             "month, land cover or climate.",
         )
-        if self.info.options.get("random_weights"):
-            warnings = (f"{self.backend_id} has random weights: it produces noise.", *warnings)
-        return BackendResult(
-            image=made.image,
-            backend_id=self.backend_id,
-            prompt="",
-            conditioning=conditioning,
-            ignored=ignored_parts(request, self.uses),
-            warnings=warnings,
-            timings_s={"total_s": time.perf_counter() - started},
-            bands=made.bands,
-        )
+        return Drawn(made.image, "", conditioning, warnings=warnings, bands=made.bands)
 
 
 def _numpy(value: Any) -> np.ndarray | None:
@@ -251,8 +231,6 @@ def load_terramind(info: BackendInfo, settings: Settings, hf_cache_dir=None) -> 
     Raises:
         ModelUnavailableError: terratorch is missing (one line with the install command) or the weights are.
     """
-    from core.models.backends.sd_common import device_and_dtype
-
     missing = optional_library_missing("terramind")
     if missing:
         raise missing
