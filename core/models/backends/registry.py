@@ -352,8 +352,8 @@ def _check_optional(info: BackendInfo, settings: Settings) -> Availability:
         return Availability(info.backend_id, False, f"{missing.problem} {missing.fix}")
     try:
         files = terramind_files(settings)
-    except ModelUnavailableError as err:
-        return Availability(info.backend_id, False, f"{info.how_to_get} ({err.problem})")
+    except ModelUnavailableError as err:  # the library is here, the weights are not
+        return Availability(info.backend_id, False, f"{err.problem} {err.fix}")
     return Availability(info.backend_id, True, f"hf-cache: {next(iter(files.values())).parent}")
 
 

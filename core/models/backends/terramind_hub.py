@@ -35,6 +35,7 @@ def terramind_files(settings: Settings, hf_cache_dir=None, *, download: bool = F
                                                or None, local_files_only=not download or settings.offline))  # fmt: skip
         except Exception as err:  # huggingface_hub raises many types; one message
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            how = "run `python -m core download --model terramind`" if not download else "check the network"
+            how = "Run `python -m core download --model terramind` while online." if not download else (
+                "Check the network and the Hub's answer, then retry.")  # fmt: skip
             raise ModelUnavailableError(f"TerraMind's {repo}/{filename} is not available: {first}", how) from err
     return found
