@@ -18,6 +18,7 @@ The conversion of those outputs into our files (`terramind_outputs`) is a plain 
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ if TYPE_CHECKING:  # read, never built, here
 # green, red, red edge 1-3, NIR broad, NIR narrow, water vapour, SWIR 1, SWIR 2); L2A has no B10 (cirrus).
 S2L2A_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12")
 S2_M_PER_PX = 10.0
-REFLECTANCE_PER_DN = 1e-4  # L2A digital number / 10000 (TerraMesh's S2L2A carries no offset)
+# L2A digital number / 10000, as the product reads COP-GEN's bands; whether TerraMesh's L2A values carry the
+# processing-baseline 04.00 offset (+1000) was not checked here, so none is removed
+REFLECTANCE_PER_DN = 1e-4
 # ESRI 10 m land cover as TerraMind's LULC tokenizer orders it (its model card: nine classes and no data).
 LULC_CLASSES = ("No data", "Water", "Trees", "Flooded vegetation", "Crops", "Built area", "Bare ground",
                 "Snow/ice", "Clouds", "Rangeland")  # fmt: skip
@@ -51,6 +54,8 @@ OUTPUT_MODALITIES = ("S2L2A", "NDVI", "LULC")
 # terratorch's tokenizer keys (`model.tokenizer[...]`) for the image tokenizer files above
 TOKENIZER_KEYS = {"S2L2A": "tok_sen2l2a@224", "NDVI": "tok_ndvi@224", "LULC": "tok_lulc@224"}
 MAE_PREFIX = "sampler.model."  # where terratorch's generation model keeps the pretrained network
+
+logger = logging.getLogger(__name__)
 
 
 def coords_input(lat: float, lon: float) -> np.ndarray:
@@ -209,12 +214,15 @@ def load_pretrained_files(model: Any, files: dict[str, Path]) -> Any:
     expected = [key for key in own if key.startswith(MAE_PREFIX)]
     missing = [key for key in expected if key not in mapped]
     wrong = [key for key, value in mapped.items() if value.shape != own[key].shape]
-    if missing or wrong:
+    if wrong or not mapped:
         raise ModelUnavailableError(
-            f"TerraMind_v1_base.pt does not fit terratorch's network: {len(missing)} missing, {len(wrong)} "
-            f"mis-shaped tensors (e.g. {(missing or wrong)[0]}).",
+            f"TerraMind_v1_base.pt does not fit terratorch's network: {len(mapped)} tensors match by name, "
+            f"{len(wrong)} of them mis-shaped (e.g. {(wrong or expected)[0]}).",
             "Install the terratorch of requirements-terramind.txt and download the weights again.",
         )
+    if missing:  # terratorch itself keeps its random initialisation there and warns; so do we, loudly
+        logger.warning("TerraMind: %d network tensors are not in the published file (e.g. %s): left random.",
+                       len(missing), missing[0])  # fmt: skip
     model.load_state_dict(mapped, strict=False)
     for (repo, _), key in zip(HUB_FILES[1:4], TOKENIZER_KEYS.values(), strict=True):
         state = torch.load(files[repo], map_location="cpu", weights_only=True)
