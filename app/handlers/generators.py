@@ -38,8 +38,14 @@ def catalog_markdown(settings, tiny: bool) -> str:
     # the real generators last, nearest the eye after scrolling: their licences are what matters
     rows = (services.generator_catalog(settings, tiny=True) if tiny else []) + services.generator_catalog(settings)
     lines = ["| Generator | Ignores | Licence |", "|---|---|---|"]
-    lines += [f"| {row['id']} | {', '.join(row['ignores']) or 'nothing'} | {row['licence']} |" for row in rows]
+    lines += [f"| {row['id']}{_optional(row)} | {', '.join(row['ignores']) or 'nothing'} | {row['licence']} |"
+              for row in rows]  # fmt: skip
     return "\n".join(lines)
+
+
+def _optional(row: dict) -> str:
+    """The catalog's " (optional extra: `pip install ...`)" for a generator on an optional library, else ""."""
+    return f" (optional extra: `{row['needs']}`)" if row["needs"] else ""
 
 
 def generator_note(generator_id: str, settings) -> str:
@@ -49,7 +55,10 @@ def generator_note(generator_id: str, settings) -> str:
             if row["id"] == generator_id:
                 extra = " Draw its boxes below." if row["layout"] else ""
                 if row["bands"]:
-                    extra += " Its near-infrared band gives the NDVI map; it also redraws real scenes."
+                    extra += " Its near-infrared band gives the NDVI map"
+                    extra += "; it also redraws real scenes." if row["redraws_real"] else "."
+                if row["needs"] and not row["available"]:
+                    extra += f" Not installed here: `{row['needs']}`."
                 return (f"**{row['id']}**: ignores {', '.join(row['ignores']) or 'nothing'}. "
                         f"Licence: {row['licence']}.{extra}")  # fmt: skip
     return ""
@@ -108,9 +117,8 @@ class GeneratorHandlers:
         here = {row["id"] for tiny in (False, True) for row in services.generator_catalog(settings, tiny=tiny)
                 if row["available"]}  # fmt: skip
         # what runs here first, then the layout and multispectral generators: what this tab adds to the Models tab
-        ordered = sorted(
-            allowed, key=lambda bid: (bid not in here, not any(k in bid for k in ("aerogen", "copgen", "zoomldm")))
-        )
+        added = ("aerogen", "copgen", "zoomldm", "terramind")
+        ordered = sorted(allowed, key=lambda bid: (bid not in here, not any(k in bid for k in added)))
         first = generator_note(ordered[0], settings) if ordered else ""
         return ordered, services.layout_classes(), catalog_markdown(settings, formatting.is_noise(model_id)), first
 
@@ -145,7 +153,7 @@ class GeneratorHandlers:
         files = services.export_image(result, folder / f"{stem}.png", recipe=folder / f"{stem}.recipe.json",
                                       geotiff=folder / f"{stem}.tif", settings=settings)  # fmt: skip
         ndvi = services.write_ndvi_preview(result, folder / f"{stem}.ndvi.png")
-        written = [files.png, files.geotiff, files.ndvi, files.recipe]
+        written = [files.png, files.geotiff, files.ndvi, *files.maps.values(), files.recipe]
         note = generator_note(generator_id, settings)
         source = (result.model_info or {}).get("conditioning", {}).get("source_scene")
         if source:  # img2img from a real scene: say which scene and date it started from

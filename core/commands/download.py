@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         help=f"model id or Hub repository ({listing}); peer generators: geosynth-osm, geosynth-canny, map-sat, "
         "text2earth, diffusionsat-256/-512 (its SD 2.1 parts), copgen (into checkpoints/copgen/), zoomldm (converted "
-        "into checkpoints/zoomldm/)",
+        "into checkpoints/zoomldm/), terramind (the Hugging Face cache; runs with the optional terratorch extra)",
     )
     parser.add_argument("--no-t5", action="store_true", help="skip the T5 encoder (~9 GB): no climate prompt")
     parser.add_argument("--controlnet", help=f"also (or only) fetch this SD3 ControlNet: Hub id or {controlnets}")

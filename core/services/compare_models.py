@@ -103,14 +103,24 @@ def layout_classes() -> tuple[str, ...]:
 def generator_catalog(settings: Settings, tiny: bool = False) -> list[dict[str, Any]]:
     """Every generator with what it reads, what it never reads, its licence status and whether it is here."""
     from core.models.backends.base import unread_inputs
-    from core.models.backends.registry import BACKENDS, TINY_BACKENDS, check_available, licence_of
+    from core.models.backends.registry import (
+        BACKENDS,
+        BAND_FAMILIES,
+        OPTIONAL_FAMILIES,
+        TINY_BACKENDS,
+        check_available,
+        licence_of,
+    )
 
     rows = []
     for backend_id, info in (TINY_BACKENDS if tiny else BACKENDS).items():
         rows.append({
             "id": backend_id, "description": info.description, "ignores": list(unread_inputs(info.uses)),
             "licence": licence_of(backend_id), "available": check_available(backend_id, settings).available,
-            "layout": info.uses.layout, "bands": info.family == "copgen", "size_px": info.native_size_px,
+            "layout": info.uses.layout, "bands": info.family in BAND_FAMILIES, "size_px": info.native_size_px,
+            "redraws_real": info.uses.source_bands,
+            # an optional extra's install command (TerraMind: terratorch), "" for the rest
+            "needs": OPTIONAL_FAMILIES.get(info.family, ("", ""))[1],
         })  # fmt: skip
     return rows
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +56,12 @@ class ExportedFiles:
     # content credentials: what was signed, or why nothing was (core.export.credentials)
     credentials: str = ""
     ndvi: Path | None = None
+    # the generator's other maps on its bands' grid, by name (TerraMind: "tm_ndvi", "land_cover")
+    maps: dict[str, Path] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, str]:
-        paths = {"png": self.png, "recipe": self.recipe, "geotiff": self.geotiff, "meta": self.meta, "ndvi": self.ndvi}
+        paths = {"png": self.png, "recipe": self.recipe, "geotiff": self.geotiff, "meta": self.meta, "ndvi": self.ndvi,
+                 **self.maps}  # fmt: skip
         return {name: str(path) for name, path in paths.items() if path is not None}
 
 
@@ -106,11 +109,13 @@ def export_image(
     written_recipe = write_recipe(inner.request, recipe, inner.model_info) if recipe is not None else None
     bands = getattr(inner, "bands", None)
     if bands is not None:
-        tif, ndvi_tif = _write_bands(inner, Path(geotiff) if geotiff is not None else target.with_suffix(".bands.tif"))
+        tif_path = Path(geotiff) if geotiff is not None else target.with_suffix(".bands.tif")
+        tif, ndvi_tif, maps = _write_bands(inner, tif_path)
         # band GeoTIFFs are generated images too: they carry the same content credentials
-        signed = [written_png, tif] + ([ndvi_tif] if ndvi_tif else [])
+        signed = [written_png, tif] + ([ndvi_tif] if ndvi_tif else []) + list(maps.values())
         note = _credentials(inner, signed, settings)
-        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif, credentials=note)
+        return ExportedFiles(png=written_png, recipe=written_recipe, geotiff=tif, ndvi=ndvi_tif, credentials=note,
+                             maps=maps)  # fmt: skip
     written_tif = None
     if geotiff is not None:
         crs, transform = footprint_georeference(inner.request.point, inner.image.shape[0])
@@ -153,8 +158,9 @@ def _credentials(inner: Any, files: list[Path], settings: Settings | None) -> st
     return "; ".join(sorted(notes))
 
 
-def _write_bands(inner: Any, tif: Path) -> tuple[Path, Path | None]:
-    """A result's bands as a float32 GeoTIFF at the generator's ground size, and NDVI beside it when it can."""
+def _write_bands(inner: Any, tif: Path) -> tuple[Path, Path | None, dict[str, Path]]:
+    """A result's bands as a float32 GeoTIFF at the generator's ground size, NDVI beside it when it can, and each
+    of its other maps (TerraMind: its own NDVI, its land-cover map) as `<stem>.<name>.tif` on the same grid."""
     bands = inner.bands
     tags = {**result_geotiff_tags(inner), "unit": bands.unit, "m_per_px": f"{bands.m_per_px:g}"}
     source = (inner.model_info or {}).get("conditioning", {}).get("source_scene")
@@ -162,11 +168,20 @@ def _write_bands(inner: Any, tif: Path) -> tuple[Path, Path | None]:
         tags.update(source_scene=source["scene_id"], source_acquired=source["acquired"], strength=source["strength"])
     point = inner.request.point
     written = write_bands_geotiff(bands.arrays, tif, point, bands.m_per_px, tags=tags)
+    stem = tif.name.removesuffix(tif.suffix).removesuffix(".bands")
+    maps = {}
+    for name, layer in bands.maps.items():
+        map_tags = {**tags, "unit": layer.unit}
+        if layer.classes:  # a class map: the value -> name table travels with the file
+            map_tags["classes"] = "; ".join(f"{index}={label}" for index, label in enumerate(layer.classes))
+        maps[name] = write_bands_geotiff({name: layer.array}, tif.with_name(f"{stem}.{name}.tif"), point,
+                                         bands.m_per_px, map_tags)  # fmt: skip
     if not {"B04", "B08"} <= set(bands.arrays):
-        return written, None
-    ndvi_path = tif.with_name(tif.name.removesuffix(tif.suffix).removesuffix(".bands") + ".ndvi.tif")
+        return written, None, maps
     ndvi_tags = {**tags, "unit": "NDVI = (B08 - B04) / (B08 + B04)"}
-    return written, write_bands_geotiff({"NDVI": ndvi(bands.arrays)}, ndvi_path, point, bands.m_per_px, ndvi_tags)
+    ndvi_path = write_bands_geotiff({"NDVI": ndvi(bands.arrays)}, tif.with_name(f"{stem}.ndvi.tif"), point,
+                                    bands.m_per_px, ndvi_tags)  # fmt: skip
+    return written, ndvi_path, maps
 
 
 def export_stem(point: Point, month: Month, seed: int, mode: str, scenario: Scenario | None = None) -> str:

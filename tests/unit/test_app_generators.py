@@ -49,6 +49,10 @@ def test_the_catalog_says_what_each_new_generator_ignores_and_its_licence(settin
     assert "box layout" not in rows["aerogen"] and "box layout" in rows["copgen"]
     assert "Draw its boxes" in generator_note("tiny-aerogen", settings)
     assert "NDVI" in generator_note("copgen", settings) and generator_note("nope", settings) == ""
+    terramind = next(line for name, line in rows.items() if name.startswith("terramind "))
+    assert "Apache-2.0" in terramind and "month (no date input)" in terramind
+    assert "terramind (optional extra: `pip install -r requirements-terramind.txt`)" in terramind
+    assert "NDVI" in generator_note("terramind", settings) and "redraws" not in generator_note("terramind", settings)
 
 
 def test_a_real_scene_month_makes_the_generator_request_img2img_from_that_scene():

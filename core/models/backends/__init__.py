@@ -1,4 +1,5 @@
-"""Peer generators behind one interface: DiffusionSat, GeoSynth, map-sat, Text2Earth, COP-GEN, ... (SD3: the engine).
+"""Peer generators behind one interface: DiffusionSat, GeoSynth, map-sat, Text2Earth, COP-GEN, TerraMind, ... (SD3:
+the engine).
 
 `load_backend(id, settings)` returns a `Backend` whose `generate(GenerationRequest)` gives a
 `BackendResult`; `BACKENDS` / `TINY_BACKENDS` list every generator id, SD3 ones included.
@@ -71,6 +72,10 @@ def load_backend(backend_id: str, settings: Settings) -> Backend:
         from core.models.backends.aerogen import load_aerogen
 
         return load_aerogen(info, settings)
+    if info.family == "terramind":  # optional: refuses in one line when terratorch is not installed
+        from core.models.backends.terramind import load_terramind
+
+        return load_terramind(info, settings)
     from core.models.backends.text2earth import load_text2earth
 
     return load_text2earth(info, settings)

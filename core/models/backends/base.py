@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the request is read, never built, here
     from core.generation.request import GenerationRequest
 
 ProgressCallback = Callable[[int, int, str], None]
+NO_DATE = "month (no date input)"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Uses:
         layout: reads a box layout (AeroGen: `request.boxes`).
         reference: reads the real image of the month (ZoomLDM: its DINOv2 features); fetched when not given.
         source_bands: img2img from the real scene's reflectance bands (COP-GEN: B04 B03 B02 B08); fetched.
+        date: reads the month (in its prompt or as a number); TerraMind reads only coordinates, no timestamp.
     """
 
     metadata: bool = False
@@ -46,6 +48,7 @@ class Uses:
     layout: bool = False
     reference: bool = False
     source_bands: bool = False
+    date: bool = True
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -68,6 +71,8 @@ def ignored_parts(request: GenerationRequest, uses: Uses) -> tuple[str, ...]:
         ignored.append("control image")
     if getattr(request, "boxes", ()) and not uses.layout:
         ignored.append("box layout")
+    if not uses.date and (uses.text or uses.metadata):  # without either, "land cover and place names" covers it
+        ignored.append(NO_DATE)
     return tuple(ignored)
 
 
@@ -83,27 +88,49 @@ def unread_inputs(uses: Uses) -> tuple[str, ...]:
         unread.append("coordinates as numbers")
     if not uses.layout:
         unread.append("box layout")
+    if not uses.date and (uses.text or uses.metadata):
+        unread.append(NO_DATE)
     return tuple(unread)
 
 
 @dataclass(frozen=True)
+class BandMap:
+    """A single-layer map a generator made on its bands' grid (TerraMind: its own NDVI, its land-cover map).
+
+    Attributes:
+        array: float32 H x W (class maps: the class index as a number).
+        unit: what a value means (e.g. "NDVI", "class index").
+        classes: class names by index, for class maps; empty otherwise.
+    """
+
+    array: np.ndarray = field(repr=False)
+    unit: str
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Bands:
-    """Bands a generator made beside its RGB preview (COP-GEN: Sentinel-2 L2A B04 B03 B02 B08).
+    """Bands a generator made beside its RGB preview (COP-GEN: Sentinel-2 L2A B04 B03 B02 B08; TerraMind: 12 bands).
 
     Attributes:
         arrays: band name -> float32 H x W, all the same shape, in `unit`.
         m_per_px: ground size of one pixel (the GeoTIFF grid is built from it, not from the footprint).
         unit: "reflectance" (0..1, Sentinel-2 L2A digital numbers / 10000).
+        maps: other layers on the same grid, by file-name part (e.g. "tm_ndvi", "land_cover"); written beside.
     """
 
     arrays: dict[str, np.ndarray] = field(repr=False)
     m_per_px: float
     unit: str = "reflectance"
+    maps: dict[str, BandMap] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         shapes = {name: array.shape for name, array in self.arrays.items()}
         if not shapes or len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 2:
             raise ValueError(f"bands must be 2-D arrays of one shape, got {shapes}")
+        odd = {name: layer.array.shape for name, layer in self.maps.items() if layer.array.shape not in shapes.values()}
+        if odd:
+            raise ValueError(f"maps must have the bands' shape {next(iter(shapes.values()))}, got {odd}")
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -108,6 +108,11 @@ def download_backend(
         found.update(fetch_original_files(info.backend_id, settings, hf_cache_dir))
     elif info.family == "aerogen":
         raise ModelUnavailableError(f"{backend_id} cannot be downloaded here.", info.how_to_get)
+    elif info.family == "terramind":  # into the Hugging Face cache, where terratorch would look too
+        from core.models.backends.terramind_hub import terramind_files
+
+        found.update({repo: ResolvedWeights(path, "download", repo)
+                      for repo, path in terramind_files(settings, hf_cache_dir, download=True).items()})  # fmt: skip
     elif info.family == "text2earth":
         repo = info.options["repo"]
         found["model"] = resolve_weights(repo, settings, skip_parts=BASE_SKIP, **common)

@@ -23,6 +23,12 @@ COPGEN_USES = Uses(metadata=True, text=False, climate=False, land_cover=True, so
 ZOOMLDM_USES = Uses(metadata=False, text=False, climate=False, reference=True)
 # AeroGen reads the prompt and the request's box layout.
 AEROGEN_USES = Uses(metadata=False, text=True, climate=False, layout=True)
+# TerraMind reads only the point's lon/lat (snapped to 0.25 degrees by its coordinate tokenizer): no month, no text.
+TERRAMIND_USES = Uses(metadata=True, text=False, climate=False, date=False)
+# Families whose library is an optional extra (not in requirements.txt): family -> (import name, install command).
+OPTIONAL_FAMILIES = {"terramind": ("terratorch", "pip install -r requirements-terramind.txt")}
+# Families whose result carries Sentinel-2 bands (a band GeoTIFF, NDVI): the app shows their NDVI map.
+BAND_FAMILIES = ("copgen", "terramind")
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,8 @@ class BackendInfo:
 
     Attributes:
         backend_id: the id users type (`--model`).
-        family: "sd3", "diffusionsat", "geosynth", "map-sat", "text2earth", "copgen", "zoomldm" or "aerogen".
+        family: "sd3", "diffusionsat", "geosynth", "map-sat", "text2earth", "copgen", "zoomldm", "aerogen" or
+            "terramind" (optional: needs terratorch, `OPTIONAL_FAMILIES`).
         description: one line for listings.
         uses: what the family reads from a request.
         native_size_px: the size it was trained at (the side-by-side sheet generates at it).
@@ -202,6 +209,21 @@ BACKENDS: dict[str, BackendInfo] = {
             "converts it into checkpoints/aerogen/unet/ and box_encoder.safetensors; the SD 1.5 parts come from "
             "ECOMAPPER_SD15_REPO",
         ),
+        BackendInfo(
+            "terramind",
+            "terramind",
+            "TerraMind 1.0 base (IBM/ESA; Sentinel-2 L2A, 12 bands at 10 m, 224 px, its own NDVI and a land-cover "
+            "map from the point's coordinates alone; optional: needs terratorch; Apache-2.0)",
+            TERRAMIND_USES,
+            224,
+            50,
+            1.0,
+            ("ibm-esa-geospatial/TerraMind-1.0-base",),
+            how_to_get="pip install -r requirements-terramind.txt (terratorch, an optional extra), then python -m "
+            "core download --model terramind (Hub ibm-esa-geospatial/TerraMind-1.0-base and its S2L2A, NDVI and "
+            "LULC tokenizers, Apache-2.0) into the Hugging Face cache",
+            options={"terratorch_model": "terramind_v1_base_generate"},
+        ),
     )
 }
 
@@ -248,6 +270,7 @@ LICENCES: dict[str, str] = {
     "copgen": "code: Apache-2.0; weights: CC-BY-4.0 (credit the authors)",
     "zoomldm": "code: MIT; weights: no licence on the Hub listing seen here",
     "aerogen": "no licence file (code or weights): load your own download, do not redistribute",
+    "terramind": "code (terratorch) and weights: Apache-2.0",
 }
 
 
@@ -307,6 +330,33 @@ def _check_local(info: BackendInfo, settings: Settings) -> Availability:
     return Availability(info.backend_id, False, f"No {info.backend_id} weights in {folder}: {info.how_to_get}")
 
 
+def optional_library_missing(family: str) -> ModelUnavailableError | None:
+    """None when an optional family's library can be imported, else the refusal (not raised) naming the install."""
+    import importlib.util
+
+    module, command = OPTIONAL_FAMILIES[family]
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return ModelUnavailableError(
+        f"{BACKENDS[family].description.split(' (')[0]} needs {module}, an optional extra that is not installed here.",
+        f"Install it with `{command}`, then fetch the weights with `python -m core download --model {family}`.",
+    )
+
+
+def _check_optional(info: BackendInfo, settings: Settings) -> Availability:
+    """A family on an optional library: the install line without it, else its weights in the Hugging Face cache."""
+    from core.models.backends.terramind_hub import terramind_files
+
+    missing = optional_library_missing(info.family)
+    if missing:
+        return Availability(info.backend_id, False, f"{missing.problem} {missing.fix}")
+    try:
+        files = terramind_files(settings)
+    except ModelUnavailableError as err:  # the library is here, the weights are not
+        return Availability(info.backend_id, False, f"{err.problem} {err.fix}")
+    return Availability(info.backend_id, True, f"hf-cache: {next(iter(files.values())).parent}")
+
+
 @dataclass(frozen=True)
 class Availability:
     """Whether a backend can run here now, and if not, how to make it so."""
@@ -323,6 +373,8 @@ def check_available(backend_id: str, settings: Settings) -> Availability:
     info = backend_info(backend_id)
     if info.is_tiny:
         return Availability(backend_id, True, "built in code (random weights: noise)")
+    if info.family in OPTIONAL_FAMILIES:
+        return _check_optional(info, settings)
     try:
         if info.family == "sd3":
             found = resolve_weights(backend_id, settings, allow_download=False, skip_parts=("text_encoder_3",))
