@@ -296,7 +296,9 @@ def _measure_option(option, model_id: str, settings: Settings, device: str, dtyp
     from core.models.spec import ModelSpec
 
     cache = ModelCache(settings, max_bases=1)  # one option's weights on the GPU at a time
-    engine = Engine(cache.get(ModelSpec(model_id, device=device, dtype=dtype, **option.spec)))
+    # a distilled preview loads its own model instead of the chosen one
+    spec = ModelSpec(option.model_id or model_id, device=device, dtype=dtype, **option.spec)
+    engine = Engine(cache.get(spec))
     # a budget of one byte makes the engine tile the VAE (and not batch)
     engine.memory_budget_bytes = 1 if option.vae_tiling else None
     request = selfcheck_request(size_px, option.steps)
