@@ -57,7 +57,7 @@ def main() -> None:
 
 
 def bench_series(engine, args):
-    """The series (`--frames`, 12 by default) at `args.size`: every variant, timed interleaved; returns the jobs and settings."""
+    """The `--frames` series at `args.size`: every variant, timed interleaved; returns the jobs and settings."""
     import numpy as np
     import torch
     from PIL import Image
@@ -152,7 +152,8 @@ def bench_series(engine, args):
     baseline_name = next(iter(variants))
     base = statistics.median(times[baseline_name])
     print(
-        f"{args.frames}-frame ControlNet series (shared control image), tiny-random, {args.size} px, {args.steps} steps, "
+        f"{args.frames}-frame ControlNet series (shared control image), tiny-random, {args.size} px, "
+        f"{args.steps} steps, "
         f"guidance 7.5, CPU, torch threads {torch.get_num_threads()} (all variants), {args.repeats} runs each"
     )
     print(f"{'variant':72s} {'min ms/fr':>10s} {'median':>8s} {'ratio':>7s} {'max |diff|':>10s}")
