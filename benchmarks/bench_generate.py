@@ -12,7 +12,8 @@ load on a shared machine hits all alike), same torch thread count; min and media
 the ratios to the baseline's median are printed. With `--compile`, the speed-up of
 `Engine.compile()` (fused QKV + torch.compile) after its warm-up is measured too.
 
-Run: .venv/bin/python -m benchmarks.bench_generate [--sizes 512,1024] [--steps 2] [--repeats 5] [--compile]
+Run: .venv/bin/python -m benchmarks.bench_generate [--sizes 512,1024] [--steps 2] [--repeats 5] [--frames 12]
+     [--compile]
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="512,1024", help="image sides to measure, comma-separated")
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=FRAMES, choices=range(1, 25), metavar="1..24",
+                        help=f"frames in the series (default {FRAMES})")  # fmt: skip
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     parser.add_argument("--compile", action="store_true", help="also measure Engine.compile() after warm-up")
     args = parser.parse_args()
@@ -54,7 +57,7 @@ def main() -> None:
 
 
 def bench_series(engine, args):
-    """The 12-frame series at `args.size`: every variant, timed interleaved; returns the jobs and settings."""
+    """The `--frames` series at `args.size`: every variant, timed interleaved; returns the jobs and settings."""
     import numpy as np
     import torch
     from PIL import Image
@@ -64,7 +67,7 @@ def bench_series(engine, args):
     from core.models.engine import NEGATIVE_PROMPTS, FrameJob, known_control_latents
 
     pipe = engine.loaded.controlnet_pipe
-    months = month_range("2020-01", "2020-12")
+    months = month_range("2020-01", "2021-12")[: args.frames]
     control = np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
     jobs = [
         FrameJob(
@@ -134,7 +137,7 @@ def bench_series(engine, args):
         "diffusers per frame, embeddings + control latents precomputed (baseline)": bare_diffusers_best,
         "engine, 1 frame per call": engine_run(1),
         f"engine, automatic batch ({auto})": engine_run(None),
-        "engine, 12 frames per call": engine_run(FRAMES),
+        f"engine, {args.frames} frames per call": engine_run(args.frames),
         "plain diffusers loop (prompts + control image every frame; context)": plain_diffusers,
     }
     # warm-up: first calls allocate and pick kernels; the embeddings are cached for all variants
@@ -144,12 +147,13 @@ def bench_series(engine, args):
         for name, run in variants.items():
             started = time.perf_counter()
             run()
-            times[name].append((time.perf_counter() - started) / FRAMES)
+            times[name].append((time.perf_counter() - started) / args.frames)
 
     baseline_name = next(iter(variants))
     base = statistics.median(times[baseline_name])
     print(
-        f"{FRAMES}-frame ControlNet series (shared control image), tiny-random, {args.size} px, {args.steps} steps, "
+        f"{args.frames}-frame ControlNet series (shared control image), tiny-random, {args.size} px, "
+        f"{args.steps} steps, "
         f"guidance 7.5, CPU, torch threads {torch.get_num_threads()} (all variants), {args.repeats} runs each"
     )
     print(f"{'variant':72s} {'min ms/fr':>10s} {'median':>8s} {'ratio':>7s} {'max |diff|':>10s}")

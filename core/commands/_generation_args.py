@@ -75,8 +75,9 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         "--quality",
         choices=("full", "preview"),
         default="full",
-        help="preview: a few-step LoRA (sd3-medium: Hyper-SD3 8 steps, guidance 5) with the same seed; "
-        "sets --steps and --guidance; the LoRA file goes in checkpoints/hyper-sd3-8steps/ (docs/gpu.md)",
+        help="preview: the model's few-step variant with the same seed, setting --steps and --guidance "
+        "(sd3-medium: Hyper-SD3 LoRA, 8 steps; sd3.5-medium: TensorArt Turbo LoRA, 8 steps; sd3.5-large: the "
+        "distilled stable-diffusion-3.5-large-turbo model, 4 steps); LoRA files go in checkpoints/ (docs/gpu.md)",
     )
 
 
@@ -237,16 +238,14 @@ def spec_from(args: argparse.Namespace):
 
     if not args.model:
         raise BadRequestError("No --model given.", "Pass --model sd3-medium, tiny-random, a folder or a Hub id.")
-    lora, lora_scale = args.lora, args.lora_scale
+    weights = dict(model_id=args.model, lora=args.lora, lora_scale=args.lora_scale)
     if getattr(args, "quality", "full") == "preview":
         from core.generation.quality import preview_preset
 
-        preset = preview_preset(args.model, args.lora)
-        lora, lora_scale = preset.lora_ref, preset.lora_scale
+        # the few-step LoRA on the base, or the distilled model instead of it
+        weights |= preview_preset(args.model, args.lora).spec_changes()
     return ModelSpec(
-        model_id=args.model,
-        lora=lora,
-        lora_scale=lora_scale,
+        **weights,
         controlnet=args.controlnet,
         device=args.device,
         dtype=args.dtype,

@@ -51,7 +51,9 @@ class GpuOption:
         compiled: `torch.compile` of the transformer (`--compile`).
         offered: whether this product's loader offers it; else `why_not` says why.
         anchor: Hugging Face's measurement of this option on SD3 Medium, if any.
-        guidance_scale: the guidance the option runs at (the preview LoRA's), None = the default.
+        guidance_scale: the guidance the option runs at (the preview's), None = the default.
+        models: the models it exists for (None: all).
+        model_id: the model it loads instead of the chosen one (a distilled preview), None = the chosen one.
     """
 
     name: str
@@ -65,8 +67,9 @@ class GpuOption:
     offered: bool = True
     why_not: str = ""
     anchor: Anchor | None = None
-    guidance_scale: float | None = None  # the option's own (the preview LoRA's), else the request's
-    models: tuple[str, ...] | None = None  # the models it exists for (None: all)
+    guidance_scale: float | None = None
+    models: tuple[str, ...] | None = None
+    model_id: str | None = None
 
     def offered_for(self, model_id: str) -> bool:
         return self.offered and (self.models is None or model_id in self.models)
@@ -97,9 +100,18 @@ GPU_OPTIONS: tuple[GpuOption, ...] = (
         "torch.compile, 20 steps", "--compile --steps 20", steps=20, compiled=True,
         anchor=Anchor(0.585, None, steps=20, note="mode max-autotune (ours: the default mode); warm-up excluded"),
     ),
+    # `--quality preview`: the presets of core.generation.quality (a test keeps the two in step)
     GpuOption(
         "preview: Hyper-SD3 8-step LoRA", "--quality preview", {"lora": "hyper-sd3-8steps", "lora_scale": 0.125},
         steps=8, guidance_scale=5.0, models=("sd3-medium",),
+    ),
+    GpuOption(
+        "preview: TensorArt SD3.5M Turbo 8-step LoRA", "--quality preview",
+        {"lora": "sd3.5m-turbo-8steps", "lora_scale": 1.0}, steps=8, guidance_scale=1.5, models=("sd3.5-medium",),
+    ),
+    GpuOption(
+        "preview: SD3.5 Large Turbo (distilled model)", "--quality preview", steps=4, guidance_scale=0.0,
+        models=("sd3.5-large",), model_id="stabilityai/stable-diffusion-3.5-large-turbo",
     ),
 )  # fmt: skip
 
@@ -167,7 +179,11 @@ def _seconds(model: KnownModel, option: GpuOption) -> tuple[float | None, str]:
         return None, "no anchor (transfer or dequantisation time): measure with selfcheck --gpu-options"
     default = GPU_OPTIONS[0].anchor
     seconds = default.seconds * option.steps / default.steps * size
-    return seconds, f"default anchor x {option.steps}/{default.steps} steps{by_size}"
+    how = f"default anchor x {option.steps}/{default.steps} steps{by_size}"
+    if option.guidance_scale is not None and option.guidance_scale <= 1:
+        # diffusers runs classifier-free guidance (a doubled transformer batch) only above guidance 1
+        return seconds / 2, how + " x 1/2 (guidance <= 1: no CFG batch)"
+    return seconds, how
 
 
 def gpu_options_table_markdown(model_ids: tuple[str, ...] = ("sd3-medium", "sd3.5-large"), size_px: int = 1024) -> str:

@@ -18,6 +18,8 @@ TINY_MODEL_ID = "tiny-random"
 SD3_MEDIUM_REPO = "stabilityai/stable-diffusion-3-medium-diffusers"
 SD35_MEDIUM_REPO = "stabilityai/stable-diffusion-3.5-medium"
 SD35_LARGE_REPO = "stabilityai/stable-diffusion-3.5-large"
+# sd3.5-large's `--quality preview` (core.generation.quality): a distilled model, gated like its base
+SD35_LARGE_TURBO_REPO = "stabilityai/stable-diffusion-3.5-large-turbo"
 
 # Parameter counts of the parts SD3 Medium and SD3.5 Large share, computed with diffusers 0.42.1 /
 # transformers 5 from the real Hub config files (tests/unit/test_models_real_architectures.py
@@ -110,7 +112,9 @@ MODEL_IDS: dict[str, str | None] = {model_id: model.repo_id for model_id, model 
 # What each short name is, as shown in the app and `--help`.
 MODEL_DESCRIPTIONS: dict[str, str] = {model_id: model.description for model_id, model in KNOWN_MODELS.items()}
 # Hub repositories known to be gated: a 401/403 then means "log in and accept the licence".
-GATED_REPOS = frozenset(model.repo_id for model in KNOWN_MODELS.values() if model.gated and model.repo_id)
+GATED_REPOS = frozenset(
+    [model.repo_id for model in KNOWN_MODELS.values() if model.gated and model.repo_id] + [SD35_LARGE_TURBO_REPO]
+)
 
 # The control range (the ControlNet's VAE input in [-1, 1] as diffusers and our trainer, or [0, 1] as
 # the original EcoMapper scripts) is `ModelSpec.control_range`, applied by core.models.original_formats.

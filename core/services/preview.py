@@ -4,7 +4,9 @@
 Both come from ONE loaded base with the preview LoRA attached: the preview at the preset's LoRA
 scale, steps and guidance, the full image at LoRA scale 0 (the base model's output), so asking for
 a preview never loads the model twice. Where the model has no preset, its LoRA file is not in the
-checkpoints folder, or the user runs a LoRA of their own, there is no plan and nothing changes.
+checkpoints folder, or the user runs a LoRA of their own, there is no plan and nothing changes. A preset
+that is a distilled model (sd3.5-large's Turbo) is not previewed in the app either: it would load a
+second model beside the base on every Generate; the hint says how to run it instead.
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ def _lora_file(preset: PreviewPreset, settings: Settings) -> Path:
 
 
 def preview_lora_present(model_id: str, settings: Settings) -> bool:
-    """True when `model_id` has a preview preset and its LoRA file is in the checkpoints folder."""
+    """True when `model_id`'s preview preset is a LoRA and its file is in the checkpoints folder."""
     preset = PREVIEW_PRESETS.get(model_id)
-    return preset is not None and _lora_file(preset, settings).is_file()
+    return preset is not None and preset.is_lora and _lora_file(preset, settings).is_file()
 
 
 def _offered(path: str, settings: Settings) -> bool:
@@ -97,12 +99,19 @@ def preview_hint(model_id: str, settings: Settings) -> str:
     preset = PREVIEW_PRESETS.get(model_id)
     if preset is None:
         return f"No quick preview for {model_id}: it has no few-step LoRA; the full image comes as before."
+    if not preset.is_lora:
+        return (
+            f"No quick preview for {model_id}: its few-step variant is a separate model ({preset.model_ref}, "
+            f"{preset.num_inference_steps} steps), not a LoRA on the loaded one. Pick it as the model with "
+            f"{preset.num_inference_steps} steps and guidance {preset.guidance_scale:g}, or use --quality preview "
+            "on the command line; the full image comes as before."
+        )
     if not preview_lora_present(model_id, settings):
         return (
             f"No quick preview: put {preset.lora_file} ({preset.source}) in checkpoints/{preset.lora_ref}/ "
             "to see a few-step image first; the full image comes as before."
         )
     return (
-        f"Quick preview on: a {preset.num_inference_steps}-step image ({preset.lora_ref}) first, then the full "
+        f"Quick preview on: a {preset.num_inference_steps}-step image ({preset.name}) first, then the full "
         "image from the same seed (not with a LoRA of your own)."
     )

@@ -20,6 +20,7 @@ import numpy as np
 
 from core.climate.values import ClimateValues
 from core.config import Settings
+from core.errors import ModelUnavailableError
 from core.geo import Month, Point
 from core.models.selfcheck import Missing, find_missing, library_versions, timed_run
 
@@ -281,7 +282,10 @@ def gpu_options_report(
         elif why:
             row.not_run = f"not run here: {why}"
         else:
-            row.seconds, row.peak_gpu_bytes = _measure_option(option, model_id, settings, device, dtype, size_px)
+            try:
+                row.seconds, row.peak_gpu_bytes = _measure_option(option, model_id, settings, device, dtype, size_px)
+            except ModelUnavailableError as err:  # a preview's own weights (LoRA file, Turbo model) not here
+                row.not_run = f"not run here: {err}"
         rows.append(row)
         if progress is not None:
             progress(index, len(GPU_OPTIONS), option.name)
@@ -296,7 +300,9 @@ def _measure_option(option, model_id: str, settings: Settings, device: str, dtyp
     from core.models.spec import ModelSpec
 
     cache = ModelCache(settings, max_bases=1)  # one option's weights on the GPU at a time
-    engine = Engine(cache.get(ModelSpec(model_id, device=device, dtype=dtype, **option.spec)))
+    # a distilled preview loads its own model instead of the chosen one
+    spec = ModelSpec(option.model_id or model_id, device=device, dtype=dtype, **option.spec)
+    engine = Engine(cache.get(spec))
     # a budget of one byte makes the engine tile the VAE (and not batch)
     engine.memory_budget_bytes = 1 if option.vae_tiling else None
     request = selfcheck_request(size_px, option.steps)

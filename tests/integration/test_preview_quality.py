@@ -40,7 +40,19 @@ def test_a_preview_with_a_lora_or_without_a_preset_is_one_line(tmp_path, capsys)
     out = ["--out", str(tmp_path / "x.png")]
     assert main(["generate", *PLACE, "--quality", "preview", "--lora", "some-lora", *out]) == 2
     assert "--quality preview and --lora both given" in capsys.readouterr().err
-    other = [*PLACE[:-4], "--model", "sd3.5-large", "--size", "64"]
+    other = [*PLACE[:-4], "--model", "someone/some-model", "--size", "64"]
     assert main(["generate", *other, "--quality", "preview", *out]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: No preview LoRA is known for sd3.5-large.") and len(err.splitlines()) == 1
+    assert err.startswith("error: No preview LoRA or distilled model is known for someone/some-model.")
+    assert len(err.splitlines()) == 1
+
+
+def test_sd35_large_previews_with_its_distilled_turbo_model_not_a_lora(tmp_path, monkeypatch, capsys):
+    # offline with empty folders: the refusal names the weights the preview would load
+    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    large = [*PLACE[:-4], "--model", "sd3.5-large", "--size", "64", "--out", str(tmp_path / "l.png")]
+    assert main(["--offline", "generate", *large, "--quality", "preview"]) == 2
+    err = capsys.readouterr().err
+    assert "stabilityai/stable-diffusion-3.5-large-turbo is not on this machine" in err
+    assert "is gated: accept its licence" in err and not (tmp_path / "l.png").exists()

@@ -160,8 +160,8 @@ def test_the_page_wires_each_public_endpoint_to_the_components_named_by_its_para
 
 
 def test_building_the_app_builds_gradios_server_app_only_where_gradio_must(tmp_path, monkeypatch):
-    """Gradio builds its server app in `gr.Blocks()`, at the `with` exit and in launch(); a second
-    queue() would build it once more, for the queue's size alone."""
+    """Gradio builds its server app in `gr.Blocks()`, at the `with` exit and in launch(), for any Blocks
+    app; our page adds none (a second queue() would build it once more, for the queue's size alone)."""
     import gradio.routes
 
     from app.ui import MAX_QUEUE_SIZE, build_ui
@@ -169,13 +169,17 @@ def test_building_the_app_builds_gradios_server_app_only_where_gradio_must(tmp_p
     built = []
     create_app = gradio.routes.App.create_app
 
-    def counted(*args, **kwargs):
+    def counted(*args, **kwargs):  # Gradio's function, counted, not replaced
         built.append(args[0])
         return create_app(*args, **kwargs)
 
     monkeypatch.setattr(gradio.routes.App, "create_app", staticmethod(counted))
+    with gr.Blocks() as bare:
+        gr.Markdown("bare")
+    assert built == [bare, bare]  # Gradio 6.31: `gr.Blocks()` (empty) and the `with` exit
+    built.clear()
     demo = build_ui("tiny-random", output_dir=tmp_path)
-    assert built == [demo, demo]  # `gr.Blocks()` (empty) and the `with` exit (the whole page)
+    assert built == [demo, demo]  # the same two for the whole page: nothing of ours rebuilds it
     assert demo._queue.max_size == MAX_QUEUE_SIZE
 
 

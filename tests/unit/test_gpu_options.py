@@ -69,9 +69,11 @@ def test_selfcheck_lists_every_option_and_why_it_was_not_run_here(tmp_path, caps
     assert [row["option"] for row in report["options"]] == [option.name for option in GPU_OPTIONS]
     for row, option in zip(report["options"], GPU_OPTIONS, strict=True):
         assert row["measured"] is None
-        if option.offered:
+        if option.offered_for("sd3-medium"):
             assert row["not_run"] == "not run here: no CUDA GPU here (device cpu)"
             assert row["computed"]["peak_gpu_gb"] > 0
+        elif option.offered:  # another model's preview
+            assert row["not_run"] == f"not offered for sd3-medium (only {', '.join(option.models)})"
         else:
             assert row["not_run"].startswith("not offered: ")
     assert "| 8-bit T5 (bitsandbytes) | --t5-quantization 8bit | not run here" in capsys.readouterr().out
@@ -86,3 +88,42 @@ def test_the_pick_is_the_fastest_option_keeping_t5_that_fits_the_card():
     assert pick_option(MEDIUM, 16 * GB).name == "8-bit T5 (bitsandbytes)"
     assert pick_option(MEDIUM, 2 * GB).name == "sequential CPU offload"
     assert all(pick_option(MEDIUM, size * GB).name != "no T5" for size in range(1, 100))
+
+
+def test_the_preview_rows_are_the_preview_presets():
+    from core.generation.quality import PREVIEW_PRESETS
+
+    previews = [option for option in GPU_OPTIONS if option.flags == "--quality preview"]
+    assert {model for option in previews for model in option.models} == set(PREVIEW_PRESETS) - {"tiny-random"}
+    for option in previews:
+        (model_id,) = option.models
+        preset = PREVIEW_PRESETS[model_id]
+        assert (option.steps, option.guidance_scale) == (preset.num_inference_steps, preset.guidance_scale)
+        changes = preset.spec_changes()
+        # a LoRA preset sets the LoRA on the chosen model; a distilled model is loaded instead of it
+        assert option.model_id == changes.get("model_id")
+        assert option.spec == {key: value for key, value in changes.items() if key != "model_id" and value is not None}
+
+
+def test_the_distilled_sd35_large_preview_costs_the_base_memory_and_no_cfg_batch():
+    large = KNOWN_MODELS["sd3.5-large"]
+    turbo = estimate_option(large, BY_NAME["preview: SD3.5 Large Turbo (distilled model)"])
+    default = estimate_option(large, BY_NAME["default (fp16)"])
+    assert turbo.peak_gpu_bytes == default.peak_gpu_bytes  # the same architecture, other weights
+    # 4 of 28 steps at guidance 0: diffusers skips the doubled (CFG) transformer batch
+    assert turbo.seconds == pytest.approx(default.seconds * 4 / 28 / 2) and "no CFG" in turbo.seconds_how
+    hyper = estimate_option(MEDIUM, BY_NAME["preview: Hyper-SD3 8-step LoRA"])
+    assert hyper.seconds == pytest.approx(4.76 * 8 / 28)  # guidance 5: CFG runs
+
+
+def test_selfcheck_of_sd35_large_lists_its_distilled_preview_with_figures(tmp_path, capsys):
+    from core.cli import main
+
+    out = ["--device", "cpu", "--out", str(tmp_path)]
+    assert main(["selfcheck", "--gpu-options", "--model", "sd3.5-large", *out]) == 0
+    rows = {row["option"]: row for row in json.loads((tmp_path / "gpu_options.json").read_text())["options"]}
+    turbo = rows["preview: SD3.5 Large Turbo (distilled model)"]
+    assert turbo["not_run"] == "not run here: no CUDA GPU here (device cpu)"
+    assert turbo["computed"]["seconds_a100"] == pytest.approx(4.76 * 8_056_627_520 / 2_028_328_000 / 14, abs=0.01)
+    assert rows["preview: Hyper-SD3 8-step LoRA"]["not_run"] == "not offered for sd3.5-large (only sd3-medium)"
+    capsys.readouterr()
