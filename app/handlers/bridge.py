@@ -6,6 +6,7 @@ The requests these calls take are built in `app.handlers.requests`.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from core import services
 from core.geo import Footprint, Month, Point
 
 log = logging.getLogger(__name__)
+# how long an exiting process waits for the warm-up (it takes about a second when the caches are warm)
+WARM_UP_JOIN_S = 30.0
 
 
 def warm_up(settings=None) -> None:
@@ -37,6 +40,9 @@ def warm_up_in_background(settings) -> threading.Thread:
 
     thread = threading.Thread(target=run, name="ecomapper-warm-up", daemon=True)
     thread.start()
+    # A process that exits while the warm-up is inside native code (GEOS, the land mask) can crash in
+    # the interpreter's teardown ("corrupted double-linked list"): let it finish first.
+    atexit.register(thread.join, WARM_UP_JOIN_S)
     return thread
 
 
