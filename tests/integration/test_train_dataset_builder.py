@@ -207,6 +207,11 @@ def _build_cli(replay_server, tmp_path, rows: str, start: str = "2020-02", end: 
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
 
 
+def _stdout_lines(proc: subprocess.CompletedProcess, exit_code: int) -> list[str]:
+    assert proc.returncode == exit_code, proc.stdout + proc.stderr
+    return proc.stdout.splitlines()
+
+
 def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_path):
     # issue 26: "0 written, 471 failed" exited 0; here a place the replay server has no scene for: an empty
     # dataset is not a success, even when the only reason is that no month has imagery
@@ -227,8 +232,7 @@ def test_cli_build_where_only_months_without_imagery_failed_exits_zero_listing_t
     # a month without a usable scene is an expected outcome, not a failure of the command
     rows = "location_id,lat,lon,land_cover\nsahara,24.8,-11.4,\nnowhere,-45.0,170.0,Grasslands\n"
     proc = _build_cli(replay_server, tmp_path, rows)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = _stdout_lines(proc, exit_code=0)
     assert lines[0].startswith("1 written, 0 already there, 1 failed: 1 no imagery (2 locations x 1 months)")
     assert lines[1] == f"failures: {tmp_path / 'out' / 'build_failures.csv'}"
     assert lines[2].startswith("  nowhere 2020-02 [scene, no imagery] No Sentinel-2 L2A scene covers 45.0000°S")
@@ -242,8 +246,7 @@ def test_cli_build_where_part_failed_with_an_error_exits_non_zero_naming_the_fai
     # issue 26: a batch where part failed looked like a success to a script; a sea point is an error (no place)
     rows = "location_id,lat,lon,land_cover\nsahara,24.8,-11.4,\natlantic,30.0,-40.0,\nnowhere,-45.0,170.0,Grasslands\n"
     proc = _build_cli(replay_server, tmp_path, rows)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = _stdout_lines(proc, exit_code=1)
     assert lines[0].startswith("1 written, 0 already there, 2 failed: 1 no imagery, 1 error (3 locations")
     assert lines[2].startswith("  atlantic 2020-02 [place, error] ")  # the errors are listed first
     assert lines[3].startswith("  nowhere 2020-02 [scene, no imagery] ")
