@@ -14,25 +14,7 @@ import imageio.v3 as iio
 import pytest
 
 from app.errors import TOAST_S
-from app.map_picker import DEFAULT_LEAFLET_URL
-from tests.support.app_harness import (
-    ARTIFACTS,
-    LOOP_VIEWPORT,
-    chromium_page,
-    click_map_at,
-    running_app,
-    serve_offline,
-    set_field,
-    set_number,
-    start_browser_replay,
-)
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    # gradio's queue uses pandas options that pandas 3 deprecates; not ours to fix
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
-]
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, click_map_at, set_field, set_number
 
 LAT, LON = 24.8, -11.4
 TIMEOUT_MS = 120_000
@@ -41,21 +23,9 @@ MARKER_BUDGET_MS = 300
 
 
 @pytest.fixture(scope="module")
-def page(test_rasters, tmp_path_factory):
-    root = tmp_path_factory.mktemp("app-e2e")
-    server, settings = start_browser_replay(test_rasters, root)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with (
-            running_app(settings, "tiny-random", root / "outputs") as app,
-            chromium_page(LOOP_VIEWPORT) as browser_page,
-        ):
-            serve_offline(browser_page, DEFAULT_LEAFLET_URL)
-            browser_page.goto(app.url)
-            browser_page.wait_for_selector('.eco-map[data-ready="1"]', timeout=30_000)
-            yield browser_page
-    finally:
-        server.stop()
+def page(app_page):
+    """The shared app page (tests/e2e/conftest.py), nothing picked yet: the first tests check the empty page."""
+    return app_page
 
 
 def _value(page, selector: str) -> str:

@@ -9,14 +9,9 @@ from __future__ import annotations
 import pytest
 
 from app.errors import TOAST_S
-from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, click_map_at, observed_app_page, set_field, set_number
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, click_map_at, set_field, set_number
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
-]
-
+OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 60_000
 CLEARED_MS = 3_000  # the page clears the line itself when the action starts (no server round trip)
 # True when the element under the centre of `selector` is that element (or inside it): nothing covers it
@@ -26,11 +21,11 @@ UNCOVERED = """(selector) => { const box = document.querySelector(selector).getB
 
 
 @pytest.fixture(scope="module")
-def page(test_rasters, tmp_path_factory):
-    with observed_app_page(test_rasters, tmp_path_factory.mktemp("refusals-e2e"), 24.8, -11.4, "2020-02") as page:
-        _open_tab(page, "Settings")
-        set_number(page, "#steps", 2)
-        yield page
+def page(app_page):
+    """The shared app page, its place observed, generating in 2 steps."""
+    _open_tab(app_page, "Settings")
+    set_number(app_page, "#steps", 2)
+    return app_page
 
 
 def _open_tab(page, name: str) -> None:
