@@ -1,4 +1,4 @@
-"""The Region tab's events, beside the page's other wiring (`app.layout.wiring`), which stays untouched."""
+"""The Region tab's events: its run, wired as every run in the generation slot is (`app.layout.wiring.wire_run`)."""
 
 from __future__ import annotations
 
