@@ -21,6 +21,11 @@ from core.errors import CancelledError, EcoMapperError
 
 log = logging.getLogger(__name__)
 
+# Seconds a toast stays. A note (busy, cancelled) or a warning is said in its area too, and so is a refusal whose
+# area has a line for it (`app.layout.events.show_refusals`): their toasts close by themselves, so a stack of them
+# does not stay over the Cancel buttons. A refusal with no such line stays until closed (`duration=None` below).
+TOAST_S = 8
+
 # Server folders whose paths a client must never see (the export root, Gradio's cache): set at start.
 _PRIVATE_FOLDERS: list[str] = []
 
@@ -54,11 +59,12 @@ def shown_errors(fn: Callable) -> Callable:
             raise err
         if isinstance(err, CancelledError):
             log.info("%s cancelled: %s", fn.__name__, err.problem)
-            gr.Info(f"Cancelled. {err.problem}")
+            gr.Info(f"Cancelled. {err.problem}", duration=TOAST_S)
             return gr.skip()
         if isinstance(err, EcoMapperError):
             log.info("%s refused: %s", fn.__name__, str(err).replace("\n", " "))
-            # Stays on screen until closed (a toast that closed by itself left a textless red badge).
+            # Stays on screen until closed (a toast that closed by itself left a textless red badge), unless the
+            # area's line keeps the message (`named_event` shortens it then).
             raise gr.Error(without_server_paths(str(err)), duration=None, print_exception=False) from err
         log.error("unexpected error in %s", fn.__name__, exc_info=err)
         raise gr.Error(

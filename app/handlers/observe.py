@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from app import formatting
-from app.errors import refusal_line, shown_errors
+from app.errors import TOAST_S, refusal_line, shown_errors
 from app.forms import ObserveForm, read_number, read_point
 from app.handlers import bridge
 from app.handlers.context import AppContext
@@ -100,9 +100,9 @@ class ObserveHandlers:
         scene, climate = seen.scene, seen.climate
         image_path = self._write_observed(scene.image, form, request) if scene is not None else None
         if scene is None:
-            gr.Warning(f"No image: {seen.scene_problem}")
+            gr.Warning(f"No image: {seen.scene_problem}", duration=TOAST_S)
         if climate is None and seen.climate_problem:
-            gr.Warning(f"Climate: {seen.climate_problem}")
+            gr.Warning(f"Climate: {seen.climate_problem}", duration=TOAST_S)
         figure = None
         if seen.climate_history is not None:
             figure = climate_figure(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from app.errors import TOAST_S
 from app.handlers.context import AppContext, session_of
 
 
@@ -25,7 +26,7 @@ class RunHandlers:
         going and this one waits for it; else nothing (the page has emptied the line at the click already, so
         this answer, which may come after a quick refusal of the run, never wipes that refusal)."""
         if self.context.cancels.running(session_of(request)):
-            gr.Info(BUSY)
+            gr.Info(BUSY, duration=TOAST_S)
             return {"status": f"⏳ {BUSY}"}
         return {}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.errors import REFUSAL_CLASS, refusal_line, remember_refusal, take_refusal
+from app.errors import REFUSAL_CLASS, TOAST_S, refusal_line, remember_refusal, take_refusal
 from app.layout.components import Components
 
 # Parameters Gradio fills itself (it finds them by annotation or default, and passes every
@@ -102,6 +102,8 @@ def named_event(
     def remember(err: gr.Error) -> None:
         if err.visible:  # kept for the area's line (`show_refusals`); the toast shows it as well
             remember_refusal(refusal_key, err.message)
+            if getattr(event_fn, "refusal_line", None):
+                err.duration = TOAST_S  # the line keeps the message: the toast closes, off the Cancel buttons
 
     if inspect.isgeneratorfunction(handler):  # Gradio shows each yielded value as it comes
 
@@ -166,7 +168,7 @@ def show_refusals(page: Components, line: str, events: Sequence[Any]) -> None:
         line: the name of the area's one-line Markdown (its status or summary line).
         events: the area's events (each wired with `named_event`); a refusal of any of them (a `gr.Error`, the
             message with what was wrong and what to do) is written into `line`, styled as an error. The toast
-            still shows it too, but it can be closed; the line stays.
+            shows it too, for `TOAST_S` seconds only; the line stays.
     """
 
     def shown(key: str) -> Callable[[gr.Request], Any]:
@@ -177,4 +179,5 @@ def show_refusals(page: Components, line: str, events: Sequence[Any]) -> None:
         return refused
 
     for event in events:
+        event.fn.refusal_line = line  # read by the event's own function when it is refused
         event.failure(shown(event.fn.refusal_key), None, page[line], **_LINE_EVENT)

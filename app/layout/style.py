@@ -57,5 +57,9 @@ CSS = """
 /* lines that only ever hold a refusal take no space while empty */
 .refusal-line:not(:has(.refusal)) { display: none !important; }
 .refusal-line p { margin: 0; }
+/* toasts (refusals, warnings, "busy") stay in the band above the first Cancel button (Generate's, at y 292 at
+   1366 x 768; the tabs' own are lower): a taller stack scrolls inside it, the newest message of a kind first */
+.toast-wrap { max-height: 260px; overflow-y: auto; overscroll-behavior: contain; }
+.toast-messages { flex-direction: column-reverse !important; }
 footer { display: none !important; }
 """

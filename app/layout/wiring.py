@@ -7,6 +7,7 @@ first (quick, no queue), then observes the new one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
@@ -132,9 +133,7 @@ def _generating(page: Components, handlers: Handlers) -> dict[str, Any]:
     return {
         **named_event(page, handlers.generate.generate, GenerateForm.FIELDS, GenerateShown),
         "show_progress_on": [page["scenario_image"], page["status"]],
-        "concurrency_limit": 1,
-        "concurrency_id": GENERATION_QUEUE,
-        "trigger_mode": "multiple",
+        **IN_GENERATION_SLOT,
     }
 
 
@@ -254,39 +253,63 @@ def wire_generate(page: Components, handlers: Handlers) -> None:
 
 def wire_series(page: Components, handlers: Handlers) -> None:
     """The time-lapse and the scenario grid (each a run of generations in the generation slot)."""
-    timelapse = page["timelapse_button"].click(
-        **named_event(page, handlers.series.timelapse, TIMELAPSE_FIELDS, TimelapseShown),
-        api_name="timelapse",
-        show_progress_on=[page["timelapse_summary"], page["timelapse_gif"]],
-        concurrency_limit=1,
-        concurrency_id=GENERATION_QUEUE,
-        trigger_mode="multiple",
-    )
+    wire_run(
+        page, handlers, "timelapse_button",
+        named_event(page, handlers.series.timelapse, TIMELAPSE_FIELDS, TimelapseShown), api_name="timelapse",
+        progress_on=("timelapse_summary", "timelapse_gif"), refusals_in="timelapse_summary", cancel="timelapse_cancel",
+    )  # fmt: skip
     page["video_format"].change(
         **named_event(page, preview_for_format, ["video_format"], ("timelapse_gif", "timelapse_mp4")),
         api_visibility="private",
     )
-    grid = page["grid_button"].click(
-        **named_event(page, handlers.series.grid, GRID_FIELDS, GridShown),
-        api_name="scenario_grid",
-        show_progress_on=[page["grid_image"]],
-        concurrency_limit=1,
-        concurrency_id=GENERATION_QUEUE,
-        trigger_mode="multiple",
-    )
-    show_refusals(page, "timelapse_summary", [timelapse])
-    show_refusals(page, "grid_status", [grid])
+    wire_run(
+        page, handlers, "grid_button", named_event(page, handlers.series.grid, GRID_FIELDS, GridShown),
+        api_name="scenario_grid", progress_on=("grid_image",), refusals_in="grid_status", cancel="grid_cancel",
+    )  # fmt: skip
 
 
 def wire_runs(page: Components, handlers: Handlers) -> None:
-    """Cancel, and a clean status line when a run starts."""
+    """Generate's Cancel and "busy" line (the other runs have theirs from `wire_run`)."""
+    wire_cancel(page, handlers, "generate_cancel")
+    run_started(page, handlers, "generate_button")
+
+
+def wire_run(
+    page: Components,
+    handlers: Handlers,
+    button: str,
+    event: dict[str, Any],
+    *,
+    api_name: str,
+    progress_on: Sequence[str],
+    refusals_in: str,
+    cancel: str | None = None,
+) -> Any:
+    """A run that `button` starts in the one generation slot: its progress on `progress_on`, its refusals in the
+    line `refusals_in`, "busy" while an earlier run of the session goes on, and its Cancel button.
+
+    Args:
+        event: the run's `named_event(...)`.
+
+    Returns:
+        The run's event (for what follows its success).
+    """
+    run = page[button].click(
+        **event, api_name=api_name, show_progress_on=[page[name] for name in progress_on], **IN_GENERATION_SLOT
+    )
+    show_refusals(page, refusals_in, [run])
+    run_started(page, handlers, button)
+    if cancel is not None:
+        wire_cancel(page, handlers, cancel)
+    return run
+
+
+def wire_cancel(page: Components, handlers: Handlers, button: str) -> None:
+    """A Cancel button: asks the session's running job to stop; it says so in the status line."""
     # Cancelling is cooperative (core checks a threading.Event between steps) rather than
     # `cancels=`: killing the task would leave the worker thread running outside the queue slot.
-    for button in ("generate_cancel", "timelapse_cancel", "grid_cancel"):
-        page[button].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
-                        concurrency_limit=None)  # fmt: skip
-    for button in ("generate_button", "timelapse_button", "grid_button", "models_button"):
-        run_started(page, handlers, button)
+    page[button].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
+                       concurrency_limit=None)  # fmt: skip
 
 
 def run_started(page: Components, handlers: Handlers, button: str) -> None:
@@ -320,32 +343,23 @@ def wire_projection(page: Components, handlers: Handlers) -> None:
 
 def wire_models(page: Components, handlers: Handlers) -> None:
     """The Models tab's events: one generation-queue slot (it loads several models in turn)."""
-    compared = page["models_button"].click(
-        **named_event(page, handlers.models.compare_models, MODELS_FIELDS, ModelsShown),
-        api_name="compare_models",
-        show_progress_on=[page["models_sheet"]],
-        concurrency_limit=1,
-        concurrency_id=GENERATION_QUEUE,
-        trigger_mode="multiple",
-    )
-    show_refusals(page, "models_missing", [compared])
-    page["models_cancel"].click(**named_event(page, handlers.runs.cancel, (), ["status"]), api_visibility="private",
-                             concurrency_limit=None)  # fmt: skip
+    wire_run(
+        page, handlers, "models_button",
+        named_event(page, handlers.models.compare_models, MODELS_FIELDS, ModelsShown), api_name="compare_models",
+        progress_on=("models_sheet",), refusals_in="models_missing", cancel="models_cancel",
+    )  # fmt: skip
 
 
 def wire_change(page: Components, handlers: Handlers) -> None:
     """Issue 20: Edit / Invert show their options; "Show change" runs N seeds in the generation slot, then
     draws the mean change on the map."""
     page["mode"].input(**named_event(page, edit_options_for, ["mode"], ["edit_options"]), **QUIET)
-    shown = page["change_button"].click(
-        **named_event(page, handlers.change.show_change, CHANGE_FIELDS, ChangeShown),
-        api_name="change",
-        show_progress_on=[page["change_sentence"], page["change_image"]],
-        **IN_GENERATION_SLOT,
-    )
+    shown = wire_run(
+        page, handlers, "change_button",
+        named_event(page, handlers.change.show_change, CHANGE_FIELDS, ChangeShown), api_name="change",
+        progress_on=("change_sentence", "change_image"), refusals_in="change_sentence",
+    )  # fmt: skip
     shown.success(**named_event(page, map_for_results, {"results": "change_results"}, ["map_html"]), **QUIET)
-    show_refusals(page, "change_sentence", [shown])
-    run_started(page, handlers, "change_button")
 
 
 def wire_generators(page: Components, handlers: Handlers) -> None:
@@ -355,11 +369,9 @@ def wire_generators(page: Components, handlers: Handlers) -> None:
     )
     boxed = page["add_box_button"].click(**named_event(page, add_box, BOX_FIELDS, ["layout_json"]), **QUIET)
     page["clear_boxes_button"].click(lambda: "", None, page["layout_json"], **QUIET)
-    generated = page["generator_button"].click(
-        **named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown),
-        api_name="generator",
-        show_progress_on=[page["generator_image"]],
-        **IN_GENERATION_SLOT,
-    )
-    show_refusals(page, "generator_status", [boxed, generated])
-    run_started(page, handlers, "generator_button")
+    show_refusals(page, "generator_status", [boxed])
+    wire_run(
+        page, handlers, "generator_button",
+        named_event(page, handlers.generators.run_generator, GENERATOR_FIELDS, GeneratorShown), api_name="generator",
+        progress_on=("generator_image",), refusals_in="generator_status",
+    )  # fmt: skip

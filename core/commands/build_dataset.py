@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import Settings
 from core.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from core.dataset.builder import BuildResult
 
 HELP = "build an EcoMapper-layout dataset (images + climate metadata) for given or sampled places and months"
 
@@ -102,22 +106,39 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         scheduler=scheduler,
         progress=_progress_printer(),
     )
+    return _report(result, f"{len(locations)} locations x {len(months)} months")
+
+
+def _report(result: BuildResult, extent: str) -> int:
+    """Print what the build did, its failures by kind, and the exit code.
+
+    A month with no usable Sentinel-2 scene is what the sky gave, not a fault: a build whose only failures are
+    such months exits 0 (they are listed). Any other failure, or a build that leaves the dataset empty, exits 1
+    so that a script notices (issue 26).
+    """
+    counts = result.failure_counts()
+    kinds = ": " + ", ".join(f"{count} {kind}" for kind, count in counts.items()) if counts else ""
     print(
-        f"{len(result.written)} written, {result.skipped_existing} already there, {len(result.failures)} failed "
-        f"({len(locations)} locations x {len(months)} months) in {result.out_dir}"
+        f"{len(result.written)} written, {result.skipped_existing} already there, {len(result.failures)} failed{kinds} "
+        f"({extent}) in {result.out_dir}"
     )
-    if result.failures:
-        print(f"failures: {result.failures_path}")
-        for failure in result.failures[:5]:
-            print(f"  {failure.location_id} {failure.month} [{failure.stage}] {failure.error}")
-    if result.failures:
-        # a build that wrote nothing new, or only part of it, must not look like a success to a script (issue 26)
+    if not result.failures:
+        return 0
+    print(f"failures: {result.failures_path}")
+    errors = len(result.errors)
+    for failure in [*result.errors, *(f for f in result.failures if f not in result.errors)][:5]:  # errors first
+        print(f"  {failure.location_id} {failure.month} [{failure.stage}, {failure.kind}] {failure.error}")
+    if not errors and (result.written or result.skipped_existing):
+        return 0
+    if errors:
+        what = "nothing was written:" if not result.written else f"{len(result.written)} written, but"
+        problem = f"{what} {errors} location-months failed with an error"
+        if errors < len(result.failures):
+            problem += f" (and {len(result.failures) - errors} have no usable Sentinel-2 scene)"
+        fix = "run the same command again to retry them (written months are kept)"
+    else:
         failed = len(result.failures)
-        what = "nothing was written: all" if not result.written else f"{len(result.written)} written, but"
-        print(
-            f"error: {what} {failed} location-months failed. See {result.failures_path}; "
-            "run the same command again to retry them (written months are kept).",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        problem = f"nothing was written: none of the {failed} location-months has a usable Sentinel-2 scene"
+        fix = "pick other months or places"
+    print(f"error: {problem}. See {result.failures_path}; {fix}.", file=sys.stderr)
+    return 1

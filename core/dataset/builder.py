@@ -4,7 +4,8 @@ For each location and month: the least-cloudy monthly scene (`core.sources.image
 month's climate (`core.sources.climate`), the land cover (`core.sources.landcover`, or given) and the place name
 (`core.sources.places`), written as `<out>/<loc>/<loc>_<YYYY-MM>.png` + `.json` with the keys of the
 EcoMapper dataset, which `core.dataset.reader.read_dataset` reads back. Existing pairs are skipped, so an
-interrupted build resumes; failures are skipped and listed in `<out>/build_failures.csv`.
+interrupted build resumes; failures are skipped and listed in `<out>/build_failures.csv`, each with its kind:
+a month with no usable scene ("no imagery", an expected outcome) or an error (a service, the place, the climate).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from core.climate.values import ClimateValues
 from core.config import Settings
-from core.errors import BadRequestError, CancelledError, EcoMapperError
+from core.errors import BadRequestError, CancelledError, EcoMapperError, NoImageryError
 from core.geo import Month, Point
 from core.io.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from core.io.safe_names import safe_name
@@ -33,13 +34,17 @@ log = logging.getLogger(__name__)
 
 FAILURES_FILE = "build_failures.csv"
 LOCATIONS_FILE = "locations.csv"
-FAILURE_COLUMNS = ("location_id", "month", "stage", "error")
+FAILURE_COLUMNS = ("location_id", "month", "stage", "kind", "error")
+# The kinds of failure: a month without a usable Sentinel-2 scene is what the sky gave, not a fault of the build.
+NO_IMAGERY = "no imagery"
+ERROR = "error"
 # Whole land between these latitudes (Sentinel-2 covers 56 S to 84 N; polar caps are ice).
 DEFAULT_SAMPLE_BBOX = (-180.0, -56.0, 180.0, 72.0)
 # Candidates drawn per requested location when sampling (land cover is looked up for each).
 SAMPLE_OVERDRAW = 4
 
 Progress = Callable[[int, int, str], None]
+Failure = tuple[str, str, str]  # (stage, kind, message) of one location-month that was not built
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,12 @@ class Location:
 
 @dataclass(frozen=True)
 class BuildFailure:
-    """One location-month that could not be built, the stage that failed and why."""
+    """One location-month that could not be built, the stage that failed, its kind (`NO_IMAGERY`, `ERROR`) and why."""
 
     location_id: str
     month: str
     stage: str
+    kind: str
     error: str
 
 
@@ -78,6 +84,16 @@ class BuildResult:
     skipped_existing: int
     failures: tuple[BuildFailure, ...] = field(default=())
     failures_path: Path | None = None
+
+    @property
+    def errors(self) -> tuple[BuildFailure, ...]:
+        """The failures that are faults (a service, the place, the climate), not months without imagery."""
+        return tuple(f for f in self.failures if f.kind != NO_IMAGERY)
+
+    def failure_counts(self) -> dict[str, int]:
+        """{kind: how many location-months}, no imagery first."""
+        kinds = sorted({f.kind for f in self.failures}, key=lambda kind: (kind != NO_IMAGERY, kind))
+        return {kind: sum(f.kind == kind for f in self.failures) for kind in kinds}
 
 
 def read_locations_csv(path: str | Path) -> list[Location]:
@@ -304,15 +320,19 @@ class _Run:
     failures: list[BuildFailure] = field(default_factory=list)
     done: int = 0
 
-    def record(self, loc: Location, month: Month | str, path: Path | None, failure: tuple[str, str] | None) -> None:
+    def record(self, loc: Location, month: Month | str, path: Path | None, failure: Failure | None) -> None:
         """Count one finished location-month and report progress."""
         self.done += 1
         if failure is not None:
-            self.failures.append(BuildFailure(loc.location_id, str(month), failure[0], failure[1]))
+            self.failures.append(BuildFailure(loc.location_id, str(month), *failure))
         elif path is not None:
             self.written.append(path)
         if self.progress:
             self.progress(self.done, self.total, f"{loc.location_id} {month}")
+
+    def record_error(self, loc: Location, month: Month | str, stage: str, message: str) -> None:
+        """Count one location-month that failed with an error (a lost cluster worker, ...)."""
+        self.record(loc, month, None, (stage, ERROR, message))
 
     def check_cancel(self, pending: Any) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -368,7 +388,7 @@ class PlaceBatch:
 
     location_id: str
     context: _LocationContext | None
-    outcomes: tuple[tuple[str, Path | None, tuple[str, str] | None], ...]
+    outcomes: tuple[tuple[str, Path | None, Failure | None], ...]
 
 
 def build_place_batch(root: Path, loc: Location, months: list[Month], settings: Settings, size_px: int) -> PlaceBatch:
@@ -399,7 +419,7 @@ class _LocationContext:
 
 def _location_context(
     loc: Location, months: list[Month], settings: Settings
-) -> tuple[_LocationContext | None, tuple[str, str] | None]:
+) -> tuple[_LocationContext | None, Failure | None]:
     from core.sources.climate import climate_for_month, fetch_climate
     from core.sources.landcover import lookup_land_cover
     from core.sources.places import reverse_geocode
@@ -413,12 +433,12 @@ def _location_context(
         else:
             lookup = lookup_land_cover(loc.point, settings)
             if lookup.land_cover is None:
-                return None, (stage, f"{lookup.message} Add a land_cover column to the locations CSV.")
+                return None, (stage, ERROR, f"{lookup.message} Add a land_cover column to the locations CSV.")
             land_cover, land_source = lookup.land_cover, lookup.source
         stage = "climate"
         series = fetch_climate(loc.point, min(months), max(months), settings)
     except EcoMapperError as err:
-        return None, (stage, str(err))
+        return None, (stage, ERROR, str(err))
     climate: dict[str, tuple[ClimateValues | None, str, str]] = {}
     for month in months:
         try:
@@ -440,16 +460,18 @@ def _climate_source(series: Any, month: Month) -> str:
 
 def _build_one(
     root: Path, loc: Location, month: Month, context: _LocationContext, settings: Settings, size_px: int
-) -> tuple[Path | None, tuple[str, str] | None]:
+) -> tuple[Path | None, Failure | None]:
     from core.sources.imagery import encode_png, fetch_scene
 
     climate, climate_source, climate_error = context.climate[str(month)]
     if climate is None:
-        return None, ("climate", climate_error)
+        return None, ("climate", ERROR, climate_error)
     try:
         scene = fetch_scene(loc.point, month, settings, size_px=size_px)
+    except NoImageryError as err:
+        return None, ("scene", NO_IMAGERY, str(err))
     except EcoMapperError as err:
-        return None, ("scene", str(err))
+        return None, ("scene", ERROR, str(err))
     png_path, json_path = sample_paths(root, loc.location_id, month)
     record = ecomapper_record(loc, month, context, climate, scene.cloud_fraction)
     record["source"] = {**scene.to_metadata(), "climate": climate_source, "land_cover": context.land_cover_source}
@@ -525,7 +547,7 @@ def _write_failures(root: Path, failures: list[BuildFailure]) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(FAILURE_COLUMNS)
     for failure in sorted(failures, key=lambda f: (f.location_id, f.month)):
-        writer.writerow([failure.location_id, failure.month, failure.stage, failure.error])
+        writer.writerow([failure.location_id, failure.month, failure.stage, failure.kind, failure.error])
     return _write_if_changed(root / FAILURES_FILE, buffer.getvalue())
 
 

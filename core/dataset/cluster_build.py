@@ -41,7 +41,7 @@ def build_on_cluster(
             except Exception as err:  # any task error (or a lost worker) becomes a listed failure
                 log.warning("task for %s failed on the cluster: %r", loc.location_id, err)
                 for month in missing[loc.location_id]:
-                    run.record(loc, month, None, ("worker", f"{type(err).__name__}: {err}"))
+                    run.record_error(loc, month, "worker", f"{type(err).__name__}: {err}")
             else:
                 if batch.context is not None:
                     run.contexts[loc.location_id] = batch.context

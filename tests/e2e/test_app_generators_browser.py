@@ -7,17 +7,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, set_field
 
-from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, observed_app_page, set_field
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
-]
-
-LAT, LON = 24.8, -11.4
+OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 180_000
 
 
@@ -36,57 +28,56 @@ def _pick(page, value: str) -> None:
     raise AssertionError(f"the generator {value} could not be picked")
 
 
-def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(test_rasters, tmp_path):
-    with observed_app_page(test_rasters, tmp_path, LAT, LON, "2020-02", TIMEOUT_MS) as page:
-        page.get_by_role("tab", name="Generators", exact=True).click()
-        page.locator("#catalog").get_by_text("Every generator").click()
-        page.wait_for_selector("#generators-catalog table", timeout=10_000)
-        catalog = page.locator("#generators-catalog").inner_text()
-        page.locator("#generators-catalog").scroll_into_view_if_needed()
-        # the table scrolls inside its box: show its end, where ZoomLDM, AeroGen and COP-GEN are
-        page.locator("#generators-catalog").evaluate(
-            "box => [box, ...box.querySelectorAll('*')].forEach(e => { e.scrollTop = e.scrollHeight; })"
-        )
-        page.wait_for_timeout(400)
-        page.screenshot(path=str(ARTIFACTS / "app_generators_catalog.png"))
-        page.evaluate("window.scrollTo(0, 0)")
-        page.locator("#catalog").get_by_text("Every generator").click()
+def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(app_page):
+    app_page.get_by_role("tab", name="Generators", exact=True).click()
+    app_page.locator("#catalog").get_by_text("Every generator").click()
+    app_page.wait_for_selector("#generators-catalog table", timeout=10_000)
+    catalog = app_page.locator("#generators-catalog").inner_text()
+    app_page.locator("#generators-catalog").scroll_into_view_if_needed()
+    # the table scrolls inside its box: show its end, where ZoomLDM, AeroGen and COP-GEN are
+    app_page.locator("#generators-catalog").evaluate(
+        "box => [box, ...box.querySelectorAll('*')].forEach(e => { e.scrollTop = e.scrollHeight; })"
+    )
+    app_page.wait_for_timeout(400)
+    app_page.screenshot(path=str(ARTIFACTS / "app_generators_catalog.png"))
+    app_page.evaluate("window.scrollTo(0, 0)")
+    app_page.locator("#catalog").get_by_text("Every generator").click()
 
-        _pick(page, "tiny-aerogen")
-        page.locator("#box-class input").fill("storagetank")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#box-corners", state="visible", timeout=10_000)  # opened for AeroGen
-        set_field(page, "#box-corners", "0.1, 0.3, 0.6, 0.6")
-        page.click("#add-box")
-        page.wait_for_function(
-            "() => document.querySelector('#layout-json textarea')?.value.includes('storagetank')", timeout=30_000
-        )
-        layout = json.loads(page.locator("#layout-json textarea").input_value())
-        page.click("#generator-button")
-        page.wait_for_selector("#generator-image img", timeout=TIMEOUT_MS)
-        aerogen_note = page.locator("#generator-note").inner_text()
+    _pick(app_page, "tiny-aerogen")
+    app_page.locator("#box-class input").fill("storagetank")
+    app_page.keyboard.press("Enter")
+    app_page.wait_for_selector("#box-corners", state="visible", timeout=10_000)  # opened for AeroGen
+    set_field(app_page, "#box-corners", "0.1, 0.3, 0.6, 0.6")
+    app_page.click("#add-box")
+    app_page.wait_for_function(
+        "() => document.querySelector('#layout-json textarea')?.value.includes('storagetank')", timeout=30_000
+    )
+    layout = json.loads(app_page.locator("#layout-json textarea").input_value())
+    app_page.click("#generator-button")
+    app_page.wait_for_selector("#generator-image img", timeout=TIMEOUT_MS)
+    aerogen_note = app_page.locator("#generator-note").inner_text()
 
-        _pick(page, "tiny-copgen")
-        page.click("#generator-button")
-        page.wait_for_selector("#generator-ndvi img", timeout=TIMEOUT_MS)
-        scroll_height = page.evaluate("document.documentElement.scrollHeight")
-        page.wait_for_timeout(800)
-        page.screenshot(path=str(ARTIFACTS / "app_generators.png"))
-        copgen_note = page.locator("#generator-note").inner_text()
-        page.locator("#generator-files-box").get_by_text("Files (PNG").click()
-        files = page.locator("#generator-files").inner_text(timeout=10_000)
+    _pick(app_page, "tiny-copgen")
+    app_page.click("#generator-button")
+    app_page.wait_for_selector("#generator-ndvi img", timeout=TIMEOUT_MS)
+    scroll_height = app_page.evaluate("document.documentElement.scrollHeight")
+    app_page.wait_for_timeout(800)
+    app_page.screenshot(path=str(ARTIFACTS / "app_generators.png"))
+    copgen_note = app_page.locator("#generator-note").inner_text()
+    app_page.locator("#generator-files-box").get_by_text("Files (PNG").click()
+    files = app_page.locator("#generator-files").inner_text(timeout=10_000)
 
-        # COP-GEN img2img: the real scene of the month (its test band rasters) redrawn at strength 0.6
-        page.locator("#season-source").get_by_text("Real scene, other season").click()
-        set_field(page, "#source-month", "2020-02")
-        page.click("#generator-button")
-        page.wait_for_function(
-            "() => document.querySelector('#generator-note')?.innerText.includes('Started from the real scene')",
-            timeout=TIMEOUT_MS,
-        )
-        page.wait_for_timeout(800)
-        page.screenshot(path=str(ARTIFACTS / "app_generators_season.png"))
-        season_note = page.locator("#generator-note").inner_text()
+    # COP-GEN img2img: the real scene of the month (its test band rasters) redrawn at strength 0.6
+    app_page.locator("#season-source").get_by_text("Real scene, other season").click()
+    set_field(app_page, "#source-month", "2020-02")
+    app_page.click("#generator-button")
+    app_page.wait_for_function(
+        "() => document.querySelector('#generator-note')?.innerText.includes('Started from the real scene')",
+        timeout=TIMEOUT_MS,
+    )
+    app_page.wait_for_timeout(800)
+    app_page.screenshot(path=str(ARTIFACTS / "app_generators_season.png"))
+    season_note = app_page.locator("#generator-note").inner_text()
     for backend_id in ("zoomldm", "aerogen", "copgen"):
         assert backend_id in catalog
     assert "no licence file" in catalog and "CC-BY-4.0" in catalog and "MIT" in catalog

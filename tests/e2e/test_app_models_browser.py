@@ -8,66 +8,41 @@ import re
 
 import pytest
 
-from app.map_picker import DEFAULT_LEAFLET_URL
 from core.model_policy import ModelPolicy
 from core.models.backends.registry import BACKENDS, TINY_BACKENDS
-from tests.support.app_harness import (
-    ARTIFACTS,
-    LOOP_VIEWPORT,
-    chromium_page,
-    click_map_at,
-    running_app,
-    serve_offline,
-    set_field,
-    start_browser_replay,
-)
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT
 from tests.support.tile_server import TileServer
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
-]
-
-LAT, LON = 24.8, -11.4
+OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 180_000
 
 
-def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(test_rasters, tmp_path):
-    server, settings = start_browser_replay(test_rasters, tmp_path)
-    # Started with --allow-model for every real backend: none has weights here, so each says how to get it.
-    policy = ModelPolicy.for_server("tiny-random", tmp_path / "checkpoints", models=tuple(BACKENDS))
-    settings = settings.with_(model_policy=policy)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with (
-            TileServer() as tiles,
-            running_app(settings.with_(osm_tile_url=tiles.url_template), "tiny-random", tmp_path / "out") as app,
-            chromium_page(LOOP_VIEWPORT) as page,
-        ):
-            serve_offline(page, DEFAULT_LEAFLET_URL)
-            page.goto(app.url)
-            page.wait_for_selector('.eco-map[data-ready="1"]', timeout=30_000)
-            set_field(page, "#month", "2020-02")
-            click_map_at(page, LAT, LON)
-            page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
-            page.get_by_role("tab", name="Models", exact=True).click()
-            page.click("#compare-models")
-            page.wait_for_selector("#models-sheet img", timeout=TIMEOUT_MS)
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / "app_models.png"))
-            # Issue 25: the tab was 1,532 px tall (table at y 701), headers broke ("PS NR"), numbers wrapped
-            scroll_height = page.evaluate("document.documentElement.scrollHeight")
-            headers = page.locator("#models-metrics th").evaluate_all(
-                "cells => cells.map(c => c.getClientRects().length && c.innerText)"
-            )
-            header_lines = page.locator("#models-metrics th").evaluate_all(
-                "cells => cells.map(c => Math.round(c.getBoundingClientRect().height))"
-            )
-            metrics = page.locator("#models-metrics").inner_text()
-            missing = page.locator("#models-missing").inner_text()
-    finally:
-        server.stop()
+@pytest.fixture(scope="module")
+def app_settings(replay):
+    """Started with --allow-model for every real backend (none has weights here, so each says how to get it)
+    and a local map-tile server for map-sat's OSM tiles."""
+    settings = replay[1]
+    policy = ModelPolicy.for_server("tiny-random", settings.checkpoints_dir, models=tuple(BACKENDS))
+    with TileServer() as tiles:
+        yield settings.with_(model_policy=policy, osm_tile_url=tiles.url_template)
+
+
+def test_models_tab_shows_the_sheet_metrics_and_how_to_get_the_missing_models(app_page):
+    app_page.get_by_role("tab", name="Models", exact=True).click()
+    app_page.click("#compare-models")
+    app_page.wait_for_selector("#models-sheet img", timeout=TIMEOUT_MS)
+    app_page.wait_for_timeout(800)
+    app_page.screenshot(path=str(ARTIFACTS / "app_models.png"))
+    # Issue 25: the tab was 1,532 px tall (table at y 701), headers broke ("PS NR"), numbers wrapped
+    scroll_height = app_page.evaluate("document.documentElement.scrollHeight")
+    headers = app_page.locator("#models-metrics th").evaluate_all(
+        "cells => cells.map(c => c.getClientRects().length && c.innerText)"
+    )
+    header_lines = app_page.locator("#models-metrics th").evaluate_all(
+        "cells => cells.map(c => Math.round(c.getBoundingClientRect().height))"
+    )
+    metrics = app_page.locator("#models-metrics").inner_text()
+    missing = app_page.locator("#models-missing").inner_text()
     assert "Sentinel-2" in metrics
     for backend_id in TINY_BACKENDS:
         assert backend_id in metrics

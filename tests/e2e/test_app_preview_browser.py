@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.map_picker import DEFAULT_LEAFLET_URL
 from tests.support import app_harness as harness
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
-]
 
 TIMEOUT_MS = 180_000  # a busy shared machine
 # every src the scenario image takes from now on (the preview's, then the full image's)
@@ -25,35 +18,32 @@ WATCH_SCENARIO = """() => {
 }"""
 
 
-def test_settings_say_the_preview_is_on_and_generate_shows_it_before_the_full_image(test_rasters, tmp_path):
+@pytest.fixture(scope="module")
+def app_settings(replay):
+    """The tiny model's preview LoRA in the server's checkpoints folder, before the app starts."""
     from tests.support.gen_tiny_weights import save_tiny_lora
 
-    server, settings = harness.start_browser_replay(test_rasters, tmp_path)
+    settings = replay[1]
     save_tiny_lora(settings.checkpoints_dir / "tiny-preview")
-    harness.ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with (
-            harness.running_app(settings, "tiny-random", tmp_path / "outputs") as app,
-            harness.chromium_page(harness.LOOP_VIEWPORT) as page,
-        ):
-            harness.serve_offline(page, DEFAULT_LEAFLET_URL)
-            page.goto(app.url)
-            page.get_by_role("tab", name="Settings", exact=True).click()
-            notes = page.locator("#model-notes")
-            notes.wait_for(timeout=TIMEOUT_MS)
-            assert "Quick preview on: a 2-step image" in notes.inner_text()
-            assert page.evaluate("document.documentElement.scrollHeight") <= harness.LOOP_VIEWPORT[1]
-            page.screenshot(path=str(harness.ARTIFACTS / "preview-settings.png"))
-            harness.set_number(page, "#steps", 2)
-            page.get_by_role("tab", name="Today vs scenario", exact=True).click()
-            harness.set_field(page, "#month", "2020-02")
-            harness.click_map_at(page, 24.8, -11.4)
-            page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
-            page.evaluate(WATCH_SCENARIO)
-            page.click("#generate")
-            page.wait_for_function("() => document.querySelector('#metrics')?.innerText.includes('SSIM')",
-                                   timeout=TIMEOUT_MS)  # fmt: skip
-            page.screenshot(path=str(harness.ARTIFACTS / "preview-after-generate.png"))
-            assert len(page.evaluate("window.scenarioSrcs")) == 2  # the preview, then the full image
-    finally:
-        server.stop()
+    return settings
+
+
+def test_settings_say_the_preview_is_on_and_generate_shows_it_before_the_full_image(app_page):
+    app_page.get_by_role("tab", name="Settings", exact=True).click()
+    notes = app_page.locator("#model-notes")
+    notes.wait_for(timeout=TIMEOUT_MS)
+    assert "Quick preview on: a 2-step image" in notes.inner_text()
+    assert app_page.evaluate("document.documentElement.scrollHeight") <= harness.LOOP_VIEWPORT[1]
+    app_page.screenshot(path=str(harness.ARTIFACTS / "preview-settings.png"))
+    harness.set_number(app_page, "#steps", 2)
+    app_page.get_by_role("tab", name="Today vs scenario", exact=True).click()
+    harness.set_field(app_page, "#month", "2020-02")
+    harness.click_map_at(app_page, 24.8, -11.4)
+    app_page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
+    app_page.evaluate(WATCH_SCENARIO)
+    app_page.click("#generate")
+    app_page.wait_for_function(
+        "() => document.querySelector('#metrics')?.innerText.includes('SSIM')", timeout=TIMEOUT_MS
+    )
+    app_page.screenshot(path=str(harness.ARTIFACTS / "preview-after-generate.png"))
+    assert len(app_page.evaluate("window.scenarioSrcs")) == 2  # the preview, then the full image

@@ -7,25 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.map_picker import DEFAULT_LEAFLET_URL
-from tests.support.app_harness import (
-    ARTIFACTS,
-    LOOP_VIEWPORT,
-    chromium_page,
-    click_map_at,
-    running_app,
-    serve_offline,
-    set_field,
-    set_number,
-    start_browser_replay,
-)
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, set_number
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword"),
-]
-
+OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 120_000
 CHART = "#climate-plot img"
 CHART_CHANGED = (
@@ -34,23 +18,12 @@ CHART_CHANGED = (
 
 
 @pytest.fixture(scope="module")
-def page(test_rasters, tmp_path_factory):
-    root = tmp_path_factory.mktemp("tabs-e2e")
-    server, settings = start_browser_replay(test_rasters, root)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with running_app(settings, "tiny-random", root / "outputs") as app, chromium_page(LOOP_VIEWPORT) as page:
-            serve_offline(page, DEFAULT_LEAFLET_URL)
-            page.goto(app.url)
-            _open_tab(page, "Settings")
-            set_number(page, "#steps", 2)
-            _open_tab(page, "Today vs scenario")
-            set_field(page, "#month", "2020-02")
-            click_map_at(page, 24.8, -11.4)
-            page.wait_for_selector("#observed-image img", timeout=TIMEOUT_MS)
-            yield page
-    finally:
-        server.stop()
+def page(app_page):
+    """The shared app page, its place observed, generating in 2 steps, back on the first tab."""
+    _open_tab(app_page, "Settings")
+    set_number(app_page, "#steps", 2)
+    _open_tab(app_page, "Today vs scenario")
+    return app_page
 
 
 def _open_tab(page, name: str) -> None:

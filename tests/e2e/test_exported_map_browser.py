@@ -12,13 +12,17 @@ import pytest
 
 from app.map_export import write_result_map
 from core.geo import Footprint, Point
-from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, browser_unavailable_reason, chromium_page, serve_offline
-
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+from tests.support.app_harness import ARTIFACTS
 
 FOLIUM_LEAFLET_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 LOADED = "() => [...document.querySelectorAll('img.leaflet-image-layer')].every(i => i.complete && i.naturalWidth)"
 PAGE_URL = "http://127.0.0.1:9/exported-map.html"  # answered by the test, never by a server
+
+
+@pytest.fixture(scope="module")
+def leaflet_url():
+    """folium's Leaflet URL, answered from the local npm copy by the shared `browser_page` (tests/e2e/conftest.py)."""
+    return FOLIUM_LEAFLET_URL
 
 
 def _flat(rgb: tuple[int, int, int]) -> np.ndarray:
@@ -36,10 +40,7 @@ def _shown_pixel(page) -> list[int]:
     )
 
 
-def test_the_exported_map_opens_on_the_scenario_and_switches_to_real_and_today(tmp_path):
-    reason = browser_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
+def test_the_exported_map_opens_on_the_scenario_and_switches_to_real_and_today(browser_page, tmp_path):
     footprint = Footprint.around(Point(24.8, -11.4))
     page_path = write_result_map(
         tmp_path / "map.html",
@@ -49,29 +50,26 @@ def test_the_exported_map_opens_on_the_scenario_and_switches_to_real_and_today(t
         today=(_flat((20, 120, 20)), "AI-generated · today"),
         scenario=(_flat((160, 60, 20)), "AI-generated · +4 °C, −30 % rain"),
     )
-    ARTIFACTS.mkdir(exist_ok=True)
-    with chromium_page(LOOP_VIEWPORT) as page:
-        serve_offline(page, FOLIUM_LEAFLET_URL)
-        # the file as a browser opens it, from a local address (the offline guard aborts file:// too)
-        html = page_path.read_text(encoding="utf-8")
-        page.route(PAGE_URL, lambda route: route.fulfill(status=200, body=html, content_type="text/html"))
-        page.goto(PAGE_URL)
-        page.wait_for_selector(".leaflet-control-layers-overlays input", timeout=30_000)
-        switches = page.locator(".leaflet-control-layers-overlays label")
-        names = [text.strip() for text in switches.all_inner_texts()]
-        assert names[:3] == ["Real (Sentinel-2)", "AI-generated · today", "AI-generated · +4 °C, −30 % rain"]
-        checked = [box.is_checked() for box in page.locator(".leaflet-control-layers-overlays input").all()]
-        assert checked[:3] == [False, False, True]
-        overlays = page.locator("img.leaflet-image-layer")
-        assert overlays.count() == 1
-        page.wait_for_function(LOADED, timeout=10_000)
-        # the pixels are the result's own (folium's encoder used to stretch each image to its maximum)
-        assert _shown_pixel(page) == [160, 60, 20, 255]
-        page.screenshot(path=str(ARTIFACTS / "exported_map_scenario.png"))
-        switches.nth(0).locator("input").check()
-        assert overlays.count() == 2  # the real image joins, on top: the one just switched on is seen
-        switches.nth(2).locator("input").uncheck()
-        assert overlays.count() == 1
-        page.wait_for_function(LOADED, timeout=10_000)
-        assert _shown_pixel(page) == [200, 180, 120, 255]
-        page.screenshot(path=str(ARTIFACTS / "exported_map_real.png"))
+    # the file as a browser opens it, from a local address (the offline guard aborts file:// too)
+    html = page_path.read_text(encoding="utf-8")
+    browser_page.route(PAGE_URL, lambda route: route.fulfill(status=200, body=html, content_type="text/html"))
+    browser_page.goto(PAGE_URL)
+    browser_page.wait_for_selector(".leaflet-control-layers-overlays input", timeout=30_000)
+    switches = browser_page.locator(".leaflet-control-layers-overlays label")
+    names = [text.strip() for text in switches.all_inner_texts()]
+    assert names[:3] == ["Real (Sentinel-2)", "AI-generated · today", "AI-generated · +4 °C, −30 % rain"]
+    checked = [box.is_checked() for box in browser_page.locator(".leaflet-control-layers-overlays input").all()]
+    assert checked[:3] == [False, False, True]
+    overlays = browser_page.locator("img.leaflet-image-layer")
+    assert overlays.count() == 1
+    browser_page.wait_for_function(LOADED, timeout=10_000)
+    # the pixels are the result's own (folium's encoder used to stretch each image to its maximum)
+    assert _shown_pixel(browser_page) == [160, 60, 20, 255]
+    browser_page.screenshot(path=str(ARTIFACTS / "exported_map_scenario.png"))
+    switches.nth(0).locator("input").check()
+    assert overlays.count() == 2  # the real image joins, on top: the one just switched on is seen
+    switches.nth(2).locator("input").uncheck()
+    assert overlays.count() == 1
+    browser_page.wait_for_function(LOADED, timeout=10_000)
+    assert _shown_pixel(browser_page) == [200, 180, 120, 255]
+    browser_page.screenshot(path=str(ARTIFACTS / "exported_map_real.png"))

@@ -37,10 +37,12 @@ def test_builds_a_dataset_the_reader_reads_back_and_resumes(data_settings, repla
     result = build_dataset([Location("sahara", SAHARA)], months, out, data_settings, max_workers=2)
 
     assert [p.name for p in result.written] == ["sahara_2020-02.png"]
-    assert [(f.location_id, f.month, f.stage) for f in result.failures] == [("sahara", "2020-01", "scene")]
+    no_scene = [("sahara", "2020-01", "scene", "no imagery")]
+    assert [(f.location_id, f.month, f.stage, f.kind) for f in result.failures] == no_scene
+    assert result.errors == () and result.failure_counts() == {"no imagery": 1}
     with (out / FAILURES_FILE).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["location_id"], r["month"], r["stage"]) for r in rows] == [("sahara", "2020-01", "scene")]
+    assert [(r["location_id"], r["month"], r["stage"], r["kind"]) for r in rows] == no_scene
     assert "2020-01" in rows[0]["error"]
 
     dataset = read_dataset(out)
@@ -95,7 +97,8 @@ def test_a_sea_point_is_a_listed_failure_not_a_crash(data_settings, tmp_path):
     sea = Location("atlantic", Point(30.0, -40.0), land_cover="Grasslands")
     result = build_dataset([sea], [Month(2020, 2)], tmp_path / "d", data_settings, max_workers=1)
     assert result.written == ()
-    assert [(f.location_id, f.stage) for f in result.failures] == [("atlantic", "place")]
+    assert [(f.location_id, f.stage, f.kind) for f in result.failures] == [("atlantic", "place", "error")]
+    assert result.errors == result.failures
     assert "open sea" in result.failures[0].error
 
 
@@ -204,29 +207,52 @@ def _build_cli(replay_server, tmp_path, rows: str, start: str = "2020-02", end: 
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
 
 
+def _stdout_lines(proc: subprocess.CompletedProcess, exit_code: int) -> list[str]:
+    assert proc.returncode == exit_code, proc.stdout + proc.stderr
+    return proc.stdout.splitlines()
+
+
 def test_cli_build_where_nothing_was_written_exits_non_zero(replay_server, tmp_path):
-    # issue 26: "0 written, 471 failed" exited 0; a place and month the replay server has no answer for fails
+    # issue 26: "0 written, 471 failed" exited 0; here a place the replay server has no scene for: an empty
+    # dataset is not a success, even when the only reason is that no month has imagery
     rows = "location_id,lat,lon,land_cover\nnowhere,-45.0,170.0,Grasslands\n"
     proc = _build_cli(replay_server, tmp_path, rows, "2020-02", "2020-03")
-    assert proc.stdout.startswith("0 written, 0 already there, 2 failed"), proc.stdout + proc.stderr
+    assert proc.stdout.startswith("0 written, 0 already there, 2 failed: 2 no imagery ("), proc.stdout + proc.stderr
     assert proc.returncode == 1, proc.stderr
     failures = (tmp_path / "out" / "build_failures.csv").read_text().splitlines()
-    assert len(failures) == 3 and failures[1].startswith("nowhere,2020-02,")
+    assert len(failures) == 3 and failures[1].startswith('nowhere,2020-02,scene,no imagery,"No Sentinel-2 L2A scene')
     error = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert error == [
-        f"error: nothing was written: all 2 location-months failed. See {tmp_path / 'out' / 'build_failures.csv'}; "
-        "run the same command again to retry them (written months are kept)."
+        "error: nothing was written: none of the 2 location-months has a usable Sentinel-2 scene. "
+        f"See {tmp_path / 'out' / 'build_failures.csv'}; pick other months or places."
     ]
 
 
-def test_cli_build_where_part_failed_exits_non_zero_naming_the_failures_file(replay_server, tmp_path):
-    # issue 26: a batch where part failed looked like a success to a script
-    proc = _build_cli(replay_server, tmp_path, "location_id,lat,lon\nsahara,24.8,-11.4\nnowhere,-45.0,170.0\n")
-    assert proc.stdout.startswith("1 written, 0 already there, 1 failed"), proc.stdout + proc.stderr
-    assert proc.returncode == 1
+def test_cli_build_where_only_months_without_imagery_failed_exits_zero_listing_them(replay_server, tmp_path):
+    # a month without a usable scene is an expected outcome, not a failure of the command
+    rows = "location_id,lat,lon,land_cover\nsahara,24.8,-11.4,\nnowhere,-45.0,170.0,Grasslands\n"
+    proc = _build_cli(replay_server, tmp_path, rows)
+    lines = _stdout_lines(proc, exit_code=0)
+    assert lines[0].startswith("1 written, 0 already there, 1 failed: 1 no imagery (2 locations x 1 months)")
+    assert lines[1] == f"failures: {tmp_path / 'out' / 'build_failures.csv'}"
+    assert lines[2].startswith("  nowhere 2020-02 [scene, no imagery] No Sentinel-2 L2A scene covers 45.0000°S")
+    assert not [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    with (tmp_path / "out" / "build_failures.csv").open(newline="") as handle:
+        assert [(r["location_id"], r["kind"]) for r in csv.DictReader(handle)] == [("nowhere", "no imagery")]
+    assert (tmp_path / "out" / "sahara" / "sahara_2020-02.png").is_file()
+
+
+def test_cli_build_where_part_failed_with_an_error_exits_non_zero_naming_the_failures_file(replay_server, tmp_path):
+    # issue 26: a batch where part failed looked like a success to a script; a sea point is an error (no place)
+    rows = "location_id,lat,lon,land_cover\nsahara,24.8,-11.4,\natlantic,30.0,-40.0,\nnowhere,-45.0,170.0,Grasslands\n"
+    proc = _build_cli(replay_server, tmp_path, rows)
+    lines = _stdout_lines(proc, exit_code=1)
+    assert lines[0].startswith("1 written, 0 already there, 2 failed: 1 no imagery, 1 error (3 locations")
+    assert lines[2].startswith("  atlantic 2020-02 [place, error] ")  # the errors are listed first
+    assert lines[3].startswith("  nowhere 2020-02 [scene, no imagery] ")
     failures = tmp_path / "out" / "build_failures.csv"
     assert [line for line in proc.stderr.splitlines() if line.startswith("error: ")] == [
-        f"error: 1 written, but 1 location-months failed. See {failures}; "
-        "run the same command again to retry them (written months are kept)."
+        "error: 1 written, but 1 location-months failed with an error (and 1 have no usable Sentinel-2 scene). "
+        f"See {failures}; run the same command again to retry them (written months are kept)."
     ]
     assert (tmp_path / "out" / "sahara" / "sahara_2020-02.png").is_file()

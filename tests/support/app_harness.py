@@ -173,24 +173,3 @@ def set_field(page, selector: str, value: object, number: bool = False) -> None:
 
 def set_number(page, selector: str, value: float) -> None:
     set_field(page, selector, value, number=True)
-
-
-@contextmanager
-def observed_app_page(test_rasters, root: Path, lat: float, lon: float, month: str, timeout_ms: int = 180_000):
-    """The app on `tiny-random` in Chromium at 1366 x 768 (replay server, offline), a place clicked and its
-    month observed: where a browser test of one tab starts."""
-    from app.map_picker import DEFAULT_LEAFLET_URL
-
-    server, settings = start_browser_replay(test_rasters, root)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with running_app(settings, "tiny-random", root / "out") as app, chromium_page(LOOP_VIEWPORT) as page:
-            serve_offline(page, DEFAULT_LEAFLET_URL)
-            page.goto(app.url)
-            page.wait_for_selector('.eco-map[data-ready="1"]', timeout=30_000)
-            set_field(page, "#month", month)
-            click_map_at(page, lat, lon)
-            page.wait_for_selector("#observed-image img", timeout=timeout_ms)
-            yield page
-    finally:
-        server.stop()

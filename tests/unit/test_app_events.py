@@ -260,3 +260,34 @@ def test_each_area_shows_its_refusals_in_its_line_and_clears_them_when_its_next_
     assert area_of["generate"] == "status" and area_of["timelapse"] == "timelapse_summary"
     assert area_of["scenario_grid"] == "grid_status" and area_of["load_recipe"] == "recipe_status"
     assert area_of["observe"] == "observed_line" and area_of["region"] == "region_summary"
+
+
+def test_a_refusal_toast_closes_by_itself_only_where_the_areas_line_keeps_the_message():
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    from app.errors import TOAST_S, shown_errors
+    from app.layout.events import show_refusals
+    from core.errors import BadRequestError
+
+    @shown_errors
+    def refuse():
+        raise BadRequestError("The month '2020-13' is not a month.", "Write YYYY-MM.")
+
+    with gr.Blocks():
+        page = _components(observed=_StatusArea(gr.Markdown()))
+        with_line = gr.Button().click(**named_event(page, refuse, (), ["status"]))
+        without_line = gr.Button().click(**named_event(page, refuse, (), ["status"]))
+        show_refusals(page, "status", [with_line])
+    durations = []
+    token = LocalContext.request.set(SimpleNamespace(session_hash="s1"))
+    try:
+        for event in (with_line, without_line):
+            with pytest.raises(gr.Error) as refused:
+                event.fn()
+            durations.append(refused.value.duration)
+    finally:
+        LocalContext.request.reset(token)
+    # the line keeps the message, so its toast may close (and not stay over Cancel); without a line it stays
+    assert durations == [TOAST_S, None]

@@ -91,14 +91,14 @@ def test_a_click_while_a_run_is_going_says_busy_instead_of_vanishing(monkeypatch
     from app.state import CancelRegistry
 
     toasts = []
-    monkeypatch.setattr(runs.gr, "Info", toasts.append)
+    monkeypatch.setattr(runs.gr, "Info", lambda message, **options: toasts.append((message, options)))
     cancels = CancelRegistry()
     handlers = runs.RunHandlers(SimpleNamespace(cancels=cancels))
     request = SimpleNamespace(session_hash="s1")
     assert handlers.run_clicked(request) == {} and toasts == []
     job = cancels.start("s1")
     assert handlers.run_clicked(request)["status"].startswith("⏳ Busy: a run is going. Your click runs when it ends")
-    assert toasts == [runs.BUSY]
+    assert toasts == [(runs.BUSY, {"duration": runs.TOAST_S})]  # closes by itself: the line says it too
     cancels.finish("s1", job)
     assert handlers.run_clicked(request) == {}
 
