@@ -55,11 +55,13 @@ def generator_note(generator_id: str, settings) -> str:
             if row["id"] == generator_id:
                 extra = " Draw its boxes below." if row["layout"] else ""
                 if row["bands"]:
-                    extra += " Its near-infrared band gives the NDVI map"
-                    extra += "; it also redraws real scenes." if row["redraws_real"] else "."
+                    extra += " NDVI map from its near-infrared band"
+                    extra += "; redraws real scenes too." if row["redraws_real"] else "."
                 if row["needs"] and not row["available"]:
                     extra += f" Not installed here: `{row['needs']}`."
-                return (f"**{row['id']}**: ignores {', '.join(row['ignores']) or 'nothing'}. "
+                # the box layout is ignored by all but AeroGen, whose note says to draw them: not repeated here
+                ignores = [part for part in row["ignores"] if part != "box layout"]
+                return (f"**{row['id']}**: ignores {', '.join(ignores) or 'nothing'}. "
                         f"Licence: {row['licence']}.{extra}")  # fmt: skip
     return ""
 

@@ -74,7 +74,7 @@ def build_generators_tab(
                     button = gr.Button("Generate with it", variant="primary", elem_id="generator-button", scale=1,
                                        min_width=100)  # fmt: skip
                 status = gr.Markdown("", elem_id="generator-status", elem_classes=["refusal-line"])
-                note = gr.Markdown(note_text, elem_id="generator-note", max_height=90)
+                note = gr.Markdown(note_text, elem_id="generator-note", max_height=100)  # 5 lines of 13 px
                 with gr.Accordion("Box layout (AeroGen)", open=False, elem_id="box-layout") as box_layout:
                     box_class, corners, add, clear, layout = _box_form(classes)
                 source_month, source_strength = _season_source()

@@ -15,6 +15,7 @@ CSS = """
 #result-tabs button[role=tab] { padding: 3px 6px; font-size: 12.5px; }
 #result-tabs .tabitem { padding: 4px 0 0 0; }
 .result-image { min-width: 0 !important; }
+#generator-note p { margin: 0; font-size: 13px; line-height: 1.35; }
 #metrics table { font-size: 12px; margin: 2px 0; }
 #metrics td, #metrics th { padding: 1px 6px; }
 #metrics p { margin: 2px 0; font-size: 12px; }

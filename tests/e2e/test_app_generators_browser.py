@@ -89,16 +89,16 @@ def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(app_page):
     assert "Started from the real scene S2A_29RKH_20200219_0_L2A of 2020-02-19 (strength 0.6)" in season_note
 
 
-def test_the_catalog_offers_terramind_as_an_optional_extra(test_rasters, tmp_path):
+def test_the_catalog_offers_terramind_as_an_optional_extra(app_page):
     # TerraMind needs terratorch (not installed with the app): listed with its install line, licence and ignores
-    with observed_app_page(test_rasters, tmp_path, LAT, LON, "2020-02", TIMEOUT_MS) as page:
-        page.get_by_role("tab", name="Generators", exact=True).click()
-        page.locator("#catalog").get_by_text("Every generator").click()
-        page.wait_for_selector("#generators-catalog table", timeout=10_000)
-        row = page.locator("#generators-catalog tr", has_text="terramind")
-        row.scroll_into_view_if_needed()
-        page.wait_for_timeout(400)
-        page.screenshot(path=str(ARTIFACTS / "app_generators_terramind.png"))
-        text = " ".join(row.inner_text().split())
+    app_page.evaluate("window.scrollTo(0, 0)")
+    app_page.get_by_role("tab", name="Generators", exact=True).click()
+    app_page.locator("#catalog").get_by_text("Every generator").click()
+    app_page.wait_for_selector("#generators-catalog table", timeout=10_000)
+    row = app_page.locator("#generators-catalog tr", has_text="terramind")
+    row.scroll_into_view_if_needed()
+    app_page.wait_for_timeout(400)
+    app_page.screenshot(path=str(ARTIFACTS / "app_generators_terramind.png"))
+    text = " ".join(row.inner_text().split())
     assert "terramind (optional extra: pip install -r requirements-terramind.txt)" in text
     assert "month (no date input)" in text and "Apache-2.0" in text

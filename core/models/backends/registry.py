@@ -277,7 +277,7 @@ LICENCES: dict[str, str] = {
 def licence_of(backend_id: str) -> str:
     """The licence status of a generator's code and weights (tiny ones: random weights built in code)."""
     if ALL_BACKENDS.get(backend_id) is not None and ALL_BACKENDS[backend_id].is_tiny:
-        return "random weights built in code (tests)"
+        return "none (random test weights)"
     return LICENCES.get(backend_id, "not recorded")
 
 
