@@ -12,6 +12,7 @@ from core.commands import _generation_args as gen_args
 from core.commands._common import point_from
 from core.commands._prompt_context import add_context_arguments
 from core.config import Settings
+from core.errors import BadRequestError
 from core.geo import Month
 
 # Only the region's shape is checked against it, before the real climate is looked up.
@@ -22,18 +23,23 @@ HELP = "generate a large area (several 5.12 km tiles, joined without seams) as o
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from core.services import REGION_DEFAULT_METHOD, REGION_METHODS
 
-    parser.add_argument("--lat", type=float, required=True, help="latitude of the centre, decimal degrees")
-    parser.add_argument("--lon", type=float, required=True, help="longitude of the centre, decimal degrees")
-    parser.add_argument("--month", required=True, help="month to generate, YYYY-MM")
-    parser.add_argument("--width-km", type=float, required=True, help="east-west size in km (e.g. 10.24)")
-    parser.add_argument("--height-km", type=float, required=True, help="north-south size in km (e.g. 7.68)")
+    parser.add_argument("--lat", type=float, help="latitude of the centre, decimal degrees")
+    parser.add_argument("--lon", type=float, help="longitude of the centre, decimal degrees")
+    parser.add_argument("--month", help="month to generate, YYYY-MM")
+    parser.add_argument("--width-km", type=float, help="east-west size in km (e.g. 10.24)")
+    parser.add_argument("--height-km", type=float, help="north-south size in km (e.g. 7.68)")
+    parser.add_argument(
+        "--recipe",
+        type=Path,
+        help="regenerate a region from the recipe written beside its GeoTIFF (place, month, area, sampling and, "
+        "without --model / --method, the model and method)",
+    )
     parser.add_argument(
         "--method",
         choices=REGION_METHODS,
-        default=REGION_DEFAULT_METHOD,
         help="metaearth: independent tiles from one shared noise, centre crops kept (memory of one tile; any mode "
         "and generator); multidiffusion: the tiles' velocities averaged at every step (SD3 text / ControlNet). "
-        f"Default {REGION_DEFAULT_METHOD}",
+        f"Default {REGION_DEFAULT_METHOD} (or the recipe's)",
     )
     add_context_arguments(parser)
     gen_args.add_scenario_arguments(parser)
@@ -59,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _region_from_args(args: argparse.Namespace, spec, fields: dict):
     """The region the flags describe, around a base made of `fields` (the looked-up request fields, or
     stand-ins when only the size, mode and place are being checked before any look-up)."""
-    from core.services import GenerationRequest, Region
+    from core.services import REGION_DEFAULT_METHOD, GenerationRequest, Region
 
     base = GenerationRequest(
         **fields,
@@ -71,19 +77,24 @@ def _region_from_args(args: argparse.Namespace, spec, fields: dict):
     )
     # names and land cover given by hand hold for every tile; otherwise each tile looks up its own
     per_tile = not (args.land_cover or args.country)
-    return Region(base, args.width_km, args.height_km, method=args.method, per_tile=per_tile)
+    return Region(base, args.width_km, args.height_km, method=args.method or REGION_DEFAULT_METHOD, per_tile=per_tile)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.io.dask_cluster import check_scheduler
-    from core.io.outputs import check_free_disk, check_output_file, estimated_png_bytes
-    from core.services import export_region, make_region
+# what a recipe fixes: given with --recipe, these are refused rather than silently ignored
+RECIPE_FIXED = ("lat", "lon", "month", "width_km", "height_km")
 
+
+def _region_from_flags(args: argparse.Namespace, settings: Settings, scheduler: str, out: Path):
+    """The region of --lat/--lon/--month/--width-km/--height-km, its shape checked before any look-up."""
+    from core.io.outputs import check_free_disk, estimated_png_bytes
+
+    missing = [name for name in RECIPE_FIXED if getattr(args, name) is None]
+    if missing:
+        raise BadRequestError(
+            f"Missing {', '.join('--' + m.replace('_', '-') for m in missing)}.",
+            "Give --lat, --lon, --month, --width-km and --height-km (or --recipe FILE).",
+        )
     gen_args.check_sampling_arguments(args)
-    scheduler = check_scheduler(args.scheduler)
-    out = check_output_file(args.out, "--out", (".tif", ".tiff"))
-    png = check_output_file(args.png or out.with_suffix(".png"), "--png", (".png",))
-    recipe = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
     spec = gen_args.spec_from(args)  # a missing --model fails before any look-up
     # the region's checks (sides, area, UTM zone, method x mode) need no look-up: a mistake costs nothing
     point, month = point_from(args), Month.parse(args.month)
@@ -96,8 +107,45 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         check_cluster_region(stand_in_region)
     side_px = round(max(args.width_km, args.height_km) * 1000 * args.size / 5120)
     check_free_disk(out.parent, estimated_png_bytes(side_px, 4), "--out")
-    region = _region_from_args(args, spec, gen_args.request_fields(args, settings, point, month))
-    # on a cluster each worker loads the model and this process does not
+    return _region_from_args(args, spec, gen_args.request_fields(args, settings, point, month))
+
+
+def _region_from_recipe(args: argparse.Namespace, scheduler: str, out: Path):
+    """The region of --recipe (its model and method unless --model / --method say otherwise)."""
+    from core.io.outputs import check_free_disk, estimated_png_bytes
+    from core.services import region_from_recipe
+
+    gen_args.refuse_overrides_of_recipe(args)
+    given = [name for name in RECIPE_FIXED if getattr(args, name) is not None]
+    if given:
+        raise BadRequestError(
+            f"{', '.join('--' + g.replace('_', '-') for g in given)} cannot be used with --recipe (the recipe fixes "
+            "the place, month and area).",
+            "Leave them out to regenerate the recipe's region, or leave out --recipe.",
+        )
+    region = region_from_recipe(args.recipe, gen_args.spec_from(args) if args.model else None, args.method)
+    if scheduler:
+        from core.services import check_cluster_region
+
+        check_cluster_region(region)
+    check_free_disk(out.parent, estimated_png_bytes(max(region.width_px, region.height_px), 4), "--out")
+    return region
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.io.dask_cluster import check_scheduler
+    from core.io.outputs import check_output_file
+    from core.services import export_region, make_region
+
+    scheduler = check_scheduler(args.scheduler)
+    out = check_output_file(args.out, "--out", (".tif", ".tiff"))
+    png = check_output_file(args.png or out.with_suffix(".png"), "--png", (".png",))
+    recipe = check_output_file(args.recipe_out or out.with_suffix(".recipe.json"), "--recipe-out", (".json",))
+    if args.recipe:
+        region = _region_from_recipe(args, scheduler, out)
+    else:
+        region = _region_from_flags(args, settings, scheduler, out)
+    spec = region.base.model
     engine = None if scheduler else gen_args.load_engine(args, settings, spec)
     progress = gen_args.TqdmProgress("region")
     try:

@@ -300,6 +300,21 @@ def _load_recipe_json(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
+def read_recipe_region(path: str | os.PathLike) -> dict[str, Any]:
+    """The region part of a recipe written by `region` (area, method, per-tile naming, tiles).
+
+    Raises:
+        BadRequestError: the recipe is unreadable or is a single image's.
+    """
+    region = _load_recipe_json(path).get("region")
+    if not isinstance(region, dict):
+        raise BadRequestError(
+            f"The recipe {path} is a single image's, not a region's (it has no 'region').",
+            "Regenerate it with `generate --recipe`, or give a recipe written by `region`.",
+        )
+    return region
+
+
 def read_recipe(path: str | os.PathLike):
     """The GenerationRequest stored in a recipe JSON (validated like any request)."""
     from core.generation.request import EditOptions, GenerationRequest, parse_boxes

@@ -80,7 +80,14 @@ from core.services.preview import PreviewPlan, preview_hint, preview_plan, with_
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
 from core.services.region import METHODS as REGION_METHODS
-from core.services.region import Region, RegionResult, check_cluster_region, export_region, make_region
+from core.services.region import (
+    Region,
+    RegionResult,
+    check_cluster_region,
+    export_region,
+    make_region,
+    region_from_recipe,
+)
 from core.services.session_exports import (
     SessionExports,
     create_export_root,
@@ -173,6 +180,7 @@ __all__ = [
     "read_rgb_image",
     "real_frames",
     "recipe_request",
+    "region_from_recipe",
     "remove_at_exit",
     "request_for",
     "run_ensemble",

@@ -161,6 +161,35 @@ class RegionFiles:
         return {name: str(path) for name, path in files.items() if path is not None}
 
 
+def region_from_recipe(path: str | os.PathLike, model: Any = None, method: str | None = None) -> Region:
+    """The region a `region` recipe describes: its centre's request, area, method and per-tile naming.
+
+    Args:
+        path: the recipe JSON written beside a region's GeoTIFF.
+        model: a ModelSpec instead of the recipe's model (None: the recipe's).
+        method: a joining method instead of the recipe's (None: the recipe's).
+
+    Raises:
+        BadRequestError: the recipe is unreadable, a single image's, or its region is incomplete.
+    """
+    from core.export.image_files import read_recipe_region
+    from core.services.exports import recipe_request
+
+    base = recipe_request(path, model)
+    part = read_recipe_region(path)
+    try:
+        width_km, height_km = float(part["width_km"]), float(part["height_km"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise BadRequestError(
+            f"The recipe {path} does not give the region's width_km and height_km ({err}).",
+            "Give a recipe written by `region`.",
+        ) from err
+    return Region(
+        base, width_km, height_km, method=method or str(part.get("method") or DEFAULT_METHOD),
+        per_tile=bool(part.get("per_tile", True)),
+    )  # fmt: skip
+
+
 def export_region(
     result: RegionResult,
     geotiff: str | os.PathLike,

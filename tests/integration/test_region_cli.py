@@ -101,3 +101,29 @@ def test_region_refusals_before_any_work(env, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Use the method metaearth for img2img" in err
     assert not (env / "x.tif").exists()
+
+
+@pytest.mark.slow
+def test_a_region_recipe_regenerates_the_same_region_and_refuses_what_it_fixes(env, capsys):
+    code, summary, stderr = run_region(capsys, "--seed", "3", "--out", env / "a.tif", "--no-real")
+    assert code == 0, stderr
+    recipe = env / "a.recipe.json"
+    code = main(["region", "--recipe", str(recipe), "--out", str(env / "again.tif"), "--no-real"])
+    again = capsys.readouterr()
+    assert code == 0, again.err
+    assert np.array_equal(read_tif(env / "again.tif")[0], read_tif(env / "a.tif")[0])
+    replayed = json.loads(again.out)
+    assert replayed["size_px"] == summary["size_px"] and replayed["method"] == summary["method"]
+    assert replayed["tiles"] == summary["tiles"]
+    # what the recipe fixes is refused, not silently ignored; a single image's recipe is not a region's
+    code = main(["region", "--recipe", str(recipe), "--lat", "10", "--out", str(env / "x.tif")])
+    assert code == 2 and "--lat cannot be used with --recipe" in capsys.readouterr().err
+    code = main(["region", "--recipe", str(recipe), "--steps", "3", "--out", str(env / "x.tif")])
+    assert code == 2 and "--steps 3 cannot be used with --recipe" in capsys.readouterr().err
+    single = env / "single.recipe.json"
+    single.write_text(json.dumps({k: v for k, v in json.loads(recipe.read_text()).items() if k != "region"}))
+    code = main(["region", "--recipe", str(single), "--out", str(env / "x.tif")])
+    assert code == 2 and "a single image's, not a region's" in capsys.readouterr().err
+    code = main(["region", "--lat", "24.8", "--out", str(env / "x.tif")])
+    assert code == 2 and "Missing --lon, --month, --width-km, --height-km" in capsys.readouterr().err
+    assert not (env / "x.tif").exists()
