@@ -82,8 +82,8 @@ def build_generators_tab(
                                   elem_id="generator-files-box"):  # fmt: skip
                     files = gr.File(label="Files", file_count="multiple", elem_id="generator-files",
                                     elem_classes=["export-file"])  # fmt: skip
-            image = _result_image("Generated · AI-generated", "generator-image", "numpy")
-            ndvi = _result_image("NDVI (generated near-infrared)", "generator-ndvi", "filepath")
+            image = _result_image("AI-generated", "generator-image", "numpy")
+            ndvi = _result_image("NDVI · AI-generated", "generator-ndvi", "filepath")
         with gr.Accordion("Every generator: what it ignores, licence", open=False, elem_id="catalog"):
             catalog_md = gr.Markdown(catalog, elem_id="generators-catalog", max_height=240)
     return GeneratorsTab(
