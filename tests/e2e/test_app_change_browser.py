@@ -4,7 +4,7 @@ change drawn on the map. Screenshots: test-artifacts/app_edit_mode.png, app_chan
 
 from __future__ import annotations
 
-from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, set_number
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, run_until, set_number
 
 OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 180_000
@@ -18,27 +18,16 @@ def test_edit_mode_and_the_change_view(app_page):
     app_page.locator("#mode").get_by_text("Edit", exact=True).click()
     app_page.wait_for_selector("#edit-options", state="visible", timeout=10_000)
     app_page.locator("#presets").get_by_text("+4 °C, \u221230 % rain").click()
-    app_page.click("#generate")
-    app_page.wait_for_selector("#generated-image img", timeout=TIMEOUT_MS)
-    app_page.wait_for_function(
-        "() => document.querySelector('#metrics')?.innerText.includes('Edited the real Sentinel-2 image')",
-        timeout=TIMEOUT_MS,
-    )
-    app_page.wait_for_timeout(500)
-    app_page.screenshot(path=str(ARTIFACTS / "app_edit_mode.png"))
+    run_until(app_page, "#generate", images=("#generated-image",),
+              text=("#metrics", "Edited the real Sentinel-2 image"), timeout_ms=TIMEOUT_MS,
+              screenshot=ARTIFACTS / "app_edit_mode.png")  # fmt: skip
     edit_metrics = app_page.locator("#metrics").inner_text()
 
     app_page.get_by_role("tab", name="Change", exact=True).click()
     set_number(app_page, "#samples", 2)
-    app_page.click("#change-button")
-    app_page.wait_for_selector("#change-image img", timeout=TIMEOUT_MS)
-    app_page.wait_for_selector("#spread-image img", timeout=TIMEOUT_MS)
-    app_page.wait_for_function(
-        "() => document.querySelector('.eco-blend-label')?.innerText.includes('Mean change')",
-        timeout=TIMEOUT_MS,
-    )
-    app_page.wait_for_timeout(800)
-    app_page.screenshot(path=str(ARTIFACTS / "app_change.png"))
+    run_until(app_page, "#change-button", images=("#change-image", "#spread-image"),
+              text=(".eco-blend-label", "Mean change"), timeout_ms=TIMEOUT_MS, settle_ms=800,
+              screenshot=ARTIFACTS / "app_change.png")  # fmt: skip
     sentence = app_page.locator("#change-sentence").inner_text()
     scroll_height = app_page.evaluate("document.documentElement.scrollHeight")
     assert "Edited the real Sentinel-2 image of 2020-02" in edit_metrics

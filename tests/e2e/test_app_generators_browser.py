@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, set_field
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, run_until, set_field
 
 OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 180_000
@@ -70,13 +70,8 @@ def test_generators_tab_boxes_for_aerogen_and_ndvi_for_copgen(app_page):
     # COP-GEN img2img: the real scene of the month (its test band rasters) redrawn at strength 0.6
     app_page.locator("#season-source").get_by_text("Real scene, other season").click()
     set_field(app_page, "#source-month", "2020-02")
-    app_page.click("#generator-button")
-    app_page.wait_for_function(
-        "() => document.querySelector('#generator-note')?.innerText.includes('Started from the real scene')",
-        timeout=TIMEOUT_MS,
-    )
-    app_page.wait_for_timeout(800)
-    app_page.screenshot(path=str(ARTIFACTS / "app_generators_season.png"))
+    run_until(app_page, "#generator-button", text=("#generator-note", "Started from the real scene"),
+              timeout_ms=TIMEOUT_MS, settle_ms=800, screenshot=ARTIFACTS / "app_generators_season.png")  # fmt: skip
     season_note = app_page.locator("#generator-note").inner_text()
     for backend_id in ("zoomldm", "aerogen", "copgen"):
         assert backend_id in catalog

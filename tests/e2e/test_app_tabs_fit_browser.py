@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, set_number
+from tests.support.app_harness import ARTIFACTS, LOOP_VIEWPORT, run_until, set_number
 
 OBSERVE = (24.8, -11.4, "2020-02")  # the shared page (tests/e2e/conftest.py) observes it first
 TIMEOUT_MS = 120_000
@@ -76,13 +76,8 @@ def test_the_models_tab_fits_and_says_why_its_scores_differ_from_the_first_tab(p
     _open_tab(page, "Models")
     page.wait_for_timeout(500)
     assert _fits(page)
-    page.click("#compare-models")
-    page.wait_for_selector("#models-sheet img", timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        "() => document.querySelector('#models-metrics')?.innerText.includes('compare scores within one tab')",
-        timeout=TIMEOUT_MS,
-    )
-    page.wait_for_timeout(500)
+    run_until(page, "#compare-models", images=("#models-sheet",),
+              text=("#models-metrics", "compare scores within one tab"), timeout_ms=TIMEOUT_MS)  # fmt: skip
     assert _fits(page)
     note = page.get_by_text("its own size and steps", exact=False).first
     box = note.bounding_box()

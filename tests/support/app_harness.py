@@ -173,3 +173,28 @@ def set_field(page, selector: str, value: object, number: bool = False) -> None:
 
 def set_number(page, selector: str, value: float) -> None:
     set_field(page, selector, value, number=True)
+
+
+def run_until(
+    page,
+    button: str,
+    *,
+    text: tuple[str, str] | None = None,
+    images: tuple[str, ...] = (),
+    timeout_ms: int,
+    settle_ms: int = 500,
+    screenshot: Path | None = None,
+) -> None:
+    """Click `button`, wait for each image selector to show an image and for `text` = (selector, words) to
+    appear in that element, let the page settle, and screenshot it when asked (a run as a person sees it)."""
+    page.click(button)
+    for image in images:
+        page.wait_for_selector(f"{image} img", timeout=timeout_ms)
+    if text is not None:
+        selector, words = text
+        page.wait_for_function(
+            "([s, w]) => document.querySelector(s)?.innerText.includes(w)", arg=[selector, words], timeout=timeout_ms
+        )
+    page.wait_for_timeout(settle_ms)
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot))
