@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-VARIANTS = ("footprint", "metaearth", "multidiffusion")
+VARIANTS = ("footprint", "metaearth", "multidiffusion", "mixture")
 REGION_KM = 10.24
 
 
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     engine, request = _engine_and_request(args.size, args.steps)
     print("\nseam statistic (mean |difference| of neighbouring pixels across tile borders / inside tiles; 1 = none):")
     print(f"{'variant':<16}{'border MAD':>12}{'inside MAD':>12}{'ratio':>8}")
-    for variant in ("butt-joined", "metaearth", "multidiffusion"):
+    for variant in ("butt-joined", "metaearth", "multidiffusion", "mixture"):
         image, windows = _run(variant, engine, request)
         if variant == "butt-joined":
             from core.generation.tiling import plan_windows

@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--method",
         choices=REGION_METHODS,
         help="metaearth: independent tiles from one shared noise, centre crops kept (memory of one tile; any mode "
-        "and generator); multidiffusion: the tiles' velocities averaged at every step (SD3 text / ControlNet). "
+        "and generator); multidiffusion: the tiles' velocities averaged at every step (SD3 text / ControlNet); "
+        "mixture: the same with Gaussian weights, a tile's centre counting more than its edge (Mixture of Diffusers). "
         f"Default {REGION_DEFAULT_METHOD} (or the recipe's)",
     )
     add_context_arguments(parser)

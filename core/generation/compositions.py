@@ -221,8 +221,9 @@ class Region:
     Args:
         base: the centre and everything else; `size_px` is the tile (the model is only called at that size).
         width_km, height_km: the area (`core.limits.REGION_SIDE_KM`, `REGION_AREA_KM2`).
-        method: "metaearth" (independent tiles, shared noise, centre crops) or "multidiffusion"
-            (velocities averaged every step): `core.generation.tiling`.
+        method: "metaearth" (independent tiles, shared noise, centre crops), "multidiffusion"
+            (velocities averaged every step) or "mixture" (averaged with Gaussian weights):
+            `core.generation.tiling`.
         per_tile: each tile gets its own place names and majority land cover (False: the base's everywhere).
     """
 
@@ -234,7 +235,7 @@ class Region:
 
     def __post_init__(self) -> None:
         from core import limits
-        from core.generation.tiling import METHODS, MULTIDIFFUSION_MODES
+        from core.generation.tiling import AVERAGING_METHODS, METHOD_NAMES, METHODS, MULTIDIFFUSION_MODES
 
         _check_base(self.base)
         # a tile is the 5.12 km footprint at any size_px: the side limit starts there
@@ -242,9 +243,10 @@ class Region:
         limits.REGION_SIDE_KM.check("height_km", self.height_km)
         if self.method not in METHODS:
             raise BadRequestError(f"Unknown region method {self.method!r}.", f"Use one of {', '.join(METHODS)}.")
-        if self.method == "multidiffusion" and self.base.mode not in MULTIDIFFUSION_MODES:
+        if self.method in AVERAGING_METHODS and self.base.mode not in MULTIDIFFUSION_MODES:
             raise BadRequestError(
-                f"MultiDiffusion regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, not {self.base.mode!r}.",
+                f"{METHOD_NAMES[self.method]} regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, "
+                f"not {self.base.mode!r}.",
                 "Use the method metaearth for img2img, edit and invert regions.",
             )
         self._check_area()

@@ -21,7 +21,7 @@ from core.config import Settings
 from core.errors import BadRequestError, CancelledError
 from core.generation.compositions import Region
 from core.generation.runs import ProgressCallback
-from core.generation.tiling import METHOD_PROFILE, compose_tiles
+from core.generation.tiling import METHOD_NAMES, METHOD_PROFILE, compose_tiles
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def check_cluster_region(region: Region) -> None:
 
     if region.method != "metaearth":
         raise BadRequestError(
-            "MultiDiffusion regions run in this process: every step averages all tiles on one canvas.",
+            f"{METHOD_NAMES[region.method]} regions run in this process: every step averages all tiles on one canvas.",
             "Leave out --scheduler, or use --method metaearth (independent tiles) on the cluster.",
         )
     if region.base.model is not None and is_peer_backend(region.base.model.model_id):

@@ -28,7 +28,7 @@ from core.generation.runs import (
     peer_generator,
     with_generator_defaults,
 )
-from core.generation.tiling import METHOD_PROFILE, compose_tiles, crop
+from core.generation.tiling import METHOD_NAMES, METHOD_PROFILE, compose_tiles, crop
 from core.geo import Month
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,9 @@ def generate_region(
     peer = peer_generator(engine)
     if peer is not None and region.method != "metaearth":  # refused before any look-up
         raise BadRequestError(
-            f"{peer.backend_id} runs regions tile by tile (MetaEarth): it gives no per-step access for MultiDiffusion.",
-            "Use --method metaearth with this generator, or an SD3 model for multidiffusion.",
+            f"{peer.backend_id} runs regions tile by tile (MetaEarth): it gives no per-step access for "
+            f"{METHOD_NAMES[region.method]}.",
+            f"Use --method metaearth with this generator, or an SD3 model for {region.method}.",
         )
     tiles = resolve_tiles(region, settings)
     mosaic, controls = _control_tiles(region, tiles, settings)

@@ -9,6 +9,8 @@ or by running it once per window (MetaEarth), always at the window's size. Array
   is taken on the whole canvas (for flow matching: x += (sigma_next - sigma) * v_mean). A stateful
   scheduler such as diffusers' `FlowMatchEulerDiscreteScheduler` counts its steps, so it is stepped
   once per step, never once per window.
+- Mixture of Diffusers (Jiménez, 2023): MultiDiffusion's loop with Gaussian weights (`GAUSSIAN_SIGMA` of
+  the window side), so where windows overlap the one whose centre is nearer counts more.
 - MetaEarth (Yu et al., 2025): windows overlapping by half a tile, each generated on its own from the
   same initial noise (here: its crop of one canvas noise, so overlapping tiles start from the same
   noise where they overlap) with a deterministic sampler; only each tile's centre is kept
@@ -26,11 +28,15 @@ import numpy as np
 
 from core.errors import BadRequestError
 
-METHODS = ("metaearth", "multidiffusion")
+METHODS = ("metaearth", "multidiffusion", "mixture")
 # The blending profiles: equal shares (MultiDiffusion), Gaussian shares that favour a window's centre
 # (Mixture of Diffusers), and centre ownership (MetaEarth's centre crops).
 WEIGHT_PROFILES = ("uniform", "gaussian", "centre")
-METHOD_PROFILE = {"multidiffusion": "uniform", "metaearth": "centre"}
+METHOD_PROFILE = {"multidiffusion": "uniform", "mixture": "gaussian", "metaearth": "centre"}
+# The methods that average the windows' model outputs at every step (MultiDiffusion's loop; "mixture" is
+# Mixture of Diffusers: the same loop with Gaussian weights, so a window's edge counts less than its centre).
+AVERAGING_METHODS = ("multidiffusion", "mixture")
+METHOD_NAMES = {"metaearth": "MetaEarth", "multidiffusion": "MultiDiffusion", "mixture": "Mixture-of-Diffusers"}
 # MultiDiffusion needs the model's output at every step: the SD3 region sampler has it in these modes
 # (img2img, edit and invert run their own loops; they go tile by tile, MetaEarth's way).
 MULTIDIFFUSION_MODES = ("text", "controlnet")

@@ -21,6 +21,7 @@ import numpy as np
 from core.errors import BadRequestError, CancelledError
 from core.generation.prompts import CFG_THRESHOLD, NEGATIVE_PROMPTS
 from core.generation.tiling import (
+    METHOD_NAMES,
     METHOD_PROFILE,
     MULTIDIFFUSION_MODES,
     Window,
@@ -99,10 +100,13 @@ def run_region(
         return _run_metaearth(engine, jobs, canvas, strength=strength, edit_options=edit_options, **sampling)
     if mode not in MULTIDIFFUSION_MODES:
         raise BadRequestError(
-            f"MultiDiffusion regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, not {mode!r}.",
+            f"{METHOD_NAMES.get(method, method)} regions run in modes {' and '.join(MULTIDIFFUSION_MODES)}, "
+            f"not {mode!r}.",
             "Use --method metaearth for img2img, edit and invert regions.",
         )
-    return _run_multidiffusion(engine, jobs, canvas, **sampling)
+    if method not in METHOD_PROFILE:
+        raise BadRequestError(f"Unknown region method {method!r}.", f"Use one of {', '.join(METHOD_PROFILE)}.")
+    return _run_multidiffusion(engine, jobs, canvas, profile=METHOD_PROFILE[method], **sampling)
 
 
 def _run_metaearth(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, *, mode: str, seed: int,
@@ -215,11 +219,12 @@ def _timesteps(pipe: Any, num_inference_steps: int, tile_latent: int) -> Any:
     return timesteps
 
 
-def _run_multidiffusion(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, *, mode: str, seed: int,
+def _run_multidiffusion(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, *, profile: str, mode: str, seed: int,
                         num_inference_steps: int, guidance_scale: float, controlnet_conditioning_scale: float,
                         progress: ProgressCallback | None,
                         cancel: threading.Event | None) -> tuple[np.ndarray, dict[str, float]]:  # fmt: skip
-    """Velocities of every window averaged on the canvas, one Euler step per timestep; tiles decoded and blended."""
+    """Velocities of every window averaged on the canvas with `profile` weights, one Euler step per timestep;
+    tiles decoded and blended with the same weights."""
     import torch
 
     # 1. conditioning per window, the canvas noise, the windows in latent cells and their weights
@@ -233,7 +238,6 @@ def _run_multidiffusion(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, 
         encode_s = time.perf_counter() - started
         started = time.perf_counter()
         height, width = latents.shape[-2:]
-        profile = METHOD_PROFILE["multidiffusion"]
         weights = [
             torch.from_numpy(w).to(latents.device, latents.dtype)
             for w in window_weights(latent_windows, height, width, profile)
@@ -249,18 +253,19 @@ def _run_multidiffusion(engine: Any, jobs: Sequence[Any], canvas: RegionCanvas, 
 
         latents = multidiffusion_sample(latents, timesteps, step, latent_windows, weights, velocity, on_window)
         # 3. decode tile by tile (the VAE at tile size too) and blend the pixels with the same weights
-        image = _decode_blended(pipe, latents, latent_windows, canvas)
+        image = _decode_blended(pipe, latents, latent_windows, canvas, profile)
     timings = {"encode_s": encode_s, "denoise_s": time.perf_counter() - started,
                "tile_calls": float(len(timesteps) * len(jobs))}  # fmt: skip
     return image, timings
 
 
-def _decode_blended(pipe: Any, latents: Any, latent_windows: Sequence[Window], canvas: RegionCanvas) -> np.ndarray:
+def _decode_blended(
+    pipe: Any, latents: Any, latent_windows: Sequence[Window], canvas: RegionCanvas, profile: str
+) -> np.ndarray:
     """Each window's latents decoded as the pipeline decodes one image; pixels blended, then to 8 bits."""
     import torch
 
     vae = pipe.vae
-    profile = METHOD_PROFILE["multidiffusion"]
     weights = [
         torch.from_numpy(w).to(latents.device)
         for w in window_weights(canvas.windows, canvas.height_px, canvas.width_px, profile)

@@ -37,7 +37,7 @@ def read_tif(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["metaearth", "multidiffusion"])
+@pytest.mark.parametrize("method", ["metaearth", "multidiffusion", "mixture"])
 def test_region_writes_a_utm_geotiff_of_the_right_size_identical_for_the_same_seed(env, capsys, method):
     from core.export.image_files import read_png_metadata
 

@@ -29,7 +29,7 @@ def jobs_for(region: RegionCanvas, seed: int = 7) -> list[FrameJob]:
     ]
 
 
-@pytest.mark.parametrize("method", ["multidiffusion", "metaearth"])
+@pytest.mark.parametrize("method", ["multidiffusion", "mixture", "metaearth"])
 @pytest.mark.parametrize("guidance", [1.0, 7.5])
 def test_one_window_covering_the_canvas_is_the_stock_pipeline_bit_for_bit(tiny_engine, method, guidance):
     job = FrameJob(tiny_generation_request().prompts(), 7)
@@ -62,7 +62,7 @@ def _record_input_sizes(engine):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("method", "mode"), [("metaearth", "text"), ("multidiffusion", "text"),
-                                              ("multidiffusion", "controlnet")])  # fmt: skip
+                                              ("multidiffusion", "controlnet"), ("mixture", "text")])  # fmt: skip
 def test_the_model_is_only_called_at_tile_size(tiny_engine, method, mode):
     region = canvas(96, 128)
     jobs = jobs_for(region)
@@ -119,3 +119,18 @@ def test_progress_counts_tiles_times_steps_and_cancel_stops(tiny_engine, method)
     with pytest.raises(CancelledError):
         run_region(tiny_engine, jobs_for(region), region, method=method, mode="text", seed=1, num_inference_steps=3,
                    guidance_scale=1.0, cancel=cancel)  # fmt: skip
+
+
+def test_mixture_weighs_window_centres_more_than_multidiffusion_and_is_deterministic(tiny_engine):
+    """Same windows, noise and velocities: only the weights differ (Gaussian vs equal), so the two joins
+    differ where windows overlap; the same seed gives the same mixture."""
+    region = canvas(TILE, 2 * TILE)  # three windows across: two overlaps
+    jobs = jobs_for(region)
+    common = dict(mode="text", seed=7, num_inference_steps=2, guidance_scale=1.0)
+    mixture, _ = run_region(tiny_engine, jobs, region, method="mixture", **common)
+    again, _ = run_region(tiny_engine, jobs, region, method="mixture", **common)
+    equal, _ = run_region(tiny_engine, jobs, region, method="multidiffusion", **common)
+    assert mixture.shape == equal.shape == (TILE, 2 * TILE, 3)
+    assert np.array_equal(mixture, again)
+    assert not np.array_equal(mixture, equal)
+
