@@ -59,7 +59,10 @@ def build_components(
                 projection = build_projection_tab(ssp_choices(), horizon_choices())
                 timelapse = build_timelapse_tab(default_timelapse_range())
                 grid = build_grid_tab()
-                region = build_region_tab(services.REGION_METHODS, services.REGION_DEFAULT_METHOD)
+                region = build_region_tab(
+                    [(services.REGION_METHOD_NAMES[m], m) for m in services.REGION_METHODS],
+                    services.REGION_DEFAULT_METHOD,
+                )
                 models = build_models_tab()
                 generators_tab = build_generators_tab(*generators)
                 exports = build_exports_tab()

@@ -20,14 +20,15 @@ class RegionTab:
     region_summary: gr.Markdown
 
 
-def build_region_tab(methods: tuple[str, ...], default_method: str) -> RegionTab:
+def build_region_tab(methods: list[tuple[str, str]], default_method: str) -> RegionTab:
+    """The Region tab; `methods` are (shown name, value) pairs of the joining methods."""
     with gr.Tab("Region", id="tab-region"):
         with gr.Row():
             width = gr.Number(label="Width (km)", value=10.24, minimum=5.12, maximum=20, elem_id="region-width",
                               min_width=90)  # fmt: skip
             height = gr.Number(label="Height (km)", value=7.68, minimum=5.12, maximum=20, elem_id="region-height",
                                min_width=90)  # fmt: skip
-            method = gr.Dropdown(list(methods), value=default_method, label="Join tiles", elem_id="region-method",
+            method = gr.Dropdown(methods, value=default_method, label="Join tiles", elem_id="region-method",
                                  min_width=150)  # fmt: skip
             run = gr.Button("Make region", variant="primary", elem_id="region", scale=0)
             cancel = gr.Button("Cancel", variant="stop", elem_id="region-cancel", scale=0)

@@ -79,6 +79,7 @@ from core.services.observe import (
 from core.services.preview import PreviewPlan, preview_hint, preview_plan, with_preview_base
 from core.services.projection import HORIZON_CHOICES, SSP_CHOICES, ProjectedClimate, projected_climate
 from core.services.region import DEFAULT_METHOD as REGION_DEFAULT_METHOD
+from core.services.region import METHOD_NAMES as REGION_METHOD_NAMES
 from core.services.region import METHODS as REGION_METHODS
 from core.services.region import (
     Region,
@@ -105,6 +106,7 @@ __all__ = [
     "MODES",
     "REGION_DEFAULT_METHOD",
     "REGION_METHODS",
+    "REGION_METHOD_NAMES",
     "SCENARIO_PRESETS",
     "SSP_CHOICES",
     "TINY_MODEL_ID",

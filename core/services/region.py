@@ -23,7 +23,7 @@ from core.generation.compositions import Region
 from core.generation.region_cluster import check_cluster_region
 from core.generation.region_runs import RealMosaic, RegionRunResult, generate_region, real_mosaic
 from core.generation.runs import GenerationResult, ProgressCallback
-from core.generation.tiling import METHODS, seam_statistic
+from core.generation.tiling import METHOD_NAMES, METHODS, seam_statistic
 from core.io.dask_cluster import check_scheduler
 from core.services.generate import check_runnable
 from core.services.models import check_engine_matches, load_engine
@@ -38,6 +38,7 @@ DEFAULT_METHOD = "metaearth"
 __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
+    "METHOD_NAMES",
     "Region",
     "RegionResult",
     "check_cluster_region",
