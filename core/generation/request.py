@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,6 @@ from core.sources.land_cover_classes import LAND_COVER_CLASSES
 if TYPE_CHECKING:  # read, never built, here
     from core.sources.imagery import SceneBands
 
-ProgressCallback = Callable[[int, int, str], None]
 
 MODES = ("text", "controlnet", "img2img", *EDIT_MODES)
 # Modes that start from (img2img, edit, invert) or are conditioned on (ControlNet) a real image.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from core.climate.values import ClimateValues
 from core.config import Settings
 from core.errors import BadRequestError, NoImageryError
 from core.generation.compositions import GridRequest, TimelapseRequest
+from core.generation.progress import ProgressCallback
 from core.generation.prompts import Prompts
 from core.generation.request import DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_MODES, GenerationRequest
 from core.geo import Month, Point, month_range
@@ -33,7 +34,6 @@ from core.models.flow_edit import EDIT_MODES
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int, str], None]
 # Edit / invert: a month without a usable scene is edited from the nearest earlier one, at most this many
 # months back (EcoMapper's control images are 1 to 6 months earlier).
 SOURCE_LOOKBACK_MONTHS = 6

@@ -14,17 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import Settings
 from core.errors import ModelUnavailableError
+from core.generation.progress import ProgressCallback
 from core.models.registry import CONTROLNET_REPOS, GATED_REPOS, MODEL_IDS
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int, str], None]
 
 # Files a diffusers pipeline needs; skips the single-file checkpoints some repositories also hold
 # at the top level (e.g. sd3_medium_incl_clips_t5xxlfp8.safetensors, several GB each).

@@ -19,13 +19,13 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import CancelledError
+from core.generation.progress import ProgressCallback, report_or_cancel
 from core.generation.prompts import CFG_THRESHOLD, CLIMATE_MAX_SEQUENCE_LENGTH, NEGATIVE_PROMPTS, Prompts
 from core.models.loading import LoadedPipeline, load_pipeline
 from core.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -403,14 +403,11 @@ def _step_callback(
     """diffusers' `callback_on_step_end` for one call: progress per step, and `CancelledError` when cancelled."""
 
     def on_step_end(_pipe, step, _timestep, callback_kwargs):
-        done = done_before + (step + 1) * width
-        if progress is not None:
-            progress(done, total, f"{label} of {n_jobs}: step {step + 1}/{num_inference_steps}")
-        if cancel is not None and cancel.is_set():
-            raise CancelledError(
-                f"Generation cancelled at step {step + 1} of {num_inference_steps} ({label}).",
-                "Start it again when ready.",
-            )
+        report_or_cancel(
+            progress, cancel, done_before + (step + 1) * width, total,
+            f"{label} of {n_jobs}: step {step + 1}/{num_inference_steps}",
+            f"Generation cancelled at step {step + 1} of {num_inference_steps} ({label}).",
+        )  # fmt: skip
         return callback_kwargs
 
     return on_step_end

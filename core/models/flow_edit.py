@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.errors import BadRequestError, CancelledError
+from core.errors import BadRequestError
+from core.generation.progress import ProgressCallback, report_or_cancel
 from core.generation.prompts import CFG_THRESHOLD, NEGATIVE_PROMPTS
 
 EDIT_MODES = ("edit", "invert")
@@ -36,7 +37,6 @@ INVERT_SOURCE_GUIDANCE = 1.0
 INVERT_TARGET_GUIDANCE = 1.0
 MAX_N_AVG = 16
 
-ProgressCallback = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -349,11 +349,9 @@ def _step_reporter(
     progress: ProgressCallback | None, cancel: Any, done_before: int, total: int, width: int, label: str
 ) -> Callable[[int], None]:
     def on_step(step: int) -> None:
-        if progress is not None:
-            progress(done_before + step + 1, total, f"{label}: step {step + 1}/{width}")
-        if cancel is not None and cancel.is_set():
-            raise CancelledError(
-                f"Generation cancelled at step {step + 1} of {width} ({label}).", "Start it again when ready."
-            )
+        report_or_cancel(
+            progress, cancel, done_before + step + 1, total, f"{label}: step {step + 1}/{width}",
+            f"Generation cancelled at step {step + 1} of {width} ({label}).",
+        )  # fmt: skip
 
     return on_step

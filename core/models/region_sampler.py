@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import BadRequestError, CancelledError
+from core.errors import BadRequestError
+from core.generation.progress import ProgressCallback, report_or_cancel
 from core.generation.prompts import CFG_THRESHOLD, NEGATIVE_PROMPTS
 from core.generation.tiling import (
     METHOD_NAMES,
@@ -30,8 +31,6 @@ from core.generation.tiling import (
     multidiffusion_sample,
     window_weights,
 )
-
-ProgressCallback = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -290,13 +289,10 @@ def _window_progress(total: int, n_windows: int, n_steps: int, progress: Progres
     """Progress over tiles x steps; `CancelledError` between two windows when `cancel` is set."""
 
     def on_window(step_index: int, windows_done: int) -> None:
-        done = step_index * n_windows + windows_done
-        if progress is not None:
-            progress(done, total, f"step {step_index + 1}/{n_steps}: tile {windows_done} of {n_windows}")
-        if cancel is not None and cancel.is_set():
-            raise CancelledError(
-                f"Region cancelled at step {step_index + 1} of {n_steps} (tile {windows_done} of {n_windows}).",
-                "Start it again when ready.",
-            )
+        report_or_cancel(
+            progress, cancel, step_index * n_windows + windows_done, total,
+            f"step {step_index + 1}/{n_steps}: tile {windows_done} of {n_windows}",
+            f"Region cancelled at step {step_index + 1} of {n_steps} (tile {windows_done} of {n_windows}).",
+        )  # fmt: skip
 
     return on_window

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,13 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import EcoMapperError
+from core.generation.progress import ProgressCallback
 from core.generation.request import GenerationRequest
 from core.generation.runs import generate_images
 from core.services.models import load_engine
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int, str], None]
 CELL_PX = 256
 
 

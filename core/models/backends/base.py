@@ -11,16 +11,16 @@ from __future__ import annotations
 import dataclasses
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.generation.progress import ProgressCallback, report_or_cancel
+
 if TYPE_CHECKING:  # the request is read, never built, here
     from core.generation.request import GenerationRequest
 
-ProgressCallback = Callable[[int, int, str], None]
 NO_DATE = "month (no date input)"
 
 
@@ -191,13 +191,10 @@ class Backend(ABC):
 
 def step_callback(progress: ProgressCallback | None, cancel: threading.Event | None, total: int, label: str):
     """A diffusers `callback_on_step_end` reporting progress and stopping when `cancel` is set."""
-    from core.errors import CancelledError
 
     def on_step_end(_pipe, step, _timestep, callback_kwargs):
-        if progress is not None:
-            progress(step + 1, total, f"{label}: step {step + 1}/{total}")
-        if cancel is not None and cancel.is_set():
-            raise CancelledError(f"{label}: cancelled at step {step + 1} of {total}.", "Start it again when ready.")
+        report_or_cancel(progress, cancel, step + 1, total, f"{label}: step {step + 1}/{total}",
+                         f"{label}: cancelled at step {step + 1} of {total}.")  # fmt: skip
         return callback_kwargs
 
     return on_step_end
