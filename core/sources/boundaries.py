@@ -56,14 +56,15 @@ class Region:
 class BoundaryIndex:
     """Admin-1 polygons with a spatial index (shapely STRtree)."""
 
-    def __init__(self, regions: list[Region], geometries: list[Any], stale_countries: frozenset = frozenset()) -> None:
+    def __init__(self, regions: list[Region], geometries: list[Any]) -> None:
         from shapely import STRtree
 
         self.regions = regions
         self.geometries = geometries
         self.tree = STRtree(geometries)
-        # countries whose divisions in this file are out of date: their states come from the gazetteer
-        self.stale_countries = stale_countries
+        # countries whose divisions in this file are out of date (set by `load_boundaries` for Natural
+        # Earth's layer): their states come from the gazetteer
+        self.stale_countries: frozenset[str] = frozenset()
 
     @classmethod
     def from_geojson(cls, path: Path) -> BoundaryIndex:
