@@ -12,15 +12,6 @@ from core.cli import main
 SAHARA = ["--lat", "24.8", "--lon", "-11.4", "--month", "2020-02"]
 
 
-@pytest.fixture
-def replay_env(monkeypatch, tmp_path, replay_server):
-    for key, value in replay_server.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ECOMAPPER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
-    return tmp_path
-
-
 def run_cli(capsys, *args) -> tuple[int, dict, str]:
     code = main([str(a) for a in args])
     captured = capsys.readouterr()

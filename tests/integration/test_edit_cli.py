@@ -14,15 +14,6 @@ SAHARA = ["--lat", "24.8", "--lon", "-11.4", "--model", "tiny-random", "--steps"
 SCENARIO = ["--temp-delta", "6", "--precip-change=-70"]
 
 
-@pytest.fixture
-def replay_env(monkeypatch, tmp_path, replay_server):
-    monkeypatch.setenv("ECOMAPPER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
-    for key, value in replay_server.env().items():
-        monkeypatch.setenv(key, value)
-    return tmp_path
-
-
 def generate(capsys, out, *args) -> dict:
     code = main(["generate", *SAHARA, *[str(a) for a in args], "--out", str(out)])
     captured = capsys.readouterr()

@@ -83,3 +83,15 @@ def replay_server(test_rasters: TestRasters) -> Iterator[ReplayServer]:
 def data_settings(replay_server: ReplayServer, tmp_path: Path) -> Settings:
     """Settings pointing every data endpoint at `replay_server`, with a private cache."""
     return settings_for(replay_server, tmp_path / "data-cache")
+
+
+@pytest.fixture
+def replay_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, replay_server: ReplayServer) -> Path:
+    """The command line's environment on the replay server, with a private cache and checkpoints folder
+    under `tmp_path` (returned: where a test writes its outputs)."""
+    monkeypatch.setenv("ECOMAPPER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ECOMAPPER_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
+    for key, value in replay_server.env().items():
+        monkeypatch.setenv(key, value)
+    return tmp_path
+
